@@ -1,0 +1,64 @@
+"""FastAPI dependencies: settings, the DB session, and the caller's identity."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from app.errors import Problem
+from app.db import get_sessionmaker
+from app.services.api_keys import authenticate
+from app.services.identity import Caller
+from app.settings import Settings, get_settings
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(settings: SettingsDep) -> Iterator[Session]:
+    """A session per request. Services commit their own unit of work; anything
+    left uncommitted (an error mid-way) is rolled back here, so a failed request
+    never leaves a half-written change behind."""
+    session = get_sessionmaker(settings.database_url)()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def _raw_key(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip() or None
+    return request.headers.get("x-api-key") or None
+
+
+def get_caller(request: Request, session: SessionDep) -> Caller:
+    raw = _raw_key(request)
+    if not raw:
+        raise Problem(401, "missing_api_key", "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
+                      headers={"WWW-Authenticate": "Bearer"})
+    caller = authenticate(session, raw)
+    request.state.caller = caller
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def require_roles(*roles: str):
+    def _check(caller: CallerDep) -> Caller:
+        if caller.role not in roles:
+            raise Problem(403, "forbidden_role", f"This action needs one of the roles: {', '.join(roles)}.")
+        return caller
+
+    return _check
+
+
+AdminDep = Annotated[Caller, Depends(require_roles("admin"))]
+WriterDep = Annotated[Caller, Depends(require_roles("admin", "liaison"))]

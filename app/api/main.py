@@ -1,0 +1,33 @@
+"""Application factory."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from app.api.middleware import RequestContextMiddleware
+from app.api.problems import install_problem_handlers
+from app.api.routes import (
+    areas, assignments, changes, communities, demands, duty_records, groups, health, imports,
+    members, optimization_runs, pages, reports, skills, webhooks,
+)
+from app.logging import configure_logging
+from app.settings import Settings, get_settings
+
+DESCRIPTION = """
+Matches CPPCC committee members (委员) to the needs residents raise (民需) in the district's
+areas, across area lines where that serves best. Authenticate with `Authorization: Bearer <key>`.
+Errors are `application/problem+json` (RFC 9457) with a stable `type` and `code`.
+"""
+
+ROUTERS = (health, areas, communities, groups, skills, members, demands, imports,
+           optimization_runs, assignments, duty_records, reports, changes, webhooks, pages)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION)
+    install_problem_handlers(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    return app

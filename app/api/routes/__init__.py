@@ -1,0 +1,1 @@
+"""One router module per resource; registered in ``app.api.main``."""

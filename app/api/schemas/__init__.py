@@ -1,0 +1,1 @@
+"""Request/response schemas (Pydantic), kept apart from the ORM models."""

@@ -1,0 +1,31 @@
+"""What every CLI command shares: settings, one session per command, errors to stderr."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from sqlalchemy.orm import Session
+
+from app.db import session_scope
+from app.errors import Problem
+from app.settings import get_settings
+
+
+@contextmanager
+def cli_session() -> Iterator[Session]:
+    """A committed unit of work; a Problem becomes a one-line error and exit code 2."""
+    try:
+        with session_scope(get_settings().database_url) as session:
+            yield session
+    except Problem as exc:
+        typer.echo(f"error: {exc.detail or exc.code}", err=True)
+        for err in exc.errors or []:
+            typer.echo(f"  {err.get('field')}: {err.get('message')}", err=True)
+        raise typer.Exit(2) from None
+
+
+def fail(message: str, code: int = 1) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)

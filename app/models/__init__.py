@@ -1,0 +1,17 @@
+"""ORM models; importing this package registers every table on ``Base.metadata``."""
+from app.models.auth import ApiKey, IdempotencyRecord
+from app.models.base import Base
+from app.models.change import ChangeEvent, Webhook, WebhookDelivery
+from app.models.demand import Demand, demand_exclusions, demand_skills
+from app.models.district import Area, Community, District, Group, group_areas
+from app.models.duty import DutyRecord
+from app.models.member import Member, MemberSkill
+from app.models.run import ACTIVE_RUN_STATUSES, Assignment, OptimizationRun, UnmetDemand
+from app.models.skill import Skill
+
+__all__ = [
+    "ACTIVE_RUN_STATUSES", "ApiKey", "Area", "Assignment", "Base", "ChangeEvent", "Community",
+    "Demand", "District", "DutyRecord", "Group", "IdempotencyRecord", "Member", "MemberSkill",
+    "OptimizationRun", "Skill", "UnmetDemand", "Webhook", "WebhookDelivery",
+    "demand_exclusions", "demand_skills", "group_areas",
+]

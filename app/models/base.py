@@ -1,0 +1,53 @@
+"""Declarative base and the columns every mutable row carries.
+
+``version`` is SQLAlchemy's optimistic-lock column: every UPDATE checks it, so two
+writers can never silently overwrite each other, and it doubles as the ETag.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow, index=True
+    )
+
+
+class Versioned(Timestamped):
+    """Timestamps plus an optimistic-lock version (exposed as the ETag)."""
+
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict:  # noqa: N805
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class DistrictOwned:
+    """Every row belongs to a district; all queries are scoped by it."""
+
+    @declared_attr
+    def district_id(cls) -> Mapped[int]:  # noqa: N805
+        return mapped_column(ForeignKey("districts.id"), index=True, nullable=False)

@@ -1,0 +1,61 @@
+"""Districts, areas (街道/乡), communities (社区) and working groups (小组)."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.models.base import Base, DistrictOwned, Timestamped, Versioned
+
+
+class District(Timestamped, Base):
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+
+
+class Area(DistrictOwned, Versioned, Base):
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("district_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20))  # street | township
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    liaison_name: Mapped[str | None] = mapped_column(String(100))
+    liaison_phone: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Community(DistrictOwned, Versioned, Base):
+    __tablename__ = "communities"
+    __table_args__ = (UniqueConstraint("area_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    area: Mapped[Area] = relationship(lazy="joined")
+
+
+group_areas = Table(
+    "group_areas",
+    Base.metadata,
+    Column("group_id", ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    Column("area_id", ForeignKey("areas.id"), primary_key=True),
+)
+
+
+class Group(DistrictOwned, Versioned, Base):
+    __tablename__ = "groups"
+    __table_args__ = (UniqueConstraint("district_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    areas: Mapped[list[Area]] = relationship(secondary=group_areas, lazy="selectin", order_by=Area.id)

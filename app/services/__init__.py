@@ -1,0 +1,1 @@
+"""Service layer: transactions and business rules between the routers and the models."""

@@ -1,0 +1,55 @@
+"""Small building blocks every resource service uses: scoped fetch, ETag-checked
+patch, soft deactivation. One place for these rules so resources cannot drift."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from app.errors import Problem, invalid, not_found
+from app.services.identity import Caller
+
+M = TypeVar("M")
+
+
+def etag_for(version: int) -> str:
+    return f'"v{version}"'
+
+
+def check_if_match(if_match: str | None, version: int) -> None:
+    """A stale ETag means someone changed the object since the caller read it."""
+    if if_match is None:
+        return
+    tags = [t.strip() for t in if_match.split(",")]
+    if "*" in tags:
+        return
+    current = etag_for(version)
+    if not any(t in (current, "W/" + current) for t in tags):
+        raise Problem(412, "precondition_failed",
+                      f"If-Match {if_match} does not match the current ETag {current}; re-read and retry.")
+
+
+def get_scoped(session: Session, model: type[M], obj_id: int, caller: Caller, what: str,
+               area_attr: str | None = None) -> M:
+    """Fetch by id within the caller's district (and area, for liaisons).
+
+    Objects the caller may not see are reported as missing, never as forbidden,
+    so a key cannot probe for another district's or area's data.
+    """
+    obj = session.get(model, obj_id)
+    if obj is None or getattr(obj, "district_id") != caller.district_id:
+        raise not_found(what, obj_id)
+    if area_attr is not None and not caller.sees_area(getattr(obj, area_attr)):
+        raise not_found(what, obj_id)
+    return obj
+
+
+def apply_changes(obj: Any, changes: dict[str, Any], if_match: str | None) -> None:
+    """Set fields after the If-Match check; an explicit null on a required column is a 422."""
+    check_if_match(if_match, obj.version)
+    columns = sa_inspect(type(obj)).columns
+    for field, value in changes.items():
+        if value is None and field in columns and not columns[field].nullable:
+            raise invalid(field, "may not be null")
+        setattr(obj, field, value)

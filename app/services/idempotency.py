@@ -1,0 +1,88 @@
+"""``Idempotency-Key`` for POST: a retry replays the first response and creates nothing.
+
+The record is written in the same transaction as the object it created, so a
+crash between the two cannot leave one without the other. Two racing requests
+with one key hit the unique (api_key, key) constraint; the loser replays.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import Problem
+from app.models import IdempotencyRecord
+from app.services.identity import Caller
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    key: str | None
+    method: str
+    path: str
+    body_hash: str
+
+    @staticmethod
+    def from_request(key: str | None, method: str, path: str, body: bytes) -> IdempotencyKey:
+        if key is not None and not (1 <= len(key) <= 200):
+            from app.errors import invalid
+
+            raise invalid("Idempotency-Key", "must be 1 to 200 characters")
+        return IdempotencyKey(key, method, path, hashlib.sha256(body).hexdigest())
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+    headers: dict[str, str]
+    replayed: bool
+
+
+def _lookup(session: Session, caller: Caller, idem: IdempotencyKey) -> StoredResponse | None:
+    rec = session.scalar(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.api_key_id == caller.api_key_id, IdempotencyRecord.key == idem.key
+        )
+    )
+    if rec is None:
+        return None
+    if rec.request_hash != idem.body_hash or rec.path != idem.path or rec.method != idem.method:
+        raise Problem(422, "idempotency_key_reused",
+                      "This Idempotency-Key was already used with a different request.",
+                      errors=[{"field": "Idempotency-Key", "message": "reused with a different body", "code": "reused"}])
+    return StoredResponse(rec.status_code, rec.response_body, dict(rec.response_headers or {}), True)
+
+
+def run_idempotent(
+    session: Session,
+    caller: Caller,
+    idem: IdempotencyKey,
+    create: Callable[[], tuple[int, Any, dict[str, str]]],
+) -> StoredResponse:
+    """Run ``create`` (which must not commit) once per key, then commit."""
+    if idem.key:
+        prior = _lookup(session, caller, idem)
+        if prior is not None:
+            return prior
+    status, body, headers = create()
+    if idem.key:
+        session.add(IdempotencyRecord(
+            api_key_id=caller.api_key_id, key=idem.key, method=idem.method, path=idem.path,
+            request_hash=idem.body_hash, status_code=status, response_body=body, response_headers=headers,
+        ))
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idem.key:
+            prior = _lookup(session, caller, idem)
+            if prior is not None:
+                return prior
+        raise
+    return StoredResponse(status, body, headers, False)

@@ -1,0 +1,32 @@
+"""Who is calling, and what that role may see.
+
+Roles: ``admin`` (everything in its district), ``liaison`` (bound to one area:
+writes demands of that area only, reads its area's demands and the member
+directory without phones), ``reader`` (read-only, for integrators).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("admin", "liaison", "reader")
+
+
+@dataclass(frozen=True)
+class Caller:
+    api_key_id: int
+    name: str
+    role: str
+    district_id: int
+    area_id: int | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def can_read_phones(self) -> bool:
+        return self.role == "admin"
+
+    def sees_area(self, area_id: int | None) -> bool:
+        """Area-scoped objects outside a liaison's area are invisible (404, never 403)."""
+        return self.role != "liaison" or area_id == self.area_id

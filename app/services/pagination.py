@@ -1,0 +1,51 @@
+"""Keyset (cursor) pagination in a stable id order.
+
+A cursor is opaque to callers (base64 of the last id seen), so rows inserted
+while an integrator pages never shift or repeat what it reads.
+"""
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.orm import Session
+
+from app.errors import invalid
+
+T = TypeVar("T")
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": last_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+        if not isinstance(value, int) or value < 0:
+            raise ValueError
+        return value
+    except Exception:  # noqa: BLE001 - any malformed cursor is the caller's error
+        raise invalid("cursor", "malformed cursor; pass back next_cursor unchanged") from None
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+def paginate(session: Session, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
+    after = decode_cursor(cursor)
+    if after is not None:
+        stmt = stmt.where(id_column > after)
+    rows = list(session.scalars(stmt.order_by(id_column).limit(limit + 1)).unique())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
