@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:14:35.969888
+Create Date: 2026-11-25 09:18:08.802840
 """
 from alembic import op
 import sqlalchemy as sa
