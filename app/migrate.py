@@ -14,6 +14,12 @@ import migrations
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """procrastinate's tables live in the same database but come from its own schema SQL
+    (applied by a migration of ours); autogenerate must not try to drop them."""
+    return not (type_ == "table" and name and name.startswith("procrastinate"))
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

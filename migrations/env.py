@@ -3,19 +3,12 @@ from alembic import context
 from sqlalchemy import pool
 
 from app.db import get_engine
+from app.migrate import include_name
 from app.models import Base
 from app.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
-
-
-def include_name(name, type_, parent_names) -> bool:
-    """procrastinate's tables live in the same database but belong to its own schema SQL
-    (applied by a migration of ours); autogenerate must not try to drop them."""
-    if type_ == "table" and name and name.startswith("procrastinate"):
-        return False
-    return True
 
 
 def _url() -> str:

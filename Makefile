@@ -1,0 +1,31 @@
+# Two commands do all the set-up on a fresh machine (see README):
+#   make demo   - install into .venv, build the Chaoyang demo database, run an optimization
+#   make test   - install into .venv (with test extras) and run the whole suite
+#                 (SQLite and a PostgreSQL server the tests start themselves)
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench serve
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/matcher demo
+
+test: install
+	bash scripts/ensure-test-deps
+	$(BIN)/pytest -p no:cacheprovider
+
+bench: install
+	$(BIN)/python -m bench
+
+serve: install
+	$(BIN)/matcher serve

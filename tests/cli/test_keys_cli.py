@@ -1,0 +1,42 @@
+"""`matcher db upgrade` and `matcher keys create`, run as the ops scripts run them."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.db import get_sessionmaker
+from app.models import Area
+from app.services.api_keys import authenticate
+from app.services.districts import ensure_district
+
+MATCHER = str(Path(sys.executable).parent / "matcher")
+
+
+def run(args: list[str], url: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MATCHER_DATABASE_URL": url}
+    return subprocess.run([MATCHER, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_upgrade_then_create_keys(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    r = run(["db", "upgrade"], url)
+    assert r.returncode == 0, r.stderr
+    with get_sessionmaker(url)() as s:
+        d = ensure_district(s, "chaoyang", "朝阳区")
+        s.add(Area(district_id=d.id, code="JW", name="建外街道", kind="street"))
+        s.commit()
+    r = run(["keys", "create", "--role", "admin", "--name", "ops"], url)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip()
+    assert key.startswith("mk_") and "\n" not in key
+    with get_sessionmaker(url)() as s:
+        caller = authenticate(s, key)
+        assert caller.role == "admin"
+    r = run(["keys", "create", "--role", "liaison", "--area", "JW"], url)
+    assert r.returncode == 0 and r.stdout.strip().startswith("mk_")
+    r = run(["keys", "create", "--role", "liaison"], url)
+    assert r.returncode == 2 and "area" in r.stderr and r.stdout == ""
+    r = run(["keys", "create", "--role", "root"], url)
+    assert r.returncode == 2 and "role" in r.stderr
