@@ -5,10 +5,18 @@ from sqlalchemy import pool
 from app.db import get_engine
 from app.migrate import include_name
 from app.models import Base
+from app.models.base import UTCDateTime
 from app.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_, obj, autogen_context):
+    """Our UTCDateTime is a Python-side wrapper; the stored type is a plain timestamptz."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def _url() -> str:
@@ -41,6 +49,7 @@ def _run(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         include_name=include_name,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

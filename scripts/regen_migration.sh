@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 cp -r migrations "$tmp/migrations"
-rm -f "$tmp"/migrations/versions/0001_*.py
+find "$tmp"/migrations/versions -name "0*.py" -delete
 cat > "$tmp/alembic.ini" <<INI
 [alembic]
 script_location = $tmp/migrations

@@ -3,37 +3,49 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, DistrictOwned, Timestamped, Versioned, utcnow
 
 
 class ChangeEvent(DistrictOwned, Base):
-    """One create/update, written in the same transaction as the change itself."""
+    """One create/update/delete, written in the same transaction as the change itself.
+
+    ``id`` is the feed cursor; ``app.services.changes`` makes ids commit in order.
+    ``area_id`` (no foreign key: a plain tag for filtering) scopes the event for
+    liaisons; NULL means district-level (runs), which liaisons do not see.
+    """
 
     __tablename__ = "change_events"
+    __table_args__ = (Index("ix_change_events_district_cursor", "district_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     entity_type: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int] = mapped_column(Integer)
-    change_kind: Mapped[str] = mapped_column(String(20))  # created | updated | deleted | published ...
+    change_kind: Mapped[str] = mapped_column(String(20))  # created | updated | deleted | published
+    area_id: Mapped[int | None] = mapped_column(Integer, index=True)
     state: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Webhook(DistrictOwned, Versioned, Base):
+    """A subscription; ``last_change_id`` is the dispatcher's position in the change feed."""
+
     __tablename__ = "webhooks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     url: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str | None] = mapped_column(String(200))
     secret: Mapped[str] = mapped_column(String(100))
     event_types: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_change_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
 class WebhookDelivery(Timestamped, Base):
     __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_webhook_status", "webhook_id", "status", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     webhook_id: Mapped[int] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"), index=True)

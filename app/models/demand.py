@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Versioned
+from app.models.base import Base, DistrictOwned, Versioned, UTCDateTime
 from app.models.district import Area, Community
 from app.models.member import Member
 from app.models.skill import Skill
@@ -55,8 +55,8 @@ class Demand(DistrictOwned, Versioned, Base):
     priority: Mapped[int] = mapped_column(Integer, default=3)
     min_members: Mapped[int] = mapped_column(Integer, default=1)
     max_members: Mapped[int] = mapped_column(Integer, default=1)
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     created_by: Mapped[str | None] = mapped_column(String(100))
 

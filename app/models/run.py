@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Versioned
+from app.models.base import Base, DistrictOwned, Versioned, UTCDateTime
 from app.models.demand import Demand
 from app.models.member import Member
 
@@ -59,10 +59,10 @@ class OptimizationRun(DistrictOwned, Versioned, Base):
     stats: Mapped[dict | None] = mapped_column(JSON)  # metrics of the plan and of both baselines
     error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(100))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Assignment(DistrictOwned, Versioned, Base):
@@ -88,9 +88,9 @@ class Assignment(DistrictOwned, Versioned, Base):
     response_method: Mapped[str | None] = mapped_column(String(20))
     outcome: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
-    accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    declined_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     demand: Mapped[Demand] = relationship(lazy="joined")
     member: Mapped[Member] = relationship(lazy="joined")

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:18:08.802840
+Create Date: 2026-11-25 09:31:26.120007
 """
 from alembic import op
 import sqlalchemy as sa
@@ -55,6 +55,7 @@ def upgrade() -> None:
     sa.Column('entity_type', sa.String(length=30), nullable=False),
     sa.Column('entity_id', sa.Integer(), nullable=False),
     sa.Column('change_kind', sa.String(length=20), nullable=False),
+    sa.Column('area_id', sa.Integer(), nullable=True),
     sa.Column('state', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('district_id', sa.Integer(), nullable=False),
@@ -62,6 +63,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_change_events'))
     )
     with op.batch_alter_table('change_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_change_events_area_id'), ['area_id'], unique=False)
+        batch_op.create_index('ix_change_events_district_cursor', ['district_id', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_change_events_district_id'), ['district_id'], unique=False)
 
     op.create_table('groups',
@@ -139,9 +142,11 @@ def upgrade() -> None:
     op.create_table('webhooks',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('description', sa.String(length=200), nullable=True),
     sa.Column('secret', sa.String(length=100), nullable=False),
     sa.Column('event_types', sa.JSON(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('last_change_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('district_id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
@@ -257,6 +262,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_updated_at'), ['updated_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_webhook_deliveries_webhook_id'), ['webhook_id'], unique=False)
+        batch_op.create_index('ix_webhook_deliveries_webhook_status', ['webhook_id', 'status', 'id'], unique=False)
 
     op.create_table('demands',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -472,6 +478,7 @@ def downgrade() -> None:
 
     op.drop_table('demands')
     with op.batch_alter_table('webhook_deliveries', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_deliveries_webhook_status')
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_webhook_id'))
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_updated_at'))
         batch_op.drop_index(batch_op.f('ix_webhook_deliveries_status'))
@@ -523,6 +530,8 @@ def downgrade() -> None:
     op.drop_table('groups')
     with op.batch_alter_table('change_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_change_events_district_id'))
+        batch_op.drop_index('ix_change_events_district_cursor')
+        batch_op.drop_index(batch_op.f('ix_change_events_area_id'))
 
     op.drop_table('change_events')
     with op.batch_alter_table('areas', schema=None) as batch_op:

@@ -1,0 +1,114 @@
+"""Assignment shapes: what integrators pull and the bodies of the member actions."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from app.api.schemas.common import RequestModel
+from app.services.assignments import AssignmentView, explanation_text
+
+AssignmentStatus = Literal["proposed", "published", "accepted", "declined", "completed", "superseded"]
+ResponseMethod = Literal["home_visit", "on_site", "arranged_talk", "via_unit"]
+
+
+class Explanation(BaseModel):
+    """The numbers behind a proposal, as the optimizer stored them (unknown extra terms pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    skill_overlap: list[Any] | None = Field(None, description="Required skills the member holds.")
+    skill_score: float | None = None
+    home_area: bool | None = Field(None, description="Demand is in the member's home area (本片).")
+    paired_area: bool | None = Field(None, description="Demand is in an area the member's group is paired with (结对).")
+    distance_km: float | None = Field(None, description="Home area to demand area; 0 in the home area.")
+    load_after: int | float | None = Field(None, description="Member's assignments in the window with this one.")
+    first_activity_this_year: bool | None = Field(None, description="Would be the member's first activity this year.")
+    kept_from_previous: bool | None = None
+    served_community_before: bool | None = None
+    terms: dict[str, Any] | None = Field(None, description="Objective contribution per term.")
+
+    @classmethod
+    def lenient(cls, raw: Any) -> Explanation | dict[str, Any] | None:
+        """The optimizer owns this JSON; an unexpected shape is passed through, never a 500."""
+        if not isinstance(raw, dict):
+            return None
+        try:
+            return cls.model_validate(raw)
+        except ValidationError:
+            return raw
+
+
+class AssignmentOut(BaseModel):
+    id: int
+    run_id: int | None = Field(description="Optimization run that proposed it; null for manual rows.")
+    demand_id: int
+    demand_title: str
+    area_id: int
+    area_code: str
+    community_id: int
+    community_name: str
+    member_id: int
+    member_name: str
+    member_phone: str | None = Field(None, description="Only shown to admin keys.")
+    status: AssignmentStatus
+    score: float | None
+    explanation: Explanation | dict[str, Any] | None
+    explanation_text: str | None = Field(description="Plain Chinese, e.g. \"持有 法律咨询; 跨片 3.2 km; 本年度首次活动\".")
+    decline_reason: str | None
+    response_method: ResponseMethod | None = Field(
+        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复")
+    outcome: str | None
+    satisfaction: int | None
+    completed_on: date | None = Field(None, description="Date of the activity (from its duty record).")
+    duty_record_id: int | None = Field(None, description="The activity DutyRecord written on completion.")
+    accepted_at: datetime | None
+    declined_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @field_validator("accepted_at", "declined_at", "completed_at", "created_at", "updated_at")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """SQLite hands stored UTC times back without offset; always answer in explicit UTC."""
+        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+    @classmethod
+    def from_view(cls, v: AssignmentView) -> AssignmentOut:
+        a, demand, member = v.assignment, v.assignment.demand, v.assignment.member
+        explanation = a.explanation if isinstance(a.explanation, dict) else None
+        return cls(
+            id=a.id, run_id=a.run_id, demand_id=a.demand_id, demand_title=demand.title,
+            area_id=a.area_id, area_code=demand.area.code,
+            community_id=demand.community_id, community_name=demand.community.name,
+            member_id=a.member_id, member_name=member.name,
+            member_phone=member.phone if v.show_phone else None,
+            status=a.status, score=a.score, explanation=Explanation.lenient(explanation),
+            explanation_text=a.explanation_text or explanation_text(explanation),
+            decline_reason=a.decline_reason, response_method=a.response_method, outcome=a.outcome,
+            satisfaction=a.satisfaction,
+            completed_on=v.duty_record.date if v.duty_record else None,
+            duty_record_id=v.duty_record.id if v.duty_record else None,
+            accepted_at=a.accepted_at, declined_at=a.declined_at, completed_at=a.completed_at,
+            created_at=a.created_at, updated_at=a.updated_at, version=a.version,
+        )
+
+
+class DeclineIn(RequestModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the member cannot serve; required.",
+                        examples=["本周出差，无法参加"])
+
+
+class CompleteIn(RequestModel):
+    response_method: ResponseMethod = Field(
+        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复")
+    outcome: str | None = Field(None, max_length=4000, description="What was done / answered.")
+    satisfaction: int | None = Field(None, ge=1, le=5, description="Residents' satisfaction 1-5.")
+    completed_on: date | None = Field(None, description="Date of the activity; defaults to today.")
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "response_method": "on_site", "outcome": "现场讲解物业纠纷相关法律条款，双方达成调解意向",
+        "satisfaction": 5, "completed_on": "2026-11-28"}]}}

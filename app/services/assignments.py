@@ -1,0 +1,264 @@
+"""Assignments: what integrators pull, and what members do with them.
+
+State machine (one table, so every rule lives here and nowhere else)::
+
+    published -> accepted | declined
+    accepted  -> completed | declined
+
+Everything else is a 409 ``invalid_transition`` naming ``from`` and ``to``.
+Repeating the state an assignment is already in is idempotent when the request
+is the same one (accept twice, decline twice with the same reason, complete
+twice with the same body) and a 409 when it says something different. Such a
+repeat is answered before the If-Match check, so a client retrying with the ETag
+it read before its first (lost-response) attempt gets 200, not 412.
+
+A decline stays in the table as the record the optimizer reads as "never pair
+these two again"; it also puts the demand back to ``open`` when it no longer has
+``min_members`` live assignments, so the next (repair) run looks at it.
+Completion writes the member's ``activity`` DutyRecord exactly once (unique
+``assignment_id``), which is what the annual-duty fairness term reads.
+
+Services flush but do not commit: the router commits once, so an action and its
+side effects (demand status, duty record) land in one transaction.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.errors import Problem, invalid
+from app.models import Area, Assignment, Demand, DutyRecord
+from app.models.base import utcnow
+from app.services.crud import check_if_match, get_scoped
+from app.services.identity import Caller
+from app.services.pagination import Page, paginate
+
+STATUSES = ("proposed", "published", "accepted", "declined", "completed", "superseded")
+# Assignments that still count towards a demand's members (the current plan).
+LIVE_STATUSES = ("published", "accepted", "completed")
+RESPONSE_METHODS = {
+    "home_visit": "上门回复",
+    "on_site": "就地解释",
+    "arranged_talk": "约谈沟通",
+    "via_unit": "委托答复",
+}
+TRANSITIONS = {
+    "accepted": ("published",),
+    "declined": ("published", "accepted"),
+    "completed": ("accepted",),
+}
+# Demand statuses this module never overrides (an operator's decision wins).
+_DEMAND_FINAL = ("cancelled",)
+
+
+@dataclass
+class AssignmentView:
+    """An assignment plus what its API representation needs from other rows."""
+
+    assignment: Assignment
+    duty_record: DutyRecord | None
+    show_phone: bool
+
+
+def _utc(value: datetime) -> datetime:
+    """Compare in UTC: SQLite stores the (UTC) timestamps without their offset."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)  # naive input is taken as UTC
+    return value.astimezone(timezone.utc)
+
+
+def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[AssignmentView]:
+    ids = [a.id for a in rows if a.status == "completed"]
+    records: dict[int, DutyRecord] = {}
+    if ids:
+        for rec in session.scalars(select(DutyRecord).where(DutyRecord.assignment_id.in_(ids))):
+            records[rec.assignment_id] = rec
+    return [AssignmentView(a, records.get(a.id), caller.can_read_phones) for a in rows]
+
+
+def view(session: Session, caller: Caller, assignment: Assignment) -> AssignmentView:
+    return _views(session, caller, [assignment])[0]
+
+
+def _area_id_for_code(session: Session, caller: Caller, code: str) -> int:
+    area_id = session.scalar(select(Area.id).where(Area.district_id == caller.district_id, Area.code == code))
+    if area_id is None:
+        raise invalid("area", f"unknown area code {code!r}", "unknown")
+    return area_id
+
+
+def list_assignments(
+    session: Session,
+    caller: Caller,
+    *,
+    run_id: int | None = None,
+    area: str | None = None,
+    member_id: int | None = None,
+    demand_id: int | None = None,
+    statuses: list[str] | None = None,
+    updated_since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[AssignmentView]:
+    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=).
+
+    A liaison only ever sees its own area; asking for another area is simply empty.
+    """
+    stmt = select(Assignment).where(Assignment.district_id == caller.district_id)
+    if caller.role == "liaison":
+        stmt = stmt.where(Assignment.area_id == caller.area_id)
+    if area is not None:
+        stmt = stmt.where(Assignment.area_id == _area_id_for_code(session, caller, area))
+    if run_id is not None:
+        stmt = stmt.where(Assignment.run_id == run_id)
+    if member_id is not None:
+        stmt = stmt.where(Assignment.member_id == member_id)
+    if demand_id is not None:
+        stmt = stmt.where(Assignment.demand_id == demand_id)
+    if statuses:
+        unknown = sorted(set(statuses) - set(STATUSES))
+        if unknown:
+            raise invalid("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUSES)}")
+        stmt = stmt.where(Assignment.status.in_(statuses))
+    if updated_since is not None:
+        stmt = stmt.where(Assignment.updated_at >= _utc(updated_since))
+    page = paginate(session, stmt, Assignment.id, cursor, limit)
+    return Page(items=_views(session, caller, page.items), next_cursor=page.next_cursor)
+
+
+def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
+    return get_scoped(session, Assignment, assignment_id, caller, "assignment", area_attr="area_id")
+
+
+def _transition_problem(current: str, target: str) -> Problem:
+    allowed = TRANSITIONS[target]
+    return Problem(
+        409, "invalid_transition",
+        f"An assignment cannot go from {current!r} to {target!r}; only from {' or '.join(allowed)}.",
+        **{"from": current, "to": target},
+    )
+
+
+def _check_transition(assignment: Assignment, target: str, if_match: str | None) -> None:
+    if assignment.status not in TRANSITIONS[target]:
+        raise _transition_problem(assignment.status, target)
+    check_if_match(if_match, assignment.version)
+
+
+def accept(session: Session, caller: Caller, assignment_id: int, if_match: str | None) -> Assignment:
+    assignment = get_assignment(session, caller, assignment_id)
+    if assignment.status == "accepted":
+        return assignment  # a retried accept changes nothing
+    _check_transition(assignment, "accepted", if_match)
+    assignment.status = "accepted"
+    assignment.accepted_at = utcnow()
+    session.flush()
+    return assignment
+
+
+def _live_count(session: Session, demand_id: int) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Assignment)
+        .where(Assignment.demand_id == demand_id, Assignment.status.in_(LIVE_STATUSES))
+    ) or 0
+
+
+def decline(session: Session, caller: Caller, assignment_id: int, reason: str, if_match: str | None) -> Assignment:
+    reason = (reason or "").strip()
+    if not reason:
+        raise invalid("reason", "a decline needs a reason", "missing")
+    assignment = get_assignment(session, caller, assignment_id)
+    if assignment.status == "declined":
+        if assignment.decline_reason == reason:
+            return assignment
+        raise Problem(409, "already_declined",
+                      "This assignment was already declined with a different reason.",
+                      **{"from": "declined", "to": "declined"})
+    _check_transition(assignment, "declined", if_match)
+    assignment.status = "declined"
+    assignment.decline_reason = reason
+    assignment.declined_at = utcnow()
+    session.flush()
+    demand = session.get(Demand, assignment.demand_id)
+    if demand is not None and demand.status not in _DEMAND_FINAL \
+            and _live_count(session, demand.id) < demand.min_members:
+        demand.status = "open"  # back into the pool for a repair run
+        session.flush()
+    return assignment
+
+
+def _same_completion(record: DutyRecord | None, assignment: Assignment, data: dict[str, Any]) -> bool:
+    if (assignment.response_method, assignment.outcome, assignment.satisfaction) != (
+            data["response_method"], data.get("outcome"), data.get("satisfaction")):
+        return False
+    # completed_on defaults to "today": a retry that leaves it out matches any date.
+    wanted = data.get("completed_on")
+    return wanted is None or record is None or record.date == wanted
+
+
+def complete(session: Session, caller: Caller, assignment_id: int, data: dict[str, Any],
+             if_match: str | None) -> Assignment:
+    """Record how the member answered the need; writes the activity record once."""
+    assignment = get_assignment(session, caller, assignment_id)
+    if data.get("response_method") not in RESPONSE_METHODS:
+        raise invalid("response_method", f"one of {', '.join(RESPONSE_METHODS)}")
+    record = session.scalar(select(DutyRecord).where(DutyRecord.assignment_id == assignment.id))
+    if assignment.status == "completed":
+        if _same_completion(record, assignment, data):
+            return assignment
+        raise Problem(409, "already_completed",
+                      "This assignment was already completed with a different response; "
+                      "correct the outcome through its duty record or ask an admin.",
+                      **{"from": "completed", "to": "completed"})
+    _check_transition(assignment, "completed", if_match)
+    completed_on: date = data.get("completed_on") or date.today()
+    assignment.status = "completed"
+    assignment.response_method = data["response_method"]
+    assignment.outcome = data.get("outcome")
+    assignment.satisfaction = data.get("satisfaction")
+    assignment.completed_at = utcnow()
+    demand = session.get(Demand, assignment.demand_id)
+    if record is None:
+        session.add(DutyRecord(
+            district_id=assignment.district_id, member_id=assignment.member_id, kind="activity",
+            date=completed_on, title=(demand.title if demand else f"需求 {assignment.demand_id}")[:200],
+            area_id=demand.area_id if demand else assignment.area_id,
+            demand_id=assignment.demand_id, assignment_id=assignment.id,
+        ))
+    session.flush()
+    if demand is not None and demand.status not in _DEMAND_FINAL:
+        open_left = session.scalar(
+            select(func.count()).select_from(Assignment).where(
+                Assignment.demand_id == demand.id, Assignment.status.in_(("published", "accepted")))
+        )
+        if not open_left:
+            demand.status = "closed"
+            session.flush()
+    return assignment
+
+
+def explanation_text(explanation: dict[str, Any] | None) -> str | None:
+    """Plain Chinese from the numbers, for rows written without a stored text."""
+    if not explanation:
+        return None
+    parts: list[str] = []
+    overlap = explanation.get("skill_overlap") or []
+    if overlap:
+        parts.append("持有 " + "、".join(str(s) for s in overlap))
+    if explanation.get("home_area"):
+        parts.append("本片")
+    elif explanation.get("paired_area"):
+        km = explanation.get("distance_km")
+        parts.append("结对片区" + (f" {km:.1f} km" if isinstance(km, (int, float)) and km else ""))
+    elif isinstance(explanation.get("distance_km"), (int, float)):
+        parts.append(f"跨片 {explanation['distance_km']:.1f} km")
+    load = explanation.get("load_after", explanation.get("load"))
+    if isinstance(load, int):
+        parts.append(f"本周第 {load} 项")
+    if explanation.get("first_activity_this_year"):
+        parts.append("本年度首次活动")
+    return "; ".join(parts) or None
