@@ -1,7 +1,101 @@
-"""Placeholder: filled in by its own change."""
+"""``matcher demo``: a fresh database holding a realistic week of 朝阳区 needs, ready to try.
+
+Loading lives in ``app.demo.load_demo``; this module only parses options and prints. Later
+steps for the demo week (e.g. running the optimisation) slot in between the two.
+"""
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from datetime import date, timedelta
+
 import typer
 
+from app.cli.common import fail
+from app.demo.data import CHANNEL_LABELS, DISTRICT_NAME
+from app.demo.load import DemoRefused, load_demo
+from app.demo.summary import DemoSummary
+from app.settings import get_settings
 
-def demo() -> None:
-    """Not built yet."""
-    raise typer.Exit(1)
+_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
+
+
+def next_monday(today: date | None = None) -> date:
+    """The Monday of the coming week (a week ahead when today is a Monday)."""
+    today = today or date.today()
+    return today + timedelta(days=7 - today.weekday())
+
+
+def parse_week(text: str) -> date:
+    """``2026-W49`` (ISO week) -> the Monday it starts on."""
+    match = _WEEK.match(text.strip())
+    if not match:
+        raise typer.BadParameter("expected an ISO week like 2026-W49", param_hint="--week")
+    try:
+        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a week of that year ({exc})", param_hint="--week") from None
+
+
+def demo(
+    seed: int = typer.Option(7, help="Random seed; the same seed always gives the same data."),
+    database_url: str | None = typer.Option(
+        None, "--database-url", help="Target database (default: MATCHER_DATABASE_URL, else ./matcher.db)."),
+    week: str | None = typer.Option(None, help="ISO week of the demo needs, e.g. 2026-W49 (default: next week)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    reset: bool = typer.Option(False, "--reset", help="Allow wiping a PostgreSQL database (drops its schema)."),
+) -> None:
+    """Build a FRESH demo database for 朝阳区 (43 areas, 410 members, ~250 needs) and summarise it.
+
+    An SQLite file is deleted and recreated; a PostgreSQL database is only wiped with --reset.
+    """
+    week_start = parse_week(week) if week else next_monday()
+    url = database_url or get_settings().database_url
+    try:
+        summary = load_demo(url, seed, week_start, reset_postgresql=reset)
+    except DemoRefused as exc:
+        fail(str(exc), code=2)
+    # Further steps on the demo week (e.g. optimising it) go here, adding to summary.extra.
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+    else:
+        typer.echo(render_text(summary))
+
+
+def _columns(text: str) -> int:
+    """Terminal width: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render_text(s: DemoSummary) -> str:
+    c = s.counts
+    width = max(s.demands_by_channel.values(), default=1)
+    lines = [
+        f"{DISTRICT_NAME} demo database ready: {s.database_url}",
+        f"  seed {s.seed}, week {s.week} ({s.week_start} .. {s.week_end}), built in {s.elapsed_s} s",
+        "",
+        f"  areas {c['areas']} · communities {c['communities']} · groups {c['groups']} "
+        f"(paired areas {c['group_areas']}) · skills {c['skills']}",
+        f"  members {c['members']} (skills held {c['member_skills']}) · demands {c['demands']} "
+        f"(conflict exclusions {c['demand_exclusions']}) · duty records {c['duty_records']}",
+        "",
+        "Demands by channel:",
+    ]
+    for channel, n in s.demands_by_channel.items():
+        bar = "#" * max(1, round(30 * n / width))
+        label = CHANNEL_LABELS.get(channel, "")
+        pad = " " * max(0, 14 - _columns(label))
+        lines.append(f"  {channel:<17} {label}{pad} {n:>4}  {bar}")
+    lines.append("Demands by priority (5 = most urgent):")
+    lines += [f"  {p}: {n}" for p, n in s.demands_by_priority.items()]
+    lines += [
+        "",
+        f"Members without a community activity this year: {s.members_without_activity} of {c['members']}",
+        "",
+        f"Admin API key (shown once, not stored in clear): {s.admin_key}",
+        "Try it:",
+        f"  MATCHER_DATABASE_URL='{s.database_url}' matcher serve",
+        f"  curl -H 'Authorization: Bearer {s.admin_key}' http://127.0.0.1:8000/v1/areas",
+    ]
+    return "\n".join(lines)
