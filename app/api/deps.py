@@ -31,7 +31,7 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def _raw_key(request: Request) -> str | None:
+def raw_api_key(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
         return auth[7:].strip() or None
@@ -39,7 +39,7 @@ def _raw_key(request: Request) -> str | None:
 
 
 def get_caller(request: Request, session: SessionDep) -> Caller:
-    raw = _raw_key(request)
+    raw = raw_api_key(request)
     if not raw:
         raise Problem(401, "missing_api_key", "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
                       headers={"WWW-Authenticate": "Bearer"})

@@ -57,7 +57,7 @@ def _loc_to_field(loc: tuple | list) -> str:
     return ".".join(parts)
 
 
-def _validation_problem(exc: RequestValidationError) -> Problem:
+def validation_problem(exc: RequestValidationError) -> Problem:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return Problem(400, "malformed_json", "The request body is not valid JSON.",
@@ -77,7 +77,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return problem_response(_validation_problem(exc), request)
+        return problem_response(validation_problem(exc), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

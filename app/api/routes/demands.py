@@ -1,4 +1,64 @@
-"""Placeholder router: filled in by its own change."""
-from fastapi import APIRouter
+"""/v1/demands: needs raised by residents (民需).
 
-router = APIRouter()
+Admins write every demand of the district; a liaison key writes and reads only
+demands of communities in its own area (anything else is 404, not 403); reader
+keys read everything of the district. DELETE cancels (status=cancelled).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import CallerDep, SessionDep, WriterDep
+from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
+from app.api.pagination import CursorQ, LimitQ
+from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.demands import DemandCreate, DemandOut, DemandStatus, DemandUpdate
+from app.services import demands as service
+
+router = APIRouter(prefix="/v1/demands", tags=["demands"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("", status_code=201, response_model=DemandOut, summary="Create a demand (admin, or liaison of its area)")
+def create_demand(payload: DemandCreate, caller: WriterDep, session: SessionDep, idem: IdempotencyDep):
+    return idempotent_create(session, caller, idem, lambda: service.create_demand(session, caller, payload),
+                             DemandOut, "/v1/demands")
+
+
+@router.get("", response_model=Page[DemandOut], summary="List demands (a liaison sees its area only)")
+def list_demands(
+    caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
+    area: Annotated[str | None, Query(description="Area code, e.g. LGY.")] = None,
+    community_id: Annotated[int | None, Query(description="Community id.")] = None,
+    status: Annotated[DemandStatus | None, Query(description="open | assigned | closed | cancelled")] = None,
+    priority: Annotated[int | None, Query(ge=1, le=5, description="Exact priority 1..5.")] = None,
+    starts_after: Annotated[datetime | None, Query(description="starts_at >= this (no offset = Beijing time).")] = None,
+    starts_before: Annotated[datetime | None, Query(description="starts_at < this (no offset = Beijing time).")] = None,
+):
+    page = service.list_demands(session, caller, area=area, community_id=community_id, status=status,
+                                priority=priority, starts_after=starts_after, starts_before=starts_before,
+                                cursor=cursor, limit=limit)
+    return Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
+def get_demand(demand_id: int, response: Response, caller: CallerDep, session: SessionDep):
+    return render(response, service.get_demand(session, caller, demand_id), DemandOut)
+
+
+@router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
+def update_demand(demand_id: int, payload: DemandUpdate, response: Response, caller: WriterDep, session: SessionDep,
+                  if_match: IfMatch = None):
+    demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
+    session.commit()
+    return render(response, demand, DemandOut)
+
+
+@router.delete("/{demand_id}", response_model=DemandOut, summary="Cancel a demand (status=cancelled)")
+def cancel_demand(demand_id: int, response: Response, caller: WriterDep, session: SessionDep,
+                  if_match: IfMatch = None):
+    demand = service.cancel_demand(session, caller, demand_id, if_match)
+    session.commit()
+    return render(response, demand, DemandOut)

@@ -1,4 +1,64 @@
-"""Placeholder router: filled in by its own change."""
-from fastapi import APIRouter
+"""/v1/members: the member directory. Admins write; every key reads, phones only for admins."""
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from app.api.deps import AdminDep, CallerDep, SessionDep
+from app.api.http import IdempotencyDep, IfMatch, idempotent_create, with_etag
+from app.api.pagination import CursorQ, LimitQ
+from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.members import MemberCreate, MemberOut, MemberUpdate
+from app.models import Member
+from app.services import members as service
+from app.services.identity import Caller
+
+router = APIRouter(prefix="/v1/members", tags=["members"], responses=PROBLEM_RESPONSES)
+
+
+def _out(member: Member, caller: Caller) -> MemberOut:
+    return MemberOut.model_validate(member).for_caller(caller.can_read_phones)
+
+
+def _render(response: Response, member: Member, caller: Caller) -> MemberOut:
+    with_etag(response, member.version)
+    return _out(member, caller)
+
+
+@router.post("", status_code=201, response_model=MemberOut, summary="Create a member (admin)")
+def create_member(payload: MemberCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
+    return idempotent_create(session, caller, idem, lambda: service.create_member(session, caller, payload),
+                             MemberOut, "/v1/members")
+
+
+@router.get("", response_model=Page[MemberOut], summary="List members (phones for admins only)")
+def list_members(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
+                 area: Annotated[str | None, Query(description="Home area code, e.g. JW.")] = None,
+                 group_id: Annotated[int | None, Query(description="Working group id.")] = None,
+                 skill: Annotated[str | None, Query(description="Skill code, name or synonym.")] = None,
+                 active: bool | None = None):
+    page = service.list_members(session, caller, area=area, group_id=group_id, skill=skill, active=active,
+                                cursor=cursor, limit=limit)
+    return Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor)
+
+
+@router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
+def get_member(member_id: int, response: Response, caller: CallerDep, session: SessionDep):
+    return _render(response, service.get_member(session, caller, member_id), caller)
+
+
+@router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
+def update_member(member_id: int, payload: MemberUpdate, response: Response, caller: AdminDep, session: SessionDep,
+                  if_match: IfMatch = None):
+    member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
+    session.commit()
+    return _render(response, member, caller)
+
+
+@router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
+def deactivate_member(member_id: int, response: Response, caller: AdminDep, session: SessionDep,
+                      if_match: IfMatch = None):
+    member = service.deactivate_member(session, caller, member_id, if_match)
+    session.commit()
+    return _render(response, member, caller)

@@ -1,4 +1,93 @@
-"""Placeholder router: filled in by its own change."""
-from fastapi import APIRouter
+"""Server-rendered report pages for district office staff (`/reports/...`).
 
-router = APIRouter()
+Authentication: the same API keys as the JSON API, sent either as
+`Authorization: Bearer <key>` or as `?key=<key>` so staff can open a link in a browser.
+Trade-off of the query parameter: a key in a URL can end up in browser history,
+bookmarks and proxy logs. We limit the damage: the access log records only the path
+(never the query string), pages send `Referrer-Policy: no-referrer` and
+`Cache-Control: no-store`, pages make no outside requests, and a read-only or liaison
+key is what such links should carry. A liaison key sees only its own area's rows.
+
+Errors: problem+json for API clients (Accept names JSON and not HTML), a small HTML
+page for browsers.
+"""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
+
+from app.api.deps import SessionDep, raw_api_key
+from app.api.problems import validation_problem, problem_response
+from app.errors import Problem
+from app.reports import render
+from app.services import reports as service
+from app.services.api_keys import authenticate
+from app.services.identity import Caller
+
+PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                           "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"}
+
+
+def wants_json(request: Request) -> bool:
+    accept = request.headers.get("accept", "").lower()
+    return "json" in accept and "text/html" not in accept
+
+
+class PageRoute(APIRoute):
+    """Renders errors of page routes as HTML for browsers, problem+json for API clients."""
+
+    def get_route_handler(self):
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (Problem, RequestValidationError) as exc:
+                problem = exc if isinstance(exc, Problem) else validation_problem(exc)
+                if wants_json(request):
+                    return problem_response(problem, request)
+                html = render.error_page(problem.status, problem.title, problem.detail)
+                return HTMLResponse(html, status_code=problem.status,
+                                    headers={**PAGE_HEADERS, **(problem.headers or {})})
+
+        return route
+
+
+router = APIRouter(prefix="/reports", tags=["pages"], route_class=PageRoute, include_in_schema=True)
+
+
+def page_caller(request: Request, session: SessionDep,
+                key: Annotated[str | None, Query(description="API key, for links opened in a browser.")] = None
+                ) -> Caller:
+    raw = raw_api_key(request) or key
+    if not raw:
+        raise Problem(401, "missing_api_key",
+                      "Send an API key as 'Authorization: Bearer <key>' or add '?key=<key>' to the link.",
+                      headers={"WWW-Authenticate": "Bearer"})
+    caller = authenticate(session, raw)
+    request.state.caller = caller
+    return caller
+
+
+PageCaller = Annotated[Caller, Depends(page_caller)]
+
+
+def _page(html: str) -> HTMLResponse:
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse, summary="Run report page (HTML)")
+def run_page(run_id: int, caller: PageCaller, session: SessionDep):
+    """The run's figures beside both baselines, cross-area flows, member loads, coverage and unmet demands."""
+    return _page(render.run_page(service.run_report(session, caller, run_id)))
+
+
+@router.get("/duty/{year}", response_class=HTMLResponse, summary="Annual duty page (HTML)")
+def duty_page(year: Annotated[int, Path(ge=2000, le=2100)], caller: PageCaller, session: SessionDep):
+    """Duty compliance by group (stacked bars) and the members missing each kind."""
+    return _page(render.duty_page(service.duty_report(session, caller, year, "group")))

@@ -20,8 +20,8 @@ class ResponseModel(BaseModel):
 
 
 class Stamped(ResponseModel):
-    created_at: datetime
-    updated_at: datetime
+    created_at: datetime = Field(description="When the object was created (UTC).")
+    updated_at: datetime = Field(description="When the object last changed (UTC).")
     version: int = Field(description="Optimistic-lock version; the ETag is \"v<version>\".")
 
 

@@ -1,0 +1,69 @@
+"""Bulk-import shapes: the success report and the bad-row problem.
+
+Success (200) — the file was imported entirely, or (``dry_run=true``) would be::
+
+    {"kind": "members", "dry_run": false, "rows": 3, "created": 1, "updated": 1, "unchanged": 1,
+     "ignored_columns": ["备注"],
+     "items": [{"row": 2, "external_id": "CY-0001", "id": 17, "action": "created"}, ...]}
+
+Rejected (422, application/problem+json, code ``import_rejected``) — nothing was written::
+
+    {"type": "urn:matcher:problem:import_rejected", "status": 422, "code": "import_rejected",
+     "detail": "2 bad row(s) of 3: nothing was imported. ...", "bad_rows": [3, 4], "error_count": 2,
+     "errors": [{"row": 3, "field": "skills", "column": "技能", "message": "unknown skill '书法'", "code": "invalid"},
+                {"row": 4, "field": "home_area", "column": "居住片区", "message": "unknown area 'XX'", ...}]}
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.schemas.common import PROBLEM_RESPONSES, Problem
+
+
+class ImportRowOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    row: int = Field(description="Spreadsheet row number (the header is row 1).")
+    external_id: str | None = Field(description="编号 of the row, if any.")
+    id: int | None = Field(description="Id of the member/demand; null for rows a dry run would create.")
+    action: Literal["created", "updated", "unchanged"]
+
+
+class ImportResult(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["members", "demands"]
+    dry_run: bool = Field(description="true: everything was checked, nothing was written.")
+    rows: int = Field(description="Data rows read (blank rows are skipped).")
+    created: int
+    updated: int = Field(description="Rows whose external_id was stored and at least one field differed.")
+    unchanged: int = Field(description="Rows identical to what is stored (version/ETag kept).")
+    ignored_columns: list[str] = Field(description="Headers that match no known column; their cells were not read.")
+    items: list[ImportRowOut] = Field(description="One entry per data row, in file order.")
+
+
+class ImportRowError(BaseModel):
+    row: int = Field(description="Spreadsheet row number (header = 1); 1 for a header problem.")
+    field: str = Field(description="Import field, e.g. home_area, skills, min_members.", examples=["skills"])
+    column: str | None = Field(None, description="The header as written in the file.", examples=["技能"])
+    message: str
+    code: str
+
+
+class ImportProblem(Problem):
+    errors: list[ImportRowError] | None = Field(None, description="Every bad cell of every bad row "
+                                                 "(at most 1000 listed; error_count is exact).")
+    bad_rows: list[int] | None = Field(None, description="Row numbers of all bad rows.")
+    error_count: int | None = None
+
+
+IMPORT_RESPONSES = {
+    **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (401, 403, 409, 413)},
+    415: {"model": Problem, "content": {"application/problem+json": {}},
+          "description": "Not a UTF-8 CSV or an XLSX workbook"},
+    422: {"model": ImportProblem, "content": {"application/problem+json": {}},
+          "description": "Rejected: bad rows (listed in `errors`), a missing column, or more than 10,000 rows. "
+                         "Nothing was written."},
+}

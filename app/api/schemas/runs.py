@@ -1,0 +1,97 @@
+"""Optimization runs on the wire."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.api.schemas.common import RequestModel, Stamped
+
+RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "published"]
+RunMode = Literal["full", "repair"]
+
+
+class WeightsIn(RequestModel):
+    """Any subset of the objective weights; the rest keep their defaults."""
+
+    coverage: float | None = Field(None, ge=0, le=1e6, description="Per priority point of a covered demand.")
+    quality: float | None = Field(None, ge=0, le=1e6, description="Per pair, times the skill score.")
+    home: float | None = Field(None, ge=0, le=1e6, description="Bonus for a pair in the member's home area.")
+    paired: float | None = Field(None, ge=0, le=1e6, description="Bonus for an area the member's group is paired with.")
+    distance: float | None = Field(None, ge=0, le=1e6, description="Cost per km of a cross-area pair.")
+    balance_peak: float | None = Field(None, ge=0, le=1e6, description="Cost per unit of the peak load.")
+    balance_convex: float | None = Field(None, ge=0, le=1e6, description="Cost of the k-th assignment: (k-1) x this.")
+    duty: float | None = Field(None, ge=0, le=1e6, description="Bonus for a member's first activity this year.")
+    stability: float | None = Field(None, ge=0, le=1e6, description="Bonus for keeping an earlier proposal.")
+    continuity: float | None = Field(None, ge=0, le=1e6, description="Bonus for a member who served the community.")
+    lexicographic: bool | None = Field(None, description="Coverage first, then the rest (default true).")
+
+
+class RunCreate(RequestModel):
+    week: str | None = Field(None, description="ISO week, e.g. 2026-W48 (or give window_start/window_end).",
+                             examples=["2026-W48"])
+    window_start: date | None = Field(None, description="First day of the window (inclusive).")
+    window_end: date | None = Field(None, description="Last day of the window (inclusive).")
+    weights: WeightsIn | None = None
+    time_limit_s: float | None = Field(None, ge=1, le=300, description="Solver time limit, 1..300 s.")
+    scope: list[str] | None = Field(None, description="Only demands in these areas (codes).", examples=[["JW", "CW"]])
+    mode: RunMode = Field("full", description="full: re-plan the window; repair: only what declines or "
+                                              "unmet demands left open, keeping every other assignment.")
+
+    model_config = {"json_schema_extra": {"examples": [{"week": "2026-W48", "time_limit_s": 20,
+                                                        "weights": {"distance": 0.5}}]}}
+
+
+class RunOut(Stamped):
+    id: int
+    status: RunStatus
+    mode: RunMode
+    week: str | None
+    window_start: date
+    window_end: date
+    scope: list[str] | None
+    weights: dict[str, Any] | None = Field(description="The weight overrides this run used.")
+    time_limit_s: float
+    cancel_requested: bool
+    attempts: int
+    solver_status: str | None = Field(description="OPTIMAL | FEASIBLE | UNKNOWN | CANCELLED ...")
+    objective: float | None
+    best_bound: float | None
+    gap: float | None
+    progress: dict[str, Any] | None = Field(description="Best objective and bound so far while running.")
+    counts: dict[str, Any] | None = Field(description="members, demands, proposals, pinned, unmet, covered ...")
+    stats: dict[str, Any] | None = Field(
+        description="optimized / fixed_pairing / greedy plan metrics on the same problem; partial=true "
+                    "when a cancelled run kept its best plan so far; solver details.")
+    error: str | None
+    created_by: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    published_at: datetime | None
+
+
+class PublishOut(BaseModel):
+    run: RunOut
+    published: int
+    superseded: int
+    skipped: int
+    demands_assigned: int
+    demands_open: int
+
+
+class UnmetOut(BaseModel):
+    id: int
+    run_id: int
+    demand_id: int
+    demand_title: str | None
+    area: str | None
+    community_id: int | None
+    priority: int | None
+    min_members: int | None
+    assigned: int
+    cause: str = Field(description="no_skill_holder | only_conflicted_or_declined | holders_unavailable | "
+                                   "cross_area_blocked | holders_at_capacity")
+    detail: dict[str, Any]
+    text: str = Field(description="The reason in plain Chinese.")

@@ -1,0 +1,77 @@
+"""Jinja2 rendering of the report pages (templates ship as package data in app/templates).
+
+Pages are self-contained: inline CSS, inline SVG charts, no scripts and no external
+references, so they work on an offline intranet and print cleanly.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from app.reports import charts
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("app", "templates"), autoescape=select_autoescape(["html"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    env.filters["local"] = _local
+    return env
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def _local(value: Any) -> str:
+    """A stored timestamp (UTC; SQLite returns it without offset) as Beijing time."""
+    if value is None:
+        return "—"
+    from datetime import timezone
+
+    from app.services.demands import LOCAL_TZ
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def render(template: str, **context: Any) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def _svgs(figures: dict) -> dict[str, Markup]:
+    # The SVG is produced by matplotlib from our own data with text drawn as paths; labels that
+    # came from user data are rendered as glyph outlines, never as markup, so it is safe to inline.
+    return {name: Markup(charts.to_svg(fig)) for name, fig in figures.items()}
+
+
+def run_page(report) -> str:
+    from app.services.reports.runs import PLAN_LABELS, PLANS, STATUS_LABELS
+
+    return render("run.html", title=f"优化批次 {report.id} 报告", r=report, charts=_svgs(charts.run_figures(report)),
+                  plans=PLANS, plan_labels=PLAN_LABELS, status_labels=STATUS_LABELS)
+
+
+def duty_page(report) -> str:
+    from app.services.reports.duty import KIND_LABELS
+
+    return render("duty.html", title=f"{report.year} 年度委员履职情况", r=report,
+                  charts=_svgs(charts.duty_figures(report)), kind_labels=KIND_LABELS)
+
+
+def error_page(status: int, title: str, detail: str | None) -> str:
+    return render("error.html", title=f"{status} {title}", status=status, heading=title, detail=detail)

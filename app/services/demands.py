@@ -1,0 +1,191 @@
+"""Needs raised by residents (民需): the demand side of the matching.
+
+Liaisons are bound to one area: they create, edit and cancel demands only for
+communities of that area and never see other areas' demands. Anything outside
+their area is reported as 404 (not visible), never 403, so a key cannot probe
+other areas; that includes naming another area's community in a payload.
+
+Times: naive datetimes are Beijing wall-clock time (Asia/Shanghai); everything is
+stored in UTC (SQLite keeps no offset, so one fixed zone in storage keeps both
+databases comparable) and shown in Asia/Shanghai.
+Create and update flush but never commit: the router or the importer commits.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Problem, field_error, invalid
+from app.models import Community, Demand, Member
+from app.models.base import utcnow
+from app.services.communities import area_by_code
+from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.identity import Caller
+from app.services.pagination import Page, paginate
+from app.services.skills import resolve_skills
+
+if TYPE_CHECKING:
+    from app.api.schemas.demands import DemandCreate
+
+try:
+    from zoneinfo import ZoneInfo
+
+    LOCAL_TZ: Any = ZoneInfo("Asia/Shanghai")
+except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
+    LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+STATUSES = ("open", "assigned", "closed", "cancelled")
+_NOT_NULL = ("community_id", "title", "channel", "priority", "min_members", "max_members", "starts_at",
+             "ends_at", "status", "required_skills", "excluded_member_ids")
+
+
+def localize(dt: datetime) -> datetime:
+    """Naive input is Asia/Shanghai wall-clock time."""
+    return dt.replace(tzinfo=LOCAL_TZ) if dt.tzinfo is None else dt
+
+
+def to_utc(dt: datetime) -> datetime:
+    return localize(dt).astimezone(timezone.utc)
+
+
+def from_storage(dt: datetime) -> datetime:
+    """Stored times are UTC; SQLite hands them back naive."""
+    return (dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt).astimezone(LOCAL_TZ)
+
+
+def _require_writer(caller: Caller) -> None:
+    if caller.role not in ("admin", "liaison"):
+        raise Problem(403, "forbidden_role", "Only admin and liaison keys write demands.")
+
+
+def _community(session: Session, caller: Caller, community_id: int) -> Community:
+    community = session.get(Community, community_id)
+    if community is None or community.district_id != caller.district_id:
+        raise invalid("community_id", f"no community with id {community_id} in this district", "unknown_community")
+    if not caller.sees_area(community.area_id):
+        raise Problem(404, "not_found", f"community {community_id} not found in your area",
+                      errors=[field_error("community_id", "not in the area of this liaison key", "not_visible")])
+    return community
+
+
+def _excluded_members(session: Session, district_id: int, ids: list[int]) -> list[Member]:
+    wanted = list(dict.fromkeys(ids))
+    found = {m.id: m for m in session.scalars(
+        select(Member).where(Member.district_id == district_id, Member.id.in_(wanted)))} if wanted else {}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise Problem(422, "validation_error", f"excluded_member_ids: no member with id {missing} in this district",
+                      errors=[field_error("excluded_member_ids", f"no member with id {i} in this district",
+                                          "unknown_member") for i in missing])
+    return [found[i] for i in wanted]
+
+
+def _check_external_id_free(session: Session, district_id: int, external_id: str, exclude_id: int | None) -> None:
+    stmt = select(Demand.id).where(Demand.district_id == district_id, Demand.external_id == external_id)
+    if exclude_id is not None:
+        stmt = stmt.where(Demand.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise Problem(409, "duplicate_external_id", f"A demand with external_id {external_id!r} already exists.",
+                      errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}])
+
+
+def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: Demand | None) -> dict[str, Any]:
+    """Validate a create payload or PATCH changes against the effective state; return attribute values.
+
+    Nothing is set on ``current``: a refusal leaves the stored demand exactly as it was.
+    """
+    if current is None and data.get("max_members") is None:
+        data = {**data, "max_members": data.get("min_members") or 1}  # default: exactly min_members seats
+    for field in _NOT_NULL:
+        if field in data and data[field] is None:
+            raise invalid(field, "may not be null")
+    values: dict[str, Any] = {k: data[k] for k in ("external_id", "title", "description", "channel", "priority",
+                                                   "min_members", "max_members", "status") if k in data}
+    if values.get("external_id") is not None:
+        _check_external_id_free(session, caller.district_id, values["external_id"], current and current.id)
+    community = current.community if current is not None else None
+    if "community_id" in data:
+        community = _community(session, caller, data["community_id"])
+        if current is None or community.id != current.community_id:
+            if not community.active:
+                raise invalid("community_id", f"community {community.id} is deactivated", "inactive_community")
+        values["community"] = community
+        values["area"] = community.area
+    if data.get("area") is not None:
+        area = area_by_code(session, caller.district_id, data["area"], "area")
+        if area.id != community.area_id:
+            raise invalid("community_id", f"community {community.name} is in area {community.area.code}, "
+                                          f"not {area.code}", "area_mismatch")
+    if "required_skills" in data:
+        values["required_skills"] = resolve_skills(session, caller.district_id, data["required_skills"],
+                                                   "required_skills")
+    if "excluded_member_ids" in data:
+        values["excluded_members"] = _excluded_members(session, caller.district_id, data["excluded_member_ids"])
+    for field in ("starts_at", "ends_at"):
+        if field in data:
+            values[field] = to_utc(data[field])
+    lo = values.get("min_members", current.min_members if current else 1)
+    hi = values.get("max_members", current.max_members if current else lo)
+    if hi < lo:
+        raise invalid("max_members", f"must be at least min_members ({lo})", "less_than_min")
+    start = values.get("starts_at", current.starts_at if current else None)
+    end = values.get("ends_at", current.ends_at if current else None)
+    if start is not None and end is not None and from_storage(end) <= from_storage(start):
+        raise invalid("ends_at", "must be after starts_at", "window_order")
+    return values
+
+
+def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:
+    """Create an open demand; ``created_by`` records the API key name."""
+    _require_writer(caller)
+    values = _resolve(session, caller, payload.model_dump(), None)
+    demand = Demand(district_id=caller.district_id, status="open", created_by=caller.name)
+    apply_changes(demand, values, None)
+    session.add(demand)
+    session.flush()
+    return demand
+
+
+def get_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
+    return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id")
+
+
+def update_demand(session: Session, caller: Caller, demand_id: int, changes: dict, if_match: str | None) -> Demand:
+    """PATCH semantics; list fields (required_skills, excluded_member_ids) replace the old lists."""
+    _require_writer(caller)
+    demand = get_demand(session, caller, demand_id)
+    check_if_match(if_match, demand.version)
+    values = _resolve(session, caller, dict(changes), demand)
+    if values:
+        apply_changes(demand, values, None)
+        demand.updated_at = utcnow()  # list-only changes must still bump the version (ETag)
+    session.flush()
+    return demand
+
+
+def cancel_demand(session: Session, caller: Caller, demand_id: int, if_match: str | None) -> Demand:
+    return update_demand(session, caller, demand_id, {"status": "cancelled"}, if_match)
+
+
+def list_demands(session: Session, caller: Caller, *, area: str | None, community_id: int | None,
+                 status: str | None, priority: int | None, starts_after: datetime | None,
+                 starts_before: datetime | None, cursor: str | None, limit: int) -> Page[Demand]:
+    stmt = select(Demand).where(Demand.district_id == caller.district_id)
+    if caller.role == "liaison":
+        stmt = stmt.where(Demand.area_id == caller.area_id)
+    if area is not None:
+        stmt = stmt.where(Demand.area_id == area_by_code(session, caller.district_id, area, "area").id)
+    if community_id is not None:
+        stmt = stmt.where(Demand.community_id == community_id)
+    if status is not None:
+        stmt = stmt.where(Demand.status == status)
+    if priority is not None:
+        stmt = stmt.where(Demand.priority == priority)
+    if starts_after is not None:
+        stmt = stmt.where(Demand.starts_at >= to_utc(starts_after))
+    if starts_before is not None:
+        stmt = stmt.where(Demand.starts_at < to_utc(starts_before))
+    return paginate(session, stmt, Demand.id, cursor, limit)

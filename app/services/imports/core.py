@@ -1,0 +1,200 @@
+"""The import transaction shared by members and demands.
+
+Flow, for one uploaded file:
+
+1. read the table (415 for a format we do not read, 422 for too many rows);
+2. map the headers (a missing required column rejects the file at the header row);
+3. parse and check EVERY row against the district's reference data, loaded
+   once (areas, groups, communities, the skill catalogue, members), collecting
+   every bad cell instead of stopping at the first;
+4. write the rows that parsed through the ordinary member/demand services, in
+   file order, inside one transaction (the stored objects they update are
+   loaded up front in a few queries); a service refusing a row adds to the
+   report, it does not stop it;
+5. any bad row: roll back and raise one 422 listing them all; ``dry_run``: roll
+   back and return the report; otherwise commit.
+
+So a file is imported entirely or not at all, and a dry run exercises exactly
+the checks (including uniqueness against stored rows) that a real run would.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.errors import Problem
+from app.services.identity import Caller
+from app.services.imports.columns import Column, HeaderMap, looks_like_header, map_headers
+from app.services.imports.files import read_table
+from app.services.imports.values import is_blank
+
+#: How many bad rows' errors the 422 lists at most (the count is always exact).
+MAX_REPORTED_ERRORS = 1000
+
+
+@dataclass
+class RowResult:
+    row: int
+    external_id: str | None
+    action: str  # created | updated | unchanged
+    id: int | None = None
+
+
+@dataclass
+class ImportReport:
+    kind: str  # members | demands
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+    items: list[RowResult] = field(default_factory=list)
+
+    def count(self, result: RowResult) -> None:
+        self.items.append(result)
+        setattr(self, result.action, getattr(self, result.action) + 1)
+
+
+class RowErrors:
+    """Every bad cell of the file, as {row, field, column, message, code}."""
+
+    def __init__(self, labels: dict[str, str]) -> None:
+        self.labels = labels
+        self.items: list[dict[str, Any]] = []
+        self.rows: set[int] = set()
+        self._fields: dict[int, set[str]] = {}
+
+    def add(self, row: int, field_name: str, message: str, code: str = "invalid") -> None:
+        entry: dict[str, Any] = {"row": row, "field": field_name}
+        if field_name in self.labels:
+            entry["column"] = self.labels[field_name]
+        entry.update(message=message, code=code)
+        self.items.append(entry)
+        self.rows.add(row)
+        self._fields.setdefault(row, set()).add(field_name)
+
+    def add_problem(self, row: int, problem: Problem, rename: dict[str, str]) -> None:
+        for err in problem.errors or [{"field": "row", "message": problem.detail or problem.code,
+                                       "code": problem.code}]:
+            name = str(err.get("field") or "row")
+            self.add(row, rename.get(name, name), str(err.get("message")), str(err.get("code") or problem.code))
+
+    def add_validation(self, row: int, exc: ValidationError, rename: dict[str, str]) -> None:
+        """Schema errors, except for fields whose cell was already reported (their value is missing)."""
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            name = rename.get(loc[0], loc[0]) if loc else "row"
+            if name not in self._fields.get(row, ()):
+                self.add(row, name, err.get("msg", "invalid"), err.get("type", "invalid"))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+class RowCells:
+    """One row's cells by field name; absent columns read as blank."""
+
+    def __init__(self, line: int, cells: list[Any], header: HeaderMap) -> None:
+        self.line = line
+        self._cells = cells
+        self._header = header
+
+    def present(self, name: str) -> bool:
+        return name in self._header.fields
+
+    def get(self, name: str) -> Any:
+        index = self._header.fields.get(name)
+        if index is None or index >= len(self._cells):
+            return None
+        value = self._cells[index]
+        return None if is_blank(value) else value
+
+
+@dataclass
+class ParsedRow:
+    line: int
+    external_id: str | None
+    payload: BaseModel  # the Create schema, fully validated
+    present: set[str]  # payload fields whose column is in the file (an update changes only these)
+
+
+class Importer(Protocol):
+    kind: str
+    columns: tuple[Column, ...]
+    rename: dict[str, str]  # schema/service field -> import field, for error reports
+
+    def load(self, session: Session, caller: Caller) -> None: ...
+    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None: ...
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None: ...
+    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult: ...
+
+
+def run_import(session: Session, caller: Caller, importer: Importer, data: bytes, *,
+               filename: str | None = None, content_type: str | None = None,
+               dry_run: bool = False) -> ImportReport:
+    """Import a whole file in one transaction; see the module docstring."""
+    table = read_table(data, filename, content_type, looks_like_header(importer.columns))
+    header = map_headers(table.headers, importer.columns, table.header_line)
+    errors = RowErrors(header.labels)
+    for err in header.errors:
+        errors.add(err["row"], err["field"], err["message"], err["code"])
+    if errors:
+        _reject(session, errors, len(table.rows))
+    report = ImportReport(kind=importer.kind, dry_run=dry_run, rows=len(table.rows),
+                          ignored_columns=header.ignored)
+    importer.load(session, caller)
+    parsed = [importer.parse(RowCells(r.line, r.cells, header), errors) for r in table.rows]
+    good = [row for row in parsed if row is not None and row.line not in errors.rows]
+    importer.prefetch(session, good)
+    for row in good:
+        try:
+            report.count(importer.apply(session, caller, row))
+        except Problem as exc:
+            errors.add_problem(row.line, exc, importer.rename)
+        except (IntegrityError, StaleDataError) as exc:
+            # The session cannot go on after a failed flush: report this row and stop writing.
+            session.rollback()
+            errors.add(row.line, "row", "conflicts with stored data (changed concurrently, or a duplicate): "
+                       + type(exc).__name__, "conflict")
+            break
+        except SQLAlchemyError:
+            session.rollback()
+            raise
+    if errors:
+        _reject(session, errors, len(table.rows))
+    if dry_run:
+        session.rollback()
+        for item in report.items:
+            if item.action == "created":
+                item.id = None  # flushed ids were rolled back with everything else
+    else:
+        session.commit()
+    return report
+
+
+def _reject(session: Session, errors: RowErrors, rows: int) -> None:
+    session.rollback()
+    items = sorted(errors.items, key=lambda e: e["row"])
+    bad = sorted(errors.rows)
+    detail = (f"{len(bad)} bad row(s) of {rows}: nothing was imported. Fix the rows listed in 'errors' "
+              "(row numbers as in the spreadsheet) and upload the whole file again.")
+    raise Problem(422, "import_rejected", detail, errors=items[:MAX_REPORTED_ERRORS],
+                  bad_rows=bad, error_count=len(items))
+
+
+def load_by_ids(session: Session, model: type, ids: list[int], chunk: int = 500) -> list[Any]:
+    """Load rows (and their eager relationships) into the session in a few IN queries, so that
+    the per-row ``session.get`` of the services is answered from the identity map. The caller
+    keeps the returned list alive: the identity map only holds weak references."""
+    from sqlalchemy import select
+
+    loaded: list[Any] = []
+    for start in range(0, len(ids), chunk):
+        loaded += session.scalars(select(model).where(model.id.in_(ids[start:start + chunk]))).unique().all()
+    return loaded

@@ -1,0 +1,181 @@
+"""Member rows (委员名册): one row per member, keyed by 编号/external_id.
+
+A row whose external_id is already stored updates that member (only the fields
+whose columns the file has, and only if something differs: an identical row is
+``unchanged`` and keeps its version/ETag); a new external_id creates a member.
+Within a present column an empty cell means "no value" (cleared, or the
+default for fields that have one), so the sheet stays the source of truth for
+the columns it carries.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.schemas.members import MemberCreate
+from app.models import Member
+from app.services import members as member_service
+from app.services.identity import Caller
+from app.services.imports.columns import MEMBER_COLUMNS
+from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, load_by_ids
+from app.services.imports.refs import References
+from app.services.imports.values import (
+    CellError, parse_bool, parse_dates, parse_float, parse_int, parse_skills, parse_slots, text,
+)
+
+DEFAULT_SKILL_LEVEL = 2
+
+#: import field (column) -> MemberCreate field it fills
+_FIELD_OF = {"group": "group_id"}
+
+
+class MemberImporter:
+    kind = "members"
+    columns = MEMBER_COLUMNS
+    rename = {"group_id": "group"}
+
+    def __init__(self) -> None:
+        self.refs: References | None = None
+        self.existing: dict[str, int] = {}
+        self.seen: dict[str, int] = {}
+        self._loaded: list = []  # stored rows this file updates, kept alive in the identity map
+
+    def load(self, session: Session, caller: Caller) -> None:
+        self.refs = References(session, caller.district_id)
+        self.existing = dict(session.execute(
+            select(Member.external_id, Member.id).where(Member.district_id == caller.district_id,
+                                                        Member.external_id.is_not(None))).all())
+
+    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
+        ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
+        self._loaded = load_by_ids(session, Member, ids)
+
+    # -- parsing ------------------------------------------------------------------------------
+
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None:
+        refs = self.refs
+        assert refs is not None
+        line = cells.line
+        data: dict[str, Any] = {}
+        before = len(errors.items)
+
+        def cell(name: str, parse, *, required: bool = False, default: Any = None) -> None:
+            if not cells.present(name):
+                return
+            target = _FIELD_OF.get(name, name)
+            raw = cells.get(name)
+            if raw is None:
+                if required:
+                    errors.add(line, name, "required; the cell is empty", "missing")
+                else:
+                    data[target] = default() if callable(default) else default
+                return
+            try:
+                data[target] = parse(raw)
+            except CellError as exc:
+                errors.add(line, name, str(exc))
+
+        cell("external_id", text, required=True)
+        cell("name", text, required=True)
+        cell("sector", text)
+        cell("group", lambda v: refs.group(text(v)).id)
+        cell("home_area", lambda v: refs.area(text(v)).code, required=True)
+        cell("work_area", lambda v: refs.area(text(v)).code)
+        cell("phone", text)
+        cell("weekly_cap", parse_int, default=_default("weekly_cap"))
+        cell("accepts_cross_area", parse_bool, default=_default("accepts_cross_area"))
+        cell("max_distance_km", parse_float)
+        cell("skills", lambda v: self._skills(v), default=list)
+        cell("blackout_dates", parse_dates, default=list)
+        cell("weekly_slots", parse_slots, default=list)
+        cell("active", parse_bool, default=True)
+
+        external_id = data.get("external_id")
+        if external_id is not None:
+            if external_id in self.seen:
+                errors.add(line, "external_id", f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
+                           "duplicate")
+            else:
+                self.seen[external_id] = line
+        try:
+            payload = MemberCreate.model_validate(data)
+        except ValidationError as exc:  # reported too, so one upload shows every bad cell of the row
+            errors.add_validation(line, exc, self.rename)
+            return None
+        if len(errors.items) > before:
+            return None
+        present = {_FIELD_OF.get(c.field, c.field) for c in self.columns if cells.present(c.field)}
+        return ParsedRow(line, external_id, payload, present)
+
+    def _skills(self, value: Any) -> list[dict[str, Any]]:
+        """Skill tokens (code, name or synonym) -> canonical codes; a skill named twice keeps its higher level."""
+        assert self.refs is not None
+        levels: dict[str, int] = {}
+        unknown: list[str] = []
+        for token, level in parse_skills(value):
+            try:
+                code = self.refs.skill(token).code
+            except CellError as exc:
+                unknown.append(str(exc))
+                continue
+            levels[code] = max(levels.get(code, 0), level or DEFAULT_SKILL_LEVEL)
+        if unknown:
+            raise CellError("; ".join(unknown))
+        return [{"code": code, "level": lvl} for code, lvl in levels.items()]
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult:
+        member_id = self.existing.get(row.external_id or "")
+        if member_id is None:
+            member = member_service.create_member(session, caller, row.payload)
+            return RowResult(row.line, row.external_id, "created", member.id)
+        member = member_service.get_member(session, caller, member_id)
+        wanted = row.payload.model_dump(include=row.present)
+        current = snapshot(member)
+        changes = {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
+        if not changes:
+            return RowResult(row.line, row.external_id, "unchanged", member.id)
+        member_service.update_member(session, caller, member.id, changes, None)
+        return RowResult(row.line, row.external_id, "updated", member.id)
+
+
+def _default(name: str):
+    info = MemberCreate.model_fields[name]
+    return lambda: info.get_default(call_default_factory=True)
+
+
+def snapshot(member: Member) -> dict[str, Any]:
+    """A stored member in the comparable shape of ``_comparable`` (what a row would say)."""
+    return {
+        "external_id": member.external_id,
+        "name": member.name,
+        "sector": member.sector,
+        "group_id": member.group_id,
+        "home_area": member.home_area.code,
+        "work_area": member.work_area.code if member.work_area else None,
+        "phone": member.phone,
+        "weekly_cap": member.weekly_cap,
+        "accepts_cross_area": member.accepts_cross_area,
+        "max_distance_km": member.max_distance_km,
+        "skills": sorted((ms.skill.code, ms.level) for ms in member.skills),
+        "blackout_dates": sorted(str(d) for d in member.blackout_dates or []),
+        "weekly_slots": sorted((int(s["weekday"]), str(s["start"]), str(s["end"]))
+                               for s in member.weekly_slots or []),
+        "active": member.active,
+    }
+
+
+def _comparable(field: str, value: Any) -> Any:
+    if field == "skills":
+        return sorted((s["code"], s["level"]) for s in value)
+    if field == "blackout_dates":
+        return sorted(d.isoformat() if hasattr(d, "isoformat") else str(d) for d in value)
+    if field == "weekly_slots":
+        return sorted((int(s["weekday"]), str(s["start"]), str(s["end"])) for s in value)
+    if field == "max_distance_km" and value is not None:
+        return float(value)
+    return value

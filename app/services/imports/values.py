@@ -1,0 +1,224 @@
+"""Cell parsers: turn what district offices type into spreadsheets into typed values.
+
+Spreadsheets are typed by hand, in Chinese or English, sometimes with full-width
+punctuation, so every parser is lenient about form and strict about meaning: a
+value it cannot read raises ``CellError`` with a message for the row report,
+never a guess. XLSX cells may already be typed (int, float, bool, datetime);
+CSV cells are always text.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+
+#: Spreadsheet times carry no zone; district offices work in Beijing time (no DST).
+LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+#: Separators accepted between list items: ; ； 、 , ， and line breaks.
+LIST_SEPARATORS = re.compile(r"[;；、,，\n\r]+")
+
+_TRUE = {"是", "true", "t", "yes", "y", "1", "对", "√", "✓", "允许", "接受"}
+_FALSE = {"否", "false", "f", "no", "n", "0", "不", "×", "✗", "不允许", "不接受"}
+
+_WEEKDAYS = {
+    **{w: i for i, w in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
+    **{w: i for i, w in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
+    "tues": 1, "thur": 3, "thurs": 3,
+}
+_CN_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
+_CN_DAY_PREFIX = ("星期", "礼拜", "周")
+_RANGE_DASH = r"\s*(?:-|–|—|~|～|至|到)\s*"
+_SLOT = re.compile(r"^(?P<day>\S+?)\s*(?P<start>\d{1,2}[:：]\d{2})" + _RANGE_DASH + r"(?P<end>\d{1,2}[:：]\d{2})$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_DATETIME = re.compile(r"^(?P<date>.+?)(?:[ T]+|(?<=日))(?P<h>\d{1,2})[:：时](?P<m>\d{2})(?:[:：](?P<s>\d{2}))?分?$")
+_DATE_RANGE = re.compile(r"^(.+?)\s*(?:~|～|至|到|—)\s*(.+)$")
+_MAX_DATE_RANGE_DAYS = 366
+
+
+class CellError(ValueError):
+    """A cell's value cannot be read; the message goes into the bad-row report."""
+
+
+def is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def text(value: Any) -> str:
+    """Normalise a cell to text: numbers typed into XLSX ids/phones lose their '.0'."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    token = text(value).lower()
+    if token in _TRUE:
+        return True
+    if token in _FALSE:
+        return False
+    raise CellError(f"{text(value)!r} is not yes/no (是/否, true/false, 1/0)")
+
+
+def parse_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise CellError("expected a whole number")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise CellError(f"{value} is not a whole number")
+    token = text(value)
+    try:
+        number = float(token)
+    except ValueError:
+        raise CellError(f"{token!r} is not a whole number") from None
+    if not number.is_integer():
+        raise CellError(f"{token!r} is not a whole number")
+    return int(number)
+
+
+def parse_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise CellError("expected a number")
+    if isinstance(value, (int, float)):
+        return float(value)
+    token = text(value).lower().removesuffix("km").removesuffix("公里").strip()
+    try:
+        return float(token)
+    except ValueError:
+        raise CellError(f"{text(value)!r} is not a number") from None
+
+
+def parse_date(value: Any) -> date:
+    """2026-12-05, 2026/12/5, 2026.12.05, 2026年12月5日, or an XLSX date cell."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    token = text(value)
+    match = _DATE.match(token)
+    if match:
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError as exc:
+            raise CellError(f"{token!r} is not a valid date ({exc})") from None
+    raise CellError(f"{token!r} is not a date (use YYYY-MM-DD)")
+
+
+def parse_datetime(value: Any) -> datetime:
+    """A date with a time (2026-12-05 09:00, ISO 8601, 2026年12月5日 9:00, or an XLSX
+    datetime cell). Without an explicit offset the time is Beijing time."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
+    if isinstance(value, date):
+        raise CellError(f"{value.isoformat()} has no time of day (use YYYY-MM-DD HH:MM)")
+    token = text(value)
+    try:
+        parsed = datetime.fromisoformat(token.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is not None:
+        if len(token) <= 10:  # a bare date parses as midnight: refuse, a need has a time
+            raise CellError(f"{token!r} has no time of day (use YYYY-MM-DD HH:MM)")
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
+    match = _DATETIME.match(token)
+    if match:
+        day = parse_date(match["date"].strip())
+        try:
+            moment = time(int(match["h"]), int(match["m"]), int(match["s"] or 0))
+        except ValueError:
+            raise CellError(f"{token!r} has an invalid time of day") from None
+        return datetime.combine(day, moment, LOCAL_TZ)
+    raise CellError(f"{token!r} is not a date and time (use YYYY-MM-DD HH:MM)")
+
+
+def split_list(value: Any) -> list[str]:
+    if is_blank(value):
+        return []
+    return [part.strip() for part in LIST_SEPARATORS.split(text(value)) if part.strip()]
+
+
+def parse_skills(value: Any) -> list[tuple[str, int | None]]:
+    """'法律咨询:3;金融' -> [('法律咨询', 3), ('金融', None)]; the level is 1..3."""
+    result = []
+    for item in split_list(value):
+        name, sep, level = item.replace("：", ":").partition(":")
+        name = name.strip()
+        if not name:
+            raise CellError(f"{item!r} has no skill name")
+        if not sep:
+            result.append((name, None))
+            continue
+        try:
+            lvl = int(level.strip())
+        except ValueError:
+            raise CellError(f"{item!r}: the level after ':' must be 1, 2 or 3") from None
+        if not 1 <= lvl <= 3:
+            raise CellError(f"{item!r}: the level after ':' must be 1, 2 or 3")
+        result.append((name, lvl))
+    return result
+
+
+def parse_weekday(token: str) -> int:
+    """周六 / 星期六 / 礼拜六 / Sat / Saturday -> 5 (Monday is 0)."""
+    t = token.strip().lower()
+    if t in _WEEKDAYS:
+        return _WEEKDAYS[t]
+    for prefix in _CN_DAY_PREFIX:
+        if t.startswith(prefix) and t[len(prefix):] in _CN_DAYS:
+            return _CN_DAYS[t[len(prefix):]]
+    raise CellError(f"{token!r} is not a weekday (周一..周日 or Mon..Sun)")
+
+
+def _hhmm(token: str) -> str:
+    hours, minutes = token.replace("：", ":").split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise CellError(f"{token!r} is not a time of day")
+    return f"{h:02d}:{m:02d}"
+
+
+def parse_slots(value: Any) -> list[dict[str, Any]]:
+    """'周六 09:00-12:00;周日 14:00-17:00' or 'Sat 09:00-12:00' -> [{weekday, start, end}]."""
+    slots = []
+    for item in split_list(value):
+        match = _SLOT.match(item)
+        if not match:
+            raise CellError(f"{item!r} is not a weekly slot (e.g. 周六 09:00-12:00)")
+        start, end = _hhmm(match["start"]), _hhmm(match["end"])
+        if end <= start:
+            raise CellError(f"{item!r}: the end must be after the start")
+        slots.append({"weekday": parse_weekday(match["day"]), "start": start, "end": end})
+    return slots
+
+
+def parse_dates(value: Any) -> list[date]:
+    """Dates separated like lists; '2026-12-01~2026-12-03' (or 至) is an inclusive range."""
+    if isinstance(value, (date, datetime)):
+        return [parse_date(value)]
+    days: list[date] = []
+    for item in split_list(value):
+        match = _DATE_RANGE.match(item)
+        if match and _DATE.match(match[1].strip()) and _DATE.match(match[2].strip()):
+            first, last = parse_date(match[1].strip()), parse_date(match[2].strip())
+            span = (last - first).days
+            if span < 0:
+                raise CellError(f"{item!r}: the range ends before it starts")
+            if span >= _MAX_DATE_RANGE_DAYS:
+                raise CellError(f"{item!r}: a range may cover at most {_MAX_DATE_RANGE_DAYS} days")
+            days.extend(first + timedelta(days=i) for i in range(span + 1))
+        else:
+            days.append(parse_date(item))
+    return sorted(set(days))

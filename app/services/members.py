@@ -1,0 +1,162 @@
+"""Committee members (委员): the supply side of the matching.
+
+Payloads speak in codes people know (area code, skill code/name/synonym); this
+service resolves them to rows. Every reference is resolved and checked before
+the tracked object is touched, so a refused create or update leaves nothing
+half-changed even for callers (the bulk importer) that keep using the session.
+Create and update flush but never commit: the router or the importer owns the
+transaction.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import Problem, invalid
+from app.models import Member, MemberSkill
+from app.models.base import utcnow
+from app.services.communities import area_by_code
+from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.groups import group_in_district
+from app.services.identity import Caller
+from app.services.pagination import Page, paginate
+from app.services.skills import resolve_skills, token_index, normalize_token
+
+if TYPE_CHECKING:
+    from app.api.schemas.members import MemberCreate
+
+# Fields stored as they come (after the schema has validated them).
+_PLAIN = ("external_id", "name", "sector", "phone", "weekly_cap", "accepts_cross_area", "max_distance_km",
+          "active")
+# Fields that may not be null on PATCH although their column is not the field itself.
+_NOT_NULL = ("home_area", "skills", "weekly_slots", "blackout_dates")
+
+
+def _get(item: Any, key: str, default: Any = None) -> Any:
+    return item.get(key, default) if isinstance(item, dict) else getattr(item, key, default)
+
+
+def _check_external_id_free(session: Session, district_id: int, external_id: str, exclude_id: int | None) -> None:
+    stmt = select(Member.id).where(Member.district_id == district_id, Member.external_id == external_id)
+    if exclude_id is not None:
+        stmt = stmt.where(Member.id != exclude_id)
+    if session.scalar(stmt) is not None:
+        raise Problem(409, "duplicate_external_id", f"A member with external_id {external_id!r} already exists.",
+                      errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}])
+
+
+def _resolve(session: Session, district_id: int, data: dict[str, Any], member_id: int | None) -> dict[str, Any]:
+    """Turn payload fields into attribute values (ORM objects for references); raises on any error."""
+    for field in _NOT_NULL:
+        if field in data and data[field] is None:
+            raise invalid(field, "may not be null")
+    columns = Member.__table__.c
+    for field in _PLAIN:
+        if field in data and data[field] is None and not columns[field].nullable:
+            raise invalid(field, "may not be null")
+    values: dict[str, Any] = {k: data[k] for k in _PLAIN if k in data}
+    if values.get("external_id") is not None:
+        _check_external_id_free(session, district_id, values["external_id"], member_id)
+    if "home_area" in data:
+        values["home_area"] = area_by_code(session, district_id, data["home_area"], "home_area")
+    if "work_area" in data:
+        code = data["work_area"]
+        values["work_area"] = area_by_code(session, district_id, code, "work_area") if code else None
+    if "group_id" in data:
+        gid = data["group_id"]
+        values["group"] = group_in_district(session, district_id, gid, "group_id") if gid is not None else None
+    if "skills" in data:
+        items = data["skills"]
+        skills = resolve_skills(session, district_id, [_get(i, "code") for i in items], "skills")
+        by_token = token_index(session, district_id)
+        levels: dict[int, tuple[Any, int]] = {s.id: (s, 0) for s in skills}
+        for item in items:
+            skill = by_token[normalize_token(_get(item, "code"))]
+            level = _get(item, "level", 2) or 2
+            levels[skill.id] = (skill, max(levels[skill.id][1], level))  # named twice: keep the higher level
+        values["skills"] = [levels[s.id] for s in skills]
+    if "weekly_slots" in data:
+        values["weekly_slots"] = [
+            {"weekday": int(_get(s, "weekday")), "start": str(_get(s, "start")), "end": str(_get(s, "end"))}
+            for s in data["weekly_slots"]]
+    if "blackout_dates" in data:
+        values["blackout_dates"] = sorted({_get_iso(d) for d in data["blackout_dates"]})
+    return values
+
+
+def _get_iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _apply(member: Member, values: dict[str, Any]) -> None:
+    skills = values.pop("skills", None)
+    apply_changes(member, values, None)
+    if skills is not None:
+        current = {ms.skill_id: ms for ms in member.skills}
+        wanted = {skill.id for skill, _ in skills}
+        for ms in list(member.skills):
+            if ms.skill_id not in wanted:
+                member.skills.remove(ms)
+        for skill, level in skills:
+            if skill.id in current:
+                current[skill.id].level = level
+            else:
+                member.skills.append(MemberSkill(skill=skill, skill_id=skill.id, level=level))
+        member.skills.sort(key=lambda ms: ms.skill_id)
+
+
+def _require_admin(caller: Caller) -> None:
+    if not caller.is_admin:
+        raise Problem(403, "forbidden_role", "Only admin keys write members.")
+
+
+def create_member(session: Session, caller: Caller, payload: MemberCreate) -> Member:
+    """Create a member of the caller's district from a validated ``MemberCreate``."""
+    _require_admin(caller)
+    data = payload.model_dump()
+    values = _resolve(session, caller.district_id, data, None)
+    member = Member(district_id=caller.district_id)
+    _apply(member, values)
+    session.add(member)
+    session.flush()
+    return member
+
+
+def get_member(session: Session, caller: Caller, member_id: int) -> Member:
+    return get_scoped(session, Member, member_id, caller, "member")
+
+
+def update_member(session: Session, caller: Caller, member_id: int, changes: dict, if_match: str | None) -> Member:
+    """PATCH semantics: only the given fields change; a ``skills`` list replaces the old one."""
+    _require_admin(caller)
+    member = get_member(session, caller, member_id)
+    check_if_match(if_match, member.version)
+    values = _resolve(session, caller.district_id, dict(changes), member.id)
+    if values:
+        _apply(member, values)
+        member.updated_at = utcnow()  # skills-only changes must still bump the version (ETag)
+    session.flush()
+    return member
+
+
+def list_members(session: Session, caller: Caller, *, area: str | None, group_id: int | None, skill: str | None,
+                 active: bool | None, cursor: str | None, limit: int) -> Page[Member]:
+    stmt = select(Member).where(Member.district_id == caller.district_id)
+    if area is not None:
+        stmt = stmt.where(Member.home_area_id == area_by_code(session, caller.district_id, area, "area").id)
+    if group_id is not None:
+        stmt = stmt.where(Member.group_id == group_id)
+    if skill is not None:
+        found = token_index(session, caller.district_id).get(normalize_token(skill))
+        if found is None:
+            raise invalid("skill", f"unknown skill {skill!r}", "unknown_skill")
+        stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == found.id)))
+    if active is not None:
+        stmt = stmt.where(Member.active.is_(active))
+    return paginate(session, stmt, Member.id, cursor, limit)
+
+
+def deactivate_member(session: Session, caller: Caller, member_id: int, if_match: str | None) -> Member:
+    return update_member(session, caller, member_id, {"active": False}, if_match)
