@@ -53,3 +53,8 @@ def session_scope(url: str) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# Registers the change-feed hooks on every Session, so the API, the CLI and the worker
+# all record changes in the same transaction as the change itself.
+import app.services.changes  # noqa: E402,F401

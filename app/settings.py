@@ -3,6 +3,7 @@
 The defaults make a fresh checkout work with no configuration at all: a SQLite
 file in the working directory and the in-process run executor.
 """
+from datetime import timedelta
 from functools import lru_cache
 
 from pydantic import Field
@@ -28,6 +29,24 @@ class Settings(BaseSettings):
     )
     solver_time_limit_s: float = 10.0
     solver_workers: int = 2
+
+
+class WebhookSettings(BaseSettings):
+    """Dispatcher tuning, from ``MATCHER_WEBHOOK_*`` (tests pass their own, faster values)."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_WEBHOOK_", extra="ignore")
+
+    enabled: bool = True  # MATCHER_WEBHOOK_ENABLED=false: start_dispatcher() starts nothing
+    base_delay_s: float = 1.0
+    max_delay_s: float = 600.0
+    max_attempts: int = 0  # 0 = retry until delivered (the receiver gets everything once it is back)
+    timeout_s: float = 10.0
+    lease_s: float = 60.0  # a claimed delivery is retried after this if its sender died
+    batch_size: int = 100
+    interval_s: float = 1.0  # pause of the background loop between passes
+
+    def backoff(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1)))
 
 
 @lru_cache

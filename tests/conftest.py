@@ -112,6 +112,8 @@ def pg_db(request) -> TestDatabase:
 @pytest.fixture
 def settings(db: TestDatabase, monkeypatch) -> Iterator[Settings]:
     monkeypatch.setenv("MATCHER_DATABASE_URL", db.url)
+    # Webhook delivery has its own tests; elsewhere no background dispatcher should run.
+    monkeypatch.setenv("MATCHER_WEBHOOK_ENABLED", "false")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

@@ -1,6 +1,8 @@
 """Application factory."""
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from app.api.middleware import RequestContextMiddleware
@@ -10,6 +12,7 @@ from app.api.routes import (
     members, optimization_runs, pages, reports, skills, webhooks,
 )
 from app.logging import configure_logging
+from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -25,7 +28,17 @@ ROUTERS = (health, areas, communities, groups, skills, members, demands, imports
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_level)
-    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        """Background work owned by the API process: webhook delivery."""
+        stop_dispatcher = start_dispatcher(settings.database_url)
+        try:
+            yield
+        finally:
+            stop_dispatcher()
+
+    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
     install_problem_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)

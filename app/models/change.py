@@ -9,18 +9,23 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, DistrictOwned, Timestamped, Versioned, utcnow
 
 
-class ChangeEvent(DistrictOwned, Base):
+class ChangeEvent(Base):
     """One create/update/delete, written in the same transaction as the change itself.
 
     ``id`` is the feed cursor; ``app.services.changes`` makes ids commit in order.
-    ``area_id`` (no foreign key: a plain tag for filtering) scopes the event for
-    liaisons; NULL means district-level (runs), which liaisons do not see.
+    ``area_id`` scopes the event for liaisons; NULL means district-level (runs),
+    which liaisons do not see. Neither ``district_id`` nor ``area_id`` has a foreign
+    key, on purpose: events are written while holding the feed's ordering lock, and
+    a foreign-key check would take a share lock on the district row, which another
+    transaction (a run publish locks its district row) may hold while it waits for
+    the ordering lock: a deadlock. Without them the lock holder waits on nothing.
     """
 
     __tablename__ = "change_events"
     __table_args__ = (Index("ix_change_events_district_cursor", "district_id", "id"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    district_id: Mapped[int] = mapped_column(Integer)  # indexed by ix_change_events_district_cursor
     entity_type: Mapped[str] = mapped_column(String(30))
     entity_id: Mapped[int] = mapped_column(Integer)
     change_kind: Mapped[str] = mapped_column(String(20))  # created | updated | deleted | published

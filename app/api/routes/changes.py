@@ -1,4 +1,26 @@
-"""Placeholder router: filled in by its own change."""
-from fastapi import APIRouter
+"""GET /v1/changes: the incremental feed integrators follow with a cursor."""
+from __future__ import annotations
 
-router = APIRouter()
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CallerDep, SessionDep
+from app.api.schemas.changes import ChangeOut, ChangePage
+from app.api.schemas.common import PROBLEM_RESPONSES
+from app.services import changes as service
+
+router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=ChangePage, summary="Changes after a cursor, in commit order")
+def list_changes(
+    caller: CallerDep,
+    session: SessionDep,
+    after: Annotated[str | None, Query(description="next_cursor from the previous call; 0 or absent = from the start.")] = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="At most 1000.")] = service.DEFAULT_LIMIT,
+):
+    """Every create/update/delete of demands, assignments, optimization runs and duty records,
+    each exactly once and in commit order. Liaison keys see their own area's changes only."""
+    page = service.read_changes(session, caller, after=after, limit=limit)
+    return ChangePage(items=[ChangeOut.of(e) for e in page.items], next_cursor=page.next_cursor)
