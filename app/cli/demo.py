@@ -6,7 +6,6 @@ steps for the demo week (e.g. running the optimisation) slot in between the two.
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from datetime import date, timedelta
 
@@ -16,10 +15,9 @@ from app.cli.common import fail
 from app.demo.data import CHANNEL_LABELS, DISTRICT_NAME
 from app.demo.load import DemoRefused, load_demo
 from app.demo.summary import DemoSummary
+from app.errors import Problem
+from app.services.runs.service import parse_week as parse_iso_week
 from app.settings import get_settings
-
-_WEEK = re.compile(r"^(\d{4})-?W(\d{2})$")
-
 
 def next_monday(today: date | None = None) -> date:
     """The Monday of the coming week (a week ahead when today is a Monday)."""
@@ -28,14 +26,11 @@ def next_monday(today: date | None = None) -> date:
 
 
 def parse_week(text: str) -> date:
-    """``2026-W49`` (ISO week) -> the Monday it starts on."""
-    match = _WEEK.match(text.strip())
-    if not match:
-        raise typer.BadParameter("expected an ISO week like 2026-W49", param_hint="--week")
+    """``2026-W49`` (ISO week) -> the Monday it starts on (the same rule as the runs API)."""
     try:
-        return date.fromisocalendar(int(match[1]), int(match[2]), 1)
-    except ValueError as exc:
-        raise typer.BadParameter(f"{text!r} is not a week of that year ({exc})", param_hint="--week") from None
+        return parse_iso_week(text.strip()).start
+    except Problem as exc:
+        raise typer.BadParameter(exc.errors[0]["message"] if exc.errors else str(exc), param_hint="--week") from None
 
 
 def demo(
@@ -56,11 +51,14 @@ def demo(
         summary = load_demo(url, seed, week_start, reset_postgresql=reset)
     except DemoRefused as exc:
         fail(str(exc), code=2)
-    # Further steps on the demo week (e.g. optimising it) go here, adding to summary.extra.
+    if not as_json:
+        typer.echo(render_text(summary))
+    # Then a full optimisation of the demo week, its figures beside both baselines.
+    from app.cli.optimize import optimize_demo_week
+
+    summary.extra.update(optimize_demo_week(url, summary.district, summary.week, echo=not as_json))
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
-    else:
-        typer.echo(render_text(summary))
 
 
 def _columns(text: str) -> int:

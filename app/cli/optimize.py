@@ -1,7 +1,261 @@
-"""Placeholder: filled in by its own change."""
+"""``matcher optimize``: the weekly run for the ops script.
+
+It creates the run exactly as the API does, then executes it right here in the CLI process
+(same ``execute_run`` code path as the background executors), showing progress on stderr and
+a summary beside both baselines at the end. Exit code 0 only when the run succeeded (and, with
+``--publish``, was published); ``--json`` prints one JSON object on stdout.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
 import typer
+from pydantic import ValidationError
+from sqlalchemy import update
+
+from app.db import session_scope
+from app.errors import Problem
+from app.models import OptimizationRun
+from app.services.districts import get_district
+from app.services.identity import Caller
+from app.services.runs import service
+from app.services.runs.execute import execute_run
+from app.services.runs.executor import SynchronousExecutor
+from app.services.runs.publish import publish_run
+from app.settings import get_settings
+
+# (label, metric key, format) for the comparison table.
+ROWS: list[tuple[str, str, str]] = [
+    ("demands covered", "demands_covered", "count"),
+    ("priority-weighted coverage", "weighted_coverage", "pct"),
+    ("assignments", "assignments", "int"),
+    ("mean skill score", "mean_skill_score", "f2"),
+    ("cross-area share", "cross_area_share", "pct"),
+    ("mean distance (km)", "mean_distance_km", "f1"),
+    ("load peak", "load_peak", "int"),
+    ("load std", "load_std", "f2"),
+    ("no-activity members served", "zero_activity_members_served", "zero"),
+]
+PLANS = (("optimized", "optimized"), ("fixed_pairing", "fixed pairing"), ("greedy", "greedy"))
 
 
-def optimize() -> None:
-    """Not built yet."""
-    raise typer.Exit(1)
+def _cell(metrics: dict[str, Any] | None, key: str, fmt: str) -> str:
+    if not metrics:
+        return "-"
+    v = metrics.get(key)
+    if v is None:
+        return "-"
+    if fmt == "count":
+        return f"{v}/{metrics.get('demands_total', '?')}"
+    if fmt == "zero":
+        return f"{v}/{metrics.get('zero_activity_members', '?')}"
+    if fmt == "pct":
+        return f"{100 * v:.1f}%"
+    if fmt == "f1":
+        return f"{v:.1f}"
+    if fmt == "f2":
+        return f"{v:.2f}"
+    return str(v)
+
+
+def comparison_table(stats: dict[str, Any]) -> str:
+    """The plan beside both baselines, computed on the same problem."""
+    header = ["", *[label for _, label in PLANS]]
+    body = [[label, *[_cell(stats.get(key), k, fmt) for key, _ in PLANS]] for label, k, fmt in ROWS]
+    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    line = lambda r: "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])  # noqa: E731
+                               for i, c in enumerate(r))
+    return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in body]])
+
+
+def load_summary(stats: dict[str, Any]) -> dict[str, Any]:
+    """Who carries how much (the optimized plan), in the shape the demo and reports print."""
+    m = stats.get("optimized") or {}
+    return {"load_peak": m.get("load_peak"), "load_std": m.get("load_std"),
+            "zero_activity_members": m.get("zero_activity_members"),
+            "zero_activity_members_served": m.get("zero_activity_members_served")}
+
+
+class _Display:
+    """One refreshing progress line on a terminal, a line every few seconds otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, p: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if not self.tty and now - self.last < 5:
+            return
+        self.last = now
+        obj, bound = p.get("objective"), p.get("best_bound")
+        text = f"solving… {p.get('elapsed_s', 0):5.1f} s"
+        if obj is not None:
+            text += f"  best {obj:,.2f}"
+        if bound is not None:
+            text += f"  bound {bound:,.2f}"
+        if self.tty:
+            print("\r" + text.ljust(70), end="", file=sys.stderr, flush=True)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.enabled and self.tty:
+            print(file=sys.stderr)
+
+
+@dataclass
+class OptimizeResult:
+    run: dict[str, Any]
+    published: dict[str, int] | None
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.run.get("stats") or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {
+            "run": _jsonable(self.run), "optimized": s.get("optimized"), "fixed_pairing": s.get("fixed_pairing"),
+            "greedy": s.get("greedy"), "load": load_summary(s), "published": self.published,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(value)
+
+
+def run_optimization(url: str, district_code: str, *, week: str | None = None,
+                     window: tuple[date, date] | None = None, time_limit_s: float | None = None,
+                     weights: dict[str, Any] | None = None, scope: list[str] | None = None,
+                     mode: str = "full", publish: bool = False, progress: bool = True) -> OptimizeResult:
+    """Create a run and execute it synchronously in this process (also used by ``matcher demo``)."""
+    settings = get_settings()
+    with session_scope(url) as s:
+        d = get_district(s, district_code)
+        caller = Caller(api_key_id=0, name="matcher optimize", role="admin", district_id=d.id)
+        data = {"week": week, "window_start": window[0] if window else None,
+                "window_end": window[1] if window else None, "time_limit_s": time_limit_s,
+                "weights": weights, "scope": scope, "mode": mode}
+        run = service.create_run(s, caller, data, SynchronousExecutor(),
+                                 default_time_limit_s=settings.solver_time_limit_s)
+        s.flush()
+        run_id = run.id
+    display = _Display(progress)
+    try:
+        execute_run(url, run_id, display=display)
+    except KeyboardInterrupt:
+        with session_scope(url) as s:  # never leave it "running"
+            s.execute(update(OptimizationRun).where(OptimizationRun.id == run_id,
+                                                    OptimizationRun.status.in_(("queued", "running")))
+                      .values(status="failed", error="interrupted (matcher optimize stopped)",
+                              version=OptimizationRun.version + 1))
+        raise
+    finally:
+        display.done()
+    published = None
+    with session_scope(url) as s:
+        run = s.get(OptimizationRun, run_id)
+        if publish and run.status == "succeeded":
+            run, published = publish_run(s, caller, run_id)
+        view = service.run_view(s, run)
+    return OptimizeResult(run=view, published=published)
+
+
+def optimize_demo_week(url: str, district_code: str, week: str, *, echo: bool = True,
+                       time_limit_s: float | None = None) -> dict[str, Any]:
+    """``matcher demo``'s optimisation step: a full run of the demo week, executed here.
+
+    Returns ``optimized``, ``fixed_pairing``, ``greedy`` (plan figures on the same problem),
+    ``load`` (load summary of the optimized plan) and ``run`` (id, status, solver figures),
+    for the demo's JSON; with ``echo`` the figures are also printed as a table (stdout).
+    """
+    result = run_optimization(url, district_code, week=week, time_limit_s=time_limit_s, progress=echo)
+    r = result.run
+    out = result.to_dict()
+    out["run"] = _jsonable({k: r.get(k) for k in (
+        "id", "status", "mode", "week", "solver_status", "objective", "best_bound", "gap", "counts", "error")})
+    out.pop("published", None)
+    if echo:
+        gap = r.get("gap")
+        typer.echo(f"Optimised the demo week: run {r['id']} {r['status']} · solver {r.get('solver_status')} · "
+                   f"gap {'-' if gap is None else f'{100 * gap:.2f}%'} · "
+                   f"proposals {(r.get('counts') or {}).get('proposals')}")
+        if result.stats:
+            typer.echo(comparison_table(result.stats))
+        typer.echo("")
+    return out
+
+
+def _read_weights(path: Path) -> dict[str, Any]:
+    from app.api.schemas.runs import WeightsIn
+
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise typer.BadParameter(f"cannot read JSON weights from {path}: {exc}", param_hint="--weights") from None
+    try:
+        return WeightsIn.model_validate(raw).model_dump(exclude_none=True)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['msg']})" for e in exc.errors())
+        raise typer.BadParameter(f"invalid weights: {fields}", param_hint="--weights") from None
+
+
+def optimize(
+    week: str = typer.Option(..., help="ISO week to plan, e.g. 2026-W48."),
+    publish: bool = typer.Option(False, "--publish", help="Publish the plan when the run succeeds."),
+    time_limit: float | None = typer.Option(None, "--time-limit", min=1, max=300,
+                                            help="Solver time limit in seconds (1..300)."),
+    weights: Path | None = typer.Option(None, "--weights", help="JSON file with weight overrides."),
+    scope: str | None = typer.Option(None, "--scope", help="Only these areas, comma-separated codes: JW,CW"),
+    mode: str = typer.Option("full", "--mode", help="full | repair"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
+    district: str | None = typer.Option(None, help="District code (default MATCHER_DISTRICT_CODE)."),
+) -> None:
+    """Optimise one week now, in this process, and print the plan beside both baselines."""
+    settings = get_settings()
+    overrides = _read_weights(weights) if weights else None
+    areas = [c.strip() for c in scope.split(",")] if scope else None
+    try:
+        result = run_optimization(settings.database_url, district or settings.district_code, week=week,
+                                  time_limit_s=time_limit, weights=overrides, scope=areas, mode=mode,
+                                  publish=publish, progress=True)
+    except Problem as exc:
+        typer.echo(f"error: {exc.detail or exc.code}", err=True)
+        for err in exc.errors or []:
+            typer.echo(f"  {err.get('field')}: {err.get('message')}", err=True)
+        raise typer.Exit(2) from None
+    run = result.run
+    ok = run["status"] in ("succeeded", "published") and (not publish or result.published is not None)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+    else:
+        c = run.get("counts") or {}
+        gap = run.get("gap")
+        typer.echo(f"run {run['id']} {run['status']} · window {run['window_start']} .. {run['window_end']} · "
+                   f"solver {run.get('solver_status')} · objective {run.get('objective')} · "
+                   f"bound {run.get('best_bound')} · gap {'-' if gap is None else f'{100 * gap:.2f}%'}")
+        typer.echo(f"members {c.get('members')} · demands {c.get('demands')} · proposals {c.get('proposals')} · "
+                   f"kept (accepted) {c.get('pinned')} · unmet {c.get('unmet')}")
+        if result.stats:
+            typer.echo("")
+            typer.echo(comparison_table(result.stats))
+        if result.published is not None:
+            p = result.published
+            typer.echo(f"\npublished {p.get('published')} · superseded {p.get('superseded')} · "
+                       f"demands assigned {p.get('demands_assigned')}")
+        if run.get("error"):
+            typer.echo(f"error: {run['error']}", err=True)
+    if not ok:
+        raise typer.Exit(1)

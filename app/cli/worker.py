@@ -1,7 +1,31 @@
-"""Placeholder: filled in by its own change."""
+"""``matcher worker``: executes optimization runs queued on PostgreSQL (procrastinate).
+
+With SQLite there is no worker: the API process runs them on a thread of its own.
+"""
+from __future__ import annotations
+
+import logging
+
 import typer
 
+from app.cli.common import fail
+from app.db import is_sqlite
+from app.logging import configure_logging
+from app.settings import get_settings
 
-def worker() -> None:
-    """Not built yet."""
-    raise typer.Exit(1)
+
+def worker(
+    wait: bool = typer.Option(True, "--wait/--no-wait",
+                              help="--no-wait: exit once the queue is empty (one-shot, for scripts and tests)."),
+    concurrency: int = typer.Option(1, min=1, max=8, help="Runs executed at once by this worker."),
+) -> None:
+    """Run the procrastinate worker for the optimization queue (PostgreSQL only)."""
+    settings = get_settings()
+    if is_sqlite(settings.database_url):
+        fail("matcher worker needs PostgreSQL (MATCHER_DATABASE_URL=postgresql+psycopg://...); "
+             "with SQLite, runs execute inside the API process and need no worker.", code=2)
+    configure_logging(settings.log_level)
+    from app.tasks import run_worker
+
+    logging.getLogger("app.runs").info("worker starting (wait=%s, concurrency=%s)", wait, concurrency)
+    run_worker(settings.database_url, wait=wait, concurrency=concurrency)

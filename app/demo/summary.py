@@ -43,6 +43,7 @@ class DemoSummary:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["week_start"], out["week_end"] = self.week_start.isoformat(), self.week_end.isoformat()
+        out.update(out.pop("extra"))  # later steps' figures (optimized, fixed_pairing, greedy) at top level
         return out
 
 

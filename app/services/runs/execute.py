@@ -1,0 +1,359 @@
+"""Executing one optimization run, whoever calls it (in-process thread, procrastinate worker,
+``matcher optimize``): claim -> build the problem -> solve on a separate thread while this
+thread keeps the row alive -> store the plan in one transaction.
+
+While the solver works, this thread polls the run row about twice a second: it writes a
+heartbeat every few seconds (so a lost worker is noticed), writes progress (best objective
+and bound, throttled to one write a second), and turns ``cancel_requested`` into the
+solver's cancel Event. Every write is conditional on ``status='running'`` and the attempt
+number this executor claimed, so an executor that recovery has already given up on can
+never overwrite a newer attempt's results.
+"""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.db import get_engine, session_scope
+from app.models import Assignment, OptimizationRun, UnmetDemand
+from app.models.base import utcnow
+from app.services.runs.problem_builder import BuiltProblem, build_problem
+from app.settings import get_settings
+from app.solver import InfeasiblePlanError, Solution, fixed_pairing, greedy, solve
+
+log = logging.getLogger("app.runs")
+
+POLL_S = 0.5
+HEARTBEAT_S = 5.0
+PROGRESS_MIN_S = 1.0
+STALE_AFTER_S = 60.0
+MAX_ATTEMPTS = 2
+
+ProgressDisplay = Callable[[dict[str, Any]], None]
+
+
+def json_safe(value: Any) -> Any:
+    """JSON columns reject NaN/inf on PostgreSQL; an unknown number is null."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe(dataclasses.asdict(value))
+    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+        return value.value
+    return value
+
+
+@dataclass
+class _Progress:
+    """Written by the solver's callback thread, read by the watcher: a lock keeps pairs whole."""
+
+    objective: float | None = None
+    best_bound: float | None = None
+    solutions: int = 0
+    changed: bool = False
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def update(self, objective: float, bound: float) -> None:
+        with self._lock:
+            self.objective, self.best_bound = float(objective), float(bound)
+            self.solutions += 1
+            self.changed = True
+
+    def take(self) -> dict[str, Any] | None:
+        with self._lock:
+            if not self.changed:
+                return None
+            self.changed = False
+            return {"objective": self.objective, "best_bound": self.best_bound, "solutions": self.solutions}
+
+
+def _owned(run_id: int, attempt: int):
+    return (OptimizationRun.id == run_id, OptimizationRun.status == "running",
+            OptimizationRun.attempts == attempt)
+
+
+def claim(url: str, run_id: int) -> int | None:
+    """queued -> running, atomically; returns the attempt number, or None if not ours to run.
+
+    Status changes go through a Session so the change feed records them; heartbeats and
+    progress (see ``_watch``) use a bare connection on purpose: they are not changes anyone
+    needs to be told about.
+    """
+    now = utcnow()
+    with session_scope(url) as s:
+        res = s.execute(
+            update(OptimizationRun)
+            .where(OptimizationRun.id == run_id, OptimizationRun.status == "queued")
+            .values(status="running", attempts=OptimizationRun.attempts + 1, started_at=now,
+                    heartbeat_at=now, error=None, version=OptimizationRun.version + 1),
+            execution_options={"synchronize_session": False},
+        )
+        if res.rowcount != 1:
+            return None
+        return s.scalar(select(OptimizationRun.attempts).where(OptimizationRun.id == run_id))
+
+
+def _fail(url: str, run_id: int, attempt: int, error: str) -> None:
+    with session_scope(url) as s:
+        s.execute(update(OptimizationRun).where(*_owned(run_id, attempt)).values(
+            status="failed", error=error[:4000], finished_at=utcnow(), heartbeat_at=utcnow(),
+            version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+
+
+@dataclass
+class _Outcome:
+    solution: Solution | None = None
+    fixed: Solution | None = None
+    greedy: Solution | None = None
+    error: BaseException | None = None
+
+
+def execute_run(url: str, run_id: int, *, display: ProgressDisplay | None = None,
+                num_workers: int | None = None) -> str:
+    """Run one queued run to its end; returns the final status (or the status found)."""
+    attempt = claim(url, run_id)
+    if attempt is None:
+        with session_scope(url) as s:
+            status = s.scalar(select(OptimizationRun.status).where(OptimizationRun.id == run_id))
+        log.info("run %s not claimed (status %s)", run_id, status)
+        return status or "missing"
+    workers = num_workers or get_settings().solver_workers
+    try:
+        with session_scope(url) as s:
+            built = build_problem(s, s.get(OptimizationRun, run_id), num_workers=workers)
+    except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
+        log.exception("run %s: building the problem failed", run_id)
+        _fail(url, run_id, attempt, f"building the problem failed: {type(exc).__name__}: {exc}")
+        return "failed"
+
+    problem = built.problem
+    cancel = threading.Event()
+    progress = _Progress()
+    outcome = _Outcome()
+
+    def work() -> None:
+        try:
+            outcome.solution = solve(problem, on_progress=progress.update, cancel=cancel)
+            outcome.fixed = fixed_pairing(problem)
+            outcome.greedy = greedy(problem)
+        except BaseException as exc:  # noqa: BLE001 - handed back to the watcher
+            outcome.error = exc
+
+    started = time.monotonic()
+    solver_thread = threading.Thread(target=work, name=f"solve-{run_id}", daemon=True)
+    solver_thread.start()
+    lost = _watch(url, run_id, attempt, solver_thread, cancel, progress, started, display)
+    if lost:
+        log.warning("run %s attempt %s: no longer ours (recovered elsewhere); result dropped", run_id, attempt)
+        return "lost"
+    if outcome.error is not None:
+        exc = outcome.error
+        if isinstance(exc, InfeasiblePlanError):
+            reason = f"solver produced an infeasible plan: {exc}"
+        else:
+            reason = f"solver error: {type(exc).__name__}: {exc}"
+        log.error("run %s failed: %s", run_id, reason, exc_info=(type(exc), exc, exc.__traceback__))
+        _fail(url, run_id, attempt, reason)
+        return "failed"
+    try:
+        return store_result(url, run_id, attempt, built, outcome, cancel.is_set())
+    except Exception as exc:  # noqa: BLE001
+        log.exception("run %s: storing the plan failed", run_id)
+        _fail(url, run_id, attempt, f"storing the plan failed: {type(exc).__name__}: {exc}")
+        return "failed"
+
+
+def _watch(url: str, run_id: int, attempt: int, thread: threading.Thread, cancel: threading.Event,
+           progress: _Progress, started: float, display: ProgressDisplay | None) -> bool:
+    """Keep the row alive until the solver thread ends; True if the run was taken from us."""
+    engine = get_engine(url)
+    last_beat = time.monotonic()
+    last_write = 0.0
+    pending: dict[str, Any] | None = None
+    latest: dict[str, Any] = {}
+    while thread.is_alive():
+        thread.join(POLL_S)
+        now = time.monotonic()
+        fresh = progress.take()
+        if fresh is not None:
+            pending = fresh
+            latest = fresh
+        if display is not None:
+            display({"elapsed_s": now - started, **latest})
+        try:
+            with engine.begin() as conn:
+                row = conn.execute(select(OptimizationRun.cancel_requested, OptimizationRun.status,
+                                          OptimizationRun.attempts)
+                                   .where(OptimizationRun.id == run_id)).first()
+                if row is None or row.status != "running" or row.attempts != attempt:
+                    cancel.set()
+                    thread.join()
+                    return True
+                if row.cancel_requested and not cancel.is_set():
+                    log.info("run %s: cancel requested; stopping the solver", run_id)
+                    cancel.set()
+                values: dict[str, Any] = {}
+                if now - last_beat >= HEARTBEAT_S:
+                    values["heartbeat_at"] = utcnow()
+                if pending is not None and now - last_write >= PROGRESS_MIN_S:
+                    values["progress"] = json_safe({**pending, "elapsed_s": round(now - started, 2),
+                                                    "updated_at": utcnow().isoformat()})
+                    values["heartbeat_at"] = utcnow()
+                    pending = None
+                    last_write = now
+                if values:
+                    conn.execute(update(OptimizationRun).where(*_owned(run_id, attempt))
+                                 .values(**values, version=OptimizationRun.version + 1))
+                    last_beat = now
+        except Exception:  # noqa: BLE001 - a missed heartbeat is retried next tick
+            log.warning("run %s: heartbeat/progress write failed", run_id, exc_info=True)
+    return False
+
+
+def _metrics(solution: Solution | None) -> dict[str, Any] | None:
+    return json_safe(solution.metrics) if solution is not None else None
+
+
+def _localise(text: str, codes: tuple[str, ...] | frozenset[str], names: dict[str, str], sort: bool) -> str:
+    """The solver writes skill codes; staff read skill names (持有 law -> 持有 法律咨询)."""
+    seq = sorted(codes) if sort else list(codes)
+    if not seq:
+        return text
+    return text.replace("、".join(seq), "、".join(names.get(c, c) for c in seq), 1)
+
+
+def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome,
+                 cancelled: bool) -> str:
+    sol = outcome.solution
+    assert sol is not None
+    problem = built.problem
+    # A solve that finished before it noticed the cancel has a complete plan: that is a success.
+    cancelled = sol.stats.status == "CANCELLED"
+    status = "cancelled" if cancelled else "succeeded"
+    demands = {d.id: d for d in problem.demands}
+    proposals = [a for a in sol.assignments if not a.pinned]
+    stats = {
+        "optimized": _metrics(sol),
+        "fixed_pairing": _metrics(outcome.fixed),
+        "greedy": _metrics(outcome.greedy),
+        "partial": cancelled,
+        "objectives": {
+            "optimized": sol.stats.objective,
+            "fixed_pairing": outcome.fixed.stats.objective if outcome.fixed else None,
+            "greedy": outcome.greedy.stats.objective if outcome.greedy else None,
+        },
+        "solver": {k: getattr(sol.stats, k) for k in (
+            "method", "build_s", "solve_s", "wall_s", "candidate_pairs", "coverage_value",
+            "coverage_bound", "rest_value", "rest_bound", "top_k")},
+        "counts": {
+            "members": len(problem.members), "demands": len(problem.demands),
+            "proposals": len(proposals), "pinned": len(sol.assignments) - len(proposals),
+            "unmet": len(sol.unmet), "covered": sol.metrics.demands_covered,
+            "candidate_pairs": sol.stats.candidate_pairs,
+        },
+        "cap_weeks": built.cap_weeks,
+        "plan": {"demand_ids": sorted(demands), "kept_pairs": sorted([list(p) for p in built.kept_pairs])},
+    }
+    now = utcnow()
+    with session_scope(url) as s:
+        # Take the row first (row lock / SQLite write lock), conditional on still owning it.
+        res = s.execute(update(OptimizationRun).where(*_owned(run_id, attempt)).values(
+            status=status, solver_status=sol.stats.status, objective=json_safe(sol.stats.objective),
+            best_bound=json_safe(sol.stats.best_bound), gap=json_safe(sol.stats.gap),
+            stats=json_safe(stats), finished_at=now, heartbeat_at=now,
+            progress=json_safe({"objective": sol.stats.objective, "best_bound": sol.stats.best_bound,
+                                "final": True, "updated_at": now.isoformat()}),
+            version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+        if res.rowcount != 1:
+            s.rollback()
+            return "lost"
+        district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
+        # A retried attempt replaces what an earlier one may have written.
+        s.execute(delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == "proposed"),
+                  execution_options={"synchronize_session": False})
+        s.execute(delete(UnmetDemand).where(UnmetDemand.run_id == run_id),
+                  execution_options={"synchronize_session": False})
+        for a in proposals:
+            e = a.explanation
+            text = _localise(e.text, e.skill_overlap, built.skill_names, sort=False)
+            explanation = json_safe({k: v for k, v in dataclasses.asdict(e).items() if k != "text"})
+            s.add(Assignment(
+                district_id=district_id, run_id=run_id, demand_id=a.demand_id, member_id=a.member_id,
+                area_id=built.demand_area_ids[a.demand_id], status="proposed",
+                score=round(sum(e.terms.values()), 4), explanation=explanation, explanation_text=text,
+            ))
+        for u in sol.unmet:
+            s.add(UnmetDemand(
+                district_id=district_id, run_id=run_id, demand_id=u.demand_id, cause=u.cause.value,
+                assigned=u.assigned, detail=json_safe(dict(u.detail)),
+                text=_localise(u.text, demands[u.demand_id].required_skills, built.skill_names, sort=True),
+            ))
+    log.info("run %s %s: %s proposals, %s unmet, objective %.2f (%s)", run_id, status, len(proposals),
+             len(sol.unmet), sol.stats.objective, sol.stats.status)
+    return status
+
+
+# ---------------------------------------------------------------------------------------------
+# Recovery: a run whose executor died must not stay "running" forever.
+
+
+def recover_stale_runs(url: str, enqueue: Callable[[Session, int], None] | None, *,
+                       stale_after_s: float = STALE_AFTER_S) -> list[tuple[int, str]]:
+    """Requeue (attempts < MAX_ATTEMPTS, via ``enqueue``) or fail runs with a stale heartbeat.
+
+    ``enqueue`` is the executor's hand-off, run in the same transaction as the requeue; with
+    none (nobody could execute a requeued run) stale runs are failed outright.
+    """
+    cutoff = utcnow() - timedelta(seconds=stale_after_s)
+    actions: list[tuple[int, str]] = []
+    with session_scope(url) as s:
+        stale = s.execute(
+            select(OptimizationRun.id, OptimizationRun.attempts, OptimizationRun.heartbeat_at)
+            .where(OptimizationRun.status == "running",
+                   ((OptimizationRun.heartbeat_at.is_not(None)) & (OptimizationRun.heartbeat_at < cutoff))
+                   | (OptimizationRun.heartbeat_at.is_(None)))
+            .order_by(OptimizationRun.id)
+        ).all()
+        for run_id, attempts, beat in stale:
+            guard = (OptimizationRun.id == run_id, OptimizationRun.status == "running",
+                     OptimizationRun.attempts == attempts)
+            if enqueue is not None and attempts < MAX_ATTEMPTS:
+                res = s.execute(update(OptimizationRun).where(*guard).values(
+                    status="queued", heartbeat_at=None, progress=None,
+                    error=f"worker lost during attempt {attempts}; requeued",
+                    version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+                if res.rowcount == 1:
+                    enqueue(s, run_id)
+                    actions.append((run_id, "requeued"))
+            else:
+                res = s.execute(update(OptimizationRun).where(*guard).values(
+                    status="failed", finished_at=utcnow(),
+                    error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
+                    version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+                if res.rowcount == 1:
+                    actions.append((run_id, "failed"))
+    for run_id, action in actions:
+        log.warning("recovery: run %s %s (stale heartbeat)", run_id, action)
+    return actions
+
+
+def queued_run_ids(url: str) -> list[int]:
+    with session_scope(url) as s:
+        return list(s.scalars(select(OptimizationRun.id).where(OptimizationRun.status == "queued")
+                              .order_by(OptimizationRun.id)))

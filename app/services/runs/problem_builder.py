@@ -1,0 +1,232 @@
+"""Database -> ``app.solver.Problem`` for one optimization run.
+
+The solver knows nothing of rows, sessions or time zones, so every rule about *which* rows
+make up a run lives here:
+
+Members
+    active members of the district; skills as code -> strength (level / 3); paired areas =
+    their group's areas; ``cap`` = weekly_cap for a window of up to 7 days, scaled by the
+    number of (started) weeks for a longer window (weekly_cap * ceil(days / 7));
+    ``busy`` = intervals of their live assignments (accepted or completed, plus published ones
+    this run must keep) that overlap the window; ``activities_this_year`` = their DutyRecords
+    of kind ``activity`` in the window's calendar year; ``served_communities`` = communities of
+    their completed assignments.
+Demands (mode ``full``)
+    open or assigned (not closed / cancelled) demands starting inside the window (and in the
+    scope areas if given). A full run re-plans all of them: accepted/completed rows are
+    pinned, published rows are ``previous`` (kept if still good; replaced at publish).
+Demands (mode ``repair``)
+    only open demands starting in the window: the ones a decline put back into the pool or
+    that are still unmet. Every other live assignment is kept exactly as it is: published
+    rows of the repaired demands are pinned (so only the missing members are added), and
+    the live rows of all other demands are busy load of their members.
+Pairs
+    pinned = live accepted/completed (and, in repair, kept published) pairs of the run's
+    demands; forbidden = declined pairs; previous = published pairs of the run's demands.
+
+All datetimes are handed to the solver as naive Asia/Shanghai local time: the members'
+weekly slots and blackout dates are local, while the database stores UTC.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from app.models import Area, Assignment, Demand, DutyRecord, Group, Member, OptimizationRun
+from app.solver import Problem, SolverDemand, SolverMember, TimeSlot, Weights
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Rough centre of Chaoyang; used only for an area stored without coordinates.
+FALLBACK_COORDS = (39.9219, 116.4436)
+LIVE = ("published", "accepted", "completed")
+
+
+@dataclass
+class BuiltProblem:
+    """The Problem plus what storing and publishing its plan needs to know."""
+
+    problem: Problem
+    demand_area_ids: dict[int, int]  # demand id -> area id (assignment rows are area-scoped)
+    kept_pairs: frozenset[tuple[int, int]]  # published pairs pinned (kept) by a repair run
+    cap_weeks: int  # weekly_cap multiplier used for this window
+    skill_names: dict[str, str] = field(default_factory=dict)  # code -> display name
+
+
+def to_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back without their offset; they are stored in UTC."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def to_local_naive(value: datetime) -> datetime:
+    return to_utc(value).astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def window_bounds_utc(window_start: date, window_end: date) -> tuple[datetime, datetime]:
+    """[local midnight of the first day, local midnight after the last day) in UTC."""
+    start = datetime.combine(window_start, time(), LOCAL_TZ).astimezone(timezone.utc)
+    end = datetime.combine(window_end + timedelta(days=1), time(), LOCAL_TZ).astimezone(timezone.utc)
+    return start, end
+
+
+def cap_weeks(window_start: date, window_end: date) -> int:
+    days = (window_end - window_start).days + 1
+    return max(1, math.ceil(days / 7))
+
+
+def _parse_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    text = str(value).strip()
+    if text.startswith("24:"):  # "24:00" = end of the day
+        return time.max
+    return time.fromisoformat(text)
+
+
+def _slots(raw: list[dict] | None) -> tuple[TimeSlot, ...]:
+    out = []
+    for s in raw or []:
+        try:
+            out.append(TimeSlot(int(s["weekday"]), _parse_time(s["start"]), _parse_time(s["end"])))
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed slot offers no time
+    if raw and not out:
+        # Only malformed slots: an empty tuple would mean "any time", so offer none instead.
+        return (TimeSlot(0, time(0), time(0)),)
+    return tuple(out)
+
+
+def _blackouts(raw: list[str] | None) -> frozenset[date]:
+    out = set()
+    for v in raw or []:
+        try:
+            out.add(v if isinstance(v, date) else date.fromisoformat(str(v)[:10]))
+        except ValueError:
+            continue
+    return frozenset(out)
+
+
+def area_coords(session: Session, district_id: int) -> tuple[dict[str, tuple[float, float]], dict[int, str]]:
+    areas = list(session.scalars(select(Area).where(Area.district_id == district_id)))
+    known = [(a.lat, a.lon) for a in areas if a.lat is not None and a.lon is not None]
+    centre = (sum(x for x, _ in known) / len(known), sum(y for _, y in known) / len(known)) if known \
+        else FALLBACK_COORDS
+    coords = {a.code: ((a.lat, a.lon) if a.lat is not None and a.lon is not None else centre) for a in areas}
+    return coords, {a.id: a.code for a in areas}
+
+
+def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 2) -> BuiltProblem:
+    """Read everything the run needs in one session and return the solver's input."""
+    district_id = run.district_id
+    coords, code_of = area_coords(session, district_id)
+    ws_utc, we_utc = window_bounds_utc(run.window_start, run.window_end)
+    weeks = cap_weeks(run.window_start, run.window_end)
+
+    statuses = ("open",) if run.mode == "repair" else ("open", "assigned")
+    dq = (select(Demand)
+          .where(Demand.district_id == district_id, Demand.status.in_(statuses),
+                 Demand.starts_at >= ws_utc, Demand.starts_at < we_utc)
+          .order_by(Demand.id))
+    if run.scope_area_ids:
+        dq = dq.where(Demand.area_id.in_(run.scope_area_ids))
+    demands = list(session.scalars(dq).unique())
+    demand_ids = {d.id for d in demands}
+
+    # Every assignment whose demand overlaps the window (it may occupy a member's time).
+    rows = session.execute(
+        select(Assignment.demand_id, Assignment.member_id, Assignment.status, Demand.starts_at, Demand.ends_at)
+        .join(Demand, Demand.id == Assignment.demand_id)
+        .where(Assignment.district_id == district_id,
+               Assignment.status.in_(LIVE + ("declined",)),
+               Demand.starts_at < we_utc, Demand.ends_at > ws_utc)
+        .order_by(Assignment.id)
+    ).all()
+    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    pinned: set[tuple[int, int]] = set()
+    forbidden: set[tuple[int, int]] = set()
+    previous: set[tuple[int, int]] = set()
+    kept: set[tuple[int, int]] = set()
+    for d_id, m_id, status, starts, ends in rows:
+        pair = (d_id, m_id)
+        interval = (to_local_naive(starts), to_local_naive(ends))
+        in_run = d_id in demand_ids
+        if status == "declined":
+            if in_run:
+                forbidden.add(pair)
+            continue
+        if status in ("accepted", "completed"):
+            busy[m_id].append(interval)
+            if in_run:
+                pinned.add(pair)
+        elif not in_run or run.mode == "repair":  # a published row this run keeps
+            busy[m_id].append(interval)
+            if in_run:
+                pinned.add(pair)
+                kept.add(pair)
+        else:  # published row of a demand a full run re-plans
+            previous.add(pair)
+
+    members = list(session.scalars(
+        select(Member).where(Member.district_id == district_id, Member.active.is_(True))
+        .options(selectinload(Member.skills), selectinload(Member.group).selectinload(Group.areas))
+        .order_by(Member.id)))
+    member_ids = {m.id for m in members}
+    year = run.window_start.year
+    activities = Counter(dict(session.execute(
+        select(DutyRecord.member_id, func.count())
+        .where(DutyRecord.district_id == district_id, DutyRecord.kind == "activity",
+               DutyRecord.date >= date(year, 1, 1), DutyRecord.date <= date(year, 12, 31))
+        .group_by(DutyRecord.member_id)).all()))
+    served: dict[int, set[int]] = defaultdict(set)
+    for m_id, community_id in session.execute(
+            select(Assignment.member_id, Demand.community_id)
+            .join(Demand, Demand.id == Assignment.demand_id)
+            .where(Assignment.district_id == district_id, Assignment.status == "completed")):
+        served[m_id].add(community_id)
+
+    skill_names: dict[str, str] = {}
+    solver_members = []
+    for m in members:
+        skills = {}
+        for ms in m.skills:
+            skills[ms.skill.code] = max(0.05, min(1.0, (ms.level or 2) / 3))
+            skill_names[ms.skill.code] = ms.skill.name
+        paired = frozenset(code_of[a.id] for a in (m.group.areas if m.group and m.group.active else [])
+                           if a.id in code_of)
+        solver_members.append(SolverMember(
+            id=m.id, home_area=code_of[m.home_area_id], paired_areas=paired, skills=skills,
+            cap=max(0, m.weekly_cap) * weeks, busy=tuple(sorted(busy.get(m.id, []))),
+            activities_this_year=int(activities.get(m.id, 0)),
+            blackout_dates=_blackouts(m.blackout_dates), weekly_slots=_slots(m.weekly_slots),
+            accepts_cross_area=bool(m.accepts_cross_area), max_distance_km=m.max_distance_km,
+            active=True, served_communities=frozenset(served.get(m.id, ())),
+        ))
+
+    solver_demands = []
+    for d in demands:
+        for s in d.required_skills:
+            skill_names.setdefault(s.code, s.name)
+        solver_demands.append(SolverDemand(
+            id=d.id, area=code_of[d.area_id], community=d.community_id, priority=d.priority,
+            required_skills=frozenset(s.code for s in d.required_skills),
+            min_members=d.min_members, max_members=d.max_members,
+            start=to_local_naive(d.starts_at), end=to_local_naive(d.ends_at),
+            excluded_members=frozenset(m.id for m in d.excluded_members),
+        ))
+
+    # Pairs with a member no longer active cannot be planned around; drop them.
+    keep = lambda pairs: frozenset(p for p in pairs if p[1] in member_ids)  # noqa: E731
+    weights = Weights(**(run.weights or {}))
+    problem = Problem(
+        members=tuple(solver_members), demands=tuple(solver_demands), area_coords=coords,
+        pinned=keep(pinned), forbidden=keep(forbidden), previous=keep(previous) - keep(pinned),
+        weights=weights, time_limit_s=float(run.time_limit_s), num_workers=max(1, num_workers),
+    )
+    return BuiltProblem(problem=problem, demand_area_ids={d.id: d.area_id for d in demands},
+                        kept_pairs=keep(kept), cap_weeks=weeks, skill_names=skill_names)

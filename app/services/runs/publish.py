@@ -1,0 +1,126 @@
+"""Publishing: a run's proposals become the current plan, in one transaction.
+
+* Only a succeeded run, or a cancelled one that stored its best plan so far, can be published.
+* Publishing an older run over a newer published run of an overlapping window is refused
+  (409 ``newer_run_published``): the newer plan already took later declines into account.
+* The run's proposals become ``published``; the previous plan's ``published`` rows of the
+  demands this run planned become ``superseded`` (except the pairs a repair run kept);
+  ``accepted``, ``completed`` and ``declined`` rows are never touched.
+* A proposal that can no longer stand (its demand was closed or cancelled meanwhile, the
+  pair was declined, or the pair is already live) is left ``proposed`` and counted as skipped.
+* Each planned demand is ``assigned`` when its live members reach ``min_members``, else ``open``.
+* The run's status becomes ``published`` (the change feed announces the new plan from it).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from app.errors import Problem
+from app.models import Assignment, Demand, OptimizationRun
+from app.models.base import utcnow
+from app.services.runs.service import get_run
+
+LIVE = ("published", "accepted", "completed")
+DEMAND_PLANNABLE = ("open", "assigned")
+
+
+def _lock(session: Session, run: OptimizationRun) -> None:
+    """Serialise publishes of one district: PostgreSQL locks the district row; on SQLite the
+    first write takes the database's single write lock for the whole transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT id FROM districts WHERE id = :d FOR UPDATE"), {"d": run.district_id})
+    else:
+        session.execute(text("UPDATE optimization_runs SET id = id WHERE id = :r"), {"r": run.id})
+
+
+def publishable(run: OptimizationRun) -> bool:
+    if run.status == "succeeded":
+        return True
+    return run.status == "cancelled" and bool(run.stats) and bool(run.stats.get("partial")) \
+        and run.solver_status == "CANCELLED"
+
+
+def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
+    """Make the run's plan current (flushes; the caller commits once)."""
+    run = get_run(session, caller, run_id)
+    if run.status == "published":
+        return run, dict((run.stats or {}).get("publish") or {})
+    _lock(session, run)
+    session.refresh(run)
+    if run.status == "published":
+        return run, dict((run.stats or {}).get("publish") or {})
+    if not publishable(run):
+        raise Problem(409, "run_not_publishable",
+                      f"Run {run.id} is {run.status}; only a succeeded run (or a cancelled run that kept "
+                      "its best plan) can be published.", run_status=run.status)
+    newer = session.scalar(
+        select(OptimizationRun.id).where(
+            OptimizationRun.district_id == run.district_id, OptimizationRun.id > run.id,
+            OptimizationRun.published_at.is_not(None),
+            OptimizationRun.window_start <= run.window_end, OptimizationRun.window_end >= run.window_start)
+        .order_by(OptimizationRun.id.desc()).limit(1))
+    if newer is not None:
+        raise Problem(409, "newer_run_published",
+                      f"Run {newer}, newer than run {run.id}, is already published for this window; "
+                      "publishing the older plan over it is refused.", newer_run_id=newer)
+
+    plan = (run.stats or {}).get("plan") or {}
+    demand_ids = [int(d) for d in plan.get("demand_ids", [])]
+    kept = {(int(d), int(m)) for d, m in plan.get("kept_pairs", [])}
+    summary = {"published": 0, "superseded": 0, "skipped": 0, "demands_assigned": 0, "demands_open": 0}
+
+    demands: dict[int, Demand] = {}
+    if demand_ids:
+        demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
+        old = session.scalars(select(Assignment).where(
+            Assignment.demand_id.in_(demand_ids), Assignment.status == "published",
+            Assignment.run_id.is_distinct_from(run.id))).unique()
+        for a in old:
+            if (a.demand_id, a.member_id) in kept:
+                continue
+            a.status = "superseded"
+            summary["superseded"] += 1
+        session.flush()
+
+    taken = {(d, m): s for d, m, s in session.execute(
+        select(Assignment.demand_id, Assignment.member_id, Assignment.status)
+        .where(Assignment.demand_id.in_(demand_ids or [-1]),
+               Assignment.status.in_(LIVE + ("declined",))))}
+    proposals = list(session.scalars(select(Assignment).where(
+        Assignment.run_id == run.id, Assignment.status == "proposed").order_by(Assignment.id)).unique())
+    for a in proposals:
+        d = demands.get(a.demand_id) or session.get(Demand, a.demand_id)
+        if d is None or d.status not in DEMAND_PLANNABLE or (a.demand_id, a.member_id) in taken:
+            summary["skipped"] += 1
+            continue
+        a.status = "published"
+        taken[(a.demand_id, a.member_id)] = "published"
+        summary["published"] += 1
+    session.flush()
+
+    live = Counter(dict(session.execute(
+        select(Assignment.demand_id, func.count()).where(
+            Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_(LIVE))
+        .group_by(Assignment.demand_id)).all()))
+    for d_id in demand_ids:
+        d = demands.get(d_id)
+        if d is None or d.status not in DEMAND_PLANNABLE:
+            continue
+        target = "assigned" if live.get(d_id, 0) >= d.min_members else "open"
+        if d.status != target:
+            d.status = target
+        summary["demands_assigned" if target == "assigned" else "demands_open"] += 1
+
+    now = utcnow()
+    run.status = "published"
+    run.published_at = now
+    stats: dict[str, Any] = dict(run.stats or {})
+    stats["publish"] = summary
+    stats["published_from"] = "cancelled" if run.solver_status == "CANCELLED" else "succeeded"
+    run.stats = stats
+    session.flush()
+    return run, summary

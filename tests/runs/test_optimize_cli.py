@@ -1,0 +1,61 @@
+"""``matcher optimize`` end to end, as the ops script runs it: a subprocess on a temp SQLite file."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import select
+
+from app.models import Assignment, OptimizationRun
+
+from tests.runs._run_fixtures import WEEK, add_demand, stored_plan_violations
+
+MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
+SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+
+def _optimize(db, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_DISTRICT_CODE": "chaoyang"}
+    return subprocess.run([MATCHER, "optimize", "--week", WEEK, *args], env=env, capture_output=True,
+                          text=True, timeout=180)
+
+
+@SQLITE_ONLY
+def test_optimize_json_publish(world, db, tmp_path):
+    add_demand(db, world, skills=("law",))
+    add_demand(db, world, community="朝外社区", skills=("finance",), day=1)
+    add_demand(db, world, community="清友园社区", skills=("teaching",), day=2, min_members=2, max_members=2)
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"distance": 0.5, "lexicographic": True}))
+    done = _optimize(db, "--json", "--time-limit", "3", "--weights", str(weights), "--publish")
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout)  # exactly one JSON object on stdout
+    assert {"run", "optimized", "fixed_pairing", "greedy", "load", "published"} <= set(out)
+    assert out["run"]["status"] == "published" and out["run"]["weights"] == {"distance": 0.5, "lexicographic": True}
+    assert out["optimized"]["demands_covered"] == 2 and out["optimized"]["demands_total"] == 3
+    assert out["published"]["published"] == 2 and out["load"]["load_peak"] == 1
+    assert "solving" in done.stderr  # the progress display goes to stderr
+    run_id = out["run"]["id"]
+    with db.session() as s:
+        statuses = {a.status for a in s.scalars(select(Assignment).where(Assignment.run_id == run_id))}
+    assert statuses == {"published"}
+    assert stored_plan_violations(db, run_id) == []
+
+    text = _optimize(db, "--time-limit", "2")  # the table for people
+    assert text.returncode == 0, text.stderr[-3000:]
+    assert "fixed pairing" in text.stdout and "greedy" in text.stdout and "demands covered" in text.stdout
+
+
+@SQLITE_ONLY
+def test_optimize_errors_exit_non_zero(world, db, tmp_path):
+    bad = _optimize(db, "--scope", "JW,NOPE")
+    assert bad.returncode == 2 and "scope" in bad.stderr
+    weights = tmp_path / "w.json"
+    weights.write_text(json.dumps({"gravity": 1}))
+    bad = _optimize(db, "--weights", str(weights))
+    assert bad.returncode == 2 and "gravity" in bad.stderr
+    with db.session() as s:
+        assert s.scalars(select(OptimizationRun)).all() == []

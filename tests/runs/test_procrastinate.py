@@ -1,0 +1,130 @@
+"""The PostgreSQL path: a run is a procrastinate job deferred in the run's own transaction and
+executed by ``matcher worker`` (a real subprocess, one-shot with --no-wait)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from app.models import OptimizationRun
+from app.models.base import utcnow
+from app.services.identity import Caller
+from app.services.runs.execute import recover_stale_runs
+from app.services.runs.executor import ProcrastinateExecutor, defer_job
+from app.services.runs.service import create_run
+from app.settings import get_settings
+from app.tasks import close_stalled_jobs
+
+from tests.runs._run_fixtures import (
+    WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, stored_plan_violations, wait_db,
+)
+
+MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
+PG_ONLY = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
+
+
+def _jobs(db) -> list[tuple]:
+    with db.session() as s:
+        return s.execute(text("SELECT queue_name, task_name, args, status FROM procrastinate_jobs ORDER BY id")).all()
+
+
+def _worker(db) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MATCHER_DATABASE_URL": db.url}
+    env.pop("MATCHER_RUN_EXECUTOR", None)
+    return subprocess.run([MATCHER, "worker", "--no-wait"], env=env, capture_output=True, text=True, timeout=180)
+
+
+@PG_ONLY
+def test_post_defers_a_job_in_the_same_commit_and_the_worker_runs_it(client, world, db, monkeypatch):
+    monkeypatch.setenv("MATCHER_RUN_EXECUTOR", "auto")  # PostgreSQL -> procrastinate
+    get_settings.cache_clear()
+    add_demand(db, world, skills=("law",))
+    add_demand(db, world, community="朝外社区", skills=("finance",), day=1)
+    r = client.post("/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 3}, headers=world.h("admin"))
+    assert r.status_code == 202, r.text
+    run_id = r.json()["id"]
+    assert _jobs(db) == [("optimization", "run_optimization", {"run_id": run_id}, "todo")]
+    with db.session() as s:
+        assert s.get(OptimizationRun, run_id).status == "queued"  # nobody executes it in the API process
+
+    done = _worker(db)
+    assert done.returncode == 0, done.stderr[-2000:]
+    body = client.get(f"/v1/optimization-runs/{run_id}", headers=world.h("reader")).json()
+    assert body["status"] == "succeeded" and body["counts"]["proposals"] == 2, body
+    assert _jobs(db)[0][3] == "succeeded"
+    assert stored_plan_violations(db, run_id) == []
+
+
+@PG_ONLY
+def test_a_rolled_back_run_insert_leaves_no_job(world, db):
+    caller = Caller(api_key_id=0, name="test", role="admin", district_id=world.district_id)
+    with db.session() as s:
+        run = create_run(s, caller, {"week": WEEK}, ProcrastinateExecutor())
+        assert run.id is not None
+        seen_inside = s.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one()
+        s.rollback()
+    assert seen_inside == 1
+    assert _jobs(db) == []
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OptimizationRun)) == 0
+
+
+@PG_ONLY
+def test_recovery_requeues_a_lost_run_as_a_new_job(world, db):
+    add_demand(db, world, skills=("law",))
+    stale = utcnow() - timedelta(minutes=3)
+    with db.session() as s:
+        run = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
+                              window_end=WEEK_START + timedelta(days=6), status="running", attempts=1,
+                              time_limit_s=2, started_at=stale, heartbeat_at=stale)
+        s.add(run)
+        s.commit()
+    assert recover_stale_runs(db.url, defer_job) == [(run.id, "requeued")]
+    assert [j[2] for j in _jobs(db)] == [{"run_id": run.id}]
+    done = _worker(db)  # the worker's own start-up recovery finds nothing more to do
+    assert done.returncode == 0, done.stderr[-2000:]
+    with db.session() as s:
+        again = s.get(OptimizationRun, run.id)
+        assert again.status == "succeeded" and again.attempts == 2
+    assert stored_plan_violations(db, run.id) == []
+
+
+@PG_ONLY
+def test_a_worker_killed_mid_run_leaves_a_run_that_recovery_requeues(client, world, db, monkeypatch):
+    monkeypatch.setenv("MATCHER_RUN_EXECUTOR", "procrastinate")
+    get_settings.cache_clear()
+    add_members(db, world, 200)  # a hard packing instance: the solve is still going when the worker dies
+    add_demands_bulk(db, world, 300, days=2, seats=(2, 3))
+    r = client.post("/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 120}, headers=world.h("admin"))
+    run_id = r.json()["id"]
+    env = {**os.environ, "MATCHER_DATABASE_URL": db.url}
+    proc = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert wait_db(db, run_id, statuses=("running", "succeeded", "failed", "cancelled")) == "running"
+    finally:
+        proc.kill()  # SIGKILL: no chance to clean up
+        proc.wait(timeout=30)
+    with db.session() as s:
+        assert s.get(OptimizationRun, run_id).status == "running"  # what a dead worker leaves behind
+        s.get(OptimizationRun, run_id).time_limit_s = 2  # keep the retry short
+        s.commit()
+    assert recover_stale_runs(db.url, defer_job, stale_after_s=0) == [(run_id, "requeued")]
+    (dead_job,) = close_stalled_jobs(db.url, seconds_since_heartbeat=0)  # the killed worker's job
+    done = _worker(db)
+    assert done.returncode == 0, done.stderr[-2000:]
+    with db.session() as s:
+        run = s.get(OptimizationRun, run_id)
+        assert run.status == "succeeded" and run.attempts == 2, (run.error, done.stderr[-3000:])
+        jobs = dict(s.execute(text("SELECT id, status FROM procrastinate_jobs")).all())
+    assert jobs.pop(dead_job) == "failed" and list(jobs.values()) == ["succeeded"]
+    assert stored_plan_violations(db, run_id) == []
+
+
+def test_worker_refuses_sqlite(tmp_path):
+    env = {**os.environ, "MATCHER_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"}
+    done = subprocess.run([MATCHER, "worker", "--no-wait"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "needs PostgreSQL" in done.stderr
