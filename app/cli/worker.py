@@ -25,7 +25,12 @@ def worker(
         fail("matcher worker needs PostgreSQL (MATCHER_DATABASE_URL=postgresql+psycopg://...); "
              "with SQLite, runs execute inside the API process and need no worker.", code=2)
     configure_logging(settings.log_level)
+    from app.services.webhooks import start_dispatcher
     from app.tasks import run_worker
 
     logging.getLogger("app.runs").info("worker starting (wait=%s, concurrency=%s)", wait, concurrency)
-    run_worker(settings.database_url, wait=wait, concurrency=concurrency)
+    stop_dispatcher = start_dispatcher(settings.database_url)  # webhook delivery also runs here
+    try:
+        run_worker(settings.database_url, wait=wait, concurrency=concurrency)
+    finally:
+        stop_dispatcher()
