@@ -12,6 +12,7 @@ from app.api.routes import (
     members, optimization_runs, pages, reports, skills, webhooks,
 )
 from app.logging import configure_logging
+from app.services.runs.janitor import start_run_recovery
 from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
 
@@ -31,11 +32,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        """Background work owned by the API process: webhook delivery."""
+        """Background work owned by the API process: webhook delivery, in-process run recovery."""
         stop_dispatcher = start_dispatcher(settings.database_url)
+        stop_recovery = start_run_recovery(settings)
         try:
             yield
         finally:
+            stop_recovery()
             stop_dispatcher()
 
     app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -14,50 +13,11 @@ from app.api.schemas.common import PROBLEM_RESPONSES, Page
 from app.api.schemas.runs import PublishOut, RunCreate, RunOut, RunStatus, UnmetOut
 from app.services.idempotency import run_idempotent
 from app.services.runs import service
-from app.services.runs.executor import InProcessExecutor, executor_kind, get_executor
+from app.services.runs.executor import get_executor
 from app.services.runs.publish import publish_run
-from app.settings import get_settings
 
 log = logging.getLogger("app.runs")
-_janitor_stop = threading.Event()
-
-
-def _startup_recovery() -> None:
-    """In-process executor only: runs this process (or a dead predecessor) left behind are
-    requeued or failed, queued ones restarted, and stale heartbeats checked every 30 s."""
-    settings = get_settings()
-    try:
-        if executor_kind(settings) != "inprocess":
-            return  # `matcher worker` recovers procrastinate runs
-        from app.services.runs.execute import queued_run_ids, recover_stale_runs
-
-        executor = InProcessExecutor(settings.database_url)
-        recover_stale_runs(settings.database_url, executor.enqueue)
-        for run_id in queued_run_ids(settings.database_url):
-            executor.start(run_id)
-    except Exception:  # noqa: BLE001 - the API must come up even if recovery cannot run now
-        log.warning("startup run recovery failed", exc_info=True)
-        return
-    _janitor_stop.clear()
-
-    def loop() -> None:
-        from app.services.runs.execute import recover_stale_runs
-
-        while not _janitor_stop.wait(30.0):
-            try:
-                recover_stale_runs(settings.database_url, executor.enqueue)
-            except Exception:  # noqa: BLE001
-                log.warning("periodic run recovery failed", exc_info=True)
-
-    threading.Thread(target=loop, name="run-recovery", daemon=True).start()
-
-
-def _shutdown() -> None:
-    _janitor_stop.set()
-
-
-router = APIRouter(prefix="/v1/optimization-runs", tags=["optimization runs"], responses=PROBLEM_RESPONSES,
-                   on_startup=[_startup_recovery], on_shutdown=[_shutdown])
+router = APIRouter(prefix="/v1/optimization-runs", tags=["optimization runs"], responses=PROBLEM_RESPONSES)
 
 
 def _out(session, run) -> RunOut:

@@ -1,0 +1,42 @@
+"""Run recovery for the in-process executor (SQLite, the embedded default).
+
+A process that dies mid-run leaves its runs in ``running`` with a stale heartbeat; the next
+API process to start requeues or fails them (``recover_stale_runs``), restarts queued ones,
+and keeps checking every 30 s. With procrastinate, ``matcher worker`` does this instead.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from app.services.runs.execute import queued_run_ids, recover_stale_runs
+from app.services.runs.executor import InProcessExecutor, executor_kind
+from app.settings import Settings
+
+log = logging.getLogger("app.runs")
+
+
+def start_run_recovery(settings: Settings, interval_s: float = 30.0) -> Callable[[], None]:
+    """Recover now, then periodically on a daemon thread; returns ``stop``."""
+    stop = threading.Event()
+    try:
+        if executor_kind(settings) != "inprocess":
+            return stop.set
+        executor = InProcessExecutor(settings.database_url)
+        recover_stale_runs(settings.database_url, executor.enqueue)
+        for run_id in queued_run_ids(settings.database_url):
+            executor.start(run_id)
+    except Exception:  # noqa: BLE001 - the API must come up even if recovery cannot run now
+        log.warning("startup run recovery failed", exc_info=True)
+        return stop.set
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            try:
+                recover_stale_runs(settings.database_url, executor.enqueue)
+            except Exception:  # noqa: BLE001
+                log.warning("periodic run recovery failed", exc_info=True)
+
+    threading.Thread(target=loop, name="run-recovery", daemon=True).start()
+    return stop.set
