@@ -32,6 +32,8 @@ _counter = itertools.count()
 
 @dataclass
 class TestDatabase:
+    __test__ = False  # a fixture value, not a test class
+
     kind: str
     url: str
 

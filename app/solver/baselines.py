@@ -1,0 +1,121 @@
+"""Reference plans: what the district did before (fixed pairing) and a plain greedy matcher.
+
+They give the optimiser something honest to beat, and the greedy plan doubles as the warm-start
+hint for CP-SAT and as the fallback plan when a run is cancelled before any solution exists.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from app.solver.eligibility import Candidates, Prepared, candidates, prepare
+from app.solver.explain import assemble
+from app.solver.metrics import objective_value
+from app.solver.types import Problem, Solution, SolveStats
+
+# Baselines scan more members per demand than the optimiser keeps, so pruning never makes
+# them look worse than a real greedy would be.
+BASELINE_MAX_PAIRS = 1_000_000
+
+
+def greedy_pairs(p: Prepared, cand: Candidates, start: np.ndarray | None = None) -> np.ndarray:
+    """Indices into `cand` chosen greedily: demands by priority (high first, then start time),
+    each filled to min_members with its best-ranked free members or not at all; a second pass
+    adds members up to max_members while the pair still pays for its load cost.
+
+    `start` (a feasible set of pairs) is kept and only extended.
+    """
+    w = p.problem.weights
+    demands = p.problem.demands
+    first = np.searchsorted(cand.pd, np.arange(p.D + 1))
+    left = p.cap_left.copy()
+    load = p.base_load.copy()
+    taken: dict[int, list[tuple[float, float]]] = {}
+    chosen: list[int] = []
+    filled = p.pinned_count.copy()
+    order = sorted(range(p.D), key=lambda j: (-demands[j].priority, p.d_start[j], demands[j].id))
+    in_plan = np.zeros(len(cand), dtype=bool)
+
+    def free(i: int, j: int) -> bool:
+        if left[i] <= 0:
+            return False
+        s, e = p.d_start[j], p.d_end[j]
+        return all(not (s < te and ts < e) for ts, te in taken.get(i, ()))
+
+    def take(k: int) -> None:
+        i, j = int(cand.pm[k]), int(cand.pd[k])
+        left[i] -= 1
+        load[i] += 1
+        taken.setdefault(i, []).append((p.d_start[j], p.d_end[j]))
+        chosen.append(k)
+        in_plan[k] = True
+        filled[j] += 1
+
+    for k in (start if start is not None else ()):
+        take(int(k))
+    for j in order:
+        need = demands[j].min_members - int(filled[j])
+        if need <= 0:
+            continue
+        picks: list[int] = []
+        seen: set[int] = set()
+        for k in range(first[j], first[j + 1]):
+            i = int(cand.pm[k])
+            if i not in seen and free(i, j):
+                picks.append(k)
+                seen.add(i)
+                if len(picks) == need:
+                    break
+        if len(picks) == need:
+            for k in picks:
+                take(k)
+    for j in order:
+        if filled[j] < demands[j].min_members:
+            continue  # nobody is sent to a demand that stays below min_members
+        room = demands[j].max_members - int(filled[j])
+        for k in range(first[j], first[j + 1]):
+            if room <= 0:
+                break
+            i = int(cand.pm[k])
+            if in_plan[k] or not free(i, j):
+                continue
+            if cand.value[k] - w.balance_convex * load[i] > 0:
+                take(k)
+                room -= 1
+    return np.array(sorted(chosen), dtype=np.int64)
+
+
+def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> Solution:
+    t0 = time.perf_counter()
+    p = prepare(problem)
+    cand = candidates(p, top_k=None, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0),
+                      home_or_paired_only=home_or_paired_only)
+    t1 = time.perf_counter()
+    ks = greedy_pairs(p, cand)
+    chosen = [(int(cand.pd[k]), int(cand.pm[k])) for k in ks]
+    t2 = time.perf_counter()
+    ids = [(problem.demands[j].id, problem.members[i].id) for j, i in chosen]
+    ids += [(d, m) for d, m in problem.pinned]
+    cov, rest = objective_value(problem, ids)
+    obj = problem.weights.coverage * cov + rest
+    stats = SolveStats(status="FEASIBLE", objective=obj, best_bound=float("nan"),
+                       gap=float("nan"), build_s=t1 - t0, solve_s=t2 - t1,
+                       wall_s=time.perf_counter() - t0, members=len(problem.members),
+                       demands=len(problem.demands), candidate_pairs=len(cand), method=method,
+                       coverage_value=cov, coverage_bound=float("nan"), rest_value=rest,
+                       rest_bound=float("nan"), top_k=cand.top_k)
+    return assemble(p, chosen, stats)
+
+
+def fixed_pairing(problem: Problem) -> Solution:
+    """定点包片: members serve only their home area and their group's paired areas."""
+    return _baseline(problem, home_or_paired_only=True, method="fixed-pairing greedy")
+
+
+def greedy(problem: Problem) -> Solution:
+    """Cross-area greedy: best member by skill score minus distance cost, priority first."""
+    return _baseline(problem, home_or_paired_only=False, method="greedy")
+
+
+__all__ = ["fixed_pairing", "greedy", "greedy_pairs"]

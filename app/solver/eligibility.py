@@ -1,0 +1,518 @@
+"""Candidate generation: which (demand, member) pairs may appear in a plan at all.
+
+Building the CP-SAT model in Python costs more than solving it when every member is paired with
+every demand, so the hard rules that concern a single pair (active, skill, conflicts, declines,
+cross-area consent and distance, blackout dates, weekly slots, overlap with already-accepted
+work) are applied here with numpy masks over blocks of demands, and only the surviving pairs
+become variables. Rules that couple pairs (capacity, overlaps between proposals, max_members)
+stay in the model.
+
+The checker deliberately re-implements these rules without importing this module.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from app.solver.types import Problem, SolverDemand, SolverMember, Weights
+
+EARTH_RADIUS_KM = 6371.0088
+OPEN_DEMAND_SCORE = 0.5  # neutral score: an open demand neither rewards nor punishes a member
+DEFAULT_MAX_PAIRS = 200_000  # beyond this, keep only the best K members per demand
+
+
+# ----------------------------------------------------------------------------- small helpers
+def to_seconds(dt: datetime) -> float:
+    """Seconds on one common axis; naive datetimes are read as wall-clock time."""
+    if dt.tzinfo is None:
+        return (dt - datetime(1970, 1, 1)).total_seconds()
+    return dt.timestamp()
+
+
+def demand_dates(start: datetime, end: datetime) -> list[date]:
+    """Calendar dates a demand touches; ending exactly at midnight does not touch the next day."""
+    last = end.date()
+    if end.time() == datetime.min.time() and last > start.date():
+        last -= timedelta(days=1)
+    out, d = [], start.date()
+    while d <= last:
+        out.append(d)
+        d += timedelta(days=1)
+    return out
+
+
+def haversine_matrix(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    dla = la[:, None] - la[None, :]
+    dlo = lo[:, None] - lo[None, :]
+    a = np.sin(dla / 2) ** 2 + np.cos(la)[:, None] * np.cos(la)[None, :] * np.sin(dlo / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def skill_score(member: SolverMember, demand: SolverDemand) -> tuple[tuple[str, ...], float]:
+    """Half the best matching strength plus half the mean over all required skills.
+
+    One strong holder of a single required skill scores its strength; holding every required
+    skill beats holding one of them. Open demands get a neutral score.
+    """
+    if not demand.required_skills:
+        return (), OPEN_DEMAND_SCORE
+    req = sorted(demand.required_skills)
+    vals = [float(member.skills.get(s, 0.0)) for s in req]
+    overlap = tuple(s for s, v in zip(req, vals) if v > 0)
+    if not overlap:
+        return (), 0.0
+    return overlap, 0.5 * max(vals) + 0.5 * sum(vals) / len(vals)
+
+
+def pair_value(w: Weights, score: float, home: bool, paired: bool, km: float,
+               prev: bool, served: bool) -> dict[str, float]:
+    """Objective terms that belong to one pair (member-level terms live in the model)."""
+    terms = {"quality": w.quality * score}
+    if home:
+        terms["home"] = w.home
+    elif paired:
+        terms["paired"] = w.paired
+    if not home:
+        terms["distance"] = -w.distance * km
+    if prev:
+        terms["stability"] = w.stability
+    if served:
+        terms["continuity"] = w.continuity
+    return terms
+
+
+# ----------------------------------------------------------------------------- prepared data
+@dataclass
+class Prepared:
+    """Index maps and dense arrays shared by candidate generation, baselines and explanations."""
+
+    problem: Problem
+    m_pos: dict[int, int]
+    d_pos: dict[int, int]
+    areas: list[str]
+    area_pos: dict[str, int]
+    dist: np.ndarray  # (A, A) km
+    home: np.ndarray  # (M,) area index
+    paired: np.ndarray  # (M, A) bool
+    active: np.ndarray  # (M,) bool
+    cross_ok: np.ndarray  # (M, A) bool: home area, or consent and within distance limit
+    skills: list[str]
+    strength: np.ndarray  # (M, K+1) float32, last column is an all-zero pad
+    req_pad: np.ndarray  # (D, L) int, padded with K (the zero column)
+    n_req: np.ndarray  # (D,)
+    d_area: np.ndarray  # (D,)
+    d_start: np.ndarray  # (D,) seconds
+    d_end: np.ndarray  # (D,)
+    d_room: np.ndarray  # (D,) max_members - pinned
+    blackout: np.ndarray  # (M, T) float32
+    d_days: np.ndarray  # (T, D) float32
+    has_slots: np.ndarray  # (M,) bool
+    member_slots: np.ndarray  # (M, U) float32
+    slot_fit: np.ndarray  # (U, D) float32
+    block_m: np.ndarray  # flattened blocking intervals (busy + pinned) per member
+    block_s: np.ndarray
+    block_e: np.ndarray
+    base_load: np.ndarray  # (M,) accepted work in the window (busy + pinned, counted once)
+    cap_left: np.ndarray  # (M,)
+    pinned_count: np.ndarray  # (D,)
+    excl_d: np.ndarray  # conflicts + declines, sorted by demand index
+    excl_m: np.ndarray
+    pin_d: np.ndarray  # pinned pairs, sorted by demand index
+    pin_m: np.ndarray
+    prev_keys: np.ndarray  # sorted d*M+m
+    served_keys: np.ndarray  # sorted m*C+community index
+    d_comm: np.ndarray  # (D,) community index
+    n_comm: int
+    zero_activity: np.ndarray  # (M,) bool: no activity this year and nothing accepted yet
+
+    @property
+    def M(self) -> int:
+        return len(self.m_pos)
+
+    @property
+    def D(self) -> int:
+        return len(self.d_pos)
+
+
+def prepare(problem: Problem) -> Prepared:
+    members, demands = problem.members, problem.demands
+    M, D = len(members), len(demands)
+    m_pos = {m.id: i for i, m in enumerate(members)}
+    d_pos = {d.id: j for j, d in enumerate(demands)}
+    if len(m_pos) != M or len(d_pos) != D:
+        raise ValueError("member and demand ids must be unique")
+    aware = {dt.tzinfo is not None for d in demands for dt in (d.start, d.end)}
+    aware |= {dt.tzinfo is not None for m in members for iv in m.busy for dt in iv}
+    if len(aware) > 1:
+        raise ValueError("naive and timezone-aware datetimes are mixed")
+
+    # areas and distances
+    needed = {m.home_area for m in members} | {d.area for d in demands}
+    missing = sorted(a for a in needed if a not in problem.area_coords)
+    if missing:
+        raise ValueError(f"area_coords lacks areas: {', '.join(missing)}")
+    areas = sorted(set(problem.area_coords) | needed
+                   | {a for m in members for a in m.paired_areas})
+    area_pos = {a: i for i, a in enumerate(areas)}
+    lat = np.array([problem.area_coords.get(a, (np.nan, np.nan))[0] for a in areas], float)
+    lon = np.array([problem.area_coords.get(a, (np.nan, np.nan))[1] for a in areas], float)
+    dist = haversine_matrix(lat, lon) if areas else np.zeros((0, 0))
+    np.fill_diagonal(dist, 0.0)
+    A = len(areas)
+
+    home = np.array([area_pos[m.home_area] for m in members], dtype=np.int64)
+    paired = np.zeros((M, A), dtype=bool)
+    for i, m in enumerate(members):
+        for a in m.paired_areas:
+            paired[i, area_pos[a]] = True
+    active = np.array([m.active for m in members], dtype=bool)
+    accepts = np.array([m.accepts_cross_area for m in members], dtype=bool)
+    maxd = np.array([np.inf if m.max_distance_km is None else m.max_distance_km
+                     for m in members], dtype=float)
+    dm = dist[home] if M else np.zeros((0, A))  # (M, A); NaN where coords unknown
+    with np.errstate(invalid="ignore"):
+        within = dm <= maxd[:, None]
+    cross_ok = (home[:, None] == np.arange(A)[None, :]) | (accepts[:, None] & within)
+
+    # skills
+    skills = sorted({s for m in members for s in m.skills}
+                    | {s for d in demands for s in d.required_skills})
+    s_pos = {s: k for k, s in enumerate(skills)}
+    K = len(skills)
+    strength = np.zeros((M, K + 1), dtype=np.float32)
+    for i, m in enumerate(members):
+        for s, v in m.skills.items():
+            if v > 0:
+                strength[i, s_pos[s]] = v
+    L = max([len(d.required_skills) for d in demands] + [1])
+    req_pad = np.full((D, L), K, dtype=np.int64)
+    n_req = np.zeros(D, dtype=np.int64)
+    for j, d in enumerate(demands):
+        ks = [s_pos[s] for s in sorted(d.required_skills)]
+        req_pad[j, : len(ks)] = ks
+        n_req[j] = len(ks)
+
+    d_area = np.array([area_pos[d.area] for d in demands], dtype=np.int64)
+    d_start = np.array([to_seconds(d.start) for d in demands], dtype=float)
+    d_end = np.array([to_seconds(d.end) for d in demands], dtype=float)
+
+    # blackout dates against the dates demands touch
+    day_lists = [demand_dates(d.start, d.end) for d in demands]
+    days = sorted({x for dl in day_lists for x in dl})
+    t_pos = {x: t for t, x in enumerate(days)}
+    d_days = np.zeros((len(days), D), dtype=np.float32)
+    for j, dl in enumerate(day_lists):
+        for x in dl:
+            d_days[t_pos[x], j] = 1.0
+    blackout = np.zeros((M, len(days)), dtype=np.float32)
+    for i, m in enumerate(members):
+        for x in m.blackout_dates:
+            t = t_pos.get(x)
+            if t is not None:
+                blackout[i, t] = 1.0
+
+    # weekly slots
+    slots = sorted({s for m in members for s in m.weekly_slots},
+                   key=lambda s: (s.weekday, s.start, s.end))
+    u_pos = {s: u for u, s in enumerate(slots)}
+    member_slots = np.zeros((M, len(slots)), dtype=np.float32)
+    for i, m in enumerate(members):
+        for s in m.weekly_slots:
+            member_slots[i, u_pos[s]] = 1.0
+    has_slots = member_slots.sum(axis=1) > 0 if slots else np.zeros(M, dtype=bool)
+
+    def tod(t) -> int:
+        return t.hour * 3600 + t.minute * 60 + t.second
+
+    if slots and D:
+        sw = np.array([s.weekday for s in slots])[:, None]
+        ss = np.array([tod(s.start) for s in slots])[:, None]
+        se = np.array([tod(s.end) for s in slots])[:, None]
+        dw = np.array([d.start.weekday() for d in demands])[None, :]
+        ds = np.array([tod(d.start.time()) for d in demands])[None, :]
+        de = np.array([tod(d.end.time()) for d in demands])[None, :]
+        same = np.array([d.start.date() == d.end.date() for d in demands])[None, :]
+        slot_fit = ((sw == dw) & (ss <= ds) & (de <= se) & same).astype(np.float32)
+    else:
+        slot_fit = np.zeros((len(slots), D), dtype=np.float32)
+
+    # pinned pairs, accepted load and blocking intervals
+    pins = sorted((d_pos[d], m_pos[m]) for d, m in problem.pinned
+                  if d in d_pos and m in m_pos)
+    pin_d = np.array([p[0] for p in pins], dtype=np.int64)
+    pin_m = np.array([p[1] for p in pins], dtype=np.int64)
+    pinned_count = np.bincount(pin_d, minlength=D) if D else np.zeros(0, np.int64)
+    pinned_of: dict[int, list[int]] = {}
+    for j, i in pins:
+        pinned_of.setdefault(i, []).append(j)
+    base_load = np.zeros(M, dtype=np.int64)
+    bm, bs, be = [], [], []
+    for i, m in enumerate(members):
+        pj = pinned_of.get(i, [])
+        pin_iv = [(demands[j].start, demands[j].end) for j in pj]
+        extra = 0
+        for iv in m.busy:
+            # an accepted assignment may be listed both as busy and as pinned: count it once
+            if iv in pin_iv:
+                pin_iv.remove(iv)
+            else:
+                extra += 1
+            bm.append(i), bs.append(to_seconds(iv[0])), be.append(to_seconds(iv[1]))
+        for j in pj:
+            bm.append(i), bs.append(d_start[j]), be.append(d_end[j])
+        base_load[i] = extra + len(pj)
+    cap = np.array([m.cap for m in members], dtype=np.int64)
+    cap_left = np.maximum(cap - base_load, 0)
+    d_room = np.array([d.max_members for d in demands], dtype=np.int64) - pinned_count
+
+    excl = {(d_pos[d], m_pos[m]) for d, m in problem.forbidden if d in d_pos and m in m_pos}
+    for j, d in enumerate(demands):
+        for mid in d.excluded_members:
+            if mid in m_pos:
+                excl.add((j, m_pos[mid]))
+    excl_s = sorted(excl)
+    excl_d = np.array([e[0] for e in excl_s], dtype=np.int64)
+    excl_m = np.array([e[1] for e in excl_s], dtype=np.int64)
+
+    prev_keys = np.array(sorted(d_pos[d] * M + m_pos[m] for d, m in problem.previous
+                                if d in d_pos and m in m_pos), dtype=np.int64)
+    comms = sorted({d.community for d in demands})
+    c_pos = {c: k for k, c in enumerate(comms)}
+    C = max(len(comms), 1)
+    d_comm = np.array([c_pos[d.community] for d in demands], dtype=np.int64)
+    served_keys = np.array(sorted(i * C + c_pos[c] for i, m in enumerate(members)
+                                  for c in m.served_communities if c in c_pos), dtype=np.int64)
+    zero_activity = np.array([m.activities_this_year == 0 for m in members], dtype=bool)
+    zero_activity &= base_load == 0
+
+    return Prepared(
+        problem=problem, m_pos=m_pos, d_pos=d_pos, areas=areas, area_pos=area_pos, dist=dist,
+        home=home, paired=paired, active=active, cross_ok=cross_ok, skills=skills,
+        strength=strength, req_pad=req_pad, n_req=n_req, d_area=d_area, d_start=d_start,
+        d_end=d_end, d_room=d_room, blackout=blackout, d_days=d_days, has_slots=has_slots,
+        member_slots=member_slots, slot_fit=slot_fit, block_m=np.array(bm, dtype=np.int64),
+        block_s=np.array(bs, dtype=float), block_e=np.array(be, dtype=float),
+        base_load=base_load, cap_left=cap_left, pinned_count=pinned_count,
+        excl_d=excl_d, excl_m=excl_m, pin_d=pin_d, pin_m=pin_m, prev_keys=prev_keys,
+        served_keys=served_keys, d_comm=d_comm, n_comm=C, zero_activity=zero_activity,
+    )
+
+
+# ----------------------------------------------------------------------------- masks per block
+@dataclass
+class BlockMasks:
+    """Stepwise masks for the demands `js` over the member rows `rows` (the members holding a
+    required skill of at least one of those demands; nobody else can pass the skill filter).
+    Each filter of the unmet-cause report is one field; all arrays are (len(rows), len(js))."""
+
+    rows: np.ndarray
+    holder: np.ndarray  # active and holds a required skill (or open demand)
+    not_conflicted: np.ndarray
+    cross_ok: np.ndarray
+    available: np.ndarray  # blackout, weekly slot, overlap with accepted work
+    score: np.ndarray  # skill score
+
+
+def _scatter_false(mask: np.ndarray, row_pos: np.ndarray, col_pos: np.ndarray,
+                   m_idx: np.ndarray, d_idx: np.ndarray) -> None:
+    r, c = row_pos[m_idx], col_pos[d_idx]
+    ok = (r >= 0) & (c >= 0)
+    mask[r[ok], c[ok]] = False
+
+
+def block_masks(p: Prepared, js: np.ndarray) -> BlockMasks:
+    js = np.asarray(js, dtype=np.int64)
+    B = len(js)
+    nreq = p.n_req[js]
+    if B and (p.req_pad[js] == p.req_pad[js[0]]).all():
+        # one skill set for the whole block: compute per member once and broadcast
+        g1 = p.strength[:, p.req_pad[js[0]]]  # (M, L)
+        if nreq[0] == 0:
+            h1 = p.active.copy()
+            s1 = np.full(p.M, OPEN_DEMAND_SCORE)
+        else:
+            h1 = (g1 > 0).any(axis=1) & p.active
+            s1 = 0.5 * g1.max(axis=1) + 0.5 * g1.sum(axis=1) / nreq[0]
+        rows = np.nonzero(h1)[0]
+        holder = np.ones((len(rows), B), dtype=bool)
+        score = np.repeat(s1[rows][:, None], B, axis=1)
+    else:
+        g = p.strength[:, p.req_pad[js]]  # (M, B, L)
+        open_ = nreq == 0
+        held = (g > 0).any(axis=2) | open_[None, :]
+        holder_all = held & p.active[:, None]
+        rows = np.nonzero(holder_all.any(axis=1))[0]
+        g = g[rows]
+        holder = holder_all[rows]
+        score = 0.5 * g.max(axis=2) + 0.5 * g.sum(axis=2) / np.maximum(nreq, 1)[None, :]
+        score[:, open_] = OPEN_DEMAND_SCORE
+    R = len(rows)
+    row_pos = np.full(p.M, -1, dtype=np.int64)
+    row_pos[rows] = np.arange(R)
+    col_pos = np.full(p.D, -1, dtype=np.int64)
+    col_pos[js] = np.arange(B)
+
+    not_conf = np.ones((R, B), dtype=bool)
+    _scatter_false(not_conf, row_pos, col_pos, p.excl_m, p.excl_d)
+
+    cross = p.cross_ok[rows][:, p.d_area[js]]
+
+    avail = np.ones((R, B), dtype=bool)
+    if p.blackout.shape[1]:
+        avail &= (p.blackout[rows] @ p.d_days[:, js]) < 0.5
+    if p.member_slots.shape[1]:
+        fits = (p.member_slots[rows] @ p.slot_fit[:, js]) > 0.5
+        avail &= ~p.has_slots[rows][:, None] | fits
+    if len(p.block_m):
+        sel = row_pos[p.block_m] >= 0
+        bs, be, br = p.block_s[sel], p.block_e[sel], row_pos[p.block_m[sel]]
+        ov = (bs[:, None] < p.d_end[None, js]) & (p.d_start[None, js] < be[:, None])
+        r, c = np.nonzero(ov)
+        avail[br[r], c] = False
+    return BlockMasks(rows=rows, holder=holder, not_conflicted=not_conf, cross_ok=cross,
+                      available=avail, score=score)
+
+
+# ----------------------------------------------------------------------------- candidates
+@dataclass
+class Candidates:
+    """Eligible (demand, member) pairs, grouped by demand and best-ranked first."""
+
+    pd: np.ndarray  # demand index
+    pm: np.ndarray  # member index
+    score: np.ndarray
+    km: np.ndarray
+    home: np.ndarray
+    paired: np.ndarray
+    prev: np.ndarray
+    served: np.ndarray
+    value: np.ndarray  # pair objective value (float, unscaled)
+    rank: np.ndarray  # value plus the annual-duty bonus, used for pruning and greedy order
+    eligible: np.ndarray  # (D,) eligible members per demand before pruning
+    top_k: int | None  # K used for pruning, None when nothing was pruned
+
+    def __len__(self) -> int:
+        return len(self.pd)
+
+
+def _blocks(p: Prepared) -> list[np.ndarray]:
+    """Demands grouped by their exact set of required skills: a block then touches only the
+    holders of that set, instead of every member."""
+    if not p.D:
+        return []
+    _, inverse = np.unique(p.req_pad, axis=0, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    cuts = np.flatnonzero(np.diff(inverse[order])) + 1
+    chunk = int(max(1, min(512, 4_000_000 // max(p.M, 1))))
+    out = []
+    for grp in np.split(order, cuts):
+        out.extend(grp[i:i + chunk] for i in range(0, len(grp), chunk))
+    return out
+
+
+def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None,
+               home_or_paired_only: bool = False) -> Candidates:
+    """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
+
+    ``top_k`` forces K; otherwise K = max_pairs / D (at least 3 x max_members) and demands
+    with fewer eligible members keep all of them.
+    """
+    w = p.problem.weights
+    M, D = p.M, p.D
+    if top_k is None and max_pairs:
+        top_k = max(max_pairs // max(D, 1), 1)
+    if top_k is not None and D:
+        top_k = max(top_k, 3 * int(max(d.max_members for d in p.problem.demands)))
+        if top_k >= M:
+            top_k = None
+    out: dict[str, list[np.ndarray]] = {k: [] for k in
+                                        ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
+    eligible = np.zeros(D, dtype=np.int64)
+    pruned = False
+    room_ok = p.d_room > 0
+    duty = np.where(p.zero_activity, w.duty, 0.0)
+    for js in _blocks(p):
+        bm = block_masks(p, js)
+        rows = bm.rows
+        if not len(rows):
+            continue
+        mask = bm.holder & bm.not_conflicted & bm.cross_ok & bm.available
+        mask &= (p.cap_left[rows] > 0)[:, None] & room_ok[None, js]
+        row_pos = np.full(M, -1, dtype=np.int64)
+        row_pos[rows] = np.arange(len(rows))
+        col_pos = np.full(D, -1, dtype=np.int64)
+        col_pos[js] = np.arange(len(js))
+        _scatter_false(mask, row_pos, col_pos, p.pin_m, p.pin_d)
+        areas = p.d_area[js]
+        home = p.home[rows][:, None] == areas[None, :]
+        paired = p.paired[rows][:, areas] & ~home
+        if home_or_paired_only:
+            mask &= home | paired
+        eligible[js] = mask.sum(axis=0)
+        km = p.dist[p.home[rows]][:, areas]
+        value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+        value -= np.where(home, 0.0, w.distance * km)
+        rank = np.where(mask, value + duty[rows][:, None], -np.inf)
+        if top_k is not None and top_k < len(rows) and (eligible[js] > top_k).any():
+            pruned = True
+            idx = np.argpartition(-rank, top_k - 1, axis=0)[:top_k]  # (K, B)
+            cols = np.broadcast_to(np.arange(len(js))[None, :], idx.shape)
+            keep = np.isfinite(rank[idx, cols])
+            ri, ci = idx[keep], cols[keep]
+        else:
+            ri, ci = np.nonzero(mask)
+        out["pd"].append(js[ci])
+        out["pm"].append(rows[ri])
+        out["score"].append(bm.score[ri, ci])
+        out["km"].append(np.where(home[ri, ci], 0.0, km[ri, ci]))
+        out["home"].append(home[ri, ci])
+        out["paired"].append(paired[ri, ci])
+        out["value"].append(value[ri, ci])
+        out["rank"].append(rank[ri, ci])
+    cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
+    pd_ = cat["pd"].astype(np.int64)
+    pm_ = cat["pm"].astype(np.int64)
+    prev = np.isin(pd_ * M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
+    served = (np.isin(pm_ * p.n_comm + p.d_comm[pd_], p.served_keys)
+              if len(p.served_keys) else np.zeros(len(pd_), bool))
+    extra = np.where(prev, w.stability, 0.0) + np.where(served, w.continuity, 0.0)
+    value = cat["value"] + extra
+    rank = cat["rank"] + extra
+    order = np.lexsort((pm_, -rank, pd_))
+    return Candidates(
+        pd=pd_[order], pm=pm_[order], score=cat["score"][order].astype(float),
+        km=cat["km"][order].astype(float), home=cat["home"][order].astype(bool),
+        paired=cat["paired"][order].astype(bool), prev=prev[order], served=served[order],
+        value=value[order], rank=rank[order], eligible=eligible,
+        top_k=top_k if pruned else None,
+    )
+
+
+# ----------------------------------------------------------------------------- unmet causes
+def filter_counts(p: Prepared, j: int) -> dict[str, int]:
+    """Members left after each eligibility filter, in the order of the cause report.
+
+    Members already pinned to the demand are left out: they fill seats, they are not candidates.
+    """
+    bm = block_masks(p, np.array([j]))
+    pinned = np.zeros(len(bm.rows), dtype=bool)
+    pin_members = set(p.pin_m[p.pin_d == j].tolist())
+    if pin_members:
+        pinned = np.isin(bm.rows, list(pin_members))
+    holders = bm.holder[:, 0] & ~pinned
+    nc = holders & bm.not_conflicted[:, 0]
+    cr = nc & bm.cross_ok[:, 0]
+    av = cr & bm.available[:, 0]
+    free = av & (p.cap_left[bm.rows] > 0)
+    return {"holders": int(holders.sum()), "not_conflicted": int(nc.sum()),
+            "cross_ok": int(cr.sum()), "available": int(av.sum()), "with_capacity": int(free.sum())}
+
+
+def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
+    d = float(p.dist[p.home[member_idx], p.d_area[demand_idx]])
+    return 0.0 if math.isnan(d) else d

@@ -1,0 +1,342 @@
+"""Min-cost-flow relaxation: a fast upper bound and a near-optimal starting plan.
+
+Network: source -> member (one arc per load tier, carrying the convex balance cost and the
+annual-duty bonus) -> demand (one arc per candidate pair, carrying the pair value) -> sink (the
+first `need` seats carry coverage_weight * priority / need each, further seats up to max_members
+carry nothing), plus a zero-cost bypass so no flow is forced.
+
+Relative to the model this drops two things: time overlaps between a member's proposals and the
+all-or-nothing nature of coverage (a half-staffed demand earns half its coverage value). Both can
+only raise the optimum. The peak-load term is handled exactly by solving once per peak level P
+(tiers above P removed, cost peak_weight * P), so the best of those flows is a valid upper bound
+on the weighted objective.
+
+The plan is then made feasible by "arc fixing": pairs that overlap another proposal of the same
+member, or that sit on half-staffed demands, are removed and the flow re-solved (a few rounds),
+and whatever conflicts remain are repaired greedily.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from app.solver.eligibility import Candidates, Prepared
+
+
+@dataclass
+class FlowResult:
+    chosen: np.ndarray  # candidate indices carrying flow (may break overlaps / half-staff)
+    value: float  # flow objective (model units), peak term included
+    ok: bool
+    peak: int | None = None  # peak level the flow was limited to
+    arcs: tuple | None = None  # (tails, heads, caps, costs, flows) of the solved network
+
+
+class FlowNetwork:
+    """Arrays of the network, built once and re-solved with arcs switched off."""
+
+    def __init__(self, p: Prepared, cand: Candidates, pair_coef: np.ndarray,
+                 tier_values: dict[int, list[int]], cov_weight: int, peak_weight: int):
+        demands = p.problem.demands
+        self.p, self.cand = p, cand
+        self.peak_weight = peak_weight
+        members = np.unique(cand.pm)
+        n_mem = len(members)
+        m_node = np.full(p.M, -1, dtype=np.int64)
+        m_node[members] = np.arange(1, n_mem + 1)
+        self.source, self.sink = 0, n_mem + p.D + 1
+        d_node = n_mem + 1 + np.arange(p.D)
+        # source -> member tiers; tier k of member m is its (base + k + 1)-th assignment
+        tt, tc, tl = [], [], []
+        cnt_m = np.bincount(cand.pm, minlength=p.M)
+        for m in members:
+            r = int(min(p.cap_left[m], cnt_m[m]))
+            vals = tier_values.get(int(m)) or [0] * r
+            for k, v in enumerate(vals[:r]):
+                tt.append(m_node[m]), tc.append(-v), tl.append(int(p.base_load[m]) + k + 1)
+        self.tier_tail = np.full(len(tt), self.source, dtype=np.int64)
+        self.tier_head = np.array(tt, dtype=np.int64)
+        self.tier_cost = np.array(tc, dtype=np.int64)
+        self.tier_load = np.array(tl, dtype=np.int64)  # load reached when this tier is used
+        self.pair_tail = m_node[cand.pm]
+        self.pair_head = d_node[cand.pd]
+        self.pair_cost = -pair_coef.astype(np.int64)
+        # demand -> sink seats
+        cnt_d = np.bincount(cand.pd, minlength=p.D)
+        st, sc, sk = [], [], []
+        for j, d in enumerate(demands):
+            need = int(d.min_members - p.pinned_count[j])
+            room = int(p.d_room[j])
+            if room <= 0 or cnt_d[j] == 0:
+                continue
+            if need > 0:
+                if cnt_d[j] < need:
+                    continue  # can never reach min_members: nobody goes
+                per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
+                st.append(d_node[j]), sc.append(need), sk.append(per_seat)
+                if room > need:
+                    st.append(d_node[j]), sc.append(room - need), sk.append(0)
+            else:
+                st.append(d_node[j]), sc.append(room), sk.append(0)
+        self.seat_tail = np.array(st, dtype=np.int64)
+        self.seat_cap = np.array(sc, dtype=np.int64)
+        self.seat_cost = np.array(sk, dtype=np.int64)
+
+    def solve(self, allowed: np.ndarray | None = None, peak: int | None = None,
+              penalty: np.ndarray | None = None) -> FlowResult:
+        """Max-value flow using only `allowed` pairs and loads <= `peak` (None: no limit);
+        `penalty` (integers, model units) is subtracted from the pair values and NOT added back
+        to the returned value."""
+        tier_ok = np.ones(len(self.tier_cost), dtype=bool) if peak is None \
+            else self.tier_load <= peak
+        pair_cap = np.ones(len(self.pair_cost), dtype=np.int64)
+        if allowed is not None:
+            pair_cap[~allowed] = 0
+        supply = int(tier_ok.sum())
+        tails = np.concatenate([self.tier_tail, self.pair_tail,
+                                self.seat_tail, [self.source]])
+        heads = np.concatenate([self.tier_head, self.pair_head,
+                                np.full(len(self.seat_tail), self.sink), [self.sink]])
+        caps = np.concatenate([tier_ok.astype(np.int64), pair_cap, self.seat_cap, [supply]])
+        pair_cost = self.pair_cost if penalty is None else self.pair_cost + penalty
+        costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
+        smcf = min_cost_flow.SimpleMinCostFlow()
+        smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+        smcf.set_node_supply(self.source, supply)
+        smcf.set_node_supply(self.sink, -supply)
+        if smcf.solve() != smcf.OPTIMAL:
+            return FlowResult(np.zeros(0, dtype=np.int64), float("inf"), False)
+        first = len(self.tier_cost)
+        all_flows = smcf.flows(np.arange(len(tails)))
+        flows = all_flows[first:first + len(self.pair_cost)]
+        chosen = np.nonzero(flows > 0)[0]
+        limit = peak
+        if peak is None:
+            peak = self._peak(chosen)
+        return FlowResult(chosen, -float(smcf.optimal_cost()) - self.peak_weight * peak, True,
+                          limit, (tails, heads, caps, costs, all_flows))
+
+    def pair_reduced_costs(self, r: FlowResult) -> np.ndarray:
+        """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
+        out if used): reduced costs from node potentials of the residual graph (Bellman-Ford).
+        A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
+        tails, heads, caps, costs, flows = r.arcs
+        fwd = flows < caps
+        bwd = flows > 0
+        et = np.concatenate([tails[fwd], heads[bwd]])
+        eh = np.concatenate([heads[fwd], tails[bwd]])
+        ec = np.concatenate([costs[fwd], -costs[bwd]]).astype(np.float64)
+        dist = np.zeros(int(max(tails.max(), heads.max())) + 1)
+        for _ in range(len(dist) + 1):
+            cand = dist[et] + ec
+            new = dist.copy()
+            np.minimum.at(new, eh, cand)
+            if np.array_equal(new, dist):
+                break
+            dist = new
+        first = len(self.tier_cost)
+        sl = slice(first, first + len(self.pair_cost))
+        t, h, c, f = tails[sl], heads[sl], costs[sl].astype(np.float64), flows[sl]
+        rc_in = c + dist[t] - dist[h]
+        return np.where(f > 0, -rc_in, rc_in)
+
+    def bound(self, peak_lb: int, peak_ub: int) -> list[tuple[float, FlowResult]]:
+        """Upper bounds on the weighted objective, one per peak level, with their flows; the
+        overall bound is the largest."""
+        if self.peak_weight == 0 or peak_ub <= peak_lb:
+            r = self.solve(peak=None)
+            # r.value counts the peak at its real level; the bound needs the lowest level
+            return [(r.value + self.peak_weight * (self._peak(r.chosen) - peak_lb), r)]
+        return [(r.value, r) for r in (self.solve(peak=P) for P in range(peak_lb, peak_ub + 1))]
+
+    def _peak(self, chosen: np.ndarray) -> int:
+        loads = self.p.base_load.copy()
+        np.add.at(loads, self.cand.pm[chosen], 1)
+        return int(loads.max()) if len(loads) else 0
+
+    def conflicts(self, chosen: np.ndarray) -> np.ndarray:
+        """Pairs to switch off: the lower-valued side of each overlap, and every pair on a
+        demand left below min_members."""
+        p, cand = self.p, self.cand
+        drop = []
+        order = chosen[np.lexsort((cand.pd[chosen], cand.pm[chosen]))]
+        pm, pdx = cand.pm[order], cand.pd[order]
+        bounds = np.flatnonzero(np.diff(pm)) + 1
+        for grp in np.split(np.arange(len(order)), bounds):
+            if len(grp) < 2:
+                continue
+            ks = order[grp]
+            s, e = p.d_start[pdx[grp]], p.d_end[pdx[grp]]
+            for a in range(len(ks)):
+                for b in range(a + 1, len(ks)):
+                    if s[a] < e[b] and s[b] < e[a]:
+                        lo = ks[a] if cand.value[ks[a]] < cand.value[ks[b]] else ks[b]
+                        drop.append(lo)
+        seats = np.bincount(cand.pd[chosen], minlength=p.D) + p.pinned_count
+        mins = np.array([d.min_members for d in p.problem.demands], dtype=np.int64)
+        partial = (seats < mins)[cand.pd[chosen]]
+        drop.extend(chosen[partial].tolist())
+        return np.unique(np.array(drop, dtype=np.int64))
+
+
+def lagrangian(net: FlowNetwork, cliques: list[list[int]], start: FlowResult, start_bound: float,
+               incumbent: float, deadline: float, peak_lb: int, on_plan=None,
+               max_iter: int = 30, stop=None) -> tuple[float, FlowResult | None, np.ndarray | None]:
+    """Tighten one peak level's flow bound by pricing the overlap cliques (AtMostOne sets of a
+    member's proposals) with integer multipliers, subgradient steps (Polyak).
+
+    For any multipliers lam >= 0, flow(values - lam on each clique's pairs) + sum(lam) bounds
+    the model from above, so every iterate gives a valid bound; the best is kept. `on_plan`
+    receives each iterate's flow plan (to be repaired into a feasible plan), and may return a
+    better incumbent value. Returns (bound, flow at the best multipliers, their penalties).
+    """
+    import time
+
+    if not cliques:
+        return start_bound, None, None
+    cid = np.repeat(np.arange(len(cliques)), [len(c) for c in cliques])
+    pidx = np.fromiter((k for c in cliques for k in c), dtype=np.int64, count=len(cid))
+    lam = np.zeros(len(cliques), dtype=np.float64)
+    best, best_r, best_pen = start_bound, None, None
+    theta, stall = 1.0, 0
+    x = np.zeros(len(net.cand), dtype=np.float64)
+    x[start.chosen] = 1.0
+    g = np.bincount(cid, weights=x[pidx], minlength=len(cliques)) - 1.0
+    for _ in range(max_iter):
+        if time.perf_counter() > deadline or (stop is not None and stop()):
+            break
+        norm = float((np.where((lam > 0) | (g > 0), g, 0.0) ** 2).sum())
+        if norm == 0:
+            break
+        step = theta * max(best - incumbent, 1.0) / norm
+        lam = np.maximum(0.0, np.rint(lam + step * g))
+        pen = np.zeros(len(net.cand), dtype=np.int64)
+        np.add.at(pen, pidx, lam[cid].astype(np.int64))
+        r = net.solve(peak=start.peak, penalty=pen)
+        if not r.ok:
+            break
+        val = r.value + float(lam.sum())
+        if start.peak is None:  # count the peak term at its lower bound for a valid bound
+            val += net.peak_weight * (net._peak(r.chosen) - peak_lb)
+        if val < best - 1e-9:
+            best, best_r, best_pen, stall = val, r, pen, 0
+        else:
+            stall += 1
+            if stall >= 2:
+                theta, stall = theta / 2, 0
+        if on_plan is not None:
+            incumbent = max(incumbent, on_plan(r))
+        x[:] = 0.0
+        x[r.chosen] = 1.0
+        g = np.bincount(cid, weights=x[pidx], minlength=len(cliques)) - 1.0
+    return best, best_r, best_pen
+
+
+def fix_and_resolve(net: FlowNetwork, start: FlowResult, peak: int | None, rounds: int = 12,
+                    deadline: float | None = None, stop=None,
+                    penalty: np.ndarray | None = None) -> np.ndarray:
+    """Switch off conflicting pairs and re-solve until no conflict is left (or the rounds or
+    the time run out); returns the last flow plan, which may still hold a few conflicts."""
+    import time
+
+    allowed = np.ones(len(net.cand), dtype=bool)
+    chosen = start.chosen
+    for _ in range(rounds):
+        drop = net.conflicts(chosen)
+        if len(drop) == 0 or (deadline is not None and time.perf_counter() > deadline) \
+                or (stop is not None and stop()):
+            break
+        allowed[drop] = False
+        r = net.solve(allowed=allowed, peak=peak, penalty=penalty)
+        if not r.ok:
+            break
+        chosen = r.chosen
+    return chosen
+
+
+def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
+    """Make a relaxed plan feasible without giving up coverage lightly.
+
+    Pairs are accepted best-value first while capacity and time allow; a demand that lost
+    members that way is first refilled from its other free candidates (highest priority demand
+    first) and only dropped when that fails; then the greedy rules extend the plan.
+    """
+    from app.solver.baselines import greedy_pairs  # local: baselines imports explain
+
+    demands = p.problem.demands
+    prio = np.array([d.priority for d in demands], dtype=np.int64)
+    mins = np.array([d.min_members for d in demands], dtype=np.int64)
+    first = np.searchsorted(cand.pd, np.arange(p.D + 1))
+    keep = np.zeros(len(cand), dtype=bool)
+    taken: dict[int, list[tuple[float, float]]] = {}
+    left = p.cap_left.copy()
+
+    def free(i: int, j: int) -> bool:
+        s, e = p.d_start[j], p.d_end[j]
+        return left[i] > 0 and not any(s < te and ts < e for ts, te in taken.get(i, ()))
+
+    seats = p.pinned_count.copy()
+    held: dict[int, list[int]] = {}
+
+    def take(k: int) -> None:
+        i, j = int(cand.pm[k]), int(cand.pd[k])
+        taken.setdefault(i, []).append((p.d_start[j], p.d_end[j]))
+        held.setdefault(i, []).append(k)
+        left[i] -= 1
+        keep[k] = True
+        seats[j] += 1
+
+    def release(k: int) -> None:
+        i, j = int(cand.pm[k]), int(cand.pd[k])
+        taken[i].remove((p.d_start[j], p.d_end[j]))
+        held[i].remove(k)
+        left[i] += 1
+        keep[k] = False
+        seats[j] -= 1
+
+    def free_by_moving(i: int, j: int) -> int | None:
+        """A pair of member i on an extra seat (above min_members) whose release frees i for j."""
+        s, e = p.d_start[j], p.d_end[j]
+        for k2 in held.get(i, ()):
+            j2 = int(cand.pd[k2])
+            if seats[j2] <= mins[j2]:
+                continue
+            others = [(ts, te) for k3 in held[i] if k3 != k2
+                      for ts, te in [(p.d_start[cand.pd[k3]], p.d_end[cand.pd[k3]])]]
+            if not any(s < te and ts < e for ts, te in others):
+                return k2
+        return None
+
+    for k in chosen[np.argsort(-cand.value[chosen], kind="stable")]:
+        if free(int(cand.pm[k]), int(cand.pd[k])):
+            take(int(k))
+    touched = np.unique(cand.pd[chosen])
+    broken = [int(j) for j in touched if seats[j] < mins[j]]
+    for j in sorted(broken, key=lambda j: (-prio[j], j)):
+        lo, hi = int(first[j]), int(first[j + 1])
+        members_in = {int(cand.pm[k]) for k in range(lo, hi) if keep[k]}
+        for k in range(lo, hi):
+            i = int(cand.pm[k])
+            if seats[j] >= mins[j]:
+                break
+            if keep[k] or i in members_in:
+                continue
+            if free(i, j):
+                take(k)
+                members_in.add(i)
+                continue
+            k2 = free_by_moving(i, j)
+            if k2 is not None:
+                release(k2)
+                if free(i, j):
+                    take(k)
+                    members_in.add(i)
+                else:
+                    take(k2)
+        if seats[j] < mins[j]:
+            for k in range(lo, hi):
+                if keep[k]:
+                    release(k)
+    return greedy_pairs(p, cand, start=np.nonzero(keep)[0])
