@@ -28,7 +28,7 @@ from app.services.runs.problem_builder import to_utc
 RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "published")
 MODES = ("full", "repair")
 MAX_WINDOW_DAYS = 35
-WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$")
+WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")  # ISO 8601 extended or basic form
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def parse_week(week: str, field: str = "week") -> Window:
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
         raise invalid(field, f"{week} is not a week of that year") from None
-    return Window(monday, monday + timedelta(days=6), week)
+    return Window(monday, monday + timedelta(days=6), f"{m.group(1)}-W{m.group(2)}")
 
 
 def resolve_window(week: str | None, window_start: date | None, window_end: date | None) -> Window:
