@@ -6,7 +6,6 @@ from datetime import datetime
 from sqlalchemy import (
     CheckConstraint,
     Column,
-    DateTime,
     ForeignKey,
     Integer,
     String,

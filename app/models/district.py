@@ -1,7 +1,7 @@
 """Districts, areas (街道/乡), communities (社区) and working groups (小组)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, DistrictOwned, Timestamped, Versioned

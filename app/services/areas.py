@@ -3,14 +3,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem
+from app.errors import Problem, invalid
 from app.models import Area
 from app.services.crud import apply_changes, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+
+
+def area_by_code(session: Session, district_id: int, code: str, field: str) -> Area:
+    """An area code (exact, else any case, as the importer accepts) from a payload or filter.
+
+    Unknown is a 422 naming ``field``.
+    """
+    code = code.strip()
+    area = session.scalar(select(Area).where(Area.district_id == district_id, Area.code == code))
+    if area is None:
+        area = session.scalar(select(Area).where(Area.district_id == district_id,
+                                                 func.lower(Area.code) == code.lower()).order_by(Area.id).limit(1))
+    if area is None:
+        raise invalid(field, f"no area with code {code!r} in this district", "unknown_area")
+    return area
 
 
 def create_area(session: Session, caller: Caller, data: dict[str, Any]) -> Area:

@@ -31,8 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.errors import Problem, invalid
-from app.models import Area, Assignment, Demand, DutyRecord
+from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
+from app.services.areas import area_by_code
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
@@ -84,13 +85,6 @@ def view(session: Session, caller: Caller, assignment: Assignment) -> Assignment
     return _views(session, caller, [assignment])[0]
 
 
-def _area_id_for_code(session: Session, caller: Caller, code: str) -> int:
-    area_id = session.scalar(select(Area.id).where(Area.district_id == caller.district_id, Area.code == code))
-    if area_id is None:
-        raise invalid("area", f"unknown area code {code!r}", "unknown")
-    return area_id
-
-
 def list_assignments(
     session: Session,
     caller: Caller,
@@ -112,7 +106,7 @@ def list_assignments(
     if caller.role == "liaison":
         stmt = stmt.where(Assignment.area_id == caller.area_id)
     if area is not None:
-        stmt = stmt.where(Assignment.area_id == _area_id_for_code(session, caller, area))
+        stmt = stmt.where(Assignment.area_id == area_by_code(session, caller.district_id, area, "area").id)
     if run_id is not None:
         stmt = stmt.where(Assignment.run_id == run_id)
     if member_id is not None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Problem, invalid
 from app.models import Area, Community
 from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.areas import area_by_code
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
@@ -22,21 +23,6 @@ def area_in_district(session: Session, district_id: int, area_id: int, field: st
     area = session.get(Area, area_id)
     if area is None or area.district_id != district_id:
         raise invalid(field, f"no area with id {area_id} in this district", "unknown_area")
-    return area
-
-
-def area_by_code(session: Session, district_id: int, code: str, field: str) -> Area:
-    """An area code (exact, else any case, as the importer accepts) from a payload or filter.
-
-    Unknown is a 422 naming ``field``.
-    """
-    code = code.strip()
-    area = session.scalar(select(Area).where(Area.district_id == district_id, Area.code == code))
-    if area is None:
-        area = session.scalar(select(Area).where(Area.district_id == district_id,
-                                                 func.lower(Area.code) == code.lower()).order_by(Area.id).limit(1))
-    if area is None:
-        raise invalid(field, f"no area with code {code!r} in this district", "unknown_area")
     return area
 
 

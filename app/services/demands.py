@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from app.errors import Problem, field_error, invalid
 from app.models import Community, Demand, Member
 from app.models.base import utcnow
-from app.services.communities import area_by_code
+from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate

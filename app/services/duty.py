@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import Problem, invalid
 from app.models import Area, Assignment, Demand, DutyRecord, Member
+from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
@@ -79,13 +80,6 @@ def _year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
 
 
-def _area_id_for_code(session: Session, caller: Caller, code: str) -> int:
-    area_id = session.scalar(select(Area.id).where(Area.district_id == caller.district_id, Area.code == code))
-    if area_id is None:
-        raise invalid("area", f"unknown area code {code!r}", "unknown")
-    return area_id
-
-
 def list_records(session: Session, caller: Caller, *, member_id: int | None = None, kind: str | None = None,
                  year: int | None = None, area: str | None = None, group_id: int | None = None,
                  cursor: str | None = None, limit: int = 50) -> Page[DutyRecord]:
@@ -93,7 +87,7 @@ def list_records(session: Session, caller: Caller, *, member_id: int | None = No
     if caller.role == "liaison":
         stmt = stmt.where(DutyRecord.area_id == caller.area_id)
     if area is not None:
-        stmt = stmt.where(DutyRecord.area_id == _area_id_for_code(session, caller, area))
+        stmt = stmt.where(DutyRecord.area_id == area_by_code(session, caller.district_id, area, "area").id)
     if member_id is not None:
         stmt = stmt.where(DutyRecord.member_id == member_id)
     if kind is not None:
@@ -180,5 +174,5 @@ def summary_for(session: Session, caller: Caller, year: int, area: str | None = 
     if caller.role == "liaison":
         area_id: int | None = caller.area_id
     else:
-        area_id = _area_id_for_code(session, caller, area) if area is not None else None
+        area_id = area_by_code(session, caller.district_id, area, "area").id if area is not None else None
     return duty_status(session, caller.district_id, year, area_id, group_id=group_id)

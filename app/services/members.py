@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from app.errors import Problem, invalid
 from app.models import Member, MemberSkill
 from app.models.base import utcnow
-from app.services.communities import area_by_code
+from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.groups import group_in_district
 from app.services.identity import Caller

@@ -1,10 +1,9 @@
 """Community (社区) shapes. A community belongs to one area for life."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from app.api.schemas.common import RequestModel, Stamped
 
