@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.live import free_port
+
 
 def find_pg_bin() -> Path | None:
     for name in ("pg_ctl",):
@@ -26,12 +28,6 @@ def find_pg_bin() -> Path | None:
     return Path(candidates[-1]).parent if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PostgresServer:
     def __init__(self) -> None:
         self.bin = find_pg_bin()
@@ -39,7 +35,7 @@ class PostgresServer:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
         self.tmp = Path(tempfile.mkdtemp(prefix="matcher-pg-"))
         self.data = self.tmp / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self.user = None
         if os.geteuid() == 0:
             for candidate in ("postgres", "nobody"):

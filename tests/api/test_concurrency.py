@@ -8,31 +8,23 @@ If any update were lost, a marker would be missing at the end.
 """
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections import Counter
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
-import uvicorn
 
 from app.api.main import create_app
 from app.models import Area, Community, Skill
 from app.services.api_keys import create_api_key
 from app.services.districts import ensure_district
 from app.settings import get_settings
+from tests.live import serve_app
 
 THREADS = 20
 DEMANDS_PER_THREAD = 2
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -56,19 +48,8 @@ def small_world(pg_db) -> dict:
 def server_url(pg_db, small_world, monkeypatch):
     monkeypatch.setenv("MATCHER_DATABASE_URL", pg_db.url)
     get_settings.cache_clear()
-    port = _free_port()
-    config = uvicorn.Config(create_app(get_settings()), host="127.0.0.1", port=port, log_level="warning",
-                            access_log=False)
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=20)
+    with serve_app(create_app(get_settings())) as url:
+        yield url
     get_settings.cache_clear()
 
 

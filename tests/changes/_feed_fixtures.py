@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.models import Assignment, Demand, DutyRecord, OptimizationRun
+from tests.live import free_port
 
 START = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
 
@@ -31,12 +31,6 @@ def new_assignment(district_id: int, demand: Demand, member_id: int, run_id: int
 def new_duty_record(district_id: int, member_id: int, area_id: int | None) -> DutyRecord:
     return DutyRecord(district_id=district_id, member_id=member_id, kind="activity", date=date(2026, 12, 7),
                       title="社区普法活动", area_id=area_id)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import threading
-import time
 
 import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
 from app.api.main import create_app
+from tests.live import serve_app
 from tests.reports._report_fixtures import rw, world  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -40,29 +38,10 @@ def chromium() -> str:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(settings):
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(settings), lifespan="off") as url:
+        yield url
 
 
 def run_chromium(browser: str, tmp_path, name: str, url: str, *extra: str) -> subprocess.CompletedProcess:
