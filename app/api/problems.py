@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -92,6 +92,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError):
         log.info("integrity error: %s", exc.orig)
         return problem_response(Problem(409, "conflict", "The change conflicts with stored data (duplicate or missing reference)."), request)
+
+    @app.exception_handler(DataError)
+    async def _data(request: Request, exc: DataError):
+        # Backstop: request schemas bound ids and refuse NUL/NaN, so reaching here means a value
+        # slipped past them (e.g. out of a column's range); it is still the client's input, not a 500.
+        log.warning("database refused a value: %s", exc.orig)
+        return problem_response(Problem(422, "invalid_value", "A value is out of range or not storable."), request)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):

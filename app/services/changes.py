@@ -275,7 +275,9 @@ def parse_cursor(after: str | None) -> int:
     """The cursor is the decimal id of the last event seen ("0" = from the start)."""
     if after is None or after == "":
         return 0
-    if not after.isdigit() or len(after) > 19:
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses; the bound keeps
+    # the value inside PostgreSQL's bigint (and SQLite's integer), which a 19-digit number may exceed.
+    if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > 2**63 - 1:
         raise invalid("after", "must be a cursor returned as next_cursor (a non-negative integer)")
     return int(after)
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.schemas.areas import AreaCreate, AreaKind, AreaOut, AreaUpdate
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES
 from app.api.pagination import CursorQ, LimitQ
 from app.services import areas as service
 
@@ -28,12 +28,12 @@ def list_areas(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, l
 
 
 @router.get("/{area_id}", response_model=AreaOut, summary="Read an area")
-def get_area(area_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_area(area_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_area(session, caller, area_id), AreaOut)
 
 
 @router.patch("/{area_id}", response_model=AreaOut, summary="Update an area (admin; honours If-Match)")
-def update_area(area_id: int, payload: AreaUpdate, response: Response, caller: AdminDep, session: SessionDep,
+def update_area(area_id: DbId, payload: AreaUpdate, response: Response, caller: AdminDep, session: SessionDep,
                 if_match: IfMatch = None):
     area = service.update_area(session, caller, area_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -41,7 +41,7 @@ def update_area(area_id: int, payload: AreaUpdate, response: Response, caller: A
 
 
 @router.delete("/{area_id}", response_model=AreaOut, summary="Deactivate an area (admin; soft)")
-def deactivate_area(area_id: int, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def deactivate_area(area_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     area = service.update_area(session, caller, area_id, {"active": False}, if_match)
     session.commit()
     return render(response, area, AreaOut)

@@ -1,7 +1,6 @@
 """Assignments: integrators' pull API and the member actions (accept / decline / complete)."""
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -10,7 +9,7 @@ from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IfMatch, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr, ServiceDateTime
 from app.services import assignments as service
 
 router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES)
@@ -33,12 +32,12 @@ def _out(response: Response | None, session, caller, assignment) -> AssignmentOu
 @router.get("", response_model=Page[AssignmentOut], summary="List assignments", description=_LIST_DOC)
 def list_assignments(
     caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-    run_id: int | None = None,
-    area: Annotated[str | None, Query(description="Area code, e.g. JW.")] = None,
-    member_id: int | None = None,
-    demand_id: int | None = None,
+    run_id: DbId | None = None,
+    area: Annotated[SafeStr | None, Query(description="Area code, e.g. JW.")] = None,
+    member_id: DbId | None = None,
+    demand_id: DbId | None = None,
     status: Annotated[list[AssignmentStatus] | None, Query(description="Repeatable.")] = None,
-    updated_since: Annotated[datetime | None, Query(description="Inclusive; ISO 8601.")] = None,
+    updated_since: Annotated[ServiceDateTime | None, Query(description="Inclusive; ISO 8601.")] = None,
 ):
     page = service.list_assignments(session, caller, run_id=run_id, area=area, member_id=member_id,
                                     demand_id=demand_id, statuses=status, updated_since=updated_since,
@@ -47,13 +46,13 @@ def list_assignments(
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
-def get_assignment(assignment_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return _out(response, session, caller, service.get_assignment(session, caller, assignment_id))
 
 
 @router.post("/{assignment_id}/accept", response_model=AssignmentOut,
              summary="Accept on the member's behalf (admin; published -> accepted; repeat is a no-op)")
-def accept(assignment_id: int, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def accept(assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     assignment = service.accept(session, caller, assignment_id, if_match)
     session.commit()
     return _out(response, session, caller, assignment)
@@ -64,7 +63,7 @@ def accept(assignment_id: int, response: Response, caller: AdminDep, session: Se
              description="published|accepted -> declined. The pair is never proposed again, and the demand "
                          "goes back to `open` when it drops below `min_members`. Repeating with the same "
                          "reason is a no-op; with another reason it is 409 `already_declined`.")
-def decline(assignment_id: int, payload: DeclineIn, response: Response, caller: AdminDep, session: SessionDep,
+def decline(assignment_id: DbId, payload: DeclineIn, response: Response, caller: AdminDep, session: SessionDep,
             if_match: IfMatch = None):
     assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
     session.commit()
@@ -77,7 +76,7 @@ def decline(assignment_id: int, payload: DeclineIn, response: Response, caller: 
                          "with the same body returns 200 and writes nothing, a different body is 409 "
                          "`already_completed`. When no published/accepted assignment of the demand is left, "
                          "the demand becomes `closed`.")
-def complete(assignment_id: int, payload: CompleteIn, response: Response, caller: WriterDep, session: SessionDep,
+def complete(assignment_id: DbId, payload: CompleteIn, response: Response, caller: WriterDep, session: SessionDep,
              if_match: IfMatch = None):
     assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
     session.commit()

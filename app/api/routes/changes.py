@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.api.deps import CallerDep, SessionDep
 from app.api.schemas.changes import ChangeOut, ChangePage
-from app.api.schemas.common import PROBLEM_RESPONSES
+from app.api.schemas.common import PROBLEM_RESPONSES, SafeStr
 from app.services import changes as service
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RESPONSES)
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RES
 def list_changes(
     caller: CallerDep,
     session: SessionDep,
-    after: Annotated[str | None, Query(description="next_cursor from the previous call; 0 or absent = from the start.")] = None,
+    after: Annotated[SafeStr | None, Query(description="next_cursor from the previous call; 0 or absent = from the start.")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="At most 1000.")] = service.DEFAULT_LIMIT,
 ):
     """Every create/update/delete of demands, assignments, optimization runs and duty records,

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
 from app.api.schemas.communities import CommunityCreate, CommunityOut, CommunityUpdate
 from app.services import communities as service
 
@@ -24,7 +24,7 @@ def create_community(payload: CommunityCreate, caller: AdminDep, session: Sessio
 
 @router.get("", response_model=Page[CommunityOut], summary="List communities")
 def list_communities(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                     area: Annotated[str | None, Query(description="Area code, e.g. LGY.")] = None,
+                     area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
                      active: bool | None = None):
     page = service.list_communities(session, caller, area=area, active=active, cursor=cursor, limit=limit)
     return Page[CommunityOut](items=[CommunityOut.model_validate(c) for c in page.items],
@@ -32,12 +32,12 @@ def list_communities(caller: CallerDep, session: SessionDep, cursor: CursorQ = N
 
 
 @router.get("/{community_id}", response_model=CommunityOut, summary="Read a community")
-def get_community(community_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_community(community_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_community(session, caller, community_id), CommunityOut)
 
 
 @router.patch("/{community_id}", response_model=CommunityOut, summary="Update a community (admin; honours If-Match)")
-def update_community(community_id: int, payload: CommunityUpdate, response: Response, caller: AdminDep,
+def update_community(community_id: DbId, payload: CommunityUpdate, response: Response, caller: AdminDep,
                      session: SessionDep, if_match: IfMatch = None):
     community = service.update_community(session, caller, community_id, payload.model_dump(exclude_unset=True),
                                          if_match)
@@ -46,7 +46,7 @@ def update_community(community_id: int, payload: CommunityUpdate, response: Resp
 
 
 @router.delete("/{community_id}", response_model=CommunityOut, summary="Deactivate a community (admin; soft)")
-def deactivate_community(community_id: int, response: Response, caller: AdminDep, session: SessionDep,
+def deactivate_community(community_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
                          if_match: IfMatch = None):
     community = service.update_community(session, caller, community_id, {"active": False}, if_match)
     session.commit()

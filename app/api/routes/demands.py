@@ -6,7 +6,6 @@ keys read everything of the district. DELETE cancels (status=cancelled).
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
@@ -14,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr, ServiceDateTime
 from app.api.schemas.demands import DemandCreate, DemandOut, DemandStatus, DemandUpdate
 from app.services import demands as service
 
@@ -30,12 +29,12 @@ def create_demand(payload: DemandCreate, caller: WriterDep, session: SessionDep,
 @router.get("", response_model=Page[DemandOut], summary="List demands (a liaison sees its area only)")
 def list_demands(
     caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-    area: Annotated[str | None, Query(description="Area code, e.g. LGY.")] = None,
-    community_id: Annotated[int | None, Query(description="Community id.")] = None,
+    area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
+    community_id: Annotated[DbId | None, Query(description="Community id.")] = None,
     status: Annotated[DemandStatus | None, Query(description="open | assigned | closed | cancelled")] = None,
     priority: Annotated[int | None, Query(ge=1, le=5, description="Exact priority 1..5.")] = None,
-    starts_after: Annotated[datetime | None, Query(description="starts_at >= this (no offset = Beijing time).")] = None,
-    starts_before: Annotated[datetime | None, Query(description="starts_at < this (no offset = Beijing time).")] = None,
+    starts_after: Annotated[ServiceDateTime | None, Query(description="starts_at >= this (no offset = Beijing time).")] = None,
+    starts_before: Annotated[ServiceDateTime | None, Query(description="starts_at < this (no offset = Beijing time).")] = None,
 ):
     page = service.list_demands(session, caller, area=area, community_id=community_id, status=status,
                                 priority=priority, starts_after=starts_after, starts_before=starts_before,
@@ -44,12 +43,12 @@ def list_demands(
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
-def get_demand(demand_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_demand(session, caller, demand_id), DemandOut)
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
-def update_demand(demand_id: int, payload: DemandUpdate, response: Response, caller: WriterDep, session: SessionDep,
+def update_demand(demand_id: DbId, payload: DemandUpdate, response: Response, caller: WriterDep, session: SessionDep,
                   if_match: IfMatch = None):
     demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -57,7 +56,7 @@ def update_demand(demand_id: int, payload: DemandUpdate, response: Response, cal
 
 
 @router.delete("/{demand_id}", response_model=DemandOut, summary="Cancel a demand (status=cancelled)")
-def cancel_demand(demand_id: int, response: Response, caller: WriterDep, session: SessionDep,
+def cancel_demand(demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep,
                   if_match: IfMatch = None):
     demand = service.cancel_demand(session, caller, demand_id, if_match)
     session.commit()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
 from app.api.schemas.duty import DutyKind, DutyRecordCreate, DutyRecordOut, DutyRecordUpdate, DutySummary, MemberDutyOut
 from app.services import duty as service
 
@@ -27,9 +27,9 @@ def create_record(payload: DutyRecordCreate, caller: WriterDep, session: Session
 
 @router.get("", response_model=Page[DutyRecordOut], summary="List duty records (liaison: its own area)")
 def list_records(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                 member_id: int | None = None, kind: DutyKind | None = None, year: YearQ = None,
-                 area: Annotated[str | None, Query(description="Area code of the record.")] = None,
-                 group_id: int | None = None):
+                 member_id: DbId | None = None, kind: DutyKind | None = None, year: YearQ = None,
+                 area: Annotated[SafeStr | None, Query(description="Area code of the record.")] = None,
+                 group_id: DbId | None = None):
     page = service.list_records(session, caller, member_id=member_id, kind=kind, year=year, area=area,
                                 group_id=group_id, cursor=cursor, limit=limit)
     return Page[DutyRecordOut](items=[DutyRecordOut.model_validate(r) for r in page.items],
@@ -41,8 +41,8 @@ def list_records(caller: CallerDep, session: SessionDep, cursor: CursorQ = None,
             description="Members are selected by home area (`area`, forced to its own area for a liaison key) "
                         "and/or `group_id`; their records count wherever they were made.")
 def summary(caller: CallerDep, session: SessionDep, year: YearQ = None,
-            area: Annotated[str | None, Query(description="Home area code of the members.")] = None,
-            group_id: int | None = None):
+            area: Annotated[SafeStr | None, Query(description="Home area code of the members.")] = None,
+            group_id: DbId | None = None):
     year = year or date_type.today().year
     rows = service.summary_for(session, caller, year, area, group_id)
     items = [MemberDutyOut(member_id=r.member_id, name=r.name, group_id=r.group_id, home_area_id=r.home_area_id,
@@ -51,13 +51,13 @@ def summary(caller: CallerDep, session: SessionDep, year: YearQ = None,
 
 
 @router.get("/{record_id}", response_model=DutyRecordOut, summary="Read a duty record (ETag)")
-def get_record(record_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_record(record_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_record(session, caller, record_id), DutyRecordOut)
 
 
 @router.patch("/{record_id}", response_model=DutyRecordOut,
               summary="Correct a duty record (admin; liaison for its area; honours If-Match)")
-def update_record(record_id: int, payload: DutyRecordUpdate, response: Response, caller: WriterDep,
+def update_record(record_id: DbId, payload: DutyRecordUpdate, response: Response, caller: WriterDep,
                   session: SessionDep, if_match: IfMatch = None):
     record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -65,7 +65,7 @@ def update_record(record_id: int, payload: DutyRecordUpdate, response: Response,
 
 
 @router.delete("/{record_id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)")
-def delete_record(record_id: int, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     service.delete_record(session, caller, record_id, if_match)
     session.commit()
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES
 from app.api.schemas.groups import GroupCreate, GroupOut, GroupUpdate
 from app.services import groups as service
 
@@ -27,12 +27,12 @@ def list_groups(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, 
 
 
 @router.get("/{group_id}", response_model=GroupOut, summary="Read a group")
-def get_group(group_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_group(group_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_group(session, caller, group_id), GroupOut)
 
 
 @router.patch("/{group_id}", response_model=GroupOut, summary="Update a group (admin; honours If-Match)")
-def update_group(group_id: int, payload: GroupUpdate, response: Response, caller: AdminDep, session: SessionDep,
+def update_group(group_id: DbId, payload: GroupUpdate, response: Response, caller: AdminDep, session: SessionDep,
                  if_match: IfMatch = None):
     group = service.update_group(session, caller, group_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -40,7 +40,7 @@ def update_group(group_id: int, payload: GroupUpdate, response: Response, caller
 
 
 @router.delete("/{group_id}", response_model=GroupOut, summary="Deactivate a group (admin; soft)")
-def deactivate_group(group_id: int, response: Response, caller: AdminDep, session: SessionDep,
+def deactivate_group(group_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
                      if_match: IfMatch = None):
     group = service.update_group(session, caller, group_id, {"active": False}, if_match)
     session.commit()

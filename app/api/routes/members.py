@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, with_etag
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
 from app.api.schemas.members import MemberCreate, MemberOut, MemberUpdate
 from app.models import Member
 from app.services import members as service
@@ -34,9 +34,9 @@ def create_member(payload: MemberCreate, caller: AdminDep, session: SessionDep, 
 
 @router.get("", response_model=Page[MemberOut], summary="List members (phones for admins only)")
 def list_members(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                 area: Annotated[str | None, Query(description="Home area code, e.g. JW.")] = None,
-                 group_id: Annotated[int | None, Query(description="Working group id.")] = None,
-                 skill: Annotated[str | None, Query(description="Skill code, name or synonym.")] = None,
+                 area: Annotated[SafeStr | None, Query(description="Home area code, e.g. JW.")] = None,
+                 group_id: Annotated[DbId | None, Query(description="Working group id.")] = None,
+                 skill: Annotated[SafeStr | None, Query(description="Skill code, name or synonym.")] = None,
                  active: bool | None = None):
     page = service.list_members(session, caller, area=area, group_id=group_id, skill=skill, active=active,
                                 cursor=cursor, limit=limit)
@@ -44,12 +44,12 @@ def list_members(caller: CallerDep, session: SessionDep, cursor: CursorQ = None,
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
-def get_member(member_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_member(member_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return _render(response, service.get_member(session, caller, member_id), caller)
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
-def update_member(member_id: int, payload: MemberUpdate, response: Response, caller: AdminDep, session: SessionDep,
+def update_member(member_id: DbId, payload: MemberUpdate, response: Response, caller: AdminDep, session: SessionDep,
                   if_match: IfMatch = None):
     member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -57,7 +57,7 @@ def update_member(member_id: int, payload: MemberUpdate, response: Response, cal
 
 
 @router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
-def deactivate_member(member_id: int, response: Response, caller: AdminDep, session: SessionDep,
+def deactivate_member(member_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
                       if_match: IfMatch = None):
     member = service.deactivate_member(session, caller, member_id, if_match)
     session.commit()

@@ -9,7 +9,7 @@ from fastapi.encoders import jsonable_encoder
 from app.api.deps import AdminDep, CallerDep, SessionDep, SettingsDep
 from app.api.http import IdempotencyDep, stored_response, with_etag
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
 from app.api.schemas.runs import PublishOut, RunCreate, RunOut, RunStatus, UnmetOut
 from app.services.idempotency import run_idempotent
 from app.services.runs import service
@@ -43,13 +43,13 @@ def create_run(payload: RunCreate, caller: AdminDep, session: SessionDep, settin
 @router.get("", response_model=Page[RunOut], summary="List runs (filters: status, week)")
 def list_runs(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
               status: Annotated[RunStatus | None, Query()] = None,
-              week: Annotated[str | None, Query(description="ISO week, e.g. 2026-W48")] = None):
+              week: Annotated[SafeStr | None, Query(description="ISO week, e.g. 2026-W48")] = None):
     page = service.list_runs(session, caller, status=status, week=week, cursor=cursor, limit=limit)
     return Page[RunOut](items=[_out(session, r) for r in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{run_id}", response_model=RunOut, summary="Status, progress, figures of a run and both baselines")
-def get_run(run_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_run(run_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     run = service.get_run(session, caller, run_id)
     with_etag(response, run.version)
     return _out(session, run)
@@ -57,14 +57,14 @@ def get_run(run_id: int, response: Response, caller: CallerDep, session: Session
 
 @router.get("/{run_id}/unmet", response_model=Page[UnmetOut],
             summary="Demands the run could not cover, with the reason (plain Chinese)")
-def list_unmet(run_id: int, caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50):
+def list_unmet(run_id: DbId, caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50):
     page = service.list_unmet(session, caller, run_id, cursor=cursor, limit=limit)
     return Page[UnmetOut](items=[UnmetOut.model_validate(u) for u in page.items], next_cursor=page.next_cursor)
 
 
 @router.post("/{run_id}/cancel", status_code=202, response_model=RunOut,
              summary="Cancel a run (admin); a running solve stops within a second or two and keeps its best plan")
-def cancel_run(run_id: int, response: Response, caller: AdminDep, session: SessionDep):
+def cancel_run(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
     run = service.cancel_run(session, caller, run_id)
     session.commit()
     session.refresh(run)
@@ -74,7 +74,7 @@ def cancel_run(run_id: int, response: Response, caller: AdminDep, session: Sessi
 
 @router.post("/{run_id}/publish", response_model=PublishOut,
              summary="Make the run's proposals the current plan (admin; one transaction)")
-def publish(run_id: int, response: Response, caller: AdminDep, session: SessionDep):
+def publish(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
     run, summary = publish_run(session, caller, run_id)
     session.commit()
     with_etag(response, run.version)

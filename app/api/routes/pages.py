@@ -22,6 +22,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import SessionDep, raw_api_key
 from app.api.problems import validation_problem, problem_response
+from app.api.schemas.common import DbId
 from app.errors import Problem
 from app.reports import render
 from app.services import reports as service
@@ -58,7 +59,20 @@ class PageRoute(APIRoute):
         return route
 
 
-router = APIRouter(prefix="/reports", tags=["pages"], route_class=PageRoute, include_in_schema=True)
+def _error_response(description: str) -> dict:
+    """Errors of a page come as HTML for a browser, as problem+json for a client that asks for JSON."""
+    return {"description": description, "content": {
+        "text/html": {"schema": {"type": "string"}},
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+    }}
+
+
+PAGE_RESPONSES = {status: _error_response(text) for status, text in {
+    400: "Malformed request", 401: "Missing or invalid API key", 403: "Role not allowed",
+    404: "Not found (or not visible to this key)", 422: "Validation failed"}.items()}
+
+router = APIRouter(prefix="/reports", tags=["pages"], route_class=PageRoute, include_in_schema=True,
+                   responses=PAGE_RESPONSES)
 
 
 def page_caller(request: Request, session: SessionDep,
@@ -82,7 +96,7 @@ def _page(html: str) -> HTMLResponse:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse, summary="Run report page (HTML)")
-def run_page(run_id: int, caller: PageCaller, session: SessionDep):
+def run_page(run_id: DbId, caller: PageCaller, session: SessionDep):
     """The run's figures beside both baselines, cross-area flows, member loads, coverage and unmet demands."""
     return _page(render.run_page(service.run_report(session, caller, run_id)))
 

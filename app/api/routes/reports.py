@@ -15,7 +15,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep
-from app.api.schemas.common import PROBLEM_RESPONSES
+from app.api.schemas.common import DbId, PROBLEM_RESPONSES, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
 from app.errors import Problem
 from app.services import reports as service
@@ -85,8 +85,8 @@ def duty(request: Request, caller: CallerDep, session: SessionDep,
 @router.get("/needs", response_model=NeedsReportOut, responses=_FILE_CONTENT,
             summary="Demands raised, covered and unmet (with causes), speed, response methods, satisfaction")
 def needs(request: Request, caller: CallerDep, session: SessionDep,
-          date_from: Annotated[date | None, Query(alias="from", description="First day (default 1 Jan this year)")] = None,
-          date_to: Annotated[date | None, Query(alias="to", description="Last day, inclusive (default 31 Dec)")] = None,
+          date_from: Annotated[ServiceDate | None, Query(alias="from", description="First day (default 1 Jan this year)")] = None,
+          date_to: Annotated[ServiceDate | None, Query(alias="to", description="Last day, inclusive (default 31 Dec)")] = None,
           by: Annotated[Literal["area", "skill"], Query()] = "area", format: FormatQ = None):
     fmt = negotiate(request, format)
     report = service.needs_report(session, caller, date_from, date_to, by)
@@ -97,8 +97,8 @@ def needs(request: Request, caller: CallerDep, session: SessionDep,
 @router.get("/skill-gaps", response_model=SkillGapReportOut, responses=_FILE_CONTENT,
             summary="Skills most often required but unmet, and how many members hold them")
 def skill_gaps(request: Request, caller: CallerDep, session: SessionDep,
-               date_from: Annotated[date | None, Query(alias="from")] = None,
-               date_to: Annotated[date | None, Query(alias="to")] = None, format: FormatQ = None):
+               date_from: Annotated[ServiceDate | None, Query(alias="from")] = None,
+               date_to: Annotated[ServiceDate | None, Query(alias="to")] = None, format: FormatQ = None):
     fmt = negotiate(request, format)
     report = service.skill_gap_report(session, caller, date_from, date_to)
     return respond(fmt, SkillGapReportOut.model_validate(report), [report.table()],
@@ -107,7 +107,7 @@ def skill_gaps(request: Request, caller: CallerDep, session: SessionDep,
 
 @router.get("/runs/{run_id}", response_model=RunReportOut, responses=_FILE_CONTENT,
             summary="A run's figures beside its baselines, flows, loads, coverage and unmet demands")
-def run(run_id: int, request: Request, caller: CallerDep, session: SessionDep, format: FormatQ = None):
+def run(run_id: DbId, request: Request, caller: CallerDep, session: SessionDep, format: FormatQ = None):
     """CSV carries the metrics table; XLSX adds one sheet each for coverage, flows, loads and unmet demands."""
     fmt = negotiate(request, format)
     report = service.run_report(session, caller, run_id)

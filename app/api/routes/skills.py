@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES
 from app.api.schemas.skills import SkillCategory, SkillCreate, SkillOut, SkillUpdate
 from app.services import skills as service
 
@@ -30,12 +30,12 @@ def list_skills(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, 
 
 
 @router.get("/{skill_id}", response_model=SkillOut, summary="Read a skill")
-def get_skill(skill_id: int, response: Response, caller: CallerDep, session: SessionDep):
+def get_skill(skill_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_skill(session, caller, skill_id), SkillOut)
 
 
 @router.patch("/{skill_id}", response_model=SkillOut, summary="Update a skill (admin; honours If-Match)")
-def update_skill(skill_id: int, payload: SkillUpdate, response: Response, caller: AdminDep, session: SessionDep,
+def update_skill(skill_id: DbId, payload: SkillUpdate, response: Response, caller: AdminDep, session: SessionDep,
                  if_match: IfMatch = None):
     skill = service.update_skill(session, caller, skill_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -43,7 +43,7 @@ def update_skill(skill_id: int, payload: SkillUpdate, response: Response, caller
 
 
 @router.delete("/{skill_id}", response_model=SkillOut, summary="Deactivate a skill (admin; soft)")
-def deactivate_skill(skill_id: int, response: Response, caller: AdminDep, session: SessionDep,
+def deactivate_skill(skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
                      if_match: IfMatch = None):
     skill = service.update_skill(session, caller, skill_id, {"active": False}, if_match)
     session.commit()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import PROBLEM_RESPONSES, Page
+from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES
 from app.api.schemas.webhooks import DeliveryOut, DeliveryStatus, WebhookCreate, WebhookCreated, WebhookOut, WebhookUpdate
 from app.services import webhooks as service
 
@@ -30,12 +30,12 @@ def list_webhooks(caller: AdminDep, session: SessionDep, cursor: CursorQ = None,
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Read a webhook (admin)")
-def get_webhook(webhook_id: int, response: Response, caller: AdminDep, session: SessionDep):
+def get_webhook(webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
     return render(response, service.get_webhook(session, caller, webhook_id), WebhookOut)
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, summary="Update a webhook (admin; honours If-Match)")
-def update_webhook(webhook_id: int, payload: WebhookUpdate, response: Response, caller: AdminDep,
+def update_webhook(webhook_id: DbId, payload: WebhookUpdate, response: Response, caller: AdminDep,
                    session: SessionDep, if_match: IfMatch = None):
     hook = service.update_webhook(session, caller, webhook_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
@@ -43,7 +43,7 @@ def update_webhook(webhook_id: int, payload: WebhookUpdate, response: Response, 
 
 
 @router.delete("/{webhook_id}", response_model=WebhookOut, summary="Deactivate a webhook (admin; soft)")
-def deactivate_webhook(webhook_id: int, response: Response, caller: AdminDep, session: SessionDep,
+def deactivate_webhook(webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
                        if_match: IfMatch = None):
     hook = service.update_webhook(session, caller, webhook_id, {"active": False}, if_match)
     session.commit()
@@ -51,7 +51,7 @@ def deactivate_webhook(webhook_id: int, response: Response, caller: AdminDep, se
 
 
 @router.get("/{webhook_id}/deliveries", response_model=Page[DeliveryOut], summary="Delivery log (admin)")
-def list_deliveries(webhook_id: int, caller: AdminDep, session: SessionDep, cursor: CursorQ = None,
+def list_deliveries(webhook_id: DbId, caller: AdminDep, session: SessionDep, cursor: CursorQ = None,
                     limit: LimitQ = 50, status: Annotated[DeliveryStatus | None, Query()] = None):
     """Oldest first: status, attempts, last status code and error, timestamps, payload."""
     page = service.list_deliveries(session, caller, webhook_id, status=status, cursor=cursor, limit=limit)

@@ -5,13 +5,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped
 
 
 class CommunityCreate(RequestModel):
     """A new community (社区) in one of the district's areas."""
 
-    area_id: int = Field(description="Id of the area (街道/乡) the community lies in; must be of this district.",
+    area_id: DbId = Field(description="Id of the area (街道/乡) the community lies in; must be of this district.",
                          examples=[3])
     name: str = Field(min_length=1, max_length=100, description="Community name, unique within its area.",
                       examples=["清友园社区"])

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped, check_service_year
 from app.services.demands import from_storage, localize
 
 Channel = Literal["liaison_station", "needs_collection", "reception_day", "mailbox", "wechat_forum",
@@ -26,7 +26,7 @@ class _Localized(RequestModel):
     @field_validator("starts_at", "ends_at", check_fields=False)
     @classmethod
     def _localize(cls, value: datetime | None) -> datetime | None:
-        return localize(value) if value is not None else None
+        return check_service_year(localize(value)) if value is not None else None
 
 
 class DemandCreate(_Localized):
@@ -34,7 +34,7 @@ class DemandCreate(_Localized):
 
     external_id: str | None = Field(None, min_length=1, max_length=60,
                                     description="Id in the liaison-station system; unique in the district.")
-    community_id: int = Field(description="Community raising the need. Unknown or another district's -> 422; "
+    community_id: DbId = Field(description="Community raising the need. Unknown or another district's -> 422; "
                               "for a liaison key, a community outside its area -> 404 (not visible).")
     area: str | None = Field(None, max_length=20, description="Area code, only checked: if it is not the "
                              "community's area the request fails with 422 on `community_id`.")
@@ -49,7 +49,7 @@ class DemandCreate(_Localized):
                                     "less than min_members -> 422 on `max_members`.")
     starts_at: datetime = Field(description=TIME_DOC)
     ends_at: datetime = Field(description=TIME_DOC + " Must be after starts_at (422 on `ends_at`).")
-    excluded_member_ids: list[int] = Field(default_factory=list, description="Members with a conflict of "
+    excluded_member_ids: list[DbId] = Field(default_factory=list, description="Members with a conflict of "
                                            "interest (never assigned); must be members of this district.")
 
     model_config = {"json_schema_extra": {"examples": [{
@@ -64,7 +64,7 @@ class DemandUpdate(_Localized):
     """Every field optional; given lists replace the stored ones."""
 
     external_id: str | None = Field(None, min_length=1, max_length=60, description="Id in the source system.")
-    community_id: int | None = Field(None, description="Move to another community (a liaison: of its area).")
+    community_id: DbId | None = Field(None, description="Move to another community (a liaison: of its area).")
     area: str | None = Field(None, max_length=20, description="Area code, consistency check only.")
     title: str | None = Field(None, min_length=1, max_length=200, description="Short title.")
     description: str | None = Field(None, max_length=10000, description="What is needed; null clears it.")
@@ -75,7 +75,7 @@ class DemandUpdate(_Localized):
     max_members: int | None = Field(None, ge=1, le=100, description="Seats; must stay >= min_members.")
     starts_at: datetime | None = Field(None, description=TIME_DOC)
     ends_at: datetime | None = Field(None, description=TIME_DOC)
-    excluded_member_ids: list[int] | None = Field(None, description="Replaces the conflict-of-interest list.")
+    excluded_member_ids: list[DbId] | None = Field(None, description="Replaces the conflict-of-interest list.")
     status: DemandStatus | None = Field(None, description="open | assigned | closed | cancelled.")
 
     model_config = {"json_schema_extra": {"examples": [{"priority": 5, "description": "场地改到社区服务中心二层。"}]}}

@@ -6,20 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, ServiceDate, Stamped
 
 DutyKind = Literal["suggestion", "information", "activity"]
 _KIND_DOC = "suggestion 建议 | information 社情民意信息 | activity 活动"
 
 
 class DutyRecordCreate(RequestModel):
-    member_id: int = Field(description="A member of the caller's district.")
+    member_id: DbId = Field(description="A member of the caller's district.")
     kind: DutyKind = Field(description=_KIND_DOC)
-    date: dt.date
+    date: ServiceDate = Field(description="Day of the duty, 2000..2100.")
     title: str = Field(min_length=1, max_length=200, examples=["关于老旧小区加装电梯的建议"])
-    area_id: int | None = Field(None, description="Defaults to the demand's area, else the member's home area.")
-    demand_id: int | None = None
-    assignment_id: int | None = Field(None, description="Normally set automatically when an assignment is completed.")
+    area_id: DbId | None = Field(None, description="Defaults to the demand's area, else the member's home area.")
+    demand_id: DbId | None = None
+    assignment_id: DbId | None = Field(None, description="Normally set automatically when an assignment is completed.")
 
     model_config = {"json_schema_extra": {"examples": [{
         "member_id": 17, "kind": "suggestion", "date": "2026-03-05", "title": "关于老旧小区加装电梯的建议"}]}}
@@ -27,9 +27,9 @@ class DutyRecordCreate(RequestModel):
 
 class DutyRecordUpdate(RequestModel):
     kind: DutyKind | None = Field(None, description=_KIND_DOC)
-    date: dt.date | None = None
+    date: ServiceDate | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
-    area_id: int | None = None
+    area_id: DbId | None = None
 
 
 class DutyRecordOut(Stamped):

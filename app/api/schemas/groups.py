@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped
 
 
 class GroupCreate(RequestModel):
@@ -13,7 +13,7 @@ class GroupCreate(RequestModel):
 
     name: str = Field(min_length=1, max_length=100, description="Group name, unique in the district.",
                       examples=["第五小组"])
-    area_ids: list[int] = Field(default_factory=list, description="Ids of the paired areas (结对); all must be of "
+    area_ids: list[DbId] = Field(default_factory=list, description="Ids of the paired areas (结对); all must be of "
                                 "this district. Duplicates are ignored.", examples=[[1, 3]])
 
     model_config = {"json_schema_extra": {"examples": [{"name": "第五小组", "area_ids": [1, 3]}]}}
@@ -23,7 +23,7 @@ class GroupUpdate(RequestModel):
     """PATCH: only the given fields change; ``area_ids`` replaces the whole pairing."""
 
     name: str | None = Field(None, min_length=1, max_length=100, description="New name, unique in the district.")
-    area_ids: list[int] | None = Field(None, description="Replaces the whole pairing list; [] clears it.")
+    area_ids: list[DbId] | None = Field(None, description="Replaces the whole pairing list; [] clears it.")
     active: bool | None = Field(None, description="false retires the group.")
 
 

@@ -60,7 +60,7 @@ class ImportProblem(Problem):
 
 
 IMPORT_RESPONSES = {
-    **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (401, 403, 409, 413)},
+    **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (400, 401, 403, 409, 413)},
     415: {"model": Problem, "content": {"application/problem+json": {}},
           "description": "Not a UTF-8 CSV or an XLSX workbook"},
     422: {"model": ImportProblem, "content": {"application/problem+json": {}},

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 
@@ -47,7 +47,7 @@ class MemberCreate(RequestModel):
                                     description="Id in the member portal; unique in the district.")
     name: str = Field(min_length=1, max_length=60, description="Full name.")
     sector: str | None = Field(None, max_length=60, description="界别, e.g. 经济界.")
-    group_id: int | None = Field(None, description="Working group (小组) id of this district.")
+    group_id: DbId | None = Field(None, description="Working group (小组) id of this district.")
     home_area: str = Field(min_length=1, max_length=20, description="Code of the area the member is fixed to "
                            "(定点包片, by home or work).")
     work_area: str | None = Field(None, max_length=20, description="Code of the area of the member's workplace.")
@@ -78,7 +78,7 @@ class MemberUpdate(RequestModel):
     external_id: str | None = Field(None, min_length=1, max_length=60, description="Id in the member portal.")
     name: str | None = Field(None, min_length=1, max_length=60, description="Full name.")
     sector: str | None = Field(None, max_length=60, description="界别.")
-    group_id: int | None = Field(None, description="null removes the member from its group.")
+    group_id: DbId | None = Field(None, description="null removes the member from its group.")
     home_area: str | None = Field(None, min_length=1, max_length=20, description="Area code.")
     work_area: str | None = Field(None, max_length=20, description="Area code; null clears it.")
     phone: str | None = Field(None, max_length=40, description="Contact number (admins only read it).")

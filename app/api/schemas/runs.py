@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import RequestModel, ServiceDate, Stamped
 
 RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "published"]
 RunMode = Literal["full", "repair"]
@@ -31,8 +31,8 @@ class WeightsIn(RequestModel):
 class RunCreate(RequestModel):
     week: str | None = Field(None, description="ISO week, e.g. 2026-W48 (or give window_start/window_end).",
                              examples=["2026-W48"])
-    window_start: date | None = Field(None, description="First day of the window (inclusive).")
-    window_end: date | None = Field(None, description="Last day of the window (inclusive).")
+    window_start: ServiceDate | None = Field(None, description="First day of the window (inclusive).")
+    window_end: ServiceDate | None = Field(None, description="Last day of the window (inclusive).")
     weights: WeightsIn | None = None
     time_limit_s: float | None = Field(None, ge=1, le=300, description="Solver time limit, 1..300 s.")
     scope: list[str] | None = Field(None, description="Only demands in these areas (codes).", examples=[["JW", "CW"]])

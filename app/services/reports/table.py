@@ -67,11 +67,11 @@ def to_xlsx(*tables: Table) -> bytes:
     for table in tables:
         name = _sheet_name(table.title, used)
         ws = wb.create_sheet(name)
-        ws.append(table.labels)
+        ws.append([_xlsx_safe(label) for label in table.labels])
         for c in ws[1]:
             c.font = Font(bold=True)
         for row in table.rows:
-            ws.append(table.values(row))
+            ws.append([_xlsx_safe(v) for v in table.values(row)])
             for c in ws[ws.max_row]:
                 if isinstance(c.value, str) and c.value[:1] in _FORMULA_START:
                     c.data_type = "s"  # data from the field is text, never a spreadsheet formula
@@ -83,8 +83,18 @@ def to_xlsx(*tables: Table) -> bytes:
     return buf.getvalue()
 
 
+def _xlsx_safe(value: Any) -> Any:
+    """XLSX cannot hold control characters (\\x00-\\x1f but tab/newline); stored text may
+    (a name typed with one, or imported): show U+FFFD there rather than fail the whole export."""
+    if isinstance(value, str):
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+    return value
+
+
 def _sheet_name(title: str, used: set[str]) -> str:
-    base = "".join(ch for ch in title if ch not in "[]:*?/\\")[:28] or "sheet"
+    base = "".join(ch for ch in _xlsx_safe(title) if ch not in "[]:*?/\\\ufffd")[:28] or "sheet"
     name, n = base, 2
     while name in used:
         name, n = f"{base}{n}", n + 1

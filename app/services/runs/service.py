@@ -42,6 +42,8 @@ def parse_week(week: str, field: str = "week") -> Window:
     m = WEEK_RE.match(week or "")
     if not m:
         raise invalid(field, "an ISO week like 2026-W48")
+    if not 2000 <= int(m.group(1)) <= 2100:  # the range the API accepts for dates and report years
+        raise invalid(field, "the year must be between 2000 and 2100")
     try:
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
