@@ -378,6 +378,30 @@ def block_masks(p: Prepared, js: np.ndarray) -> BlockMasks:
 
 
 # ----------------------------------------------------------------------------- candidates
+COVERAGE_SHARE = 0.75  # share of the top-K kept per demand by the coverage key
+_COVERAGE_WEIGHTS = Weights()  # fixed: the pruning key must not follow per-run weights
+
+
+def _coverage_key(score: np.ndarray, home: np.ndarray, paired: np.ndarray,
+                  km: np.ndarray) -> np.ndarray:
+    """Weight-independent preference used to keep candidates for coverage: home, then paired
+    areas, then nearby members, skill score as a tie-breaker (default pair weights, no duty)."""
+    w = _COVERAGE_WEIGHTS
+    key = w.quality * score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+    return key - np.where(home, 0.0, w.distance * km)
+
+
+def _mark_top(sel: np.ndarray, key: np.ndarray, k: int) -> None:
+    """Mark the k largest finite entries of each column of key in sel."""
+    k = min(k, key.shape[0])
+    if k <= 0:
+        return
+    idx = np.argpartition(-key, k - 1, axis=0)[:k]  # (k, B)
+    cols = np.broadcast_to(np.arange(key.shape[1])[None, :], idx.shape)
+    ok = np.isfinite(key[idx, cols])
+    sel[idx[ok], cols[ok]] = True
+
+
 @dataclass
 class Candidates:
     """Eligible (demand, member) pairs, grouped by demand and best-ranked first."""
@@ -391,7 +415,7 @@ class Candidates:
     prev: np.ndarray
     served: np.ndarray
     value: np.ndarray  # pair objective value (float, unscaled)
-    rank: np.ndarray  # value plus the annual-duty bonus, used for pruning and greedy order
+    rank: np.ndarray  # value plus the annual-duty bonus: greedy order, part of the pruning
     eligible: np.ndarray  # (D,) eligible members per demand before pruning
     top_k: int | None  # K used for pruning, None when nothing was pruned
 
@@ -415,6 +439,44 @@ def _blocks(p: Prepared) -> list[np.ndarray]:
     return out
 
 
+def budget_k(p: Prepared, top_k: int | None, max_pairs: int | None) -> int | None:
+    """Members kept per demand (None: no pruning): top_k if set, else max_pairs / D, never
+    below 3 x the largest max_members, None when it reaches the number of members."""
+    M, D = p.M, p.D
+    if top_k is None and max_pairs:
+        top_k = max(max_pairs // max(D, 1), 1)
+    if top_k is not None and D:
+        top_k = max(top_k, 3 * int(max(d.max_members for d in p.problem.demands)))
+        if top_k >= M:
+            top_k = None
+    return top_k
+
+
+def _top_per_demand(pd: np.ndarray, key: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of the k largest keys of each demand (pd sorted or not)."""
+    order = np.lexsort((-key, pd))
+    sp = pd[order]
+    first = np.searchsorted(sp, sp, side="left")
+    pos = np.arange(len(order)) - first
+    out = np.zeros(len(pd), dtype=bool)
+    out[order[pos < k]] = True
+    return out
+
+
+def prune(cand: Candidates, top_k: int) -> np.ndarray:
+    """Indices (sorted) of the pairs kept by the pruning rule of `candidates` (coverage key
+    first, then the operator's ranking), applied to a wider candidate set `cand`."""
+    if not len(cand):
+        return np.zeros(0, dtype=np.int64)
+    k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
+    key = _coverage_key(cand.score, cand.home, cand.paired, cand.km)
+    sel = _top_per_demand(cand.pd, key, k_cov)
+    if top_k > k_cov:
+        rest = np.nonzero(~sel)[0]
+        sel[rest[_top_per_demand(cand.pd[rest], cand.rank[rest], top_k - k_cov)]] = True
+    return np.nonzero(sel)[0]
+
+
 def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None,
                home_or_paired_only: bool = False) -> Candidates:
     """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
@@ -424,12 +486,7 @@ def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None =
     """
     w = p.problem.weights
     M, D = p.M, p.D
-    if top_k is None and max_pairs:
-        top_k = max(max_pairs // max(D, 1), 1)
-    if top_k is not None and D:
-        top_k = max(top_k, 3 * int(max(d.max_members for d in p.problem.demands)))
-        if top_k >= M:
-            top_k = None
+    top_k = budget_k(p, top_k, max_pairs)
     out: dict[str, list[np.ndarray]] = {k: [] for k in
                                         ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
     eligible = np.zeros(D, dtype=np.int64)
@@ -460,10 +517,19 @@ def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None =
         rank = np.where(mask, value + duty[rows][:, None], -np.inf)
         if top_k is not None and top_k < len(rows) and (eligible[js] > top_k).any():
             pruned = True
-            idx = np.argpartition(-rank, top_k - 1, axis=0)[:top_k]  # (K, B)
-            cols = np.broadcast_to(np.arange(len(js))[None, :], idx.shape)
-            keep = np.isfinite(rank[idx, cols])
-            ri, ci = idx[keep], cols[keep]
+            # Coverage-relevant share first: a key that does not depend on the operator's
+            # weights (default quality/home/paired/distance, no duty), so the kept members of
+            # different demands stay spread out (locality) whatever the weights say. A key
+            # dominated by one member-level bonus (e.g. duty = 50) would put the same few
+            # members at the top of every demand, and their capacity runs out long before the
+            # demands are covered. The rest of K follows the operator's ranking.
+            cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
+            sel = np.zeros(mask.shape, dtype=bool)
+            k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
+            _mark_top(sel, cov_key, k_cov)
+            if top_k > k_cov:
+                _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
+            ri, ci = np.nonzero(sel)
         else:
             ri, ci = np.nonzero(mask)
         out["pd"].append(js[ci])
@@ -516,3 +582,61 @@ def filter_counts(p: Prepared, j: int) -> dict[str, int]:
 def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
     d = float(p.dist[p.home[member_idx], p.d_area[demand_idx]])
     return 0.0 if math.isnan(d) else d
+
+
+# ----------------------------------------------------------------------------- pruned pairs
+def left_out_violation(p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.ndarray,
+                       with_value: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+    """For pruned candidates: per potential vector k and demand d, over the eligible pairs
+    (m, d) that are NOT in `cand`, the largest ``coef(m, d) - pot[k, m]`` (-inf where there is
+    none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the reduced costs a
+    flow with member potentials pot and demand potentials dpot would see). coef is the pair's
+    scaled value when with_value[k], else 0.
+
+    One more pass over the eligibility masks (about the cost of generating the candidates);
+    it lets the flow bounds account exactly for every pair that pruning left out.
+    """
+    w = p.problem.weights
+    M, D = p.M, p.D
+    P = pot.shape[0]
+    out = np.full((P, D), -np.inf)
+    neg = np.zeros((P, D))
+    kept_cnt = np.bincount(cand.pd, minlength=D)
+    room_ok = p.d_room > 0
+    d_first = np.searchsorted(cand.pd, np.arange(D + 1))  # cand is grouped by demand
+    for js in _blocks(p):
+        if not (cand.eligible[js] > kept_cnt[js]).any():
+            continue
+        bm = block_masks(p, js)
+        rows = bm.rows
+        if not len(rows):
+            continue
+        mask = bm.holder & bm.not_conflicted & bm.cross_ok & bm.available
+        mask &= (p.cap_left[rows] > 0)[:, None] & room_ok[None, js]
+        row_pos = np.full(M, -1, dtype=np.int64)
+        row_pos[rows] = np.arange(len(rows))
+        col_pos = np.full(D, -1, dtype=np.int64)
+        col_pos[js] = np.arange(len(js))
+        _scatter_false(mask, row_pos, col_pos, p.pin_m, p.pin_d)
+        # drop the kept pairs
+        idx = np.concatenate([np.arange(d_first[j], d_first[j + 1]) for j in js])
+        _scatter_false(mask, row_pos, col_pos, cand.pm[idx], cand.pd[idx])
+        if not mask.any():
+            continue
+        areas = p.d_area[js]
+        home = p.home[rows][:, None] == areas[None, :]
+        paired = p.paired[rows][:, areas] & ~home
+        km = np.nan_to_num(p.dist[p.home[rows]][:, areas])
+        value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+        value -= np.where(home, 0.0, w.distance * km)
+        # stability / continuity: at most their positive weights (exact terms need per-pair
+        # lookups; an upper estimate keeps the bound valid)
+        value += max(w.stability, 0.0) * (len(p.prev_keys) > 0)
+        value += max(w.continuity, 0.0) * (len(p.served_keys) > 0)
+        coef = np.rint(value * scale)
+        for k in range(P):
+            v = np.where(mask, (coef if with_value[k] else 0.0) - pot[k, rows][:, None],
+                         -np.inf)
+            out[k, js] = np.maximum(out[k, js], v.max(axis=0))
+            neg[k, js] += np.minimum(0.0, -v - dpot[k, js][None, :]).sum(axis=0)
+    return out, neg

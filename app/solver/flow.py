@@ -118,10 +118,9 @@ class FlowNetwork:
         return FlowResult(chosen, -float(smcf.optimal_cost()) - self.peak_weight * peak, True,
                           limit, (tails, heads, caps, costs, all_flows))
 
-    def pair_reduced_costs(self, r: FlowResult) -> np.ndarray:
-        """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
-        out if used): reduced costs from node potentials of the residual graph (Bellman-Ford).
-        A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
+    @staticmethod
+    def _potentials(r: FlowResult) -> np.ndarray:
+        """Node potentials of an optimal flow: shortest distances in its residual graph."""
         tails, heads, caps, costs, flows = r.arcs
         fwd = flows < caps
         bwd = flows > 0
@@ -136,6 +135,104 @@ class FlowNetwork:
             if np.array_equal(new, dist):
                 break
             dist = new
+        return dist
+
+    def _tier_table(self, weighted: bool) -> tuple[np.ndarray, list]:
+        """Per member: the largest value of any of its load tiers in the network with every
+        eligible pair, and the values of all its tiers (model units)."""
+        cache = self.__dict__.setdefault("_tiers", {})
+        if weighted in cache:
+            return cache[weighted]
+        p = self.p
+        w = p.problem.weights
+        from app.solver.model import SCALE
+
+        tmax = np.zeros(p.M)
+        vals = []
+        for m in range(p.M):
+            r = int(p.cap_left[m])
+            if not weighted or r <= 0:
+                vals.append([0] * r)
+                continue
+            bm = int(p.base_load[m])
+            v = [int(round(-w.balance_convex * (bm + k) * SCALE)) for k in range(r)]
+            if p.zero_activity[m]:
+                v[0] += int(round(w.duty * SCALE))
+            vals.append(v)
+            tmax[m] = max(0, max(v))
+        cache[weighted] = (tmax, vals)
+        return tmax, vals
+
+    def member_potentials(self, r: FlowResult, weighted: bool) -> tuple[np.ndarray, np.ndarray]:
+        """(node potentials of the optimal flow r, potential per member index); members
+        without a node get pi_source - their best tier value, so none of their tiers has a
+        negative reduced cost."""
+        pi = self._potentials(r)
+        tmax, _ = self._tier_table(weighted)
+        pot = pi[self.source] - tmax
+        present = np.unique(self.cand.pm)
+        pot[present] = pi[1 + np.arange(len(present))]
+        return pi, pot
+
+    def pruning_slack(self, r: FlowResult, pi: np.ndarray, viol: np.ndarray,
+                      neg: np.ndarray, weighted: bool) -> float:
+        """How much the optimum of this flow problem can rise when every pair that candidate
+        pruning left out is added back (>= 0, model units).
+
+        Weak duality: for any node potentials pi, sum_a cap_a * min(0, cost_a + pi_tail -
+        pi_head) + supply * (pi_sink - pi_source) is a lower bound on the min cost of the
+        network with all eligible pairs. From the optimal potentials of `r`, each demand's
+        potential is lowered to -viol[d] (viol[d] = max over its left-out pairs of value minus
+        member potential, see eligibility.left_out_violation), so no left-out pair has a
+        negative reduced cost, unless keeping its potential and paying the left-out pairs'
+        negative reduced costs (neg[d]) is cheaper: every arc touches at most one demand
+        node, so the choice is made demand by demand. Members without a node, and load tiers
+        the pruned network lacks, are accounted for explicitly.
+        """
+        p, cand = self.p, self.cand
+        tails, heads, caps, costs, flows = r.arcs
+        src, snk = self.source, self.sink
+        present = np.unique(cand.pm)
+        n_mem = len(present)
+        low = pi.copy()
+        fin = np.isfinite(viol)
+        d_nodes = n_mem + 1 + np.nonzero(fin)[0]
+        low[d_nodes] = np.minimum(pi[d_nodes], -viol[fin])
+        c = costs.astype(np.float64)
+        part_keep = caps * np.minimum(c + pi[tails] - pi[heads], 0.0)
+        part_low = caps * np.minimum(c + low[tails] - low[heads], 0.0)
+        # the demand node each arc touches (pair arcs: head; seat arcs: tail), -1 for none
+        first_d, last_d = n_mem + 1, n_mem + p.D
+        dh = np.where((heads >= first_d) & (heads <= last_d), heads - first_d, -1)
+        dt = np.where((tails >= first_d) & (tails <= last_d), tails - first_d, -1)
+        dem = np.maximum(dh, dt)
+        on = dem >= 0
+        keep_d = np.bincount(dem[on], weights=part_keep[on], minlength=p.D) + neg
+        low_d = np.bincount(dem[on], weights=part_low[on], minlength=p.D)
+        lb = float(part_keep[~on].sum()) + float(np.maximum(keep_d, low_d).sum())
+        pi = low  # src, sink and member potentials are the same in both
+        tmax, vals = self._tier_table(weighted)
+        cnt_m = np.bincount(cand.pm, minlength=p.M)
+        more = 0.0
+        for node, m in enumerate(present.tolist(), start=1):
+            have = int(min(p.cap_left[m], cnt_m[m]))
+            for v in vals[m][have:]:
+                lb += min(0.0, -v + pi[src] - pi[node])
+                more += 1.0
+        absent = np.ones(p.M, dtype=bool)
+        absent[present] = False
+        more += float(p.cap_left[absent].sum())
+        supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
+        lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
+        opt = float((costs.astype(np.float64) * flows).sum())
+        return max(0.0, opt - lb)
+
+    def pair_reduced_costs(self, r: FlowResult) -> np.ndarray:
+        """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
+        out if used): reduced costs from node potentials of the residual graph (Bellman-Ford).
+        A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
+        tails, heads, caps, costs, flows = r.arcs
+        dist = self._potentials(r)
         first = len(self.tier_cost)
         sl = slice(first, first + len(self.pair_cost))
         t, h, c, f = tails[sl], heads[sl], costs[sl].astype(np.float64), flows[sl]

@@ -18,6 +18,12 @@ relaxations are very tight:
 
 Lexicographic order inside the flow is exact: coverage is weighted by more than the largest
 possible swing of everything else.
+
+Candidate pruning (large instances, see Problem.top_k) keeps pairs by a coverage key that no
+weight can override, each member's best pairs and the greedy baseline's plan. The LP / CP-SAT
+bounds then hold for the pruned model only, so the reported bounds come from the flow
+relaxation corrected, by weak duality, for every eligible pair that was left out (one more
+pass over the eligibility masks): a reported bound is never below a feasible plan's value.
 """
 from __future__ import annotations
 
@@ -30,9 +36,10 @@ from typing import Callable
 import numpy as np
 from ortools.sat.python import cp_model
 
-from app.solver.baselines import greedy_pairs
+from app.solver.baselines import BASELINE_MAX_PAIRS, greedy_pairs
 from app.solver.checker import check
-from app.solver.eligibility import Candidates, Prepared, candidates, prepare
+from app.solver.eligibility import (Candidates, Prepared, budget_k, candidates,
+                                   left_out_violation, prepare, prune)
 from app.solver.explain import assemble
 from app.solver.flow import FlowNetwork, FlowResult, fix_and_resolve, lagrangian, repair
 from app.solver.lp import solve_lp
@@ -47,6 +54,7 @@ SOLVER_PARAMS: dict = {"cp_model_presolve": False}
 MODEL_LINK = "sum"
 LP_MAX_PAIRS = 40_000  # GLOP takes ~1 s per 30k pairs on the target machine
 CPSAT_MAX_PAIRS = 60_000  # beyond this CP-SAT (2 workers) did not improve flow plans in tests
+MEMBER_KEEP = 2  # with pruning, each member keeps at least its best this many pairs
 FLOW_SHARE = 0.35  # share of the time limit the flow phase may use for arc fixing
 
 
@@ -150,15 +158,20 @@ class FlowPhase:
     weight: int  # coverage weight used in `bound`
     keep: np.ndarray  # pairs that may appear in a plan better than `hint`
     net_args: tuple = ()
+    # the same two bounds for every eligible pair (pruned ones included): the ones to report
+    cov_bound_all: float = math.inf
+    bound_all: float = math.inf
+    rest_at_all: dict | None = None  # coverage weight mu -> flow bound over every pair
 
 
 def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | None,
-                deadline: float, stop=None) -> FlowPhase:
+                deadline: float, stop=None, start_plans: tuple = ()) -> FlowPhase:
     tier_vals = {m: v for m, (_, v) in mm.tiers.items()}
     lexicographic = weight is None
     # coverage only; per-seat values need an integer multiple of every need
     lcm = int(np.lcm.reduce([max(n, 1) for n in mm.y_need.values()] or [1]))
-    f_cov = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, lcm, 0).solve()
+    net_cov = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, lcm, 0)
+    f_cov = net_cov.solve()
     cov_bound = (mm.cov_const + math.floor(f_cov.value / lcm + 1e-9)) if f_cov.ok else math.inf
     if lexicographic:  # heavier than any possible swing of the rest
         weight = int(np.abs(mm.pair_coef).sum()
@@ -168,10 +181,11 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
     levels = [(b, r) for b, r in net.bound(mm.peak_lb, mm.peak_ub) if r.ok]
     bound = max((b for b, _ in levels), default=math.inf)
 
+
     def value(c: np.ndarray) -> float:
         return weight * (_coverage_int(mm, c) - mm.cov_const) + _rest_int(mm, c)
 
-    plans = [greedy_pairs(p, cand)]
+    plans = [greedy_pairs(p, cand), *start_plans]
     ranked = sorted(levels, key=lambda br: -br[0])
     fix_deadline = time.perf_counter() + 0.4 * max(deadline - time.perf_counter(), 0.0)
     for i, (_, r) in enumerate(ranked[:2]):
@@ -192,6 +206,7 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
         return state["z"]
 
     priced = []
+    bounds_all = []
     now = time.perf_counter()
     lag_deadline = max(now + 0.6 * (deadline - now), now + 0.2)
     for b, r in ranked:
@@ -199,6 +214,7 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
             lb, lr, pen = lagrangian(net, mm.cliques, r, b, state["z"], lag_deadline,
                                      mm.peak_lb, on_plan=on_plan, stop=stop)
             priced.append((min(b, lb), lr if lr is not None else r))
+            bounds_all.append([(lb, lr)] if lr is not None else [(b, r)])
             if lr is not None and time.perf_counter() < deadline:
                 # arc fixing again, now on the priced network: far fewer overlaps to undo
                 on_plan(FlowResult(fix_and_resolve(net, lr, lr.peak, rounds=40,
@@ -206,6 +222,7 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
                                    0.0, True))
         else:
             priced.append((b, r))
+            bounds_all.append([(b, r)])
     levels = priced
     bound = max((b for b, _ in levels), default=math.inf)
     best, z = state["best"], state["z"]
@@ -216,8 +233,60 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
         if b > z + 1e-9:
             keep |= net.pair_reduced_costs(r) <= (b - z) + 1e-6
     keep[best] = True
-    return FlowPhase(hint=best, cov_bound=float(cov_bound), bound=float(bound), weight=weight,
-                     keep=keep, net_args=(tier_vals,))
+    fp = FlowPhase(hint=best, cov_bound=float(cov_bound), bound=float(bound), weight=weight,
+                   keep=keep, net_args=(tier_vals,), cov_bound_all=float(cov_bound),
+                   bound_all=float(bound))
+    if cand.top_k is not None:
+        if stop is not None and stop():  # cancelled: trivial but valid bounds, no extra pass
+            fp.cov_bound_all = float(sum(mm.prio[d] for d in mm.y_var) + mm.cov_const)
+            fp.bound_all = math.inf
+        else:
+            _bounds_over_all_pairs(p, cand, mm, fp, lcm, (net_cov, f_cov), net, bounds_all)
+    return fp
+
+
+def _bounds_over_all_pairs(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
+                           lcm: int, cov_flow, net: FlowNetwork, levels: list) -> None:
+    """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
+    plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
+    over the eligibility masks for all flows at once. Also the unrestricted flow with
+    coverage weight 0 used by `_rest_bound_at`."""
+    (tier_vals,) = fp.net_args
+    jobs = []  # (network, flow, weighted, bound without the slack, tag)
+    net_cov, f_cov = cov_flow
+    if f_cov.ok:
+        jobs.append((net_cov, f_cov, False, f_cov.value, ("cov",)))
+    for li, alts in enumerate(levels):
+        for b, r in alts:
+            jobs.append((net, r, True, b, ("level", li)))
+    for mu in (0,):  # coverage weight 0: the rest bound when coverage is not pinned down
+        n2 = FlowNetwork(p, cand, mm.pair_coef, tier_vals, mu, mm.peak_weight)
+        r = n2.solve(peak=None)
+        if r.ok:
+            b = r.value + mm.peak_weight * (n2._peak(r.chosen) - mm.peak_lb)
+            jobs.append((n2, r, True, b, ("mu", mu)))
+    pis, pots = [], []
+    for n_, r, weighted, _, _ in jobs:
+        pi, pot = n_.member_potentials(r, weighted)
+        pis.append(pi)
+        pots.append(pot)
+    if not jobs:
+        return
+    d_nodes = [n_.sink - p.D + np.arange(p.D) for n_, *_ in jobs]
+    dpot = np.vstack([pi[d] for pi, d in zip(pis, d_nodes)])
+    viol, neg = left_out_violation(p, cand, np.vstack(pots), dpot,
+                                   np.array([j[2] for j in jobs]), SCALE)
+    level_b: dict[int, float] = {}
+    fp.rest_at_all = {}
+    for k, (n_, r, weighted, b, tag) in enumerate(jobs):
+        total = b + n_.pruning_slack(r, pis[k], viol[k], neg[k], weighted)
+        if tag[0] == "cov":
+            fp.cov_bound_all = float(mm.cov_const + math.floor(total / lcm + 1e-6))
+        elif tag[0] == "level":
+            level_b[tag[1]] = min(level_b.get(tag[1], math.inf), total)
+        else:
+            fp.rest_at_all[tag[1]] = total
+    fp.bound_all = float(max(level_b.values(), default=math.inf))
 
 
 def _rest_bound_at(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
@@ -226,8 +295,13 @@ def _rest_bound_at(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
     rest <= flow_mu - mu * (cov - cov_const). The lexicographic weight is huge, so when the
     coverage bound is not reached it says little; smaller weights (and 0) are tried too, each
     with one unrestricted flow whose peak term is taken at its lower bound."""
-    best = fp.bound - fp.weight * (cov - mm.cov_const)
+    best = fp.bound_all - fp.weight * (cov - mm.cov_const)
     (tier_vals,) = fp.net_args
+    if cand.top_k is not None:  # flows over the kept pairs only would not bound the rest
+        for mu in extra_weights:  # computed with the pruning slack in the flow phase
+            if fp.rest_at_all and mu in fp.rest_at_all:
+                best = min(best, fp.rest_at_all[mu] - mu * (cov - mm.cov_const))
+        return best
     for mu in extra_weights:
         net = FlowNetwork(p, cand, mm.pair_coef, tier_vals, mu, mm.peak_weight)
         r = net.solve(peak=None)
@@ -261,6 +335,40 @@ def _lp_plan(mm: MatchModel, res) -> np.ndarray | None:
     return chosen
 
 
+def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray | None]:
+    """The model's candidate pairs and, when they are pruned, the greedy baseline's plan.
+
+    When the pair budget forces pruning, the wider candidate set the greedy baseline uses is
+    generated once (the cost is in the eligibility masks, not in the number of pairs kept),
+    the greedy plan is computed on it, and the model keeps the pruned pairs plus that plan's
+    pairs. So the optimiser (which starts from the best of its plans) never covers less than
+    the greedy baseline, and the pruned model's bounds are never below that plan's value.
+    """
+    k = budget_k(p, problem.top_k, problem.max_pairs)
+    if k is None:
+        return candidates(p, top_k=None, max_pairs=None), None
+    wide = candidates(p, top_k=None, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0))
+    if wide.top_k is not None and wide.top_k <= k:
+        return wide, None
+    g = greedy_pairs(p, wide)
+    keep = np.zeros(len(wide), dtype=bool)
+    keep[prune(wide, k)] = True
+    # every member keeps its best few pairs too: a member left out of every demand's top K
+    # would otherwise lose its chance (and its annual-duty bonus) in the model, and make the
+    # bounds over all eligible pairs loose
+    order = np.lexsort((-wide.value, wide.pm))
+    spm = wide.pm[order]
+    pos = np.arange(len(order)) - np.searchsorted(spm, spm, side="left")
+    keep[order[pos < MEMBER_KEEP]] = True
+    if keep.all():
+        return wide, None
+    keep[g] = True
+    idx = np.nonzero(keep)[0]
+    inv = np.full(len(wide), -1, dtype=np.int64)
+    inv[idx] = np.arange(len(idx))
+    return replace(_subset(wide, idx), top_k=k), inv[g]
+
+
 # ----------------------------------------------------------------------------- solve
 def solve(problem: Problem, *, on_progress: Progress | None = None,
           cancel: threading.Event | None = None) -> Solution:
@@ -270,7 +378,11 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
     lex = w.lexicographic
     cw = int(round(w.coverage * SCALE))
     p = prepare(problem)
-    cand = candidates(p, top_k=problem.top_k, max_pairs=problem.max_pairs)
+    t_cand = time.perf_counter()
+    cand, greedy_plan = _candidates(p, problem)
+    # with pruning, the bounds over every eligible pair cost one more pass over the
+    # eligibility masks after the flow phase (about what generating candidates costs)
+    reserve = 1.5 * (time.perf_counter() - t_cand) if cand.top_k is not None else 0.0
     mm = build(p, cand, link=MODEL_LINK)
     t_build = time.perf_counter()
     steps = ["min-cost-flow"]
@@ -281,15 +393,19 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
     if method == "cp-sat":
         # plain CP-SAT from the greedy plan: no flow bound, no fixing, no LP
         cov_all = float(sum(mm.prio[d] for d in mm.y_var) + mm.cov_const)
-        fp = FlowPhase(hint=greedy_pairs(p, cand), cov_bound=cov_all, bound=math.inf,
+        hint = greedy_pairs(p, cand)
+        if greedy_plan is not None and _coverage_int(mm, greedy_plan) > _coverage_int(mm, hint):
+            hint = greedy_plan
+        fp = FlowPhase(hint=hint, cov_bound=cov_all, bound=math.inf, cov_bound_all=cov_all,
                        weight=0 if lex else cw, keep=np.ones(len(cand), dtype=bool))
         steps = []
     else:
         # large models skip LP/CP-SAT (see the limits above): let the flow phase use the time
         share = FLOW_SHARE if len(cand) <= CPSAT_MAX_PAIRS and method == "auto" else 0.8
         fp = _flow_phase(p, cand, mm, None if lex else cw,
-                         t_build + share * max(deadline - t_build, 0.0),
-                         stop=(lambda: cancel.is_set()) if cancel is not None else None)
+                         t_build + share * max(deadline - t_build - reserve, 0.0),
+                         stop=(lambda: cancel.is_set()) if cancel is not None else None,
+                         start_plans=() if greedy_plan is None else (greedy_plan,))
     best = fp.hint
     W = fp.weight  # coverage weight inside the flow (exactly lexicographic when lex)
 
@@ -298,6 +414,21 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
 
     cov_bound = float(fp.cov_bound)
     comb_bound = fp.bound  # on W * (cov - cov_const) + rest
+    # With pruned candidates the bounds above, and every LP / CP-SAT bound below, hold for the
+    # pruned model only; the reported bounds are then the flow bounds over all eligible pairs.
+    pruned = cand.top_k is not None
+
+    def rep_bounds(cb: float, rb: float) -> tuple[float, float]:
+        if not pruned:
+            return cb, rb
+        return fp.cov_bound_all, fp.bound_all - W * (cov1 - mm.cov_const)
+
+    def rep_progress(o: tuple[float, float]) -> tuple[float, float]:
+        if not pruned:
+            return o
+        if lex:
+            return o[0], max(o[0], units(*rep_bounds(0, 0)))
+        return o[0], max(o[0], (fp.bound_all + cw * mm.cov_const) / SCALE)
 
     def is_cancelled() -> bool:
         return cancel is not None and cancel.is_set()
@@ -307,7 +438,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
     def report(cov: float, rest: float, cb: float, rb: float) -> None:
         if on_progress:
             try:
-                on_progress(units(cov, rest), units(cb, rb))
+                on_progress(units(cov, rest), units(*rep_bounds(cb, rb)))
             except Exception:
                 pass
 
@@ -353,7 +484,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                 mm2.b.linear(cov_vars, cov_coefs, -INT_MAX, int(cov_bound) - mm2.cov_const)
                 limit = 0.5 * (deadline - time.perf_counter())
                 s1 = _run_cpsat(mm2, problem, limit, best2, on_progress,
-                                lambda o, b: (units(o, 0), units(b, 0)), cancel)
+                                lambda o, b: rep_progress((units(o, 0), units(b, 0))), cancel)
                 steps.append("cp-sat")
                 cancelled = s1.status == "CANCELLED"
                 if s1.found and cov_rest(s1.chosen)[0] > cov1:
@@ -366,8 +497,10 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         cov_bound = max(cov_bound, cov1)
         # ---- stage 2: the rest, coverage held at cov1
         rest_bound = comb_bound - W * (cov1 - mm.cov_const)
-        if cov1 < cov_bound and not is_cancelled() and method != "cp-sat":
-            rest_bound = _rest_bound_at(p, cand, mm, fp, cov1, [0, cw])
+        rb_at = None
+        if (cov1 < cov_bound or pruned) and not is_cancelled() and method != "cp-sat":
+            rb_at = _rest_bound_at(p, cand, mm, fp, cov1, [0, cw])
+            rest_bound = min(rest_bound, rb_at)
         if not is_cancelled() and rest1 < rest_bound:
             fix_cov = [(cov_vars, cov_coefs, cov1 - mm2.cov_const, INT_MAX)] if cov_vars else []
             if use_lp and time.perf_counter() < deadline:
@@ -393,7 +526,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                                  int(rest_bound) - mm2.rest_offset())
                 c1 = cov1
                 s2 = _run_cpsat(mm2, problem, deadline - time.perf_counter(), best2, on_progress,
-                                lambda o, b: (units(c1, o), units(c1, b)), cancel)
+                                lambda o, b: rep_progress((units(c1, o), units(c1, b))), cancel)
                 if "cp-sat" not in steps:
                     steps.append("cp-sat")
                 cancelled = s2.status == "CANCELLED"
@@ -406,6 +539,10 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                 elif math.isfinite(s2.bound):
                     rest_bound = min(rest_bound, math.floor(s2.bound + 1e-6))
         rest_bound = max(rest_bound, rest1)
+        if pruned:  # report bounds over every eligible pair, not just the kept ones
+            cov_bound = max(float(cov1), fp.cov_bound_all)
+            rb = fp.bound_all - W * (cov1 - mm.cov_const)
+            rest_bound = max(float(rest1), rb if rb_at is None else min(rb, rb_at))
         proven = cov1 >= cov_bound and rest1 >= rest_bound
         gap = max(relative_gap(cov1, cov_bound), relative_gap(rest1 / SCALE, rest_bound / SCALE))
         objective, best_bound = units(cov1, rest1), units(cov_bound, rest_bound)
@@ -435,7 +572,8 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                 mm2.b.linear(terms_v, terms_c, -INT_MAX, int(bound) - offset)
             base = cw * mm.cov_const
             s = _run_cpsat(mm2, problem, deadline - time.perf_counter(), best2, on_progress,
-                           lambda o, b: ((o + base) / SCALE, (b + base) / SCALE), cancel)
+                           lambda o, b: rep_progress(((o + base) / SCALE, (b + base) / SCALE)),
+                           cancel)
             steps.append("cp-sat")
             cancelled = s.status == "CANCELLED"
             if s.found:
@@ -447,6 +585,8 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
             elif math.isfinite(s.bound):
                 bound = min(bound, math.floor(s.bound + 1e-6))
         bound = max(bound, val)
+        if pruned:
+            bound = max(val, fp.bound_all)
         cov1, rest1 = cov_rest(best2)
         proven = val >= bound
         objective = (val + cw * mm.cov_const) / SCALE

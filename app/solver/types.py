@@ -110,11 +110,17 @@ class Problem:
     time_limit_s: float = 10.0
     num_workers: int = 2
     relative_gap: float = 0.0  # stop when within this gap
-    # Added (optional): candidate pruning. Only the best K eligible members per demand (by pair
-    # value plus duty bonus) become variables: K = top_k if set, else max_pairs // len(demands),
-    # never below 3 x the largest max_members; both None keeps every eligible pair. Demands with
-    # at most K eligible members lose nothing (a 410 x 300 district is never pruned by default).
-    # Pruning can lose optimality, never feasibility; bounds are then those of the pruned model.
+    # Added (optional): candidate pruning. Only K eligible members per demand become variables:
+    # K = top_k if set, else max_pairs // len(demands), never below 3 x the largest max_members;
+    # both None keeps every eligible pair. Three quarters of K are chosen by a weight-independent
+    # coverage key (home, paired areas, distance, skill score with the default weights; never
+    # the duty bonus or per-run weights, which would send every demand the same few members),
+    # the rest by the run's pair value plus duty bonus; each member also keeps its best 2 pairs,
+    # and the greedy baseline's plan is always kept, so the optimiser never covers less than it.
+    # Demands with at most K eligible members lose nothing (a 410 x 300 district is never
+    # pruned by default). Pruning can lose optimality, never feasibility; the reported bounds
+    # stay valid for the unpruned problem (the flow bounds are corrected for every left-out
+    # pair), so they are looser than the pruned model's own.
     top_k: int | None = None
     max_pairs: int | None = 200_000
     # Added (optional): "auto" = min-cost flow (bound + plan), reduced-cost fixing, LP (GLOP)
