@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 import pytest
 
 from app.solver import Problem, SolverDemand, SolverMember, Weights
-from app.solver.explain import assemble
-from app.solver.eligibility import prepare
 from app.solver.types import Assignment, PairExplanation, Solution
 
 MONDAY = datetime(2026, 11, 23)
