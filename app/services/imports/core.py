@@ -124,6 +124,26 @@ class ParsedRow:
     present: set[str]  # payload fields whose column is in the file (an update changes only these)
 
 
+def finish_row(importer: Any, schema: type[BaseModel], data: dict[str, Any], cells: RowCells,
+               errors: RowErrors, errors_before: int, external_id: str | None,
+               field_of: dict[str, str], ignore: tuple[str, ...] = ()) -> ParsedRow | None:
+    """Validate a row's values with the API's own Create schema and note which fields the file carries.
+
+    Schema errors are reported too (not only the parser's), so one upload shows every bad cell of
+    the row; a row with any error yields None.
+    """
+    try:
+        payload = schema.model_validate(data)
+    except ValidationError as exc:
+        errors.add_validation(cells.line, exc, importer.rename)
+        return None
+    if len(errors.items) > errors_before:
+        return None
+    present = {field_of.get(c.field, c.field) for c in importer.columns if cells.present(c.field)}
+    present.difference_update(ignore)
+    return ParsedRow(cells.line, external_id, payload, present)
+
+
 class Importer(Protocol):
     kind: str
     columns: tuple[Column, ...]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from app.models import Demand, Member
 from app.services import demands as demand_service
 from app.services.identity import Caller
 from app.services.imports.columns import DEMAND_COLUMNS
-from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, load_by_ids
+from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row, load_by_ids
 from app.services.imports.refs import References
 from app.services.imports.values import CellError, parse_datetime, parse_int, split_list, text
 
@@ -140,16 +139,8 @@ class DemandImporter:
                 if stored is not None and not caller.sees_area(stored[1]):
                     errors.add(line, "external_id", f"{external_id!r} is a demand of another area; "
                                "this liaison key may change demands of its own area only", "outside_area")
-        try:
-            payload = DemandCreate.model_validate(data)
-        except ValidationError as exc:  # reported too, so one upload shows every bad cell of the row
-            errors.add_validation(line, exc, self.rename)
-            return None
-        if len(errors.items) > before:
-            return None
-        present = {_FIELD_OF.get(c.field, c.field) for c in self.columns if cells.present(c.field)}
-        present.discard("area")  # only a hint to find the community; the demand's area follows it
-        return ParsedRow(line, external_id, payload, present)
+        # the area column only helps find the community; the demand's area follows the community
+        return finish_row(self, DemandCreate, data, cells, errors, before, external_id, _FIELD_OF, ignore=("area",))
 
     @staticmethod
     def _check_bounds(line: int, data: dict[str, Any], errors: RowErrors) -> None:

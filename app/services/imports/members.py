@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from app.models import Member
 from app.services import members as member_service
 from app.services.identity import Caller
 from app.services.imports.columns import MEMBER_COLUMNS
-from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, load_by_ids
+from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row, load_by_ids
 from app.services.imports.refs import References
 from app.services.imports.values import (
     CellError, parse_bool, parse_dates, parse_float, parse_int, parse_skills, parse_slots, text,
@@ -100,15 +99,7 @@ class MemberImporter:
                            "duplicate")
             else:
                 self.seen[external_id] = line
-        try:
-            payload = MemberCreate.model_validate(data)
-        except ValidationError as exc:  # reported too, so one upload shows every bad cell of the row
-            errors.add_validation(line, exc, self.rename)
-            return None
-        if len(errors.items) > before:
-            return None
-        present = {_FIELD_OF.get(c.field, c.field) for c in self.columns if cells.present(c.field)}
-        return ParsedRow(line, external_id, payload, present)
+        return finish_row(self, MemberCreate, data, cells, errors, before, external_id, _FIELD_OF)
 
     def _skills(self, value: Any) -> list[dict[str, Any]]:
         """Skill tokens (code, name or synonym) -> canonical codes; a skill named twice keeps its higher level."""
