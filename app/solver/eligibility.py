@@ -402,6 +402,22 @@ def _mark_top(sel: np.ndarray, key: np.ndarray, k: int) -> None:
     sel[idx[ok], cols[ok]] = True
 
 
+def _assignable(p: Prepared, bm: BlockMasks, js: np.ndarray,
+                room_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which (member row, demand column) pairs of a block can take a new assignment: every
+    hard-rule mask, capacity left on both sides, pinned pairs excluded. Also the maps from
+    member / demand index to position in the block."""
+    rows = bm.rows
+    mask = bm.holder & bm.not_conflicted & bm.cross_ok & bm.available
+    mask &= (p.cap_left[rows] > 0)[:, None] & room_ok[None, js]
+    row_pos = np.full(p.M, -1, dtype=np.int64)
+    row_pos[rows] = np.arange(len(rows))
+    col_pos = np.full(p.D, -1, dtype=np.int64)
+    col_pos[js] = np.arange(len(js))
+    _scatter_false(mask, row_pos, col_pos, p.pin_m, p.pin_d)
+    return mask, row_pos, col_pos
+
+
 @dataclass
 class Candidates:
     """Eligible (demand, member) pairs, grouped by demand and best-ranked first."""
@@ -498,13 +514,7 @@ def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None =
         rows = bm.rows
         if not len(rows):
             continue
-        mask = bm.holder & bm.not_conflicted & bm.cross_ok & bm.available
-        mask &= (p.cap_left[rows] > 0)[:, None] & room_ok[None, js]
-        row_pos = np.full(M, -1, dtype=np.int64)
-        row_pos[rows] = np.arange(len(rows))
-        col_pos = np.full(D, -1, dtype=np.int64)
-        col_pos[js] = np.arange(len(js))
-        _scatter_false(mask, row_pos, col_pos, p.pin_m, p.pin_d)
+        mask, row_pos, col_pos = _assignable(p, bm, js, room_ok)
         areas = p.d_area[js]
         home = p.home[rows][:, None] == areas[None, :]
         paired = p.paired[rows][:, areas] & ~home
@@ -597,7 +607,7 @@ def left_out_violation(p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.
     it lets the flow bounds account exactly for every pair that pruning left out.
     """
     w = p.problem.weights
-    M, D = p.M, p.D
+    D = p.D
     P = pot.shape[0]
     out = np.full((P, D), -np.inf)
     neg = np.zeros((P, D))
@@ -611,13 +621,7 @@ def left_out_violation(p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.
         rows = bm.rows
         if not len(rows):
             continue
-        mask = bm.holder & bm.not_conflicted & bm.cross_ok & bm.available
-        mask &= (p.cap_left[rows] > 0)[:, None] & room_ok[None, js]
-        row_pos = np.full(M, -1, dtype=np.int64)
-        row_pos[rows] = np.arange(len(rows))
-        col_pos = np.full(D, -1, dtype=np.int64)
-        col_pos[js] = np.arange(len(js))
-        _scatter_false(mask, row_pos, col_pos, p.pin_m, p.pin_d)
+        mask, row_pos, col_pos = _assignable(p, bm, js, room_ok)
         # drop the kept pairs
         idx = np.concatenate([np.arange(d_first[j], d_first[j + 1]) for j in js])
         _scatter_false(mask, row_pos, col_pos, cand.pm[idx], cand.pd[idx])
