@@ -26,14 +26,21 @@ WRITERS = 8
 TRANSACTIONS = 30  # per writer: creates, then updates of the writer's own demands
 
 
+def _place(s):
+    """One district, area and community to write demands into (flushed, not committed)."""
+    district = ensure_district(s, "chaoyang", "朝阳区")
+    area = Area(district_id=district.id, code="JW", name="建外街道", kind="street")
+    s.add(area)
+    s.flush()
+    community = Community(district_id=district.id, area_id=area.id, name="建外社区")
+    s.add(community)
+    s.flush()
+    return district, area, community
+
+
 def test_concurrent_writers_and_a_following_reader_see_no_gap_and_no_duplicate(pg_db):
     with pg_db.session() as s:
-        district = ensure_district(s, "chaoyang", "朝阳区")
-        area = Area(district_id=district.id, code="JW", name="建外街道", kind="street")
-        s.add(area)
-        s.flush()
-        community = Community(district_id=district.id, area_id=area.id, name="建外社区")
-        s.add(community)
+        district, area, community = _place(s)
         s.commit()
         ids = (district.id, area.id, community.id)
     caller = Caller(api_key_id=0, name="integrator", role="reader", district_id=ids[0])
@@ -110,13 +117,7 @@ def test_writing_events_never_waits_on_a_locked_district_row(pg_db):
     commit. If writing an event took a share lock on that row (a foreign key check),
     a demand update holding the feed lock would wait for the publish: a deadlock."""
     with pg_db.session() as s:
-        district = ensure_district(s, "chaoyang", "朝阳区")
-        area = Area(district_id=district.id, code="JW", name="建外街道", kind="street")
-        s.add(area)
-        s.flush()
-        community = Community(district_id=district.id, area_id=area.id, name="建外社区")
-        s.add(community)
-        s.flush()
+        district, area, community = _place(s)
         demand = new_demand(district.id, area.id, community.id)
         s.add(demand)
         s.commit()
