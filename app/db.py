@@ -5,6 +5,7 @@ the same connection pool inside a process. SQLite gets foreign keys switched on
 and a busy timeout, so that it behaves like the production database for the
 rules we rely on (FK violations, concurrent writers waiting instead of failing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

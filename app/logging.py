@@ -4,13 +4,14 @@ Records never carry API keys or phone numbers: the access log writes only the
 fields named below, and a scrubbing filter masks anything that looks like a key
 or a mainland mobile number in free-text messages.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 _SECRET_PATTERNS = [
     (re.compile(r"mk_[A-Za-z0-9]+_[A-Za-z0-9_\-]+"), "mk_***"),
@@ -28,7 +29,7 @@ def scrub(text: str) -> str:
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "msg": scrub(record.getMessage()),

@@ -1,4 +1,5 @@
 """Schema management through Alembic only (never ``create_all``)."""
+
 from __future__ import annotations
 
 from pathlib import Path

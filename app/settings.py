@@ -3,6 +3,7 @@
 The defaults make a fresh checkout work with no configuration at all: a SQLite
 file in the working directory and the in-process run executor.
 """
+
 from datetime import timedelta
 from functools import lru_cache
 

@@ -6,6 +6,7 @@ the ``optimization`` queue, and each job executes the run with the same code pat
 other executor. The job carries only the run id: the worker passes the database URL it
 serves through the job context, so no connection string is ever stored in the jobs table.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -71,7 +72,8 @@ async def _close_stalled_jobs(application: App, seconds_since_heartbeat: float) 
     from procrastinate.jobs import Status
 
     stalled = await application.job_manager.get_stalled_jobs(
-        queue=QUEUE, task_name=TASK_NAME, seconds_since_heartbeat=seconds_since_heartbeat)
+        queue=QUEUE, task_name=TASK_NAME, seconds_since_heartbeat=seconds_since_heartbeat
+    )
     ids = [job.id for job in stalled if job.id is not None]
     for job_id in ids:
         await application.job_manager.finish_job_by_id_async(job_id, Status.FAILED, delete_job=False)
@@ -90,8 +92,9 @@ def close_stalled_jobs(database_url: str, seconds_since_heartbeat: float = 60.0)
     return asyncio.run(main())
 
 
-def run_worker(database_url: str, *, wait: bool = True, concurrency: int = 1,
-               install_signal_handlers: bool = True, **options: Any) -> None:
+def run_worker(
+    database_url: str, *, wait: bool = True, concurrency: int = 1, install_signal_handlers: bool = True, **options: Any
+) -> None:
     """Recover stale runs, then work the optimization queue (until stopped, or until the
     queue is empty when ``wait`` is False). Recovery repeats every 30 s while it runs."""
     from app.services.runs.execute import recover_stale_runs
@@ -110,9 +113,14 @@ def run_worker(database_url: str, *, wait: bool = True, concurrency: int = 1,
             except Exception:  # noqa: BLE001 - housekeeping must not keep the worker from starting
                 log.warning("could not check for stalled jobs", exc_info=True)
             await application.run_worker_async(
-                queues=[QUEUE], wait=wait, concurrency=concurrency, listen_notify=wait,
+                queues=[QUEUE],
+                wait=wait,
+                concurrency=concurrency,
+                listen_notify=wait,
                 install_signal_handlers=install_signal_handlers,
-                additional_context={"database_url": database_url}, **options)
+                additional_context={"database_url": database_url},
+                **options,
+            )
 
     try:
         asyncio.run(main())

@@ -10,6 +10,7 @@ Two gap figures are printed:
 - gap_obj: (bound - objective) / objective on the single reported objective
   (coverage weight x covered priority + rest).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,9 +44,14 @@ def _machine() -> dict:
     import numpy
     import ortools
 
-    return {"cpu_count": os.cpu_count(), "cpu_model": model,
-            "python": platform.python_version(), "ortools": ortools.__version__,
-            "numpy": numpy.__version__, "platform": platform.platform()}
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "ortools": ortools.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }
 
 
 def _nan_to_none(x):
@@ -53,48 +59,80 @@ def _nan_to_none(x):
 
 
 def _worker(size: str, method: str, seed: int, mismatch: float) -> dict:
-    from bench.generate import generate
     from app.solver import check, fixed_pairing, greedy, solve
+    from bench.generate import generate
 
     members, demands, limit, _ = SIZES[size]
-    problem = generate(members, demands, seed=seed, time_limit_s=limit, num_workers=2,
-                       mismatch=mismatch)
+    problem = generate(members, demands, seed=seed, time_limit_s=limit, num_workers=2, mismatch=mismatch)
     fn = {"optimizer": solve, "greedy": greedy, "fixed_pairing": fixed_pairing}[method]
     sol = fn(problem)
     violations = check(problem, sol)
     st, mt = sol.stats, sol.metrics
-    gap_obj = ((st.best_bound - st.objective) / abs(st.objective)
-               if st.objective and not math.isnan(st.best_bound) else float("nan"))
+    gap_obj = (
+        (st.best_bound - st.objective) / abs(st.objective)
+        if st.objective and not math.isnan(st.best_bound)
+        else float("nan")
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     row = {
-        "size": size, "members": members, "demands": demands, "method": st.method,
-        "runner": method, "status": st.status, "build_s": round(st.build_s, 3),
-        "solve_s": round(st.solve_s, 3), "wall_s": round(st.wall_s, 3),
-        "objective": round(st.objective, 2), "bound": round(st.best_bound, 2),
-        "gap": st.gap, "gap_obj": gap_obj, "peak_mb": round(peak_mb, 1),
-        "coverage": st.coverage_value, "coverage_bound": st.coverage_bound,
-        "rest": round(st.rest_value, 2), "rest_bound": round(st.rest_bound, 2),
-        "candidate_pairs": st.candidate_pairs, "top_k": st.top_k,
+        "size": size,
+        "members": members,
+        "demands": demands,
+        "method": st.method,
+        "runner": method,
+        "status": st.status,
+        "build_s": round(st.build_s, 3),
+        "solve_s": round(st.solve_s, 3),
+        "wall_s": round(st.wall_s, 3),
+        "objective": round(st.objective, 2),
+        "bound": round(st.best_bound, 2),
+        "gap": st.gap,
+        "gap_obj": gap_obj,
+        "peak_mb": round(peak_mb, 1),
+        "coverage": st.coverage_value,
+        "coverage_bound": st.coverage_bound,
+        "rest": round(st.rest_value, 2),
+        "rest_bound": round(st.rest_bound, 2),
+        "candidate_pairs": st.candidate_pairs,
+        "top_k": st.top_k,
         "weighted_coverage": round(mt.weighted_coverage, 4),
-        "demands_covered": mt.demands_covered, "assignments": mt.assignments,
+        "demands_covered": mt.demands_covered,
+        "assignments": mt.assignments,
         "mean_skill_score": round(mt.mean_skill_score, 4),
         "cross_area_share": round(mt.cross_area_share, 4),
-        "mean_distance_km": round(mt.mean_distance_km, 2), "load_peak": mt.load_peak,
+        "mean_distance_km": round(mt.mean_distance_km, 2),
+        "load_peak": mt.load_peak,
         "zero_activity_served": f"{mt.zero_activity_members_served}/{mt.zero_activity_members}",
-        "violations": len(violations), "time_limit_s": limit, "seed": seed,
+        "violations": len(violations),
+        "time_limit_s": limit,
+        "seed": seed,
         "mismatch": mismatch,
     }
     return {k: _nan_to_none(v) for k, v in row.items()}
 
 
 def _run_child(size: str, method: str, seed: int, mismatch: float) -> dict:
-    cmd = [sys.executable, "-m", "bench", "--worker", f"{size}:{method}", "--seed", str(seed),
-           "--mismatch", str(mismatch)]
-    out = subprocess.run(cmd, capture_output=True, text=True,
-                         cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--worker",
+        f"{size}:{method}",
+        "--seed",
+        str(seed),
+        "--mismatch",
+        str(mismatch),
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )
     if out.returncode != 0:
-        return {"size": size, "runner": method, "status": "ERROR",
-                "error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
+        return {
+            "size": size,
+            "runner": method,
+            "status": "ERROR",
+            "error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed",
+        }
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -123,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="district,2k,city")
     ap.add_argument("--json", action="store_true", help="one JSON object per line")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--mismatch", type=float, default=0.0,
-                    help="0..1: shift demanded skills away from offered ones (harder)")
+    ap.add_argument(
+        "--mismatch", type=float, default=0.0, help="0..1: shift demanded skills away from offered ones (harder)"
+    )
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -142,12 +181,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"machine": machine}))
     else:
         print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()))
-        print("peak_mb: child-process peak RSS (resource.getrusage ru_maxrss), instance "
-              "generation included")
+        print("peak_mb: child-process peak RSS (resource.getrusage ru_maxrss), instance generation included")
         print(f"instances: bench.generate seed={args.seed} mismatch={args.mismatch}\n")
-        head = (f"{'size':8} {'runner':13} {'status':9} {'build_s':>7} {'solve_s':>7} "
-                f"{'wall_s':>7} {'objective':>13} {'bound':>13} {'gap':>9} {'gap_obj':>9} "
-                f"{'cov':>7} {'cov_bd':>7} {'peak_mb':>8} {'w_cov':>6}  target")
+        head = (
+            f"{'size':8} {'runner':13} {'status':9} {'build_s':>7} {'solve_s':>7} "
+            f"{'wall_s':>7} {'objective':>13} {'bound':>13} {'gap':>9} {'gap_obj':>9} "
+            f"{'cov':>7} {'cov_bd':>7} {'peak_mb':>8} {'w_cov':>6}  target"
+        )
         print(head)
         print("-" * len(head))
     rows = []
@@ -161,21 +201,25 @@ def main(argv: list[str] | None = None) -> int:
             if row.get("status") == "ERROR":
                 print(f"{size:8} {method:13} ERROR {row.get('error')}", flush=True)
                 continue
-            print(f"{size:8} {method:13} {row['status']:9} {row['build_s']:7.2f} "
-                  f"{row['solve_s']:7.2f} {row['wall_s']:7.2f} {row['objective']:13.2f} "
-                  f"{(row['bound'] if row['bound'] is not None else float('nan')):13.2f} "
-                  f"{_fmt_pct(row['gap']):>9} {_fmt_pct(row['gap_obj']):>9} "
-                  f"{row['coverage']:7.0f} "
-                  f"{(row['coverage_bound'] if row['coverage_bound'] is not None else float('nan')):7.0f} "
-                  f"{row['peak_mb']:8.1f} {row['weighted_coverage']:6.3f}  {_target(row)}",
-                  flush=True)
+            print(
+                f"{size:8} {method:13} {row['status']:9} {row['build_s']:7.2f} "
+                f"{row['solve_s']:7.2f} {row['wall_s']:7.2f} {row['objective']:13.2f} "
+                f"{(row['bound'] if row['bound'] is not None else float('nan')):13.2f} "
+                f"{_fmt_pct(row['gap']):>9} {_fmt_pct(row['gap_obj']):>9} "
+                f"{row['coverage']:7.0f} "
+                f"{(row['coverage_bound'] if row['coverage_bound'] is not None else float('nan')):7.0f} "
+                f"{row['peak_mb']:8.1f} {row['weighted_coverage']:6.3f}  {_target(row)}",
+                flush=True,
+            )
     if not args.json:
         print()
         for row in rows:
             if row.get("runner") == "optimizer" and row.get("status") != "ERROR":
-                print(f"{row['size']}: method = {row['method']}; target "
-                      f"({SIZES[row['size']][3]}): {_target(row)}; candidate pairs "
-                      f"{row['candidate_pairs']}; violations {row['violations']}")
+                print(
+                    f"{row['size']}: method = {row['method']}; target "
+                    f"({SIZES[row['size']][3]}): {_target(row)}; candidate pairs "
+                    f"{row['candidate_pairs']}; violations {row['violations']}"
+                )
     return 0
 
 

@@ -6,6 +6,7 @@ Zipf-like popularity, and demand popularity is deliberately not the same as supp
 so some needs are hard to staff. Everything is drawn from one numpy Generator: same seed, same
 instance.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,21 +22,55 @@ CENTER = (39.95, 116.48)
 KM_PER_DEG_LAT = 111.0
 
 SKILLS = [
-    "law", "finance_fraud", "medicine", "education", "culture_arts", "elderly_care",
-    "psychology", "housing", "property_mgmt", "employment", "social_security", "env_protection",
-    "urban_planning", "traffic", "food_safety", "it_digital", "youth_work", "sports", "music",
-    "calligraphy", "painting", "dance", "venue", "media", "mediation", "tax", "accounting",
-    "architecture", "fire_safety", "volunteer_org", "disability_aid", "child_care", "nutrition",
-    "tcm", "heritage", "tourism", "business", "agriculture", "veterans", "women_rights",
+    "law",
+    "finance_fraud",
+    "medicine",
+    "education",
+    "culture_arts",
+    "elderly_care",
+    "psychology",
+    "housing",
+    "property_mgmt",
+    "employment",
+    "social_security",
+    "env_protection",
+    "urban_planning",
+    "traffic",
+    "food_safety",
+    "it_digital",
+    "youth_work",
+    "sports",
+    "music",
+    "calligraphy",
+    "painting",
+    "dance",
+    "venue",
+    "media",
+    "mediation",
+    "tax",
+    "accounting",
+    "architecture",
+    "fire_safety",
+    "volunteer_org",
+    "disability_aid",
+    "child_care",
+    "nutrition",
+    "tcm",
+    "heritage",
+    "tourism",
+    "business",
+    "agriculture",
+    "veterans",
+    "women_rights",
 ]
 
 WEEK_START = date(2026, 11, 23)  # Monday of ISO week 2026-W48
 
 SLOT_TEMPLATES = [
-    tuple(TimeSlot(wd, time(18, 0), time(21, 30)) for wd in range(5)),      # weekday evenings
+    tuple(TimeSlot(wd, time(18, 0), time(21, 30)) for wd in range(5)),  # weekday evenings
     (TimeSlot(5, time(8, 0), time(18, 0)), TimeSlot(6, time(8, 0), time(18, 0))),  # weekends
-    tuple(TimeSlot(wd, time(8, 0), time(12, 0)) for wd in range(7)),        # mornings
-    tuple(TimeSlot(wd, time(13, 0), time(21, 0)) for wd in (1, 3, 5)),      # some afternoons
+    tuple(TimeSlot(wd, time(8, 0), time(12, 0)) for wd in range(7)),  # mornings
+    tuple(TimeSlot(wd, time(13, 0), time(21, 0)) for wd in (1, 3, 5)),  # some afternoons
 ]
 
 
@@ -51,8 +86,7 @@ def _areas(n: int, rng: np.random.Generator) -> dict[str, tuple[float, float]]:
     k = 0
     while len(coords) < n:
         dy, dx = rng.uniform(-15, 15, size=2)
-        coords[f"X{k:03d}"] = (round(CENTER[0] + dy / KM_PER_DEG_LAT, 5),
-                               round(CENTER[1] + dx / km_per_deg_lon, 5))
+        coords[f"X{k:03d}"] = (round(CENTER[0] + dy / KM_PER_DEG_LAT, 5), round(CENTER[1] + dx / km_per_deg_lon, 5))
         k += 1
     return coords
 
@@ -62,10 +96,18 @@ def _zipf(n: int, s: float) -> np.ndarray:
     return w / w.sum()
 
 
-def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | None = None,
-             n_groups: int | None = None, weights: Weights | None = None,
-             time_limit_s: float = 10.0, num_workers: int = 2,
-             mismatch: float = 0.0) -> Problem:
+def generate(
+    n_members: int,
+    n_demands: int,
+    seed: int = 0,
+    *,
+    n_areas: int | None = None,
+    n_groups: int | None = None,
+    weights: Weights | None = None,
+    time_limit_s: float = 10.0,
+    num_workers: int = 2,
+    mismatch: float = 0.0,
+) -> Problem:
     """`mismatch` in [0, 1] blends demand skill popularity towards a shuffled Zipf, so that
     some skills are much more wanted than offered (harder instances)."""
     rng = np.random.default_rng(seed)
@@ -87,8 +129,7 @@ def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | No
         next_comm += k
 
     # groups paired with 1-3 areas each
-    group_areas = [frozenset(rng.choice(codes, size=int(rng.integers(1, 4)), replace=False))
-                   for _ in range(n_groups)]
+    group_areas = [frozenset(rng.choice(codes, size=int(rng.integers(1, 4)), replace=False)) for _ in range(n_groups)]
 
     supply_p = _zipf(len(SKILLS), 1.1)
     shuffled = _zipf(len(SKILLS), 0.9)[rng.permutation(len(SKILLS))]
@@ -105,8 +146,7 @@ def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | No
         cap = int(rng.choice([1, 2, 3], p=[0.3, 0.5, 0.2]))
         blackout = frozenset()
         if rng.random() < 0.15:
-            blackout = frozenset(week_days[int(x)] for x in
-                                 rng.choice(7, size=int(rng.integers(1, 3)), replace=False))
+            blackout = frozenset(week_days[int(x)] for x in rng.choice(7, size=int(rng.integers(1, 3)), replace=False))
         slots = ()
         if rng.random() < 0.2:
             slots = SLOT_TEMPLATES[int(rng.integers(len(SLOT_TEMPLATES)))]
@@ -116,17 +156,24 @@ def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | No
             s = datetime.combine(day, time(int(rng.integers(8, 19))))
             busy = ((s, s + timedelta(hours=2)),)
         limit = float(rng.integers(5, 16)) if rng.random() < 0.4 else None
-        served = frozenset(int(c) for c in rng.choice(comm_of_area[home],
-                                                      size=int(rng.integers(0, 3))))
-        members.append(SolverMember(
-            id=i + 1, home_area=home,
-            paired_areas=group_areas[int(rng.integers(n_groups))] - {home},
-            skills=skills, cap=cap, busy=busy,
-            activities_this_year=0 if rng.random() < 0.35 else int(rng.integers(1, 7)),
-            blackout_dates=blackout, weekly_slots=slots,
-            accepts_cross_area=bool(rng.random() < 0.85), max_distance_km=limit,
-            active=bool(rng.random() > 0.03), served_communities=served,
-        ))
+        served = frozenset(int(c) for c in rng.choice(comm_of_area[home], size=int(rng.integers(0, 3))))
+        members.append(
+            SolverMember(
+                id=i + 1,
+                home_area=home,
+                paired_areas=group_areas[int(rng.integers(n_groups))] - {home},
+                skills=skills,
+                cap=cap,
+                busy=busy,
+                activities_this_year=0 if rng.random() < 0.35 else int(rng.integers(1, 7)),
+                blackout_dates=blackout,
+                weekly_slots=slots,
+                accepts_cross_area=bool(rng.random() < 0.85),
+                max_distance_km=limit,
+                active=bool(rng.random() > 0.03),
+                served_communities=served,
+            )
+        )
         busy_windows.append(busy)
 
     demands: list[SolverDemand] = []
@@ -137,8 +184,7 @@ def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | No
             req = frozenset()
         else:
             nr = 1 if rng.random() < 0.65 else 2
-            req = frozenset(SKILLS[k] for k in rng.choice(len(SKILLS), size=nr, replace=False,
-                                                          p=demand_p))
+            req = frozenset(SKILLS[k] for k in rng.choice(len(SKILLS), size=nr, replace=False, p=demand_p))
         mn = 1 if rng.random() < 0.7 else 2
         mx = min(3, mn + int(rng.integers(0, 2)))
         day = week_days[int(rng.choice(7, p=[0.12, 0.12, 0.12, 0.12, 0.12, 0.2, 0.2]))]
@@ -146,16 +192,29 @@ def generate(n_members: int, n_demands: int, seed: int = 0, *, n_areas: int | No
         end = start + timedelta(minutes=int(rng.choice([60, 90, 120, 180])))
         excluded = frozenset()
         if rng.random() < 0.05:
-            excluded = frozenset(int(x) for x in rng.integers(1, n_members + 1,
-                                                              size=int(rng.integers(1, 4))))
+            excluded = frozenset(int(x) for x in rng.integers(1, n_members + 1, size=int(rng.integers(1, 4))))
         if rng.random() < 0.02:
             forbidden.add((j + 1, int(rng.integers(1, n_members + 1))))
-        demands.append(SolverDemand(
-            id=j + 1, area=area, community=int(rng.choice(comm_of_area[area])),
-            priority=int(rng.choice([1, 2, 3, 4, 5], p=[0.1, 0.25, 0.35, 0.2, 0.1])),
-            required_skills=req, min_members=mn, max_members=mx, start=start, end=end,
-            excluded_members=excluded,
-        ))
-    return Problem(members=tuple(members), demands=tuple(demands), area_coords=coords,
-                   forbidden=frozenset(forbidden), weights=weights or Weights(),
-                   time_limit_s=time_limit_s, num_workers=num_workers)
+        demands.append(
+            SolverDemand(
+                id=j + 1,
+                area=area,
+                community=int(rng.choice(comm_of_area[area])),
+                priority=int(rng.choice([1, 2, 3, 4, 5], p=[0.1, 0.25, 0.35, 0.2, 0.1])),
+                required_skills=req,
+                min_members=mn,
+                max_members=mx,
+                start=start,
+                end=end,
+                excluded_members=excluded,
+            )
+        )
+    return Problem(
+        members=tuple(members),
+        demands=tuple(demands),
+        area_coords=coords,
+        forbidden=frozenset(forbidden),
+        weights=weights or Weights(),
+        time_limit_s=time_limit_s,
+        num_workers=num_workers,
+    )

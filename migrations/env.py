@@ -1,6 +1,6 @@
 """Alembic environment: the URL comes from the caller's config or ``MATCHER_DATABASE_URL``."""
+
 from alembic import context
-from sqlalchemy import pool
 
 from app.db import get_engine
 from app.migrate import include_name
@@ -24,8 +24,9 @@ def _url() -> str:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, include_name=include_name)
+    context.configure(
+        url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,6 +6,7 @@ for PostgreSQL), so tests are isolated and still fast.
 
 Outside CI a missing PostgreSQL skips its half loudly; with CI=true it fails.
 """
+
 from __future__ import annotations
 
 import itertools

@@ -1,4 +1,5 @@
 """Real network endpoints for tests: a free loopback port and the app served by uvicorn."""
+
 from __future__ import annotations
 
 import socket
@@ -21,8 +22,9 @@ def free_port() -> int:
 def serve_app(app: FastAPI, *, lifespan: str = "auto", start_timeout_s: float = 30.0) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1 in a background thread; yields its base URL, stops it after."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan=lifespan))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, lifespan=lifespan)
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

@@ -4,6 +4,7 @@ Binds to 127.0.0.1 on a free port and a unix socket inside the temp dir only.
 initdb refuses to run as root, so as root the cluster is owned by the
 ``postgres`` system user (or ``nobody``) and commands run through ``runuser``.
 """
+
 from __future__ import annotations
 
 import glob
@@ -55,8 +56,10 @@ class PostgresServer:
 
     def start(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C")
-        opts = (f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.tmp} "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        opts = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.tmp} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run("pg_ctl", "-D", str(self.data), "-o", opts, "-l", str(self.tmp / "log"), "-w", "-t", "60", "start")
         deadline = time.time() + 30
         while time.time() < deadline:

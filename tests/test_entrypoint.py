@@ -1,6 +1,7 @@
 """The container entry script, run for real (there is no Docker engine here): it migrates the
 database, then picks the command. ``MATCHER_ENTRYPOINT_DRY_RUN=1`` prints that command instead
 of exec'ing it. Plus a few static checks of the Dockerfile that a reader would otherwise make."""
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,7 @@ def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
     base.update({"MATCHER_DATABASE_URL": f"sqlite:///{tmp_path / 'e.db'}", "MATCHER_ENTRYPOINT_DRY_RUN": "1"})
     base.update(env)
-    return subprocess.run([str(SCRIPT), *args], env=base, cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run([str(SCRIPT), *args], env=base, cwd=tmp_path, capture_output=True, text=True, timeout=120)
 
 
 def at_head(tmp_path: Path) -> bool:
@@ -57,8 +57,9 @@ def test_worker_migrates_then_works(tmp_path):
     assert at_head(tmp_path)
 
 
-@pytest.mark.parametrize(("env", "port"), [({}, "8000"), ({"PORT": "9123"}, "9123"),
-                                           ({"PORT": "9123", "MATCHER_PORT": "7001"}, "7001")])
+@pytest.mark.parametrize(
+    ("env", "port"), [({}, "8000"), ({"PORT": "9123"}, "9123"), ({"PORT": "9123", "MATCHER_PORT": "7001"}, "7001")]
+)
 def test_port_and_extra_serve_arguments(tmp_path, env, port):
     proc = run(tmp_path, "serve", "--workers", "3", MATCHER_SKIP_MIGRATIONS="1", **env)
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,5 @@
 """The migration chain is the only way the schema is made, so it must match the models."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

@@ -1,4 +1,5 @@
 """FastAPI dependencies: settings, the DB session, and the caller's identity."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -7,8 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from app.errors import Problem
 from app.db import get_sessionmaker
+from app.errors import Problem
 from app.services.api_keys import authenticate
 from app.services.identity import Caller
 from app.settings import Settings, get_settings
@@ -41,8 +42,12 @@ def raw_api_key(request: Request) -> str | None:
 def get_caller(request: Request, session: SessionDep) -> Caller:
     raw = raw_api_key(request)
     if not raw:
-        raise Problem(401, "missing_api_key", "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "missing_api_key",
+            "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     caller = authenticate(session, raw)
     request.state.caller = caller
     return caller

@@ -1,4 +1,5 @@
 """HTTP helpers shared by routers: ETags, If-Match, idempotent POST responses."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -11,13 +12,14 @@ from pydantic import BaseModel
 from app.services.crud import etag_for
 from app.services.idempotency import IdempotencyKey, StoredResponse
 
-
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag from GET; a stale one gets 412.")]
 
 
 async def idempotency_key(
     request: Request,
-    key: Annotated[str | None, Header(alias="Idempotency-Key", description="Retry-safe POST: a replay returns the first response.")] = None,
+    key: Annotated[
+        str | None, Header(alias="Idempotency-Key", description="Retry-safe POST: a replay returns the first response.")
+    ] = None,
 ) -> IdempotencyKey:
     body = await request.body()
     return IdempotencyKey.from_request(key, request.method, request.url.path, body)
@@ -41,7 +43,9 @@ def stored_response(stored: StoredResponse) -> JSONResponse:
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
-def idempotent_create(session, caller, idem: IdempotencyKey, create, out_schema: type[BaseModel], location_prefix: str) -> JSONResponse:
+def idempotent_create(
+    session, caller, idem: IdempotencyKey, create, out_schema: type[BaseModel], location_prefix: str
+) -> JSONResponse:
     """Shared POST flow: create (no commit), render, store for replay, commit once."""
     from app.services.idempotency import run_idempotent
 

@@ -1,4 +1,5 @@
 """Application factory."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
@@ -8,8 +9,21 @@ from fastapi import FastAPI
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
-    areas, assignments, changes, communities, demands, duty_records, groups, health, imports,
-    members, optimization_runs, pages, reports, skills, webhooks,
+    areas,
+    assignments,
+    changes,
+    communities,
+    demands,
+    duty_records,
+    groups,
+    health,
+    imports,
+    members,
+    optimization_runs,
+    pages,
+    reports,
+    skills,
+    webhooks,
 )
 from app.logging import configure_logging
 from app.services.runs.janitor import start_run_recovery
@@ -22,8 +36,23 @@ areas, across area lines where that serves best. Authenticate with `Authorizatio
 Errors are `application/problem+json` (RFC 9457) with a stable `type` and `code`.
 """
 
-ROUTERS = (health, areas, communities, groups, skills, members, demands, imports,
-           optimization_runs, assignments, duty_records, reports, changes, webhooks, pages)
+ROUTERS = (
+    health,
+    areas,
+    communities,
+    groups,
+    skills,
+    members,
+    demands,
+    imports,
+    optimization_runs,
+    assignments,
+    duty_records,
+    reports,
+    changes,
+    webhooks,
+    pages,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -3,6 +3,7 @@
 Pure ASGI (not BaseHTTPMiddleware) so streaming bodies are counted as they
 arrive and an oversized upload is refused without buffering it.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,20 +69,36 @@ class RequestContextMiddleware:
             except _BodyTooLarge:
                 await self._too_large(scope, send_with_id, rid)
         access_log.info(
-            "%s %s %s", scope.get("method"), scope.get("path"), status_holder["status"],
+            "%s %s %s",
+            scope.get("method"),
+            scope.get("path"),
+            status_holder["status"],
             extra={
-                "request_id": rid, "method": scope.get("method"), "path": scope.get("path"),
+                "request_id": rid,
+                "method": scope.get("method"),
+                "path": scope.get("path"),
                 "status": status_holder["status"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },
         )
 
     async def _too_large(self, scope, send, rid: str) -> None:
-        body = json.dumps({
-            "type": TYPE_PREFIX + "payload_too_large", "title": "Payload too large", "status": 413,
-            "code": "payload_too_large", "detail": f"Request bodies are limited to {self.max_body_bytes} bytes.",
-            "instance": scope.get("path"), "request_id": rid,
-        }).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+        body = json.dumps(
+            {
+                "type": TYPE_PREFIX + "payload_too_large",
+                "title": "Payload too large",
+                "status": 413,
+                "code": "payload_too_large",
+                "detail": f"Request bodies are limited to {self.max_body_bytes} bytes.",
+                "instance": scope.get("path"),
+                "request_id": rid,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -1,4 +1,5 @@
 """Query parameters every list endpoint shares."""
+
 from typing import Annotated
 
 from fastapi import Query

@@ -3,6 +3,7 @@
 ``type`` is a stable URN per error code so integrators can branch on it; ``errors``
 names the offending fields for validation failures.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,6 +22,7 @@ log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:matcher:problem:"
+
 
 def problem_body(problem: Problem, request: Request | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -44,8 +46,10 @@ def problem_body(problem: Problem, request: Request | None = None) -> dict[str, 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     return JSONResponse(
-        problem_body(problem, request), status_code=problem.status,
-        media_type=PROBLEM_JSON, headers=problem.headers,
+        problem_body(problem, request),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
     )
 
 
@@ -60,8 +64,12 @@ def _loc_to_field(loc: tuple | list) -> str:
 def validation_problem(exc: RequestValidationError) -> Problem:
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
-        return Problem(400, "malformed_json", "The request body is not valid JSON.",
-                       errors=[field_error("body", "malformed JSON", "json_invalid")])
+        return Problem(
+            400,
+            "malformed_json",
+            "The request body is not valid JSON.",
+            errors=[field_error("body", "malformed JSON", "json_invalid")],
+        )
     fields = []
     for e in errors:
         loc = e.get("loc", ())
@@ -86,12 +94,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, exc: StaleDataError):
-        return problem_response(Problem(409, "concurrent_update", "The object was changed by another request; re-read and retry."), request)
+        return problem_response(
+            Problem(409, "concurrent_update", "The object was changed by another request; re-read and retry."), request
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
         log.info("integrity error: %s", exc.orig)
-        return problem_response(Problem(409, "conflict", "The change conflicts with stored data (duplicate or missing reference)."), request)
+        return problem_response(
+            Problem(409, "conflict", "The change conflicts with stored data (duplicate or missing reference)."), request
+        )
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):
@@ -103,7 +115,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):
         log.error("database unavailable: %s", exc.orig)
-        return problem_response(Problem(503, "database_unavailable", "The database is busy or unreachable; retry."), request)
+        return problem_response(
+            Problem(503, "database_unavailable", "The database is busy or unreachable; retry."), request
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):

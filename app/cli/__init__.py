@@ -1,12 +1,14 @@
 """The ``matcher`` command. Every sub-command honours ``MATCHER_DATABASE_URL``."""
+
 from __future__ import annotations
 
 import typer
 
 from app.cli import db, demo, importer, keys, optimize, report, serve, worker
 
-cli = typer.Typer(help="CPPCC member-need matcher (政协委员进社区 供需匹配).", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+cli = typer.Typer(
+    help="CPPCC member-need matcher (政协委员进社区 供需匹配).", no_args_is_help=True, pretty_exceptions_enable=False
+)
 cli.add_typer(db.app, name="db")
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(importer.app, name="import")

@@ -1,4 +1,5 @@
 """What every CLI command shares: settings, one session per command, errors to stderr."""
+
 from __future__ import annotations
 
 import sys

@@ -3,6 +3,7 @@
 Loading lives in ``app.demo.load_demo``; this module only parses options and prints. Later
 steps for the demo week (e.g. running the optimisation) slot in between the two.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ from app.demo.summary import DemoSummary
 from app.errors import Problem
 from app.services.runs.service import parse_week as parse_iso_week
 from app.settings import get_settings
+
 
 def next_monday(today: date | None = None) -> date:
     """The Monday of the coming week (a week ahead when today is a Monday)."""
@@ -36,7 +38,8 @@ def parse_week(text: str) -> date:
 def demo(
     seed: int = typer.Option(7, help="Random seed; the same seed always gives the same data."),
     database_url: str | None = typer.Option(
-        None, "--database-url", help="Target database (default: MATCHER_DATABASE_URL, else ./matcher.db)."),
+        None, "--database-url", help="Target database (default: MATCHER_DATABASE_URL, else ./matcher.db)."
+    ),
     week: str | None = typer.Option(None, help="ISO week of the demo needs, e.g. 2026-W49 (default: next week)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     reset: bool = typer.Option(False, "--reset", help="Allow wiping a PostgreSQL database (drops its schema)."),

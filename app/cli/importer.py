@@ -9,6 +9,7 @@ Exit codes: 0 imported (or, with --dry-run, would import); 2 rejected (bad rows,
 unsupported file, unknown district) with the report on stderr, or on stdout as
 problem JSON with --json; 1 the file cannot be opened.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,7 @@ import typer
 from app.errors import Problem
 from app.services.identity import Caller
 
-app = typer.Typer(help="Bulk import members or demands from a spreadsheet (CSV UTF-8 or XLSX).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Bulk import members or demands from a spreadsheet (CSV UTF-8 or XLSX).", no_args_is_help=True)
 
 FileArg = typer.Argument(..., help="A .csv (UTF-8, BOM allowed) or .xlsx file; header row first.")
 DryRunOpt = typer.Option(False, "--dry-run", help="Check every row, write nothing.")
@@ -61,8 +61,10 @@ def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bo
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
     note = " (dry run: nothing written)" if dry_run else ""
-    typer.echo(f"{kind}: {result.rows} rows: {result.created} created, {result.updated} updated, "
-               f"{result.unchanged} unchanged{note}")
+    typer.echo(
+        f"{kind}: {result.rows} rows: {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged{note}"
+    )
     if result.ignored_columns:
         typer.echo(f"ignored columns: {', '.join(result.ignored_columns)}")
 
@@ -85,14 +87,16 @@ def _print_problem(exc: Problem, as_json: bool) -> None:
 
 
 @app.command("members")
-def members(file: Path = FileArg, dry_run: bool = DryRunOpt, district: str | None = DistrictOpt,
-            as_json: bool = JsonOpt) -> None:
+def members(
+    file: Path = FileArg, dry_run: bool = DryRunOpt, district: str | None = DistrictOpt, as_json: bool = JsonOpt
+) -> None:
     """Import members (委员名册), keyed by 编号/external_id: re-importing updates, never duplicates."""
     _run("members", file, dry_run, district, as_json)
 
 
 @app.command("demands")
-def demands(file: Path = FileArg, dry_run: bool = DryRunOpt, district: str | None = DistrictOpt,
-            as_json: bool = JsonOpt) -> None:
+def demands(
+    file: Path = FileArg, dry_run: bool = DryRunOpt, district: str | None = DistrictOpt, as_json: bool = JsonOpt
+) -> None:
     """Import demands (民需); rows with a stored 编号/external_id update that demand."""
     _run("demands", file, dry_run, district, as_json)

@@ -5,6 +5,7 @@ It creates the run exactly as the API does, then executes it right here in the C
 a summary beside both baselines at the end. Exit code 0 only when the run succeeded (and, with
 ``--publish``, was published); ``--json`` prints one JSON object on stdout.
 """
+
 from __future__ import annotations
 
 import json
@@ -69,17 +70,22 @@ def comparison_table(stats: dict[str, Any]) -> str:
     header = ["", *[label for _, label in PLANS]]
     body = [[label, *[_cell(stats.get(key), k, fmt) for key, _ in PLANS]] for label, k, fmt in ROWS]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    line = lambda r: "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])  # noqa: E731
-                               for i, c in enumerate(r))
+    line = lambda r: "  ".join(
+        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])  # noqa: E731
+        for i, c in enumerate(r)
+    )
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in body]])
 
 
 def load_summary(stats: dict[str, Any]) -> dict[str, Any]:
     """Who carries how much (the optimized plan), in the shape the demo and reports print."""
     m = stats.get("optimized") or {}
-    return {"load_peak": m.get("load_peak"), "load_std": m.get("load_std"),
-            "zero_activity_members": m.get("zero_activity_members"),
-            "zero_activity_members_served": m.get("zero_activity_members_served")}
+    return {
+        "load_peak": m.get("load_peak"),
+        "load_std": m.get("load_std"),
+        "zero_activity_members": m.get("zero_activity_members"),
+        "zero_activity_members_served": m.get("zero_activity_members_served"),
+    }
 
 
 class _Display:
@@ -125,8 +131,12 @@ class OptimizeResult:
     def to_dict(self) -> dict[str, Any]:
         s = self.stats
         return {
-            "run": _jsonable(self.run), "optimized": s.get("optimized"), "fixed_pairing": s.get("fixed_pairing"),
-            "greedy": s.get("greedy"), "load": load_summary(s), "published": self.published,
+            "run": _jsonable(self.run),
+            "optimized": s.get("optimized"),
+            "fixed_pairing": s.get("fixed_pairing"),
+            "greedy": s.get("greedy"),
+            "load": load_summary(s),
+            "published": self.published,
         }
 
 
@@ -136,20 +146,36 @@ def _jsonable(value: Any) -> Any:
     return jsonable_encoder(value)
 
 
-def run_optimization(url: str, district_code: str, *, week: str | None = None,
-                     window: tuple[date, date] | None = None, time_limit_s: float | None = None,
-                     weights: dict[str, Any] | None = None, scope: list[str] | None = None,
-                     mode: str = "full", publish: bool = False, progress: bool = True) -> OptimizeResult:
+def run_optimization(
+    url: str,
+    district_code: str,
+    *,
+    week: str | None = None,
+    window: tuple[date, date] | None = None,
+    time_limit_s: float | None = None,
+    weights: dict[str, Any] | None = None,
+    scope: list[str] | None = None,
+    mode: str = "full",
+    publish: bool = False,
+    progress: bool = True,
+) -> OptimizeResult:
     """Create a run and execute it synchronously in this process (also used by ``matcher demo``)."""
     settings = get_settings()
     with session_scope(url) as s:
         d = get_district(s, district_code)
         caller = Caller(api_key_id=0, name="matcher optimize", role="admin", district_id=d.id)
-        data = {"week": week, "window_start": window[0] if window else None,
-                "window_end": window[1] if window else None, "time_limit_s": time_limit_s,
-                "weights": weights, "scope": scope, "mode": mode}
-        run = service.create_run(s, caller, data, SynchronousExecutor(),
-                                 default_time_limit_s=settings.solver_time_limit_s)
+        data = {
+            "week": week,
+            "window_start": window[0] if window else None,
+            "window_end": window[1] if window else None,
+            "time_limit_s": time_limit_s,
+            "weights": weights,
+            "scope": scope,
+            "mode": mode,
+        }
+        run = service.create_run(
+            s, caller, data, SynchronousExecutor(), default_time_limit_s=settings.solver_time_limit_s
+        )
         s.flush()
         run_id = run.id
     display = _Display(progress)
@@ -157,10 +183,13 @@ def run_optimization(url: str, district_code: str, *, week: str | None = None,
         execute_run(url, run_id, display=display)
     except KeyboardInterrupt:
         with session_scope(url) as s:  # never leave it "running"
-            s.execute(update(OptimizationRun).where(OptimizationRun.id == run_id,
-                                                    OptimizationRun.status.in_(("queued", "running")))
-                      .values(status="failed", error="interrupted (matcher optimize stopped)",
-                              version=OptimizationRun.version + 1))
+            s.execute(
+                update(OptimizationRun)
+                .where(OptimizationRun.id == run_id, OptimizationRun.status.in_(("queued", "running")))
+                .values(
+                    status="failed", error="interrupted (matcher optimize stopped)", version=OptimizationRun.version + 1
+                )
+            )
         raise
     finally:
         display.done()
@@ -173,8 +202,9 @@ def run_optimization(url: str, district_code: str, *, week: str | None = None,
     return OptimizeResult(run=view, published=published)
 
 
-def optimize_demo_week(url: str, district_code: str, week: str, *, echo: bool = True,
-                       time_limit_s: float | None = None) -> dict[str, Any]:
+def optimize_demo_week(
+    url: str, district_code: str, week: str, *, echo: bool = True, time_limit_s: float | None = None
+) -> dict[str, Any]:
     """``matcher demo``'s optimisation step: a full run of the demo week, executed here.
 
     Returns ``optimized``, ``fixed_pairing``, ``greedy`` (plan figures on the same problem),
@@ -184,14 +214,31 @@ def optimize_demo_week(url: str, district_code: str, week: str, *, echo: bool = 
     result = run_optimization(url, district_code, week=week, time_limit_s=time_limit_s, progress=echo)
     r = result.run
     out = result.to_dict()
-    out["run"] = _jsonable({k: r.get(k) for k in (
-        "id", "status", "mode", "week", "solver_status", "objective", "best_bound", "gap", "counts", "error")})
+    out["run"] = _jsonable(
+        {
+            k: r.get(k)
+            for k in (
+                "id",
+                "status",
+                "mode",
+                "week",
+                "solver_status",
+                "objective",
+                "best_bound",
+                "gap",
+                "counts",
+                "error",
+            )
+        }
+    )
     out.pop("published", None)
     if echo:
         gap = r.get("gap")
-        typer.echo(f"Optimised the demo week: run {r['id']} {r['status']} · solver {r.get('solver_status')} · "
-                   f"gap {'-' if gap is None else f'{100 * gap:.2f}%'} · "
-                   f"proposals {(r.get('counts') or {}).get('proposals')}")
+        typer.echo(
+            f"Optimised the demo week: run {r['id']} {r['status']} · solver {r.get('solver_status')} · "
+            f"gap {'-' if gap is None else f'{100 * gap:.2f}%'} · "
+            f"proposals {(r.get('counts') or {}).get('proposals')}"
+        )
         if result.stats:
             typer.echo(comparison_table(result.stats))
         typer.echo("")
@@ -215,8 +262,9 @@ def _read_weights(path: Path) -> dict[str, Any]:
 def optimize(
     week: str = typer.Option(..., help="ISO week to plan, e.g. 2026-W48."),
     publish: bool = typer.Option(False, "--publish", help="Publish the plan when the run succeeds."),
-    time_limit: float | None = typer.Option(None, "--time-limit", min=1, max=300,
-                                            help="Solver time limit in seconds (1..300)."),
+    time_limit: float | None = typer.Option(
+        None, "--time-limit", min=1, max=300, help="Solver time limit in seconds (1..300)."
+    ),
     weights: Path | None = typer.Option(None, "--weights", help="JSON file with weight overrides."),
     scope: str | None = typer.Option(None, "--scope", help="Only these areas, comma-separated codes: JW,CW"),
     mode: str = typer.Option("full", "--mode", help="full | repair"),
@@ -228,9 +276,17 @@ def optimize(
     overrides = _read_weights(weights) if weights else None
     areas = [c.strip() for c in scope.split(",")] if scope else None
     try:
-        result = run_optimization(settings.database_url, district or settings.district_code, week=week,
-                                  time_limit_s=time_limit, weights=overrides, scope=areas, mode=mode,
-                                  publish=publish, progress=True)
+        result = run_optimization(
+            settings.database_url,
+            district or settings.district_code,
+            week=week,
+            time_limit_s=time_limit,
+            weights=overrides,
+            scope=areas,
+            mode=mode,
+            publish=publish,
+            progress=True,
+        )
     except Problem as exc:
         typer.echo(f"error: {exc.detail or exc.code}", err=True)
         for err in exc.errors or []:
@@ -243,18 +299,24 @@ def optimize(
     else:
         c = run.get("counts") or {}
         gap = run.get("gap")
-        typer.echo(f"run {run['id']} {run['status']} · window {run['window_start']} .. {run['window_end']} · "
-                   f"solver {run.get('solver_status')} · objective {run.get('objective')} · "
-                   f"bound {run.get('best_bound')} · gap {'-' if gap is None else f'{100 * gap:.2f}%'}")
-        typer.echo(f"members {c.get('members')} · demands {c.get('demands')} · proposals {c.get('proposals')} · "
-                   f"kept (accepted) {c.get('pinned')} · unmet {c.get('unmet')}")
+        typer.echo(
+            f"run {run['id']} {run['status']} · window {run['window_start']} .. {run['window_end']} · "
+            f"solver {run.get('solver_status')} · objective {run.get('objective')} · "
+            f"bound {run.get('best_bound')} · gap {'-' if gap is None else f'{100 * gap:.2f}%'}"
+        )
+        typer.echo(
+            f"members {c.get('members')} · demands {c.get('demands')} · proposals {c.get('proposals')} · "
+            f"kept (accepted) {c.get('pinned')} · unmet {c.get('unmet')}"
+        )
         if result.stats:
             typer.echo("")
             typer.echo(comparison_table(result.stats))
         if result.published is not None:
             p = result.published
-            typer.echo(f"\npublished {p.get('published')} · superseded {p.get('superseded')} · "
-                       f"demands assigned {p.get('demands_assigned')}")
+            typer.echo(
+                f"\npublished {p.get('published')} · superseded {p.get('superseded')} · "
+                f"demands assigned {p.get('demands_assigned')}"
+            )
         if run.get("error"):
             typer.echo(f"error: {run['error']}", err=True)
     if not ok:

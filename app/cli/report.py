@@ -4,6 +4,7 @@ report charts as PNG files (`matcher report --png DIR [--year Y] [--run ID]`).
 The CLI acts as the district's administrator (it runs on the server, with database
 access), so it sees every area.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -18,8 +19,9 @@ from app.services.identity import Caller
 from app.services.reports.table import Table, to_csv, to_text, to_xlsx
 from app.settings import get_settings
 
-app = typer.Typer(help="Reports: annual duty, needs, skill gaps; charts as PNG.", invoke_without_command=True,
-                  no_args_is_help=False)
+app = typer.Typer(
+    help="Reports: annual duty, needs, skill gaps; charts as PNG.", invoke_without_command=True, no_args_is_help=False
+)
 
 
 def _caller(session) -> Caller:
@@ -64,12 +66,18 @@ def export_png(directory: Path, year: int, run_id: int | None) -> list[Path]:
     written = []
     with cli_session() as session:
         caller = _caller(session)
-        figures = {f"duty-{year}-{name}": fig
-                   for name, fig in charts.duty_figures(service.duty_report(session, caller, year, "group")).items()}
+        figures = {
+            f"duty-{year}-{name}": fig
+            for name, fig in charts.duty_figures(service.duty_report(session, caller, year, "group")).items()
+        }
         run_id = run_id if run_id is not None else service.latest_run_id(session, caller.district_id)
         if run_id is not None:
-            figures.update({f"run-{run_id}-{name}": fig
-                            for name, fig in charts.run_figures(service.run_report(session, caller, run_id)).items()})
+            figures.update(
+                {
+                    f"run-{run_id}-{name}": fig
+                    for name, fig in charts.run_figures(service.run_report(session, caller, run_id)).items()
+                }
+            )
         else:
             typer.echo("no optimization run with figures yet: only the duty charts are written", err=True)
     for name, fig in figures.items():

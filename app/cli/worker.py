@@ -2,6 +2,7 @@
 
 With SQLite there is no worker: the API process runs them on a thread of its own.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,15 +16,19 @@ from app.settings import get_settings
 
 
 def worker(
-    wait: bool = typer.Option(True, "--wait/--no-wait",
-                              help="--no-wait: exit once the queue is empty (one-shot, for scripts and tests)."),
+    wait: bool = typer.Option(
+        True, "--wait/--no-wait", help="--no-wait: exit once the queue is empty (one-shot, for scripts and tests)."
+    ),
     concurrency: int = typer.Option(1, min=1, max=8, help="Runs executed at once by this worker."),
 ) -> None:
     """Run the procrastinate worker for the optimization queue (PostgreSQL only)."""
     settings = get_settings()
     if is_sqlite(settings.database_url):
-        fail("matcher worker needs PostgreSQL (MATCHER_DATABASE_URL=postgresql+psycopg://...); "
-             "with SQLite, runs execute inside the API process and need no worker.", code=2)
+        fail(
+            "matcher worker needs PostgreSQL (MATCHER_DATABASE_URL=postgresql+psycopg://...); "
+            "with SQLite, runs execute inside the API process and need no worker.",
+            code=2,
+        )
     configure_logging(settings.log_level)
     from app.services.webhooks import start_dispatcher
     from app.tasks import run_worker

@@ -4,6 +4,7 @@
 fresh, migrated database from a URL and fills it. Both are deterministic for a seed, except
 the admin API key, which is a real secret.
 """
+
 from app.demo.generate import build_demo
 from app.demo.load import load_demo
 from app.demo.summary import DemoSummary

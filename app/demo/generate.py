@@ -4,9 +4,10 @@ Demand windows are stored as UTC instants (SQLite keeps them naive, PostgreSQL a
 both then read back as the same UTC wall time). Local (Beijing, UTC+8) time is what the plan
 and the members' weekly slots speak.
 """
+
 from __future__ import annotations
 
-from datetime import date, timezone
+from datetime import UTC, date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,8 +32,9 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
     plan = plan_demo(seed, week_start)
     district = ensure_district(session, data.DISTRICT_CODE, data.DISTRICT_NAME)
     if session.scalar(select(Area.id).where(Area.district_id == district.id).limit(1)) is not None:
-        raise Problem(409, "demo_exists", f"District {data.DISTRICT_CODE!r} already has data; "
-                      "the demo needs a fresh database.")
+        raise Problem(
+            409, "demo_exists", f"District {data.DISTRICT_CODE!r} already has data; the demo needs a fresh database."
+        )
     write_plan(session, district.id, plan)
     key = create_api_key(session, district.id, "admin", "demo admin")
     session.flush()
@@ -41,13 +43,26 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
 
 def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
     d = district_id
-    areas = {a.code: Area(district_id=d, code=a.code, name=a.name, kind=a.kind, lat=a.lat, lon=a.lon,
-                          liaison_name=a.liaison_name, liaison_phone=a.liaison_phone) for a in plan.areas}
+    areas = {
+        a.code: Area(
+            district_id=d,
+            code=a.code,
+            name=a.name,
+            kind=a.kind,
+            lat=a.lat,
+            lon=a.lon,
+            liaison_name=a.liaison_name,
+            liaison_phone=a.liaison_phone,
+        )
+        for a in plan.areas
+    }
     session.add_all(areas.values())
     communities = {(a, name): Community(district_id=d, area=areas[a], name=name) for a, name in plan.communities}
     session.add_all(communities.values())
-    skills = {code: Skill(district_id=d, code=code, name=name, category=cat, synonyms=list(syn))
-              for code, name, cat, syn in plan.skills}
+    skills = {
+        code: Skill(district_id=d, code=code, name=name, category=cat, synonyms=list(syn))
+        for code, name, cat, syn in plan.skills
+    }
     session.add_all(skills.values())
     groups = {name: Group(district_id=d, name=name, areas=[areas[c] for c in codes]) for name, codes in plan.groups}
     session.add_all(groups.values())
@@ -56,28 +71,56 @@ def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
     members = {}
     for m in plan.members:
         members[m.external_id] = Member(
-            district_id=d, external_id=m.external_id, name=m.name, sector=m.sector, group_id=groups[m.group].id,
-            home_area_id=areas[m.home_area].id, work_area_id=areas[m.work_area].id if m.work_area else None,
-            phone=m.phone, weekly_cap=m.weekly_cap, accepts_cross_area=m.accepts_cross_area,
-            max_distance_km=m.max_distance_km, blackout_dates=list(m.blackout_dates),
+            district_id=d,
+            external_id=m.external_id,
+            name=m.name,
+            sector=m.sector,
+            group_id=groups[m.group].id,
+            home_area_id=areas[m.home_area].id,
+            work_area_id=areas[m.work_area].id if m.work_area else None,
+            phone=m.phone,
+            weekly_cap=m.weekly_cap,
+            accepts_cross_area=m.accepts_cross_area,
+            max_distance_km=m.max_distance_km,
+            blackout_dates=list(m.blackout_dates),
             weekly_slots=[dict(s) for s in m.weekly_slots],
-            skills=[MemberSkill(skill_id=skills[c].id, level=lv) for c, lv in sorted(m.skills.items())])
+            skills=[MemberSkill(skill_id=skills[c].id, level=lv) for c, lv in sorted(m.skills.items())],
+        )
     session.add_all(members.values())
     session.flush()
 
     demands = {}
     for x in plan.demands:
         demands[x.external_id] = Demand(
-            district_id=d, external_id=x.external_id, community_id=communities[(x.area, x.community)].id,
-            area_id=areas[x.area].id, title=x.title, description=x.description, channel=x.channel,
-            priority=x.priority, min_members=x.min_members, max_members=x.max_members,
-            starts_at=x.starts_at.astimezone(timezone.utc), ends_at=x.ends_at.astimezone(timezone.utc),
-            status="open", created_by=CREATED_BY,
+            district_id=d,
+            external_id=x.external_id,
+            community_id=communities[(x.area, x.community)].id,
+            area_id=areas[x.area].id,
+            title=x.title,
+            description=x.description,
+            channel=x.channel,
+            priority=x.priority,
+            min_members=x.min_members,
+            max_members=x.max_members,
+            starts_at=x.starts_at.astimezone(UTC),
+            ends_at=x.ends_at.astimezone(UTC),
+            status="open",
+            created_by=CREATED_BY,
             required_skills=[skills[c] for c in sorted(x.skills, key=lambda c: skills[c].id)],
-            excluded_members=[members[e] for e in x.excluded])
+            excluded_members=[members[e] for e in x.excluded],
+        )
     session.add_all(demands.values())
     session.flush()
 
-    session.add_all(DutyRecord(district_id=d, member_id=members[r.member].id, kind=r.kind, date=r.date,
-                               title=r.title, area_id=areas[r.area].id) for r in plan.duty)
+    session.add_all(
+        DutyRecord(
+            district_id=d,
+            member_id=members[r.member].id,
+            kind=r.kind,
+            date=r.date,
+            title=r.title,
+            area_id=areas[r.area].id,
+        )
+        for r in plan.duty
+    )
     session.flush()

@@ -4,6 +4,7 @@ SQLite (the embedded default) is a throw-away file and is simply deleted. A Post
 database may hold real data, so wiping it (dropping its current schema) needs an explicit
 ``reset_postgresql=True`` (``matcher demo --reset``).
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,9 @@ def check_target(url: str, reset_postgresql: bool = False) -> None:
         sqlite_path(url)
     elif not reset_postgresql:
         shown = make_url(url).render_as_string(hide_password=True)
-        raise DemoRefused(f"{shown} is not SQLite: the demo would drop everything in it. "
-                          "Pass --reset to wipe it and load the demo.")
+        raise DemoRefused(
+            f"{shown} is not SQLite: the demo would drop everything in it. Pass --reset to wipe it and load the demo."
+        )
 
 
 def reset_database(url: str) -> None:
@@ -65,5 +67,8 @@ def load_demo(url: str, seed: int, week_start: date, *, reset_postgresql: bool =
     migrate.upgrade(url)
     with session_scope(url) as session:
         summary = build_demo(session, seed, week_start)
-    return replace(summary, database_url=make_url(url).render_as_string(hide_password=True),
-                   elapsed_s=round(time.perf_counter() - started, 2))
+    return replace(
+        summary,
+        database_url=make_url(url).render_as_string(hide_password=True),
+        elapsed_s=round(time.perf_counter() - started, 2),
+    )

@@ -7,6 +7,7 @@ one part does not reshuffle the others.
 Times: the district works in Beijing time (UTC+8, no daylight saving). Demand windows here are
 aware datetimes in that zone; weekly slots and blackout dates are local wall-clock values.
 """
+
 from __future__ import annotations
 
 import math
@@ -214,12 +215,23 @@ def _members(rng: random.Random, names: _Names, week_start: date) -> list[Member
             days = sorted(rng.sample(range(7), rng.choice((1, 1, 2, 3))))
             blackout = [(week_start + timedelta(days=d)).isoformat() for d in days]
         slots = [dict(s) for s in rng.choice(SLOT_PATTERNS)] if rng.random() < 0.15 else []
-        members.append(MemberSpec(
-            external_id=f"WY-{i:04d}", name=names.make(), sector=sector, group=data.GROUP_NAMES[g],
-            home_area=home, work_area=work if work != home else None, phone=phone,
-            weekly_cap=rng.choices((2, 1, 3), weights=(75, 12, 13))[0], accepts_cross_area=accepts,
-            max_distance_km=max_km, blackout_dates=blackout, weekly_slots=slots,
-            skills=_skill_levels(rng, sector)))
+        members.append(
+            MemberSpec(
+                external_id=f"WY-{i:04d}",
+                name=names.make(),
+                sector=sector,
+                group=data.GROUP_NAMES[g],
+                home_area=home,
+                work_area=work if work != home else None,
+                phone=phone,
+                weekly_cap=rng.choices((2, 1, 3), weights=(75, 12, 13))[0],
+                accepts_cross_area=accepts,
+                max_distance_km=max_km,
+                blackout_dates=blackout,
+                weekly_slots=slots,
+                skills=_skill_levels(rng, sector),
+            )
+        )
     _scenario_members(rng, members)
     return members
 
@@ -228,8 +240,11 @@ def _give(member: MemberSpec, code: str, level: int) -> None:
     """Add a skill, dropping the weakest interest if the member already holds five."""
     if len(member.skills) >= 5:
         interests = {c for c, _, cat, _ in data.SKILLS if cat == "interest"}
-        weakest = min((c for c in member.skills if c in interests),
-                      key=lambda c: member.skills[c], default=next(reversed(member.skills)))
+        weakest = min(
+            (c for c in member.skills if c in interests),
+            key=lambda c: member.skills[c],
+            default=next(reversed(member.skills)),
+        )
         del member.skills[weakest]
     member.skills[code] = level
 
@@ -272,13 +287,20 @@ def _scenario_members(rng: random.Random, members: list[MemberSpec]) -> None:
 
 
 # --------------------------------------------------------------------------- needs
-def _window(rng: random.Random, week_start: date, pattern: str, durations: tuple[int, ...],
-            day: int | None = None, start: str | None = None) -> tuple[datetime, datetime]:
+def _window(
+    rng: random.Random,
+    week_start: date,
+    pattern: str,
+    durations: tuple[int, ...],
+    day: int | None = None,
+    start: str | None = None,
+) -> tuple[datetime, datetime]:
     if day is None:
         day = rng.choice(WEEKEND if pattern == "weekend" else WEEKDAYS)
     if start is None:
-        start = rng.choice({"day": data.DAY_STARTS, "evening": data.EVENING_STARTS,
-                            "weekend": data.WEEKEND_STARTS}[pattern])
+        start = rng.choice(
+            {"day": data.DAY_STARTS, "evening": data.EVENING_STARTS, "weekend": data.WEEKEND_STARTS}[pattern]
+        )
     begin = datetime.combine(week_start + timedelta(days=day), _hhmm(start), LOCAL_TZ)
     minutes = rng.choice(durations)
     if pattern == "evening":
@@ -286,66 +308,199 @@ def _window(rng: random.Random, week_start: date, pattern: str, durations: tuple
     return begin, begin + timedelta(minutes=minutes)
 
 
-def _scenario_demands(rng: random.Random, week_start: date, members: list[MemberSpec],
-                      communities: dict[str, tuple[str, ...]]) -> list[DemandSpec]:
+def _scenario_demands(
+    rng: random.Random, week_start: date, members: list[MemberSpec], communities: dict[str, tuple[str, ...]]
+) -> list[DemandSpec]:
     """Needs taken from the report, and needs that are hard on purpose (each for its own reason)."""
     out: list[DemandSpec] = []
 
-    def add(area, community, title, skills, *, pattern="day", day=None, start=None, dur=(120,),
-            channel="liaison_station", priority=3, mn=1, mx=1, excluded=(), scenario=None,
-            description=None):
+    def add(
+        area,
+        community,
+        title,
+        skills,
+        *,
+        pattern="day",
+        day=None,
+        start=None,
+        dur=(120,),
+        channel="liaison_station",
+        priority=3,
+        mn=1,
+        mx=1,
+        excluded=(),
+        scenario=None,
+        description=None,
+    ):
         begin, end = _window(rng, week_start, pattern, dur, day, start)
-        out.append(DemandSpec("", area, community or rng.choice(communities[area]), title,
-                              description or f"{title}：社区居民提出的需求。", channel, priority, mn, mx,
-                              begin, end, tuple(skills), tuple(excluded), scenario))
+        out.append(
+            DemandSpec(
+                "",
+                area,
+                community or rng.choice(communities[area]),
+                title,
+                description or f"{title}：社区居民提出的需求。",
+                channel,
+                priority,
+                mn,
+                mx,
+                begin,
+                end,
+                tuple(skills),
+                tuple(excluded),
+                scenario,
+            )
+        )
 
     # From the report.
-    add("LGY", "清友园社区", "防范金融诈骗知识讲座", ("finance",), day=1, start="14:30",
-        channel="needs_collection", priority=4, mx=2, scenario="story",
-        description="来广营地区居民希望请委员讲一堂内容详实的防金融诈骗知识讲座，可跨片参与。")
-    add("AYC", "绿色家园社区", "大学生社区实践", ("students",), day=2, start="09:30",
-        channel="council_meeting", scenario="story",
-        description="议事会上社区提出希望引入大学生为社区工作添活力，共建教育实践基地。")
-    add("DH", "东湖湾社区", "业主与物业纠纷法律援助", ("law", "property"), pattern="evening", day=3,
-        start="19:00", channel="reception_day", priority=5, mn=2, mx=2, scenario="story",
-        description="业主与物业对立，希望委员作为不涉及利益的中间方给双方做法律援助。")
-    add("AZ", "安贞里社区", "安贞木偶文化活动日", ("puppetry", "artists"), pattern="weekend", day=5,
-        start="09:30", channel="civic_assistant", mx=2, scenario="story",
-        description="社区文化队伍多但专业师资急缺，希望驻区剧院的艺术家和场地资源回馈街坊。")
-    add("DT", "育慧里社区", "社区媒体平台建设", ("media", "it"), channel="wechat_forum", scenario="story",
-        description="把社区资源统筹起来：建立微信平台、宣传栏和线下互动交流平台。")
+    add(
+        "LGY",
+        "清友园社区",
+        "防范金融诈骗知识讲座",
+        ("finance",),
+        day=1,
+        start="14:30",
+        channel="needs_collection",
+        priority=4,
+        mx=2,
+        scenario="story",
+        description="来广营地区居民希望请委员讲一堂内容详实的防金融诈骗知识讲座，可跨片参与。",
+    )
+    add(
+        "AYC",
+        "绿色家园社区",
+        "大学生社区实践",
+        ("students",),
+        day=2,
+        start="09:30",
+        channel="council_meeting",
+        scenario="story",
+        description="议事会上社区提出希望引入大学生为社区工作添活力，共建教育实践基地。",
+    )
+    add(
+        "DH",
+        "东湖湾社区",
+        "业主与物业纠纷法律援助",
+        ("law", "property"),
+        pattern="evening",
+        day=3,
+        start="19:00",
+        channel="reception_day",
+        priority=5,
+        mn=2,
+        mx=2,
+        scenario="story",
+        description="业主与物业对立，希望委员作为不涉及利益的中间方给双方做法律援助。",
+    )
+    add(
+        "AZ",
+        "安贞里社区",
+        "安贞木偶文化活动日",
+        ("puppetry", "artists"),
+        pattern="weekend",
+        day=5,
+        start="09:30",
+        channel="civic_assistant",
+        mx=2,
+        scenario="story",
+        description="社区文化队伍多但专业师资急缺，希望驻区剧院的艺术家和场地资源回馈街坊。",
+    )
+    add(
+        "DT",
+        "育慧里社区",
+        "社区媒体平台建设",
+        ("media", "it"),
+        channel="wechat_forum",
+        scenario="story",
+        description="把社区资源统筹起来：建立微信平台、宣传栏和线下互动交流平台。",
+    )
     # 饮用水水质: more needs than its three experts can take in a week.
     water = [m.external_id for m in members if "water_quality" in m.skills]
     for area in rng.sample(sorted(communities), 8):
-        add(area, None, "饮用水水质检测与讲解", ("water_quality",), dur=(120, 150),
-            channel=rng.choice(("mailbox", "wechat_forum")), priority=4, scenario="holders_at_capacity",
-            description="小区直饮水监管缺失，居民担心水质，希望委员检测并讲解。")
+        add(
+            area,
+            None,
+            "饮用水水质检测与讲解",
+            ("water_quality",),
+            dur=(120, 150),
+            channel=rng.choice(("mailbox", "wechat_forum")),
+            priority=4,
+            scenario="holders_at_capacity",
+            description="小区直饮水监管缺失，居民担心水质，希望委员检测并讲解。",
+        )
     # ... and one where every expert is an interested party.
-    add(rng.choice(sorted(communities)), None, "二次供水水质纠纷协调", ("water_quality",), pattern="evening",
-        channel="mailbox", priority=5, excluded=water, scenario="only_conflicted_or_declined",
-        description="居民与二次供水维护单位就水质发生纠纷；相关委员与维护单位有利益关联，需回避。")
+    add(
+        rng.choice(sorted(communities)),
+        None,
+        "二次供水水质纠纷协调",
+        ("water_quality",),
+        pattern="evening",
+        channel="mailbox",
+        priority=5,
+        excluded=water,
+        scenario="only_conflicted_or_declined",
+        description="居民与二次供水维护单位就水质发生纠纷；相关委员与维护单位有利益关联，需回避。",
+    )
     # 戏曲: the teachers are free on weekends only.
     opera_area = rng.choice(sorted(communities))
-    add(opera_area, None, "戏曲进社区教学（京剧票友社）", ("opera",), day=2, start="14:30",
-        channel="needs_collection", priority=2, scenario="holders_unavailable",
-        description="京剧票友社希望工作日下午有老师指导。")
-    add(opera_area, None, "戏曲进社区周末示范演出", ("opera",), pattern="weekend", day=6, start="14:00",
-        channel="needs_collection", priority=2, scenario="story",
-        description="周末邀请懂戏曲的委员示范演出和讲解。")
+    add(
+        opera_area,
+        None,
+        "戏曲进社区教学（京剧票友社）",
+        ("opera",),
+        day=2,
+        start="14:30",
+        channel="needs_collection",
+        priority=2,
+        scenario="holders_unavailable",
+        description="京剧票友社希望工作日下午有老师指导。",
+    )
+    add(
+        opera_area,
+        None,
+        "戏曲进社区周末示范演出",
+        ("opera",),
+        pattern="weekend",
+        day=6,
+        start="14:00",
+        channel="needs_collection",
+        priority=2,
+        scenario="story",
+        description="周末邀请懂戏曲的委员示范演出和讲解。",
+    )
     # 手语: nobody holds it.
     for area in rng.sample(sorted(communities), 2):
-        add(area, None, "听障居民手语服务", ("sign_language",), channel="civic_assistant", priority=4,
-            scenario="no_skill_holder", description="社区听障居民办事沟通困难，希望有懂手语的委员帮助。")
+        add(
+            area,
+            None,
+            "听障居民手语服务",
+            ("sign_language",),
+            channel="civic_assistant",
+            priority=4,
+            scenario="no_skill_holder",
+            description="社区听障居民办事沟通困难，希望有懂手语的委员帮助。",
+        )
     # 木偶剧: far from 安贞, and its two holders will not travel that far.
     for area in ("SH", "HZH"):
-        add(area, None, "木偶剧进社区演出", ("puppetry",), pattern="weekend", day=5, start="14:30",
-            channel="liaison_station", priority=2, scenario="cross_area_blocked",
-            description="社区希望引进木偶剧演出丰富儿童文化生活。")
+        add(
+            area,
+            None,
+            "木偶剧进社区演出",
+            ("puppetry",),
+            pattern="weekend",
+            day=5,
+            start="14:30",
+            channel="liaison_station",
+            priority=2,
+            scenario="cross_area_blocked",
+            description="社区希望引进木偶剧演出丰富儿童文化生活。",
+        )
     return out
 
 
-def _generic_demands(rng: random.Random, week_start: date, n: int,
-                     communities: dict[str, tuple[str, ...]]) -> list[DemandSpec]:
+def _generic_demands(
+    rng: random.Random, week_start: date, n: int, communities: dict[str, tuple[str, ...]]
+) -> list[DemandSpec]:
     area_weights = {c: data.AREA_DEMAND_WEIGHTS.get(c, 1.0) for c in communities}
     kind_weights = {k.key: k.weight for k in data.DEMAND_KINDS}
     kinds = {k.key: k for k in data.DEMAND_KINDS}
@@ -357,10 +512,23 @@ def _generic_demands(rng: random.Random, week_start: date, n: int,
         begin, end = _window(rng, week_start, rng.choice(kind.times), kind.durations)
         mn = rng.randint(*kind.min_members)
         mx = max(mn, rng.randint(*kind.max_members))
-        channel = (rng.choice(kind.channels) if rng.random() < 0.55
-                   else _weighted(rng, data.CHANNEL_WEIGHTS))
-        out.append(DemandSpec("", area, rng.choice(communities[area]), title, kind.description, channel,
-                              rng.randint(*kind.priority), mn, mx, begin, end, skills))
+        channel = rng.choice(kind.channels) if rng.random() < 0.55 else _weighted(rng, data.CHANNEL_WEIGHTS)
+        out.append(
+            DemandSpec(
+                "",
+                area,
+                rng.choice(communities[area]),
+                title,
+                kind.description,
+                channel,
+                rng.randint(*kind.priority),
+                mn,
+                mx,
+                begin,
+                end,
+                skills,
+            )
+        )
     return out
 
 
@@ -385,8 +553,9 @@ def _number(demands: list[DemandSpec], week_start: date) -> list[DemandSpec]:
 
 
 # --------------------------------------------------------------------------- annual duty
-def _duty(rng: random.Random, week_start: date, members: list[MemberSpec],
-          communities: dict[str, tuple[str, ...]]) -> list[DutySpec]:
+def _duty(
+    rng: random.Random, week_start: date, members: list[MemberSpec], communities: dict[str, tuple[str, ...]]
+) -> list[DutySpec]:
     first = date(week_start.year, 1, 1)
     if week_start == first:  # a week starting on New Year's Day: nobody has done anything yet
         return []
@@ -402,14 +571,27 @@ def _duty(rng: random.Random, week_start: date, members: list[MemberSpec],
         if i in active:
             for _ in range(rng.choice((1, 1, 2, 3))):
                 area = m.home_area if rng.random() < 0.7 else (m.work_area or m.home_area)
-                out.append(DutySpec(m.external_id, "activity", day(),
-                                    f"参加{rng.choice(communities[area])}{rng.choice(titles)}", area))
+                out.append(
+                    DutySpec(
+                        m.external_id,
+                        "activity",
+                        day(),
+                        f"参加{rng.choice(communities[area])}{rng.choice(titles)}",
+                        area,
+                    )
+                )
         if rng.random() < 0.5:
-            out.append(DutySpec(m.external_id, "suggestion", day(),
-                                f"关于{rng.choice(data.SUGGESTION_TOPICS)}的建议", m.home_area))
+            out.append(
+                DutySpec(
+                    m.external_id, "suggestion", day(), f"关于{rng.choice(data.SUGGESTION_TOPICS)}的建议", m.home_area
+                )
+            )
         if rng.random() < 0.4:
-            out.append(DutySpec(m.external_id, "information", day(),
-                                f"社情民意：{rng.choice(data.INFORMATION_TOPICS)}", m.home_area))
+            out.append(
+                DutySpec(
+                    m.external_id, "information", day(), f"社情民意：{rng.choice(data.INFORMATION_TOPICS)}", m.home_area
+                )
+            )
     out.sort(key=lambda r: (r.date, r.member, r.kind))
     return out
 
@@ -432,8 +614,13 @@ def plan_demo(seed: int, week_start: date) -> DemoPlan:
     demands += _generic_demands(rng, week_start, data.DEMAND_COUNT - len(demands), communities)
     _conflicts(rng, demands, members)
     return DemoPlan(
-        seed=seed, week_start=week_start, areas=areas,
+        seed=seed,
+        week_start=week_start,
+        areas=areas,
         communities=[(a, c) for a, names_ in communities.items() for c in names_],
-        groups=list(zip(data.GROUP_NAMES, data.GROUP_AREAS)), skills=list(data.SKILLS),
-        members=members, demands=_number(demands, week_start),
-        duty=_duty(stream("duty"), week_start, members, communities))
+        groups=list(zip(data.GROUP_NAMES, data.GROUP_AREAS)),
+        skills=list(data.SKILLS),
+        members=members,
+        demands=_number(demands, week_start),
+        duty=_duty(stream("duty"), week_start, members, communities),
+    )

@@ -1,4 +1,5 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
+
 from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
@@ -10,8 +11,26 @@ from app.models.run import ACTIVE_RUN_STATUSES, Assignment, OptimizationRun, Unm
 from app.models.skill import Skill
 
 __all__ = [
-    "ACTIVE_RUN_STATUSES", "ApiKey", "Area", "Assignment", "Base", "ChangeEvent", "Community",
-    "Demand", "District", "DutyRecord", "Group", "IdempotencyRecord", "Member", "MemberSkill",
-    "OptimizationRun", "Skill", "UnmetDemand", "Webhook", "WebhookDelivery",
-    "demand_exclusions", "demand_skills", "group_areas",
+    "ACTIVE_RUN_STATUSES",
+    "ApiKey",
+    "Area",
+    "Assignment",
+    "Base",
+    "ChangeEvent",
+    "Community",
+    "Demand",
+    "District",
+    "DutyRecord",
+    "Group",
+    "IdempotencyRecord",
+    "Member",
+    "MemberSkill",
+    "OptimizationRun",
+    "Skill",
+    "UnmetDemand",
+    "Webhook",
+    "WebhookDelivery",
+    "demand_exclusions",
+    "demand_skills",
+    "group_areas",
 ]

@@ -1,4 +1,5 @@
 """API keys and stored idempotent responses."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Timestamped, utcnow, UTCDateTime
+from app.models.base import Base, DistrictOwned, Timestamped, UTCDateTime, utcnow
 
 
 class ApiKey(DistrictOwned, Timestamped, Base):

@@ -1,4 +1,5 @@
 """The integrator change feed and webhook subscriptions."""
+
 from __future__ import annotations
 
 from datetime import datetime

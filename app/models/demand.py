@@ -1,4 +1,5 @@
 """Needs raised by residents (民需)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Versioned, UTCDateTime
+from app.models.base import Base, DistrictOwned, UTCDateTime, Versioned
 from app.models.district import Area, Community
 from app.models.member import Member
 from app.models.skill import Skill
@@ -61,9 +62,7 @@ class Demand(DistrictOwned, Versioned, Base):
 
     community: Mapped[Community] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined")
-    required_skills: Mapped[list[Skill]] = relationship(
-        secondary=demand_skills, lazy="selectin", order_by=Skill.id
-    )
+    required_skills: Mapped[list[Skill]] = relationship(secondary=demand_skills, lazy="selectin", order_by=Skill.id)
     excluded_members: Mapped[list[Member]] = relationship(
         secondary=demand_exclusions, lazy="selectin", order_by=Member.id
     )

@@ -1,4 +1,5 @@
 """Districts, areas (街道/乡), communities (社区) and working groups (小组)."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint

@@ -1,4 +1,5 @@
 """Annual duty (履职) records: suggestions, information reports, community activities."""
+
 from __future__ import annotations
 
 from datetime import date

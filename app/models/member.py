@@ -1,4 +1,5 @@
 """Committee members (委员) and what they offer."""
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint

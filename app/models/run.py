@@ -1,4 +1,5 @@
 """Optimization runs, their proposals (assignments) and what they left unmet."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Versioned, UTCDateTime
+from app.models.base import Base, DistrictOwned, UTCDateTime, Versioned
 from app.models.demand import Demand
 from app.models.member import Member
 

@@ -3,6 +3,7 @@
 Synonyms live on the skill so that "律师" and "法律咨询" resolve to one code
 before matching; the solver only ever sees canonical codes.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, String, UniqueConstraint

@@ -5,6 +5,7 @@ text is drawn as paths (no web fonts, nothing fetched) and whose ids are prefixe
 several charts can share one page. Chinese labels use Noto Sans CJK SC when installed;
 otherwise matplotlib falls back silently (missing-glyph warnings are muted, not spammed).
 """
+
 from __future__ import annotations
 
 import io
@@ -23,11 +24,24 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-CJK_FAMILIES = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK JP",
-                "WenQuanYi Zen Hei", "Microsoft YaHei"]
+CJK_FAMILIES = [
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Noto Sans CJK JP",
+    "WenQuanYi Zen Hei",
+    "Microsoft YaHei",
+]
 _FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
-COLORS = {"optimized": "#2b6cb0", "fixed_pairing": "#a0aec0", "greedy": "#ed8936",
-          "ok": "#38a169", "partial": "#ecc94b", "none": "#e53e3e", "bar": "#2b6cb0"}
+COLORS = {
+    "optimized": "#2b6cb0",
+    "fixed_pairing": "#a0aec0",
+    "greedy": "#ed8936",
+    "ok": "#38a169",
+    "partial": "#ecc94b",
+    "none": "#e53e3e",
+    "bar": "#2b6cb0",
+}
 _ids = itertools.count(1)
 
 
@@ -51,16 +65,18 @@ def setup_fonts() -> str | None:
                     continue
         names = {f.name for f in font_manager.fontManager.ttflist}
     family = next((f for f in CJK_FAMILIES if f in names), None)
-    matplotlib.rcParams.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": ([family] if family else []) + ["DejaVu Sans"],
-        "axes.unicode_minus": False,
-        "svg.fonttype": "path",
-        "svg.hashsalt": "matcher",
-        "figure.dpi": 100,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    })
+    matplotlib.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": ([family] if family else []) + ["DejaVu Sans"],
+            "axes.unicode_minus": False,
+            "svg.fonttype": "path",
+            "svg.hashsalt": "matcher",
+            "figure.dpi": 100,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+        }
+    )
     return family
 
 
@@ -84,13 +100,13 @@ def to_svg(fig: Figure) -> str:
         warnings.simplefilter("ignore")
         fig.savefig(buf, format="svg", facecolor="white", metadata={"Date": None, "Creator": None})
     svg = buf.getvalue()
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     svg = re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", svg)
     svg = svg.replace("xlink:href=", "href=")
     prefix = f"c{next(_ids)}-"
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
     svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', svg)
     svg = re.sub(r"<svg ", '<svg role="img" ', svg, count=1)
     return svg
@@ -122,8 +138,15 @@ def flow_heatmap(codes: Sequence[str], names: dict[str, str], matrix: Sequence[S
         for i, row in enumerate(matrix):
             for j, v in enumerate(row):
                 if v:
-                    ax.text(j, i, str(v), ha="center", va="center", fontsize=11,
-                            color="white" if v > peak / 2 else "#1a202c")
+                    ax.text(
+                        j,
+                        i,
+                        str(v),
+                        ha="center",
+                        va="center",
+                        fontsize=11,
+                        color="white" if v > peak / 2 else "#1a202c",
+                    )
     fig.colorbar(im, ax=ax, shrink=0.7, label="人次")
     return fig
 
@@ -153,8 +176,13 @@ def coverage_bars(names: Sequence[str], covered: Sequence[int], unmet: Sequence[
     x = range(len(names))
     ax.bar(x, covered, color=COLORS["ok"], label="已满足")
     ax.bar(x, unmet, bottom=covered, color=COLORS["none"], label="未满足")
-    ax.set_xticks(list(x), list(names), rotation=60 if len(names) > 6 else 0, ha="right" if len(names) > 6 else "center",
-                  fontsize=9)
+    ax.set_xticks(
+        list(x),
+        list(names),
+        rotation=60 if len(names) > 6 else 0,
+        ha="right" if len(names) > 6 else "center",
+        fontsize=9,
+    )
     ax.set_ylabel("需求数")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.legend(loc="outside upper center", frameon=False, ncols=2)
@@ -171,8 +199,9 @@ def baseline_bars(labels: Sequence[str], series: dict[str, Sequence[float]], ser
     width = 0.8 / len(series)
     for i, (key, values) in enumerate(series.items()):
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
-        ax.bar(xs, [v or 0 for v in values], width=width, label=series_labels.get(key, key),
-               color=COLORS.get(key, None))
+        ax.bar(
+            xs, [v or 0 for v in values], width=width, label=series_labels.get(key, key), color=COLORS.get(key)
+        )
     ax.set_xticks(range(len(labels)), list(labels))
     fig.legend(loc="outside upper center", frameon=False, ncols=len(series))
     return fig
@@ -189,8 +218,9 @@ def duty_stacked(groups: Sequence[str], met: Sequence[int], partial: Sequence[in
     ax.bar(x, met, color=COLORS["ok"], label="已全部完成")
     ax.bar(x, partial, bottom=met, color=COLORS["partial"], label="部分完成")
     ax.bar(x, none, bottom=[a + b for a, b in zip(met, partial)], color=COLORS["none"], label="尚无记录")
-    ax.set_xticks(x, list(groups), rotation=45 if len(groups) > 6 else 0, ha="right" if len(groups) > 6 else "center",
-                  fontsize=9)
+    ax.set_xticks(
+        x, list(groups), rotation=45 if len(groups) > 6 else 0, ha="right" if len(groups) > 6 else "center", fontsize=9
+    )
     ax.set_ylabel("委员人数")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     fig.legend(loc="outside upper center", frameon=False, ncols=3)
@@ -212,8 +242,9 @@ def run_figures(report) -> dict[str, Figure]:
         "baselines": baseline_bars([m.label for m in shares], series, PLAN_LABELS),
         "flows": flow_heatmap(report.area_codes, report.area_names, report.flow_matrix()),
         "loads": load_histogram([m.load for m in report.loads]),
-        "coverage": coverage_bars([c.name for c in report.coverage], [c.covered for c in report.coverage],
-                                  [c.unmet for c in report.coverage]),
+        "coverage": coverage_bars(
+            [c.name for c in report.coverage], [c.covered for c in report.coverage], [c.unmet for c in report.coverage]
+        ),
     }
 
 

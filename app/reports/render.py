@@ -3,8 +3,10 @@
 Pages are self-contained: inline CSS, inline SVG charts, no scripts and no external
 references, so they work on an offline intranet and print cleanly.
 """
+
 from __future__ import annotations
 
+from datetime import UTC
 from functools import lru_cache
 from typing import Any
 
@@ -16,8 +18,12 @@ from app.reports import charts
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("app", "templates"), autoescape=select_autoescape(["html"]),
-                      trim_blocks=True, lstrip_blocks=True)
+    env = Environment(
+        loader=PackageLoader("app", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["local"] = _local
@@ -36,12 +42,11 @@ def _local(value: Any) -> str:
     """A stored timestamp (UTC; SQLite returns it without offset) as Beijing time."""
     if value is None:
         return "—"
-    from datetime import timezone
 
     from app.services.demands import LOCAL_TZ
 
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
@@ -62,15 +67,27 @@ def _svgs(figures: dict) -> dict[str, Markup]:
 def run_page(report) -> str:
     from app.services.reports.runs import PLAN_LABELS, PLANS, STATUS_LABELS
 
-    return render("run.html", title=f"优化批次 {report.id} 报告", r=report, charts=_svgs(charts.run_figures(report)),
-                  plans=PLANS, plan_labels=PLAN_LABELS, status_labels=STATUS_LABELS)
+    return render(
+        "run.html",
+        title=f"优化批次 {report.id} 报告",
+        r=report,
+        charts=_svgs(charts.run_figures(report)),
+        plans=PLANS,
+        plan_labels=PLAN_LABELS,
+        status_labels=STATUS_LABELS,
+    )
 
 
 def duty_page(report) -> str:
     from app.services.reports.duty import KIND_LABELS
 
-    return render("duty.html", title=f"{report.year} 年度委员履职情况", r=report,
-                  charts=_svgs(charts.duty_figures(report)), kind_labels=KIND_LABELS)
+    return render(
+        "duty.html",
+        title=f"{report.year} 年度委员履职情况",
+        r=report,
+        charts=_svgs(charts.duty_figures(report)),
+        kind_labels=KIND_LABELS,
+    )
 
 
 def error_page(status: int, title: str, detail: str | None) -> str:

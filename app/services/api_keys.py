@@ -1,4 +1,5 @@
 """API key issue and lookup. Keys are ``mk_<prefix>_<secret>``; only a SHA-256 is stored."""
+
 from __future__ import annotations
 
 import hashlib
@@ -17,9 +18,7 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_key(
-    session: Session, district_id: int, role: str, name: str, area_code: str | None = None
-) -> str:
+def create_api_key(session: Session, district_id: int, role: str, name: str, area_code: str | None = None) -> str:
     """Create a key and return the raw secret (shown once, never stored)."""
     if role not in ROLES:
         raise invalid("role", f"must be one of {', '.join(ROLES)}")
@@ -34,8 +33,9 @@ def create_api_key(
         raise invalid("area", "only liaison keys are bound to an area")
     prefix = secrets.token_hex(4)
     raw = f"mk_{prefix}_{secrets.token_urlsafe(24)}"
-    session.add(ApiKey(district_id=district_id, name=name, role=role, area_id=area_id,
-                       prefix=prefix, key_hash=hash_key(raw)))
+    session.add(
+        ApiKey(district_id=district_id, name=name, role=role, area_id=area_id, prefix=prefix, key_hash=hash_key(raw))
+    )
     session.flush()
     return raw
 
@@ -43,8 +43,9 @@ def create_api_key(
 def authenticate(session: Session, raw: str) -> Caller:
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw), ApiKey.active.is_(True)))
     if key is None:
-        raise Problem(401, "invalid_api_key", "The API key is unknown or revoked.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401, "invalid_api_key", "The API key is unknown or revoked.", headers={"WWW-Authenticate": "Bearer"}
+        )
     return Caller(api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id, area_id=key.area_id)
 
 

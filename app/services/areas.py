@@ -1,4 +1,5 @@
 """Areas (街道/乡): reference data; only admins change them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,8 +22,12 @@ def area_by_code(session: Session, district_id: int, code: str, field: str) -> A
     code = code.strip()
     area = session.scalar(select(Area).where(Area.district_id == district_id, Area.code == code))
     if area is None:
-        area = session.scalar(select(Area).where(Area.district_id == district_id,
-                                                 func.lower(Area.code) == code.lower()).order_by(Area.id).limit(1))
+        area = session.scalar(
+            select(Area)
+            .where(Area.district_id == district_id, func.lower(Area.code) == code.lower())
+            .order_by(Area.id)
+            .limit(1)
+        )
     if area is None:
         raise invalid(field, f"no area with code {code!r} in this district", "unknown_area")
     return area
@@ -30,8 +35,12 @@ def area_by_code(session: Session, district_id: int, code: str, field: str) -> A
 
 def create_area(session: Session, caller: Caller, data: dict[str, Any]) -> Area:
     if session.scalar(select(Area.id).where(Area.district_id == caller.district_id, Area.code == data["code"])):
-        raise Problem(409, "duplicate_code", f"An area with code {data['code']!r} already exists.",
-                      errors=[{"field": "code", "message": "already exists", "code": "duplicate"}])
+        raise Problem(
+            409,
+            "duplicate_code",
+            f"An area with code {data['code']!r} already exists.",
+            errors=[{"field": "code", "message": "already exists", "code": "duplicate"}],
+        )
     area = Area(district_id=caller.district_id, **data)
     session.add(area)
     session.flush()
@@ -42,8 +51,9 @@ def get_area(session: Session, caller: Caller, area_id: int) -> Area:
     return get_scoped(session, Area, area_id, caller, "area")
 
 
-def list_areas(session: Session, caller: Caller, *, kind: str | None, active: bool | None,
-               cursor: str | None, limit: int) -> Page[Area]:
+def list_areas(
+    session: Session, caller: Caller, *, kind: str | None, active: bool | None, cursor: str | None, limit: int
+) -> Page[Area]:
     stmt = select(Area).where(Area.district_id == caller.district_id)
     if kind is not None:
         stmt = stmt.where(Area.kind == kind)
@@ -52,8 +62,7 @@ def list_areas(session: Session, caller: Caller, *, kind: str | None, active: bo
     return paginate(session, stmt, Area.id, cursor, limit)
 
 
-def update_area(session: Session, caller: Caller, area_id: int, changes: dict[str, Any],
-                if_match: str | None) -> Area:
+def update_area(session: Session, caller: Caller, area_id: int, changes: dict[str, Any], if_match: str | None) -> Area:
     area = get_area(session, caller, area_id)
     apply_changes(area, changes, if_match)
     session.flush()

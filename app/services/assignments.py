@@ -21,10 +21,11 @@ Completion writes the member's ``activity`` DutyRecord exactly once (unique
 Services flush but do not commit: the router commits once, so an action and its
 side effects (demand status, duty record) land in one transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -68,8 +69,8 @@ class AssignmentView:
 def _utc(value: datetime) -> datetime:
     """Compare in UTC: SQLite stores the (UTC) timestamps without their offset."""
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)  # naive input is taken as UTC
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)  # naive input is taken as UTC
+    return value.astimezone(UTC)
 
 
 def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[AssignmentView]:
@@ -131,7 +132,8 @@ def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assi
 def _transition_problem(current: str, target: str) -> Problem:
     allowed = TRANSITIONS[target]
     return Problem(
-        409, "invalid_transition",
+        409,
+        "invalid_transition",
         f"An assignment cannot go from {current!r} to {target!r}; only from {' or '.join(allowed)}.",
         **{"from": current, "to": target},
     )
@@ -155,10 +157,14 @@ def accept(session: Session, caller: Caller, assignment_id: int, if_match: str |
 
 
 def _live_count(session: Session, demand_id: int) -> int:
-    return session.scalar(
-        select(func.count()).select_from(Assignment)
-        .where(Assignment.demand_id == demand_id, Assignment.status.in_(LIVE_STATUSES))
-    ) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Assignment)
+            .where(Assignment.demand_id == demand_id, Assignment.status.in_(LIVE_STATUSES))
+        )
+        or 0
+    )
 
 
 def decline(session: Session, caller: Caller, assignment_id: int, reason: str, if_match: str | None) -> Assignment:
@@ -169,17 +175,23 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
     if assignment.status == "declined":
         if assignment.decline_reason == reason:
             return assignment
-        raise Problem(409, "already_declined",
-                      "This assignment was already declined with a different reason.",
-                      **{"from": "declined", "to": "declined"})
+        raise Problem(
+            409,
+            "already_declined",
+            "This assignment was already declined with a different reason.",
+            **{"from": "declined", "to": "declined"},
+        )
     _check_transition(assignment, "declined", if_match)
     assignment.status = "declined"
     assignment.decline_reason = reason
     assignment.declined_at = utcnow()
     session.flush()
     demand = session.get(Demand, assignment.demand_id)
-    if demand is not None and demand.status not in _DEMAND_FINAL \
-            and _live_count(session, demand.id) < demand.min_members:
+    if (
+        demand is not None
+        and demand.status not in _DEMAND_FINAL
+        and _live_count(session, demand.id) < demand.min_members
+    ):
         demand.status = "open"  # back into the pool for a repair run
         session.flush()
     return assignment
@@ -187,15 +199,19 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
 
 def _same_completion(record: DutyRecord | None, assignment: Assignment, data: dict[str, Any]) -> bool:
     if (assignment.response_method, assignment.outcome, assignment.satisfaction) != (
-            data["response_method"], data.get("outcome"), data.get("satisfaction")):
+        data["response_method"],
+        data.get("outcome"),
+        data.get("satisfaction"),
+    ):
         return False
     # completed_on defaults to "today": a retry that leaves it out matches any date.
     wanted = data.get("completed_on")
     return wanted is None or record is None or record.date == wanted
 
 
-def complete(session: Session, caller: Caller, assignment_id: int, data: dict[str, Any],
-             if_match: str | None) -> Assignment:
+def complete(
+    session: Session, caller: Caller, assignment_id: int, data: dict[str, Any], if_match: str | None
+) -> Assignment:
     """Record how the member answered the need; writes the activity record once."""
     assignment = get_assignment(session, caller, assignment_id)
     if data.get("response_method") not in RESPONSE_METHODS:
@@ -204,10 +220,13 @@ def complete(session: Session, caller: Caller, assignment_id: int, data: dict[st
     if assignment.status == "completed":
         if _same_completion(record, assignment, data):
             return assignment
-        raise Problem(409, "already_completed",
-                      "This assignment was already completed with a different response; "
-                      "correct the outcome through its duty record or ask an admin.",
-                      **{"from": "completed", "to": "completed"})
+        raise Problem(
+            409,
+            "already_completed",
+            "This assignment was already completed with a different response; "
+            "correct the outcome through its duty record or ask an admin.",
+            **{"from": "completed", "to": "completed"},
+        )
     _check_transition(assignment, "completed", if_match)
     completed_on: date = data.get("completed_on") or date.today()
     assignment.status = "completed"
@@ -217,17 +236,24 @@ def complete(session: Session, caller: Caller, assignment_id: int, data: dict[st
     assignment.completed_at = utcnow()
     demand = session.get(Demand, assignment.demand_id)
     if record is None:
-        session.add(DutyRecord(
-            district_id=assignment.district_id, member_id=assignment.member_id, kind="activity",
-            date=completed_on, title=(demand.title if demand else f"需求 {assignment.demand_id}")[:200],
-            area_id=demand.area_id if demand else assignment.area_id,
-            demand_id=assignment.demand_id, assignment_id=assignment.id,
-        ))
+        session.add(
+            DutyRecord(
+                district_id=assignment.district_id,
+                member_id=assignment.member_id,
+                kind="activity",
+                date=completed_on,
+                title=(demand.title if demand else f"需求 {assignment.demand_id}")[:200],
+                area_id=demand.area_id if demand else assignment.area_id,
+                demand_id=assignment.demand_id,
+                assignment_id=assignment.id,
+            )
+        )
     session.flush()
     if demand is not None and demand.status not in _DEMAND_FINAL:
         open_left = session.scalar(
-            select(func.count()).select_from(Assignment).where(
-                Assignment.demand_id == demand.id, Assignment.status.in_(("published", "accepted")))
+            select(func.count())
+            .select_from(Assignment)
+            .where(Assignment.demand_id == demand.id, Assignment.status.in_(("published", "accepted")))
         )
         if not open_left:
             demand.status = "closed"

@@ -40,15 +40,17 @@ Not seen by the feed: Core statements run on a bare ``Connection`` (outside a
 ``Session``), and a commit of the outer transaction while a SAVEPOINT is still
 open. Services use the ORM session, so neither happens in this code base.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Delete, Table, Update, event, func, insert, inspect as sa_inspect, select
+from sqlalchemy import Delete, Table, Update, event, func, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.errors import invalid
@@ -89,8 +91,9 @@ class _Noted:
 class _Pending:
     rows: dict[tuple[type, int], _Noted] = field(default_factory=dict)  # insertion order = first touch
 
-    def note(self, model: type, ident: int, kind: str, *, published: bool = False,
-             state: dict[str, Any] | None = None) -> None:
+    def note(
+        self, model: type, ident: int, kind: str, *, published: bool = False, state: dict[str, Any] | None = None
+    ) -> None:
         key = (model, ident)
         prior = self.rows.get(key)
         if prior is None:
@@ -113,12 +116,13 @@ def _pending(session: Session) -> _Pending:
 
 # --------------------------------------------------------------------------- snapshots
 
+
 def _json_value(value: Any) -> Any:
     """Column values as JSON: aware UTC ISO datetimes on both databases."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -137,11 +141,15 @@ def _object_state(obj: Any) -> dict[str, Any]:
     """The columns an ORM object has loaded (used for deleted rows)."""
     table = type(obj).__table__
     loaded = obj.__dict__
-    return {c.key: _json_value(loaded[c.key]) for c in sa_inspect(type(obj)).column_attrs
-            if c.key in loaded and c.columns[0].table is table}
+    return {
+        c.key: _json_value(loaded[c.key])
+        for c in sa_inspect(type(obj)).column_attrs
+        if c.key in loaded and c.columns[0].table is table
+    }
 
 
 # --------------------------------------------------------------------------- recording hooks
+
 
 def _tracked(obj: Any) -> type | None:
     for model in TRACKED:
@@ -214,7 +222,7 @@ def _sets_status_published(stmt: Update) -> bool:
 def _select_rows(session: Session, table: Table, ids: list[int]) -> list[Any]:
     rows: list[Any] = []
     for i in range(0, len(ids), _CHUNK):
-        rows += list(session.execute(select(table).where(table.c.id.in_(ids[i:i + _CHUNK]))))
+        rows += list(session.execute(select(table).where(table.c.id.in_(ids[i : i + _CHUNK]))))
     return rows
 
 
@@ -245,10 +253,16 @@ def _before_commit(session: Session) -> None:
             kind = "updated" if noted.kind in ("deleted", "created_deleted") else noted.kind
             if kind == "updated" and noted.published and state.get("status") == "published":
                 kind = "published"
-        events.append({
-            "district_id": state["district_id"], "entity_type": TRACKED[model], "entity_id": ident,
-            "change_kind": kind, "area_id": state.get("area_id"), "state": state,
-        })
+        events.append(
+            {
+                "district_id": state["district_id"],
+                "entity_type": TRACKED[model],
+                "entity_id": ident,
+                "change_kind": kind,
+                "area_id": state.get("area_id"),
+                "state": state,
+            }
+        )
     if not events:
         return
     if session.get_bind().dialect.name == "postgresql":
@@ -264,6 +278,7 @@ def _after_rollback(session: Session, previous_transaction: Any) -> None:
 
 
 # --------------------------------------------------------------------------- the feed
+
 
 @dataclass
 class FeedPage:
@@ -295,5 +310,7 @@ def read_changes(session: Session, caller: Caller, *, after: str | None, limit: 
 
 
 def latest_change_id(session: Session, district_id: int) -> int:
-    return session.scalar(select(func.coalesce(func.max(ChangeEvent.id), 0))
-                          .where(ChangeEvent.district_id == district_id)) or 0
+    return (
+        session.scalar(select(func.coalesce(func.max(ChangeEvent.id), 0)).where(ChangeEvent.district_id == district_id))
+        or 0
+    )

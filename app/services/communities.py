@@ -3,6 +3,7 @@
 A community never moves between areas (demands keep a copy of their area for
 scoping), so ``area_id`` is fixed at creation.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import Problem, invalid
 from app.models import Area, Community
-from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.areas import area_by_code
+from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
@@ -31,8 +32,12 @@ def _check_name_free(session: Session, area_id: int, name: str, exclude_id: int 
     if exclude_id is not None:
         stmt = stmt.where(Community.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Problem(409, "duplicate_name", f"A community named {name!r} already exists in this area.",
-                      errors=[{"field": "name", "message": "already exists in this area", "code": "duplicate"}])
+        raise Problem(
+            409,
+            "duplicate_name",
+            f"A community named {name!r} already exists in this area.",
+            errors=[{"field": "name", "message": "already exists in this area", "code": "duplicate"}],
+        )
 
 
 def create_community(session: Session, caller: Caller, data: dict[str, Any]) -> Community:
@@ -48,8 +53,9 @@ def get_community(session: Session, caller: Caller, community_id: int) -> Commun
     return get_scoped(session, Community, community_id, caller, "community")
 
 
-def list_communities(session: Session, caller: Caller, *, area: str | None, active: bool | None,
-                     cursor: str | None, limit: int) -> Page[Community]:
+def list_communities(
+    session: Session, caller: Caller, *, area: str | None, active: bool | None, cursor: str | None, limit: int
+) -> Page[Community]:
     stmt = select(Community).where(Community.district_id == caller.district_id)
     if area is not None:
         stmt = stmt.where(Community.area_id == area_by_code(session, caller.district_id, area, "area").id)
@@ -58,8 +64,9 @@ def list_communities(session: Session, caller: Caller, *, area: str | None, acti
     return paginate(session, stmt, Community.id, cursor, limit)
 
 
-def update_community(session: Session, caller: Caller, community_id: int, changes: dict[str, Any],
-                     if_match: str | None) -> Community:
+def update_community(
+    session: Session, caller: Caller, community_id: int, changes: dict[str, Any], if_match: str | None
+) -> Community:
     community = get_community(session, caller, community_id)
     check_if_match(if_match, community.version)
     if changes.get("name") is not None:

@@ -1,5 +1,6 @@
 """Small building blocks every resource service uses: scoped fetch, ETag-checked
 patch, soft deactivation. One place for these rules so resources cannot drift."""
+
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -26,19 +27,23 @@ def check_if_match(if_match: str | None, version: int) -> None:
         return
     current = etag_for(version)
     if not any(t in (current, "W/" + current) for t in tags):
-        raise Problem(412, "precondition_failed",
-                      f"If-Match {if_match} does not match the current ETag {current}; re-read and retry.")
+        raise Problem(
+            412,
+            "precondition_failed",
+            f"If-Match {if_match} does not match the current ETag {current}; re-read and retry.",
+        )
 
 
-def get_scoped(session: Session, model: type[M], obj_id: int, caller: Caller, what: str,
-               area_attr: str | None = None) -> M:
+def get_scoped(
+    session: Session, model: type[M], obj_id: int, caller: Caller, what: str, area_attr: str | None = None
+) -> M:
     """Fetch by id within the caller's district (and area, for liaisons).
 
     Objects the caller may not see are reported as missing, never as forbidden,
     so a key cannot probe for another district's or area's data.
     """
     obj = session.get(model, obj_id)
-    if obj is None or getattr(obj, "district_id") != caller.district_id:
+    if obj is None or obj.district_id != caller.district_id:
         raise not_found(what, obj_id)
     if area_attr is not None and not caller.sees_area(getattr(obj, area_attr)):
         raise not_found(what, obj_id)

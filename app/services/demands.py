@@ -10,9 +10,10 @@ stored in UTC (SQLite keeps no offset, so one fixed zone in storage keeps both
 databases comparable) and shown in Asia/Shanghai.
 Create and update flush but never commit: the router or the importer commits.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -38,8 +39,19 @@ except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1
     LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 STATUSES = ("open", "assigned", "closed", "cancelled")
-_NOT_NULL = ("community_id", "title", "channel", "priority", "min_members", "max_members", "starts_at",
-             "ends_at", "status", "required_skills", "excluded_member_ids")
+_NOT_NULL = (
+    "community_id",
+    "title",
+    "channel",
+    "priority",
+    "min_members",
+    "max_members",
+    "starts_at",
+    "ends_at",
+    "status",
+    "required_skills",
+    "excluded_member_ids",
+)
 
 
 def localize(dt: datetime) -> datetime:
@@ -48,12 +60,12 @@ def localize(dt: datetime) -> datetime:
 
 
 def to_utc(dt: datetime) -> datetime:
-    return localize(dt).astimezone(timezone.utc)
+    return localize(dt).astimezone(UTC)
 
 
 def from_storage(dt: datetime) -> datetime:
     """Stored times are UTC; SQLite hands them back naive."""
-    return (dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt).astimezone(LOCAL_TZ)
+    return (dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt).astimezone(LOCAL_TZ)
 
 
 def _require_writer(caller: Caller) -> None:
@@ -66,20 +78,36 @@ def _community(session: Session, caller: Caller, community_id: int) -> Community
     if community is None or community.district_id != caller.district_id:
         raise invalid("community_id", f"no community with id {community_id} in this district", "unknown_community")
     if not caller.sees_area(community.area_id):
-        raise Problem(404, "not_found", f"community {community_id} not found in your area",
-                      errors=[field_error("community_id", "not in the area of this liaison key", "not_visible")])
+        raise Problem(
+            404,
+            "not_found",
+            f"community {community_id} not found in your area",
+            errors=[field_error("community_id", "not in the area of this liaison key", "not_visible")],
+        )
     return community
 
 
 def _excluded_members(session: Session, district_id: int, ids: list[int]) -> list[Member]:
     wanted = list(dict.fromkeys(ids))
-    found = {m.id: m for m in session.scalars(
-        select(Member).where(Member.district_id == district_id, Member.id.in_(wanted)))} if wanted else {}
+    found = (
+        {
+            m.id: m
+            for m in session.scalars(select(Member).where(Member.district_id == district_id, Member.id.in_(wanted)))
+        }
+        if wanted
+        else {}
+    )
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise Problem(422, "validation_error", f"excluded_member_ids: no member with id {missing} in this district",
-                      errors=[field_error("excluded_member_ids", f"no member with id {i} in this district",
-                                          "unknown_member") for i in missing])
+        raise Problem(
+            422,
+            "validation_error",
+            f"excluded_member_ids: no member with id {missing} in this district",
+            errors=[
+                field_error("excluded_member_ids", f"no member with id {i} in this district", "unknown_member")
+                for i in missing
+            ],
+        )
     return [found[i] for i in wanted]
 
 
@@ -88,8 +116,12 @@ def _check_external_id_free(session: Session, district_id: int, external_id: str
     if exclude_id is not None:
         stmt = stmt.where(Demand.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Problem(409, "duplicate_external_id", f"A demand with external_id {external_id!r} already exists.",
-                      errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}])
+        raise Problem(
+            409,
+            "duplicate_external_id",
+            f"A demand with external_id {external_id!r} already exists.",
+            errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}],
+        )
 
 
 def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: Demand | None) -> dict[str, Any]:
@@ -102,8 +134,11 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     for field in _NOT_NULL:
         if field in data and data[field] is None:
             raise invalid(field, "may not be null")
-    values: dict[str, Any] = {k: data[k] for k in ("external_id", "title", "description", "channel", "priority",
-                                                   "min_members", "max_members", "status") if k in data}
+    values: dict[str, Any] = {
+        k: data[k]
+        for k in ("external_id", "title", "description", "channel", "priority", "min_members", "max_members", "status")
+        if k in data
+    }
     if values.get("external_id") is not None:
         _check_external_id_free(session, caller.district_id, values["external_id"], current and current.id)
     community = current.community if current is not None else None
@@ -117,11 +152,15 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     if data.get("area") is not None:
         area = area_by_code(session, caller.district_id, data["area"], "area")
         if area.id != community.area_id:
-            raise invalid("community_id", f"community {community.name} is in area {community.area.code}, "
-                                          f"not {area.code}", "area_mismatch")
+            raise invalid(
+                "community_id",
+                f"community {community.name} is in area {community.area.code}, not {area.code}",
+                "area_mismatch",
+            )
     if "required_skills" in data:
-        values["required_skills"] = resolve_skills(session, caller.district_id, data["required_skills"],
-                                                   "required_skills")
+        values["required_skills"] = resolve_skills(
+            session, caller.district_id, data["required_skills"], "required_skills"
+        )
     if "excluded_member_ids" in data:
         values["excluded_members"] = _excluded_members(session, caller.district_id, data["excluded_member_ids"])
     for field in ("starts_at", "ends_at"):
@@ -170,9 +209,19 @@ def cancel_demand(session: Session, caller: Caller, demand_id: int, if_match: st
     return update_demand(session, caller, demand_id, {"status": "cancelled"}, if_match)
 
 
-def list_demands(session: Session, caller: Caller, *, area: str | None, community_id: int | None,
-                 status: str | None, priority: int | None, starts_after: datetime | None,
-                 starts_before: datetime | None, cursor: str | None, limit: int) -> Page[Demand]:
+def list_demands(
+    session: Session,
+    caller: Caller,
+    *,
+    area: str | None,
+    community_id: int | None,
+    status: str | None,
+    priority: int | None,
+    starts_after: datetime | None,
+    starts_before: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Demand]:
     stmt = select(Demand).where(Demand.district_id == caller.district_id)
     if caller.role == "liaison":
         stmt = stmt.where(Demand.area_id == caller.area_id)

@@ -1,4 +1,5 @@
 """Districts: one deployment may serve several; CLI commands act on one by code."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -20,5 +21,7 @@ def ensure_district(session: Session, code: str, name: str | None = None) -> Dis
 def get_district(session: Session, code: str) -> District:
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
-        raise Problem(404, "unknown_district", f"No district with code {code!r}; run `matcher demo` or create it first.")
+        raise Problem(
+            404, "unknown_district", f"No district with code {code!r}; run `matcher demo` or create it first."
+        )
     return district

@@ -10,6 +10,7 @@ area); a liaison key reads and writes only its own area's records. Deletion is a
 hard delete (admin only): a duty record is a plain fact, and a wrong one should
 not keep counting towards anybody's duty.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -39,8 +40,12 @@ def _in_district(session: Session, caller: Caller, model: type, obj_id: int, fld
 
 def _check_area_write(caller: Caller, area_id: int | None) -> None:
     if caller.role == "liaison" and area_id != caller.area_id:
-        raise Problem(403, "forbidden_area", "A liaison key may only record duty in its own area.",
-                      errors=[{"field": "area_id", "message": "not the liaison's area", "code": "forbidden"}])
+        raise Problem(
+            403,
+            "forbidden_area",
+            "A liaison key may only record duty in its own area.",
+            errors=[{"field": "area_id", "message": "not the liaison's area", "code": "forbidden"}],
+        )
 
 
 def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> DutyRecord:
@@ -53,8 +58,12 @@ def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> Dut
         if assignment.member_id != member.id:
             raise invalid("assignment_id", "belongs to another member")
         if session.scalar(select(DutyRecord.id).where(DutyRecord.assignment_id == assignment.id)):
-            raise Problem(409, "duplicate_assignment_record", "This assignment already has its duty record.",
-                          errors=[{"field": "assignment_id", "message": "already recorded", "code": "duplicate"}])
+            raise Problem(
+                409,
+                "duplicate_assignment_record",
+                "This assignment already has its duty record.",
+                errors=[{"field": "assignment_id", "message": "already recorded", "code": "duplicate"}],
+            )
         if demand is None:
             demand = session.get(Demand, assignment.demand_id)
     if data.get("area_id") is not None:
@@ -63,8 +72,13 @@ def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> Dut
         area_id = demand.area_id if demand is not None else member.home_area_id
     _check_area_write(caller, area_id)
     record = DutyRecord(
-        district_id=caller.district_id, member_id=member.id, kind=data["kind"], date=data["date"],
-        title=data["title"], area_id=area_id, demand_id=demand.id if demand is not None else None,
+        district_id=caller.district_id,
+        member_id=member.id,
+        kind=data["kind"],
+        date=data["date"],
+        title=data["title"],
+        area_id=area_id,
+        demand_id=demand.id if demand is not None else None,
         assignment_id=data.get("assignment_id"),
     )
     session.add(record)
@@ -80,9 +94,18 @@ def _year_bounds(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year + 1, 1, 1)
 
 
-def list_records(session: Session, caller: Caller, *, member_id: int | None = None, kind: str | None = None,
-                 year: int | None = None, area: str | None = None, group_id: int | None = None,
-                 cursor: str | None = None, limit: int = 50) -> Page[DutyRecord]:
+def list_records(
+    session: Session,
+    caller: Caller,
+    *,
+    member_id: int | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+    area: str | None = None,
+    group_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page[DutyRecord]:
     stmt = select(DutyRecord).where(DutyRecord.district_id == caller.district_id)
     if caller.role == "liaison":
         stmt = stmt.where(DutyRecord.area_id == caller.area_id)
@@ -100,8 +123,9 @@ def list_records(session: Session, caller: Caller, *, member_id: int | None = No
     return paginate(session, stmt, DutyRecord.id, cursor, limit)
 
 
-def update_record(session: Session, caller: Caller, record_id: int, changes: dict[str, Any],
-                  if_match: str | None) -> DutyRecord:
+def update_record(
+    session: Session, caller: Caller, record_id: int, changes: dict[str, Any], if_match: str | None
+) -> DutyRecord:
     record = get_record(session, caller, record_id)
     if "area_id" in changes and changes["area_id"] is None:
         raise invalid("area_id", "may not be null")  # every record belongs to an area
@@ -133,30 +157,43 @@ class MemberDuty:
     missing: list[str] = field(default_factory=lambda: list(KINDS))
 
 
-def duty_status(session: Session, district_id: int, year: int, area_id: int | None = None, *,
-                group_id: int | None = None, include_inactive: bool = False) -> list[MemberDuty]:
+def duty_status(
+    session: Session,
+    district_id: int,
+    year: int,
+    area_id: int | None = None,
+    *,
+    group_id: int | None = None,
+    include_inactive: bool = False,
+) -> list[MemberDuty]:
     """Per member (ordered by id): records of ``year`` per kind; ``met`` = at least one of each kind.
 
     ``area_id`` / ``group_id`` select members by home area / working group; their
     records count wherever they were made (the duty is the member's, not the area's).
     """
     members = select(Member.id, Member.name, Member.group_id, Member.home_area_id).where(
-        Member.district_id == district_id)
+        Member.district_id == district_id
+    )
     if not include_inactive:
         members = members.where(Member.active.is_(True))
     if area_id is not None:
         members = members.where(Member.home_area_id == area_id)
     if group_id is not None:
         members = members.where(Member.group_id == group_id)
-    out = {m.id: MemberDuty(m.id, m.name, m.group_id, m.home_area_id)
-           for m in session.execute(members.order_by(Member.id))}
+    out = {
+        m.id: MemberDuty(m.id, m.name, m.group_id, m.home_area_id) for m in session.execute(members.order_by(Member.id))
+    }
     if not out:
         return []
     start, end = _year_bounds(year)
     rows = session.execute(
         select(DutyRecord.member_id, DutyRecord.kind, func.count())
-        .where(DutyRecord.district_id == district_id, DutyRecord.date >= start, DutyRecord.date < end,
-               DutyRecord.member_id.in_(list(out)))
+        .where(
+            DutyRecord.district_id == district_id,
+            DutyRecord.date >= start,
+            DutyRecord.date < end,
+            DutyRecord.member_id.in_(list(out)),
+        )
         .group_by(DutyRecord.member_id, DutyRecord.kind)
     )
     for member_id, kind, n in rows:
@@ -168,8 +205,9 @@ def duty_status(session: Session, district_id: int, year: int, area_id: int | No
     return list(out.values())
 
 
-def summary_for(session: Session, caller: Caller, year: int, area: str | None = None,
-                group_id: int | None = None) -> list[MemberDuty]:
+def summary_for(
+    session: Session, caller: Caller, year: int, area: str | None = None, group_id: int | None = None
+) -> list[MemberDuty]:
     """``duty_status`` as a caller may see it: a liaison only gets its own area's members."""
     if caller.role == "liaison":
         area_id: int | None = caller.area_id

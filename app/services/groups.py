@@ -3,6 +3,7 @@
 The pairing feeds the solver's home-area preference, so every paired area must
 belong to the group's district; create and PATCH replace the whole list.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,13 +22,19 @@ from app.services.pagination import Page, paginate
 def resolve_area_ids(session: Session, district_id: int, area_ids: list[int], field: str) -> list[Area]:
     """Areas for a list of ids, in order, without duplicates; any foreign/unknown id is a 422."""
     wanted = list(dict.fromkeys(area_ids))
-    found = {a.id: a for a in session.scalars(
-        select(Area).where(Area.district_id == district_id, Area.id.in_(wanted)))} if wanted else {}
+    found = (
+        {a.id: a for a in session.scalars(select(Area).where(Area.district_id == district_id, Area.id.in_(wanted)))}
+        if wanted
+        else {}
+    )
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise Problem(422, "validation_error", f"{field}: no area with id {missing} in this district",
-                      errors=[field_error(field, f"no area with id {i} in this district", "unknown_area")
-                              for i in missing])
+        raise Problem(
+            422,
+            "validation_error",
+            f"{field}: no area with id {missing} in this district",
+            errors=[field_error(field, f"no area with id {i} in this district", "unknown_area") for i in missing],
+        )
     return [found[i] for i in wanted]
 
 
@@ -43,8 +50,12 @@ def _check_name_free(session: Session, district_id: int, name: str, exclude_id: 
     if exclude_id is not None:
         stmt = stmt.where(Group.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Problem(409, "duplicate_name", f"A group named {name!r} already exists.",
-                      errors=[{"field": "name", "message": "already exists", "code": "duplicate"}])
+        raise Problem(
+            409,
+            "duplicate_name",
+            f"A group named {name!r} already exists.",
+            errors=[{"field": "name", "message": "already exists", "code": "duplicate"}],
+        )
 
 
 def create_group(session: Session, caller: Caller, data: dict[str, Any]) -> Group:
@@ -61,16 +72,18 @@ def get_group(session: Session, caller: Caller, group_id: int) -> Group:
     return get_scoped(session, Group, group_id, caller, "group")
 
 
-def list_groups(session: Session, caller: Caller, *, active: bool | None, cursor: str | None,
-                limit: int) -> Page[Group]:
+def list_groups(
+    session: Session, caller: Caller, *, active: bool | None, cursor: str | None, limit: int
+) -> Page[Group]:
     stmt = select(Group).where(Group.district_id == caller.district_id)
     if active is not None:
         stmt = stmt.where(Group.active.is_(active))
     return paginate(session, stmt, Group.id, cursor, limit)
 
 
-def update_group(session: Session, caller: Caller, group_id: int, changes: dict[str, Any],
-                 if_match: str | None) -> Group:
+def update_group(
+    session: Session, caller: Caller, group_id: int, changes: dict[str, Any], if_match: str | None
+) -> Group:
     group = get_group(session, caller, group_id)
     check_if_match(if_match, group.version)
     changes = dict(changes)

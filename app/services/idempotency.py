@@ -4,6 +4,7 @@ The record is written in the same transaction as the object it created, so a
 crash between the two cannot leave one without the other. Two racing requests
 with one key hit the unique (api_key, key) constraint; the loser replays.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -53,9 +54,12 @@ def _lookup(session: Session, caller: Caller, idem: IdempotencyKey) -> StoredRes
     if rec is None:
         return None
     if rec.request_hash != idem.body_hash or rec.path != idem.path or rec.method != idem.method:
-        raise Problem(422, "idempotency_key_reused",
-                      "This Idempotency-Key was already used with a different request.",
-                      errors=[{"field": "Idempotency-Key", "message": "reused with a different body", "code": "reused"}])
+        raise Problem(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was already used with a different request.",
+            errors=[{"field": "Idempotency-Key", "message": "reused with a different body", "code": "reused"}],
+        )
     return StoredResponse(rec.status_code, rec.response_body, dict(rec.response_headers or {}), True)
 
 
@@ -72,10 +76,18 @@ def run_idempotent(
             return prior
     status, body, headers = create()
     if idem.key:
-        session.add(IdempotencyRecord(
-            api_key_id=caller.api_key_id, key=idem.key, method=idem.method, path=idem.path,
-            request_hash=idem.body_hash, status_code=status, response_body=body, response_headers=headers,
-        ))
+        session.add(
+            IdempotencyRecord(
+                api_key_id=caller.api_key_id,
+                key=idem.key,
+                method=idem.method,
+                path=idem.path,
+                request_hash=idem.body_hash,
+                status_code=status,
+                response_body=body,
+                response_headers=headers,
+            )
+        )
     try:
         session.commit()
     except IntegrityError:

@@ -4,6 +4,7 @@ Roles: ``admin`` (everything in its district), ``liaison`` (bound to one area:
 writes demands of that area only, reads its area's demands and the member
 directory without phones), ``reader`` (read-only, for integrators).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ half-changed even for callers (the bulk importer) that keep using the session.
 Create and update flush but never commit: the router or the importer owns the
 transaction.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -22,14 +23,13 @@ from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.groups import group_in_district
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
-from app.services.skills import resolve_skills, token_index, normalize_token
+from app.services.skills import normalize_token, resolve_skills, token_index
 
 if TYPE_CHECKING:
     from app.api.schemas.members import MemberCreate
 
 # Fields stored as they come (after the schema has validated them).
-_PLAIN = ("external_id", "name", "sector", "phone", "weekly_cap", "accepts_cross_area", "max_distance_km",
-          "active")
+_PLAIN = ("external_id", "name", "sector", "phone", "weekly_cap", "accepts_cross_area", "max_distance_km", "active")
 # Fields that may not be null on PATCH although their column is not the field itself.
 _NOT_NULL = ("home_area", "skills", "weekly_slots", "blackout_dates")
 
@@ -43,8 +43,12 @@ def _check_external_id_free(session: Session, district_id: int, external_id: str
     if exclude_id is not None:
         stmt = stmt.where(Member.id != exclude_id)
     if session.scalar(stmt) is not None:
-        raise Problem(409, "duplicate_external_id", f"A member with external_id {external_id!r} already exists.",
-                      errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}])
+        raise Problem(
+            409,
+            "duplicate_external_id",
+            f"A member with external_id {external_id!r} already exists.",
+            errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}],
+        )
 
 
 def _resolve(session: Session, district_id: int, data: dict[str, Any], member_id: int | None) -> dict[str, Any]:
@@ -80,7 +84,8 @@ def _resolve(session: Session, district_id: int, data: dict[str, Any], member_id
     if "weekly_slots" in data:
         values["weekly_slots"] = [
             {"weekday": int(_get(s, "weekday")), "start": str(_get(s, "start")), "end": str(_get(s, "end"))}
-            for s in data["weekly_slots"]]
+            for s in data["weekly_slots"]
+        ]
     if "blackout_dates" in data:
         values["blackout_dates"] = sorted({_get_iso(d) for d in data["blackout_dates"]})
     return values
@@ -141,8 +146,17 @@ def update_member(session: Session, caller: Caller, member_id: int, changes: dic
     return member
 
 
-def list_members(session: Session, caller: Caller, *, area: str | None, group_id: int | None, skill: str | None,
-                 active: bool | None, cursor: str | None, limit: int) -> Page[Member]:
+def list_members(
+    session: Session,
+    caller: Caller,
+    *,
+    area: str | None,
+    group_id: int | None,
+    skill: str | None,
+    active: bool | None,
+    cursor: str | None,
+    limit: int,
+) -> Page[Member]:
     stmt = select(Member).where(Member.district_id == caller.district_id)
     if area is not None:
         stmt = stmt.where(Member.home_area_id == area_by_code(session, caller.district_id, area, "area").id)

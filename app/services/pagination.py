@@ -3,6 +3,7 @@
 A cursor is opaque to callers (base64 of the last id seen), so rows inserted
 while an integrator pages never shift or repeat what it reads.
 """
+
 from __future__ import annotations
 
 import base64

@@ -7,6 +7,7 @@ agree on what a word means. Because any code, name or synonym resolves, the
 catalogue refuses a new token that already resolves to a different skill:
 otherwise one word could mean two skills.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -64,8 +65,11 @@ def resolve_skills(session: Session, district_id: int, tokens: list[str], field:
     for raw in tokens:
         skill = index.get(normalize_token(raw))
         if skill is None:
-            errors.append(field_error(field, f"unknown skill {raw!r} (use a code, name or synonym "
-                                             "from /v1/skills)", "unknown_skill"))
+            errors.append(
+                field_error(
+                    field, f"unknown skill {raw!r} (use a code, name or synonym from /v1/skills)", "unknown_skill"
+                )
+            )
         elif not skill.active:
             errors.append(field_error(field, f"skill {skill.code!r} is deactivated", "inactive_skill"))
         elif skill not in found:
@@ -100,8 +104,9 @@ def _check_tokens_free(session: Session, district_id: int, candidate: Skill, exc
         if other is not None:
             errors.append(field_error(field, f"{token!r} already resolves to skill {other.code!r}", "duplicate"))
     if errors:
-        raise Problem(409, "skill_token_taken", "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                      errors=errors)
+        raise Problem(
+            409, "skill_token_taken", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
+        )
 
 
 def create_skill(session: Session, caller: Caller, data: dict[str, Any]) -> Skill:
@@ -117,8 +122,9 @@ def get_skill(session: Session, caller: Caller, skill_id: int) -> Skill:
     return get_scoped(session, Skill, skill_id, caller, "skill")
 
 
-def list_skills(session: Session, caller: Caller, *, category: str | None, active: bool | None,
-                cursor: str | None, limit: int) -> Page[Skill]:
+def list_skills(
+    session: Session, caller: Caller, *, category: str | None, active: bool | None, cursor: str | None, limit: int
+) -> Page[Skill]:
     stmt = select(Skill).where(Skill.district_id == caller.district_id)
     if category is not None:
         stmt = stmt.where(Skill.category == category)
@@ -127,8 +133,9 @@ def list_skills(session: Session, caller: Caller, *, category: str | None, activ
     return paginate(session, stmt, Skill.id, cursor, limit)
 
 
-def update_skill(session: Session, caller: Caller, skill_id: int, changes: dict[str, Any],
-                 if_match: str | None) -> Skill:
+def update_skill(
+    session: Session, caller: Caller, skill_id: int, changes: dict[str, Any], if_match: str | None
+) -> Skill:
     skill = get_skill(session, caller, skill_id)
     check_if_match(if_match, skill.version)
     for field in ("name", "category", "active"):
@@ -137,8 +144,9 @@ def update_skill(session: Session, caller: Caller, skill_id: int, changes: dict[
     if "synonyms" in changes:
         changes = {**changes, "synonyms": _clean_synonyms(changes["synonyms"] or [])}
     # Check the would-be state before touching the tracked object, so a refusal changes nothing.
-    probe = Skill(code=skill.code, name=changes.get("name", skill.name),
-                  synonyms=changes.get("synonyms", skill.synonyms))
+    probe = Skill(
+        code=skill.code, name=changes.get("name", skill.name), synonyms=changes.get("synonyms", skill.synonyms)
+    )
     if "name" in changes or "synonyms" in changes:
         _check_tokens_free(session, caller.district_id, probe, exclude_id=skill.id)
     for field, value in changes.items():

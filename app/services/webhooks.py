@@ -24,6 +24,7 @@ continues from where it stood. Each dispatch pass does two steps per webhook:
 Signature: ``X-Matcher-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>``;
 ``verify_signature`` is the reference check for receivers.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,12 +36,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from app.settings import WebhookSettings
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,6 +51,7 @@ from app.services.changes import latest_change_id
 from app.services.crud import apply_changes, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.settings import WebhookSettings
 
 log = logging.getLogger("app.webhooks")
 
@@ -65,9 +66,8 @@ DELIVERY_STATUSES = ("pending", "delivered", "failed")
 SIGNATURE_HEADER = "X-Matcher-Signature"
 
 
-
-
 # --------------------------------------------------------------------------- signing
+
 
 def generate_secret() -> str:
     return "whsec_" + secrets.token_urlsafe(32)
@@ -83,8 +83,9 @@ def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     return f"t={t},v1={_digest(secret, t, body)}"
 
 
-def verify_signature(secret: str, header: str | None, body: bytes | str, tolerance_s: int = 300,
-                     now: float | None = None) -> bool:
+def verify_signature(
+    secret: str, header: str | None, body: bytes | str, tolerance_s: int = 300, now: float | None = None
+) -> bool:
     """True if ``header`` is a valid signature of ``body`` by ``secret``, made within
     ``tolerance_s`` seconds of ``now`` (replay protection). Accepts several ``v1=``."""
     if not header:
@@ -108,6 +109,7 @@ def verify_signature(secret: str, header: str | None, body: bytes | str, toleran
 
 # --------------------------------------------------------------------------- registration
 
+
 def check_url(url: str) -> str:
     """Only absolute http(s) URLs with a host: anything else could never be delivered."""
     parts = urlsplit(url)
@@ -119,8 +121,11 @@ def check_url(url: str) -> str:
 def create_webhook(session: Session, caller: Caller, data: dict[str, Any]) -> Webhook:
     """Starts at the current end of the feed: a new webhook gets changes from now on."""
     hook = Webhook(
-        district_id=caller.district_id, url=data["url"], description=data.get("description"),
-        event_types=list(data["event_types"]), active=data.get("active", True),
+        district_id=caller.district_id,
+        url=data["url"],
+        description=data.get("description"),
+        event_types=list(data["event_types"]),
+        active=data.get("active", True),
         secret=data.get("secret") or generate_secret(),
         last_change_id=latest_change_id(session, caller.district_id),
     )
@@ -133,16 +138,18 @@ def get_webhook(session: Session, caller: Caller, webhook_id: int) -> Webhook:
     return get_scoped(session, Webhook, webhook_id, caller, "webhook")
 
 
-def list_webhooks(session: Session, caller: Caller, *, active: bool | None, cursor: str | None,
-                  limit: int) -> Page[Webhook]:
+def list_webhooks(
+    session: Session, caller: Caller, *, active: bool | None, cursor: str | None, limit: int
+) -> Page[Webhook]:
     stmt = select(Webhook).where(Webhook.district_id == caller.district_id)
     if active is not None:
         stmt = stmt.where(Webhook.active.is_(active))
     return paginate(session, stmt, Webhook.id, cursor, limit)
 
 
-def update_webhook(session: Session, caller: Caller, webhook_id: int, changes: dict[str, Any],
-                   if_match: str | None) -> Webhook:
+def update_webhook(
+    session: Session, caller: Caller, webhook_id: int, changes: dict[str, Any], if_match: str | None
+) -> Webhook:
     """PATCH; re-activating resumes from the stored position (nothing missed meanwhile is lost)."""
     hook = get_webhook(session, caller, webhook_id)
     if "event_types" in changes and changes["event_types"] is not None:
@@ -152,8 +159,9 @@ def update_webhook(session: Session, caller: Caller, webhook_id: int, changes: d
     return hook
 
 
-def list_deliveries(session: Session, caller: Caller, webhook_id: int, *, status: str | None,
-                    cursor: str | None, limit: int) -> Page[WebhookDelivery]:
+def list_deliveries(
+    session: Session, caller: Caller, webhook_id: int, *, status: str | None, cursor: str | None, limit: int
+) -> Page[WebhookDelivery]:
     get_webhook(session, caller, webhook_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     if status is not None:
@@ -165,6 +173,7 @@ def list_deliveries(session: Session, caller: Caller, webhook_id: int, *, status
 
 # --------------------------------------------------------------------------- dispatch
 
+
 def event_types_of(change: ChangeEvent) -> list[str]:
     kinds = [_ENTITY_EVENT[change.entity_type]] if change.entity_type in _ENTITY_EVENT else []
     if change.entity_type == "optimization_run" and change.change_kind == "published":
@@ -174,14 +183,18 @@ def event_types_of(change: ChangeEvent) -> list[str]:
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
 def _change_payload(change: ChangeEvent) -> dict[str, Any]:
     return {
-        "cursor": str(change.id), "entity_type": change.entity_type, "entity_id": change.entity_id,
-        "change_kind": change.change_kind, "area_id": change.area_id, "state": change.state,
+        "cursor": str(change.id),
+        "entity_type": change.entity_type,
+        "entity_id": change.entity_id,
+        "change_kind": change.change_kind,
+        "area_id": change.area_id,
+        "state": change.state,
         "changed_at": _aware(change.created_at).isoformat(),
     }
 
@@ -205,14 +218,25 @@ def _fan_out(session_factory: sessionmaker[Session], webhook_id: int, now: datet
         if hook is None or not hook.active:
             return 0
         start = hook.last_change_id
-        events = list(s.scalars(select(ChangeEvent).where(
-            ChangeEvent.district_id == hook.district_id, ChangeEvent.id > start,
-        ).order_by(ChangeEvent.id).limit(cfg.batch_size)))
+        events = list(
+            s.scalars(
+                select(ChangeEvent)
+                .where(
+                    ChangeEvent.district_id == hook.district_id,
+                    ChangeEvent.id > start,
+                )
+                .order_by(ChangeEvent.id)
+                .limit(cfg.batch_size)
+            )
+        )
         if not events:
             return 0
         table = Webhook.__table__
-        moved = s.execute(update(table).where(table.c.id == webhook_id, table.c.last_change_id == start)
-                          .values(last_change_id=events[-1].id, updated_at=table.c.updated_at))
+        moved = s.execute(
+            update(table)
+            .where(table.c.id == webhook_id, table.c.last_change_id == start)
+            .values(last_change_id=events[-1].id, updated_at=table.c.updated_at)
+        )
         if moved.rowcount != 1:  # another dispatcher fanned these out first
             s.rollback()
             return 0
@@ -221,9 +245,17 @@ def _fan_out(session_factory: sessionmaker[Session], webhook_id: int, now: datet
         for change in events:
             for event_type in event_types_of(change):
                 if event_type in wanted:
-                    s.add(WebhookDelivery(webhook_id=webhook_id, change_id=change.id, event_type=event_type,
-                                          payload=_change_payload(change), status="pending", attempts=0,
-                                          next_attempt_at=now))
+                    s.add(
+                        WebhookDelivery(
+                            webhook_id=webhook_id,
+                            change_id=change.id,
+                            event_type=event_type,
+                            payload=_change_payload(change),
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=now,
+                        )
+                    )
                     queued += 1
         s.commit()
         return queued
@@ -239,21 +271,34 @@ class _Claim:
     body: bytes
 
 
-def _claim_head(session_factory: sessionmaker[Session], webhook_id: int, now: datetime,
-                cfg: WebhookSettings) -> _Claim | None:
+def _claim_head(
+    session_factory: sessionmaker[Session], webhook_id: int, now: datetime, cfg: WebhookSettings
+) -> _Claim | None:
     with session_factory() as s:
         hook = s.get(Webhook, webhook_id)
         if hook is None or not hook.active:
             return None
-        head = s.scalars(select(WebhookDelivery).where(
-            WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.status == "pending",
-        ).order_by(WebhookDelivery.id).limit(1)).first()
+        head = s.scalars(
+            select(WebhookDelivery)
+            .where(
+                WebhookDelivery.webhook_id == webhook_id,
+                WebhookDelivery.status == "pending",
+            )
+            .order_by(WebhookDelivery.id)
+            .limit(1)
+        ).first()
         if head is None or (head.next_attempt_at is not None and _aware(head.next_attempt_at) > now):
             return None
         table = WebhookDelivery.__table__
-        claimed = s.execute(update(table).where(
-            table.c.id == head.id, table.c.attempts == head.attempts, table.c.status == "pending",
-        ).values(attempts=head.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.lease_s), updated_at=now))
+        claimed = s.execute(
+            update(table)
+            .where(
+                table.c.id == head.id,
+                table.c.attempts == head.attempts,
+                table.c.status == "pending",
+            )
+            .values(attempts=head.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.lease_s), updated_at=now)
+        )
         if claimed.rowcount != 1:
             s.rollback()
             return None
@@ -279,8 +324,14 @@ def _post(client: httpx.Client, claim: _Claim) -> tuple[int | None, str | None]:
     return response.status_code, f"HTTP {response.status_code}: {response.text[:200]}"
 
 
-def _record(session_factory: sessionmaker[Session], claim: _Claim, code: int | None, error: str | None,
-            now: datetime, cfg: WebhookSettings) -> str:
+def _record(
+    session_factory: sessionmaker[Session],
+    claim: _Claim,
+    code: int | None,
+    error: str | None,
+    now: datetime,
+    cfg: WebhookSettings,
+) -> str:
     """Store the outcome; returns the delivery's new status (pending = will retry)."""
     ok = error is None
     status = "pending"
@@ -295,14 +346,21 @@ def _record(session_factory: sessionmaker[Session], claim: _Claim, code: int | N
         values.update(next_attempt_at=now + cfg.backoff(claim.attempt))
     table = WebhookDelivery.__table__
     with session_factory() as s:
-        s.execute(update(table).where(table.c.id == claim.delivery_id, table.c.attempts == claim.attempt,
-                                      table.c.status == "pending").values(**values))
+        s.execute(
+            update(table)
+            .where(table.c.id == claim.delivery_id, table.c.attempts == claim.attempt, table.c.status == "pending")
+            .values(**values)
+        )
         s.commit()
     return status
 
 
-def dispatch_once(session_factory: sessionmaker[Session], now: datetime | None = None,
-                  config: WebhookSettings | None = None, client: httpx.Client | None = None) -> DispatchResult:
+def dispatch_once(
+    session_factory: sessionmaker[Session],
+    now: datetime | None = None,
+    config: WebhookSettings | None = None,
+    client: httpx.Client | None = None,
+) -> DispatchResult:
     """One pass over every active webhook: fan out new change events, then send what is due.
 
     ``now`` drives scheduling (due times, backoff), so tests can step through time
@@ -332,8 +390,14 @@ def dispatch_once(session_factory: sessionmaker[Session], now: datetime | None =
                     result.delivered += 1
                     continue
                 result.failed_attempts += 1
-                log.info("webhook %s delivery %s attempt %s failed (%s): %s",
-                         hook_id, claim.delivery_id, claim.attempt, status, error)
+                log.info(
+                    "webhook %s delivery %s attempt %s failed (%s): %s",
+                    hook_id,
+                    claim.delivery_id,
+                    claim.attempt,
+                    status,
+                    error,
+                )
                 if status == "pending":
                     break  # in order: the rest waits behind the one being retried
     finally:

@@ -3,6 +3,7 @@
 Imports nothing from the web or database layers (only the standard library, numpy and
 OR-Tools), so it can be tested, benchmarked and reused on its own.
 """
+
 from app.solver.baselines import fixed_pairing, greedy
 from app.solver.checker import check
 from app.solver.metrics import objective_value, plan_metrics
@@ -14,9 +15,9 @@ from app.solver.types import (
     PlanMetrics,
     Problem,
     Solution,
-    SolveStats,
     SolverDemand,
     SolverMember,
+    SolveStats,
     TimeSlot,
     Unmet,
     UnmetCause,
@@ -24,8 +25,23 @@ from app.solver.types import (
 )
 
 __all__ = [
-    "solve", "check", "fixed_pairing", "greedy", "plan_metrics", "objective_value",
-    "Assignment", "InfeasiblePlanError", "PairExplanation", "PlanMetrics", "Problem",
-    "Solution", "SolveStats", "SolverDemand", "SolverMember", "TimeSlot", "Unmet",
-    "UnmetCause", "Weights",
+    "solve",
+    "check",
+    "fixed_pairing",
+    "greedy",
+    "plan_metrics",
+    "objective_value",
+    "Assignment",
+    "InfeasiblePlanError",
+    "PairExplanation",
+    "PlanMetrics",
+    "Problem",
+    "Solution",
+    "SolveStats",
+    "SolverDemand",
+    "SolverMember",
+    "TimeSlot",
+    "Unmet",
+    "UnmetCause",
+    "Weights",
 ]

@@ -3,6 +3,7 @@
 They give the optimiser something honest to beat, and the greedy plan doubles as the warm-start
 hint for CP-SAT and as the fallback plan when a run is cancelled before any solution exists.
 """
+
 from __future__ import annotations
 
 import time
@@ -52,7 +53,7 @@ def greedy_pairs(p: Prepared, cand: Candidates, start: np.ndarray | None = None)
         in_plan[k] = True
         filled[j] += 1
 
-    for k in (start if start is not None else ()):
+    for k in start if start is not None else ():
         take(int(k))
     for j in order:
         need = demands[j].min_members - int(filled[j])
@@ -89,8 +90,12 @@ def greedy_pairs(p: Prepared, cand: Candidates, start: np.ndarray | None = None)
 def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> Solution:
     t0 = time.perf_counter()
     p = prepare(problem)
-    cand = candidates(p, top_k=None, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0),
-                      home_or_paired_only=home_or_paired_only)
+    cand = candidates(
+        p,
+        top_k=None,
+        max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0),
+        home_or_paired_only=home_or_paired_only,
+    )
     t1 = time.perf_counter()
     ks = greedy_pairs(p, cand)
     chosen = [(int(cand.pd[k]), int(cand.pm[k])) for k in ks]
@@ -99,12 +104,24 @@ def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> So
     ids += [(d, m) for d, m in problem.pinned]
     cov, rest = objective_value(problem, ids)
     obj = problem.weights.coverage * cov + rest
-    stats = SolveStats(status="FEASIBLE", objective=obj, best_bound=float("nan"),
-                       gap=float("nan"), build_s=t1 - t0, solve_s=t2 - t1,
-                       wall_s=time.perf_counter() - t0, members=len(problem.members),
-                       demands=len(problem.demands), candidate_pairs=len(cand), method=method,
-                       coverage_value=cov, coverage_bound=float("nan"), rest_value=rest,
-                       rest_bound=float("nan"), top_k=cand.top_k)
+    stats = SolveStats(
+        status="FEASIBLE",
+        objective=obj,
+        best_bound=float("nan"),
+        gap=float("nan"),
+        build_s=t1 - t0,
+        solve_s=t2 - t1,
+        wall_s=time.perf_counter() - t0,
+        members=len(problem.members),
+        demands=len(problem.demands),
+        candidate_pairs=len(cand),
+        method=method,
+        coverage_value=cov,
+        coverage_bound=float("nan"),
+        rest_value=rest,
+        rest_bound=float("nan"),
+        top_k=cand.top_k,
+    )
     return assemble(p, chosen, stats)
 
 

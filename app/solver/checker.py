@@ -15,6 +15,7 @@ Conventions it checks (the same ones the service layer relies on):
 - pinned pairs bypass the eligibility rules; overlap and cap rules are reported only where a
   proposed (non-pinned) assignment is involved, since pinned input is taken as consistent.
 """
+
 from __future__ import annotations
 
 import math
@@ -52,8 +53,11 @@ def _in_slot(member, demand) -> bool:
     if demand.start.date() != demand.end.date():
         return False
     for slot in member.weekly_slots:
-        if (slot.weekday == demand.start.weekday() and slot.start <= demand.start.time()
-                and demand.end.time() <= slot.end):
+        if (
+            slot.weekday == demand.start.weekday()
+            and slot.start <= demand.start.time()
+            and demand.end.time() <= slot.end
+        ):
             return True
     return False
 
@@ -85,8 +89,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             continue
         is_pinned = key in problem.pinned
         if a.pinned != is_pinned:
-            errors.append(f"{tag}: pinned flag is {a.pinned} but the pair is "
-                          f"{'' if is_pinned else 'not '}pinned")
+            errors.append(f"{tag}: pinned flag is {a.pinned} but the pair is {'' if is_pinned else 'not '}pinned")
         per_member.setdefault(m.id, []).append((d, is_pinned))
         per_demand[d.id] = per_demand.get(d.id, 0) + 1
         if is_pinned:
@@ -116,8 +119,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             elif m.max_distance_km is not None:
                 km = _km(problem.area_coords, m.home_area, d.area)
                 if km > m.max_distance_km + _TOLERANCE_KM:
-                    errors.append(f"{tag}: {km:.2f} km exceeds the member's limit "
-                                  f"{m.max_distance_km} km")
+                    errors.append(f"{tag}: {km:.2f} km exceeds the member's limit {m.max_distance_km} km")
 
     # rule 5: pinned pairs kept; max_members
     for d_id, m_id in problem.pinned:
@@ -125,8 +127,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
             errors.append(f"demand {d_id} / member {m_id}: accepted (pinned) pair was dropped")
     for d_id, n in per_demand.items():
         if n > demands[d_id].max_members:
-            errors.append(f"demand {d_id}: {n} members exceed max_members "
-                          f"{demands[d_id].max_members}")
+            errors.append(f"demand {d_id}: {n} members exceed max_members {demands[d_id].max_members}")
 
     # rule 4: capacity and overlaps
     for m_id, items in per_member.items():
@@ -147,8 +148,7 @@ def check(problem: Problem, solution: Solution) -> list[str]:
         for i, d in enumerate(proposed):
             for s, e in m.busy:
                 if _overlap(d.start, d.end, s, e):
-                    errors.append(f"member {m_id}: demand {d.id} overlaps an accepted "
-                                  f"assignment {s}..{e}")
+                    errors.append(f"member {m_id}: demand {d.id} overlaps an accepted assignment {s}..{e}")
             for other, other_pinned in items:
                 if other.id == d.id:
                     continue

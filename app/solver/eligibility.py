@@ -9,6 +9,7 @@ stay in the model.
 
 The checker deliberately re-implements these rules without importing this module.
 """
+
 from __future__ import annotations
 
 import math
@@ -68,8 +69,9 @@ def skill_score(member: SolverMember, demand: SolverDemand) -> tuple[tuple[str, 
     return overlap, 0.5 * max(vals) + 0.5 * sum(vals) / len(vals)
 
 
-def pair_value(w: Weights, score: float, home: bool, paired: bool, km: float,
-               prev: bool, served: bool) -> dict[str, float]:
+def pair_value(
+    w: Weights, score: float, home: bool, paired: bool, km: float, prev: bool, served: bool
+) -> dict[str, float]:
     """Objective terms that belong to one pair (member-level terms live in the model)."""
     terms = {"quality": w.quality * score}
     if home:
@@ -155,8 +157,7 @@ def prepare(problem: Problem) -> Prepared:
     missing = sorted(a for a in needed if a not in problem.area_coords)
     if missing:
         raise ValueError(f"area_coords lacks areas: {', '.join(missing)}")
-    areas = sorted(set(problem.area_coords) | needed
-                   | {a for m in members for a in m.paired_areas})
+    areas = sorted(set(problem.area_coords) | needed | {a for m in members for a in m.paired_areas})
     area_pos = {a: i for i, a in enumerate(areas)}
     lat = np.array([problem.area_coords.get(a, (np.nan, np.nan))[0] for a in areas], float)
     lon = np.array([problem.area_coords.get(a, (np.nan, np.nan))[1] for a in areas], float)
@@ -171,16 +172,14 @@ def prepare(problem: Problem) -> Prepared:
             paired[i, area_pos[a]] = True
     active = np.array([m.active for m in members], dtype=bool)
     accepts = np.array([m.accepts_cross_area for m in members], dtype=bool)
-    maxd = np.array([np.inf if m.max_distance_km is None else m.max_distance_km
-                     for m in members], dtype=float)
+    maxd = np.array([np.inf if m.max_distance_km is None else m.max_distance_km for m in members], dtype=float)
     dm = dist[home] if M else np.zeros((0, A))  # (M, A); NaN where coords unknown
     with np.errstate(invalid="ignore"):
         within = dm <= maxd[:, None]
     cross_ok = (home[:, None] == np.arange(A)[None, :]) | (accepts[:, None] & within)
 
     # skills
-    skills = sorted({s for m in members for s in m.skills}
-                    | {s for d in demands for s in d.required_skills})
+    skills = sorted({s for m in members for s in m.skills} | {s for d in demands for s in d.required_skills})
     s_pos = {s: k for k, s in enumerate(skills)}
     K = len(skills)
     strength = np.zeros((M, K + 1), dtype=np.float32)
@@ -216,8 +215,7 @@ def prepare(problem: Problem) -> Prepared:
                 blackout[i, t] = 1.0
 
     # weekly slots
-    slots = sorted({s for m in members for s in m.weekly_slots},
-                   key=lambda s: (s.weekday, s.start, s.end))
+    slots = sorted({s for m in members for s in m.weekly_slots}, key=lambda s: (s.weekday, s.start, s.end))
     u_pos = {s: u for u, s in enumerate(slots)}
     member_slots = np.zeros((M, len(slots)), dtype=np.float32)
     for i, m in enumerate(members):
@@ -241,8 +239,7 @@ def prepare(problem: Problem) -> Prepared:
         slot_fit = np.zeros((len(slots), D), dtype=np.float32)
 
     # pinned pairs, accepted load and blocking intervals
-    pins = sorted((d_pos[d], m_pos[m]) for d, m in problem.pinned
-                  if d in d_pos and m in m_pos)
+    pins = sorted((d_pos[d], m_pos[m]) for d, m in problem.pinned if d in d_pos and m in m_pos)
     pin_d = np.array([p[0] for p in pins], dtype=np.int64)
     pin_m = np.array([p[1] for p in pins], dtype=np.int64)
     pinned_count = np.bincount(pin_d, minlength=D) if D else np.zeros(0, np.int64)
@@ -278,27 +275,59 @@ def prepare(problem: Problem) -> Prepared:
     excl_d = np.array([e[0] for e in excl_s], dtype=np.int64)
     excl_m = np.array([e[1] for e in excl_s], dtype=np.int64)
 
-    prev_keys = np.array(sorted(d_pos[d] * M + m_pos[m] for d, m in problem.previous
-                                if d in d_pos and m in m_pos), dtype=np.int64)
+    prev_keys = np.array(
+        sorted(d_pos[d] * M + m_pos[m] for d, m in problem.previous if d in d_pos and m in m_pos), dtype=np.int64
+    )
     comms = sorted({d.community for d in demands})
     c_pos = {c: k for k, c in enumerate(comms)}
     C = max(len(comms), 1)
     d_comm = np.array([c_pos[d.community] for d in demands], dtype=np.int64)
-    served_keys = np.array(sorted(i * C + c_pos[c] for i, m in enumerate(members)
-                                  for c in m.served_communities if c in c_pos), dtype=np.int64)
+    served_keys = np.array(
+        sorted(i * C + c_pos[c] for i, m in enumerate(members) for c in m.served_communities if c in c_pos),
+        dtype=np.int64,
+    )
     zero_activity = np.array([m.activities_this_year == 0 for m in members], dtype=bool)
     zero_activity &= base_load == 0
 
     return Prepared(
-        problem=problem, m_pos=m_pos, d_pos=d_pos, areas=areas, area_pos=area_pos, dist=dist,
-        home=home, paired=paired, active=active, cross_ok=cross_ok, skills=skills,
-        strength=strength, req_pad=req_pad, n_req=n_req, d_area=d_area, d_start=d_start,
-        d_end=d_end, d_room=d_room, blackout=blackout, d_days=d_days, has_slots=has_slots,
-        member_slots=member_slots, slot_fit=slot_fit, block_m=np.array(bm, dtype=np.int64),
-        block_s=np.array(bs, dtype=float), block_e=np.array(be, dtype=float),
-        base_load=base_load, cap_left=cap_left, pinned_count=pinned_count,
-        excl_d=excl_d, excl_m=excl_m, pin_d=pin_d, pin_m=pin_m, prev_keys=prev_keys,
-        served_keys=served_keys, d_comm=d_comm, n_comm=C, zero_activity=zero_activity,
+        problem=problem,
+        m_pos=m_pos,
+        d_pos=d_pos,
+        areas=areas,
+        area_pos=area_pos,
+        dist=dist,
+        home=home,
+        paired=paired,
+        active=active,
+        cross_ok=cross_ok,
+        skills=skills,
+        strength=strength,
+        req_pad=req_pad,
+        n_req=n_req,
+        d_area=d_area,
+        d_start=d_start,
+        d_end=d_end,
+        d_room=d_room,
+        blackout=blackout,
+        d_days=d_days,
+        has_slots=has_slots,
+        member_slots=member_slots,
+        slot_fit=slot_fit,
+        block_m=np.array(bm, dtype=np.int64),
+        block_s=np.array(bs, dtype=float),
+        block_e=np.array(be, dtype=float),
+        base_load=base_load,
+        cap_left=cap_left,
+        pinned_count=pinned_count,
+        excl_d=excl_d,
+        excl_m=excl_m,
+        pin_d=pin_d,
+        pin_m=pin_m,
+        prev_keys=prev_keys,
+        served_keys=served_keys,
+        d_comm=d_comm,
+        n_comm=C,
+        zero_activity=zero_activity,
     )
 
 
@@ -317,8 +346,9 @@ class BlockMasks:
     score: np.ndarray  # skill score
 
 
-def _scatter_false(mask: np.ndarray, row_pos: np.ndarray, col_pos: np.ndarray,
-                   m_idx: np.ndarray, d_idx: np.ndarray) -> None:
+def _scatter_false(
+    mask: np.ndarray, row_pos: np.ndarray, col_pos: np.ndarray, m_idx: np.ndarray, d_idx: np.ndarray
+) -> None:
     r, c = row_pos[m_idx], col_pos[d_idx]
     ok = (r >= 0) & (c >= 0)
     mask[r[ok], c[ok]] = False
@@ -373,8 +403,7 @@ def block_masks(p: Prepared, js: np.ndarray) -> BlockMasks:
         ov = (bs[:, None] < p.d_end[None, js]) & (p.d_start[None, js] < be[:, None])
         r, c = np.nonzero(ov)
         avail[br[r], c] = False
-    return BlockMasks(rows=rows, holder=holder, not_conflicted=not_conf, cross_ok=cross,
-                      available=avail, score=score)
+    return BlockMasks(rows=rows, holder=holder, not_conflicted=not_conf, cross_ok=cross, available=avail, score=score)
 
 
 # ----------------------------------------------------------------------------- candidates
@@ -382,8 +411,7 @@ COVERAGE_SHARE = 0.75  # share of the top-K kept per demand by the coverage key
 _COVERAGE_WEIGHTS = Weights()  # fixed: the pruning key must not follow per-run weights
 
 
-def _coverage_key(score: np.ndarray, home: np.ndarray, paired: np.ndarray,
-                  km: np.ndarray) -> np.ndarray:
+def _coverage_key(score: np.ndarray, home: np.ndarray, paired: np.ndarray, km: np.ndarray) -> np.ndarray:
     """Weight-independent preference used to keep candidates for coverage: home, then paired
     areas, then nearby members, skill score as a tie-breaker (default pair weights, no duty)."""
     w = _COVERAGE_WEIGHTS
@@ -402,8 +430,9 @@ def _mark_top(sel: np.ndarray, key: np.ndarray, k: int) -> None:
     sel[idx[ok], cols[ok]] = True
 
 
-def _assignable(p: Prepared, bm: BlockMasks, js: np.ndarray,
-                room_ok: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _assignable(
+    p: Prepared, bm: BlockMasks, js: np.ndarray, room_ok: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Which (member row, demand column) pairs of a block can take a new assignment: every
     hard-rule mask, capacity left on both sides, pinned pairs excluded. Also the maps from
     member / demand index to position in the block."""
@@ -451,7 +480,7 @@ def _blocks(p: Prepared) -> list[np.ndarray]:
     chunk = int(max(1, min(512, 4_000_000 // max(p.M, 1))))
     out = []
     for grp in np.split(order, cuts):
-        out.extend(grp[i:i + chunk] for i in range(0, len(grp), chunk))
+        out.extend(grp[i : i + chunk] for i in range(0, len(grp), chunk))
     return out
 
 
@@ -493,8 +522,9 @@ def prune(cand: Candidates, top_k: int) -> np.ndarray:
     return np.nonzero(sel)[0]
 
 
-def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None,
-               home_or_paired_only: bool = False) -> Candidates:
+def candidates(
+    p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None, home_or_paired_only: bool = False
+) -> Candidates:
     """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
 
     ``top_k`` forces K; otherwise K = max_pairs / D (at least 3 x max_members) and demands
@@ -503,8 +533,7 @@ def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None =
     w = p.problem.weights
     M, D = p.M, p.D
     top_k = budget_k(p, top_k, max_pairs)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in
-                                        ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
+    out: dict[str, list[np.ndarray]] = {k: [] for k in ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
     eligible = np.zeros(D, dtype=np.int64)
     pruned = False
     room_ok = p.d_room > 0
@@ -554,17 +583,23 @@ def candidates(p: Prepared, *, top_k: int | None = None, max_pairs: int | None =
     pd_ = cat["pd"].astype(np.int64)
     pm_ = cat["pm"].astype(np.int64)
     prev = np.isin(pd_ * M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
-    served = (np.isin(pm_ * p.n_comm + p.d_comm[pd_], p.served_keys)
-              if len(p.served_keys) else np.zeros(len(pd_), bool))
+    served = np.isin(pm_ * p.n_comm + p.d_comm[pd_], p.served_keys) if len(p.served_keys) else np.zeros(len(pd_), bool)
     extra = np.where(prev, w.stability, 0.0) + np.where(served, w.continuity, 0.0)
     value = cat["value"] + extra
     rank = cat["rank"] + extra
     order = np.lexsort((pm_, -rank, pd_))
     return Candidates(
-        pd=pd_[order], pm=pm_[order], score=cat["score"][order].astype(float),
-        km=cat["km"][order].astype(float), home=cat["home"][order].astype(bool),
-        paired=cat["paired"][order].astype(bool), prev=prev[order], served=served[order],
-        value=value[order], rank=rank[order], eligible=eligible,
+        pd=pd_[order],
+        pm=pm_[order],
+        score=cat["score"][order].astype(float),
+        km=cat["km"][order].astype(float),
+        home=cat["home"][order].astype(bool),
+        paired=cat["paired"][order].astype(bool),
+        prev=prev[order],
+        served=served[order],
+        value=value[order],
+        rank=rank[order],
+        eligible=eligible,
         top_k=top_k if pruned else None,
     )
 
@@ -585,8 +620,13 @@ def filter_counts(p: Prepared, j: int) -> dict[str, int]:
     cr = nc & bm.cross_ok[:, 0]
     av = cr & bm.available[:, 0]
     free = av & (p.cap_left[bm.rows] > 0)
-    return {"holders": int(holders.sum()), "not_conflicted": int(nc.sum()),
-            "cross_ok": int(cr.sum()), "available": int(av.sum()), "with_capacity": int(free.sum())}
+    return {
+        "holders": int(holders.sum()),
+        "not_conflicted": int(nc.sum()),
+        "cross_ok": int(cr.sum()),
+        "available": int(av.sum()),
+        "with_capacity": int(free.sum()),
+    }
 
 
 def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
@@ -595,8 +635,9 @@ def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
 
 
 # ----------------------------------------------------------------------------- pruned pairs
-def left_out_violation(p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.ndarray,
-                       with_value: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray]:
+def left_out_violation(
+    p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.ndarray, with_value: np.ndarray, scale: int
+) -> tuple[np.ndarray, np.ndarray]:
     """For pruned candidates: per potential vector k and demand d, over the eligible pairs
     (m, d) that are NOT in `cand`, the largest ``coef(m, d) - pot[k, m]`` (-inf where there is
     none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the reduced costs a
@@ -639,8 +680,7 @@ def left_out_violation(p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.
         value += max(w.continuity, 0.0) * (len(p.served_keys) > 0)
         coef = np.rint(value * scale)
         for k in range(P):
-            v = np.where(mask, (coef if with_value[k] else 0.0) - pot[k, rows][:, None],
-                         -np.inf)
+            v = np.where(mask, (coef if with_value[k] else 0.0) - pot[k, rows][:, None], -np.inf)
             out[k, js] = np.maximum(out[k, js], v.max(axis=0))
             neg[k, js] += np.minimum(0.0, -v - dpot[k, js][None, :]).sum(axis=0)
     return out, neg

@@ -4,21 +4,19 @@ District office staff read these texts, so they are plain Chinese; the structure
 them let integrators build their own wording. Unmet causes are computed by re-running the
 eligibility filters one at a time for the demand, not inferred from the plan.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 import numpy as np
 
-from app.solver.eligibility import (Prepared, distance_km, filter_counts, pair_value,
-                                    skill_score)
+from app.solver.eligibility import Prepared, distance_km, filter_counts, pair_value, skill_score
 from app.solver.metrics import plan_metrics
-from app.solver.types import (Assignment, PairExplanation, Solution, SolveStats, Unmet,
-                              UnmetCause)
+from app.solver.types import Assignment, PairExplanation, Solution, SolveStats, Unmet, UnmetCause
 
 
-def _pair_text(overlap, open_demand, home, paired, km, load_after, cap, first, kept, served,
-               pinned) -> str:
+def _pair_text(overlap, open_demand, home, paired, km, load_after, cap, first, kept, served, pinned) -> str:
     parts = []
     if pinned:
         parts.append("已接受的安排，保持不变")
@@ -75,10 +73,8 @@ def unmet_for(p: Prepared, j: int, assigned: int) -> Unmet:
     else:
         cause = UnmetCause.AT_CAPACITY
     skills = "、".join(sorted(d.required_skills)) or "无"
-    text = (f"已安排 {assigned}/{d.min_members} 人。"
-            + _CAUSE_TEXT[cause].format(skills=skills, need=need, **detail))
-    return Unmet(demand_id=d.id, assigned=assigned, min_members=d.min_members, cause=cause,
-                 detail=detail, text=text)
+    text = f"已安排 {assigned}/{d.min_members} 人。" + _CAUSE_TEXT[cause].format(skills=skills, need=need, **detail)
+    return Unmet(demand_id=d.id, assigned=assigned, min_members=d.min_members, cause=cause, detail=detail, text=text)
 
 
 def assemble(p: Prepared, chosen: list[tuple[int, int]], stats: SolveStats) -> Solution:
@@ -116,18 +112,27 @@ def assemble(p: Prepared, chosen: list[tuple[int, int]], stats: SolveStats) -> S
             if first:
                 terms["duty"] = w.duty
         la = load_after.get(i, int(p.base_load[i]))
-        text = _pair_text(overlap, not d.required_skills, home, paired, km, la, m.cap, first,
-                          kept, served, is_pinned)
+        text = _pair_text(overlap, not d.required_skills, home, paired, km, la, m.cap, first, kept, served, is_pinned)
         expl = PairExplanation(
-            skill_overlap=overlap, skill_score=round(float(score), 4), home_area=home,
-            paired_area=paired, distance_km=round(km, 2), load_after=la,
-            first_activity_this_year=first, kept_from_previous=kept,
+            skill_overlap=overlap,
+            skill_score=round(float(score), 4),
+            home_area=home,
+            paired_area=paired,
+            distance_km=round(km, 2),
+            load_after=la,
+            first_activity_this_year=first,
+            kept_from_previous=kept,
             served_community_before=served,
-            terms={k: round(float(v), 4) for k, v in terms.items()}, text=text)
+            terms={k: round(float(v), 4) for k, v in terms.items()},
+            text=text,
+        )
         out.append(Assignment(demand_id=d.id, member_id=m.id, pinned=is_pinned, explanation=expl))
     out.sort(key=lambda a: (a.demand_id, a.member_id))
     count = np.bincount([j for j, _ in pinned] + [j for j, _ in chosen], minlength=p.D)
-    unmet = tuple(unmet_for(p, j, int(count[j])) for j, d in enumerate(demands)
-                  if count[j] < d.min_members)
-    return Solution(assignments=tuple(out), unmet=unmet, stats=stats,
-                    metrics=plan_metrics(problem, [(a.demand_id, a.member_id) for a in out]))
+    unmet = tuple(unmet_for(p, j, int(count[j])) for j, d in enumerate(demands) if count[j] < d.min_members)
+    return Solution(
+        assignments=tuple(out),
+        unmet=unmet,
+        stats=stats,
+        metrics=plan_metrics(problem, [(a.demand_id, a.member_id) for a in out]),
+    )

@@ -15,6 +15,7 @@ The plan is then made feasible by "arc fixing": pairs that overlap another propo
 member, or that sit on half-staffed demands, are removed and the flow re-solved (a few rounds),
 and whatever conflicts remain are repaired greedily.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,15 @@ class FlowResult:
 class FlowNetwork:
     """Arrays of the network, built once and re-solved with arcs switched off."""
 
-    def __init__(self, p: Prepared, cand: Candidates, pair_coef: np.ndarray,
-                 tier_values: dict[int, list[int]], cov_weight: int, peak_weight: int):
+    def __init__(
+        self,
+        p: Prepared,
+        cand: Candidates,
+        pair_coef: np.ndarray,
+        tier_values: dict[int, list[int]],
+        cov_weight: int,
+        peak_weight: int,
+    ):
         demands = p.problem.demands
         self.p, self.cand = p, cand
         self.peak_weight = peak_weight
@@ -84,21 +92,19 @@ class FlowNetwork:
         self.seat_cap = np.array(sc, dtype=np.int64)
         self.seat_cost = np.array(sk, dtype=np.int64)
 
-    def solve(self, allowed: np.ndarray | None = None, peak: int | None = None,
-              penalty: np.ndarray | None = None) -> FlowResult:
+    def solve(
+        self, allowed: np.ndarray | None = None, peak: int | None = None, penalty: np.ndarray | None = None
+    ) -> FlowResult:
         """Max-value flow using only `allowed` pairs and loads <= `peak` (None: no limit);
         `penalty` (integers, model units) is subtracted from the pair values and NOT added back
         to the returned value."""
-        tier_ok = np.ones(len(self.tier_cost), dtype=bool) if peak is None \
-            else self.tier_load <= peak
+        tier_ok = np.ones(len(self.tier_cost), dtype=bool) if peak is None else self.tier_load <= peak
         pair_cap = np.ones(len(self.pair_cost), dtype=np.int64)
         if allowed is not None:
             pair_cap[~allowed] = 0
         supply = int(tier_ok.sum())
-        tails = np.concatenate([self.tier_tail, self.pair_tail,
-                                self.seat_tail, [self.source]])
-        heads = np.concatenate([self.tier_head, self.pair_head,
-                                np.full(len(self.seat_tail), self.sink), [self.sink]])
+        tails = np.concatenate([self.tier_tail, self.pair_tail, self.seat_tail, [self.source]])
+        heads = np.concatenate([self.tier_head, self.pair_head, np.full(len(self.seat_tail), self.sink), [self.sink]])
         caps = np.concatenate([tier_ok.astype(np.int64), pair_cap, self.seat_cap, [supply]])
         pair_cost = self.pair_cost if penalty is None else self.pair_cost + penalty
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
@@ -110,13 +116,18 @@ class FlowNetwork:
             return FlowResult(np.zeros(0, dtype=np.int64), float("inf"), False)
         first = len(self.tier_cost)
         all_flows = smcf.flows(np.arange(len(tails)))
-        flows = all_flows[first:first + len(self.pair_cost)]
+        flows = all_flows[first : first + len(self.pair_cost)]
         chosen = np.nonzero(flows > 0)[0]
         limit = peak
         if peak is None:
             peak = self._peak(chosen)
-        return FlowResult(chosen, -float(smcf.optimal_cost()) - self.peak_weight * peak, True,
-                          limit, (tails, heads, caps, costs, all_flows))
+        return FlowResult(
+            chosen,
+            -float(smcf.optimal_cost()) - self.peak_weight * peak,
+            True,
+            limit,
+            (tails, heads, caps, costs, all_flows),
+        )
 
     @staticmethod
     def _potentials(r: FlowResult) -> np.ndarray:
@@ -174,8 +185,7 @@ class FlowNetwork:
         pot[present] = pi[1 + np.arange(len(present))]
         return pi, pot
 
-    def pruning_slack(self, r: FlowResult, pi: np.ndarray, viol: np.ndarray,
-                      neg: np.ndarray, weighted: bool) -> float:
+    def pruning_slack(self, r: FlowResult, pi: np.ndarray, viol: np.ndarray, neg: np.ndarray, weighted: bool) -> float:
         """How much the optimum of this flow problem can rise when every pair that candidate
         pruning left out is added back (>= 0, model units).
 
@@ -278,9 +288,18 @@ class FlowNetwork:
         return np.unique(np.array(drop, dtype=np.int64))
 
 
-def lagrangian(net: FlowNetwork, cliques: list[list[int]], start: FlowResult, start_bound: float,
-               incumbent: float, deadline: float, peak_lb: int, on_plan=None,
-               max_iter: int = 30, stop=None) -> tuple[float, FlowResult | None, np.ndarray | None]:
+def lagrangian(
+    net: FlowNetwork,
+    cliques: list[list[int]],
+    start: FlowResult,
+    start_bound: float,
+    incumbent: float,
+    deadline: float,
+    peak_lb: int,
+    on_plan=None,
+    max_iter: int = 30,
+    stop=None,
+) -> tuple[float, FlowResult | None, np.ndarray | None]:
     """Tighten one peak level's flow bound by pricing the overlap cliques (AtMostOne sets of a
     member's proposals) with integer multipliers, subgradient steps (Polyak).
 
@@ -331,9 +350,15 @@ def lagrangian(net: FlowNetwork, cliques: list[list[int]], start: FlowResult, st
     return best, best_r, best_pen
 
 
-def fix_and_resolve(net: FlowNetwork, start: FlowResult, peak: int | None, rounds: int = 12,
-                    deadline: float | None = None, stop=None,
-                    penalty: np.ndarray | None = None) -> np.ndarray:
+def fix_and_resolve(
+    net: FlowNetwork,
+    start: FlowResult,
+    peak: int | None,
+    rounds: int = 12,
+    deadline: float | None = None,
+    stop=None,
+    penalty: np.ndarray | None = None,
+) -> np.ndarray:
     """Switch off conflicting pairs and re-solve until no conflict is left (or the rounds or
     the time run out); returns the last flow plan, which may still hold a few conflicts."""
     import time
@@ -342,8 +367,7 @@ def fix_and_resolve(net: FlowNetwork, start: FlowResult, peak: int | None, round
     chosen = start.chosen
     for _ in range(rounds):
         drop = net.conflicts(chosen)
-        if len(drop) == 0 or (deadline is not None and time.perf_counter() > deadline) \
-                or (stop is not None and stop()):
+        if len(drop) == 0 or (deadline is not None and time.perf_counter() > deadline) or (stop is not None and stop()):
             break
         allowed[drop] = False
         r = net.solve(allowed=allowed, peak=peak, penalty=penalty)
@@ -400,8 +424,9 @@ def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
             j2 = int(cand.pd[k2])
             if seats[j2] <= mins[j2]:
                 continue
-            others = [(ts, te) for k3 in held[i] if k3 != k2
-                      for ts, te in [(p.d_start[cand.pd[k3]], p.d_end[cand.pd[k3]])]]
+            others = [
+                (ts, te) for k3 in held[i] if k3 != k2 for ts, te in [(p.d_start[cand.pd[k3]], p.d_end[cand.pd[k3]])]
+            ]
             if not any(s < te and ts < e for ts, te in others):
                 return k2
         return None

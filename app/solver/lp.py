@@ -6,6 +6,7 @@ links), and when its solution is integral it proves optimality on the spot. The 
 to GLOP as a free-format MPS string built with numpy, because building it term by term through
 the Python wrappers costs more than solving it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,8 +28,12 @@ def _fmt(a: np.ndarray) -> np.ndarray:
     return np.char.mod("%d", a)
 
 
-def to_mps(b: ProtoBuilder, obj_vars: list[int], obj_coefs: list[int],
-           extra_rows: list[tuple[list[int], list[int], int, int]] = ()) -> str:
+def to_mps(
+    b: ProtoBuilder,
+    obj_vars: list[int],
+    obj_coefs: list[int],
+    extra_rows: list[tuple[list[int], list[int], int, int]] = (),
+) -> str:
     """Free MPS of max obj s.t. rows, as a minimisation of -obj."""
     rows = list(b.rows) + list(extra_rows)
     n_rows = len(rows)
@@ -47,43 +52,58 @@ def to_mps(b: ProtoBuilder, obj_vars: list[int], obj_coefs: list[int],
     order = np.lexsort((r_all, v_all))
     r_all, v_all, c_all = r_all[order], v_all[order], c_all[order]
     row_names = np.where(r_all < 0, "obj", np.char.add("r", _fmt(r_all)))
-    col_lines = np.char.add(np.char.add(np.char.add(np.char.add(
-        np.char.add(" x", _fmt(v_all)), " "), row_names), " "), _fmt(c_all))
+    col_lines = np.char.add(
+        np.char.add(np.char.add(np.char.add(np.char.add(" x", _fmt(v_all)), " "), row_names), " "), _fmt(c_all)
+    )
 
     has_lo, has_hi = lb > -INT_MAX, ub < INT_MAX
-    kind = np.where(has_lo & has_hi & (lb == ub), "E",
-                    np.where(has_lo & ~has_hi, "G", "L"))
+    kind = np.where(has_lo & has_hi & (lb == ub), "E", np.where(has_lo & ~has_hi, "G", "L"))
     row_lines = np.char.add(np.char.add(np.char.add(" ", kind), " r"), _fmt(np.arange(n_rows)))
     rhs_val = np.where(kind == "G", lb, ub)
     free = ~has_lo & ~has_hi
     rhs_rows = np.nonzero(~free & (rhs_val != 0))[0]
-    rhs_lines = np.char.add(np.char.add(" rhs r", _fmt(rhs_rows)),
-                            np.char.add(" ", _fmt(rhs_val[rhs_rows])))
+    rhs_lines = np.char.add(np.char.add(" rhs r", _fmt(rhs_rows)), np.char.add(" ", _fmt(rhs_val[rhs_rows])))
     rng_rows = np.nonzero(has_lo & has_hi & (lb != ub))[0]  # L rows with a lower end too
-    rng_lines = np.char.add(np.char.add(" rng r", _fmt(rng_rows)),
-                            np.char.add(" ", _fmt(ub[rng_rows] - lb[rng_rows])))
+    rng_lines = np.char.add(np.char.add(" rng r", _fmt(rng_rows)), np.char.add(" ", _fmt(ub[rng_rows] - lb[rng_rows])))
     vlb = np.asarray(b.var_lb, dtype=np.int64)
     vub = np.asarray(b.var_ub, dtype=np.int64)
     nv = len(vlb)
-    bnd = np.concatenate([
-        np.char.add(np.char.add(" UP bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vub))),
-        np.char.add(np.char.add(" LO bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vlb))),
-    ])
+    bnd = np.concatenate(
+        [
+            np.char.add(np.char.add(" UP bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vub))),
+            np.char.add(np.char.add(" LO bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vlb))),
+        ]
+    )
     # every variable must appear in COLUMNS; give unused ones a zero objective entry
     used = np.zeros(nv, dtype=bool)
     used[v_all] = True
     unused = np.nonzero(~used)[0]
     extra_cols = np.char.add(np.char.add(" x", _fmt(unused)), " obj 0")
-    parts = ["NAME lp", "ROWS", " N obj", *row_lines.tolist(), "COLUMNS",
-             *col_lines.tolist(), *extra_cols.tolist(), "RHS", *rhs_lines.tolist()]
+    parts = [
+        "NAME lp",
+        "ROWS",
+        " N obj",
+        *row_lines.tolist(),
+        "COLUMNS",
+        *col_lines.tolist(),
+        *extra_cols.tolist(),
+        "RHS",
+        *rhs_lines.tolist(),
+    ]
     if len(rng_lines):
         parts += ["RANGES", *rng_lines.tolist()]
     parts += ["BOUNDS", *bnd.tolist(), "ENDATA"]
     return "\n".join(parts)
 
 
-def solve_lp(b: ProtoBuilder, obj_vars: list[int], obj_coefs: list[int], offset: float = 0.0,
-             extra_rows=(), time_limit_s: float = 10.0) -> LpResult:
+def solve_lp(
+    b: ProtoBuilder,
+    obj_vars: list[int],
+    obj_coefs: list[int],
+    offset: float = 0.0,
+    extra_rows=(),
+    time_limit_s: float = 10.0,
+) -> LpResult:
     mps = to_mps(b, obj_vars, obj_coefs, extra_rows)
     model = mbh.ModelBuilderHelper()
     if not model.import_from_mps_string(mps):
@@ -93,5 +113,4 @@ def solve_lp(b: ProtoBuilder, obj_vars: list[int], obj_coefs: list[int], offset:
     solver.solve(model)
     if solver.status() != mbh.SolveStatus.OPTIMAL:
         return LpResult(False, float("inf"), np.zeros(0))
-    return LpResult(True, -float(solver.objective_value()) + offset,
-                    np.asarray(solver.variable_values()))
+    return LpResult(True, -float(solver.objective_value()) + offset, np.asarray(solver.variable_values()))

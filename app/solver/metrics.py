@@ -4,16 +4,17 @@
 baselines and the optimiser are scored on one scale and the solver's own objective can be
 cross-checked in tests.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from typing import Iterable
-
-from app.solver.eligibility import haversine_matrix, skill_score, pair_value
-from app.solver.types import Assignment, PlanMetrics, Problem
+from collections.abc import Iterable
 
 import numpy as np
+
+from app.solver.eligibility import haversine_matrix, pair_value, skill_score
+from app.solver.types import Assignment, PlanMetrics, Problem
 
 
 def _pairs(assignments: Iterable) -> list[tuple[int, int]]:
@@ -76,9 +77,17 @@ def objective_value(problem: Problem, assignments: Iterable) -> tuple[float, flo
         _, score = skill_score(m, d)
         home = d.area == m.home_area
         paired = (not home) and d.area in m.paired_areas
-        rest += sum(pair_value(w, score, home, paired, _km(problem, m.home_area, d.area),
-                               (d_id, m_id) in problem.previous,
-                               d.community in m.served_communities).values())
+        rest += sum(
+            pair_value(
+                w,
+                score,
+                home,
+                paired,
+                _km(problem, m.home_area, d.area),
+                (d_id, m_id) in problem.previous,
+                d.community in m.served_communities,
+            ).values()
+        )
         new_load[m_id] += 1
     for m_id, k in new_load.items():
         b = base[m_id]

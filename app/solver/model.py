@@ -9,6 +9,7 @@ t[m,j] "member m takes a j-th new assignment" where the load tiers carry the con
 and the annual-duty bonus, and one integer peak-load variable. Integer coefficients are the
 float weights times SCALE.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -88,8 +89,7 @@ def interval_cliques(starts: np.ndarray, ends: np.ndarray) -> list[list[int]]:
     n = len(starts)
     if n < 2:
         return []
-    ev = sorted([(float(e), 0, i) for i, e in enumerate(ends)]
-                + [(float(s), 1, i) for i, s in enumerate(starts)])
+    ev = sorted([(float(e), 0, i) for i, e in enumerate(ends)] + [(float(s), 1, i) for i, s in enumerate(starts)])
     alive: set[int] = set()
     out: list[list[int]] = []
     grew = False
@@ -229,7 +229,7 @@ def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = 
     cliques: list[list[int]] = []
     for m in np.nonzero(np.diff(bounds))[0]:
         m = int(m)
-        idx = order[bounds[m]:bounds[m + 1]]
+        idx = order[bounds[m] : bounds[m + 1]]
         pairs_of_member[m] = idx
         r = int(min(p.cap_left[m], len(idx)))
         il = idx.tolist()
@@ -242,11 +242,24 @@ def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = 
                 cliques.append(lits)
     base = p.base_load
     peak_lb = int(base.max()) if p.M else 0
-    mm = MatchModel(b=b, n_pairs=n, pair_coef=pair_coef, y_var=y_var, y_need=y_need,
-                    cov_const=cov_const, prio=prio, tiers={}, peak_var=None,
-                    peak_lb=peak_lb, pairs_of_member=pairs_of_member,
-                    pairs_of_demand=pairs_of_demand, base=base, peak_ub=peak_lb,
-                    peak_weight=int(round(w.balance_peak * SCALE)), cliques=cliques)
+    mm = MatchModel(
+        b=b,
+        n_pairs=n,
+        pair_coef=pair_coef,
+        y_var=y_var,
+        y_need=y_need,
+        cov_const=cov_const,
+        prio=prio,
+        tiers={},
+        peak_var=None,
+        peak_lb=peak_lb,
+        pairs_of_member=pairs_of_member,
+        pairs_of_demand=pairs_of_demand,
+        base=base,
+        peak_ub=peak_lb,
+        peak_weight=int(round(w.balance_peak * SCALE)),
+        cliques=cliques,
+    )
     if balance:
         add_balance(mm, p)
     return mm

@@ -25,21 +25,21 @@ bounds then hold for the pruned model only, so the reported bounds come from the
 relaxation corrected, by weak duality, for every eligible pair that was left out (one more
 pass over the eligibility masks): a reported bound is never below a feasible plan's value.
 """
+
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 from ortools.sat.python import cp_model
 
 from app.solver.baselines import BASELINE_MAX_PAIRS, greedy_pairs
 from app.solver.checker import check
-from app.solver.eligibility import (Candidates, Prepared, budget_k, candidates,
-                                   left_out_violation, prepare, prune)
+from app.solver.eligibility import Candidates, Prepared, budget_k, candidates, left_out_violation, prepare, prune
 from app.solver.explain import assemble
 from app.solver.flow import FlowNetwork, FlowResult, fix_and_resolve, lagrangian, repair
 from app.solver.lp import solve_lp
@@ -62,8 +62,7 @@ FLOW_SHARE = 0.35  # share of the time limit the flow phase may use for arc fixi
 def _coverage_int(mm: MatchModel, chosen: np.ndarray) -> int:
     x = np.zeros(mm.n_pairs, dtype=np.int64)
     x[chosen] = 1
-    return mm.cov_const + sum(int(mm.prio[d]) for d, idx in mm.pairs_of_demand.items()
-                              if x[idx].sum() >= mm.y_need[d])
+    return mm.cov_const + sum(int(mm.prio[d]) for d, idx in mm.pairs_of_demand.items() if x[idx].sum() >= mm.y_need[d])
 
 
 def _rest_int(mm: MatchModel, chosen: np.ndarray) -> int:
@@ -100,12 +99,17 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             pass
 
 
-def _run_cpsat(mm: MatchModel, problem: Problem, limit: float, hint: np.ndarray,
-               on_progress: Progress | None, to_units, cancel: threading.Event | None
-               ) -> StageResult:
+def _run_cpsat(
+    mm: MatchModel,
+    problem: Problem,
+    limit: float,
+    hint: np.ndarray,
+    on_progress: Progress | None,
+    to_units,
+    cancel: threading.Event | None,
+) -> StageResult:
     if (cancel is not None and cancel.is_set()) or limit <= 0.02:
-        return StageResult("CANCELLED" if cancel is not None and cancel.is_set() else "SKIPPED",
-                           hint, math.inf, False)
+        return StageResult("CANCELLED" if cancel is not None and cancel.is_set() else "SKIPPED", hint, math.inf, False)
     mm.b.hint(*mm.full_assignment(hint))
     solver = cp_model.CpSolver()
     prm = solver.parameters
@@ -121,11 +125,13 @@ def _run_cpsat(mm: MatchModel, problem: Problem, limit: float, hint: np.ndarray,
     done = threading.Event()
     watcher = None
     if cancel is not None:
+
         def watch() -> None:
             while not done.is_set():
                 if cancel.is_set():
                     solver.stop_search()
                 done.wait(0.05)
+
         watcher = threading.Thread(target=watch, daemon=True)
         watcher.start()
     cb = _Callback(on_progress, to_units) if on_progress else None
@@ -136,8 +142,9 @@ def _run_cpsat(mm: MatchModel, problem: Problem, limit: float, hint: np.ndarray,
         if watcher is not None:
             watcher.join()
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    res = StageResult(solver.status_name(status), hint,
-                      float(solver.best_objective_bound) if found else math.inf, found)
+    res = StageResult(
+        solver.status_name(status), hint, float(solver.best_objective_bound) if found else math.inf, found
+    )
     if status == cp_model.INFEASIBLE:
         res.bound = -math.inf  # only possible under a bound constraint: nothing beats it
     if found:
@@ -164,8 +171,15 @@ class FlowPhase:
     rest_at_all: dict | None = None  # coverage weight mu -> flow bound over every pair
 
 
-def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | None,
-                deadline: float, stop=None, start_plans: tuple = ()) -> FlowPhase:
+def _flow_phase(
+    p: Prepared,
+    cand: Candidates,
+    mm: MatchModel,
+    weight: int | None,
+    deadline: float,
+    stop=None,
+    start_plans: tuple = (),
+) -> FlowPhase:
     tier_vals = {m: v for m, (_, v) in mm.tiers.items()}
     lexicographic = weight is None
     # coverage only; per-seat values need an integer multiple of every need
@@ -174,13 +188,15 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
     f_cov = net_cov.solve()
     cov_bound = (mm.cov_const + math.floor(f_cov.value / lcm + 1e-9)) if f_cov.ok else math.inf
     if lexicographic:  # heavier than any possible swing of the rest
-        weight = int(np.abs(mm.pair_coef).sum()
-                     + sum(abs(x) for v in tier_vals.values() for x in v)
-                     + mm.peak_weight * (mm.peak_ub + 1) + 1)
+        weight = int(
+            np.abs(mm.pair_coef).sum()
+            + sum(abs(x) for v in tier_vals.values() for x in v)
+            + mm.peak_weight * (mm.peak_ub + 1)
+            + 1
+        )
     net = FlowNetwork(p, cand, mm.pair_coef, tier_vals, weight, mm.peak_weight)
     levels = [(b, r) for b, r in net.bound(mm.peak_lb, mm.peak_ub) if r.ok]
     bound = max((b for b, _ in levels), default=math.inf)
-
 
     def value(c: np.ndarray) -> float:
         return weight * (_coverage_int(mm, c) - mm.cov_const) + _rest_int(mm, c)
@@ -190,8 +206,7 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
     fix_deadline = time.perf_counter() + 0.4 * max(deadline - time.perf_counter(), 0.0)
     for i, (_, r) in enumerate(ranked[:2]):
         share = fix_deadline if i == 0 else min(fix_deadline, time.perf_counter() + 0.3)
-        plans.append(repair(p, cand, fix_and_resolve(net, r, r.peak, deadline=share,
-                                                      stop=stop, rounds=40)))
+        plans.append(repair(p, cand, fix_and_resolve(net, r, r.peak, deadline=share, stop=stop, rounds=40)))
     best = max(plans, key=value)
     z = value(best)
     # Lagrangian pricing of the overlap cliques: tighter bounds, and each iterate's flow plan
@@ -211,15 +226,20 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
     lag_deadline = max(now + 0.6 * (deadline - now), now + 0.2)
     for b, r in ranked:
         if b > state["z"] + 1e-9 and time.perf_counter() < lag_deadline:
-            lb, lr, pen = lagrangian(net, mm.cliques, r, b, state["z"], lag_deadline,
-                                     mm.peak_lb, on_plan=on_plan, stop=stop)
+            lb, lr, pen = lagrangian(
+                net, mm.cliques, r, b, state["z"], lag_deadline, mm.peak_lb, on_plan=on_plan, stop=stop
+            )
             priced.append((min(b, lb), lr if lr is not None else r))
             bounds_all.append([(lb, lr)] if lr is not None else [(b, r)])
             if lr is not None and time.perf_counter() < deadline:
                 # arc fixing again, now on the priced network: far fewer overlaps to undo
-                on_plan(FlowResult(fix_and_resolve(net, lr, lr.peak, rounds=40,
-                                                   deadline=deadline, stop=stop, penalty=pen),
-                                   0.0, True))
+                on_plan(
+                    FlowResult(
+                        fix_and_resolve(net, lr, lr.peak, rounds=40, deadline=deadline, stop=stop, penalty=pen),
+                        0.0,
+                        True,
+                    )
+                )
         else:
             priced.append((b, r))
             bounds_all.append([(b, r)])
@@ -233,9 +253,16 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
         if b > z + 1e-9:
             keep |= net.pair_reduced_costs(r) <= (b - z) + 1e-6
     keep[best] = True
-    fp = FlowPhase(hint=best, cov_bound=float(cov_bound), bound=float(bound), weight=weight,
-                   keep=keep, net_args=(tier_vals,), cov_bound_all=float(cov_bound),
-                   bound_all=float(bound))
+    fp = FlowPhase(
+        hint=best,
+        cov_bound=float(cov_bound),
+        bound=float(bound),
+        weight=weight,
+        keep=keep,
+        net_args=(tier_vals,),
+        cov_bound_all=float(cov_bound),
+        bound_all=float(bound),
+    )
     if cand.top_k is not None:
         if stop is not None and stop():  # cancelled: trivial but valid bounds, no extra pass
             fp.cov_bound_all = float(sum(mm.prio[d] for d in mm.y_var) + mm.cov_const)
@@ -245,8 +272,9 @@ def _flow_phase(p: Prepared, cand: Candidates, mm: MatchModel, weight: int | Non
     return fp
 
 
-def _bounds_over_all_pairs(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
-                           lcm: int, cov_flow, net: FlowNetwork, levels: list) -> None:
+def _bounds_over_all_pairs(
+    p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase, lcm: int, cov_flow, net: FlowNetwork, levels: list
+) -> None:
     """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
     plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
     over the eligibility masks for all flows at once. Also the unrestricted flow with
@@ -274,8 +302,7 @@ def _bounds_over_all_pairs(p: Prepared, cand: Candidates, mm: MatchModel, fp: Fl
         return
     d_nodes = [n_.sink - p.D + np.arange(p.D) for n_, *_ in jobs]
     dpot = np.vstack([pi[d] for pi, d in zip(pis, d_nodes)])
-    viol, neg = left_out_violation(p, cand, np.vstack(pots), dpot,
-                                   np.array([j[2] for j in jobs]), SCALE)
+    viol, neg = left_out_violation(p, cand, np.vstack(pots), dpot, np.array([j[2] for j in jobs]), SCALE)
     level_b: dict[int, float] = {}
     fp.rest_at_all = {}
     for k, (n_, r, weighted, b, tag) in enumerate(jobs):
@@ -289,8 +316,9 @@ def _bounds_over_all_pairs(p: Prepared, cand: Candidates, mm: MatchModel, fp: Fl
     fp.bound_all = float(max(level_b.values(), default=math.inf))
 
 
-def _rest_bound_at(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
-                   cov: int, extra_weights: list[int]) -> float:
+def _rest_bound_at(
+    p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase, cov: int, extra_weights: list[int]
+) -> float:
     """Upper bound on the rest over plans with coverage >= cov: for any weight mu >= 0,
     rest <= flow_mu - mu * (cov - cov_const). The lexicographic weight is huge, so when the
     coverage bound is not reached it says little; smaller weights (and 0) are tried too, each
@@ -312,10 +340,20 @@ def _rest_bound_at(p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase,
 
 
 def _subset(cand: Candidates, idx: np.ndarray) -> Candidates:
-    return Candidates(pd=cand.pd[idx], pm=cand.pm[idx], score=cand.score[idx], km=cand.km[idx],
-                      home=cand.home[idx], paired=cand.paired[idx], prev=cand.prev[idx],
-                      served=cand.served[idx], value=cand.value[idx], rank=cand.rank[idx],
-                      eligible=cand.eligible, top_k=cand.top_k)
+    return Candidates(
+        pd=cand.pd[idx],
+        pm=cand.pm[idx],
+        score=cand.score[idx],
+        km=cand.km[idx],
+        home=cand.home[idx],
+        paired=cand.paired[idx],
+        prev=cand.prev[idx],
+        served=cand.served[idx],
+        value=cand.value[idx],
+        rank=cand.rank[idx],
+        eligible=cand.eligible,
+        top_k=cand.top_k,
+    )
 
 
 def _lp_plan(mm: MatchModel, res) -> np.ndarray | None:
@@ -370,8 +408,7 @@ def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray |
 
 
 # ----------------------------------------------------------------------------- solve
-def solve(problem: Problem, *, on_progress: Progress | None = None,
-          cancel: threading.Event | None = None) -> Solution:
+def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: threading.Event | None = None) -> Solution:
     t0 = time.perf_counter()
     deadline = t0 + problem.time_limit_s
     w = problem.weights
@@ -396,16 +433,27 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         hint = greedy_pairs(p, cand)
         if greedy_plan is not None and _coverage_int(mm, greedy_plan) > _coverage_int(mm, hint):
             hint = greedy_plan
-        fp = FlowPhase(hint=hint, cov_bound=cov_all, bound=math.inf, cov_bound_all=cov_all,
-                       weight=0 if lex else cw, keep=np.ones(len(cand), dtype=bool))
+        fp = FlowPhase(
+            hint=hint,
+            cov_bound=cov_all,
+            bound=math.inf,
+            cov_bound_all=cov_all,
+            weight=0 if lex else cw,
+            keep=np.ones(len(cand), dtype=bool),
+        )
         steps = []
     else:
         # large models skip LP/CP-SAT (see the limits above): let the flow phase use the time
         share = FLOW_SHARE if len(cand) <= CPSAT_MAX_PAIRS and method == "auto" else 0.8
-        fp = _flow_phase(p, cand, mm, None if lex else cw,
-                         t_build + share * max(deadline - t_build - reserve, 0.0),
-                         stop=(lambda: cancel.is_set()) if cancel is not None else None,
-                         start_plans=() if greedy_plan is None else (greedy_plan,))
+        fp = _flow_phase(
+            p,
+            cand,
+            mm,
+            None if lex else cw,
+            t_build + share * max(deadline - t_build - reserve, 0.0),
+            stop=(lambda: cancel.is_set()) if cancel is not None else None,
+            start_plans=() if greedy_plan is None else (greedy_plan,),
+        )
     best = fp.hint
     W = fp.weight  # coverage weight inside the flow (exactly lexicographic when lex)
 
@@ -470,8 +518,13 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         # ---- stage 1: coverage
         if not is_cancelled() and cov1 < cov_bound and cov_vars:
             if use_lp and time.perf_counter() < deadline:
-                lp = solve_lp(mm2.b, cov_vars, cov_coefs, offset=mm2.cov_const,
-                              time_limit_s=0.5 * (deadline - time.perf_counter()))
+                lp = solve_lp(
+                    mm2.b,
+                    cov_vars,
+                    cov_coefs,
+                    offset=mm2.cov_const,
+                    time_limit_s=0.5 * (deadline - time.perf_counter()),
+                )
                 if lp.ok:
                     steps.append("lp")
                     cov_bound = min(cov_bound, math.floor(lp.value + 1e-6))
@@ -483,8 +536,15 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                 mm2.b.maximize(cov_vars, cov_coefs, offset=mm2.cov_const)
                 mm2.b.linear(cov_vars, cov_coefs, -INT_MAX, int(cov_bound) - mm2.cov_const)
                 limit = 0.5 * (deadline - time.perf_counter())
-                s1 = _run_cpsat(mm2, problem, limit, best2, on_progress,
-                                lambda o, b: rep_progress((units(o, 0), units(b, 0))), cancel)
+                s1 = _run_cpsat(
+                    mm2,
+                    problem,
+                    limit,
+                    best2,
+                    on_progress,
+                    lambda o, b: rep_progress((units(o, 0), units(b, 0))),
+                    cancel,
+                )
                 steps.append("cp-sat")
                 cancelled = s1.status == "CANCELLED"
                 if s1.found and cov_rest(s1.chosen)[0] > cov1:
@@ -504,9 +564,14 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         if not is_cancelled() and rest1 < rest_bound:
             fix_cov = [(cov_vars, cov_coefs, cov1 - mm2.cov_const, INT_MAX)] if cov_vars else []
             if use_lp and time.perf_counter() < deadline:
-                lp = solve_lp(mm2.b, rest_vars, rest_coefs, offset=mm2.rest_offset(),
-                              extra_rows=fix_cov,
-                              time_limit_s=0.5 * (deadline - time.perf_counter()))
+                lp = solve_lp(
+                    mm2.b,
+                    rest_vars,
+                    rest_coefs,
+                    offset=mm2.rest_offset(),
+                    extra_rows=fix_cov,
+                    time_limit_s=0.5 * (deadline - time.perf_counter()),
+                )
                 if lp.ok:
                     if "lp" not in steps:
                         steps.append("lp")
@@ -522,11 +587,17 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
                     mm2.b.linear(v, c, lo, hi)
                 mm2.b.maximize(rest_vars, rest_coefs, offset=mm2.rest_offset())
                 if math.isfinite(rest_bound):
-                    mm2.b.linear(rest_vars, rest_coefs, -INT_MAX,
-                                 int(rest_bound) - mm2.rest_offset())
+                    mm2.b.linear(rest_vars, rest_coefs, -INT_MAX, int(rest_bound) - mm2.rest_offset())
                 c1 = cov1
-                s2 = _run_cpsat(mm2, problem, deadline - time.perf_counter(), best2, on_progress,
-                                lambda o, b: rep_progress((units(c1, o), units(c1, b))), cancel)
+                s2 = _run_cpsat(
+                    mm2,
+                    problem,
+                    deadline - time.perf_counter(),
+                    best2,
+                    on_progress,
+                    lambda o, b: rep_progress((units(c1, o), units(c1, b))),
+                    cancel,
+                )
                 if "cp-sat" not in steps:
                     steps.append("cp-sat")
                 cancelled = s2.status == "CANCELLED"
@@ -546,8 +617,12 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         proven = cov1 >= cov_bound and rest1 >= rest_bound
         gap = max(relative_gap(cov1, cov_bound), relative_gap(rest1 / SCALE, rest_bound / SCALE))
         objective, best_bound = units(cov1, rest1), units(cov_bound, rest_bound)
-        stats_extra = dict(coverage_value=float(cov1), coverage_bound=float(cov_bound),
-                           rest_value=rest1 / SCALE, rest_bound=rest_bound / SCALE)
+        stats_extra = dict(
+            coverage_value=float(cov1),
+            coverage_bound=float(cov_bound),
+            rest_value=rest1 / SCALE,
+            rest_bound=rest_bound / SCALE,
+        )
     else:
         # weighted: one objective, cw * coverage + rest (flow ran with the same weight)
         val = cw * (cov1 - mm.cov_const) + rest1
@@ -556,8 +631,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         terms_c = rest_coefs + [cw * c for c in cov_coefs]
         offset = mm2.rest_offset()
         if not is_cancelled() and val < bound and use_lp and time.perf_counter() < deadline:
-            lp = solve_lp(mm2.b, terms_v, terms_c, offset=offset,
-                          time_limit_s=0.5 * (deadline - time.perf_counter()))
+            lp = solve_lp(mm2.b, terms_v, terms_c, offset=offset, time_limit_s=0.5 * (deadline - time.perf_counter()))
             if lp.ok:
                 steps.append("lp")
                 bound = min(bound, math.floor(lp.value + 1e-6))
@@ -571,9 +645,15 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
             if math.isfinite(bound):
                 mm2.b.linear(terms_v, terms_c, -INT_MAX, int(bound) - offset)
             base = cw * mm.cov_const
-            s = _run_cpsat(mm2, problem, deadline - time.perf_counter(), best2, on_progress,
-                           lambda o, b: rep_progress(((o + base) / SCALE, (b + base) / SCALE)),
-                           cancel)
+            s = _run_cpsat(
+                mm2,
+                problem,
+                deadline - time.perf_counter(),
+                best2,
+                on_progress,
+                lambda o, b: rep_progress(((o + base) / SCALE, (b + base) / SCALE)),
+                cancel,
+            )
             steps.append("cp-sat")
             cancelled = s.status == "CANCELLED"
             if s.found:
@@ -592,8 +672,9 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
         objective = (val + cw * mm.cov_const) / SCALE
         best_bound = (bound + cw * mm.cov_const) / SCALE
         gap = relative_gap(objective, best_bound)
-        stats_extra = dict(coverage_value=float(cov1), coverage_bound=float("nan"),
-                           rest_value=rest1 / SCALE, rest_bound=float("nan"))
+        stats_extra = dict(
+            coverage_value=float(cov1), coverage_bound=float("nan"), rest_value=rest1 / SCALE, rest_bound=float("nan")
+        )
     t_solve = time.perf_counter()
 
     # a cancel request wins even if the plan happens to be proven: the caller asked to stop
@@ -605,10 +686,20 @@ def solve(problem: Problem, *, on_progress: Progress | None = None,
     if cand.top_k:
         method += f" (top-{cand.top_k} members per demand)"
     stats = SolveStats(
-        status=status, objective=float(objective), best_bound=float(best_bound),
-        gap=float(gap), build_s=t_build - t0, solve_s=t_solve - t_build, wall_s=0.0,
-        members=len(problem.members), demands=len(problem.demands), candidate_pairs=len(cand),
-        method=method, top_k=cand.top_k, **stats_extra)
+        status=status,
+        objective=float(objective),
+        best_bound=float(best_bound),
+        gap=float(gap),
+        build_s=t_build - t0,
+        solve_s=t_solve - t_build,
+        wall_s=0.0,
+        members=len(problem.members),
+        demands=len(problem.demands),
+        candidate_pairs=len(cand),
+        method=method,
+        top_k=cand.top_k,
+        **stats_extra,
+    )
     sol = assemble(p, pairs, stats)
     violations = check(problem, sol)
     if violations:

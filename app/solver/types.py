@@ -8,6 +8,7 @@ Datetimes: the solver compares them as given. Naive and aware values must not be
 Problem; weekly slots and blackout dates are read in the datetimes' own (local) time, so the
 caller should convert to the district's local time zone first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -12,6 +12,7 @@ that applies them (they ship in ``procrastinate/sql/migrations``).
 Revision ID: 0002
 Revises: 0001
 """
+
 from alembic import op
 
 revision = "0002"

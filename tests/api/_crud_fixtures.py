@@ -1,4 +1,5 @@
 """Helpers shared by the resource CRUD tests (communities, groups, skills, members, demands)."""
+
 from __future__ import annotations
 
 from typing import Any

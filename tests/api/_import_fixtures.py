@@ -1,4 +1,5 @@
 """Spreadsheet builders for the import tests: files are generated, not committed."""
+
 from __future__ import annotations
 
 import csv
@@ -34,8 +35,16 @@ def count(db, model) -> int:
         return s.scalar(select(func.count()).select_from(model))
 
 
-def upload(client, kind: str, data: bytes, headers: dict, *, name: str = "file.csv", ctype: str = "text/csv",
-           dry_run: bool | None = None):
+def upload(
+    client,
+    kind: str,
+    data: bytes,
+    headers: dict,
+    *,
+    name: str = "file.csv",
+    ctype: str = "text/csv",
+    dry_run: bool | None = None,
+):
     url = f"/v1/{kind}:import" + ("" if dry_run is None else f"?dry_run={'true' if dry_run else 'false'}")
     return client.post(url, files={"file": (name, data, ctype)}, headers=headers)
 

@@ -3,10 +3,11 @@
 ``world`` builds two districts' worth of reference data through the ORM (fast),
 plus one API key per role, so every test can exercise the auth matrix.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -34,8 +35,9 @@ class World:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-NEXT_MONDAY = (datetime.now(timezone.utc) + timedelta(days=7 - datetime.now(timezone.utc).weekday())).replace(
-    hour=9, minute=0, second=0, microsecond=0)
+NEXT_MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
+    hour=9, minute=0, second=0, microsecond=0
+)
 
 
 @pytest.fixture
@@ -44,11 +46,21 @@ def world(db, settings) -> World:
         d = ensure_district(s, "chaoyang", "朝阳区")
         o = ensure_district(s, "haidian", "海淀区")
         w = World(district_id=d.id, other_district_id=o.id)
-        for code, name, kind, lat, lon in [("JW", "建外街道", "street", 39.905, 116.45),
-                                           ("CW", "朝外街道", "street", 39.922, 116.437),
-                                           ("LGY", "来广营地区", "township", 40.02, 116.45)]:
-            a = Area(district_id=d.id, code=code, name=name, kind=kind, lat=lat, lon=lon,
-                     liaison_name="联络员" + code, liaison_phone="010-6500" + str(len(code)) + "000")
+        for code, name, kind, lat, lon in [
+            ("JW", "建外街道", "street", 39.905, 116.45),
+            ("CW", "朝外街道", "street", 39.922, 116.437),
+            ("LGY", "来广营地区", "township", 40.02, 116.45),
+        ]:
+            a = Area(
+                district_id=d.id,
+                code=code,
+                name=name,
+                kind=kind,
+                lat=lat,
+                lon=lon,
+                liaison_name="联络员" + code,
+                liaison_phone="010-6500" + str(len(code)) + "000",
+            )
             s.add(a)
             s.flush()
             w.areas[code] = a.id
@@ -57,10 +69,12 @@ def world(db, settings) -> World:
             s.add(c)
             s.flush()
             w.communities[name] = c.id
-        for code, name, cat, syn in [("law", "法律咨询", "expertise", ["律师", "法律援助"]),
-                                     ("finance", "金融", "expertise", ["防金融诈骗"]),
-                                     ("teaching", "教学", "interest", []),
-                                     ("venue", "活动场地", "resource", ["场地"])]:
+        for code, name, cat, syn in [
+            ("law", "法律咨询", "expertise", ["律师", "法律援助"]),
+            ("finance", "金融", "expertise", ["防金融诈骗"]),
+            ("teaching", "教学", "interest", []),
+            ("venue", "活动场地", "resource", ["场地"]),
+        ]:
             k = Skill(district_id=d.id, code=code, name=name, category=cat, synonyms=syn)
             s.add(k)
             s.flush()
@@ -70,10 +84,20 @@ def world(db, settings) -> World:
         s.add(g)
         s.flush()
         w.groups["第一小组"] = g.id
-        for name, area, skills in [("张伟", "JW", ["law"]), ("李娜", "CW", ["finance", "teaching"]),
-                                   ("王强", "LGY", ["venue"])]:
-            m = Member(district_id=d.id, name=name, sector="社会福利和社会保障界", group_id=g.id,
-                       home_area_id=w.areas[area], phone="13800138000", external_id="M-" + name)
+        for name, area, skills in [
+            ("张伟", "JW", ["law"]),
+            ("李娜", "CW", ["finance", "teaching"]),
+            ("王强", "LGY", ["venue"]),
+        ]:
+            m = Member(
+                district_id=d.id,
+                name=name,
+                sector="社会福利和社会保障界",
+                group_id=g.id,
+                home_area_id=w.areas[area],
+                phone="13800138000",
+                external_id="M-" + name,
+            )
             m.skills = [MemberSkill(skill_id=w.skills[k], level=2) for k in skills]
             s.add(m)
             s.flush()

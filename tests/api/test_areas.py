@@ -1,4 +1,5 @@
 """Areas: the reference pattern every resource follows (CRUD, ETag, idempotency, auth)."""
+
 from __future__ import annotations
 
 NEW = {"code": "SLT", "name": "三里屯街道", "kind": "street", "lat": 39.935, "lon": 116.452}
@@ -12,8 +13,9 @@ def test_create_read_list_patch_deactivate(client, world):
     etag = r.headers["ETag"]
     r = client.get(f"/v1/areas/{body['id']}", headers=world.h("reader"))
     assert r.status_code == 200 and r.json()["name"] == "三里屯街道" and r.headers["ETag"] == etag
-    r = client.patch(f"/v1/areas/{body['id']}", json={"liaison_name": "赵敏"},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/areas/{body['id']}", json={"liaison_name": "赵敏"}, headers={**world.h("admin"), "If-Match": etag}
+    )
     assert r.status_code == 200 and r.json()["liaison_name"] == "赵敏" and r.headers["ETag"] != etag
     r = client.patch(f"/v1/areas/{body['id']}", json={"name": "x"}, headers={**world.h("admin"), "If-Match": etag})
     assert r.status_code == 412

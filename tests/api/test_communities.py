@@ -1,4 +1,5 @@
 """Communities (社区): reference data; admins write, every key of the district reads."""
+
 from __future__ import annotations
 
 from tests.api._crud_fixtures import assert_problem, list_all
@@ -14,18 +15,31 @@ def test_crud_happy_path(client, world):
     etag = r.headers["ETag"]
     r = client.get(f"/v1/communities/{body['id']}", headers=world.h("liaison_jw"))
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
-    r = client.patch(f"/v1/communities/{body['id']}", json={"name": "北苑家园北社区"},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/communities/{body['id']}", json={"name": "北苑家园北社区"}, headers={**world.h("admin"), "If-Match": etag}
+    )
     assert r.status_code == 200 and r.json()["name"] == "北苑家园北社区" and r.headers["ETag"] != etag
-    assert_problem(client.patch(f"/v1/communities/{body['id']}", json={"name": "旧"},
-                                headers={**world.h("admin"), "If-Match": etag}), 412)
+    assert_problem(
+        client.patch(
+            f"/v1/communities/{body['id']}", json={"name": "旧"}, headers={**world.h("admin"), "If-Match": etag}
+        ),
+        412,
+    )
     assert client.get(f"/v1/communities/{body['id']}", headers=world.h("admin")).json()["name"] == "北苑家园北社区"
     r = client.delete(f"/v1/communities/{body['id']}", headers=world.h("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     # a deactivated community takes no new demands
-    r = client.post("/v1/demands", json={"community_id": body["id"], "title": "讲座", "channel": "other",
-                                         "starts_at": "2026-12-01T09:00:00", "ends_at": "2026-12-01T10:00:00"},
-                    headers=world.h("admin"))
+    r = client.post(
+        "/v1/demands",
+        json={
+            "community_id": body["id"],
+            "title": "讲座",
+            "channel": "other",
+            "starts_at": "2026-12-01T09:00:00",
+            "ends_at": "2026-12-01T10:00:00",
+        },
+        headers=world.h("admin"),
+    )
     assert_problem(r, 422, "community_id")
 
 
@@ -54,20 +68,26 @@ def test_idempotency_key(client, world):
 
 
 def test_validation(client, world):
-    cases = [({"area_id": world.other["area"], "name": "x"}, 422, "area_id"),
-             ({"area_id": 999999, "name": "x"}, 422, "area_id"),
-             ({"area_id": "JW", "name": "x"}, 422, "area_id"),
-             ({"area_id": world.areas["JW"], "name": ""}, 422, "name"),
-             ({"name": "x"}, 422, "area_id"),
-             ({"area_id": world.areas["JW"], "name": "建外社区"}, 409, "name")]
+    cases = [
+        ({"area_id": world.other["area"], "name": "x"}, 422, "area_id"),
+        ({"area_id": 999999, "name": "x"}, 422, "area_id"),
+        ({"area_id": "JW", "name": "x"}, 422, "area_id"),
+        ({"area_id": world.areas["JW"], "name": ""}, 422, "name"),
+        ({"name": "x"}, 422, "area_id"),
+        ({"area_id": world.areas["JW"], "name": "建外社区"}, 409, "name"),
+    ]
     for body, status, field in cases:
         assert_problem(client.post("/v1/communities", json=body, headers=world.h("admin")), status, field)
     cid = world.communities["光华里社区"]
-    assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": "建外社区"}, headers=world.h("admin")),
-                   409, "name")
+    assert_problem(
+        client.patch(f"/v1/communities/{cid}", json={"name": "建外社区"}, headers=world.h("admin")), 409, "name"
+    )
     assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": None}, headers=world.h("admin")), 422, "name")
-    assert_problem(client.patch(f"/v1/communities/{cid}", json={"area_id": world.areas["CW"]},
-                                headers=world.h("admin")), 422, "area_id")  # communities never move
+    assert_problem(
+        client.patch(f"/v1/communities/{cid}", json={"area_id": world.areas["CW"]}, headers=world.h("admin")),
+        422,
+        "area_id",
+    )  # communities never move
     got = client.get(f"/v1/communities/{cid}", headers=world.h("admin")).json()
     assert (got["name"], got["area"], got["version"]) == ("光华里社区", "JW", 1)
     assert len(list_all(client, "/v1/communities", world.h("admin"))) == 4

@@ -6,6 +6,7 @@ all append a marker to ONE shared demand by read-modify-write with If-Match,
 retrying after a re-read on 412 (stale ETag) or 409 (lost the version race).
 If any update were lost, a marker would be missing at the end.
 """
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,12 @@ def small_world(pg_db) -> dict:
         s.add(area)
         s.flush()
         community = Community(district_id=d.id, area_id=area.id, name="清友园社区")
-        s.add_all([community, Skill(district_id=d.id, code="finance", name="金融", category="expertise",
-                                    synonyms=["防金融诈骗"])])
+        s.add_all(
+            [
+                community,
+                Skill(district_id=d.id, code="finance", name="金融", category="expertise", synonyms=["防金融诈骗"]),
+            ]
+        )
         s.flush()
         key = create_api_key(s, d.id, "admin", "load admin")
         s.commit()
@@ -54,8 +59,15 @@ def server_url(pg_db, small_world, monkeypatch):
 
 
 def _demand(community_id: int, title: str) -> dict:
-    return {"community_id": community_id, "title": title, "description": "", "channel": "needs_collection",
-            "required_skills": ["防金融诈骗"], "starts_at": f"{DAY}T14:00:00", "ends_at": f"{DAY}T16:00:00"}
+    return {
+        "community_id": community_id,
+        "title": title,
+        "description": "",
+        "channel": "needs_collection",
+        "required_skills": ["防金融诈骗"],
+        "starts_at": f"{DAY}T14:00:00",
+        "ends_at": f"{DAY}T16:00:00",
+    }
 
 
 def _append_marker(client: httpx.Client, demand_id: int, marker: str, statuses: list[int]) -> None:
@@ -65,8 +77,9 @@ def _append_marker(client: httpx.Client, demand_id: int, marker: str, statuses: 
         statuses.append(r.status_code)
         assert r.status_code == 200, r.text
         text = r.json()["description"] or ""
-        r = client.patch(f"/v1/demands/{demand_id}", json={"description": text + marker},
-                         headers={"If-Match": r.headers["ETag"]})
+        r = client.patch(
+            f"/v1/demands/{demand_id}", json={"description": text + marker}, headers={"If-Match": r.headers["ETag"]}
+        )
         statuses.append(r.status_code)
         if r.status_code == 200:
             return

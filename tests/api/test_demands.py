@@ -1,8 +1,8 @@
 """Demands (民需): CRUD, ETag, idempotency, validation, time zones and the liaison area scope."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
 
 from tests.api._crud_fixtures import assert_problem, list_all
 
@@ -10,10 +10,18 @@ DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 
 
 def demand(world, community: str = "清友园社区", **over):
-    body = {"community_id": world.communities[community], "title": "防范金融诈骗知识讲座",
-            "description": "面向老年居民讲解电信网络诈骗的常见手法", "channel": "needs_collection",
-            "priority": 4, "required_skills": ["finance"], "min_members": 1, "max_members": 2,
-            "starts_at": f"{DAY}T14:00:00", "ends_at": f"{DAY}T16:00:00"}
+    body = {
+        "community_id": world.communities[community],
+        "title": "防范金融诈骗知识讲座",
+        "description": "面向老年居民讲解电信网络诈骗的常见手法",
+        "channel": "needs_collection",
+        "priority": 4,
+        "required_skills": ["finance"],
+        "min_members": 1,
+        "max_members": 2,
+        "starts_at": f"{DAY}T14:00:00",
+        "ends_at": f"{DAY}T16:00:00",
+    }
     body.update(over)
     return body
 
@@ -25,8 +33,14 @@ def create(client, world, role: str = "admin", **over):
 
 
 def test_crud_happy_path(client, world):
-    r = create(client, world, area="LGY", required_skills=["防金融诈骗", " LAW ", "finance"],
-               excluded_member_ids=[world.members["李娜"]], external_id="LGY-001")
+    r = create(
+        client,
+        world,
+        area="LGY",
+        required_skills=["防金融诈骗", " LAW ", "finance"],
+        excluded_member_ids=[world.members["李娜"]],
+        external_id="LGY-001",
+    )
     body = r.json()
     assert r.headers["Location"] == f"/v1/demands/{body['id']}"
     assert body["area"] == "LGY" and body["area_name"] == "来广营地区" and body["community_name"] == "清友园社区"
@@ -39,17 +53,22 @@ def test_crud_happy_path(client, world):
     r = client.get(f"/v1/demands/{body['id']}", headers=world.h("reader"))
     assert r.status_code == 200 and r.headers["ETag"] == etag and r.json() == body
 
-    r = client.patch(f"/v1/demands/{body['id']}", json={"priority": 5, "required_skills": ["教学"],
-                                                         "excluded_member_ids": []},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/demands/{body['id']}",
+        json={"priority": 5, "required_skills": ["教学"], "excluded_member_ids": []},
+        headers={**world.h("admin"), "If-Match": etag},
+    )
     assert r.status_code == 200, r.text
     assert r.json()["priority"] == 5 and [s["code"] for s in r.json()["required_skills"]] == ["teaching"]
     assert r.json()["excluded_member_ids"] == [] and r.headers["ETag"] != etag
 
     # lists-only change still bumps the ETag, so a stale writer cannot overwrite it
     etag2 = r.headers["ETag"]
-    r = client.patch(f"/v1/demands/{body['id']}", json={"required_skills": ["venue"]},
-                     headers={**world.h("admin"), "If-Match": etag2})
+    r = client.patch(
+        f"/v1/demands/{body['id']}",
+        json={"required_skills": ["venue"]},
+        headers={**world.h("admin"), "If-Match": etag2},
+    )
     assert r.status_code == 200 and r.headers["ETag"] != etag2
 
     r = client.delete(f"/v1/demands/{body['id']}", headers=world.h("admin"))
@@ -69,8 +88,12 @@ def test_defaults(client, world):
 def test_stale_if_match_is_412_and_changes_nothing(client, world):
     r = create(client, world)
     did, etag = r.json()["id"], r.headers["ETag"]
-    assert client.patch(f"/v1/demands/{did}", json={"title": "新标题"},
-                        headers={**world.h("admin"), "If-Match": etag}).status_code == 200
+    assert (
+        client.patch(
+            f"/v1/demands/{did}", json={"title": "新标题"}, headers={**world.h("admin"), "If-Match": etag}
+        ).status_code
+        == 200
+    )
     r = client.patch(f"/v1/demands/{did}", json={"title": "旧的写入"}, headers={**world.h("admin"), "If-Match": etag})
     assert_problem(r, 412)
     r = client.delete(f"/v1/demands/{did}", headers={**world.h("admin"), "If-Match": etag})
@@ -98,11 +121,14 @@ def test_time_zones(client, world):
     early = create(client, world, starts_at=f"{DAY}T08:00:00", ends_at=f"{DAY}T09:00:00").json()
     ids = {d["id"] for d in list_all(client, "/v1/demands", world.h("admin"), starts_after=f"{DAY}T10:00:00")}
     assert ids == {naive["id"], aware["id"]}
-    ids = {d["id"] for d in list_all(client, "/v1/demands", world.h("admin"),
-                                     starts_before=f"{DAY}T14:00:00+08:00")}
+    ids = {d["id"] for d in list_all(client, "/v1/demands", world.h("admin"), starts_before=f"{DAY}T14:00:00+08:00")}
     assert ids == {early["id"]}
-    ids = {d["id"] for d in list_all(client, "/v1/demands", world.h("admin"), starts_after=f"{DAY}T06:00:00Z",
-                                     starts_before=f"{DAY}T15:00:00")}
+    ids = {
+        d["id"]
+        for d in list_all(
+            client, "/v1/demands", world.h("admin"), starts_after=f"{DAY}T06:00:00Z", starts_before=f"{DAY}T15:00:00"
+        )
+    }
     assert ids == {naive["id"], aware["id"]}
 
 
@@ -165,13 +191,21 @@ def test_create_validation_other_district_references(client, world):
     # the other district's admin cannot use our community or our members either
     r = client.post("/v1/demands", json=demand(world), headers=world.h("other_admin"))
     assert_problem(r, 422, "community_id")
-    r = client.post("/v1/demands", json=demand(world, community_id=world.other["community"],
-                                               required_skills=[], excluded_member_ids=[world.members["张伟"]]),
-                    headers=world.h("other_admin"))
+    r = client.post(
+        "/v1/demands",
+        json=demand(
+            world,
+            community_id=world.other["community"],
+            required_skills=[],
+            excluded_member_ids=[world.members["张伟"]],
+        ),
+        headers=world.h("other_admin"),
+    )
     assert_problem(r, 422, "excluded_member_ids")
     # skills resolve within the caller's district only
-    r = client.post("/v1/demands", json=demand(world, community_id=world.other["community"]),
-                    headers=world.h("other_admin"))
+    r = client.post(
+        "/v1/demands", json=demand(world, community_id=world.other["community"]), headers=world.h("other_admin")
+    )
     assert_problem(r, 422, "required_skills")
     assert list_all(client, "/v1/demands", world.h("admin")) == []
     assert list_all(client, "/v1/demands", world.h("other_admin")) == []
@@ -203,8 +237,11 @@ def test_patch_validation_leaves_demand_untouched(client, world):
     r = create(client, world, required_skills=["finance"])
     before, etag = r.json(), r.headers["ETag"]
     for change, field in PATCH_CASES:
-        r = client.patch(f"/v1/demands/{before['id']}", json={**change, "description": "不应保存"},
-                         headers={**world.h("admin"), "If-Match": etag})
+        r = client.patch(
+            f"/v1/demands/{before['id']}",
+            json={**change, "description": "不应保存"},
+            headers={**world.h("admin"), "If-Match": etag},
+        )
         assert_problem(r, 422, field)
         after = client.get(f"/v1/demands/{before['id']}", headers=world.h("admin"))
         assert after.json() == before and after.headers["ETag"] == etag, change
@@ -212,8 +249,11 @@ def test_patch_validation_leaves_demand_untouched(client, world):
 
 def test_patch_moves_community_and_area(client, world):
     r = create(client, world)
-    r = client.patch(f"/v1/demands/{r.json()['id']}", json={"community_id": world.communities["朝外社区"],
-                                                            "area": "CW"}, headers=world.h("admin"))
+    r = client.patch(
+        f"/v1/demands/{r.json()['id']}",
+        json={"community_id": world.communities["朝外社区"], "area": "CW"},
+        headers=world.h("admin"),
+    )
     assert r.status_code == 200, r.text
     assert r.json()["area"] == "CW" and r.json()["community_name"] == "朝外社区"
     assert [d["id"] for d in list_all(client, "/v1/demands", world.h("liaison_cw"))] == [r.json()["id"]]
@@ -236,15 +276,17 @@ def test_auth_matrix(client, world):
     r = client.post("/v1/demands", json=body, headers=world.h("liaison_jw"))
     assert r.status_code == 201 and r.json()["created_by"] == "jw liaison"
     own = r.json()
-    assert client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1},
-                        headers=world.h("liaison_jw")).status_code == 200
+    assert (
+        client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.h("liaison_jw")).status_code == 200
+    )
     assert {d["id"] for d in list_all(client, "/v1/demands", world.h("liaison_jw"))} == {jw["id"], own["id"]}
     assert list_all(client, "/v1/demands", world.h("liaison_jw"), area="CW") == []
     # ... and another area's community or demand is not visible: 404, never 403
     r = client.post("/v1/demands", json=demand(world, community="朝外社区"), headers=world.h("liaison_jw"))
     assert_problem(r, 404, "community_id")
-    r = client.patch(f"/v1/demands/{own['id']}", json={"community_id": world.communities["朝外社区"]},
-                     headers=world.h("liaison_jw"))
+    r = client.patch(
+        f"/v1/demands/{own['id']}", json={"community_id": world.communities["朝外社区"]}, headers=world.h("liaison_jw")
+    )
     assert_problem(r, 404, "community_id")
     for role, did in [("liaison_cw", jw["id"]), ("liaison_jw", cw["id"])]:
         assert_problem(client.get(f"/v1/demands/{did}", headers=world.h(role)), 404)

@@ -1,16 +1,17 @@
 """Duty records (履职记录): CRUD, auth matrix, validation, and annual duty status."""
+
 from __future__ import annotations
 
 from app.services.duty import duty_status
-
 from tests.api._assignment_fixtures import make_demand
 
 SUGGESTION = {"kind": "suggestion", "date": "2026-03-05", "title": "关于老旧小区加装电梯的建议"}
 
 
 def _post(client, world, member: str, role: str = "admin", **over):
-    return client.post("/v1/duty-records", json={"member_id": world.members[member], **SUGGESTION, **over},
-                       headers=world.h(role))
+    return client.post(
+        "/v1/duty-records", json={"member_id": world.members[member], **SUGGESTION, **over}, headers=world.h(role)
+    )
 
 
 def test_create_read_patch_delete(client, world, db):
@@ -29,10 +30,15 @@ def test_create_read_patch_delete(client, world, db):
     got = client.get(f"/v1/duty-records/{rec['id']}", headers=world.h("reader"))
     assert got.status_code == 200 and got.json()["title"] == SUGGESTION["title"]
     etag = got.headers["ETag"]
-    r = client.patch(f"/v1/duty-records/{rec['id']}", json={"title": "关于社区养老服务的建议", "date": "2026-04-01"},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/duty-records/{rec['id']}",
+        json={"title": "关于社区养老服务的建议", "date": "2026-04-01"},
+        headers={**world.h("admin"), "If-Match": etag},
+    )
     assert r.status_code == 200 and r.json()["title"] == "关于社区养老服务的建议" and r.headers["ETag"] != etag
-    r = client.patch(f"/v1/duty-records/{rec['id']}", json={"title": "x"}, headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/duty-records/{rec['id']}", json={"title": "x"}, headers={**world.h("admin"), "If-Match": etag}
+    )
     assert r.status_code == 412 and r.json()["code"] == "precondition_failed"
     r = client.delete(f"/v1/duty-records/{rec['id']}", headers={**world.h("admin"), "If-Match": etag})
     assert r.status_code == 412
@@ -73,10 +79,14 @@ def test_auth_matrix(client, world):
     assert client.get(f"/v1/duty-records/{jw}", headers=world.h("other_admin")).status_code == 404
     assert client.get("/v1/duty-records", headers=world.h("other_admin")).json()["items"] == []
     # Writing: liaison patches its own area's records but cannot move them out; delete is admin only.
-    assert client.patch(f"/v1/duty-records/{own}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 200
+    assert (
+        client.patch(f"/v1/duty-records/{own}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 200
+    )
     r = client.patch(f"/v1/duty-records/{own}", json={"area_id": world.areas["CW"]}, headers=world.h("liaison_jw"))
     assert r.status_code == 403
-    assert client.patch(f"/v1/duty-records/{cw}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 404
+    assert (
+        client.patch(f"/v1/duty-records/{cw}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 404
+    )
     assert client.patch(f"/v1/duty-records/{jw}", json={"title": "改"}, headers=world.h("reader")).status_code == 403
     assert client.delete(f"/v1/duty-records/{own}", headers=world.h("liaison_jw")).status_code == 403
     assert client.delete(f"/v1/duty-records/{own}", headers=world.h("reader")).status_code == 403
@@ -85,10 +95,17 @@ def test_auth_matrix(client, world):
 
 
 def test_validation_names_the_field(client, world, db):
-    cases = [({"kind": "speech"}, "kind"), ({"date": "2026-02-30"}, "date"), ({"date": "soon"}, "date"),
-             ({"title": ""}, "title"), ({"member_id": 999999}, "member_id"), ({"demand_id": 999999}, "demand_id"),
-             ({"area_id": world.other["area"]}, "area_id"), ({"assignment_id": 424242}, "assignment_id"),
-             ({"surprise": 1}, "surprise")]
+    cases = [
+        ({"kind": "speech"}, "kind"),
+        ({"date": "2026-02-30"}, "date"),
+        ({"date": "soon"}, "date"),
+        ({"title": ""}, "title"),
+        ({"member_id": 999999}, "member_id"),
+        ({"demand_id": 999999}, "demand_id"),
+        ({"area_id": world.other["area"]}, "area_id"),
+        ({"assignment_id": 424242}, "assignment_id"),
+        ({"surprise": 1}, "surprise"),
+    ]
     for over, field in cases:
         r = _post(client, world, "张伟", **over)
         assert r.status_code == 422, (over, r.text)
@@ -106,8 +123,12 @@ def test_validation_names_the_field(client, world, db):
     r = client.post("/v1/duty-records", json={**SUGGESTION, "member_id": other_id}, headers=world.h("admin"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "member_id"
     rec = _post(client, world, "张伟").json()["id"]
-    for over, field in [({"area_id": None}, "area_id"), ({"kind": "x"}, "kind"), ({"title": None}, "title"),
-                        ({"member_id": 1}, "member_id")]:
+    for over, field in [
+        ({"area_id": None}, "area_id"),
+        ({"kind": "x"}, "kind"),
+        ({"title": None}, "title"),
+        ({"member_id": 1}, "member_id"),
+    ]:
         r = client.patch(f"/v1/duty-records/{rec}", json=over, headers=world.h("admin"))
         assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field], (over, r.text)
     for q, field in [("kind=x", "query.kind"), ("year=1800", "query.year"), ("area=NOPE", "area")]:
@@ -116,9 +137,16 @@ def test_validation_names_the_field(client, world, db):
 
 
 def test_list_filters_and_paging(client, world):
-    ids = [_post(client, world, m, kind=k, date=d).json()["id"] for m, k, d in [
-        ("张伟", "suggestion", "2026-01-10"), ("张伟", "activity", "2025-12-31"), ("李娜", "information", "2026-06-01"),
-        ("王强", "activity", "2026-07-01"), ("李娜", "suggestion", "2027-01-01")]]
+    ids = [
+        _post(client, world, m, kind=k, date=d).json()["id"]
+        for m, k, d in [
+            ("张伟", "suggestion", "2026-01-10"),
+            ("张伟", "activity", "2025-12-31"),
+            ("李娜", "information", "2026-06-01"),
+            ("王强", "activity", "2026-07-01"),
+            ("李娜", "suggestion", "2027-01-01"),
+        ]
+    ]
     h = world.h("reader")
 
     def got(q: str) -> list[int]:
@@ -135,8 +163,9 @@ def test_list_filters_and_paging(client, world):
     assert got("group_id=999999") == []
     seen, cursor = [], None
     while True:
-        page = client.get("/v1/duty-records", params={"limit": 2, **({"cursor": cursor} if cursor else {})},
-                          headers=h).json()
+        page = client.get(
+            "/v1/duty-records", params={"limit": 2, **({"cursor": cursor} if cursor else {})}, headers=h
+        ).json()
         seen += [i["id"] for i in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
@@ -145,10 +174,16 @@ def test_list_filters_and_paging(client, world):
 
 
 def test_duty_status_counts_and_met(client, world, db):
-    for member, kind, d in [("张伟", "suggestion", "2026-01-10"), ("张伟", "information", "2026-02-10"),
-                            ("张伟", "activity", "2026-03-10"), ("张伟", "activity", "2026-04-10"),
-                            ("李娜", "suggestion", "2026-05-01"), ("李娜", "information", "2025-05-01"),
-                            ("李娜", "activity", "2027-01-01"), ("王强", "activity", "2026-12-31")]:
+    for member, kind, d in [
+        ("张伟", "suggestion", "2026-01-10"),
+        ("张伟", "information", "2026-02-10"),
+        ("张伟", "activity", "2026-03-10"),
+        ("张伟", "activity", "2026-04-10"),
+        ("李娜", "suggestion", "2026-05-01"),
+        ("李娜", "information", "2025-05-01"),
+        ("李娜", "activity", "2027-01-01"),
+        ("王强", "activity", "2026-12-31"),
+    ]:
         assert _post(client, world, member, kind=kind, date=d).status_code == 201
     with db.session() as s:
         rows = {r.name: r for r in duty_status(s, world.district_id, 2026)}
@@ -166,10 +201,15 @@ def test_duty_status_counts_and_met(client, world, db):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["year"] == 2026 and body["members"] == 3 and body["met"] == 1
-    assert body["items"][0] == {"member_id": world.members["张伟"], "name": "张伟", "group_id": world.groups["第一小组"],
-                                "home_area_id": world.areas["JW"],
-                                "counts": {"suggestion": 1, "information": 1, "activity": 2},
-                                "met": True, "missing": []}
+    assert body["items"][0] == {
+        "member_id": world.members["张伟"],
+        "name": "张伟",
+        "group_id": world.groups["第一小组"],
+        "home_area_id": world.areas["JW"],
+        "counts": {"suggestion": 1, "information": 1, "activity": 2},
+        "met": True,
+        "missing": [],
+    }
     r = client.get("/v1/duty-records/summary?year=2026&area=CW", headers=world.h("admin"))
     assert [i["name"] for i in r.json()["items"]] == ["李娜"]
     # A liaison's summary is its own area's members, whatever it asks for.

@@ -1,4 +1,5 @@
 """Working groups (小组) and their paired areas (结对)."""
+
 from __future__ import annotations
 
 from tests.api._crud_fixtures import assert_problem, list_all
@@ -6,8 +7,9 @@ from tests.api._crud_fixtures import assert_problem, list_all
 
 def test_crud_happy_path(client, world):
     a = world.areas
-    r = client.post("/v1/groups", json={"name": "第五小组", "area_ids": [a["LGY"], a["JW"], a["LGY"]]},
-                    headers=world.h("admin"))
+    r = client.post(
+        "/v1/groups", json={"name": "第五小组", "area_ids": [a["LGY"], a["JW"], a["LGY"]]}, headers=world.h("admin")
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert r.headers["Location"] == f"/v1/groups/{body['id']}"
@@ -17,11 +19,14 @@ def test_crud_happy_path(client, world):
     r = client.get(f"/v1/groups/{body['id']}", headers=world.h("reader"))
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
     # pairing-only PATCH replaces the list and bumps the ETag
-    r = client.patch(f"/v1/groups/{body['id']}", json={"area_ids": [a["CW"]]},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/groups/{body['id']}", json={"area_ids": [a["CW"]]}, headers={**world.h("admin"), "If-Match": etag}
+    )
     assert r.status_code == 200 and r.json()["area_ids"] == [a["CW"]] and r.headers["ETag"] != etag
-    assert_problem(client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []},
-                                headers={**world.h("admin"), "If-Match": etag}), 412)
+    assert_problem(
+        client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers={**world.h("admin"), "If-Match": etag}),
+        412,
+    )
     assert client.get(f"/v1/groups/{body['id']}", headers=world.h("admin")).json()["area_ids"] == [a["CW"]]
     r = client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers=world.h("admin"))
     assert r.status_code == 200 and r.json()["area_ids"] == []
@@ -44,19 +49,27 @@ def test_idempotency_key(client, world):
 
 def test_validation(client, world):
     a = world.areas
-    cases = [({"name": "第二小组", "area_ids": [a["JW"], world.other["area"]]}, 422, "area_ids"),
-             ({"name": "第二小组", "area_ids": [999999]}, 422, "area_ids"),
-             ({"name": "第二小组", "area_ids": ["JW"]}, 422, "area_ids.0"),
-             ({"name": "第二小组", "area_ids": a["JW"]}, 422, "area_ids"),
-             ({"name": ""}, 422, "name"),
-             ({"name": "第一小组"}, 409, "name")]
+    cases = [
+        ({"name": "第二小组", "area_ids": [a["JW"], world.other["area"]]}, 422, "area_ids"),
+        ({"name": "第二小组", "area_ids": [999999]}, 422, "area_ids"),
+        ({"name": "第二小组", "area_ids": ["JW"]}, 422, "area_ids.0"),
+        ({"name": "第二小组", "area_ids": a["JW"]}, 422, "area_ids"),
+        ({"name": ""}, 422, "name"),
+        ({"name": "第一小组"}, 409, "name"),
+    ]
     for body, status, field in cases:
         assert_problem(client.post("/v1/groups", json=body, headers=world.h("admin")), status, field)
     gid = world.groups["第一小组"]
-    assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": "新名", "area_ids": [world.other["area"]]},
-                                headers=world.h("admin")), 422, "area_ids")
-    assert_problem(client.patch(f"/v1/groups/{gid}", json={"area_ids": None}, headers=world.h("admin")),
-                   422, "area_ids")
+    assert_problem(
+        client.patch(
+            f"/v1/groups/{gid}", json={"name": "新名", "area_ids": [world.other["area"]]}, headers=world.h("admin")
+        ),
+        422,
+        "area_ids",
+    )
+    assert_problem(
+        client.patch(f"/v1/groups/{gid}", json={"area_ids": None}, headers=world.h("admin")), 422, "area_ids"
+    )
     assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": None}, headers=world.h("admin")), 422, "name")
     got = client.get(f"/v1/groups/{gid}", headers=world.h("admin")).json()
     assert (got["name"], got["area_ids"], got["version"]) == ("第一小组", sorted([a["JW"], a["CW"]]), 1)

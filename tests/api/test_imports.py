@@ -3,6 +3,7 @@
 Every test runs on SQLite and PostgreSQL. Files are built in the test (CSV text,
 XLSX via openpyxl) so each case shows exactly what a district office would upload.
 """
+
 from __future__ import annotations
 
 import io
@@ -12,14 +13,39 @@ from datetime import date, datetime
 from app.models import Community, Demand, Member
 from tests.api._import_fixtures import XLSX_TYPE, bad_cells, count, csv_bytes, upload, xlsx_bytes
 
-MEMBER_HEADER_CN = ["编号", "姓名", "界别", "小组", "居住片区", "工作片区", "电话", "每周上限", "接受跨片",
-                    "最远距离km", "技能", "不可用日期", "每周时段"]
+MEMBER_HEADER_CN = [
+    "编号",
+    "姓名",
+    "界别",
+    "小组",
+    "居住片区",
+    "工作片区",
+    "电话",
+    "每周上限",
+    "接受跨片",
+    "最远距离km",
+    "技能",
+    "不可用日期",
+    "每周时段",
+]
 MEMBER_ROWS_CN = [
-    ["CY-001", "刘建国", "经济界", "第一小组", "LGY", "朝外街道", "13901234567", "3", "否", "12.5",
-     "法律咨询:3；金融", "2026-12-01、2026-12-05~2026-12-06", "周六 09:00-12:00;周日 14:00-17:00"],
+    [
+        "CY-001",
+        "刘建国",
+        "经济界",
+        "第一小组",
+        "LGY",
+        "朝外街道",
+        "13901234567",
+        "3",
+        "否",
+        "12.5",
+        "法律咨询:3；金融",
+        "2026-12-01、2026-12-05~2026-12-06",
+        "周六 09:00-12:00;周日 14:00-17:00",
+    ],
     ["CY-002", "陈静", "教育界", "", "建外街道", "", "", "", "是", "", "教学", "", "Sat 09:00-12:00"],
-    ["M-张伟", "张伟", "社会福利和社会保障界", "第一小组", "JW", "", "13800138001", "2", "1", "",
-     "律师:2", "", ""],
+    ["M-张伟", "张伟", "社会福利和社会保障界", "第一小组", "JW", "", "13800138001", "2", "1", "", "律师:2", "", ""],
 ]
 
 
@@ -34,10 +60,19 @@ def test_members_csv_with_bom_and_chinese_headers_creates_and_updates(client, wo
     r = upload(client, "members", data, world.h("admin"), name="委员名册.csv")
     assert r.status_code == 200, r.text
     body = r.json()
-    assert (body["kind"], body["rows"], body["created"], body["updated"], body["unchanged"], body["dry_run"]) == \
-        ("members", 3, 2, 1, 0, False)
-    assert [(i["row"], i["external_id"], i["action"]) for i in body["items"]] == \
-        [(2, "CY-001", "created"), (3, "CY-002", "created"), (4, "M-张伟", "updated")]
+    assert (body["kind"], body["rows"], body["created"], body["updated"], body["unchanged"], body["dry_run"]) == (
+        "members",
+        3,
+        2,
+        1,
+        0,
+        False,
+    )
+    assert [(i["row"], i["external_id"], i["action"]) for i in body["items"]] == [
+        (2, "CY-001", "created"),
+        (3, "CY-002", "created"),
+        (4, "M-张伟", "updated"),
+    ]
     assert body["items"][2]["id"] == world.members["张伟"]
     assert count(db, Member) == 5
 
@@ -47,8 +82,10 @@ def test_members_csv_with_bom_and_chinese_headers_creates_and_updates(client, wo
     assert liu["accepts_cross_area"] is False and liu["max_distance_km"] == 12.5
     assert sorted((s["code"], s["level"]) for s in liu["skills"]) == [("finance", 2), ("law", 3)]
     assert liu["blackout_dates"] == ["2026-12-01", "2026-12-05", "2026-12-06"]
-    assert liu["weekly_slots"] == [{"weekday": 5, "start": "09:00", "end": "12:00"},
-                                   {"weekday": 6, "start": "14:00", "end": "17:00"}]
+    assert liu["weekly_slots"] == [
+        {"weekday": 5, "start": "09:00", "end": "12:00"},
+        {"weekday": 6, "start": "14:00", "end": "17:00"},
+    ]
     chen = member(client, world, body["items"][1]["id"])
     assert chen["home_area"] == "JW" and chen["group_id"] is None and chen["weekly_cap"] == 2
     assert chen["phone"] is None and chen["weekly_slots"] == [{"weekday": 5, "start": "09:00", "end": "12:00"}]
@@ -76,10 +113,38 @@ def test_members_csv_with_bom_and_chinese_headers_creates_and_updates(client, wo
 def test_members_xlsx_with_english_headers_and_typed_cells(client, world, db):
     rows = [
         ["朝阳区政协委员名册（2026年）"],  # a title row above the header, as offices make them
-        ["External ID", "Name", "Sector", "Group", "Home Area", "Work_Area", "Phone", "weekly_cap",
-         "accepts_cross_area", "Max Distance (km)", "Skills", "Blackout Dates", "Weekly Slots", "备注"],
-        [1001, "赵敏", "文化艺术界", "第一小组", "来广营地区", "cw", 13700000000, 5, True, 8,
-         "venue:1, teaching:3", date(2026, 12, 24), "Mon 19:00-21:00; 周三 19:00-21:00", "新委员"],
+        [
+            "External ID",
+            "Name",
+            "Sector",
+            "Group",
+            "Home Area",
+            "Work_Area",
+            "Phone",
+            "weekly_cap",
+            "accepts_cross_area",
+            "Max Distance (km)",
+            "Skills",
+            "Blackout Dates",
+            "Weekly Slots",
+            "备注",
+        ],
+        [
+            1001,
+            "赵敏",
+            "文化艺术界",
+            "第一小组",
+            "来广营地区",
+            "cw",
+            13700000000,
+            5,
+            True,
+            8,
+            "venue:1, teaching:3",
+            date(2026, 12, 24),
+            "Mon 19:00-21:00; 周三 19:00-21:00",
+            "新委员",
+        ],
         ["1002", "Li Lei", None, None, "JW", None, None, None, False, None, None, None, None, None],
     ]
     r = upload(client, "members", xlsx_bytes(rows), world.h("admin"), name="members.xlsx", ctype=XLSX_TYPE)
@@ -124,12 +189,12 @@ def test_dry_run_validates_everything_and_writes_nothing(client, world, db):
 def test_bad_member_rows_reject_the_whole_file_listing_each(client, world, db):
     rows = [
         MEMBER_HEADER_CN,
-        ["CY-101", "好委员", "", "", "JW", "", "", "", "", "", "法律咨询", "", ""],         # 2: fine
-        ["CY-102", "周杰", "", "", "JW", "", "", "", "", "", "书法:2", "", ""],             # 3: unknown skill
-        ["CY-103", "吴昊", "", "", "ZZZ", "", "", "", "", "", "", "", ""],                  # 4: unknown area
-        ["CY-104", "郑爽", "", "", "CW", "", "", "", "", "", "", "2026-13-45", ""],         # 5: bad date
-        ["CY-101", "王五", "", "", "CW", "", "", "", "", "", "", "", ""],                   # 6: duplicate id
-        ["CY-106", "", "", "", "CW", "", "", "", "", "", "", "", ""],                       # 7: missing name
+        ["CY-101", "好委员", "", "", "JW", "", "", "", "", "", "法律咨询", "", ""],  # 2: fine
+        ["CY-102", "周杰", "", "", "JW", "", "", "", "", "", "书法:2", "", ""],  # 3: unknown skill
+        ["CY-103", "吴昊", "", "", "ZZZ", "", "", "", "", "", "", "", ""],  # 4: unknown area
+        ["CY-104", "郑爽", "", "", "CW", "", "", "", "", "", "", "2026-13-45", ""],  # 5: bad date
+        ["CY-101", "王五", "", "", "CW", "", "", "", "", "", "", "", ""],  # 6: duplicate id
+        ["CY-106", "", "", "", "CW", "", "", "", "", "", "", "", ""],  # 7: missing name
         ["CY-107", "钱七", "", "", "CW", "", "", "25", "也许", "", "", "", "周八 09:00-10:00"],  # 8: three cells
     ]
     r = upload(client, "members", csv_bytes(rows), world.h("admin"))
@@ -137,8 +202,16 @@ def test_bad_member_rows_reject_the_whole_file_listing_each(client, world, db):
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     assert problem["code"] == "import_rejected" and problem["bad_rows"] == [3, 4, 5, 6, 7, 8]
-    assert bad_cells(r) == {(3, "skills"), (4, "home_area"), (5, "blackout_dates"), (6, "external_id"),
-                            (7, "name"), (8, "accepts_cross_area"), (8, "weekly_slots"), (8, "weekly_cap")}
+    assert bad_cells(r) == {
+        (3, "skills"),
+        (4, "home_area"),
+        (5, "blackout_dates"),
+        (6, "external_id"),
+        (7, "name"),
+        (8, "accepts_cross_area"),
+        (8, "weekly_slots"),
+        (8, "weekly_cap"),
+    }
     assert problem["error_count"] == 8
     by_cell = {(e["row"], e["field"]): e for e in problem["errors"]}
     assert "书法" in by_cell[(3, "skills")]["message"] and by_cell[(3, "skills")]["column"] == "技能"
@@ -149,8 +222,9 @@ def test_bad_member_rows_reject_the_whole_file_listing_each(client, world, db):
 def test_missing_required_column_and_row_cap(client, world, db):
     r = upload(client, "members", csv_bytes([["姓名", "居住片区"], ["无编号", "JW"]]), world.h("admin"))
     assert r.status_code == 422 and bad_cells(r) == {(1, "external_id")}
-    r = upload(client, "members", csv_bytes([["编号", "姓名", "Name", "居住片区"], ["X", "a", "b", "JW"]]),
-               world.h("admin"))
+    r = upload(
+        client, "members", csv_bytes([["编号", "姓名", "Name", "居住片区"], ["X", "a", "b", "JW"]]), world.h("admin")
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["code"] == "duplicate_column"
     rows = [["编号", "姓名", "居住片区"]] + [[f"N{i}", "某", "JW"] for i in range(10_001)]
     r = upload(client, "members", csv_bytes(rows), world.h("admin"))
@@ -194,15 +268,67 @@ def test_roles(client, world, db):
     assert count(db, Member) == 3 and count(db, Demand) == 0
 
 
-DEMAND_HEADER_CN = ["编号", "社区", "片区", "标题", "描述", "渠道", "优先级", "所需技能", "最少人数", "最多人数",
-                    "开始", "结束", "回避委员"]
+DEMAND_HEADER_CN = [
+    "编号",
+    "社区",
+    "片区",
+    "标题",
+    "描述",
+    "渠道",
+    "优先级",
+    "所需技能",
+    "最少人数",
+    "最多人数",
+    "开始",
+    "结束",
+    "回避委员",
+]
 DEMAND_ROWS_CN = [
-    ["JW-2026-001", "建外社区", "", "业主与物业纠纷法律咨询", "光华里小区业主委员会与物业公司的纠纷", "民情联络站",
-     "5", "律师、法律援助", "1", "2", "2026-12-05 09:00", "2026-12-05 11:30", "M-张伟"],
-    ["CW-2026-001", "朝外社区", "CW", "防范金融诈骗讲座", "", "民需收集库", "4", "finance", "1", "", "2026/12/06 14:00",
-     "2026/12/06 16:00", ""],
-    ["", "清友园社区", "来广营地区", "社区文艺队教学", "", "议事会", "", "", "2", "3", "2026年12月7日 9:00",
-     "2026年12月7日 11:00", "M-李娜;M-王强"],
+    [
+        "JW-2026-001",
+        "建外社区",
+        "",
+        "业主与物业纠纷法律咨询",
+        "光华里小区业主委员会与物业公司的纠纷",
+        "民情联络站",
+        "5",
+        "律师、法律援助",
+        "1",
+        "2",
+        "2026-12-05 09:00",
+        "2026-12-05 11:30",
+        "M-张伟",
+    ],
+    [
+        "CW-2026-001",
+        "朝外社区",
+        "CW",
+        "防范金融诈骗讲座",
+        "",
+        "民需收集库",
+        "4",
+        "finance",
+        "1",
+        "",
+        "2026/12/06 14:00",
+        "2026/12/06 16:00",
+        "",
+    ],
+    [
+        "",
+        "清友园社区",
+        "来广营地区",
+        "社区文艺队教学",
+        "",
+        "议事会",
+        "",
+        "",
+        "2",
+        "3",
+        "2026年12月7日 9:00",
+        "2026年12月7日 11:00",
+        "M-李娜;M-王强",
+    ],
 ]
 
 
@@ -245,10 +371,32 @@ def test_demands_csv_create_and_reimport(client, world, db):
 
 
 def test_demands_xlsx_with_datetime_cells_and_english_headers(client, world, db):
-    rows = [["external_id", "community", "title", "channel", "priority", "required_skills", "min_members",
-             "max_members", "starts_at", "ends_at"],
-            ["LGY-9", "清友园社区", "场地借用", "reception_day", 2, "场地", 1, 1,
-             datetime(2026, 12, 8, 14, 0), datetime(2026, 12, 8, 15, 0)]]
+    rows = [
+        [
+            "external_id",
+            "community",
+            "title",
+            "channel",
+            "priority",
+            "required_skills",
+            "min_members",
+            "max_members",
+            "starts_at",
+            "ends_at",
+        ],
+        [
+            "LGY-9",
+            "清友园社区",
+            "场地借用",
+            "reception_day",
+            2,
+            "场地",
+            1,
+            1,
+            datetime(2026, 12, 8, 14, 0),
+            datetime(2026, 12, 8, 15, 0),
+        ],
+    ]
     r = upload(client, "demands", xlsx_bytes(rows), world.h("admin"), name="needs.xlsx", ctype=XLSX_TYPE)
     assert r.status_code == 200, r.text
     d = demand(client, world, r.json()["items"][0]["id"])
@@ -263,27 +411,113 @@ def test_bad_demand_rows_reject_the_whole_file(client, world, db):
     ok = DEMAND_ROWS_CN[1]
     rows = [
         DEMAND_HEADER_CN,
-        list(ok),                                                                              # 2: fine
-        ["D-3", "朝外社区", "", "人数颠倒", "", "民意信箱", "3", "", "3", "1",
-         "2026-12-06 14:00", "2026-12-06 16:00", ""],                                          # 3: min > max
-        ["D-4", "朝外社区", "", "日期错误", "", "民意信箱", "3", "", "1", "1",
-         "2026-02-30 14:00", "2026-12-06 16:00", ""],                                          # 4: bad date
-        ["D-5", "不存在社区", "", "x", "", "信箱", "3", "魔术", "1", "1",
-         "2026-12-06 14:00", "2026-12-06 16:00", "M-nobody"],                                  # 5: three cells
-        ["D-6", "建外社区", "", "哪个建外", "", "电话", "9", "", "1", "1",
-         "2026-12-06 14:00", "2026-12-06 13:00", ""],                                          # 6: four cells
-        ["CW-2026-001", "朝外社区", "", "重复", "", "其他", "3", "", "1", "1",
-         "2026-12-06 14:00", "2026-12-06 16:00", ""],                                          # 7: duplicate id
-        ["D-8", "建外社区", "JW", "", "", "其他", "3", "", "1", "1",
-         "2026-12-06 14:00", "2026-12-06 16:00", ""],                                          # 8: no title
+        list(ok),  # 2: fine
+        [
+            "D-3",
+            "朝外社区",
+            "",
+            "人数颠倒",
+            "",
+            "民意信箱",
+            "3",
+            "",
+            "3",
+            "1",
+            "2026-12-06 14:00",
+            "2026-12-06 16:00",
+            "",
+        ],  # 3: min > max
+        [
+            "D-4",
+            "朝外社区",
+            "",
+            "日期错误",
+            "",
+            "民意信箱",
+            "3",
+            "",
+            "1",
+            "1",
+            "2026-02-30 14:00",
+            "2026-12-06 16:00",
+            "",
+        ],  # 4: bad date
+        [
+            "D-5",
+            "不存在社区",
+            "",
+            "x",
+            "",
+            "信箱",
+            "3",
+            "魔术",
+            "1",
+            "1",
+            "2026-12-06 14:00",
+            "2026-12-06 16:00",
+            "M-nobody",
+        ],  # 5: three cells
+        [
+            "D-6",
+            "建外社区",
+            "",
+            "哪个建外",
+            "",
+            "电话",
+            "9",
+            "",
+            "1",
+            "1",
+            "2026-12-06 14:00",
+            "2026-12-06 13:00",
+            "",
+        ],  # 6: four cells
+        [
+            "CW-2026-001",
+            "朝外社区",
+            "",
+            "重复",
+            "",
+            "其他",
+            "3",
+            "",
+            "1",
+            "1",
+            "2026-12-06 14:00",
+            "2026-12-06 16:00",
+            "",
+        ],  # 7: duplicate id
+        [
+            "D-8",
+            "建外社区",
+            "JW",
+            "",
+            "",
+            "其他",
+            "3",
+            "",
+            "1",
+            "1",
+            "2026-12-06 14:00",
+            "2026-12-06 16:00",
+            "",
+        ],  # 8: no title
     ]
     r = upload(client, "demands", csv_bytes(rows), world.h("admin"))
     assert r.status_code == 422, r.text
     assert bad_cells(r) == {
-        (3, "min_members"), (4, "starts_at"),
-        (5, "community"), (5, "required_skills"), (5, "excluded_members"),
-        (6, "community"), (6, "channel"), (6, "priority"), (6, "ends_at"),
-        (7, "external_id"), (8, "title")}
+        (3, "min_members"),
+        (4, "starts_at"),
+        (5, "community"),
+        (5, "required_skills"),
+        (5, "excluded_members"),
+        (6, "community"),
+        (6, "channel"),
+        (6, "priority"),
+        (6, "ends_at"),
+        (7, "external_id"),
+        (8, "title"),
+    }
     messages = {(e["row"], e["field"]): e["message"] for e in r.json()["errors"]}
     assert "several areas" in messages[(6, "community")]
     assert count(db, Demand) == 0
@@ -328,30 +562,53 @@ def test_body_cap_applies_to_uploads(settings, world, db):
 
 # -- cell parsing (no database) ----------------------------------------------------------------
 
+
 def test_cell_parsers_read_what_offices_type():
     import pytest
 
     from app.services.imports.demands import parse_channel
     from app.services.imports.values import (
-        CellError, parse_bool, parse_datetime, parse_dates, parse_int, parse_skills, parse_slots,
+        CellError,
+        parse_bool,
+        parse_dates,
+        parse_datetime,
+        parse_int,
+        parse_skills,
+        parse_slots,
     )
 
     beijing = datetime.fromisoformat("2026-12-05T09:00:00+08:00")
-    for raw in ["2026-12-05 09:00", "2026/12/5 9:00", "2026-12-05T09:00:00+08:00", "2026年12月5日 9:00",
-                "2026年12月5日9时00分", "2026-12-05T01:00:00Z", datetime(2026, 12, 5, 9, 0)]:
+    for raw in [
+        "2026-12-05 09:00",
+        "2026/12/5 9:00",
+        "2026-12-05T09:00:00+08:00",
+        "2026年12月5日 9:00",
+        "2026年12月5日9时00分",
+        "2026-12-05T01:00:00Z",
+        datetime(2026, 12, 5, 9, 0),
+    ]:
         assert parse_datetime(raw) == beijing, raw
     for raw in ["2026-12-05", "2026-02-30 09:00", "下周六", "2026-12-05 25:00", date(2026, 12, 5)]:
         with pytest.raises(CellError):
             parse_datetime(raw)
-    assert parse_dates("2026-12-01;2026.12.03、2026年12月4日") == [date(2026, 12, 1), date(2026, 12, 3),
-                                                                  date(2026, 12, 4)]
-    assert parse_dates("2026-12-30至2027-01-02") == [date(2026, 12, 30), date(2026, 12, 31), date(2027, 1, 1),
-                                                    date(2027, 1, 2)]
+    assert parse_dates("2026-12-01;2026.12.03、2026年12月4日") == [
+        date(2026, 12, 1),
+        date(2026, 12, 3),
+        date(2026, 12, 4),
+    ]
+    assert parse_dates("2026-12-30至2027-01-02") == [
+        date(2026, 12, 30),
+        date(2026, 12, 31),
+        date(2027, 1, 1),
+        date(2027, 1, 2),
+    ]
     with pytest.raises(CellError):
         parse_dates("2026-12-05~2026-12-01")
     assert parse_slots("星期一 8:30～11:00，礼拜天 14:00至17:00；Sat 09:00-12:00") == [
-        {"weekday": 0, "start": "08:30", "end": "11:00"}, {"weekday": 6, "start": "14:00", "end": "17:00"},
-        {"weekday": 5, "start": "09:00", "end": "12:00"}]
+        {"weekday": 0, "start": "08:30", "end": "11:00"},
+        {"weekday": 6, "start": "14:00", "end": "17:00"},
+        {"weekday": 5, "start": "09:00", "end": "12:00"},
+    ]
     for raw in ["周六", "周六 12:00-09:00", "Caturday 09:00-10:00", "周六 09:70-10:00"]:
         with pytest.raises(CellError):
             parse_slots(raw)
@@ -359,8 +616,15 @@ def test_cell_parsers_read_what_offices_type():
     for raw in ["法律咨询:4", "法律咨询:高", ":2"]:
         with pytest.raises(CellError):
             parse_skills(raw)
-    assert [parse_bool(v) for v in ["是", "否", "TRUE", "0", 1, False, "Y"]] == [True, False, True, False, True,
-                                                                               False, True]
+    assert [parse_bool(v) for v in ["是", "否", "TRUE", "0", 1, False, "Y"]] == [
+        True,
+        False,
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]
     with pytest.raises(CellError):
         parse_bool("也许")
     assert parse_int("3") == parse_int(3.0) == parse_int("3.0") == 3

@@ -1,4 +1,5 @@
 """Access logs: one JSON object per line, with the request id, never a key or a phone."""
+
 from __future__ import annotations
 
 import io

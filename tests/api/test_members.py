@@ -1,13 +1,22 @@
 """Members (委员): CRUD, ETag, idempotency, skill synonyms, validation and phone privacy."""
+
 from __future__ import annotations
 
 from tests.api._crud_fixtures import assert_problem, list_all
 
-NEW = {"external_id": "CY-0117", "name": "刘建国", "sector": "经济界", "home_area": "LGY", "work_area": "CW",
-       "phone": "13901234567", "weekly_cap": 3, "max_distance_km": 12.5,
-       "skills": [{"code": "防金融诈骗", "level": 3}, {"code": " LAW "}, {"code": "场地", "level": 1}],
-       "blackout_dates": ["2026-12-03", "2026-12-01", "2026-12-01"],
-       "weekly_slots": [{"weekday": 2, "start": "14:00", "end": "17:30"}]}
+NEW = {
+    "external_id": "CY-0117",
+    "name": "刘建国",
+    "sector": "经济界",
+    "home_area": "LGY",
+    "work_area": "CW",
+    "phone": "13901234567",
+    "weekly_cap": 3,
+    "max_distance_km": 12.5,
+    "skills": [{"code": "防金融诈骗", "level": 3}, {"code": " LAW "}, {"code": "场地", "level": 1}],
+    "blackout_dates": ["2026-12-03", "2026-12-01", "2026-12-01"],
+    "weekly_slots": [{"weekday": 2, "start": "14:00", "end": "17:30"}],
+}
 
 
 def new(world, **over):
@@ -23,7 +32,10 @@ def test_crud_happy_path(client, world):
     assert body["home_area_id"] == world.areas["LGY"] and body["work_area"] == "CW"
     assert body["group_name"] == "第一小组" and body["phone"] == "13901234567"
     assert [(s["code"], s["level"], s["category"]) for s in body["skills"]] == [
-        ("law", 2, "expertise"), ("finance", 3, "expertise"), ("venue", 1, "resource")]
+        ("law", 2, "expertise"),
+        ("finance", 3, "expertise"),
+        ("venue", 1, "resource"),
+    ]
     assert body["blackout_dates"] == ["2026-12-01", "2026-12-03"]
     assert body["weekly_slots"] == [{"weekday": 2, "start": "14:00", "end": "17:30"}]
     assert body["accepts_cross_area"] is True and body["active"] is True
@@ -33,13 +45,19 @@ def test_crud_happy_path(client, world):
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
 
     # skills-only PATCH replaces the list and bumps the ETag
-    r = client.patch(f"/v1/members/{body['id']}", json={"skills": [{"code": "教学", "level": 3}, {"code": "律师"}]},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/members/{body['id']}",
+        json={"skills": [{"code": "教学", "level": 3}, {"code": "律师"}]},
+        headers={**world.h("admin"), "If-Match": etag},
+    )
     assert r.status_code == 200, r.text
     assert [(s["code"], s["level"]) for s in r.json()["skills"]] == [("law", 2), ("teaching", 3)]
     assert r.headers["ETag"] != etag
-    r = client.patch(f"/v1/members/{body['id']}", json={"work_area": None, "group_id": None, "home_area": "JW"},
-                     headers=world.h("admin"))
+    r = client.patch(
+        f"/v1/members/{body['id']}",
+        json={"work_area": None, "group_id": None, "home_area": "JW"},
+        headers=world.h("admin"),
+    )
     assert r.status_code == 200
     assert (r.json()["work_area"], r.json()["group_id"], r.json()["home_area"]) == (None, None, "JW")
 
@@ -50,18 +68,26 @@ def test_crud_happy_path(client, world):
 
 
 def test_skill_named_twice_keeps_higher_level(client, world):
-    r = client.post("/v1/members", json=new(world, skills=[{"code": "law", "level": 1}, {"code": "法律援助", "level": 3}]),
-                    headers=world.h("admin"))
+    r = client.post(
+        "/v1/members",
+        json=new(world, skills=[{"code": "law", "level": 1}, {"code": "法律援助", "level": 3}]),
+        headers=world.h("admin"),
+    )
     assert r.status_code == 201 and [(s["code"], s["level"]) for s in r.json()["skills"]] == [("law", 3)]
 
 
 def test_stale_if_match_is_412(client, world):
     mid = world.members["张伟"]
     etag = client.get(f"/v1/members/{mid}", headers=world.h("admin")).headers["ETag"]
-    assert client.patch(f"/v1/members/{mid}", json={"weekly_cap": 4},
-                        headers={**world.h("admin"), "If-Match": etag}).status_code == 200
-    assert_problem(client.patch(f"/v1/members/{mid}", json={"weekly_cap": 9},
-                                headers={**world.h("admin"), "If-Match": etag}), 412)
+    assert (
+        client.patch(
+            f"/v1/members/{mid}", json={"weekly_cap": 4}, headers={**world.h("admin"), "If-Match": etag}
+        ).status_code
+        == 200
+    )
+    assert_problem(
+        client.patch(f"/v1/members/{mid}", json={"weekly_cap": 9}, headers={**world.h("admin"), "If-Match": etag}), 412
+    )
     assert_problem(client.delete(f"/v1/members/{mid}", headers={**world.h("admin"), "If-Match": etag}), 412)
     got = client.get(f"/v1/members/{mid}", headers=world.h("admin")).json()
     assert got["weekly_cap"] == 4 and got["active"] is True
@@ -108,8 +134,15 @@ CREATE_CASES = [
     ({"weekly_cap": 21}, "weekly_cap"),
     ({"weekly_cap": "many"}, "weekly_cap"),
     ({"max_distance_km": 0}, "max_distance_km"),
-    ({"weekly_slots": [{"weekday": 1, "start": "09:00", "end": "12:00"},
-                       {"weekday": 2, "start": "14:00", "end": "13:00"}]}, "weekly_slots.1.end"),
+    (
+        {
+            "weekly_slots": [
+                {"weekday": 1, "start": "09:00", "end": "12:00"},
+                {"weekday": 2, "start": "14:00", "end": "13:00"},
+            ]
+        },
+        "weekly_slots.1.end",
+    ),
     ({"weekly_slots": [{"weekday": 2, "start": "14:00", "end": "14:00"}]}, "weekly_slots.0.end"),
     ({"weekly_slots": [{"weekday": 7, "start": "09:00", "end": "10:00"}]}, "weekly_slots.0.weekday"),
     ({"weekly_slots": [{"weekday": 1, "start": "9am", "end": "10:00"}]}, "weekly_slots.0.start"),
@@ -131,12 +164,17 @@ def test_other_district_references_are_422(client, world):
     r = client.post("/v1/members", json=new(world), headers=world.h("other_admin"))
     body = assert_problem(r, 422)
     assert {e["field"] for e in body["errors"]} & {"group_id", "skills", "home_area"}
-    r = client.post("/v1/members", json={**new(world), "home_area": "JW", "work_area": None, "group_id": None,
-                                         "skills": []}, headers=world.h("other_admin"))
+    r = client.post(
+        "/v1/members",
+        json={**new(world), "home_area": "JW", "work_area": None, "group_id": None, "skills": []},
+        headers=world.h("other_admin"),
+    )
     assert r.status_code == 201 and r.json()["home_area_id"] == world.other["area"]  # JW of the other district
-    r = client.post("/v1/members", json={**new(world), "group_id": None, "home_area": "JW", "work_area": None,
-                                         "external_id": "CY-0118"},
-                    headers=world.h("other_admin"))
+    r = client.post(
+        "/v1/members",
+        json={**new(world), "group_id": None, "home_area": "JW", "work_area": None, "external_id": "CY-0118"},
+        headers=world.h("other_admin"),
+    )
     assert_problem(r, 422, "skills")  # the skill catalogue is per district
 
 
@@ -164,8 +202,11 @@ def test_patch_validation_leaves_member_untouched(client, world):
     mid = world.members["李娜"]
     before = client.get(f"/v1/members/{mid}", headers=world.h("admin"))
     for change, field in PATCH_CASES:
-        r = client.patch(f"/v1/members/{mid}", json={"sector": "改了", "skills": [{"code": "venue"}], **change},
-                         headers={**world.h("admin"), "If-Match": before.headers["ETag"]})
+        r = client.patch(
+            f"/v1/members/{mid}",
+            json={"sector": "改了", "skills": [{"code": "venue"}], **change},
+            headers={**world.h("admin"), "If-Match": before.headers["ETag"]},
+        )
         assert_problem(r, 422, field)
         after = client.get(f"/v1/members/{mid}", headers=world.h("admin"))
         assert after.json() == before.json() and after.headers["ETag"] == before.headers["ETag"], change

@@ -1,4 +1,5 @@
 """Skills: the catalogue, synonym resolution (shared with the importer) and token uniqueness."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,19 +20,32 @@ def test_crud_happy_path(client, world):
     etag = r.headers["ETag"]
     r = client.get(f"/v1/skills/{body['id']}", headers=world.h("liaison_cw"))
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
-    r = client.patch(f"/v1/skills/{body['id']}", json={"synonyms": ["敬老"], "category": "interest"},
-                     headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(
+        f"/v1/skills/{body['id']}",
+        json={"synonyms": ["敬老"], "category": "interest"},
+        headers={**world.h("admin"), "If-Match": etag},
+    )
     assert r.status_code == 200 and r.json()["synonyms"] == ["敬老"] and r.headers["ETag"] != etag
-    assert_problem(client.patch(f"/v1/skills/{body['id']}", json={"name": "x"},
-                                headers={**world.h("admin"), "If-Match": etag}), 412)
+    assert_problem(
+        client.patch(f"/v1/skills/{body['id']}", json={"name": "x"}, headers={**world.h("admin"), "If-Match": etag}),
+        412,
+    )
     assert client.get(f"/v1/skills/{body['id']}", headers=world.h("admin")).json()["name"] == "养老服务"
     r = client.delete(f"/v1/skills/{body['id']}", headers=world.h("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     # a deactivated skill is refused for new references
-    r = client.post("/v1/demands", json={"community_id": world.communities["建外社区"], "title": "助老活动",
-                                         "channel": "other", "required_skills": ["敬老"],
-                                         "starts_at": "2026-12-01T09:00:00", "ends_at": "2026-12-01T10:00:00"},
-                    headers=world.h("admin"))
+    r = client.post(
+        "/v1/demands",
+        json={
+            "community_id": world.communities["建外社区"],
+            "title": "助老活动",
+            "channel": "other",
+            "required_skills": ["敬老"],
+            "starts_at": "2026-12-01T09:00:00",
+            "ends_at": "2026-12-01T10:00:00",
+        },
+        headers=world.h("admin"),
+    )
     assert_problem(r, 422, "required_skills")
 
 
@@ -57,13 +71,21 @@ def test_idempotency_key(client, world):
 
 
 def test_tokens_that_resolve_elsewhere_are_409(client, world):
-    cases = [({"code": "law"}, "code"), ({"code": "FINANCE"}, "code"), ({"code": "lawyer", "name": "律师"}, "name"),
-             ({"synonyms": ["ok", " 法律咨询 "]}, "synonyms"), ({"synonyms": ["Venue"]}, "synonyms")]
+    cases = [
+        ({"code": "law"}, "code"),
+        ({"code": "FINANCE"}, "code"),
+        ({"code": "lawyer", "name": "律师"}, "name"),
+        ({"synonyms": ["ok", " 法律咨询 "]}, "synonyms"),
+        ({"synonyms": ["Venue"]}, "synonyms"),
+    ]
     for over, field in cases:
         assert_problem(client.post("/v1/skills", json={**NEW, **over}, headers=world.h("admin")), 409, field)
     sid = world.skills["teaching"]
-    assert_problem(client.patch(f"/v1/skills/{sid}", json={"synonyms": ["培训", "场地"]}, headers=world.h("admin")),
-                   409, "synonyms")
+    assert_problem(
+        client.patch(f"/v1/skills/{sid}", json={"synonyms": ["培训", "场地"]}, headers=world.h("admin")),
+        409,
+        "synonyms",
+    )
     assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "金融"}, headers=world.h("admin")), 409, "name")
     # its own tokens are no conflict
     r = client.patch(f"/v1/skills/{sid}", json={"synonyms": ["教学", "TEACHING", "授课"]}, headers=world.h("admin"))
@@ -72,8 +94,13 @@ def test_tokens_that_resolve_elsewhere_are_409(client, world):
 
 
 def test_validation(client, world):
-    cases = [({"category": "hobby"}, "category"), ({"code": "有空格 code"}, "code"), ({"name": ""}, "name"),
-             ({"synonyms": "律师"}, "synonyms"), ({"extra": 1}, "extra")]
+    cases = [
+        ({"category": "hobby"}, "category"),
+        ({"code": "有空格 code"}, "code"),
+        ({"name": ""}, "name"),
+        ({"synonyms": "律师"}, "synonyms"),
+        ({"extra": 1}, "extra"),
+    ]
     for over, field in cases:
         assert_problem(client.post("/v1/skills", json={**NEW, **over}, headers=world.h("admin")), 422, field)
     sid = world.skills["law"]

@@ -1,36 +1,62 @@
 """Helpers for the change-feed and webhook tests: ORM writers and a real HTTP receiver."""
+
 from __future__ import annotations
 
 import json
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from app.models import Assignment, Demand, DutyRecord, OptimizationRun
 from tests.live import free_port
 
-START = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
 def new_demand(district_id: int, area_id: int, community_id: int, title: str = "防金融诈骗讲座") -> Demand:
-    return Demand(district_id=district_id, area_id=area_id, community_id=community_id, title=title,
-                  channel="liaison_station", starts_at=START, ends_at=START + timedelta(hours=2))
+    return Demand(
+        district_id=district_id,
+        area_id=area_id,
+        community_id=community_id,
+        title=title,
+        channel="liaison_station",
+        starts_at=START,
+        ends_at=START + timedelta(hours=2),
+    )
 
 
 def new_run(district_id: int, status: str = "succeeded") -> OptimizationRun:
-    return OptimizationRun(district_id=district_id, window_start=date(2026, 12, 7), window_end=date(2026, 12, 13),
-                           week="2026-W50", status=status)
+    return OptimizationRun(
+        district_id=district_id,
+        window_start=date(2026, 12, 7),
+        window_end=date(2026, 12, 13),
+        week="2026-W50",
+        status=status,
+    )
 
 
 def new_assignment(district_id: int, demand: Demand, member_id: int, run_id: int | None) -> Assignment:
-    return Assignment(district_id=district_id, run_id=run_id, demand_id=demand.id, member_id=member_id,
-                      area_id=demand.area_id, status="proposed", score=1.0)
+    return Assignment(
+        district_id=district_id,
+        run_id=run_id,
+        demand_id=demand.id,
+        member_id=member_id,
+        area_id=demand.area_id,
+        status="proposed",
+        score=1.0,
+    )
 
 
 def new_duty_record(district_id: int, member_id: int, area_id: int | None) -> DutyRecord:
-    return DutyRecord(district_id=district_id, member_id=member_id, kind="activity", date=date(2026, 12, 7),
-                      title="社区普法活动", area_id=area_id)
+    return DutyRecord(
+        district_id=district_id,
+        member_id=member_id,
+        kind="activity",
+        date=date(2026, 12, 7),
+        title="社区普法活动",
+        area_id=area_id,
+    )
 
 
 @dataclass

@@ -3,6 +3,7 @@
 These tests step the dispatcher through time by hand (``dispatch_once(now=...)``), so a
 background dispatcher started by the app's lifespan must stay off here.
 """
+
 import pytest
 
 from tests.api.conftest import client, world  # noqa: F401

@@ -1,4 +1,5 @@
 """GET /v1/changes: every change of the four tracked entities, once, in commit order."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
@@ -59,12 +60,15 @@ def test_feed_lists_every_change_in_commit_order_with_state(client, world, db):
     items = _all(client, world.h("admin"))
     got = [(i["entity_type"], i["entity_id"], i["change_kind"]) for i in items]
     assert got == [
-        ("demand", ids["d1"], "created"), ("demand", ids["d2"], "created"),
+        ("demand", ids["d1"], "created"),
+        ("demand", ids["d2"], "created"),
         ("demand", ids["d1"], "updated"),
         ("optimization_run", ids["run"], "created"),
         ("assignment", ids["a"], "created"),
-        ("optimization_run", ids["run"], "published"), ("assignment", ids["a"], "updated"),
-        ("duty_record", ids["duty"], "created"), ("duty_record", ids["duty"], "deleted"),
+        ("optimization_run", ids["run"], "published"),
+        ("assignment", ids["a"], "updated"),
+        ("duty_record", ids["duty"], "created"),
+        ("duty_record", ids["duty"], "deleted"),
     ]
     cursors = [int(i["cursor"]) for i in items]
     assert cursors == sorted(set(cursors)) and [i["id"] for i in items] == cursors
@@ -84,7 +88,10 @@ def test_cursor_paging_never_repeats_and_empty_page_keeps_cursor(client, world, 
     assert [i["id"] for i in _all(client, world.h("admin"), limit=2)] == everything
     page = _feed(client, world.h("admin"), after=str(everything[3]), limit=3)
     assert [i["id"] for i in page["items"]] == everything[4:7] and page["next_cursor"] == str(everything[6])
-    assert _feed(client, world.h("admin"), after=str(everything[-1])) == {"items": [], "next_cursor": str(everything[-1])}
+    assert _feed(client, world.h("admin"), after=str(everything[-1])) == {
+        "items": [],
+        "next_cursor": str(everything[-1]),
+    }
     assert _feed(client, world.h("admin"))["items"][0]["id"] == everything[0]  # no cursor = from the start
     with db.session() as s:  # later changes continue after the stored cursor
         s.add(new_demand(world.district_id, world.areas["LGY"], world.communities["清友园社区"]))
@@ -97,8 +104,12 @@ def test_cursor_paging_never_repeats_and_empty_page_keeps_cursor(client, world, 
 def test_liaison_sees_only_its_area_and_other_district_nothing(client, world, db):
     ids = _touch_everything(db, world)
     jw = [(i["entity_type"], i["entity_id"], i["change_kind"]) for i in _all(client, world.h("liaison_jw"))]
-    assert jw == [("demand", ids["d1"], "created"), ("demand", ids["d1"], "updated"),
-                  ("assignment", ids["a"], "created"), ("assignment", ids["a"], "updated")]
+    assert jw == [
+        ("demand", ids["d1"], "created"),
+        ("demand", ids["d1"], "updated"),
+        ("assignment", ids["a"], "created"),
+        ("assignment", ids["a"], "updated"),
+    ]
     cw = [(i["entity_type"], i["entity_id"]) for i in _all(client, world.h("liaison_cw"))]
     assert cw == [("demand", ids["d2"]), ("duty_record", ids["duty"]), ("duty_record", ids["duty"])]
     assert _all(client, world.h("other_admin")) == []
@@ -138,6 +149,8 @@ def test_rolled_back_work_leaves_no_event_and_bulk_updates_are_recorded(db, worl
         s.commit()
         last = list(s.scalars(select(ChangeEvent).order_by(ChangeEvent.id)))[-2:]
         assert [(e.entity_type, e.change_kind, e.state["status"]) for e in last] == [
-            ("demand", "updated", "closed"), ("optimization_run", "published", "published")]
+            ("demand", "updated", "closed"),
+            ("optimization_run", "published", "published"),
+        ]
         s.commit()  # a commit with nothing changed writes nothing
         assert s.scalar(select(func.count()).select_from(ChangeEvent)) == 4

@@ -7,6 +7,7 @@ earlier one that commits a moment later. To make that window wide enough to hit
 reliably, the test sleeps a random 0-3 ms right after each change-event INSERT
 (inside the writing transaction, before its commit).
 """
+
 from __future__ import annotations
 
 import random

@@ -1,10 +1,11 @@
 """Webhooks: registration, HMAC signatures, in-order delivery with retries and backoff,
 against a real HTTP receiver on 127.0.0.1."""
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from app.services.webhooks import WebhookSettings, dispatch_once, start_dispatch
 from tests.changes._feed_fixtures import Receiver, new_demand, new_run
 
 FAST = WebhookSettings(base_delay_s=1.0, max_delay_s=8.0, timeout_s=5.0, interval_s=0.05)
-T0 = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -24,8 +25,9 @@ def receiver():
 
 
 def _register(client, world, url, event_types=("demand.changed",), **extra):
-    r = client.post("/v1/webhooks", json={"url": url, "event_types": list(event_types), **extra},
-                    headers=world.h("admin"))
+    r = client.post(
+        "/v1/webhooks", json={"url": url, "event_types": list(event_types), **extra}, headers=world.h("admin")
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -53,9 +55,15 @@ def _log(client, world, hook_id):
 
 def test_registration_validation_and_lifecycle(client, world, receiver):
     admin = world.h("admin")
-    cases = [({"url": "ftp://example.org/x"}, "url"), ({"url": "not a url"}, "url"), ({"url": "http:///path"}, "url"),
-             ({"event_types": ["demand.created"]}, "event_types.0"), ({"event_types": []}, "event_types"),
-             ({"secret": "short"}, "secret"), ({"colour": "red"}, "colour")]
+    cases = [
+        ({"url": "ftp://example.org/x"}, "url"),
+        ({"url": "not a url"}, "url"),
+        ({"url": "http:///path"}, "url"),
+        ({"event_types": ["demand.created"]}, "event_types.0"),
+        ({"event_types": []}, "event_types"),
+        ({"secret": "short"}, "secret"),
+        ({"colour": "red"}, "colour"),
+    ]
     for change, field in cases:
         body = {"url": receiver.url, "event_types": ["demand.changed"], **change}
         r = client.post("/v1/webhooks", json=body, headers=admin)
@@ -76,12 +84,15 @@ def test_registration_validation_and_lifecycle(client, world, receiver):
     assert r.status_code == 200 and "secret" not in r.json()
     etag = r.headers["ETag"]
     assert [w["id"] for w in client.get("/v1/webhooks", headers=admin).json()["items"]] == [created["id"], chosen["id"]]
-    r = client.patch(f"/v1/webhooks/{created['id']}", json={"event_types": ["run.changed"]},
-                     headers={**admin, "If-Match": etag})
+    r = client.patch(
+        f"/v1/webhooks/{created['id']}", json={"event_types": ["run.changed"]}, headers={**admin, "If-Match": etag}
+    )
     assert r.status_code == 200 and r.json()["event_types"] == ["run.changed"]
     r = client.patch(f"/v1/webhooks/{created['id']}", json={"url": "x"}, headers={**admin, "If-Match": etag})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "url"
-    r = client.patch(f"/v1/webhooks/{created['id']}", json={"url": receiver.url + "2"}, headers={**admin, "If-Match": etag})
+    r = client.patch(
+        f"/v1/webhooks/{created['id']}", json={"url": receiver.url + "2"}, headers={**admin, "If-Match": etag}
+    )
     assert r.status_code == 412
     r = client.delete(f"/v1/webhooks/{created['id']}", headers=admin)
     assert r.status_code == 200 and r.json()["active"] is False
@@ -145,7 +156,10 @@ def test_failing_receiver_gets_retries_with_backoff_then_everything_once_in_orde
     assert [r.headers["X-Matcher-Attempt"] for r in receiver.requests[:4]] == ["1", "2", "3", "4"]
     log = _log(client, world, hook["id"])
     assert [(d["status"], d["attempts"], d["last_status_code"], d["last_error"]) for d in log] == [
-        ("delivered", 4, 200, None), ("delivered", 1, 200, None), ("delivered", 1, 200, None)]
+        ("delivered", 4, 200, None),
+        ("delivered", 1, 200, None),
+        ("delivered", 1, 200, None),
+    ]
     assert log[0]["delivered_at"] is not None
     r = client.get(f"/v1/webhooks/{hook['id']}/deliveries?status=pending", headers=world.h("admin"))
     assert r.status_code == 200 and r.json()["items"] == []

@@ -1,5 +1,6 @@
 """``matcher demo`` end to end: a real subprocess on a temporary SQLite file, plus the option
 handling in-process (text output, bad week, PostgreSQL refusal)."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,13 @@ def test_demo_json_subprocess_builds_the_database(tmp_path):
     db_file = tmp_path / "demo.db"
     db_file.write_text("not a database")  # whatever was there is replaced
     env = {**os.environ, "MATCHER_DATABASE_URL": f"sqlite:///{db_file}"}
-    proc = subprocess.run([MATCHER, "demo", "--json", "--seed", "7", "--week", "2026-W49"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [MATCHER, "demo", "--json", "--seed", "7", "--week", "2026-W49"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)  # exactly one JSON object on stdout
     assert out["district"] == "chaoyang" and out["seed"] == 7
@@ -40,9 +46,19 @@ def test_demo_json_subprocess_builds_the_database(tmp_path):
 
     engine = create_engine(f"sqlite:///{db_file}")
     with engine.connect() as conn:
-        rows = {t: conn.scalar(text(f"SELECT count(*) FROM {t}"))
-                for t in ("areas", "communities", "groups", "members", "member_skills", "demands",
-                          "duty_records", "api_keys")}
+        rows = {
+            t: conn.scalar(text(f"SELECT count(*) FROM {t}"))
+            for t in (
+                "areas",
+                "communities",
+                "groups",
+                "members",
+                "member_skills",
+                "demands",
+                "duty_records",
+                "api_keys",
+            )
+        }
         assert conn.scalar(text("SELECT version_num FROM alembic_version")) is not None
         statuses = {r[0] for r in conn.execute(text("SELECT DISTINCT status FROM demands"))}
     engine.dispose()
@@ -64,8 +80,7 @@ def test_demo_text_output(tmp_path):
 
 @pytest.mark.parametrize("week", ["2026-49", "W49", "2026-W54"])
 def test_bad_week_is_a_usage_error(week, tmp_path):
-    result = CliRunner().invoke(cli, ["demo", "--database-url", f"sqlite:///{tmp_path / 'x.db'}",
-                                      "--week", week])
+    result = CliRunner().invoke(cli, ["demo", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", "--week", week])
     assert result.exit_code == 2
     assert "--week" in result.output
     assert not (tmp_path / "x.db").exists()
@@ -86,8 +101,7 @@ def test_week_helpers():
 
 
 def test_postgresql_with_reset_loads_the_demo(pg_db):
-    result = CliRunner().invoke(cli, ["demo", "--database-url", pg_db.url, "--reset", "--json",
-                                      "--week", "2026-W49"])
+    result = CliRunner().invoke(cli, ["demo", "--database-url", pg_db.url, "--reset", "--json", "--week", "2026-W49"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out["counts"]["members"] == 410 and out["counts"]["demands"] == 250

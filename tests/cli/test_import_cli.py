@@ -1,5 +1,6 @@
 """`matcher import members|demands FILE`, run as an operator runs it: a subprocess
 on a migrated SQLite file, no API key (the CLI acts as the district's admin)."""
+
 from __future__ import annotations
 
 import json
@@ -71,8 +72,9 @@ def test_import_members_end_to_end(url, tmp_path):
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 2)
 
     bad = tmp_path / "bad.csv"
-    bad.write_text(SAMPLE.read_text(encoding="utf-8-sig").replace("LGY", "XYZ").replace("教学", "魔术"),
-                   encoding="utf-8")
+    bad.write_text(
+        SAMPLE.read_text(encoding="utf-8-sig").replace("LGY", "XYZ").replace("教学", "魔术"), encoding="utf-8"
+    )
     r = run(["import", "members", str(bad)], url)
     assert r.returncode == 2 and r.stdout == ""
     assert "row 2: home_area (居住片区): unknown area 'XYZ'" in r.stderr
@@ -95,9 +97,11 @@ def test_import_members_end_to_end(url, tmp_path):
 def test_import_demands_end_to_end(url, tmp_path):
     run(["import", "members", str(SAMPLE)], url)
     sheet = tmp_path / "needs.csv"
-    sheet.write_text("编号,社区,标题,渠道,所需技能,最少人数,开始,结束,回避委员\n"
-                     "LGY-1,清友园社区,防范金融诈骗讲座,民需收集库,金融,1,2026-12-02 14:00,2026-12-02 16:00,CY-0001\n",
-                     encoding="utf-8")
+    sheet.write_text(
+        "编号,社区,标题,渠道,所需技能,最少人数,开始,结束,回避委员\n"
+        "LGY-1,清友园社区,防范金融诈骗讲座,民需收集库,金融,1,2026-12-02 14:00,2026-12-02 16:00,CY-0001\n",
+        encoding="utf-8",
+    )
     r = run(["import", "demands", str(sheet)], url)
     assert r.returncode == 0, r.stderr
     assert "1 created" in r.stdout

@@ -1,4 +1,5 @@
 """`matcher db upgrade` and `matcher keys create`, run as the ops scripts run them."""
+
 from __future__ import annotations
 
 import os

@@ -3,13 +3,14 @@
 Most checks run on the pure plan (fast); the ORM writer is checked on SQLite and once on
 PostgreSQL, including that demand times survive the round trip on both.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import shutil
 from collections import Counter
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -21,8 +22,18 @@ from app.models import Area, Community, Demand, DutyRecord, Group, Member, Skill
 from app.services.api_keys import authenticate
 
 WEEK = date(2026, 11, 30)  # a Monday (2026-W49)
-KIND_TITLES = ("防范金融诈骗知识讲座", "业主与物业纠纷法律援助", "文艺队伍教学老师", "大学生社区实践",
-               "饮用水水质检测与讲解", "流动儿童入学咨询", "养老助老服务", "垃圾分类宣传", "心理健康讲座", "义诊")
+KIND_TITLES = (
+    "防范金融诈骗知识讲座",
+    "业主与物业纠纷法律援助",
+    "文艺队伍教学老师",
+    "大学生社区实践",
+    "饮用水水质检测与讲解",
+    "流动儿童入学咨询",
+    "养老助老服务",
+    "垃圾分类宣传",
+    "心理健康讲座",
+    "义诊",
+)
 
 
 @pytest.fixture(scope="module")
@@ -144,9 +155,11 @@ def test_skills_follow_the_sector(plan):
         _, expertise, resources = data.SECTORS[m.sector]
         if m.sector != "文化艺术界":  # the puppet-theatre members keep their own profession
             assert set(m.skills) & (set(expertise) | set(resources)), m
+
     def share(sectors, skill):
         group = [m for m in plan.members if m.sector in sectors]
         return sum(skill in m.skills for m in group) / len(group)
+
     assert share({"民革", "特邀"}, "law") > 2 * share({"科技界", "医药卫生界", "文化艺术界"}, "law")
     assert share({"医药卫生界", "农工党"}, "medical") > 0.4
 
@@ -261,12 +274,12 @@ def _check_database(db) -> None:
         assert member.name == expected.name and {ms.skill.code for ms in member.skills} == set(expected.skills)
         lo = datetime.combine(WEEK, time(0), LOCAL_TZ)
         for d in s.scalars(select(Demand)):
-            start = d.starts_at if d.starts_at.tzinfo else d.starts_at.replace(tzinfo=timezone.utc)
+            start = d.starts_at if d.starts_at.tzinfo else d.starts_at.replace(tzinfo=UTC)
             assert lo <= start < lo + timedelta(days=7)
             assert d.required_skills and d.community.area_id == d.area_id
         first = s.scalar(select(Demand).order_by(Demand.starts_at, Demand.id).limit(1))
         planned = plan_demo(7, WEEK).demands[0]
-        start = first.starts_at if first.starts_at.tzinfo else first.starts_at.replace(tzinfo=timezone.utc)
+        start = first.starts_at if first.starts_at.tzinfo else first.starts_at.replace(tzinfo=UTC)
         assert start == planned.starts_at  # same instant on both databases
         assert s.scalar(select(func.count()).select_from(Community)) == 150
 
@@ -297,12 +310,36 @@ def _dump(url_session) -> list:
     s = url_session
     return [
         [(a.code, a.liaison_name, a.liaison_phone) for a in s.scalars(select(Area).order_by(Area.code))],
-        [(m.external_id, m.name, m.sector, m.group.name, m.home_area.code, m.phone, m.weekly_cap,
-          m.blackout_dates, m.weekly_slots, sorted((x.skill.code, x.level) for x in m.skills))
-         for m in s.scalars(select(Member).order_by(Member.external_id))],
-        [(d.external_id, d.title, d.channel, d.priority, d.min_members, d.max_members, d.starts_at,
-          d.ends_at, [k.code for k in d.required_skills], sorted(m.external_id for m in d.excluded_members))
-         for d in s.scalars(select(Demand).order_by(Demand.external_id))],
+        [
+            (
+                m.external_id,
+                m.name,
+                m.sector,
+                m.group.name,
+                m.home_area.code,
+                m.phone,
+                m.weekly_cap,
+                m.blackout_dates,
+                m.weekly_slots,
+                sorted((x.skill.code, x.level) for x in m.skills),
+            )
+            for m in s.scalars(select(Member).order_by(Member.external_id))
+        ],
+        [
+            (
+                d.external_id,
+                d.title,
+                d.channel,
+                d.priority,
+                d.min_members,
+                d.max_members,
+                d.starts_at,
+                d.ends_at,
+                [k.code for k in d.required_skills],
+                sorted(m.external_id for m in d.excluded_members),
+            )
+            for d in s.scalars(select(Demand).order_by(Demand.external_id))
+        ],
         sorted((r.kind, r.date, r.title) for r in s.scalars(select(DutyRecord))),
     ]
 

@@ -1,4 +1,5 @@
 """``load_demo``: always a fresh database; SQLite files are recreated, PostgreSQL only on request."""
+
 from __future__ import annotations
 
 from datetime import date

@@ -17,34 +17,64 @@ members 张伟 JW, 李娜 CW, 王强 LGY in 第一小组, keys per role) and add
   D6 JW law in October (outside the window); D7 CW cancelled in November (left out)
 - Runs: run1 published 11-01, run2 published 11-02 with stats and all the assignments above, run3 unpublished.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from app.models import Assignment, Demand, DutyRecord, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
-from app.models import Group
+from app.models import Assignment, Demand, DutyRecord, Group, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
 from tests.api.conftest import World, client, world  # noqa: F401  (fixtures re-exported)
 
 STATS = {
-    "optimized": {"demands_total": 5, "demands_covered": 2, "weighted_coverage": 0.45, "assignments": 5,
-                  "mean_skill_score": 0.8, "cross_area_share": 0.2, "mean_distance_km": 1.5, "load_peak": 2,
-                  "load_std": 0.7, "zero_activity_members": 2, "zero_activity_members_served": 1},
-    "fixed_pairing": {"demands_total": 5, "demands_covered": 1, "weighted_coverage": 0.2, "assignments": 3,
-                      "mean_skill_score": 0.6, "cross_area_share": 0.0, "mean_distance_km": 0.0, "load_peak": 2,
-                      "load_std": 0.9, "zero_activity_members": 2, "zero_activity_members_served": 0},
-    "greedy": {"demands_total": 5, "demands_covered": 2, "weighted_coverage": 0.4, "assignments": 4,
-               "mean_skill_score": 0.7, "cross_area_share": 0.25, "mean_distance_km": 2.0, "load_peak": 3,
-               "load_std": 1.1, "zero_activity_members": 2, "zero_activity_members_served": 0},
+    "optimized": {
+        "demands_total": 5,
+        "demands_covered": 2,
+        "weighted_coverage": 0.45,
+        "assignments": 5,
+        "mean_skill_score": 0.8,
+        "cross_area_share": 0.2,
+        "mean_distance_km": 1.5,
+        "load_peak": 2,
+        "load_std": 0.7,
+        "zero_activity_members": 2,
+        "zero_activity_members_served": 1,
+    },
+    "fixed_pairing": {
+        "demands_total": 5,
+        "demands_covered": 1,
+        "weighted_coverage": 0.2,
+        "assignments": 3,
+        "mean_skill_score": 0.6,
+        "cross_area_share": 0.0,
+        "mean_distance_km": 0.0,
+        "load_peak": 2,
+        "load_std": 0.9,
+        "zero_activity_members": 2,
+        "zero_activity_members_served": 0,
+    },
+    "greedy": {
+        "demands_total": 5,
+        "demands_covered": 2,
+        "weighted_coverage": 0.4,
+        "assignments": 4,
+        "mean_skill_score": 0.7,
+        "cross_area_share": 0.25,
+        "mean_distance_km": 2.0,
+        "load_peak": 3,
+        "load_std": 1.1,
+        "zero_activity_members": 2,
+        "zero_activity_members_served": 0,
+    },
     "objectives": {"optimized": 9000.5, "fixed_pairing": 3000.0, "greedy": 8000.25},
     "solver": {"method": "cp-sat lexicographic"},
 }
 
 
 def at(month: int, day: int) -> datetime:
-    return datetime(2026, month, day, 9, 0, tzinfo=timezone.utc)
+    return datetime(2026, month, day, 9, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -74,21 +104,49 @@ def rw(db, world) -> ReportWorld:
         s.flush()
         r.members = {**world.members, "赵敏": zm.id}
         m = r.members
-        for who, kind, day in [("张伟", "suggestion", date(2026, 3, 1)), ("张伟", "information", date(2026, 4, 1)),
-                               ("张伟", "activity", date(2026, 5, 1)), ("张伟", "activity", date(2026, 6, 1)),
-                               ("李娜", "suggestion", date(2026, 3, 2)), ("李娜", "activity", date(2026, 7, 1)),
-                               ("赵敏", "information", date(2026, 2, 1)), ("赵敏", "suggestion", date(2025, 12, 31))]:
-            s.add(DutyRecord(district_id=did, member_id=m[who], kind=kind, date=day, title=f"{who}{kind}",
-                             area_id=world.areas["JW"]))
+        for who, kind, day in [
+            ("张伟", "suggestion", date(2026, 3, 1)),
+            ("张伟", "information", date(2026, 4, 1)),
+            ("张伟", "activity", date(2026, 5, 1)),
+            ("张伟", "activity", date(2026, 6, 1)),
+            ("李娜", "suggestion", date(2026, 3, 2)),
+            ("李娜", "activity", date(2026, 7, 1)),
+            ("赵敏", "information", date(2026, 2, 1)),
+            ("赵敏", "suggestion", date(2025, 12, 31)),
+        ]:
+            s.add(
+                DutyRecord(
+                    district_id=did,
+                    member_id=m[who],
+                    kind=kind,
+                    date=day,
+                    title=f"{who}{kind}",
+                    area_id=world.areas["JW"],
+                )
+            )
         skills = {**world.skills, "medicine": med.id}
-        comm = {"JW": world.communities["建外社区"], "CW": world.communities["朝外社区"],
-                "LGY": world.communities["清友园社区"]}
+        comm = {
+            "JW": world.communities["建外社区"],
+            "CW": world.communities["朝外社区"],
+            "LGY": world.communities["清友园社区"],
+        }
 
         def demand(key, area, skill_codes, created, start, min_members=1, max_members=1, status="open"):
-            d = Demand(district_id=did, community_id=comm[area], area_id=world.areas[area], title=f"需求{key}",
-                       channel="liaison_station", priority=3, min_members=min_members, max_members=max_members,
-                       starts_at=start, ends_at=start.replace(hour=11), status=status, created_at=created,
-                       updated_at=created)
+            d = Demand(
+                district_id=did,
+                community_id=comm[area],
+                area_id=world.areas[area],
+                title=f"需求{key}",
+                channel="liaison_station",
+                priority=3,
+                min_members=min_members,
+                max_members=max_members,
+                starts_at=start,
+                ends_at=start.replace(hour=11),
+                status=status,
+                created_at=created,
+                updated_at=created,
+            )
             d.required_skills = [s.get(Skill, skills[c]) for c in skill_codes]
             s.add(d)
             s.flush()
@@ -104,10 +162,20 @@ def rw(db, world) -> ReportWorld:
         demand("D7", "CW", ["law"], at(11, 1), at(11, 25), status="cancelled")
 
         def run(key, published, stats=None):
-            o = OptimizationRun(district_id=did, window_start=date(2026, 11, 16), window_end=date(2026, 11, 29),
-                                week="2026-W47", status="succeeded", solver_status="OPTIMAL", objective=9000.5,
-                                best_bound=9000.5, gap=0.0, stats=stats, published_at=published,
-                                finished_at=at(11, 1))
+            o = OptimizationRun(
+                district_id=did,
+                window_start=date(2026, 11, 16),
+                window_end=date(2026, 11, 29),
+                week="2026-W47",
+                status="succeeded",
+                solver_status="OPTIMAL",
+                objective=9000.5,
+                best_bound=9000.5,
+                gap=0.0,
+                stats=stats,
+                published_at=published,
+                finished_at=at(11, 1),
+            )
             s.add(o)
             s.flush()
             r.runs[key] = o.id
@@ -119,11 +187,19 @@ def rw(db, world) -> ReportWorld:
         D = r.demands
 
         def unmet(o, key, cause):
-            s.add(UnmetDemand(district_id=did, run_id=o.id, demand_id=D[key], cause=cause, assigned=0,
-                              detail={}, text=f"{key}未满足：{cause}"))
+            s.add(
+                UnmetDemand(
+                    district_id=did,
+                    run_id=o.id,
+                    demand_id=D[key],
+                    cause=cause,
+                    assigned=0,
+                    detail={},
+                    text=f"{key}未满足：{cause}",
+                )
+            )
 
-        run2.stats = {**STATS, "plan": {"demand_ids": [D[k] for k in ("D1", "D2", "D3", "D4", "D5")],
-                                         "kept_pairs": []}}
+        run2.stats = {**STATS, "plan": {"demand_ids": [D[k] for k in ("D1", "D2", "D3", "D4", "D5")], "kept_pairs": []}}
         unmet(run1, "D5", "only_conflicted_or_declined")
         unmet(run2, "D3", "holders_at_capacity")
         unmet(run2, "D4", "no_skill_holder")
@@ -131,10 +207,22 @@ def rw(db, world) -> ReportWorld:
         unmet(run3, "D5", "holders_unavailable")
 
         def assign(key, who, area, status, accepted=None, completed=None, method=None, satisfaction=None):
-            s.add(Assignment(district_id=did, run_id=run2.id, demand_id=D[key], member_id=m[who],
-                             area_id=world.areas[area], status=status, accepted_at=accepted, completed_at=completed,
-                             response_method=method, satisfaction=satisfaction, score=1.0,
-                             explanation={"distance_km": 0.0}))
+            s.add(
+                Assignment(
+                    district_id=did,
+                    run_id=run2.id,
+                    demand_id=D[key],
+                    member_id=m[who],
+                    area_id=world.areas[area],
+                    status=status,
+                    accepted_at=accepted,
+                    completed_at=completed,
+                    response_method=method,
+                    satisfaction=satisfaction,
+                    score=1.0,
+                    explanation={"distance_km": 0.0},
+                )
+            )
 
         assign("D1", "张伟", "JW", "completed", at(11, 4), at(11, 6), "home_visit", 5)
         assign("D2", "李娜", "CW", "completed", at(11, 4), at(11, 10), "on_site", 4)

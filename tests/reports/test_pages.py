@@ -1,4 +1,5 @@
 """Report pages: server-rendered HTML in Chinese with inline SVG charts, nothing fetched from outside."""
+
 from __future__ import annotations
 
 import io

@@ -4,6 +4,7 @@ under uvicorn on 127.0.0.1: no console errors, the expected Chinese content, a n
 Chromium is never downloaded at test time. With CI=true a missing browser fails the test;
 elsewhere it skips with a loud message (install it with scripts/ensure-test-deps).
 """
+
 from __future__ import annotations
 
 import os
@@ -20,17 +21,28 @@ from tests.live import serve_app
 from tests.reports._report_fixtures import rw, world  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage", "--hide-scrollbars",
-         # Nothing but the app itself can be reached: an outside fetch would fail and show up.
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--hide-scrollbars",
+    # Nothing but the app itself can be reached: an outside fetch would fail and show up.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 
 def chromium() -> str:
     path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
     if path is None:
-        message = "chromium not installed: the report pages cannot be tested in a browser (run scripts/ensure-test-deps)"
+        message = (
+            "chromium not installed: the report pages cannot be tested in a browser (run scripts/ensure-test-deps)"
+        )
         if IN_CI:
             pytest.fail(message + " (CI=true requires it)")
         print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)
@@ -70,7 +82,10 @@ def test_report_pages_in_headless_chromium(db, rw, live_server, tmp_path):
     browser = chromium()
     key = rw.w.keys["reader"]
     pages = {
-        "run": (f"{live_server}/reports/runs/{rw.runs['run2']}?key={key}", ["优化方案与基线对比", "跨片流向", "需求D4"]),
+        "run": (
+            f"{live_server}/reports/runs/{rw.runs['run2']}?key={key}",
+            ["优化方案与基线对比", "跨片流向", "需求D4"],
+        ),
         "duty": (f"{live_server}/reports/duty/2026?key={key}", ["各小组履职完成情况", "缺信息（2 名）"]),
     }
     for name, (url, expected) in pages.items():

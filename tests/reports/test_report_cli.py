@@ -3,6 +3,7 @@
 Most calls go through Typer's runner in-process (the CLI's start-up costs ~2 s a call);
 one test runs the installed `matcher` binary exactly as written in the docs.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,13 +13,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from matplotlib import image as mpimg
 import pytest
+from matplotlib import image as mpimg
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from app.cli import cli
-
 from tests.reports._report_fixtures import rw, world  # noqa: F401
 
 MATCHER = str(Path(sys.executable).parent / "matcher")

@@ -1,4 +1,5 @@
 """`/v1/reports/...`: exact numbers on the hand-built district, formats, auth and liaison scoping."""
+
 from __future__ import annotations
 
 import csv
@@ -85,7 +86,11 @@ def test_needs_by_area_and_skill(client, rw):
 def test_skill_gaps(client, rw):
     body = client.get(f"/v1/reports/skill-gaps?{NOV}", headers=rw.h("admin")).json()
     assert [(x["code"], x["required"], x["unmet"], x["holders"]) for x in body["rows"]] == [
-        ("medicine", 2, 2, 0), ("law", 2, 1, 2), ("teaching", 1, 1, 1), ("finance", 1, 0, 1)]
+        ("medicine", 2, 2, 0),
+        ("law", 2, 1, 2),
+        ("teaching", 1, 1, 1),
+        ("finance", 1, 0, 1),
+    ]
     body = client.get(f"/v1/reports/skill-gaps?{NOV}", headers=rw.h("liaison_jw")).json()
     assert [(x["code"], x["required"], x["unmet"]) for x in body["rows"]] == [("law", 2, 1), ("teaching", 1, 1)]
 
@@ -98,16 +103,28 @@ def test_run_report(client, rw):
     metrics = by_name(body["metrics"], "metric")
     assert len(metrics) == 12 and "solver" not in metrics and "plan" not in metrics
     assert (metrics["objective"]["optimized"], metrics["objective"]["fixed_pairing"]) == (9000.5, 3000.0)
-    assert (metrics["demands_covered"]["optimized"], metrics["demands_covered"]["fixed_pairing"],
-            metrics["demands_covered"]["greedy"]) == (2, 1, 2)
+    assert (
+        metrics["demands_covered"]["optimized"],
+        metrics["demands_covered"]["fixed_pairing"],
+        metrics["demands_covered"]["greedy"],
+    ) == (2, 1, 2)
     assert metrics["weighted_coverage"]["label"] == "加权覆盖率"
     assert {(f["from_area"], f["to_area"], f["count"]) for f in body["flows"]} == {
-        ("JW", "JW", 2), ("JW", "CW", 1), ("CW", "CW", 1)}  # the declined pair is not in the plan
+        ("JW", "JW", 2),
+        ("JW", "CW", 1),
+        ("CW", "CW", 1),
+    }  # the declined pair is not in the plan
     assert [(x["name"], x["load"]) for x in body["loads"]] == [("张伟", 2), ("李娜", 1), ("赵敏", 1), ("王强", 0)]
     assert {(c["code"], c["demands"], c["covered"], c["unmet"]) for c in body["coverage"]} == {
-        ("JW", 2, 1, 1), ("CW", 2, 1, 1), ("LGY", 1, 0, 1)}
+        ("JW", 2, 1, 1),
+        ("CW", 2, 1, 1),
+        ("LGY", 1, 0, 1),
+    }
     assert [(u["title"], u["cause"]) for u in body["unmet"]] == [
-        ("需求D3", "holders_at_capacity"), ("需求D4", "no_skill_holder"), ("需求D5", "no_skill_holder")]
+        ("需求D3", "holders_at_capacity"),
+        ("需求D4", "no_skill_holder"),
+        ("需求D5", "no_skill_holder"),
+    ]
     assert body["scoped_to_area"] is None
 
     # a run without stats still reports (no metrics)
@@ -162,11 +179,25 @@ def test_format_negotiation_csv_and_xlsx_parse_back(client, rw):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert "attachment" in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert list(rows[0]) == ["member_id", "name", "group", "home_area", "suggestion", "information", "activity",
-                             "met", "missing"]
+    assert list(rows[0]) == [
+        "member_id",
+        "name",
+        "group",
+        "home_area",
+        "suggestion",
+        "information",
+        "activity",
+        "met",
+        "missing",
+    ]
     zm = by_name(rows)["赵敏"]
     assert (zm["group"], zm["home_area"], zm["information"], zm["met"], zm["missing"]) == (
-        "第二小组", "建外街道", "1", "no", "suggestion;activity")
+        "第二小组",
+        "建外街道",
+        "1",
+        "no",
+        "suggestion;activity",
+    )
     assert by_name(rows)["张伟"]["activity"] == "2"
 
     r = client.get(f"/v1/reports/needs?{NOV}&format=xlsx", headers=h)
@@ -193,8 +224,13 @@ def test_format_negotiation_csv_and_xlsx_parse_back(client, rw):
     assert r.headers["content-type"].startswith("text/csv") and "demands_covered" in r.text
 
     # JSON: default, explicit, wildcard, weighted; ?format wins over Accept
-    for accept in (None, "application/json", "*/*", "text/html,application/xhtml+xml,*/*;q=0.8",
-                   "application/xml, application/json;q=0.5"):
+    for accept in (
+        None,
+        "application/json",
+        "*/*",
+        "text/html,application/xhtml+xml,*/*;q=0.8",
+        "application/xml, application/json;q=0.5",
+    ):
         r = client.get("/v1/reports/duty?year=2026", headers={**h, **({"Accept": accept} if accept else {})})
         assert r.status_code == 200 and r.headers["content-type"] == "application/json", accept
     r = client.get("/v1/reports/duty?year=2026", headers={**h, "Accept": f"text/csv;q=0.2, {XLSX}"})

@@ -3,6 +3,7 @@
 API tests use the in-process executor on both databases; the procrastinate path has its own
 PostgreSQL tests (test_procrastinate.py) that switch the executor back.
 """
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """The demo week, optimized for real: the plan must beat fixed pairing and leave no member
 without this year's activity where a free seat could still take them."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,9 +13,8 @@ from app.models import Assignment, OptimizationRun
 from app.services.runs.problem_builder import build_problem
 from app.solver import Assignment as SolverAssignment
 from app.solver import Solution, check
-
-from tests.runs._run_fixtures import _DUMMY_EXPL, _DUMMY_METRICS, _DUMMY_STATS, stored_plan_violations
 from tests.conftest import TestDatabase
+from tests.runs._run_fixtures import _DUMMY_EXPL, _DUMMY_METRICS, _DUMMY_STATS, stored_plan_violations
 
 WEEK_START = date(2026, 11, 30)  # 2026-W49
 
@@ -28,8 +28,9 @@ def test_demo_week_plan_beats_fixed_pairing_and_serves_annual_duty(tmp_path):
     assert result.run["status"] == "succeeded"
     assert opt["demands_covered"] > fixed["demands_covered"]
     assert opt["weighted_coverage"] >= greedy["weighted_coverage"]
-    assert opt["zero_activity_members_served"] >= max(fixed["zero_activity_members_served"],
-                                                      greedy["zero_activity_members_served"])
+    assert opt["zero_activity_members_served"] >= max(
+        fixed["zero_activity_members_served"], greedy["zero_activity_members_served"]
+    )
 
     db = TestDatabase("sqlite", url)
     run_id = result.run["id"]
@@ -39,19 +40,25 @@ def test_demo_week_plan_beats_fixed_pairing_and_serves_annual_duty(tmp_path):
     # a demand with a free seat without breaking a hard rule (the independent checker says so).
     with db.session() as s:
         problem = build_problem(s, s.get(OptimizationRun, run_id)).problem
-        plan = s.execute(select(Assignment.demand_id, Assignment.member_id)
-                         .where(Assignment.run_id == run_id)).all()
+        plan = s.execute(select(Assignment.demand_id, Assignment.member_id).where(Assignment.run_id == run_id)).all()
     pairs = [SolverAssignment(d, m, False, _DUMMY_EXPL) for d, m in plan]
     load = {}
     for d, _ in plan:
         load[d] = load.get(d, 0) + 1
     served = {m for _, m in plan}
     waiting = [m for m in problem.members if m.activities_this_year == 0 and m.id not in served]
-    free = [d for d in problem.demands
-            if load.get(d.id, 0) < d.max_members and (load.get(d.id, 0) > 0 or d.min_members == 1)]
+    free = [
+        d
+        for d in problem.demands
+        if load.get(d.id, 0) < d.max_members and (load.get(d.id, 0) > 0 or d.min_members == 1)
+    ]
     assert waiting, "the demo is meant to include members no need can reach"
     for member in waiting:
         for demand in free:
-            trial = Solution(tuple(pairs + [SolverAssignment(demand.id, member.id, False, _DUMMY_EXPL)]),
-                             (), _DUMMY_STATS, _DUMMY_METRICS)
+            trial = Solution(
+                tuple(pairs + [SolverAssignment(demand.id, member.id, False, _DUMMY_EXPL)]),
+                (),
+                _DUMMY_STATS,
+                _DUMMY_METRICS,
+            )
             assert check(problem, trial), f"member {member.id} could still serve demand {demand.id}"

@@ -1,4 +1,5 @@
 """``matcher optimize`` end to end, as the ops script runs it: a subprocess on a temp SQLite file."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Assignment, OptimizationRun
-
 from tests.runs._run_fixtures import WEEK, add_demand, stored_plan_violations
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
@@ -19,8 +19,9 @@ SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 def _optimize(db, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_DISTRICT_CODE": "chaoyang"}
-    return subprocess.run([MATCHER, "optimize", "--week", WEEK, *args], env=env, capture_output=True,
-                          text=True, timeout=180)
+    return subprocess.run(
+        [MATCHER, "optimize", "--week", WEEK, *args], env=env, capture_output=True, text=True, timeout=180
+    )
 
 
 @SQLITE_ONLY

@@ -1,4 +1,5 @@
 """DB -> solver Problem: each rule of the builder, on both databases."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -6,16 +7,21 @@ from datetime import date, datetime, time, timedelta
 from app.models import Demand, DutyRecord, Member, OptimizationRun
 from app.services.runs.problem_builder import build_problem
 from app.solver import TimeSlot
-
 from tests.runs._run_fixtures import WEEK_START, add_assignment, add_demand
 
 
 def _run(db, world, *, mode="full", days=7, scope=None, weights=None) -> OptimizationRun:
     with db.session() as s:
-        run = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                              window_end=WEEK_START + timedelta(days=days - 1), mode=mode,
-                              scope_area_ids=[world.areas[c] for c in scope] if scope else None,
-                              weights=weights, time_limit_s=5, status="succeeded")
+        run = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=days - 1),
+            mode=mode,
+            scope_area_ids=[world.areas[c] for c in scope] if scope else None,
+            weights=weights,
+            time_limit_s=5,
+            status="succeeded",
+        )
         s.add(run)
         s.commit()
         return run
@@ -30,17 +36,40 @@ def test_members_times_and_availability_are_local(db, world):
     with db.session() as s:
         m = s.get(Member, world.members["张伟"])
         m.blackout_dates = [WEEK_START.isoformat()]
-        m.weekly_slots = [{"weekday": 1, "start": "14:00", "end": "21:00"},
-                          {"weekday": 6, "start": "20:00", "end": "24:00"}]
+        m.weekly_slots = [
+            {"weekday": 1, "start": "14:00", "end": "21:00"},
+            {"weekday": 6, "start": "20:00", "end": "24:00"},
+        ]
         m.weekly_cap = 3
         m.accepts_cross_area = False
         s.get(Member, world.members["王强"]).active = False
-        s.add(DutyRecord(district_id=world.district_id, member_id=world.members["李娜"], kind="activity",
-                         date=date(WEEK_START.year, 1, 5), title="今年的活动"))
-        s.add(DutyRecord(district_id=world.district_id, member_id=world.members["张伟"], kind="activity",
-                         date=date(WEEK_START.year - 1, 12, 30), title="去年的活动不算"))
-        s.add(DutyRecord(district_id=world.district_id, member_id=world.members["李娜"], kind="suggestion",
-                         date=date(WEEK_START.year, 2, 5), title="建议不算活动"))
+        s.add(
+            DutyRecord(
+                district_id=world.district_id,
+                member_id=world.members["李娜"],
+                kind="activity",
+                date=date(WEEK_START.year, 1, 5),
+                title="今年的活动",
+            )
+        )
+        s.add(
+            DutyRecord(
+                district_id=world.district_id,
+                member_id=world.members["张伟"],
+                kind="activity",
+                date=date(WEEK_START.year - 1, 12, 30),
+                title="去年的活动不算",
+            )
+        )
+        s.add(
+            DutyRecord(
+                district_id=world.district_id,
+                member_id=world.members["李娜"],
+                kind="suggestion",
+                date=date(WEEK_START.year, 2, 5),
+                title="建议不算活动",
+            )
+        )
         s.commit()
     d = add_demand(db, world)  # 09:00 UTC + 1 h = 18:00 Asia/Shanghai
     built = _build(db, _run(db, world, days=14))

@@ -1,5 +1,6 @@
 """The PostgreSQL path: a run is a procrastinate job deferred in the run's own transaction and
 executed by ``matcher worker`` (a real subprocess, one-shot with --no-wait)."""
+
 from __future__ import annotations
 
 import os
@@ -18,9 +19,14 @@ from app.services.runs.executor import ProcrastinateExecutor, defer_job
 from app.services.runs.service import create_run
 from app.settings import get_settings
 from app.tasks import close_stalled_jobs
-
 from tests.runs._run_fixtures import (
-    WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, stored_plan_violations, wait_db,
+    WEEK,
+    WEEK_START,
+    add_demand,
+    add_demands_bulk,
+    add_members,
+    stored_plan_violations,
+    wait_db,
 )
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
@@ -78,9 +84,16 @@ def test_recovery_requeues_a_lost_run_as_a_new_job(world, db):
     add_demand(db, world, skills=("law",))
     stale = utcnow() - timedelta(minutes=3)
     with db.session() as s:
-        run = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                              window_end=WEEK_START + timedelta(days=6), status="running", attempts=1,
-                              time_limit_s=2, started_at=stale, heartbeat_at=stale)
+        run = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            status="running",
+            attempts=1,
+            time_limit_s=2,
+            started_at=stale,
+            heartbeat_at=stale,
+        )
         s.add(run)
         s.commit()
     assert recover_stale_runs(db.url, defer_job) == [(run.id, "requeued")]

@@ -1,4 +1,5 @@
 """/v1/optimization-runs on both databases, with the in-process executor (a thread)."""
+
 from __future__ import annotations
 
 import time
@@ -9,13 +10,18 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.models import Assignment, Demand, OptimizationRun, UnmetDemand
-from app.services.runs.executor import InProcessExecutor
-from app.services.runs.execute import recover_stale_runs
 from app.models.base import utcnow
-
+from app.services.runs.execute import recover_stale_runs
+from app.services.runs.executor import InProcessExecutor
 from tests.runs._run_fixtures import (
-    WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, stored_plan_violations,
-    wait_db, wait_for,
+    WEEK,
+    WEEK_START,
+    add_demand,
+    add_demands_bulk,
+    add_members,
+    stored_plan_violations,
+    wait_db,
+    wait_for,
 )
 
 URL = "/v1/optimization-runs"
@@ -26,8 +32,9 @@ def _small_week(db, world) -> dict[str, int]:
         "law": add_demand(db, world, skills=("law",)),
         "finance": add_demand(db, world, community="朝外社区", skills=("finance",), day=1, priority=5),
         "venue": add_demand(db, world, community="清友园社区", skills=("venue",), day=2),
-        "nobody": add_demand(db, world, community="清友园社区", skills=("teaching",), day=3,
-                             min_members=2, max_members=2),
+        "nobody": add_demand(
+            db, world, community="清友园社区", skills=("teaching",), day=3, min_members=2, max_members=2
+        ),
     }
 
 
@@ -49,15 +56,26 @@ def test_run_lifecycle_stats_and_explanations(client, world, db):
     assert body["counts"]["demands"] == 4 and body["counts"]["unmet"] == 1
     stats = body["stats"]
     for plan in ("optimized", "fixed_pairing", "greedy"):
-        assert {"demands_covered", "weighted_coverage", "mean_skill_score", "cross_area_share",
-                "mean_distance_km", "load_peak", "load_std", "zero_activity_members_served"} <= set(stats[plan])
+        assert {
+            "demands_covered",
+            "weighted_coverage",
+            "mean_skill_score",
+            "cross_area_share",
+            "mean_distance_km",
+            "load_peak",
+            "load_std",
+            "zero_activity_members_served",
+        } <= set(stats[plan])
     assert stats["partial"] is False and stats["optimized"]["demands_covered"] == 3
     assert stats["optimized"]["demands_covered"] >= stats["fixed_pairing"]["demands_covered"]
     assert stored_plan_violations(db, run["id"]) == []
 
     rows = client.get(f"/v1/assignments?run_id={run['id']}", headers=world.h("admin")).json()["items"]
     assert {(a["demand_id"], a["status"]) for a in rows} == {
-        (demands["law"], "proposed"), (demands["finance"], "proposed"), (demands["venue"], "proposed")}
+        (demands["law"], "proposed"),
+        (demands["finance"], "proposed"),
+        (demands["venue"], "proposed"),
+    }
     law = next(a for a in rows if a["demand_id"] == demands["law"])
     assert law["explanation"]["skill_overlap"] == ["law"] and law["explanation"]["home_area"] is True
     assert "持有 法律咨询" in law["explanation_text"] and "本年度首次活动" in law["explanation_text"]
@@ -88,13 +106,19 @@ def test_list_pagination_and_filters(client, world, db):
     with db.session() as s:
         for k in range(3):
             start = WEEK_START + timedelta(days=7 * k)
-            s.add(OptimizationRun(district_id=world.district_id, window_start=start,
-                                  window_end=start + timedelta(days=6), status="failed", time_limit_s=5))
+            s.add(
+                OptimizationRun(
+                    district_id=world.district_id,
+                    window_start=start,
+                    window_end=start + timedelta(days=6),
+                    status="failed",
+                    time_limit_s=5,
+                )
+            )
         s.commit()
     seen, cursor = [], None
     while True:
-        page = client.get(f"{URL}?limit=2" + (f"&cursor={cursor}" if cursor else ""),
-                          headers=world.h("reader")).json()
+        page = client.get(f"{URL}?limit=2" + (f"&cursor={cursor}" if cursor else ""), headers=world.h("reader")).json()
         seen += [r["id"] for r in page["items"]]
         cursor = page["next_cursor"]
         if not cursor:
@@ -107,16 +131,22 @@ def test_list_pagination_and_filters(client, world, db):
 
 def test_second_active_run_for_the_window_is_409(client, world, db):
     with db.session() as s:
-        s.add(OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                              window_end=WEEK_START + timedelta(days=6), status="running", time_limit_s=5,
-                              heartbeat_at=utcnow()))
+        s.add(
+            OptimizationRun(
+                district_id=world.district_id,
+                window_start=WEEK_START,
+                window_end=WEEK_START + timedelta(days=6),
+                status="running",
+                time_limit_s=5,
+                heartbeat_at=utcnow(),
+            )
+        )
         s.commit()
     r = client.post(URL, json={"week": WEEK}, headers=world.h("admin"))
     assert r.status_code == 409 and r.json()["code"] == "run_already_active"
     # another window is fine
     other = (WEEK_START + timedelta(days=7)).isocalendar()
-    r = client.post(URL, json={"week": f"{other.year}-W{other.week:02d}", "time_limit_s": 1},
-                    headers=world.h("admin"))
+    r = client.post(URL, json={"week": f"{other.year}-W{other.week:02d}", "time_limit_s": 1}, headers=world.h("admin"))
     assert r.status_code == 202
     wait_for(client, world, r.json()["id"])
 
@@ -124,8 +154,15 @@ def test_second_active_run_for_the_window_is_409(client, world, db):
 def test_partial_unique_index_rejects_a_second_active_row(db, world):
     def insert(status: str) -> None:
         with db.session() as s:
-            s.add(OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                                  window_end=WEEK_START + timedelta(days=6), status=status, time_limit_s=5))
+            s.add(
+                OptimizationRun(
+                    district_id=world.district_id,
+                    window_start=WEEK_START,
+                    window_end=WEEK_START + timedelta(days=6),
+                    status=status,
+                    time_limit_s=5,
+                )
+            )
             s.commit()
 
     insert("succeeded")
@@ -164,8 +201,13 @@ def test_validation_errors_name_the_field(client, world, db):
 
 def test_auth(client, world, db):
     with db.session() as s:
-        run = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                              window_end=WEEK_START + timedelta(days=6), status="succeeded", time_limit_s=5)
+        run = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            status="succeeded",
+            time_limit_s=5,
+        )
         s.add(run)
         s.commit()
     assert client.post(URL, json={"week": WEEK}).status_code == 401
@@ -208,8 +250,13 @@ def test_cancel_stops_a_long_solve_and_keeps_its_best_plan(client, world, db):
 
 def test_cancel_a_queued_run(client, world, db):
     with db.session() as s:
-        run = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                              window_end=WEEK_START + timedelta(days=6), status="queued", time_limit_s=5)
+        run = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            status="queued",
+            time_limit_s=5,
+        )
         s.add(run)
         s.commit()
     r = client.post(f"{URL}/{run.id}/cancel", headers=world.h("admin"))
@@ -220,8 +267,10 @@ def test_cancel_a_queued_run(client, world, db):
 
 def _statuses(db, demand_id: int) -> dict[tuple[int | None, int], str]:
     with db.session() as s:
-        return {(a.run_id, a.member_id): a.status for a in
-                s.scalars(select(Assignment).where(Assignment.demand_id == demand_id))}
+        return {
+            (a.run_id, a.member_id): a.status
+            for a in s.scalars(select(Assignment).where(Assignment.demand_id == demand_id))
+        }
 
 
 def test_publish_supersedes_previous_plan_and_leaves_accepted_alone(client, world, db):
@@ -234,8 +283,11 @@ def test_publish_supersedes_previous_plan_and_leaves_accepted_alone(client, worl
     with db.session() as s:
         assert s.get(Demand, demands["law"]).status == "assigned"
         assert s.get(Demand, demands["nobody"]).status == "open"
-        pair = s.execute(select(Assignment.id, Assignment.member_id).where(
-            Assignment.run_id == first["id"], Assignment.demand_id == two)).all()
+        pair = s.execute(
+            select(Assignment.id, Assignment.member_id).where(
+                Assignment.run_id == first["id"], Assignment.demand_id == two
+            )
+        ).all()
     assert len(pair) == 2
     accepted_id, accepted_member = pair[0]
     with db.session() as s:  # a member accepts one of the two seats
@@ -265,8 +317,14 @@ def test_publishing_an_older_run_over_a_newer_one_is_refused(client, world, db):
     r = client.post(f"{URL}/{older['id']}/publish", headers=world.h("admin"))
     assert r.status_code == 409 and r.json()["code"] == "newer_run_published"
     with db.session() as s:
-        assert s.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.run_id == older["id"], Assignment.status != "proposed")) == 0
+        assert (
+            s.scalar(
+                select(func.count())
+                .select_from(Assignment)
+                .where(Assignment.run_id == older["id"], Assignment.status != "proposed")
+            )
+            == 0
+        )
 
 
 def test_repair_run_replaces_only_what_was_declined(client, world, db):
@@ -298,16 +356,38 @@ def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, sett
     _small_week(db, world)
     stale = utcnow() - timedelta(minutes=5)
     with db.session() as s:
-        once = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                               window_end=WEEK_START + timedelta(days=6), status="running", attempts=1,
-                               time_limit_s=2, started_at=stale, heartbeat_at=stale)
+        once = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            status="running",
+            attempts=1,
+            time_limit_s=2,
+            started_at=stale,
+            heartbeat_at=stale,
+        )
         nxt = WEEK_START + timedelta(days=7)
-        twice = OptimizationRun(district_id=world.district_id, window_start=nxt, window_end=nxt + timedelta(days=6),
-                                status="running", attempts=2, time_limit_s=2, started_at=stale, heartbeat_at=stale)
+        twice = OptimizationRun(
+            district_id=world.district_id,
+            window_start=nxt,
+            window_end=nxt + timedelta(days=6),
+            status="running",
+            attempts=2,
+            time_limit_s=2,
+            started_at=stale,
+            heartbeat_at=stale,
+        )
         fresh_start = WEEK_START + timedelta(days=14)
-        alive = OptimizationRun(district_id=world.district_id, window_start=fresh_start,
-                                window_end=fresh_start + timedelta(days=6), status="running", attempts=1,
-                                time_limit_s=2, started_at=utcnow(), heartbeat_at=utcnow())
+        alive = OptimizationRun(
+            district_id=world.district_id,
+            window_start=fresh_start,
+            window_end=fresh_start + timedelta(days=6),
+            status="running",
+            attempts=1,
+            time_limit_s=2,
+            started_at=utcnow(),
+            heartbeat_at=utcnow(),
+        )
         s.add_all([once, twice, alive])
         s.commit()
     actions = dict(recover_stale_runs(db.url, InProcessExecutor(db.url).enqueue))
@@ -338,8 +418,10 @@ def test_unmet_rows_are_replaced_not_duplicated_on_retry(client, world, db):
     assert execute_run(db.url, run["id"]) == "succeeded"
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(UnmetDemand).where(UnmetDemand.run_id == run["id"])) == 1
-        assert s.scalar(select(func.count()).select_from(Assignment).where(
-            Assignment.run_id == run["id"])) == run["counts"]["proposals"]
+        assert (
+            s.scalar(select(func.count()).select_from(Assignment).where(Assignment.run_id == run["id"]))
+            == run["counts"]["proposals"]
+        )
 
 
 def test_app_start_recovers_runs_a_dead_process_left_behind(world, db, settings):
@@ -351,11 +433,23 @@ def test_app_start_recovers_runs_a_dead_process_left_behind(world, db, settings)
     stale = utcnow() - timedelta(minutes=5)
     nxt = WEEK_START + timedelta(days=7)
     with db.session() as s:
-        lost = OptimizationRun(district_id=world.district_id, window_start=WEEK_START,
-                               window_end=WEEK_START + timedelta(days=6), status="running", attempts=1,
-                               time_limit_s=2, started_at=stale, heartbeat_at=stale)
-        orphan = OptimizationRun(district_id=world.district_id, window_start=nxt, window_end=nxt + timedelta(days=6),
-                                 status="queued", time_limit_s=1)
+        lost = OptimizationRun(
+            district_id=world.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            status="running",
+            attempts=1,
+            time_limit_s=2,
+            started_at=stale,
+            heartbeat_at=stale,
+        )
+        orphan = OptimizationRun(
+            district_id=world.district_id,
+            window_start=nxt,
+            window_end=nxt + timedelta(days=6),
+            status="queued",
+            time_limit_s=1,
+        )
         s.add_all([lost, orphan])
         s.commit()
     with TestClient(create_app(settings)):

@@ -1,11 +1,11 @@
 """Cancellation, progress reports, and the two baselines."""
+
 from __future__ import annotations
 
 import threading
 from dataclasses import replace
 
 from app.solver import check, fixed_pairing, greedy, solve
-
 from bench.generate import generate
 
 from .conftest import demand, member, pairs, problem
@@ -58,8 +58,9 @@ def test_cancel_inside_cp_sat():
 
 def test_progress_is_reported():
     seen = []
-    solve(problem([member(1), member(2)], [demand(10), demand(11, day=1)]),
-          on_progress=lambda o, b: seen.append((o, b)))
+    solve(
+        problem([member(1), member(2)], [demand(10), demand(11, day=1)]), on_progress=lambda o, b: seen.append((o, b))
+    )
     assert seen
 
 

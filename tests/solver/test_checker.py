@@ -1,4 +1,5 @@
 """The checker on its own: it flags plan-level mistakes that no single rule test covers."""
+
 from __future__ import annotations
 
 from app.solver import check, solve
@@ -18,8 +19,9 @@ def test_duplicate_unknown_and_mislabelled_assignments():
 
 
 def test_checker_allows_touching_intervals_and_flags_real_overlap():
-    prob = problem([member(1, cap=3)], [demand(10, hour=10, hours=1), demand(11, hour=11),
-                                        demand(12, hour=10, hours=3)])
+    prob = problem(
+        [member(1, cap=3)], [demand(10, hour=10, hours=1), demand(11, hour=11), demand(12, hour=10, hours=3)]
+    )
     sol = solve(prob)
     assert {(a.demand_id) for a in sol.assignments} == {10, 11}
     assert any("overlap" in v for v in check(prob, with_extra(sol, 12, 1)))

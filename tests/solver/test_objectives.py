@@ -1,4 +1,5 @@
 """Objective order and terms: coverage first, then quality, home, balance, stability."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -13,10 +14,8 @@ from .conftest import demand, member, pairs, problem
 def _coverage_vs_quality_instance(weights: Weights):
     # member 1 is the only one able to cover demand 11 (skill tax); it is also by far the best
     # for demand 10. Taking demand 10 would leave demand 11 uncovered.
-    members = [member(1, skills={"law": 1.0, "tax": 0.3}, cap=1),
-               member(2, skills={"law": 0.1}, cap=1)]
-    demands = [demand(10, skills=("law",), priority=1, day=0),
-               demand(11, skills=("tax",), priority=1, day=1)]
+    members = [member(1, skills={"law": 1.0, "tax": 0.3}, cap=1), member(2, skills={"law": 0.1}, cap=1)]
+    demands = [demand(10, skills=("law",), priority=1, day=0), demand(11, skills=("tax",), priority=1, day=1)]
     return problem(members, demands, weights=weights)
 
 
@@ -35,8 +34,7 @@ def test_weighted_mode_can_trade_coverage_for_quality():
 
 
 def test_priority_weighs_coverage():
-    prob = problem([member(1, cap=1)], [demand(10, priority=2, day=0, hour=10),
-                                        demand(11, priority=5, day=0, hour=11)])
+    prob = problem([member(1, cap=1)], [demand(10, priority=2, day=0, hour=10), demand(11, priority=5, day=0, hour=11)])
     assert pairs(solve(prob)) == {(11, 1)}
 
 
@@ -46,8 +44,7 @@ def test_quality_prefers_the_stronger_skill():
 
 
 def test_home_area_then_paired_then_near():
-    members = [member(1, home="C"), member(2, home="B", paired_areas=frozenset({"A"})),
-               member(3, home="A")]
+    members = [member(1, home="C"), member(2, home="B", paired_areas=frozenset({"A"})), member(3, home="A")]
     assert pairs(solve(problem(members, [demand(10, area="A")]))) == {(10, 3)}
     assert pairs(solve(problem(members[:2], [demand(10, area="A")]))) == {(10, 2)}
 
@@ -76,14 +73,14 @@ def test_stability_keeps_previous_proposals():
     prob = problem(members, [demand(10)], previous=frozenset({(10, 1)}))
     assert pairs(solve(prob)) == {(10, 1)}
     # a clearly better member still wins
-    prob2 = problem([member(1, skills={"law": 0.2}), member(2, skills={"law": 1.0})], [demand(10)],
-                    previous=frozenset({(10, 1)}))
+    prob2 = problem(
+        [member(1, skills={"law": 0.2}), member(2, skills={"law": 1.0})], [demand(10)], previous=frozenset({(10, 1)})
+    )
     assert pairs(solve(prob2)) == {(10, 2)}
 
 
 def test_continuity_favours_served_communities():
-    members = [member(1, skills={"law": 0.85}), member(2, skills={"law": 0.8},
-                                                      served_communities=frozenset({7}))]
+    members = [member(1, skills={"law": 0.85}), member(2, skills={"law": 0.8}, served_communities=frozenset({7}))]
     assert pairs(solve(problem(members, [demand(10, community=7)]))) == {(10, 2)}
 
 

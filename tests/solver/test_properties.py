@@ -1,6 +1,7 @@
 """Property tests on random small instances: every plan passes the independent checker, the
 coverage optimum matches brute force on tiny instances, and the optimiser never covers less
 than the baselines."""
+
 from __future__ import annotations
 
 import itertools
@@ -10,24 +11,25 @@ from datetime import time, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.solver import (Problem, SolverDemand, SolverMember, TimeSlot, Weights, check,
-                        fixed_pairing, greedy, solve)
+from app.solver import Problem, SolverDemand, SolverMember, TimeSlot, Weights, check, fixed_pairing, greedy, solve
 from app.solver.types import Solution
 
 from .conftest import COORDS, at, with_extra
 
 SKILLS = ("law", "tax", "art")
 AREAS = tuple(COORDS)
-SETTINGS = settings(max_examples=200, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @st.composite
 def members_st(draw, n):
     out = []
     for i in range(1, n + 1):
-        skills = draw(st.dictionaries(st.sampled_from(SKILLS), st.sampled_from([0.3, 0.6, 1.0]),
-                                      min_size=1, max_size=3))
+        skills = draw(
+            st.dictionaries(st.sampled_from(SKILLS), st.sampled_from([0.3, 0.6, 1.0]), min_size=1, max_size=3)
+        )
         slots = ()
         if draw(st.integers(0, 4)) == 0:
             slots = (TimeSlot(draw(st.integers(0, 1)), time(9), time(12)),)
@@ -35,17 +37,23 @@ def members_st(draw, n):
         if draw(st.integers(0, 4)) == 0:
             s = at(draw(st.integers(0, 1)), draw(st.integers(9, 12)))
             busy = ((s, s + timedelta(hours=1)),)
-        out.append(SolverMember(
-            id=i, home_area=draw(st.sampled_from(AREAS)),
-            paired_areas=frozenset(draw(st.lists(st.sampled_from(AREAS), max_size=1))),
-            skills=skills, cap=draw(st.integers(1, 3)), busy=busy,
-            activities_this_year=draw(st.integers(0, 2)),
-            blackout_dates=frozenset({at(0, 0).date()}) if draw(st.integers(0, 5)) == 0
-            else frozenset(),
-            weekly_slots=slots, accepts_cross_area=draw(st.integers(0, 4)) > 0,
-            max_distance_km=draw(st.sampled_from([None, None, None, 3.0, 20.0])),
-            active=draw(st.integers(0, 9)) > 0,
-            served_communities=frozenset(draw(st.lists(st.integers(1, 2), max_size=1)))))
+        out.append(
+            SolverMember(
+                id=i,
+                home_area=draw(st.sampled_from(AREAS)),
+                paired_areas=frozenset(draw(st.lists(st.sampled_from(AREAS), max_size=1))),
+                skills=skills,
+                cap=draw(st.integers(1, 3)),
+                busy=busy,
+                activities_this_year=draw(st.integers(0, 2)),
+                blackout_dates=frozenset({at(0, 0).date()}) if draw(st.integers(0, 5)) == 0 else frozenset(),
+                weekly_slots=slots,
+                accepts_cross_area=draw(st.integers(0, 4)) > 0,
+                max_distance_km=draw(st.sampled_from([None, None, None, 3.0, 20.0])),
+                active=draw(st.integers(0, 9)) > 0,
+                served_communities=frozenset(draw(st.lists(st.integers(1, 2), max_size=1))),
+            )
+        )
     return out
 
 
@@ -55,14 +63,22 @@ def demands_st(draw, n, n_members):
     for j in range(1, n + 1):
         mn = draw(st.integers(1, 2))
         start = at(draw(st.integers(0, 1)), draw(st.integers(9, 11)))
-        out.append(SolverDemand(
-            id=100 + j, area=draw(st.sampled_from(AREAS)), community=draw(st.integers(1, 3)),
-            priority=draw(st.integers(1, 5)),
-            required_skills=frozenset(draw(st.lists(st.sampled_from(SKILLS), max_size=1))),
-            min_members=mn, max_members=mn + draw(st.integers(0, 1)), start=start,
-            end=start + timedelta(hours=draw(st.integers(1, 3))),
-            excluded_members=frozenset(draw(st.lists(st.integers(1, n_members), max_size=1)))
-            if draw(st.integers(0, 3)) == 0 else frozenset()))
+        out.append(
+            SolverDemand(
+                id=100 + j,
+                area=draw(st.sampled_from(AREAS)),
+                community=draw(st.integers(1, 3)),
+                priority=draw(st.integers(1, 5)),
+                required_skills=frozenset(draw(st.lists(st.sampled_from(SKILLS), max_size=1))),
+                min_members=mn,
+                max_members=mn + draw(st.integers(0, 1)),
+                start=start,
+                end=start + timedelta(hours=draw(st.integers(1, 3))),
+                excluded_members=frozenset(draw(st.lists(st.integers(1, n_members), max_size=1)))
+                if draw(st.integers(0, 3)) == 0
+                else frozenset(),
+            )
+        )
     return out
 
 
@@ -73,16 +89,27 @@ def problems(draw, max_members=6, max_demands=6):
     method = draw(st.sampled_from(["auto", "auto", "cp-sat"]))
     members = draw(members_st(nm))
     demands = draw(demands_st(nd, max(nm, 1)))
-    forbidden = frozenset(draw(st.lists(
-        st.tuples(st.sampled_from([d.id for d in demands] or [0]), st.integers(1, max(nm, 1))),
-        max_size=2)))
-    previous = frozenset(draw(st.lists(
-        st.tuples(st.sampled_from([d.id for d in demands] or [0]), st.integers(1, max(nm, 1))),
-        max_size=2)))
+    forbidden = frozenset(
+        draw(
+            st.lists(st.tuples(st.sampled_from([d.id for d in demands] or [0]), st.integers(1, max(nm, 1))), max_size=2)
+        )
+    )
+    previous = frozenset(
+        draw(
+            st.lists(st.tuples(st.sampled_from([d.id for d in demands] or [0]), st.integers(1, max(nm, 1))), max_size=2)
+        )
+    )
     weights = Weights(lexicographic=draw(st.booleans()))
-    return Problem(members=tuple(members), demands=tuple(demands), area_coords=dict(COORDS),
-                   forbidden=forbidden, previous=previous, time_limit_s=5.0, weights=weights,
-                   method=method)
+    return Problem(
+        members=tuple(members),
+        demands=tuple(demands),
+        area_coords=dict(COORDS),
+        forbidden=forbidden,
+        previous=previous,
+        time_limit_s=5.0,
+        weights=weights,
+        method=method,
+    )
 
 
 @SETTINGS
@@ -102,8 +129,9 @@ def _brute_force_coverage(prob: Problem) -> int:
     eligible = {}
     for d in prob.demands:
         for m in prob.members:
-            eligible[(d.id, m.id)] = check(prob, with_extra(
-                Solution((), (), empty.stats, empty.metrics), d.id, m.id)) == []
+            eligible[(d.id, m.id)] = (
+                check(prob, with_extra(Solution((), (), empty.stats, empty.metrics), d.id, m.id)) == []
+            )
     options = []
     for d in prob.demands:
         ok = [m.id for m in prob.members if eligible[(d.id, m.id)]]
@@ -138,8 +166,9 @@ def test_coverage_matches_brute_force(prob):
     prob = replace(prob, weights=Weights())  # lexicographic: coverage is optimised first
     sol = solve(prob)
     assert sol.stats.status == "OPTIMAL"
-    covered = sum(d.priority for d in prob.demands
-                  if sum(1 for a in sol.assignments if a.demand_id == d.id) >= d.min_members)
+    covered = sum(
+        d.priority for d in prob.demands if sum(1 for a in sol.assignments if a.demand_id == d.id) >= d.min_members
+    )
     assert covered == _brute_force_coverage(prob)
     assert sol.stats.coverage_value == covered
 

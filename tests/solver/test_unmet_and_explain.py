@@ -1,4 +1,5 @@
 """Unmet causes (one test per cause) and the explanation of each assignment."""
+
 from __future__ import annotations
 
 from app.solver import UnmetCause, solve
@@ -24,24 +25,29 @@ def test_inactive_holders_do_not_count_as_holders():
 
 
 def test_cause_conflicted_or_declined():
-    prob = problem([member(1), member(2)], [demand(10, excluded_members=frozenset({1}))],
-                   forbidden=frozenset({(10, 2)}))
+    prob = problem(
+        [member(1), member(2)], [demand(10, excluded_members=frozenset({1}))], forbidden=frozenset({(10, 2)})
+    )
     u = _unmet(prob, 10)
     assert u.cause is UnmetCause.CONFLICTED
     assert u.detail["holders"] == 2 and u.detail["conflicted"] == 2
 
 
 def test_cause_cross_area_blocked():
-    prob = problem([member(1, home="B", accepts_cross_area=False),
-                    member(2, home="A", max_distance_km=3.0)], [demand(10, area="C")])
+    prob = problem(
+        [member(1, home="B", accepts_cross_area=False), member(2, home="A", max_distance_km=3.0)],
+        [demand(10, area="C")],
+    )
     u = _unmet(prob, 10)
     assert u.cause is UnmetCause.CROSS_AREA_BLOCKED
     assert u.detail["blocked"] == 2
 
 
 def test_cause_unavailable():
-    prob = problem([member(1, blackout_dates=frozenset({at(0, 0).date()})),
-                    member(2, busy=((at(0, 9), at(0, 11)),), cap=3)], [demand(10, day=0, hour=10)])
+    prob = problem(
+        [member(1, blackout_dates=frozenset({at(0, 0).date()})), member(2, busy=((at(0, 9), at(0, 11)),), cap=3)],
+        [demand(10, day=0, hour=10)],
+    )
     u = _unmet(prob, 10)
     assert u.cause is UnmetCause.UNAVAILABLE
     assert u.detail["unavailable"] == 2
@@ -49,8 +55,7 @@ def test_cause_unavailable():
 
 def test_cause_at_capacity():
     # one holder, two simultaneous demands: the higher priority one wins
-    prob = problem([member(1, cap=1)],
-                   [demand(10, priority=5, day=0), demand(11, priority=1, day=1)])
+    prob = problem([member(1, cap=1)], [demand(10, priority=5, day=0), demand(11, priority=1, day=1)])
     sol = solve(prob)
     assert {(a.demand_id, a.member_id) for a in sol.assignments} == {(10, 1)}
     u = next(u for u in sol.unmet if u.demand_id == 11)
@@ -60,17 +65,18 @@ def test_cause_at_capacity():
 
 def test_cause_counts_seats_not_just_emptiness():
     # two members hold the skill, one is in conflict: not enough for min_members = 2
-    prob = problem([member(1), member(2)],
-                   [demand(10, min_members=2, max_members=2, excluded_members=frozenset({2}))])
+    prob = problem([member(1), member(2)], [demand(10, min_members=2, max_members=2, excluded_members=frozenset({2}))])
     u = _unmet(prob, 10)
     assert u.cause is UnmetCause.CONFLICTED
     assert u.assigned == 0  # nobody is sent to a demand that stays below min_members
 
 
 def test_explanation_fields_and_text():
-    prob = problem([member(1, home="B", skills={"law": 0.8}, activities_this_year=0,
-                           served_communities=frozenset({7}))],
-                   [demand(10, area="A", community=7)], previous=frozenset({(10, 1)}))
+    prob = problem(
+        [member(1, home="B", skills={"law": 0.8}, activities_this_year=0, served_communities=frozenset({7}))],
+        [demand(10, area="A", community=7)],
+        previous=frozenset({(10, 1)}),
+    )
     sol = solve(prob)
     (a,) = sol.assignments
     e = a.explanation
@@ -88,9 +94,11 @@ def test_explanation_fields_and_text():
 
 
 def test_explanation_home_and_paired_and_pinned():
-    prob = problem([member(1, home="A", cap=3), member(2, home="B", paired_areas=frozenset({"A"}))],
-                   [demand(10, area="A", min_members=2, max_members=2),
-                    demand(11, area="A", day=1)], pinned=frozenset({(11, 1)}))
+    prob = problem(
+        [member(1, home="A", cap=3), member(2, home="B", paired_areas=frozenset({"A"}))],
+        [demand(10, area="A", min_members=2, max_members=2), demand(11, area="A", day=1)],
+        pinned=frozenset({(11, 1)}),
+    )
     sol = solve(prob)
     by = {(a.demand_id, a.member_id): a.explanation for a in sol.assignments}
     assert by[(10, 1)].home_area and "本片区" in by[(10, 1)].text

@@ -2,6 +2,7 @@
 candidate pruning (regression: a duty bonus of 50 used to dominate the top-K pruning key, so
 the optimiser and the greedy baseline lost coverage and reported a coverage bound below the
 greedy plan's coverage)."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -10,7 +11,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.solver import Problem, Weights, check, fixed_pairing, greedy, solve
-
 from bench.generate import generate
 
 from .conftest import COORDS
@@ -42,17 +42,22 @@ def pruned_problems(draw):
     nd = draw(st.integers(1, 7))
     members = draw(members_st(nm))
     demands = [replace(d, max_members=d.min_members) for d in draw(demands_st(nd, nm))]
-    return Problem(members=tuple(members), demands=tuple(demands), area_coords=dict(COORDS),
-                   time_limit_s=5.0, method=draw(st.sampled_from(["auto", "auto", "cp-sat"])))
+    return Problem(
+        members=tuple(members),
+        demands=tuple(demands),
+        area_coords=dict(COORDS),
+        time_limit_s=5.0,
+        method=draw(st.sampled_from(["auto", "auto", "cp-sat"])),
+    )
 
 
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @SETTINGS
-@given(problems(max_members=8, max_demands=7), weights_st, st.booleans(),
-       st.sampled_from([None, 1, 3]))
+@given(problems(max_members=8, max_demands=7), weights_st, st.booleans(), st.sampled_from([None, 1, 3]))
 def test_any_weights_keep_coverage_first_and_bounds_valid(prob, w, lex, top_k):
     _check_weights_and_bounds(prob, w, lex, top_k)
 

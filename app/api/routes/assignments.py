@@ -1,4 +1,5 @@
 """Assignments: integrators' pull API and the member actions (accept / decline / complete)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -9,7 +10,7 @@ from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IfMatch, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr, ServiceDateTime
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.services import assignments as service
 
 router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES)
@@ -31,7 +32,10 @@ def _out(response: Response | None, session, caller, assignment) -> AssignmentOu
 
 @router.get("", response_model=Page[AssignmentOut], summary="List assignments", description=_LIST_DOC)
 def list_assignments(
-    caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
     run_id: DbId | None = None,
     area: Annotated[SafeStr | None, Query(description="Area code, e.g. JW.")] = None,
     member_id: DbId | None = None,
@@ -39,9 +43,18 @@ def list_assignments(
     status: Annotated[list[AssignmentStatus] | None, Query(description="Repeatable.")] = None,
     updated_since: Annotated[ServiceDateTime | None, Query(description="Inclusive; ISO 8601.")] = None,
 ):
-    page = service.list_assignments(session, caller, run_id=run_id, area=area, member_id=member_id,
-                                    demand_id=demand_id, statuses=status, updated_since=updated_since,
-                                    cursor=cursor, limit=limit)
+    page = service.list_assignments(
+        session,
+        caller,
+        run_id=run_id,
+        area=area,
+        member_id=member_id,
+        demand_id=demand_id,
+        statuses=status,
+        updated_since=updated_since,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
 
 
@@ -50,34 +63,55 @@ def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, s
     return _out(response, session, caller, service.get_assignment(session, caller, assignment_id))
 
 
-@router.post("/{assignment_id}/accept", response_model=AssignmentOut,
-             summary="Accept on the member's behalf (admin; published -> accepted; repeat is a no-op)")
+@router.post(
+    "/{assignment_id}/accept",
+    response_model=AssignmentOut,
+    summary="Accept on the member's behalf (admin; published -> accepted; repeat is a no-op)",
+)
 def accept(assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     assignment = service.accept(session, caller, assignment_id, if_match)
     session.commit()
     return _out(response, session, caller, assignment)
 
 
-@router.post("/{assignment_id}/decline", response_model=AssignmentOut,
-             summary="Decline on the member's behalf (admin; reason required)",
-             description="published|accepted -> declined. The pair is never proposed again, and the demand "
-                         "goes back to `open` when it drops below `min_members`. Repeating with the same "
-                         "reason is a no-op; with another reason it is 409 `already_declined`.")
-def decline(assignment_id: DbId, payload: DeclineIn, response: Response, caller: AdminDep, session: SessionDep,
-            if_match: IfMatch = None):
+@router.post(
+    "/{assignment_id}/decline",
+    response_model=AssignmentOut,
+    summary="Decline on the member's behalf (admin; reason required)",
+    description="published|accepted -> declined. The pair is never proposed again, and the demand "
+    "goes back to `open` when it drops below `min_members`. Repeating with the same "
+    "reason is a no-op; with another reason it is 409 `already_declined`.",
+)
+def decline(
+    assignment_id: DbId,
+    payload: DeclineIn,
+    response: Response,
+    caller: AdminDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
     session.commit()
     return _out(response, session, caller, assignment)
 
 
-@router.post("/{assignment_id}/complete", response_model=AssignmentOut,
-             summary="Record completion (admin, or the liaison of the assignment's area)",
-             description="accepted -> completed. Writes the member's `activity` duty record once; a repeat "
-                         "with the same body returns 200 and writes nothing, a different body is 409 "
-                         "`already_completed`. When no published/accepted assignment of the demand is left, "
-                         "the demand becomes `closed`.")
-def complete(assignment_id: DbId, payload: CompleteIn, response: Response, caller: WriterDep, session: SessionDep,
-             if_match: IfMatch = None):
+@router.post(
+    "/{assignment_id}/complete",
+    response_model=AssignmentOut,
+    summary="Record completion (admin, or the liaison of the assignment's area)",
+    description="accepted -> completed. Writes the member's `activity` duty record once; a repeat "
+    "with the same body returns 200 and writes nothing, a different body is 409 "
+    "`already_completed`. When no published/accepted assignment of the demand is left, "
+    "the demand becomes `closed`.",
+)
+def complete(
+    assignment_id: DbId,
+    payload: CompleteIn,
+    response: Response,
+    caller: WriterDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
     session.commit()
     return _out(response, session, caller, assignment)

@@ -1,4 +1,5 @@
 """GET /v1/changes: the incremental feed integrators follow with a cursor."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -17,7 +18,9 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RES
 def list_changes(
     caller: CallerDep,
     session: SessionDep,
-    after: Annotated[SafeStr | None, Query(description="next_cursor from the previous call; 0 or absent = from the start.")] = None,
+    after: Annotated[
+        SafeStr | None, Query(description="next_cursor from the previous call; 0 or absent = from the start.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_LIMIT, description="At most 1000.")] = service.DEFAULT_LIMIT,
 ):
     """Every create/update/delete of demands, assignments, optimization runs and duty records,

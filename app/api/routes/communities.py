@@ -1,4 +1,5 @@
 """/v1/communities: reference data, readable by every key of the district, written by admins."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.communities import CommunityCreate, CommunityOut, CommunityUpdate
 from app.services import communities as service
 
@@ -17,18 +18,27 @@ router = APIRouter(prefix="/v1/communities", tags=["communities"], responses=PRO
 
 @router.post("", status_code=201, response_model=CommunityOut, summary="Create a community (admin)")
 def create_community(payload: CommunityCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
-    return idempotent_create(session, caller, idem,
-                             lambda: service.create_community(session, caller, payload.model_dump()),
-                             CommunityOut, "/v1/communities")
+    return idempotent_create(
+        session,
+        caller,
+        idem,
+        lambda: service.create_community(session, caller, payload.model_dump()),
+        CommunityOut,
+        "/v1/communities",
+    )
 
 
 @router.get("", response_model=Page[CommunityOut], summary="List communities")
-def list_communities(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                     area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
-                     active: bool | None = None):
+def list_communities(
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
+    area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
+    active: bool | None = None,
+):
     page = service.list_communities(session, caller, area=area, active=active, cursor=cursor, limit=limit)
-    return Page[CommunityOut](items=[CommunityOut.model_validate(c) for c in page.items],
-                              next_cursor=page.next_cursor)
+    return Page[CommunityOut](items=[CommunityOut.model_validate(c) for c in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{community_id}", response_model=CommunityOut, summary="Read a community")
@@ -37,17 +47,25 @@ def get_community(community_id: DbId, response: Response, caller: CallerDep, ses
 
 
 @router.patch("/{community_id}", response_model=CommunityOut, summary="Update a community (admin; honours If-Match)")
-def update_community(community_id: DbId, payload: CommunityUpdate, response: Response, caller: AdminDep,
-                     session: SessionDep, if_match: IfMatch = None):
-    community = service.update_community(session, caller, community_id, payload.model_dump(exclude_unset=True),
-                                         if_match)
+def update_community(
+    community_id: DbId,
+    payload: CommunityUpdate,
+    response: Response,
+    caller: AdminDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
+    community = service.update_community(
+        session, caller, community_id, payload.model_dump(exclude_unset=True), if_match
+    )
     session.commit()
     return render(response, community, CommunityOut)
 
 
 @router.delete("/{community_id}", response_model=CommunityOut, summary="Deactivate a community (admin; soft)")
-def deactivate_community(community_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
-                         if_match: IfMatch = None):
+def deactivate_community(
+    community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
+):
     community = service.update_community(session, caller, community_id, {"active": False}, if_match)
     session.commit()
     return render(response, community, CommunityOut)

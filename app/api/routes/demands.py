@@ -4,6 +4,7 @@ Admins write every demand of the district; a liaison key writes and reads only
 demands of communities in its own area (anything else is 404, not 403); reader
 keys read everything of the district. DELETE cancels (status=cancelled).
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -13,7 +14,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr, ServiceDateTime
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.api.schemas.demands import DemandCreate, DemandOut, DemandStatus, DemandUpdate
 from app.services import demands as service
 
@@ -22,23 +23,40 @@ router = APIRouter(prefix="/v1/demands", tags=["demands"], responses=PROBLEM_RES
 
 @router.post("", status_code=201, response_model=DemandOut, summary="Create a demand (admin, or liaison of its area)")
 def create_demand(payload: DemandCreate, caller: WriterDep, session: SessionDep, idem: IdempotencyDep):
-    return idempotent_create(session, caller, idem, lambda: service.create_demand(session, caller, payload),
-                             DemandOut, "/v1/demands")
+    return idempotent_create(
+        session, caller, idem, lambda: service.create_demand(session, caller, payload), DemandOut, "/v1/demands"
+    )
 
 
 @router.get("", response_model=Page[DemandOut], summary="List demands (a liaison sees its area only)")
 def list_demands(
-    caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
     area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
     community_id: Annotated[DbId | None, Query(description="Community id.")] = None,
     status: Annotated[DemandStatus | None, Query(description="open | assigned | closed | cancelled")] = None,
     priority: Annotated[int | None, Query(ge=1, le=5, description="Exact priority 1..5.")] = None,
-    starts_after: Annotated[ServiceDateTime | None, Query(description="starts_at >= this (no offset = Beijing time).")] = None,
-    starts_before: Annotated[ServiceDateTime | None, Query(description="starts_at < this (no offset = Beijing time).")] = None,
+    starts_after: Annotated[
+        ServiceDateTime | None, Query(description="starts_at >= this (no offset = Beijing time).")
+    ] = None,
+    starts_before: Annotated[
+        ServiceDateTime | None, Query(description="starts_at < this (no offset = Beijing time).")
+    ] = None,
 ):
-    page = service.list_demands(session, caller, area=area, community_id=community_id, status=status,
-                                priority=priority, starts_after=starts_after, starts_before=starts_before,
-                                cursor=cursor, limit=limit)
+    page = service.list_demands(
+        session,
+        caller,
+        area=area,
+        community_id=community_id,
+        status=status,
+        priority=priority,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        cursor=cursor,
+        limit=limit,
+    )
     return Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
 
 
@@ -48,16 +66,23 @@ def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: 
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
-def update_demand(demand_id: DbId, payload: DemandUpdate, response: Response, caller: WriterDep, session: SessionDep,
-                  if_match: IfMatch = None):
+def update_demand(
+    demand_id: DbId,
+    payload: DemandUpdate,
+    response: Response,
+    caller: WriterDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
     return render(response, demand, DemandOut)
 
 
 @router.delete("/{demand_id}", response_model=DemandOut, summary="Cancel a demand (status=cancelled)")
-def cancel_demand(demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep,
-                  if_match: IfMatch = None):
+def cancel_demand(
+    demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep, if_match: IfMatch = None
+):
     demand = service.cancel_demand(session, caller, demand_id, if_match)
     session.commit()
     return render(response, demand, DemandOut)

@@ -1,4 +1,5 @@
 """Annual duty records (履职记录) and the per-member summary for a year."""
+
 from __future__ import annotations
 
 from datetime import date as date_type
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.duty import DutyKind, DutyRecordCreate, DutyRecordOut, DutyRecordUpdate, DutySummary, MemberDutyOut
 from app.services import duty as service
 
@@ -18,35 +19,79 @@ router = APIRouter(prefix="/v1/duty-records", tags=["duty-records"], responses=P
 YearQ = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year of the record date.")]
 
 
-@router.post("", status_code=201, response_model=DutyRecordOut,
-             summary="Record a suggestion, information report or activity (admin; liaison for its area)")
+@router.post(
+    "",
+    status_code=201,
+    response_model=DutyRecordOut,
+    summary="Record a suggestion, information report or activity (admin; liaison for its area)",
+)
 def create_record(payload: DutyRecordCreate, caller: WriterDep, session: SessionDep, idem: IdempotencyDep):
-    return idempotent_create(session, caller, idem, lambda: service.create_record(session, caller, payload.model_dump()),
-                             DutyRecordOut, "/v1/duty-records")
+    return idempotent_create(
+        session,
+        caller,
+        idem,
+        lambda: service.create_record(session, caller, payload.model_dump()),
+        DutyRecordOut,
+        "/v1/duty-records",
+    )
 
 
 @router.get("", response_model=Page[DutyRecordOut], summary="List duty records (liaison: its own area)")
-def list_records(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                 member_id: DbId | None = None, kind: DutyKind | None = None, year: YearQ = None,
-                 area: Annotated[SafeStr | None, Query(description="Area code of the record.")] = None,
-                 group_id: DbId | None = None):
-    page = service.list_records(session, caller, member_id=member_id, kind=kind, year=year, area=area,
-                                group_id=group_id, cursor=cursor, limit=limit)
-    return Page[DutyRecordOut](items=[DutyRecordOut.model_validate(r) for r in page.items],
-                               next_cursor=page.next_cursor)
+def list_records(
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
+    member_id: DbId | None = None,
+    kind: DutyKind | None = None,
+    year: YearQ = None,
+    area: Annotated[SafeStr | None, Query(description="Area code of the record.")] = None,
+    group_id: DbId | None = None,
+):
+    page = service.list_records(
+        session,
+        caller,
+        member_id=member_id,
+        kind=kind,
+        year=year,
+        area=area,
+        group_id=group_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return Page[DutyRecordOut](
+        items=[DutyRecordOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/summary", response_model=DutySummary,
-            summary="Annual duty per member: counts per kind and whether the duty is met",
-            description="Members are selected by home area (`area`, forced to its own area for a liaison key) "
-                        "and/or `group_id`; their records count wherever they were made.")
-def summary(caller: CallerDep, session: SessionDep, year: YearQ = None,
-            area: Annotated[SafeStr | None, Query(description="Home area code of the members.")] = None,
-            group_id: DbId | None = None):
+@router.get(
+    "/summary",
+    response_model=DutySummary,
+    summary="Annual duty per member: counts per kind and whether the duty is met",
+    description="Members are selected by home area (`area`, forced to its own area for a liaison key) "
+    "and/or `group_id`; their records count wherever they were made.",
+)
+def summary(
+    caller: CallerDep,
+    session: SessionDep,
+    year: YearQ = None,
+    area: Annotated[SafeStr | None, Query(description="Home area code of the members.")] = None,
+    group_id: DbId | None = None,
+):
     year = year or date_type.today().year
     rows = service.summary_for(session, caller, year, area, group_id)
-    items = [MemberDutyOut(member_id=r.member_id, name=r.name, group_id=r.group_id, home_area_id=r.home_area_id,
-                           counts=r.counts, met=r.met, missing=r.missing) for r in rows]
+    items = [
+        MemberDutyOut(
+            member_id=r.member_id,
+            name=r.name,
+            group_id=r.group_id,
+            home_area_id=r.home_area_id,
+            counts=r.counts,
+            met=r.met,
+            missing=r.missing,
+        )
+        for r in rows
+    ]
     return DutySummary(year=year, members=len(items), met=sum(i.met for i in items), items=items)
 
 
@@ -55,10 +100,19 @@ def get_record(record_id: DbId, response: Response, caller: CallerDep, session: 
     return render(response, service.get_record(session, caller, record_id), DutyRecordOut)
 
 
-@router.patch("/{record_id}", response_model=DutyRecordOut,
-              summary="Correct a duty record (admin; liaison for its area; honours If-Match)")
-def update_record(record_id: DbId, payload: DutyRecordUpdate, response: Response, caller: WriterDep,
-                  session: SessionDep, if_match: IfMatch = None):
+@router.patch(
+    "/{record_id}",
+    response_model=DutyRecordOut,
+    summary="Correct a duty record (admin; liaison for its area; honours If-Match)",
+)
+def update_record(
+    record_id: DbId,
+    payload: DutyRecordUpdate,
+    response: Response,
+    caller: WriterDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
     return render(response, record, DutyRecordOut)

@@ -1,4 +1,5 @@
 """Liveness and readiness for the orchestrator."""
+
 from __future__ import annotations
 
 from fastapi import APIRouter
@@ -25,10 +26,12 @@ def readyz(settings: SettingsDep):
             conn.execute(text("SELECT 1"))
         current = current_revision(engine)
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "error": type(exc).__name__}, status_code=503
+        )
     head = head_revision(settings.database_url)
     if current != head:
-        return JSONResponse({"status": "unavailable", "database": "ok", "migration": current, "head": head},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "ok", "migration": current, "head": head}, status_code=503
+        )
     return {"status": "ready", "database": "ok", "migration": current}

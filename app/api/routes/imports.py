@@ -4,6 +4,7 @@ The colon is literal (Google-style custom method); Starlette matches it as text,
 and it cannot collide with ``/v1/members/{id}``. The upload is a multipart form
 field ``file``; the request-body cap (MATCHER_MAX_BODY_BYTES, 413) applies.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -16,10 +17,16 @@ from app.services import imports as service
 
 router = APIRouter(prefix="/v1", tags=["imports"], responses=IMPORT_RESPONSES)
 
-FileField = Annotated[UploadFile, File(description="The spreadsheet: .xlsx, or .csv in UTF-8 (a BOM is fine). "
-                                       "Header row first; Chinese or English column names.")]
-DryRun = Annotated[bool, Query(description="true: check every row (references, uniqueness) and report, "
-                               "but write nothing.")]
+FileField = Annotated[
+    UploadFile,
+    File(
+        description="The spreadsheet: .xlsx, or .csv in UTF-8 (a BOM is fine). "
+        "Header row first; Chinese or English column names."
+    ),
+]
+DryRun = Annotated[
+    bool, Query(description="true: check every row (references, uniqueness) and report, but write nothing.")
+]
 
 MEMBER_DOC = """Create or update committee members from a spreadsheet (admin).
 
@@ -48,17 +55,27 @@ A liaison key's rows for communities of other areas are bad rows. All rows in on
 """
 
 
-@router.post("/members:import", response_model=ImportResult, summary="Import members from CSV/XLSX (admin)",
-             description=MEMBER_DOC)
+@router.post(
+    "/members:import",
+    response_model=ImportResult,
+    summary="Import members from CSV/XLSX (admin)",
+    description=MEMBER_DOC,
+)
 def import_members(caller: AdminDep, session: SessionDep, file: FileField, dry_run: DryRun = False):
-    report = service.import_members(session, caller, file.file.read(), filename=file.filename,
-                                    content_type=file.content_type, dry_run=dry_run)
+    report = service.import_members(
+        session, caller, file.file.read(), filename=file.filename, content_type=file.content_type, dry_run=dry_run
+    )
     return ImportResult.model_validate(report)
 
 
-@router.post("/demands:import", response_model=ImportResult,
-             summary="Import demands from CSV/XLSX (admin; liaison for its own area)", description=DEMAND_DOC)
+@router.post(
+    "/demands:import",
+    response_model=ImportResult,
+    summary="Import demands from CSV/XLSX (admin; liaison for its own area)",
+    description=DEMAND_DOC,
+)
 def import_demands(caller: WriterDep, session: SessionDep, file: FileField, dry_run: DryRun = False):
-    report = service.import_demands(session, caller, file.file.read(), filename=file.filename,
-                                    content_type=file.content_type, dry_run=dry_run)
+    report = service.import_demands(
+        session, caller, file.file.read(), filename=file.filename, content_type=file.content_type, dry_run=dry_run
+    )
     return ImportResult.model_validate(report)

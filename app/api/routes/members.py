@@ -1,4 +1,5 @@
 """/v1/members: the member directory. Admins write; every key reads, phones only for admins."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, with_etag
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES, SafeStr
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.members import MemberCreate, MemberOut, MemberUpdate
 from app.models import Member
 from app.services import members as service
@@ -28,18 +29,25 @@ def _render(response: Response, member: Member, caller: Caller) -> MemberOut:
 
 @router.post("", status_code=201, response_model=MemberOut, summary="Create a member (admin)")
 def create_member(payload: MemberCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
-    return idempotent_create(session, caller, idem, lambda: service.create_member(session, caller, payload),
-                             MemberOut, "/v1/members")
+    return idempotent_create(
+        session, caller, idem, lambda: service.create_member(session, caller, payload), MemberOut, "/v1/members"
+    )
 
 
 @router.get("", response_model=Page[MemberOut], summary="List members (phones for admins only)")
-def list_members(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                 area: Annotated[SafeStr | None, Query(description="Home area code, e.g. JW.")] = None,
-                 group_id: Annotated[DbId | None, Query(description="Working group id.")] = None,
-                 skill: Annotated[SafeStr | None, Query(description="Skill code, name or synonym.")] = None,
-                 active: bool | None = None):
-    page = service.list_members(session, caller, area=area, group_id=group_id, skill=skill, active=active,
-                                cursor=cursor, limit=limit)
+def list_members(
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
+    area: Annotated[SafeStr | None, Query(description="Home area code, e.g. JW.")] = None,
+    group_id: Annotated[DbId | None, Query(description="Working group id.")] = None,
+    skill: Annotated[SafeStr | None, Query(description="Skill code, name or synonym.")] = None,
+    active: bool | None = None,
+):
+    page = service.list_members(
+        session, caller, area=area, group_id=group_id, skill=skill, active=active, cursor=cursor, limit=limit
+    )
     return Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor)
 
 
@@ -49,16 +57,23 @@ def get_member(member_id: DbId, response: Response, caller: CallerDep, session: 
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
-def update_member(member_id: DbId, payload: MemberUpdate, response: Response, caller: AdminDep, session: SessionDep,
-                  if_match: IfMatch = None):
+def update_member(
+    member_id: DbId,
+    payload: MemberUpdate,
+    response: Response,
+    caller: AdminDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
     return _render(response, member, caller)
 
 
 @router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
-def deactivate_member(member_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
-                      if_match: IfMatch = None):
+def deactivate_member(
+    member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
+):
     member = service.deactivate_member(session, caller, member_id, if_match)
     session.commit()
     return _render(response, member, caller)

@@ -11,6 +11,7 @@ key is what such links should carry. A liaison key sees only its own area's rows
 Errors: problem+json for API clients (Accept names JSON and not HTML), a small HTML
 page for browsers.
 """
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -21,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
 from app.api.deps import SessionDep, raw_api_key
-from app.api.problems import validation_problem, problem_response
+from app.api.problems import problem_response, validation_problem
 from app.api.schemas.common import DbId
 from app.errors import Problem
 from app.reports import render
@@ -29,9 +30,12 @@ from app.services import reports as service
 from app.services.api_keys import authenticate
 from app.services.identity import Caller
 
-PAGE_HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
-                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                                           "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"}
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+}
 
 
 def wants_json(request: Request) -> bool:
@@ -53,36 +57,53 @@ class PageRoute(APIRoute):
                 if wants_json(request):
                     return problem_response(problem, request)
                 html = render.error_page(problem.status, problem.title, problem.detail)
-                return HTMLResponse(html, status_code=problem.status,
-                                    headers={**PAGE_HEADERS, **(problem.headers or {})})
+                return HTMLResponse(
+                    html, status_code=problem.status, headers={**PAGE_HEADERS, **(problem.headers or {})}
+                )
 
         return route
 
 
 def _error_response(description: str) -> dict:
     """Errors of a page come as HTML for a browser, as problem+json for a client that asks for JSON."""
-    return {"description": description, "content": {
-        "text/html": {"schema": {"type": "string"}},
-        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
-    }}
+    return {
+        "description": description,
+        "content": {
+            "text/html": {"schema": {"type": "string"}},
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}},
+        },
+    }
 
 
-PAGE_RESPONSES = {status: _error_response(text) for status, text in {
-    400: "Malformed request", 401: "Missing or invalid API key", 403: "Role not allowed",
-    404: "Not found (or not visible to this key)", 422: "Validation failed"}.items()}
+PAGE_RESPONSES = {
+    status: _error_response(text)
+    for status, text in {
+        400: "Malformed request",
+        401: "Missing or invalid API key",
+        403: "Role not allowed",
+        404: "Not found (or not visible to this key)",
+        422: "Validation failed",
+    }.items()
+}
 
-router = APIRouter(prefix="/reports", tags=["pages"], route_class=PageRoute, include_in_schema=True,
-                   responses=PAGE_RESPONSES)
+router = APIRouter(
+    prefix="/reports", tags=["pages"], route_class=PageRoute, include_in_schema=True, responses=PAGE_RESPONSES
+)
 
 
-def page_caller(request: Request, session: SessionDep,
-                key: Annotated[str | None, Query(description="API key, for links opened in a browser.")] = None
-                ) -> Caller:
+def page_caller(
+    request: Request,
+    session: SessionDep,
+    key: Annotated[str | None, Query(description="API key, for links opened in a browser.")] = None,
+) -> Caller:
     raw = raw_api_key(request) or key
     if not raw:
-        raise Problem(401, "missing_api_key",
-                      "Send an API key as 'Authorization: Bearer <key>' or add '?key=<key>' to the link.",
-                      headers={"WWW-Authenticate": "Bearer"})
+        raise Problem(
+            401,
+            "missing_api_key",
+            "Send an API key as 'Authorization: Bearer <key>' or add '?key=<key>' to the link.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     caller = authenticate(session, raw)
     request.state.caller = caller
     return caller

@@ -5,6 +5,7 @@ The format comes from `?format=json|csv|xlsx` if given, else from the `Accept` h
 Accept header naming only formats we do not produce gets a 406 problem. CSV headers are
 the stable machine keys; XLSX headers are the Chinese labels office staff read.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -15,14 +16,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep
-from app.api.schemas.common import DbId, PROBLEM_RESPONSES, ServiceDate
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
 from app.errors import Problem
 from app.services import reports as service
 from app.services.reports.table import Table, to_csv, to_xlsx
 
-router = APIRouter(prefix="/v1/reports", tags=["reports"], responses={
-    **PROBLEM_RESPONSES, 406: {"description": "Accept names no format this report is produced in"}})
+router = APIRouter(
+    prefix="/v1/reports",
+    tags=["reports"],
+    responses={**PROBLEM_RESPONSES, 406: {"description": "Accept names no format this report is produced in"}},
+)
 
 CSV = "text/csv"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -53,26 +57,42 @@ def negotiate(request: Request, fmt: str | None) -> str:
         if media.lower() in _MEDIA and q > 0:
             ranked.append((-q, i, _MEDIA[media.lower()]))
     if not ranked:
-        raise Problem(406, "not_acceptable",
-                      f"Reports are produced as {JSON}, {CSV} or {XLSX} (or use ?format=json|csv|xlsx).")
+        raise Problem(
+            406, "not_acceptable", f"Reports are produced as {JSON}, {CSV} or {XLSX} (or use ?format=json|csv|xlsx)."
+        )
     return min(ranked)[2]
 
 
 def respond(fmt: str, body, tables: list[Table], filename: str):
     if fmt == "csv":
-        return Response(to_csv(tables[0]), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+        return Response(
+            to_csv(tables[0]),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'},
+        )
     if fmt == "xlsx":
-        return Response(to_xlsx(*tables), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'})
+        return Response(
+            to_xlsx(*tables),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{filename}.xlsx"'},
+        )
     return JSONResponse(jsonable_encoder(body, by_alias=True))
 
 
-@router.get("/duty", response_model=DutyReportOut, responses=_FILE_CONTENT,
-            summary="Annual duty compliance per member, group or area")
-def duty(request: Request, caller: CallerDep, session: SessionDep,
-         year: Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (default this year)")] = None,
-         by: Annotated[Literal["member", "group", "area"], Query()] = "member", format: FormatQ = None):
+@router.get(
+    "/duty",
+    response_model=DutyReportOut,
+    responses=_FILE_CONTENT,
+    summary="Annual duty compliance per member, group or area",
+)
+def duty(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year (default this year)")] = None,
+    by: Annotated[Literal["member", "group", "area"], Query()] = "member",
+    format: FormatQ = None,
+):
     """Records per kind (suggestion 建议, information 信息, activity 活动); `met` = at least one of each.
     CSV columns for by=member: member_id, name, group, home_area, suggestion, information, activity, met, missing
     (kinds joined by ';')."""
@@ -82,31 +102,62 @@ def duty(request: Request, caller: CallerDep, session: SessionDep,
     return respond(fmt, DutyReportOut.model_validate(report), [report.table()], f"duty-{year}-{by}")
 
 
-@router.get("/needs", response_model=NeedsReportOut, responses=_FILE_CONTENT,
-            summary="Demands raised, covered and unmet (with causes), speed, response methods, satisfaction")
-def needs(request: Request, caller: CallerDep, session: SessionDep,
-          date_from: Annotated[ServiceDate | None, Query(alias="from", description="First day (default 1 Jan this year)")] = None,
-          date_to: Annotated[ServiceDate | None, Query(alias="to", description="Last day, inclusive (default 31 Dec)")] = None,
-          by: Annotated[Literal["area", "skill"], Query()] = "area", format: FormatQ = None):
+@router.get(
+    "/needs",
+    response_model=NeedsReportOut,
+    responses=_FILE_CONTENT,
+    summary="Demands raised, covered and unmet (with causes), speed, response methods, satisfaction",
+)
+def needs(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    date_from: Annotated[
+        ServiceDate | None, Query(alias="from", description="First day (default 1 Jan this year)")
+    ] = None,
+    date_to: Annotated[
+        ServiceDate | None, Query(alias="to", description="Last day, inclusive (default 31 Dec)")
+    ] = None,
+    by: Annotated[Literal["area", "skill"], Query()] = "area",
+    format: FormatQ = None,
+):
     fmt = negotiate(request, format)
     report = service.needs_report(session, caller, date_from, date_to, by)
-    return respond(fmt, NeedsReportOut.model_validate(report), [report.table()],
-                   f"needs-{report.date_from}-{report.date_to}-{by}")
+    return respond(
+        fmt, NeedsReportOut.model_validate(report), [report.table()], f"needs-{report.date_from}-{report.date_to}-{by}"
+    )
 
 
-@router.get("/skill-gaps", response_model=SkillGapReportOut, responses=_FILE_CONTENT,
-            summary="Skills most often required but unmet, and how many members hold them")
-def skill_gaps(request: Request, caller: CallerDep, session: SessionDep,
-               date_from: Annotated[ServiceDate | None, Query(alias="from")] = None,
-               date_to: Annotated[ServiceDate | None, Query(alias="to")] = None, format: FormatQ = None):
+@router.get(
+    "/skill-gaps",
+    response_model=SkillGapReportOut,
+    responses=_FILE_CONTENT,
+    summary="Skills most often required but unmet, and how many members hold them",
+)
+def skill_gaps(
+    request: Request,
+    caller: CallerDep,
+    session: SessionDep,
+    date_from: Annotated[ServiceDate | None, Query(alias="from")] = None,
+    date_to: Annotated[ServiceDate | None, Query(alias="to")] = None,
+    format: FormatQ = None,
+):
     fmt = negotiate(request, format)
     report = service.skill_gap_report(session, caller, date_from, date_to)
-    return respond(fmt, SkillGapReportOut.model_validate(report), [report.table()],
-                   f"skill-gaps-{report.date_from}-{report.date_to}")
+    return respond(
+        fmt,
+        SkillGapReportOut.model_validate(report),
+        [report.table()],
+        f"skill-gaps-{report.date_from}-{report.date_to}",
+    )
 
 
-@router.get("/runs/{run_id}", response_model=RunReportOut, responses=_FILE_CONTENT,
-            summary="A run's figures beside its baselines, flows, loads, coverage and unmet demands")
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunReportOut,
+    responses=_FILE_CONTENT,
+    summary="A run's figures beside its baselines, flows, loads, coverage and unmet demands",
+)
 def run(run_id: DbId, request: Request, caller: CallerDep, session: SessionDep, format: FormatQ = None):
     """CSV carries the metrics table; XLSX adds one sheet each for coverage, flows, loads and unmet demands."""
     fmt = negotiate(request, format)

@@ -1,4 +1,5 @@
 """/v1/skills: the skill catalogue with synonyms; admins write, all keys of the district read."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -8,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from app.api.deps import AdminDep, CallerDep, SessionDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
-from app.api.schemas.common import DbId, Page, PROBLEM_RESPONSES
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
 from app.api.schemas.skills import SkillCategory, SkillCreate, SkillOut, SkillUpdate
 from app.services import skills as service
 
@@ -17,14 +18,25 @@ router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=PROBLEM_RESPO
 
 @router.post("", status_code=201, response_model=SkillOut, summary="Create a skill (admin)")
 def create_skill(payload: SkillCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
-    return idempotent_create(session, caller, idem, lambda: service.create_skill(session, caller, payload.model_dump()),
-                             SkillOut, "/v1/skills")
+    return idempotent_create(
+        session,
+        caller,
+        idem,
+        lambda: service.create_skill(session, caller, payload.model_dump()),
+        SkillOut,
+        "/v1/skills",
+    )
 
 
 @router.get("", response_model=Page[SkillOut], summary="List skills")
-def list_skills(caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50,
-                category: Annotated[SkillCategory | None, Query(description="expertise | interest | resource")] = None,
-                active: bool | None = None):
+def list_skills(
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 50,
+    category: Annotated[SkillCategory | None, Query(description="expertise | interest | resource")] = None,
+    active: bool | None = None,
+):
     page = service.list_skills(session, caller, category=category, active=active, cursor=cursor, limit=limit)
     return Page[SkillOut](items=[SkillOut.model_validate(s) for s in page.items], next_cursor=page.next_cursor)
 
@@ -35,16 +47,23 @@ def get_skill(skill_id: DbId, response: Response, caller: CallerDep, session: Se
 
 
 @router.patch("/{skill_id}", response_model=SkillOut, summary="Update a skill (admin; honours If-Match)")
-def update_skill(skill_id: DbId, payload: SkillUpdate, response: Response, caller: AdminDep, session: SessionDep,
-                 if_match: IfMatch = None):
+def update_skill(
+    skill_id: DbId,
+    payload: SkillUpdate,
+    response: Response,
+    caller: AdminDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+):
     skill = service.update_skill(session, caller, skill_id, payload.model_dump(exclude_unset=True), if_match)
     session.commit()
     return render(response, skill, SkillOut)
 
 
 @router.delete("/{skill_id}", response_model=SkillOut, summary="Deactivate a skill (admin; soft)")
-def deactivate_skill(skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep,
-                     if_match: IfMatch = None):
+def deactivate_skill(
+    skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
+):
     skill = service.update_skill(session, caller, skill_id, {"active": False}, if_match)
     session.commit()
     return render(response, skill, SkillOut)

@@ -18,9 +18,21 @@ class AreaCreate(RequestModel):
     liaison_name: str | None = Field(None, max_length=100, description="联络员")
     liaison_phone: str | None = Field(None, max_length=40)
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "code": "JW", "name": "建外街道", "kind": "street", "lat": 39.905, "lon": 116.45,
-        "liaison_name": "王芳", "liaison_phone": "010-65001234"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "code": "JW",
+                    "name": "建外街道",
+                    "kind": "street",
+                    "lat": 39.905,
+                    "lon": 116.45,
+                    "liaison_name": "王芳",
+                    "liaison_phone": "010-65001234",
+                }
+            ]
+        }
+    }
 
 
 class AreaUpdate(RequestModel):

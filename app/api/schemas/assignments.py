@@ -1,7 +1,8 @@
 """Assignment shapes: what integrators pull and the bodies of the member actions."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -55,10 +56,13 @@ class AssignmentOut(BaseModel):
     status: AssignmentStatus
     score: float | None
     explanation: Explanation | dict[str, Any] | None
-    explanation_text: str | None = Field(description="Plain Chinese, e.g. \"持有 法律咨询; 跨片 3.2 km; 本年度首次活动\".")
+    explanation_text: str | None = Field(
+        description='Plain Chinese, e.g. "持有 法律咨询; 跨片 3.2 km; 本年度首次活动".'
+    )
     decline_reason: str | None
     response_method: ResponseMethod | None = Field(
-        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复")
+        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复"
+    )
     outcome: str | None
     satisfaction: int | None
     completed_on: date | None = Field(None, description="Date of the activity (from its duty record).")
@@ -74,41 +78,69 @@ class AssignmentOut(BaseModel):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """SQLite hands stored UTC times back without offset; always answer in explicit UTC."""
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @classmethod
     def from_view(cls, v: AssignmentView) -> AssignmentOut:
         a, demand, member = v.assignment, v.assignment.demand, v.assignment.member
         explanation = a.explanation if isinstance(a.explanation, dict) else None
         return cls(
-            id=a.id, run_id=a.run_id, demand_id=a.demand_id, demand_title=demand.title,
-            area_id=a.area_id, area_code=demand.area.code,
-            community_id=demand.community_id, community_name=demand.community.name,
-            member_id=a.member_id, member_name=member.name,
+            id=a.id,
+            run_id=a.run_id,
+            demand_id=a.demand_id,
+            demand_title=demand.title,
+            area_id=a.area_id,
+            area_code=demand.area.code,
+            community_id=demand.community_id,
+            community_name=demand.community.name,
+            member_id=a.member_id,
+            member_name=member.name,
             member_phone=member.phone if v.show_phone else None,
-            status=a.status, score=a.score, explanation=Explanation.lenient(explanation),
+            status=a.status,
+            score=a.score,
+            explanation=Explanation.lenient(explanation),
             explanation_text=a.explanation_text or explanation_text(explanation),
-            decline_reason=a.decline_reason, response_method=a.response_method, outcome=a.outcome,
+            decline_reason=a.decline_reason,
+            response_method=a.response_method,
+            outcome=a.outcome,
             satisfaction=a.satisfaction,
             completed_on=v.duty_record.date if v.duty_record else None,
             duty_record_id=v.duty_record.id if v.duty_record else None,
-            accepted_at=a.accepted_at, declined_at=a.declined_at, completed_at=a.completed_at,
-            created_at=a.created_at, updated_at=a.updated_at, version=a.version,
+            accepted_at=a.accepted_at,
+            declined_at=a.declined_at,
+            completed_at=a.completed_at,
+            created_at=a.created_at,
+            updated_at=a.updated_at,
+            version=a.version,
         )
 
 
 class DeclineIn(RequestModel):
-    reason: str = Field(min_length=1, max_length=2000, description="Why the member cannot serve; required.",
-                        examples=["本周出差，无法参加"])
+    reason: str = Field(
+        min_length=1,
+        max_length=2000,
+        description="Why the member cannot serve; required.",
+        examples=["本周出差，无法参加"],
+    )
 
 
 class CompleteIn(RequestModel):
     response_method: ResponseMethod = Field(
-        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复")
+        description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复"
+    )
     outcome: str | None = Field(None, max_length=4000, description="What was done / answered.")
     satisfaction: int | None = Field(None, ge=1, le=5, description="Residents' satisfaction 1-5.")
     completed_on: date | None = Field(None, description="Date of the activity; defaults to today.")
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "response_method": "on_site", "outcome": "现场讲解物业纠纷相关法律条款，双方达成调解意向",
-        "satisfaction": 5, "completed_on": "2026-11-28"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "response_method": "on_site",
+                    "outcome": "现场讲解物业纠纷相关法律条款，双方达成调解意向",
+                    "satisfaction": 5,
+                    "completed_on": "2026-11-28",
+                }
+            ]
+        }
+    }

@@ -1,7 +1,8 @@
 """The change feed as integrators see it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
@@ -24,18 +25,27 @@ class ChangeOut(ResponseModel):
 
     @classmethod
     def of(cls, event: Any) -> ChangeOut:
-        return cls(cursor=str(event.id), id=event.id, entity_type=event.entity_type, entity_id=event.entity_id,
-                   change_kind=event.change_kind, area_id=event.area_id, state=event.state,
-                   created_at=event.created_at)
+        return cls(
+            cursor=str(event.id),
+            id=event.id,
+            entity_type=event.entity_type,
+            entity_id=event.entity_id,
+            change_kind=event.change_kind,
+            area_id=event.area_id,
+            state=event.state,
+            created_at=event.created_at,
+        )
 
     @field_validator("created_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         """SQLite hands back naive UTC datetimes; integrators always get an offset."""
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class ChangePage(BaseModel):
     items: list[ChangeOut]
-    next_cursor: str = Field(description="The last cursor returned, or the given one when nothing is new: "
-                                         "store it and pass it as ?after= next time.")
+    next_cursor: str = Field(
+        description="The last cursor returned, or the given one when nothing is new: "
+        "store it and pass it as ?after= next time."
+    )

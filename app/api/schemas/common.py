@@ -1,4 +1,5 @@
 """Shapes shared by every resource."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -75,7 +76,7 @@ class ResponseModel(BaseModel):
 class Stamped(ResponseModel):
     created_at: datetime = Field(description="When the object was created (UTC).")
     updated_at: datetime = Field(description="When the object last changed (UTC).")
-    version: int = Field(description="Optimistic-lock version; the ETag is \"v<version>\".")
+    version: int = Field(description='Optimistic-lock version; the ETag is "v<version>".')
 
 
 class Page(BaseModel, Generic[T]):
@@ -99,8 +100,13 @@ class Problem(BaseModel):
 PROBLEM_RESPONSES = {
     s: {"model": Problem, "content": {"application/problem+json": {}}, "description": d}
     for s, d in {
-        400: "Malformed request", 401: "Missing or invalid API key", 403: "Role not allowed",
-        404: "Not found (or not visible to this key)", 409: "Conflict", 412: "Stale If-Match",
-        413: "Body too large", 422: "Validation failed",
+        400: "Malformed request",
+        401: "Missing or invalid API key",
+        403: "Role not allowed",
+        404: "Not found (or not visible to this key)",
+        409: "Conflict",
+        412: "Stale If-Match",
+        413: "Body too large",
+        422: "Validation failed",
     }.items()
 }

@@ -1,4 +1,5 @@
 """Community (社区) shapes. A community belongs to one area for life."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,10 +12,12 @@ from app.api.schemas.common import DbId, RequestModel, Stamped
 class CommunityCreate(RequestModel):
     """A new community (社区) in one of the district's areas."""
 
-    area_id: DbId = Field(description="Id of the area (街道/乡) the community lies in; must be of this district.",
-                         examples=[3])
-    name: str = Field(min_length=1, max_length=100, description="Community name, unique within its area.",
-                      examples=["清友园社区"])
+    area_id: DbId = Field(
+        description="Id of the area (街道/乡) the community lies in; must be of this district.", examples=[3]
+    )
+    name: str = Field(
+        min_length=1, max_length=100, description="Community name, unique within its area.", examples=["清友园社区"]
+    )
 
     model_config = {"json_schema_extra": {"examples": [{"area_id": 3, "name": "清友园社区"}]}}
 
@@ -41,6 +44,14 @@ class CommunityOut(Stamped):
     def _from_orm(cls, value: Any) -> Any:
         if isinstance(value, dict):
             return value
-        return {"id": value.id, "area_id": value.area_id, "area": value.area.code, "area_name": value.area.name,
-                "name": value.name, "active": value.active, "created_at": value.created_at,
-                "updated_at": value.updated_at, "version": value.version}
+        return {
+            "id": value.id,
+            "area_id": value.area_id,
+            "area": value.area.code,
+            "area_name": value.area.name,
+            "name": value.name,
+            "active": value.active,
+            "created_at": value.created_at,
+            "updated_at": value.updated_at,
+            "version": value.version,
+        }

@@ -1,4 +1,5 @@
 """Duty record shapes (履职记录) and the per-member annual summary."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,13 @@ class DutyRecordCreate(RequestModel):
     demand_id: DbId | None = None
     assignment_id: DbId | None = Field(None, description="Normally set automatically when an assignment is completed.")
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "member_id": 17, "kind": "suggestion", "date": "2026-03-05", "title": "关于老旧小区加装电梯的建议"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"member_id": 17, "kind": "suggestion", "date": "2026-03-05", "title": "关于老旧小区加装电梯的建议"}
+            ]
+        }
+    }
 
 
 class DutyRecordUpdate(RequestModel):
@@ -46,7 +52,7 @@ class DutyRecordOut(Stamped):
     @classmethod
     def _utc(cls, value: dt.datetime) -> dt.datetime:
         """SQLite hands stored UTC times back without offset; always answer in explicit UTC."""
-        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
 
 class DutyCounts(BaseModel):

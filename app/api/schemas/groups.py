@@ -1,4 +1,5 @@
 """Working group (小组) shapes, with the areas each group is paired with (结对)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,10 +12,14 @@ from app.api.schemas.common import DbId, RequestModel, Stamped
 class GroupCreate(RequestModel):
     """A new working group (小组) and the areas it is paired with (结对)."""
 
-    name: str = Field(min_length=1, max_length=100, description="Group name, unique in the district.",
-                      examples=["第五小组"])
-    area_ids: list[DbId] = Field(default_factory=list, description="Ids of the paired areas (结对); all must be of "
-                                "this district. Duplicates are ignored.", examples=[[1, 3]])
+    name: str = Field(
+        min_length=1, max_length=100, description="Group name, unique in the district.", examples=["第五小组"]
+    )
+    area_ids: list[DbId] = Field(
+        default_factory=list,
+        description="Ids of the paired areas (结对); all must be of this district. Duplicates are ignored.",
+        examples=[[1, 3]],
+    )
 
     model_config = {"json_schema_extra": {"examples": [{"name": "第五小组", "area_ids": [1, 3]}]}}
 
@@ -50,6 +55,13 @@ class GroupOut(Stamped):
         if isinstance(value, dict):
             return value
         areas = sorted(value.areas, key=lambda a: a.id)
-        return {"id": value.id, "name": value.name, "active": value.active, "area_ids": [a.id for a in areas],
-                "areas": [{"id": a.id, "code": a.code, "name": a.name} for a in areas],
-                "created_at": value.created_at, "updated_at": value.updated_at, "version": value.version}
+        return {
+            "id": value.id,
+            "name": value.name,
+            "active": value.active,
+            "area_ids": [a.id for a in areas],
+            "areas": [{"id": a.id, "code": a.code, "name": a.name} for a in areas],
+            "created_at": value.created_at,
+            "updated_at": value.updated_at,
+            "version": value.version,
+        }

@@ -13,6 +13,7 @@ Rejected (422, application/problem+json, code ``import_rejected``) — nothing w
      "errors": [{"row": 3, "field": "skills", "column": "技能", "message": "unknown skill '书法'", "code": "invalid"},
                 {"row": 4, "field": "home_area", "column": "居住片区", "message": "unknown area 'XX'", ...}]}
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -53,17 +54,24 @@ class ImportRowError(BaseModel):
 
 
 class ImportProblem(Problem):
-    errors: list[ImportRowError] | None = Field(None, description="Every bad cell of every bad row "
-                                                 "(at most 1000 listed; error_count is exact).")
+    errors: list[ImportRowError] | None = Field(
+        None, description="Every bad cell of every bad row (at most 1000 listed; error_count is exact)."
+    )
     bad_rows: list[int] | None = Field(None, description="Row numbers of all bad rows.")
     error_count: int | None = None
 
 
 IMPORT_RESPONSES = {
     **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (400, 401, 403, 409, 413)},
-    415: {"model": Problem, "content": {"application/problem+json": {}},
-          "description": "Not a UTF-8 CSV or an XLSX workbook"},
-    422: {"model": ImportProblem, "content": {"application/problem+json": {}},
-          "description": "Rejected: bad rows (listed in `errors`), a missing column, or more than 10,000 rows. "
-                         "Nothing was written."},
+    415: {
+        "model": Problem,
+        "content": {"application/problem+json": {}},
+        "description": "Not a UTF-8 CSV or an XLSX workbook",
+    },
+    422: {
+        "model": ImportProblem,
+        "content": {"application/problem+json": {}},
+        "description": "Rejected: bad rows (listed in `errors`), a missing column, or more than 10,000 rows. "
+        "Nothing was written.",
+    },
 }

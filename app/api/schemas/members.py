@@ -4,6 +4,7 @@ Payloads reference areas by code and skills by code, name or synonym; responses
 carry both the ids and the codes/names. ``phone`` is shown to admin keys only:
 for liaison and reader keys it is present but always ``null``.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -19,8 +20,13 @@ HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 class MemberSkillIn(RequestModel):
     """One skill a member offers, named by code, name or synonym."""
 
-    code: str = Field(min_length=1, max_length=100, description="Skill code, name or synonym (case-insensitive); "
-                      "resolved to the canonical skill, unknown -> 422 on `skills`.", examples=["律师"])
+    code: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Skill code, name or synonym (case-insensitive); "
+        "resolved to the canonical skill, unknown -> 422 on `skills`.",
+        examples=["律师"],
+    )
     level: int = Field(2, ge=1, le=3, description="1 basic, 2 good, 3 expert.")
 
 
@@ -43,33 +49,59 @@ class WeeklySlot(RequestModel):
 class MemberCreate(RequestModel):
     """A new committee member (委员); admin only."""
 
-    external_id: str | None = Field(None, min_length=1, max_length=60,
-                                    description="Id in the member portal; unique in the district.")
+    external_id: str | None = Field(
+        None, min_length=1, max_length=60, description="Id in the member portal; unique in the district."
+    )
     name: str = Field(min_length=1, max_length=60, description="Full name.")
     sector: str | None = Field(None, max_length=60, description="界别, e.g. 经济界.")
     group_id: DbId | None = Field(None, description="Working group (小组) id of this district.")
-    home_area: str = Field(min_length=1, max_length=20, description="Code of the area the member is fixed to "
-                           "(定点包片, by home or work).")
+    home_area: str = Field(
+        min_length=1, max_length=20, description="Code of the area the member is fixed to (定点包片, by home or work)."
+    )
     work_area: str | None = Field(None, max_length=20, description="Code of the area of the member's workplace.")
     phone: str | None = Field(None, max_length=40, description="Only admins ever read it back.")
     weekly_cap: int = Field(2, ge=1, le=20, description="Most activities per week.")
     accepts_cross_area: bool = Field(True, description="false: never assigned outside home/paired areas (跨片).")
     max_distance_km: float | None = Field(None, gt=0, description="Farthest cross-area distance accepted.")
-    skills: list[MemberSkillIn] = Field(default_factory=list, description="Expertise, interests and resources; "
-                                        "a skill named twice keeps the higher level.")
+    skills: list[MemberSkillIn] = Field(
+        default_factory=list,
+        description="Expertise, interests and resources; a skill named twice keeps the higher level.",
+    )
     blackout_dates: list[date] = Field(default_factory=list, description="Dates the member is unavailable.")
-    weekly_slots: list[WeeklySlot] = Field(default_factory=list, description="When the member is available; "
-                                           "empty = any time outside blackout dates.")
+    weekly_slots: list[WeeklySlot] = Field(
+        default_factory=list, description="When the member is available; empty = any time outside blackout dates."
+    )
     active: bool = Field(True, description="Inactive members are never assigned.")
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "external_id": "CY-2026-0117", "name": "刘建国", "sector": "经济界", "group_id": 5, "home_area": "LGY",
-        "work_area": "CW", "phone": "13901234567", "weekly_cap": 2, "accepts_cross_area": True,
-        "max_distance_km": 15, "skills": [{"code": "finance", "level": 3}, {"code": "防范金融诈骗", "level": 3},
-                                          {"code": "场地", "level": 1}],
-        "blackout_dates": ["2026-12-01"], "weekly_slots": [{"weekday": 2, "start": "14:00", "end": "17:30"},
-                                                           {"weekday": 5, "start": "09:00", "end": "12:00"}],
-        "active": True}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "external_id": "CY-2026-0117",
+                    "name": "刘建国",
+                    "sector": "经济界",
+                    "group_id": 5,
+                    "home_area": "LGY",
+                    "work_area": "CW",
+                    "phone": "13901234567",
+                    "weekly_cap": 2,
+                    "accepts_cross_area": True,
+                    "max_distance_km": 15,
+                    "skills": [
+                        {"code": "finance", "level": 3},
+                        {"code": "防范金融诈骗", "level": 3},
+                        {"code": "场地", "level": 1},
+                    ],
+                    "blackout_dates": ["2026-12-01"],
+                    "weekly_slots": [
+                        {"weekday": 2, "start": "14:00", "end": "17:30"},
+                        {"weekday": 5, "start": "09:00", "end": "12:00"},
+                    ],
+                    "active": True,
+                }
+            ]
+        }
+    }
 
 
 class MemberUpdate(RequestModel):
@@ -141,18 +173,38 @@ class MemberOut(Stamped):
         if isinstance(m, dict):
             return m
         return {
-            "id": m.id, "external_id": m.external_id, "name": m.name, "sector": m.sector,
-            "group_id": m.group_id, "group_name": m.group.name if m.group else None,
-            "home_area_id": m.home_area_id, "home_area": m.home_area.code, "home_area_name": m.home_area.name,
-            "work_area_id": m.work_area_id, "work_area": m.work_area.code if m.work_area else None,
-            "work_area_name": m.work_area.name if m.work_area else None, "phone": m.phone,
-            "weekly_cap": m.weekly_cap, "accepts_cross_area": m.accepts_cross_area,
+            "id": m.id,
+            "external_id": m.external_id,
+            "name": m.name,
+            "sector": m.sector,
+            "group_id": m.group_id,
+            "group_name": m.group.name if m.group else None,
+            "home_area_id": m.home_area_id,
+            "home_area": m.home_area.code,
+            "home_area_name": m.home_area.name,
+            "work_area_id": m.work_area_id,
+            "work_area": m.work_area.code if m.work_area else None,
+            "work_area_name": m.work_area.name if m.work_area else None,
+            "phone": m.phone,
+            "weekly_cap": m.weekly_cap,
+            "accepts_cross_area": m.accepts_cross_area,
             "max_distance_km": m.max_distance_km,
-            "skills": [{"skill_id": ms.skill.id, "code": ms.skill.code, "name": ms.skill.name,
-                        "category": ms.skill.category, "level": ms.level}
-                       for ms in sorted(m.skills, key=lambda ms: ms.skill.id)],
-            "blackout_dates": list(m.blackout_dates or []), "weekly_slots": list(m.weekly_slots or []),
-            "active": m.active, "created_at": m.created_at, "updated_at": m.updated_at, "version": m.version,
+            "skills": [
+                {
+                    "skill_id": ms.skill.id,
+                    "code": ms.skill.code,
+                    "name": ms.skill.name,
+                    "category": ms.skill.category,
+                    "level": ms.level,
+                }
+                for ms in sorted(m.skills, key=lambda ms: ms.skill.id)
+            ],
+            "blackout_dates": list(m.blackout_dates or []),
+            "weekly_slots": list(m.weekly_slots or []),
+            "active": m.active,
+            "created_at": m.created_at,
+            "updated_at": m.updated_at,
+            "version": m.version,
         }
 
     def for_caller(self, can_read_phones: bool) -> MemberOut:

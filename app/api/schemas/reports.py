@@ -1,4 +1,5 @@
 """JSON shapes of the reports. CSV/XLSX carry the same rows, flattened (see the route docs)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -41,13 +42,17 @@ class DutyReportOut(ResponseModel):
 
 
 class NeedsRowOut(ResponseModel):
-    key: str = Field(description="Area code (by=area), skill code (by=skill; '(none)' for open demands), '*' for the total.")
+    key: str = Field(
+        description="Area code (by=area), skill code (by=skill; '(none)' for open demands), '*' for the total."
+    )
     name: str
     raised: int
     covered: int
     unmet: int
-    causes: dict[str, int] = Field(description="Unmet demands per cause (UnmetDemand of the latest published run, "
-                                               "else the latest run; 'not_planned' if no run saw it).")
+    causes: dict[str, int] = Field(
+        description="Unmet demands per cause (UnmetDemand of the latest published run, "
+        "else the latest run; 'not_planned' if no run saw it)."
+    )
     median_days_to_assignment: float | None
     median_days_to_completion: float | None
     response_methods: dict[str, int]

@@ -1,4 +1,5 @@
 """Optimization runs on the wire."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -29,18 +30,23 @@ class WeightsIn(RequestModel):
 
 
 class RunCreate(RequestModel):
-    week: str | None = Field(None, description="ISO week, e.g. 2026-W48 (or give window_start/window_end).",
-                             examples=["2026-W48"])
+    week: str | None = Field(
+        None, description="ISO week, e.g. 2026-W48 (or give window_start/window_end).", examples=["2026-W48"]
+    )
     window_start: ServiceDate | None = Field(None, description="First day of the window (inclusive).")
     window_end: ServiceDate | None = Field(None, description="Last day of the window (inclusive).")
     weights: WeightsIn | None = None
     time_limit_s: float | None = Field(None, ge=1, le=300, description="Solver time limit, 1..300 s.")
     scope: list[str] | None = Field(None, description="Only demands in these areas (codes).", examples=[["JW", "CW"]])
-    mode: RunMode = Field("full", description="full: re-plan the window; repair: only what declines or "
-                                              "unmet demands left open, keeping every other assignment.")
+    mode: RunMode = Field(
+        "full",
+        description="full: re-plan the window; repair: only what declines or "
+        "unmet demands left open, keeping every other assignment.",
+    )
 
-    model_config = {"json_schema_extra": {"examples": [{"week": "2026-W48", "time_limit_s": 20,
-                                                        "weights": {"distance": 0.5}}]}}
+    model_config = {
+        "json_schema_extra": {"examples": [{"week": "2026-W48", "time_limit_s": 20, "weights": {"distance": 0.5}}]}
+    }
 
 
 class RunOut(Stamped):
@@ -63,7 +69,8 @@ class RunOut(Stamped):
     counts: dict[str, Any] | None = Field(description="members, demands, proposals, pinned, unmet, covered ...")
     stats: dict[str, Any] | None = Field(
         description="optimized / fixed_pairing / greedy plan metrics on the same problem; partial=true "
-                    "when a cancelled run kept its best plan so far; solver details.")
+        "when a cancelled run kept its best plan so far; solver details."
+    )
     error: str | None
     created_by: str | None
     started_at: datetime | None
@@ -91,7 +98,9 @@ class UnmetOut(BaseModel):
     priority: int | None
     min_members: int | None
     assigned: int
-    cause: str = Field(description="no_skill_holder | only_conflicted_or_declined | holders_unavailable | "
-                                   "cross_area_blocked | holders_at_capacity")
+    cause: str = Field(
+        description="no_skill_holder | only_conflicted_or_declined | holders_unavailable | "
+        "cross_area_blocked | holders_at_capacity"
+    )
     detail: dict[str, Any]
     text: str = Field(description="The reason in plain Chinese.")

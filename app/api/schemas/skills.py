@@ -1,4 +1,5 @@
 """Skill catalogue shapes: expertise (专业特长), interest (兴趣爱好), resource (资源状况)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -13,18 +14,32 @@ SkillCategory = Literal["expertise", "interest", "resource"]
 class SkillCreate(RequestModel):
     """A new catalogue entry; its code, name and synonyms must not resolve to another skill."""
 
-    code: str = Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9_\-\.]+$",
-                      description="Canonical code the solver and reports use.", examples=["finance"])
-    name: str = Field(min_length=1, max_length=100, description="Display name; also resolves to this skill.",
-                      examples=["金融知识"])
+    code: str = Field(
+        min_length=1,
+        max_length=60,
+        pattern=r"^[A-Za-z0-9_\-\.]+$",
+        description="Canonical code the solver and reports use.",
+        examples=["finance"],
+    )
+    name: str = Field(
+        min_length=1, max_length=100, description="Display name; also resolves to this skill.", examples=["金融知识"]
+    )
     category: SkillCategory = Field(description="expertise 专业特长, interest 兴趣爱好 or resource 资源状况.")
-    synonyms: list[str] = Field(default_factory=list, description="Other words that resolve to this skill "
-                                "(case-insensitive, trimmed). A code, name or synonym that already resolves to "
-                                "another skill is refused with 409 naming the field.",
-                                examples=[["防范金融诈骗", "理财"]])
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="Other words that resolve to this skill "
+        "(case-insensitive, trimmed). A code, name or synonym that already resolves to "
+        "another skill is refused with 409 naming the field.",
+        examples=[["防范金融诈骗", "理财"]],
+    )
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "code": "finance", "name": "金融知识", "category": "expertise", "synonyms": ["防范金融诈骗", "理财"]}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {"code": "finance", "name": "金融知识", "category": "expertise", "synonyms": ["防范金融诈骗", "理财"]}
+            ]
+        }
+    }
 
 
 class SkillUpdate(RequestModel):

@@ -1,7 +1,8 @@
 """Webhook registration and the delivery log."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -21,8 +22,9 @@ class WebhookCreate(RequestModel):
     url: str = Field(max_length=500, examples=["https://liaison.example.gov.cn/hooks/matcher"])
     event_types: list[EventType] = Field(min_length=1, description="Events to receive.")
     description: str | None = Field(None, max_length=200, examples=["民情联络站系统"])
-    secret: str | None = Field(None, min_length=16, max_length=100,
-                               description="Signing secret; generated (and returned once) when omitted.")
+    secret: str | None = Field(
+        None, min_length=16, max_length=100, description="Signing secret; generated (and returned once) when omitted."
+    )
     active: bool = True
 
     @field_validator("url")
@@ -35,9 +37,17 @@ class WebhookCreate(RequestModel):
     def _types(cls, value: list[str]) -> list[str]:
         return _unique(value)
 
-    model_config = {"json_schema_extra": {"examples": [{
-        "url": "https://liaison.example.gov.cn/hooks/matcher", "event_types": ["run.published", "assignment.changed"],
-        "description": "民情联络站系统"}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "url": "https://liaison.example.gov.cn/hooks/matcher",
+                    "event_types": ["run.published", "assignment.changed"],
+                    "description": "民情联络站系统",
+                }
+            ]
+        }
+    }
 
 
 class WebhookUpdate(RequestModel):
@@ -90,4 +100,4 @@ class DeliveryOut(ResponseModel):
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
         """SQLite hands back naive UTC datetimes; integrators always get an offset."""
-        return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

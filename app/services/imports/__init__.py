@@ -6,6 +6,7 @@ whole file in one transaction, or reject it with one 422 listing every bad row
 how cells are read). The API routes and the ``matcher import`` CLI both call
 these, so a file behaves the same whichever way it arrives.
 """
+
 from __future__ import annotations
 
 from sqlalchemy.orm import Session
@@ -20,19 +21,35 @@ from app.services.imports.members import MemberImporter
 __all__ = ["MAX_ROWS", "ImportReport", "RowResult", "import_demands", "import_members"]
 
 
-def import_members(session: Session, caller: Caller, data: bytes, *, filename: str | None = None,
-                   content_type: str | None = None, dry_run: bool = False) -> ImportReport:
+def import_members(
+    session: Session,
+    caller: Caller,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
     """Create or update members keyed by external_id (admin keys only)."""
     if not caller.is_admin:
         raise Problem(403, "forbidden_role", "Only admin keys import members.")
-    return run_import(session, caller, MemberImporter(), data, filename=filename, content_type=content_type,
-                      dry_run=dry_run)
+    return run_import(
+        session, caller, MemberImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
+    )
 
 
-def import_demands(session: Session, caller: Caller, data: bytes, *, filename: str | None = None,
-                   content_type: str | None = None, dry_run: bool = False) -> ImportReport:
+def import_demands(
+    session: Session,
+    caller: Caller,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
     """Create demands, or update those whose external_id is stored; liaisons only for their own area."""
     if caller.role not in ("admin", "liaison"):
         raise Problem(403, "forbidden_role", "Only admin and liaison keys import demands.")
-    return run_import(session, caller, DemandImporter(), data, filename=filename, content_type=content_type,
-                      dry_run=dry_run)
+    return run_import(
+        session, caller, DemandImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
+    )

@@ -6,6 +6,7 @@ Headers are compared after dropping case, spaces, punctuation and brackets, so
 Columns that match nothing are ignored and reported back (a notes column is
 common); a required column that is missing rejects the file at the header row.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -80,17 +81,29 @@ def map_headers(headers: list[str], columns: tuple[Column, ...], line: int = 1) 
             ignored.append(header)
             continue
         if col.field in fields:
-            errors.append({"row": line, "field": col.field, "column": header,
-                           "message": f"column given twice ({labels[col.field]!r} and {header!r})",
-                           "code": "duplicate_column"})
+            errors.append(
+                {
+                    "row": line,
+                    "field": col.field,
+                    "column": header,
+                    "message": f"column given twice ({labels[col.field]!r} and {header!r})",
+                    "code": "duplicate_column",
+                }
+            )
             continue
         fields[col.field] = index
         labels[col.field] = header
     for col in columns:
         if col.required and col.field not in fields:
-            errors.append({"row": line, "field": col.field, "column": col.aliases[0],
-                           "message": f"required column missing (header {col.aliases[0]} or {col.field})",
-                           "code": "missing_column"})
+            errors.append(
+                {
+                    "row": line,
+                    "field": col.field,
+                    "column": col.aliases[0],
+                    "message": f"required column missing (header {col.aliases[0]} or {col.field})",
+                    "code": "missing_column",
+                }
+            )
     return HeaderMap(fields, labels, ignored, errors)
 
 

@@ -17,6 +17,7 @@ Flow, for one uploaded file:
 So a file is imported entirely or not at all, and a dry run exercises exactly
 the checks (including uniqueness against stored rows) that a real run would.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -80,8 +81,9 @@ class RowErrors:
         self._fields.setdefault(row, set()).add(field_name)
 
     def add_problem(self, row: int, problem: Problem, rename: dict[str, str]) -> None:
-        for err in problem.errors or [{"field": "row", "message": problem.detail or problem.code,
-                                       "code": problem.code}]:
+        for err in problem.errors or [
+            {"field": "row", "message": problem.detail or problem.code, "code": problem.code}
+        ]:
             name = str(err.get("field") or "row")
             self.add(row, rename.get(name, name), str(err.get("message")), str(err.get("code") or problem.code))
 
@@ -124,9 +126,17 @@ class ParsedRow:
     present: set[str]  # payload fields whose column is in the file (an update changes only these)
 
 
-def finish_row(importer: Any, schema: type[BaseModel], data: dict[str, Any], cells: RowCells,
-               errors: RowErrors, errors_before: int, external_id: str | None,
-               field_of: dict[str, str], ignore: tuple[str, ...] = ()) -> ParsedRow | None:
+def finish_row(
+    importer: Any,
+    schema: type[BaseModel],
+    data: dict[str, Any],
+    cells: RowCells,
+    errors: RowErrors,
+    errors_before: int,
+    external_id: str | None,
+    field_of: dict[str, str],
+    ignore: tuple[str, ...] = (),
+) -> ParsedRow | None:
     """Validate a row's values with the API's own Create schema and note which fields the file carries.
 
     Schema errors are reported too (not only the parser's), so one upload shows every bad cell of
@@ -155,9 +165,16 @@ class Importer(Protocol):
     def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult: ...
 
 
-def run_import(session: Session, caller: Caller, importer: Importer, data: bytes, *,
-               filename: str | None = None, content_type: str | None = None,
-               dry_run: bool = False) -> ImportReport:
+def run_import(
+    session: Session,
+    caller: Caller,
+    importer: Importer,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    content_type: str | None = None,
+    dry_run: bool = False,
+) -> ImportReport:
     """Import a whole file in one transaction; see the module docstring."""
     table = read_table(data, filename, content_type, looks_like_header(importer.columns))
     header = map_headers(table.headers, importer.columns, table.header_line)
@@ -166,8 +183,7 @@ def run_import(session: Session, caller: Caller, importer: Importer, data: bytes
         errors.add(err["row"], err["field"], err["message"], err["code"])
     if errors:
         _reject(session, errors, len(table.rows))
-    report = ImportReport(kind=importer.kind, dry_run=dry_run, rows=len(table.rows),
-                          ignored_columns=header.ignored)
+    report = ImportReport(kind=importer.kind, dry_run=dry_run, rows=len(table.rows), ignored_columns=header.ignored)
     importer.load(session, caller)
     parsed = [importer.parse(RowCells(r.line, r.cells, header), errors) for r in table.rows]
     good = [row for row in parsed if row is not None and row.line not in errors.rows]
@@ -180,8 +196,12 @@ def run_import(session: Session, caller: Caller, importer: Importer, data: bytes
         except (IntegrityError, StaleDataError) as exc:
             # The session cannot go on after a failed flush: report this row and stop writing.
             session.rollback()
-            errors.add(row.line, "row", "conflicts with stored data (changed concurrently, or a duplicate): "
-                       + type(exc).__name__, "conflict")
+            errors.add(
+                row.line,
+                "row",
+                "conflicts with stored data (changed concurrently, or a duplicate): " + type(exc).__name__,
+                "conflict",
+            )
             break
         except SQLAlchemyError:
             session.rollback()
@@ -202,10 +222,13 @@ def _reject(session: Session, errors: RowErrors, rows: int) -> None:
     session.rollback()
     items = sorted(errors.items, key=lambda e: e["row"])
     bad = sorted(errors.rows)
-    detail = (f"{len(bad)} bad row(s) of {rows}: nothing was imported. Fix the rows listed in 'errors' "
-              "(row numbers as in the spreadsheet) and upload the whole file again.")
-    raise Problem(422, "import_rejected", detail, errors=items[:MAX_REPORTED_ERRORS],
-                  bad_rows=bad, error_count=len(items))
+    detail = (
+        f"{len(bad)} bad row(s) of {rows}: nothing was imported. Fix the rows listed in 'errors' "
+        "(row numbers as in the spreadsheet) and upload the whole file again."
+    )
+    raise Problem(
+        422, "import_rejected", detail, errors=items[:MAX_REPORTED_ERRORS], bad_rows=bad, error_count=len(items)
+    )
 
 
 def load_by_ids(session: Session, model: type, ids: list[int], chunk: int = 500) -> list[Any]:
@@ -216,5 +239,5 @@ def load_by_ids(session: Session, model: type, ids: list[int], chunk: int = 500)
 
     loaded: list[Any] = []
     for start in range(0, len(ids), chunk):
-        loaded += session.scalars(select(model).where(model.id.in_(ids[start:start + chunk]))).unique().all()
+        loaded += session.scalars(select(model).where(model.id.in_(ids[start : start + chunk]))).unique().all()
     return loaded

@@ -9,6 +9,7 @@ Liaison keys may import demands of their own area only: a row whose community
 lies in another area (or that would update another area's demand) is a bad row
 and rejects the file, like any other.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -27,17 +28,38 @@ from app.services.imports.values import CellError, parse_datetime, parse_int, sp
 
 #: What offices write in the 渠道 column -> channel code (codes themselves are accepted too).
 CHANNEL_LABELS = {
-    "民情联络站": "liaison_station", "联络站": "liaison_station",
-    "民需收集库": "needs_collection", "民需收集": "needs_collection", "需求收集": "needs_collection",
-    "民众接待日": "reception_day", "接待日": "reception_day", "委员接待日": "reception_day",
-    "民意信箱": "mailbox", "信箱": "mailbox", "意见箱": "mailbox",
-    "委员论坛": "wechat_forum", "微信论坛": "wechat_forum", "微信": "wechat_forum", "微信委员论坛": "wechat_forum",
+    "民情联络站": "liaison_station",
+    "联络站": "liaison_station",
+    "民需收集库": "needs_collection",
+    "民需收集": "needs_collection",
+    "需求收集": "needs_collection",
+    "民众接待日": "reception_day",
+    "接待日": "reception_day",
+    "委员接待日": "reception_day",
+    "民意信箱": "mailbox",
+    "信箱": "mailbox",
+    "意见箱": "mailbox",
+    "委员论坛": "wechat_forum",
+    "微信论坛": "wechat_forum",
+    "微信": "wechat_forum",
+    "微信委员论坛": "wechat_forum",
     "民情助理": "civic_assistant",
-    "议事会": "council_meeting", "社区议事会": "council_meeting", "议事协商会": "council_meeting",
-    "其他": "other", "其它": "other",
+    "议事会": "council_meeting",
+    "社区议事会": "council_meeting",
+    "议事协商会": "council_meeting",
+    "其他": "other",
+    "其它": "other",
 }
-CHANNELS = ("liaison_station", "needs_collection", "reception_day", "mailbox", "wechat_forum",
-            "civic_assistant", "council_meeting", "other")
+CHANNELS = (
+    "liaison_station",
+    "needs_collection",
+    "reception_day",
+    "mailbox",
+    "wechat_forum",
+    "civic_assistant",
+    "council_meeting",
+    "other",
+)
 
 #: import field (column) -> DemandCreate field it fills
 _FIELD_OF = {"community": "community_id", "excluded_members": "excluded_member_ids"}
@@ -50,8 +72,10 @@ def parse_channel(value: Any) -> str:
         return code
     if token in CHANNEL_LABELS:
         return CHANNEL_LABELS[token]
-    raise CellError(f"unknown channel {token!r} (e.g. 民情联络站, 民需收集库, 民众接待日, 民意信箱, 委员论坛, "
-                    f"民情助理, 议事会, 其他; or a code: {', '.join(CHANNELS)})")
+    raise CellError(
+        f"unknown channel {token!r} (e.g. 民情联络站, 民需收集库, 民众接待日, 民意信箱, 委员论坛, "
+        f"民情助理, 议事会, 其他; or a code: {', '.join(CHANNELS)})"
+    )
 
 
 class DemandImporter:
@@ -70,11 +94,19 @@ class DemandImporter:
     def load(self, session: Session, caller: Caller) -> None:
         self.caller = caller
         self.refs = References(session, caller.district_id)
-        rows = session.execute(select(Demand.external_id, Demand.id, Demand.area_id).where(
-            Demand.district_id == caller.district_id, Demand.external_id.is_not(None))).all()
+        rows = session.execute(
+            select(Demand.external_id, Demand.id, Demand.area_id).where(
+                Demand.district_id == caller.district_id, Demand.external_id.is_not(None)
+            )
+        ).all()
         self.existing = {ext: (did, aid) for ext, did, aid in rows}
-        self.members = dict(session.execute(select(Member.external_id, Member.id).where(
-            Member.district_id == caller.district_id, Member.external_id.is_not(None))).all())
+        self.members = dict(
+            session.execute(
+                select(Member.external_id, Member.id).where(
+                    Member.district_id == caller.district_id, Member.external_id.is_not(None)
+                )
+            ).all()
+        )
 
     def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
         ids = [i for i in ((self.existing.get(r.external_id or "") or (None,))[0] for r in rows) if i is not None]
@@ -111,12 +143,23 @@ class DemandImporter:
             if area is not None:
                 data["area"] = area.code
             if not caller.sees_area(community.area_id):
-                errors.add(line, "area" if area is not None else "community",
-                           f"community {community.name!r} is in area {refs.areas_by_id[community.area_id].code}; "
-                           "this liaison key may import demands of its own area only", "outside_area")
-        for name, parse in (("title", text), ("description", text), ("channel", parse_channel),
-                            ("priority", parse_int), ("min_members", parse_int), ("max_members", parse_int),
-                            ("starts_at", parse_datetime), ("ends_at", parse_datetime)):
+                errors.add(
+                    line,
+                    "area" if area is not None else "community",
+                    f"community {community.name!r} is in area {refs.areas_by_id[community.area_id].code}; "
+                    "this liaison key may import demands of its own area only",
+                    "outside_area",
+                )
+        for name, parse in (
+            ("title", text),
+            ("description", text),
+            ("channel", parse_channel),
+            ("priority", parse_int),
+            ("min_members", parse_int),
+            ("max_members", parse_int),
+            ("starts_at", parse_datetime),
+            ("ends_at", parse_datetime),
+        ):
             if cells.present(name):
                 value = read(name, parse, required=name in ("title", "starts_at", "ends_at"))
                 if value is not None or name == "description":
@@ -131,14 +174,23 @@ class DemandImporter:
         if external_id is not None:
             data["external_id"] = external_id
             if external_id in self.seen:
-                errors.add(line, "external_id", f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
-                           "duplicate")
+                errors.add(
+                    line,
+                    "external_id",
+                    f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
+                    "duplicate",
+                )
             else:
                 self.seen[external_id] = line
                 stored = self.existing.get(external_id)
                 if stored is not None and not caller.sees_area(stored[1]):
-                    errors.add(line, "external_id", f"{external_id!r} is a demand of another area; "
-                               "this liaison key may change demands of its own area only", "outside_area")
+                    errors.add(
+                        line,
+                        "external_id",
+                        f"{external_id!r} is a demand of another area; "
+                        "this liaison key may change demands of its own area only",
+                        "outside_area",
+                    )
         # the area column only helps find the community; the demand's area follows the community
         return finish_row(self, DemandCreate, data, cells, errors, before, external_id, _FIELD_OF, ignore=("area",))
 

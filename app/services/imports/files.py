@@ -10,6 +10,7 @@ the caller knows to re-save the file, not to fix rows.
 Line numbers are spreadsheet row numbers (the header is normally row 1), so a
 bad-row report points at the row a clerk sees in Excel. Blank rows are skipped.
 """
+
 from __future__ import annotations
 
 import csv
@@ -31,8 +32,13 @@ MAX_COLUMNS = 100
 HEADER_SEARCH_ROWS = 5
 
 _XLSX_TYPES = {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-_CSV_TYPES = {"text/csv", "text/plain", "application/csv", "text/comma-separated-values",
-              "application/vnd.ms-excel"}  # Windows browsers label .csv as vnd.ms-excel
+_CSV_TYPES = {
+    "text/csv",
+    "text/plain",
+    "application/csv",
+    "text/comma-separated-values",
+    "application/vnd.ms-excel",
+}  # Windows browsers label .csv as vnd.ms-excel
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
 
 
@@ -51,8 +57,12 @@ class Table:
 
 
 def unsupported(detail: str) -> Problem:
-    return Problem(415, "unsupported_media_type", detail,
-                   errors=[{"field": "file", "message": detail, "code": "unsupported_media_type"}])
+    return Problem(
+        415,
+        "unsupported_media_type",
+        detail,
+        errors=[{"field": "file", "message": detail, "code": "unsupported_media_type"}],
+    )
 
 
 def detect_format(data: bytes, filename: str | None, content_type: str | None) -> str:
@@ -75,22 +85,31 @@ def detect_format(data: bytes, filename: str | None, content_type: str | None) -
         raise unsupported("The file is labelled XLSX but is not a valid workbook.")
     looks_csv = ext in {"csv", "txt"} or ctype in _CSV_TYPES or (not ext and ctype in {"", "application/octet-stream"})
     if not looks_csv:
-        raise unsupported(f"Unsupported file type ({filename or 'no name'}, {ctype or 'no content type'}); "
-                          "upload .xlsx or UTF-8 .csv.")
+        raise unsupported(
+            f"Unsupported file type ({filename or 'no name'}, {ctype or 'no content type'}); "
+            "upload .xlsx or UTF-8 .csv."
+        )
     if b"\x00" in data[:4096]:
         raise unsupported("The file is binary, not CSV text (UTF-16 text is not supported: use CSV UTF-8).")
     return "csv"
 
 
 def _too_many_rows() -> Problem:
-    return Problem(422, "too_many_rows", f"A file may hold at most {MAX_ROWS} data rows; split it.",
-                   errors=[{"row": 1, "field": "file", "message": f"more than {MAX_ROWS} data rows",
-                            "code": "too_many_rows"}])
+    return Problem(
+        422,
+        "too_many_rows",
+        f"A file may hold at most {MAX_ROWS} data rows; split it.",
+        errors=[{"row": 1, "field": "file", "message": f"more than {MAX_ROWS} data rows", "code": "too_many_rows"}],
+    )
 
 
 def _unreadable(detail: str) -> Problem:
-    return Problem(422, "unreadable_file", detail,
-                   errors=[{"row": 1, "field": "file", "message": detail, "code": "unreadable_file"}])
+    return Problem(
+        422,
+        "unreadable_file",
+        detail,
+        errors=[{"row": 1, "field": "file", "message": detail, "code": "unreadable_file"}],
+    )
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -145,8 +164,12 @@ def _read_xlsx(data: bytes) -> list[Row]:
     return rows
 
 
-def read_table(data: bytes, filename: str | None = None, content_type: str | None = None,
-               is_header: Callable[[list[str]], bool] | None = None) -> Table:
+def read_table(
+    data: bytes,
+    filename: str | None = None,
+    content_type: str | None = None,
+    is_header: Callable[[list[str]], bool] | None = None,
+) -> Table:
     """Detect the format; return the header and the non-blank data rows below it.
 
     The header is the first non-blank row, unless ``is_header`` recognises one of the
@@ -161,7 +184,7 @@ def read_table(data: bytes, filename: str | None = None, content_type: str | Non
     headers = texts[at]
     while headers and not headers[-1]:
         headers.pop()
-    rows = raw[at + 1:]
+    rows = raw[at + 1 :]
     if len(rows) > MAX_ROWS:
         raise _too_many_rows()
     return Table(fmt, raw[at].line, headers, rows)

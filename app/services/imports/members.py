@@ -7,6 +7,7 @@ Within a present column an empty cell means "no value" (cleared, or the
 default for fields that have one), so the sheet stays the source of truth for
 the columns it carries.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,7 +23,14 @@ from app.services.imports.columns import MEMBER_COLUMNS
 from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row, load_by_ids
 from app.services.imports.refs import References
 from app.services.imports.values import (
-    CellError, parse_bool, parse_dates, parse_float, parse_int, parse_skills, parse_slots, text,
+    CellError,
+    parse_bool,
+    parse_dates,
+    parse_float,
+    parse_int,
+    parse_skills,
+    parse_slots,
+    text,
 )
 
 DEFAULT_SKILL_LEVEL = 2
@@ -44,9 +52,13 @@ class MemberImporter:
 
     def load(self, session: Session, caller: Caller) -> None:
         self.refs = References(session, caller.district_id)
-        self.existing = dict(session.execute(
-            select(Member.external_id, Member.id).where(Member.district_id == caller.district_id,
-                                                        Member.external_id.is_not(None))).all())
+        self.existing = dict(
+            session.execute(
+                select(Member.external_id, Member.id).where(
+                    Member.district_id == caller.district_id, Member.external_id.is_not(None)
+                )
+            ).all()
+        )
 
     def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
         ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
@@ -95,8 +107,12 @@ class MemberImporter:
         external_id = data.get("external_id")
         if external_id is not None:
             if external_id in self.seen:
-                errors.add(line, "external_id", f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
-                           "duplicate")
+                errors.add(
+                    line,
+                    "external_id",
+                    f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
+                    "duplicate",
+                )
             else:
                 self.seen[external_id] = line
         return finish_row(self, MemberCreate, data, cells, errors, before, external_id, _FIELD_OF)
@@ -154,8 +170,7 @@ def snapshot(member: Member) -> dict[str, Any]:
         "max_distance_km": member.max_distance_km,
         "skills": sorted((ms.skill.code, ms.level) for ms in member.skills),
         "blackout_dates": sorted(str(d) for d in member.blackout_dates or []),
-        "weekly_slots": sorted((int(s["weekday"]), str(s["start"]), str(s["end"]))
-                               for s in member.weekly_slots or []),
+        "weekly_slots": sorted((int(s["weekday"]), str(s["start"]), str(s["end"])) for s in member.weekly_slots or []),
         "active": member.active,
     }
 

@@ -7,6 +7,7 @@ its name, a group or community by its name. Whether a deactivated area, group
 or community may still be referenced is the member/demand services' rule, not
 the importer's (re-importing last year's sheet must not fail on it).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -34,8 +35,9 @@ class References:
             self._areas[_key(area.code)] = area
         self._groups = {_key(g.name): g for g in session.scalars(select(Group).where(Group.district_id == district_id))}
         self._communities: dict[str, list[Community]] = defaultdict(list)
-        for community in session.scalars(select(Community).where(Community.district_id == district_id)
-                                          .order_by(Community.id)):
+        for community in session.scalars(
+            select(Community).where(Community.district_id == district_id).order_by(Community.id)
+        ):
             self._communities[_key(community.name)].append(community)
         self._skills: dict[str, Skill] = token_index(session, district_id)
 
@@ -65,8 +67,10 @@ class References:
             raise CellError(f"unknown community {value!r} (use a community name from /v1/communities)")
         if len(candidates) > 1:
             where = ", ".join(sorted(self.areas_by_id[c.area_id].code for c in candidates))
-            raise CellError(f"community name {value!r} exists in several areas ({where}); "
-                            "add an area column (片区/area) to say which")
+            raise CellError(
+                f"community name {value!r} exists in several areas ({where}); "
+                "add an area column (片区/area) to say which"
+            )
         return candidates[0]
 
     def skill(self, token: str) -> Skill:

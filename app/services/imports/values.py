@@ -6,6 +6,7 @@ value it cannot read raises ``CellError`` with a message for the row report,
 never a guess. XLSX cells may already be typed (int, float, bool, datetime);
 CSV cells are always text.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,7 +25,9 @@ _FALSE = {"否", "false", "f", "no", "n", "0", "不", "×", "✗", "不允许", 
 _WEEKDAYS = {
     **{w: i for i, w in enumerate(["mon", "tue", "wed", "thu", "fri", "sat", "sun"])},
     **{w: i for i, w in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])},
-    "tues": 1, "thur": 3, "thurs": 3,
+    "tues": 1,
+    "thur": 3,
+    "thurs": 3,
 }
 _CN_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6, "七": 6}
 _CN_DAY_PREFIX = ("星期", "礼拜", "周")
@@ -177,8 +180,8 @@ def parse_weekday(token: str) -> int:
     if t in _WEEKDAYS:
         return _WEEKDAYS[t]
     for prefix in _CN_DAY_PREFIX:
-        if t.startswith(prefix) and t[len(prefix):] in _CN_DAYS:
-            return _CN_DAYS[t[len(prefix):]]
+        if t.startswith(prefix) and t[len(prefix) :] in _CN_DAYS:
+            return _CN_DAYS[t[len(prefix) :]]
     raise CellError(f"{token!r} is not a weekday (周一..周日 or Mon..Sun)")
 
 

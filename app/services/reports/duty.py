@@ -3,6 +3,7 @@
 The per-member status comes from ``app.services.duty.duty_status`` (the duty-records
 service owns the rule: one implementation); this module only aggregates and scopes it.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -14,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import invalid
 from app.models import Area, Group
-from app.services.duty import KINDS as DUTY_KINDS, duty_status
+from app.services.duty import KINDS as DUTY_KINDS
+from app.services.duty import duty_status
 from app.services.identity import Caller
 from app.services.reports.table import Table
 
@@ -64,15 +66,38 @@ class DutyReport:
     def table(self) -> Table:
         kinds = [(k, f"{KIND_LABELS[k]}数") for k in self.kinds]
         if self.by == "member":
-            cols = [("member_id", "委员编号"), ("name", "姓名"), ("group", "小组"), ("home_area", "所在片区"),
-                    *kinds, ("met", "已完成"), ("missing", "尚缺")]
-            rows = [{"member_id": m.member_id, "name": m.name, "group": m.group_name, "home_area": m.home_area_name,
-                     **m.counts, "met": "yes" if m.met else "no", "missing": m.missing} for m in self.members]
+            cols = [
+                ("member_id", "委员编号"),
+                ("name", "姓名"),
+                ("group", "小组"),
+                ("home_area", "所在片区"),
+                *kinds,
+                ("met", "已完成"),
+                ("missing", "尚缺"),
+            ]
+            rows = [
+                {
+                    "member_id": m.member_id,
+                    "name": m.name,
+                    "group": m.group_name,
+                    "home_area": m.home_area_name,
+                    **m.counts,
+                    "met": "yes" if m.met else "no",
+                    "missing": m.missing,
+                }
+                for m in self.members
+            ]
             return Table(f"{self.year}年履职情况（委员）", cols, rows)
         label = "小组" if self.by == "group" else "片区"
-        cols = [("id", "编号"), ("name", label), ("members", "委员数"), ("met", "已完成人数"),
-                *kinds, *[(f"missing_{k}", f"缺{KIND_LABELS[k]}人数") for k in self.kinds],
-                *[(f"missing_{k}_members", f"缺{KIND_LABELS[k]}委员") for k in self.kinds]]
+        cols = [
+            ("id", "编号"),
+            ("name", label),
+            ("members", "委员数"),
+            ("met", "已完成人数"),
+            *kinds,
+            *[(f"missing_{k}", f"缺{KIND_LABELS[k]}人数") for k in self.kinds],
+            *[(f"missing_{k}_members", f"缺{KIND_LABELS[k]}委员") for k in self.kinds],
+        ]
         rows = []
         for g in self.groups:
             row: dict[str, Any] = {"id": g.key_id, "name": g.name, "members": g.members, "met": g.met, **g.counts}
@@ -92,19 +117,32 @@ def duty_report(session: Session, caller: Caller, year: int, by: str = "member")
     status = duty_status(session, caller.district_id, year, area_id)
     groups = dict(session.execute(select(Group.id, Group.name).where(Group.district_id == caller.district_id)).all())
     areas = dict(session.execute(select(Area.id, Area.name).where(Area.district_id == caller.district_id)).all())
-    members = [MemberDutyRow(member_id=r.member_id, name=r.name, group_id=r.group_id,
-                             group_name=groups.get(r.group_id), home_area_id=r.home_area_id,
-                             home_area_name=areas.get(r.home_area_id, ""),
-                             counts={k: r.counts.get(k, 0) for k in DUTY_KINDS}, met=r.met, missing=list(r.missing))
-               for r in status if caller.sees_area(r.home_area_id)]
-    report = DutyReport(year=year, by=by, members=members, total_members=len(members),
-                        total_met=sum(1 for m in members if m.met))
+    members = [
+        MemberDutyRow(
+            member_id=r.member_id,
+            name=r.name,
+            group_id=r.group_id,
+            group_name=groups.get(r.group_id),
+            home_area_id=r.home_area_id,
+            home_area_name=areas.get(r.home_area_id, ""),
+            counts={k: r.counts.get(k, 0) for k in DUTY_KINDS},
+            met=r.met,
+            missing=list(r.missing),
+        )
+        for r in status
+        if caller.sees_area(r.home_area_id)
+    ]
+    report = DutyReport(
+        year=year, by=by, members=members, total_members=len(members), total_met=sum(1 for m in members if m.met)
+    )
     if by != "member":
         report.groups = _aggregate(members, by, groups, areas)
     return report
 
 
-def _aggregate(members: list[MemberDutyRow], by: str, groups: dict[int, str], areas: dict[int, str]) -> list[DutyGroupRow]:
+def _aggregate(
+    members: list[MemberDutyRow], by: str, groups: dict[int, str], areas: dict[int, str]
+) -> list[DutyGroupRow]:
     buckets: dict[int | None, list[MemberDutyRow]] = defaultdict(list)
     for m in members:
         buckets[m.group_id if by == "group" else m.home_area_id].append(m)
@@ -112,11 +150,15 @@ def _aggregate(members: list[MemberDutyRow], by: str, groups: dict[int, str], ar
     out = []
     for key in sorted(buckets, key=lambda k: (k is None, k or 0)):
         ms = buckets[key]
-        out.append(DutyGroupRow(
-            key_id=key, name=names.get(key, "（未分组）") if key is not None else "（未分组）",
-            members=len(ms), met=sum(1 for m in ms if m.met),
-            counts={k: sum(m.counts[k] for m in ms) for k in DUTY_KINDS},
-            missing_counts={k: sum(1 for m in ms if k in m.missing) for k in DUTY_KINDS},
-            missing_members={k: [m.name for m in ms if k in m.missing] for k in DUTY_KINDS},
-        ))
+        out.append(
+            DutyGroupRow(
+                key_id=key,
+                name=names.get(key, "（未分组）") if key is not None else "（未分组）",
+                members=len(ms),
+                met=sum(1 for m in ms if m.met),
+                counts={k: sum(m.counts[k] for m in ms) for k in DUTY_KINDS},
+                missing_counts={k: sum(1 for m in ms if k in m.missing) for k in DUTY_KINDS},
+                missing_members={k: [m.name for m in ms if k in m.missing] for k in DUTY_KINDS},
+            )
+        )
     return out

@@ -12,12 +12,13 @@ Definitions (the numbers staff will quote, so they are fixed here):
   Days to completion: registered -> last completed assignment. Medians over demands.
 - Response methods and satisfaction: over completed assignments.
 """
+
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,12 +32,21 @@ from app.services.identity import Caller
 from app.services.reports.table import Table
 
 NOT_PLANNED = "not_planned"
-CAUSES = ("no_skill_holder", "only_conflicted_or_declined", "cross_area_blocked", "holders_unavailable",
-          "holders_at_capacity", NOT_PLANNED)
+CAUSES = (
+    "no_skill_holder",
+    "only_conflicted_or_declined",
+    "cross_area_blocked",
+    "holders_unavailable",
+    "holders_at_capacity",
+    NOT_PLANNED,
+)
 CAUSE_LABELS = {
-    "no_skill_holder": "无人具备所需技能", "only_conflicted_or_declined": "利益冲突或已婉拒",
-    "cross_area_blocked": "跨片受限", "holders_unavailable": "时段不可用",
-    "holders_at_capacity": "委员任务已满", NOT_PLANNED: "尚未进入匹配",
+    "no_skill_holder": "无人具备所需技能",
+    "only_conflicted_or_declined": "利益冲突或已婉拒",
+    "cross_area_blocked": "跨片受限",
+    "holders_unavailable": "时段不可用",
+    "holders_at_capacity": "委员任务已满",
+    NOT_PLANNED: "尚未进入匹配",
 }
 NO_SKILL_KEY = "(none)"
 
@@ -83,14 +93,34 @@ class NeedsReport:
 
     def table(self) -> Table:
         label = "片区" if self.by == "area" else "技能"
-        cols = [("key", "代码"), ("name", label), ("raised", "需求数"), ("covered", "已满足"), ("unmet", "未满足"),
-                *[(f"unmet_{c}", "未满足：" + CAUSE_LABELS[c]) for c in CAUSES],
-                ("median_days_to_assignment", "到安排天数中位数"), ("median_days_to_completion", "到完成天数中位数"),
-                ("response_methods", "回复方式"), ("mean_satisfaction", "平均满意度")]
+        cols = [
+            ("key", "代码"),
+            ("name", label),
+            ("raised", "需求数"),
+            ("covered", "已满足"),
+            ("unmet", "未满足"),
+            *[(f"unmet_{c}", "未满足：" + CAUSE_LABELS[c]) for c in CAUSES],
+            ("median_days_to_assignment", "到安排天数中位数"),
+            ("median_days_to_completion", "到完成天数中位数"),
+            ("response_methods", "回复方式"),
+            ("mean_satisfaction", "平均满意度"),
+        ]
         rows = []
         for r in self.rows + ([self.total] if self.total else []):
-            d = {k: getattr(r, k) for k in ("key", "name", "raised", "covered", "unmet", "median_days_to_assignment",
-                                             "median_days_to_completion", "response_methods", "mean_satisfaction")}
+            d = {
+                k: getattr(r, k)
+                for k in (
+                    "key",
+                    "name",
+                    "raised",
+                    "covered",
+                    "unmet",
+                    "median_days_to_assignment",
+                    "median_days_to_completion",
+                    "response_methods",
+                    "mean_satisfaction",
+                )
+            }
             d.update({f"unmet_{c}": r.causes.get(c, 0) for c in CAUSES})
             rows.append(d)
         return Table(f"民需报表（按{label}）", cols, rows)
@@ -112,8 +142,13 @@ class SkillGapReport:
     rows: list[SkillGapRow] = field(default_factory=list)
 
     def table(self) -> Table:
-        cols = [("code", "技能代码"), ("name", "技能"), ("required", "需求数"), ("unmet", "未满足需求数"),
-                ("holders", "具备该技能的委员数")]
+        cols = [
+            ("code", "技能代码"),
+            ("name", "技能"),
+            ("required", "需求数"),
+            ("unmet", "未满足需求数"),
+            ("holders", "具备该技能的委员数"),
+        ]
         return Table("技能缺口", cols, [vars(r) for r in self.rows])
 
 
@@ -138,10 +173,18 @@ def _days(start: datetime | None, end: datetime | None) -> float | None:
 
 
 def demand_facts(session: Session, caller: Caller, date_from: date, date_to: date) -> list[DemandFacts]:
-    lo = datetime.combine(date_from, time.min, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-    hi = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ).astimezone(timezone.utc)
-    stmt = (select(Demand).where(Demand.district_id == caller.district_id, Demand.starts_at >= lo,
-                                 Demand.starts_at < hi, Demand.status != "cancelled").order_by(Demand.id))
+    lo = datetime.combine(date_from, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+    hi = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
+    stmt = (
+        select(Demand)
+        .where(
+            Demand.district_id == caller.district_id,
+            Demand.starts_at >= lo,
+            Demand.starts_at < hi,
+            Demand.status != "cancelled",
+        )
+        .order_by(Demand.id)
+    )
     if caller.role == "liaison":
         stmt = stmt.where(Demand.area_id == caller.area_id)
     demands = list(session.scalars(stmt))
@@ -161,30 +204,44 @@ def demand_facts(session: Session, caller: Caller, date_from: date, date_to: dat
         done = [a for a in live if a.status == "completed"]
         completed = [a.completed_at for a in done if a.completed_at is not None]
         cause, text = (None, None) if covered else causes.get(d.id, (NOT_PLANNED, "尚未进入任何一次优化"))
-        out.append(DemandFacts(
-            id=d.id, title=d.title, area_id=d.area_id, skill_codes=[s.code for s in d.required_skills],
-            covered=covered, cause=cause, cause_text=text,
-            days_to_assignment=_days(d.created_at, min(accepted)) if accepted else None,
-            days_to_completion=_days(d.created_at, max(completed)) if completed else None,
-            methods=[a.response_method for a in done if a.response_method],
-            satisfaction=[a.satisfaction for a in done if a.satisfaction is not None],
-        ))
+        out.append(
+            DemandFacts(
+                id=d.id,
+                title=d.title,
+                area_id=d.area_id,
+                skill_codes=[s.code for s in d.required_skills],
+                covered=covered,
+                cause=cause,
+                cause_text=text,
+                days_to_assignment=_days(d.created_at, min(accepted)) if accepted else None,
+                days_to_completion=_days(d.created_at, max(completed)) if completed else None,
+                methods=[a.response_method for a in done if a.response_method],
+                satisfaction=[a.satisfaction for a in done if a.satisfaction is not None],
+            )
+        )
     return out
 
 
 def _chunks(ids: list[int], n: int = 500):
     for i in range(0, len(ids), n):
-        yield ids[i:i + n]
+        yield ids[i : i + n]
 
 
 def _latest_causes(session: Session, district_id: int, ids: list[int]) -> dict[int, tuple[str, str]]:
     """demand id -> (cause, text) from the latest published run, else the latest run, that left it unmet."""
     best: dict[int, tuple[tuple, str, str]] = {}
     for chunk in _chunks(ids):
-        q = (select(UnmetDemand.demand_id, UnmetDemand.cause, UnmetDemand.text, OptimizationRun.id,
-                    OptimizationRun.published_at)
-             .join(OptimizationRun, OptimizationRun.id == UnmetDemand.run_id)
-             .where(UnmetDemand.district_id == district_id, UnmetDemand.demand_id.in_(chunk)))
+        q = (
+            select(
+                UnmetDemand.demand_id,
+                UnmetDemand.cause,
+                UnmetDemand.text,
+                OptimizationRun.id,
+                OptimizationRun.published_at,
+            )
+            .join(OptimizationRun, OptimizationRun.id == UnmetDemand.run_id)
+            .where(UnmetDemand.district_id == district_id, UnmetDemand.demand_id.in_(chunk))
+        )
         for demand_id, cause, text, run_id, published_at in session.execute(q):
             rank = (published_at is not None, run_id)
             if demand_id not in best or rank > best[demand_id][0]:
@@ -200,7 +257,10 @@ def _median(values: list[float]) -> float | None:
 def _row(key: str, name: str, facts: list[DemandFacts]) -> NeedsRow:
     sat = [s for f in facts for s in f.satisfaction]
     return NeedsRow(
-        key=key, name=name, raised=len(facts), covered=sum(1 for f in facts if f.covered),
+        key=key,
+        name=name,
+        raised=len(facts),
+        covered=sum(1 for f in facts if f.covered),
         unmet=sum(1 for f in facts if not f.covered),
         causes=dict(sorted(Counter(f.cause for f in facts if not f.covered).items())),
         median_days_to_assignment=_median([f.days_to_assignment for f in facts]),
@@ -210,8 +270,9 @@ def _row(key: str, name: str, facts: list[DemandFacts]) -> NeedsRow:
     )
 
 
-def needs_report(session: Session, caller: Caller, date_from: date | None, date_to: date | None,
-                 by: str = "area") -> NeedsReport:
+def needs_report(
+    session: Session, caller: Caller, date_from: date | None, date_to: date | None, by: str = "area"
+) -> NeedsReport:
     if by not in ("area", "skill"):
         raise invalid("by", "must be one of area, skill")
     date_from, date_to = period(date_from, date_to)
@@ -226,7 +287,9 @@ def needs_report(session: Session, caller: Caller, date_from: date | None, date_
             buckets[a.code].append(f)
             names[a.code] = a.name
     else:
-        skills = dict(session.execute(select(Skill.code, Skill.name).where(Skill.district_id == caller.district_id)).all())
+        skills = dict(
+            session.execute(select(Skill.code, Skill.name).where(Skill.district_id == caller.district_id)).all()
+        )
         for f in facts:
             for code in f.skill_codes or [NO_SKILL_KEY]:
                 buckets[code].append(f)
@@ -234,8 +297,11 @@ def needs_report(session: Session, caller: Caller, date_from: date | None, date_
     report.rows = [_row(k, names[k], buckets[k]) for k in sorted(buckets)]
     report.total = _row("*", "合计", facts)
     area_names = dict(session.execute(select(Area.id, Area.name).where(Area.district_id == caller.district_id)).all())
-    report.unmet_demands = [{"demand_id": f.id, "title": f.title, "area": area_names.get(f.area_id),
-                             "cause": f.cause, "text": f.cause_text} for f in facts if not f.covered]
+    report.unmet_demands = [
+        {"demand_id": f.id, "title": f.title, "area": area_names.get(f.area_id), "cause": f.cause, "text": f.cause_text}
+        for f in facts
+        if not f.covered
+    ]
     return report
 
 
@@ -250,13 +316,27 @@ def skill_gap_report(session: Session, caller: Caller, date_from: date | None, d
             if not f.covered:
                 unmet[code] += 1
     skills = {s.code: s for s in session.scalars(select(Skill).where(Skill.district_id == caller.district_id))}
-    holders = Counter(dict(session.execute(
-        select(Skill.code, func.count())
-        .select_from(MemberSkill).join(Skill, Skill.id == MemberSkill.skill_id)
-        .join(Member, Member.id == MemberSkill.member_id)
-        .where(Member.district_id == caller.district_id, Member.active.is_(True))
-        .group_by(Skill.code)).all()))
-    rows = [SkillGapRow(code=c, name=skills[c].name if c in skills else c, required=required[c], unmet=unmet[c],
-                        holders=int(holders.get(c, 0))) for c in required]
+    holders = Counter(
+        dict(
+            session.execute(
+                select(Skill.code, func.count())
+                .select_from(MemberSkill)
+                .join(Skill, Skill.id == MemberSkill.skill_id)
+                .join(Member, Member.id == MemberSkill.member_id)
+                .where(Member.district_id == caller.district_id, Member.active.is_(True))
+                .group_by(Skill.code)
+            ).all()
+        )
+    )
+    rows = [
+        SkillGapRow(
+            code=c,
+            name=skills[c].name if c in skills else c,
+            required=required[c],
+            unmet=unmet[c],
+            holders=int(holders.get(c, 0)),
+        )
+        for c in required
+    ]
     rows.sort(key=lambda r: (-r.unmet, -r.required, r.holders, r.code))
     return SkillGapReport(date_from=date_from, date_to=date_to, rows=rows)

@@ -9,6 +9,7 @@ unmet; coverage per area counts a demand covered unless the run left it unmet. A
 figures but only its own area's rows: flows into its area, its area's members'
 loads, its area's coverage and unmet demands.
 """
+
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -24,8 +25,15 @@ from app.services.identity import Caller
 from app.services.reports.needs import CAUSE_LABELS
 from app.services.reports.table import Table
 
-STATUS_LABELS = {"queued": "排队中", "running": "运行中", "succeeded": "已完成", "failed": "失败",
-                 "cancelled": "已取消", "published": "已发布", "superseded": "已被替代"}
+STATUS_LABELS = {
+    "queued": "排队中",
+    "running": "运行中",
+    "succeeded": "已完成",
+    "failed": "失败",
+    "cancelled": "已取消",
+    "published": "已发布",
+    "superseded": "已被替代",
+}
 PLANS = ("optimized", "fixed_pairing", "greedy")
 PLAN_LABELS = {"optimized": "优化方案", "fixed_pairing": "定点包片（基线）", "greedy": "贪心（基线）"}
 METRIC_LABELS = {
@@ -128,15 +136,39 @@ class RunReport:
         """Every part of the report, one sheet each (XLSX)."""
         return [
             self.table(),
-            Table("片区覆盖", [("code", "片区代码"), ("name", "片区"), ("demands", "需求数"), ("covered", "已满足"),
-                          ("unmet", "未满足")], [vars(c) for c in self.coverage]),
-            Table("跨片流向", [("from_area", "委员所在片区"), ("to_area", "需求所在片区"), ("count", "人次")],
-                  [vars(f) for f in self.flows]),
-            Table("委员负荷", [("member_id", "委员编号"), ("name", "姓名"), ("home_area", "所在片区"), ("load", "安排数")],
-                  [vars(m) for m in self.loads]),
-            Table("未满足需求", [("demand_id", "需求编号"), ("title", "需求"), ("area_name", "片区"),
-                            ("cause", "原因代码"), ("cause_label", "原因"), ("text", "说明")],
-                  [vars(u) for u in self.unmet]),
+            Table(
+                "片区覆盖",
+                [
+                    ("code", "片区代码"),
+                    ("name", "片区"),
+                    ("demands", "需求数"),
+                    ("covered", "已满足"),
+                    ("unmet", "未满足"),
+                ],
+                [vars(c) for c in self.coverage],
+            ),
+            Table(
+                "跨片流向",
+                [("from_area", "委员所在片区"), ("to_area", "需求所在片区"), ("count", "人次")],
+                [vars(f) for f in self.flows],
+            ),
+            Table(
+                "委员负荷",
+                [("member_id", "委员编号"), ("name", "姓名"), ("home_area", "所在片区"), ("load", "安排数")],
+                [vars(m) for m in self.loads],
+            ),
+            Table(
+                "未满足需求",
+                [
+                    ("demand_id", "需求编号"),
+                    ("title", "需求"),
+                    ("area_name", "片区"),
+                    ("cause", "原因代码"),
+                    ("cause_label", "原因"),
+                    ("text", "说明"),
+                ],
+                [vars(u) for u in self.unmet],
+            ),
         ]
 
 
@@ -145,8 +177,12 @@ def latest_run_id(session: Session, district_id: int) -> int | None:
 
     Checked in Python: a JSON column may hold a JSON null, which SQL's IS NULL does not see.
     """
-    recent = session.execute(select(OptimizationRun.id, OptimizationRun.stats).where(
-        OptimizationRun.district_id == district_id).order_by(OptimizationRun.id.desc()).limit(100))
+    recent = session.execute(
+        select(OptimizationRun.id, OptimizationRun.stats)
+        .where(OptimizationRun.district_id == district_id)
+        .order_by(OptimizationRun.id.desc())
+        .limit(100)
+    )
     return next((rid for rid, stats in recent if isinstance(stats, dict) and stats.get("optimized")), None)
 
 
@@ -166,8 +202,7 @@ def _metrics(stats: dict | None) -> list[MetricRow]:
         rows.append(MetricRow(metric=k, label=METRIC_LABELS.get(k, k), **values))
     objectives = stats.get("objectives")
     if isinstance(objectives, dict) and any(_number(objectives.get(p)) is not None for p in PLANS):
-        rows.append(MetricRow(metric="objective", label="目标函数值",
-                              **{p: _number(objectives.get(p)) for p in PLANS}))
+        rows.append(MetricRow(metric="objective", label="目标函数值", **{p: _number(objectives.get(p)) for p in PLANS}))
     return rows
 
 
@@ -177,20 +212,45 @@ def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
     by_id = {a.id: a for a in areas}
     own = caller.area_id if caller.role == "liaison" else None
     report = RunReport(
-        id=run.id, status=run.status, week=run.week, window_start=run.window_start, window_end=run.window_end,
-        mode=run.mode, solver_status=run.solver_status, objective=run.objective, best_bound=run.best_bound,
-        gap=run.gap, published_at=run.published_at, finished_at=run.finished_at, metrics=_metrics(run.stats),
+        id=run.id,
+        status=run.status,
+        week=run.week,
+        window_start=run.window_start,
+        window_end=run.window_end,
+        mode=run.mode,
+        solver_status=run.solver_status,
+        objective=run.objective,
+        best_bound=run.best_bound,
+        gap=run.gap,
+        published_at=run.published_at,
+        finished_at=run.finished_at,
+        metrics=_metrics(run.stats),
         scoped_to_area=by_id[own].code if own in by_id else None,
     )
-    plan = [a for a in session.scalars(select(Assignment).where(Assignment.run_id == run.id).order_by(Assignment.id))
-            if a.status != "declined"]
+    plan = [
+        a
+        for a in session.scalars(select(Assignment).where(Assignment.run_id == run.id).order_by(Assignment.id))
+        if a.status != "declined"
+    ]
     unmet = list(session.scalars(select(UnmetDemand).where(UnmetDemand.run_id == run.id).order_by(UnmetDemand.id)))
     planned = ((run.stats or {}).get("plan") or {}).get("demand_ids") or []  # every demand the run considered
     demand_ids = {int(d) for d in planned} | {a.demand_id for a in plan} | {u.demand_id for u in unmet}
-    demands = {d.id: d for d in session.scalars(select(Demand).where(
-        Demand.district_id == caller.district_id, Demand.id.in_(demand_ids)))} if demand_ids else {}
-    members = {m.id: m for m in session.scalars(select(Member).where(
-        Member.district_id == caller.district_id, Member.active.is_(True)))}
+    demands = (
+        {
+            d.id: d
+            for d in session.scalars(
+                select(Demand).where(Demand.district_id == caller.district_id, Demand.id.in_(demand_ids))
+            )
+        }
+        if demand_ids
+        else {}
+    )
+    members = {
+        m.id: m
+        for m in session.scalars(
+            select(Member).where(Member.district_id == caller.district_id, Member.active.is_(True))
+        )
+    }
     for a in plan:  # members deactivated since still show with their load
         members.setdefault(a.member_id, a.member)
 
@@ -202,21 +262,44 @@ def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
         if own is None or a.area_id == own:
             flows[(by_id[home].code, by_id[a.area_id].code)] += 1
     report.flows = [Flow(f, t, n) for (f, t), n in sorted(flows.items())]
-    report.loads = sorted((MemberLoad(m.id, m.name, by_id[m.home_area_id].code, load[m.id])
-                           for m in members.values() if own is None or m.home_area_id == own),
-                          key=lambda x: (-x.load, x.member_id))
+    report.loads = sorted(
+        (
+            MemberLoad(m.id, m.name, by_id[m.home_area_id].code, load[m.id])
+            for m in members.values()
+            if own is None or m.home_area_id == own
+        ),
+        key=lambda x: (-x.load, x.member_id),
+    )
     unmet_ids = {u.demand_id for u in unmet}
     per_area: dict[int, list[int]] = defaultdict(list)
     for d in demands.values():
         per_area[d.area_id].append(d.id)
-    report.coverage = [AreaCoverage(a.id, a.code, a.name, len(per_area[a.id]),
-                                    sum(1 for d in per_area[a.id] if d not in unmet_ids),
-                                    sum(1 for d in per_area[a.id] if d in unmet_ids))
-                       for a in areas if per_area[a.id] and (own is None or a.id == own)]
-    report.unmet = [UnmetRow(u.demand_id, demands[u.demand_id].title, by_id[demands[u.demand_id].area_id].code,
-                             by_id[demands[u.demand_id].area_id].name, u.cause, CAUSE_LABELS.get(u.cause, u.cause),
-                             u.assigned, u.text)
-                    for u in unmet if u.demand_id in demands and (own is None or demands[u.demand_id].area_id == own)]
+    report.coverage = [
+        AreaCoverage(
+            a.id,
+            a.code,
+            a.name,
+            len(per_area[a.id]),
+            sum(1 for d in per_area[a.id] if d not in unmet_ids),
+            sum(1 for d in per_area[a.id] if d in unmet_ids),
+        )
+        for a in areas
+        if per_area[a.id] and (own is None or a.id == own)
+    ]
+    report.unmet = [
+        UnmetRow(
+            u.demand_id,
+            demands[u.demand_id].title,
+            by_id[demands[u.demand_id].area_id].code,
+            by_id[demands[u.demand_id].area_id].name,
+            u.cause,
+            CAUSE_LABELS.get(u.cause, u.cause),
+            u.assigned,
+            u.text,
+        )
+        for u in unmet
+        if u.demand_id in demands and (own is None or demands[u.demand_id].area_id == own)
+    ]
     used = {c for f in report.flows for c in (f.from_area, f.to_area)}
     report.area_codes = [a.code for a in areas if a.code in used]
     report.area_names = {a.code: a.name for a in areas}

@@ -1,4 +1,5 @@
 """A flat table: the one shape CSV, XLSX and the CLI's text output are written from."""
+
 from __future__ import annotations
 
 import csv

@@ -9,6 +9,7 @@ solver's cancel Event. Every write is conditional on ``status='running'`` and th
 number this executor claimed, so an executor that recovery has already given up on can
 never overwrite a newer attempt's results.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -52,7 +53,7 @@ def json_safe(value: Any) -> Any:
         return [json_safe(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return json_safe(dataclasses.asdict(value))
-    if hasattr(value, "value") and isinstance(getattr(value, "value"), str):  # enums
+    if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
     return value
 
@@ -84,8 +85,7 @@ class _Progress:
 
 
 def _owned(run_id: int, attempt: int):
-    return (OptimizationRun.id == run_id, OptimizationRun.status == "running",
-            OptimizationRun.attempts == attempt)
+    return (OptimizationRun.id == run_id, OptimizationRun.status == "running", OptimizationRun.attempts == attempt)
 
 
 def claim(url: str, run_id: int) -> int | None:
@@ -100,8 +100,14 @@ def claim(url: str, run_id: int) -> int | None:
         res = s.execute(
             update(OptimizationRun)
             .where(OptimizationRun.id == run_id, OptimizationRun.status == "queued")
-            .values(status="running", attempts=OptimizationRun.attempts + 1, started_at=now,
-                    heartbeat_at=now, error=None, version=OptimizationRun.version + 1),
+            .values(
+                status="running",
+                attempts=OptimizationRun.attempts + 1,
+                started_at=now,
+                heartbeat_at=now,
+                error=None,
+                version=OptimizationRun.version + 1,
+            ),
             execution_options={"synchronize_session": False},
         )
         if res.rowcount != 1:
@@ -111,9 +117,18 @@ def claim(url: str, run_id: int) -> int | None:
 
 def _fail(url: str, run_id: int, attempt: int, error: str) -> None:
     with session_scope(url) as s:
-        s.execute(update(OptimizationRun).where(*_owned(run_id, attempt)).values(
-            status="failed", error=error[:4000], finished_at=utcnow(), heartbeat_at=utcnow(),
-            version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+        s.execute(
+            update(OptimizationRun)
+            .where(*_owned(run_id, attempt))
+            .values(
+                status="failed",
+                error=error[:4000],
+                finished_at=utcnow(),
+                heartbeat_at=utcnow(),
+                version=OptimizationRun.version + 1,
+            ),
+            execution_options={"synchronize_session": False},
+        )
 
 
 @dataclass
@@ -124,8 +139,9 @@ class _Outcome:
     error: BaseException | None = None
 
 
-def execute_run(url: str, run_id: int, *, display: ProgressDisplay | None = None,
-                num_workers: int | None = None) -> str:
+def execute_run(
+    url: str, run_id: int, *, display: ProgressDisplay | None = None, num_workers: int | None = None
+) -> str:
     """Run one queued run to its end; returns the final status (or the status found)."""
     attempt = claim(url, run_id)
     if attempt is None:
@@ -179,8 +195,16 @@ def execute_run(url: str, run_id: int, *, display: ProgressDisplay | None = None
         return "failed"
 
 
-def _watch(url: str, run_id: int, attempt: int, thread: threading.Thread, cancel: threading.Event,
-           progress: _Progress, started: float, display: ProgressDisplay | None) -> bool:
+def _watch(
+    url: str,
+    run_id: int,
+    attempt: int,
+    thread: threading.Thread,
+    cancel: threading.Event,
+    progress: _Progress,
+    started: float,
+    display: ProgressDisplay | None,
+) -> bool:
     """Keep the row alive until the solver thread ends; True if the run was taken from us."""
     engine = get_engine(url)
     last_beat = time.monotonic()
@@ -198,9 +222,11 @@ def _watch(url: str, run_id: int, attempt: int, thread: threading.Thread, cancel
             display({"elapsed_s": now - started, **latest})
         try:
             with engine.begin() as conn:
-                row = conn.execute(select(OptimizationRun.cancel_requested, OptimizationRun.status,
-                                          OptimizationRun.attempts)
-                                   .where(OptimizationRun.id == run_id)).first()
+                row = conn.execute(
+                    select(OptimizationRun.cancel_requested, OptimizationRun.status, OptimizationRun.attempts).where(
+                        OptimizationRun.id == run_id
+                    )
+                ).first()
                 if row is None or row.status != "running" or row.attempts != attempt:
                     cancel.set()
                     thread.join()
@@ -212,14 +238,18 @@ def _watch(url: str, run_id: int, attempt: int, thread: threading.Thread, cancel
                 if now - last_beat >= HEARTBEAT_S:
                     values["heartbeat_at"] = utcnow()
                 if pending is not None and now - last_write >= PROGRESS_MIN_S:
-                    values["progress"] = json_safe({**pending, "elapsed_s": round(now - started, 2),
-                                                    "updated_at": utcnow().isoformat()})
+                    values["progress"] = json_safe(
+                        {**pending, "elapsed_s": round(now - started, 2), "updated_at": utcnow().isoformat()}
+                    )
                     values["heartbeat_at"] = utcnow()
                     pending = None
                     last_write = now
                 if values:
-                    conn.execute(update(OptimizationRun).where(*_owned(run_id, attempt))
-                                 .values(**values, version=OptimizationRun.version + 1))
+                    conn.execute(
+                        update(OptimizationRun)
+                        .where(*_owned(run_id, attempt))
+                        .values(**values, version=OptimizationRun.version + 1)
+                    )
                     last_beat = now
         except Exception:  # noqa: BLE001 - a missed heartbeat is retried next tick
             log.warning("run %s: heartbeat/progress write failed", run_id, exc_info=True)
@@ -238,8 +268,7 @@ def _localise(text: str, codes: tuple[str, ...] | frozenset[str], names: dict[st
     return text.replace("、".join(seq), "、".join(names.get(c, c) for c in seq), 1)
 
 
-def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome,
-                 cancelled: bool) -> str:
+def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome, cancelled: bool) -> str:
     sol = outcome.solution
     assert sol is not None
     problem = built.problem
@@ -258,13 +287,28 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "fixed_pairing": outcome.fixed.stats.objective if outcome.fixed else None,
             "greedy": outcome.greedy.stats.objective if outcome.greedy else None,
         },
-        "solver": {k: getattr(sol.stats, k) for k in (
-            "method", "build_s", "solve_s", "wall_s", "candidate_pairs", "coverage_value",
-            "coverage_bound", "rest_value", "rest_bound", "top_k")},
+        "solver": {
+            k: getattr(sol.stats, k)
+            for k in (
+                "method",
+                "build_s",
+                "solve_s",
+                "wall_s",
+                "candidate_pairs",
+                "coverage_value",
+                "coverage_bound",
+                "rest_value",
+                "rest_bound",
+                "top_k",
+            )
+        },
         "counts": {
-            "members": len(problem.members), "demands": len(problem.demands),
-            "proposals": len(proposals), "pinned": len(sol.assignments) - len(proposals),
-            "unmet": len(sol.unmet), "covered": sol.metrics.demands_covered,
+            "members": len(problem.members),
+            "demands": len(problem.demands),
+            "proposals": len(proposals),
+            "pinned": len(sol.assignments) - len(proposals),
+            "unmet": len(sol.unmet),
+            "covered": sol.metrics.demands_covered,
             "candidate_pairs": sol.stats.candidate_pairs,
         },
         "cap_weeks": built.cap_weeks,
@@ -273,39 +317,80 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
     now = utcnow()
     with session_scope(url) as s:
         # Take the row first (row lock / SQLite write lock), conditional on still owning it.
-        res = s.execute(update(OptimizationRun).where(*_owned(run_id, attempt)).values(
-            status=status, solver_status=sol.stats.status, objective=json_safe(sol.stats.objective),
-            best_bound=json_safe(sol.stats.best_bound), gap=json_safe(sol.stats.gap),
-            stats=json_safe(stats), finished_at=now, heartbeat_at=now,
-            progress=json_safe({"objective": sol.stats.objective, "best_bound": sol.stats.best_bound,
-                                "final": True, "updated_at": now.isoformat()}),
-            version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+        res = s.execute(
+            update(OptimizationRun)
+            .where(*_owned(run_id, attempt))
+            .values(
+                status=status,
+                solver_status=sol.stats.status,
+                objective=json_safe(sol.stats.objective),
+                best_bound=json_safe(sol.stats.best_bound),
+                gap=json_safe(sol.stats.gap),
+                stats=json_safe(stats),
+                finished_at=now,
+                heartbeat_at=now,
+                progress=json_safe(
+                    {
+                        "objective": sol.stats.objective,
+                        "best_bound": sol.stats.best_bound,
+                        "final": True,
+                        "updated_at": now.isoformat(),
+                    }
+                ),
+                version=OptimizationRun.version + 1,
+            ),
+            execution_options={"synchronize_session": False},
+        )
         if res.rowcount != 1:
             s.rollback()
             return "lost"
         district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
         # A retried attempt replaces what an earlier one may have written.
-        s.execute(delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == "proposed"),
-                  execution_options={"synchronize_session": False})
-        s.execute(delete(UnmetDemand).where(UnmetDemand.run_id == run_id),
-                  execution_options={"synchronize_session": False})
+        s.execute(
+            delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == "proposed"),
+            execution_options={"synchronize_session": False},
+        )
+        s.execute(
+            delete(UnmetDemand).where(UnmetDemand.run_id == run_id), execution_options={"synchronize_session": False}
+        )
         for a in proposals:
             e = a.explanation
             text = _localise(e.text, e.skill_overlap, built.skill_names, sort=False)
             explanation = json_safe({k: v for k, v in dataclasses.asdict(e).items() if k != "text"})
-            s.add(Assignment(
-                district_id=district_id, run_id=run_id, demand_id=a.demand_id, member_id=a.member_id,
-                area_id=built.demand_area_ids[a.demand_id], status="proposed",
-                score=round(sum(e.terms.values()), 4), explanation=explanation, explanation_text=text,
-            ))
+            s.add(
+                Assignment(
+                    district_id=district_id,
+                    run_id=run_id,
+                    demand_id=a.demand_id,
+                    member_id=a.member_id,
+                    area_id=built.demand_area_ids[a.demand_id],
+                    status="proposed",
+                    score=round(sum(e.terms.values()), 4),
+                    explanation=explanation,
+                    explanation_text=text,
+                )
+            )
         for u in sol.unmet:
-            s.add(UnmetDemand(
-                district_id=district_id, run_id=run_id, demand_id=u.demand_id, cause=u.cause.value,
-                assigned=u.assigned, detail=json_safe(dict(u.detail)),
-                text=_localise(u.text, demands[u.demand_id].required_skills, built.skill_names, sort=True),
-            ))
-    log.info("run %s %s: %s proposals, %s unmet, objective %.2f (%s)", run_id, status, len(proposals),
-             len(sol.unmet), sol.stats.objective, sol.stats.status)
+            s.add(
+                UnmetDemand(
+                    district_id=district_id,
+                    run_id=run_id,
+                    demand_id=u.demand_id,
+                    cause=u.cause.value,
+                    assigned=u.assigned,
+                    detail=json_safe(dict(u.detail)),
+                    text=_localise(u.text, demands[u.demand_id].required_skills, built.skill_names, sort=True),
+                )
+            )
+    log.info(
+        "run %s %s: %s proposals, %s unmet, objective %.2f (%s)",
+        run_id,
+        status,
+        len(proposals),
+        len(sol.unmet),
+        sol.stats.objective,
+        sol.stats.status,
+    )
     return status
 
 
@@ -313,8 +398,9 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
 # Recovery: a run whose executor died must not stay "running" forever.
 
 
-def recover_stale_runs(url: str, enqueue: Callable[[Session, int], None] | None, *,
-                       stale_after_s: float = STALE_AFTER_S) -> list[tuple[int, str]]:
+def recover_stale_runs(
+    url: str, enqueue: Callable[[Session, int], None] | None, *, stale_after_s: float = STALE_AFTER_S
+) -> list[tuple[int, str]]:
     """Requeue (attempts < MAX_ATTEMPTS, via ``enqueue``) or fail runs with a stale heartbeat.
 
     ``enqueue`` is the executor's hand-off, run in the same transaction as the requeue; with
@@ -325,27 +411,47 @@ def recover_stale_runs(url: str, enqueue: Callable[[Session, int], None] | None,
     with session_scope(url) as s:
         stale = s.execute(
             select(OptimizationRun.id, OptimizationRun.attempts, OptimizationRun.heartbeat_at)
-            .where(OptimizationRun.status == "running",
-                   ((OptimizationRun.heartbeat_at.is_not(None)) & (OptimizationRun.heartbeat_at < cutoff))
-                   | (OptimizationRun.heartbeat_at.is_(None)))
+            .where(
+                OptimizationRun.status == "running",
+                ((OptimizationRun.heartbeat_at.is_not(None)) & (OptimizationRun.heartbeat_at < cutoff))
+                | (OptimizationRun.heartbeat_at.is_(None)),
+            )
             .order_by(OptimizationRun.id)
         ).all()
         for run_id, attempts, beat in stale:
-            guard = (OptimizationRun.id == run_id, OptimizationRun.status == "running",
-                     OptimizationRun.attempts == attempts)
+            guard = (
+                OptimizationRun.id == run_id,
+                OptimizationRun.status == "running",
+                OptimizationRun.attempts == attempts,
+            )
             if enqueue is not None and attempts < MAX_ATTEMPTS:
-                res = s.execute(update(OptimizationRun).where(*guard).values(
-                    status="queued", heartbeat_at=None, progress=None,
-                    error=f"worker lost during attempt {attempts}; requeued",
-                    version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+                res = s.execute(
+                    update(OptimizationRun)
+                    .where(*guard)
+                    .values(
+                        status="queued",
+                        heartbeat_at=None,
+                        progress=None,
+                        error=f"worker lost during attempt {attempts}; requeued",
+                        version=OptimizationRun.version + 1,
+                    ),
+                    execution_options={"synchronize_session": False},
+                )
                 if res.rowcount == 1:
                     enqueue(s, run_id)
                     actions.append((run_id, "requeued"))
             else:
-                res = s.execute(update(OptimizationRun).where(*guard).values(
-                    status="failed", finished_at=utcnow(),
-                    error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
-                    version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+                res = s.execute(
+                    update(OptimizationRun)
+                    .where(*guard)
+                    .values(
+                        status="failed",
+                        finished_at=utcnow(),
+                        error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
+                        version=OptimizationRun.version + 1,
+                    ),
+                    execution_options={"synchronize_session": False},
+                )
                 if res.rowcount == 1:
                     actions.append((run_id, "failed"))
     for run_id, action in actions:
@@ -355,5 +461,6 @@ def recover_stale_runs(url: str, enqueue: Callable[[Session, int], None] | None,
 
 def queued_run_ids(url: str) -> list[int]:
     with session_scope(url) as s:
-        return list(s.scalars(select(OptimizationRun.id).where(OptimizationRun.status == "queued")
-                              .order_by(OptimizationRun.id)))
+        return list(
+            s.scalars(select(OptimizationRun.id).where(OptimizationRun.status == "queued").order_by(OptimizationRun.id))
+        )

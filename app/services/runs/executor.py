@@ -9,6 +9,7 @@ run row, so the hand-off shares that transaction's fate:
   procrastinate itself uses (``procrastinate_defer_jobs_v1``) on the session's own connection,
   so a commit always has its job and a rollback leaves none. ``matcher worker`` executes it.
 """
+
 from __future__ import annotations
 
 import json
@@ -101,14 +102,18 @@ class ProcrastinateExecutor:
 
 def defer_job(session: Session, run_id: int) -> int:
     """Insert the procrastinate job for a run on the session's connection (same transaction)."""
-    job_id = session.connection().execute(
-        text(
-            "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
-            "CAST(:queue AS varchar), CAST(:task AS varchar), 0, NULL::text, NULL::text, "
-            "CAST(:args AS jsonb), NULL::timestamptz)]::procrastinate_job_to_defer_v1[])) AS id"
-        ),
-        {"queue": QUEUE, "task": TASK_NAME, "args": json.dumps({"run_id": run_id})},
-    ).scalar_one()
+    job_id = (
+        session.connection()
+        .execute(
+            text(
+                "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+                "CAST(:queue AS varchar), CAST(:task AS varchar), 0, NULL::text, NULL::text, "
+                "CAST(:args AS jsonb), NULL::timestamptz)]::procrastinate_job_to_defer_v1[])) AS id"
+            ),
+            {"queue": QUEUE, "task": TASK_NAME, "args": json.dumps({"run_id": run_id})},
+        )
+        .scalar_one()
+    )
     log.info("deferred procrastinate job %s for run %s", job_id, run_id)
     return int(job_id)
 

@@ -4,6 +4,7 @@ A process that dies mid-run leaves its runs in ``running`` with a stale heartbea
 API process to start requeues or fails them (``recover_stale_runs``), restarts queued ones,
 and keeps checking every 30 s. With procrastinate, ``matcher worker`` does this instead.
 """
+
 from __future__ import annotations
 
 import logging

@@ -27,12 +27,13 @@ Pairs
 All datetimes are handed to the solver as naive Asia/Shanghai local time: the members'
 weekly slots and blackout dates are local, while the database stores UTC.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -61,7 +62,7 @@ class BuiltProblem:
 
 def to_utc(value: datetime) -> datetime:
     """SQLite hands timestamps back without their offset; they are stored in UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def to_local_naive(value: datetime) -> datetime:
@@ -70,8 +71,8 @@ def to_local_naive(value: datetime) -> datetime:
 
 def window_bounds_utc(window_start: date, window_end: date) -> tuple[datetime, datetime]:
     """[local midnight of the first day, local midnight after the last day) in UTC."""
-    start = datetime.combine(window_start, time(), LOCAL_TZ).astimezone(timezone.utc)
-    end = datetime.combine(window_end + timedelta(days=1), time(), LOCAL_TZ).astimezone(timezone.utc)
+    start = datetime.combine(window_start, time(), LOCAL_TZ).astimezone(UTC)
+    end = datetime.combine(window_end + timedelta(days=1), time(), LOCAL_TZ).astimezone(UTC)
     return start, end
 
 
@@ -115,8 +116,9 @@ def _blackouts(raw: list[str] | None) -> frozenset[date]:
 def area_coords(session: Session, district_id: int) -> tuple[dict[str, tuple[float, float]], dict[int, str]]:
     areas = list(session.scalars(select(Area).where(Area.district_id == district_id)))
     known = [(a.lat, a.lon) for a in areas if a.lat is not None and a.lon is not None]
-    centre = (sum(x for x, _ in known) / len(known), sum(y for _, y in known) / len(known)) if known \
-        else FALLBACK_COORDS
+    centre = (
+        (sum(x for x, _ in known) / len(known), sum(y for _, y in known) / len(known)) if known else FALLBACK_COORDS
+    )
     coords = {a.code: ((a.lat, a.lon) if a.lat is not None and a.lon is not None else centre) for a in areas}
     return coords, {a.id: a.code for a in areas}
 
@@ -129,10 +131,16 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
     weeks = cap_weeks(run.window_start, run.window_end)
 
     statuses = ("open",) if run.mode == "repair" else ("open", "assigned")
-    dq = (select(Demand)
-          .where(Demand.district_id == district_id, Demand.status.in_(statuses),
-                 Demand.starts_at >= ws_utc, Demand.starts_at < we_utc)
-          .order_by(Demand.id))
+    dq = (
+        select(Demand)
+        .where(
+            Demand.district_id == district_id,
+            Demand.status.in_(statuses),
+            Demand.starts_at >= ws_utc,
+            Demand.starts_at < we_utc,
+        )
+        .order_by(Demand.id)
+    )
     if run.scope_area_ids:
         dq = dq.where(Demand.area_id.in_(run.scope_area_ids))
     demands = list(session.scalars(dq).unique())
@@ -142,9 +150,12 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
     rows = session.execute(
         select(Assignment.demand_id, Assignment.member_id, Assignment.status, Demand.starts_at, Demand.ends_at)
         .join(Demand, Demand.id == Assignment.demand_id)
-        .where(Assignment.district_id == district_id,
-               Assignment.status.in_(LIVE + ("declined",)),
-               Demand.starts_at < we_utc, Demand.ends_at > ws_utc)
+        .where(
+            Assignment.district_id == district_id,
+            Assignment.status.in_(LIVE + ("declined",)),
+            Demand.starts_at < we_utc,
+            Demand.ends_at > ws_utc,
+        )
         .order_by(Assignment.id)
     ).all()
     busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
@@ -172,22 +183,36 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         else:  # published row of a demand a full run re-plans
             previous.add(pair)
 
-    members = list(session.scalars(
-        select(Member).where(Member.district_id == district_id, Member.active.is_(True))
-        .options(selectinload(Member.skills), selectinload(Member.group).selectinload(Group.areas))
-        .order_by(Member.id)))
+    members = list(
+        session.scalars(
+            select(Member)
+            .where(Member.district_id == district_id, Member.active.is_(True))
+            .options(selectinload(Member.skills), selectinload(Member.group).selectinload(Group.areas))
+            .order_by(Member.id)
+        )
+    )
     member_ids = {m.id for m in members}
     year = run.window_start.year
-    activities = Counter(dict(session.execute(
-        select(DutyRecord.member_id, func.count())
-        .where(DutyRecord.district_id == district_id, DutyRecord.kind == "activity",
-               DutyRecord.date >= date(year, 1, 1), DutyRecord.date <= date(year, 12, 31))
-        .group_by(DutyRecord.member_id)).all()))
+    activities = Counter(
+        dict(
+            session.execute(
+                select(DutyRecord.member_id, func.count())
+                .where(
+                    DutyRecord.district_id == district_id,
+                    DutyRecord.kind == "activity",
+                    DutyRecord.date >= date(year, 1, 1),
+                    DutyRecord.date <= date(year, 12, 31),
+                )
+                .group_by(DutyRecord.member_id)
+            ).all()
+        )
+    )
     served: dict[int, set[int]] = defaultdict(set)
     for m_id, community_id in session.execute(
-            select(Assignment.member_id, Demand.community_id)
-            .join(Demand, Demand.id == Assignment.demand_id)
-            .where(Assignment.district_id == district_id, Assignment.status == "completed")):
+        select(Assignment.member_id, Demand.community_id)
+        .join(Demand, Demand.id == Assignment.demand_id)
+        .where(Assignment.district_id == district_id, Assignment.status == "completed")
+    ):
         served[m_id].add(community_id)
 
     skill_names: dict[str, str] = {}
@@ -197,36 +222,64 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         for ms in m.skills:
             skills[ms.skill.code] = max(0.05, min(1.0, (ms.level or 2) / 3))
             skill_names[ms.skill.code] = ms.skill.name
-        paired = frozenset(code_of[a.id] for a in (m.group.areas if m.group and m.group.active else [])
-                           if a.id in code_of)
-        solver_members.append(SolverMember(
-            id=m.id, home_area=code_of[m.home_area_id], paired_areas=paired, skills=skills,
-            cap=max(0, m.weekly_cap) * weeks, busy=tuple(sorted(busy.get(m.id, []))),
-            activities_this_year=int(activities.get(m.id, 0)),
-            blackout_dates=_blackouts(m.blackout_dates), weekly_slots=_slots(m.weekly_slots),
-            accepts_cross_area=bool(m.accepts_cross_area), max_distance_km=m.max_distance_km,
-            active=True, served_communities=frozenset(served.get(m.id, ())),
-        ))
+        paired = frozenset(
+            code_of[a.id] for a in (m.group.areas if m.group and m.group.active else []) if a.id in code_of
+        )
+        solver_members.append(
+            SolverMember(
+                id=m.id,
+                home_area=code_of[m.home_area_id],
+                paired_areas=paired,
+                skills=skills,
+                cap=max(0, m.weekly_cap) * weeks,
+                busy=tuple(sorted(busy.get(m.id, []))),
+                activities_this_year=int(activities.get(m.id, 0)),
+                blackout_dates=_blackouts(m.blackout_dates),
+                weekly_slots=_slots(m.weekly_slots),
+                accepts_cross_area=bool(m.accepts_cross_area),
+                max_distance_km=m.max_distance_km,
+                active=True,
+                served_communities=frozenset(served.get(m.id, ())),
+            )
+        )
 
     solver_demands = []
     for d in demands:
         for s in d.required_skills:
             skill_names.setdefault(s.code, s.name)
-        solver_demands.append(SolverDemand(
-            id=d.id, area=code_of[d.area_id], community=d.community_id, priority=d.priority,
-            required_skills=frozenset(s.code for s in d.required_skills),
-            min_members=d.min_members, max_members=d.max_members,
-            start=to_local_naive(d.starts_at), end=to_local_naive(d.ends_at),
-            excluded_members=frozenset(m.id for m in d.excluded_members),
-        ))
+        solver_demands.append(
+            SolverDemand(
+                id=d.id,
+                area=code_of[d.area_id],
+                community=d.community_id,
+                priority=d.priority,
+                required_skills=frozenset(s.code for s in d.required_skills),
+                min_members=d.min_members,
+                max_members=d.max_members,
+                start=to_local_naive(d.starts_at),
+                end=to_local_naive(d.ends_at),
+                excluded_members=frozenset(m.id for m in d.excluded_members),
+            )
+        )
 
     # Pairs with a member no longer active cannot be planned around; drop them.
     keep = lambda pairs: frozenset(p for p in pairs if p[1] in member_ids)  # noqa: E731
     weights = Weights(**(run.weights or {}))
     problem = Problem(
-        members=tuple(solver_members), demands=tuple(solver_demands), area_coords=coords,
-        pinned=keep(pinned), forbidden=keep(forbidden), previous=keep(previous) - keep(pinned),
-        weights=weights, time_limit_s=float(run.time_limit_s), num_workers=max(1, num_workers),
+        members=tuple(solver_members),
+        demands=tuple(solver_demands),
+        area_coords=coords,
+        pinned=keep(pinned),
+        forbidden=keep(forbidden),
+        previous=keep(previous) - keep(pinned),
+        weights=weights,
+        time_limit_s=float(run.time_limit_s),
+        num_workers=max(1, num_workers),
     )
-    return BuiltProblem(problem=problem, demand_area_ids={d.id: d.area_id for d in demands},
-                        kept_pairs=keep(kept), cap_weeks=weeks, skill_names=skill_names)
+    return BuiltProblem(
+        problem=problem,
+        demand_area_ids={d.id: d.area_id for d in demands},
+        kept_pairs=keep(kept),
+        cap_weeks=weeks,
+        skill_names=skill_names,
+    )

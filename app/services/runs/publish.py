@@ -11,6 +11,7 @@
 * Each planned demand is ``assigned`` when its live members reach ``min_members``, else ``open``.
 * The run's status becomes ``published`` (the change feed announces the new plan from it).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -40,8 +41,12 @@ def _lock(session: Session, run: OptimizationRun) -> None:
 def publishable(run: OptimizationRun) -> bool:
     if run.status == "succeeded":
         return True
-    return run.status == "cancelled" and bool(run.stats) and bool(run.stats.get("partial")) \
+    return (
+        run.status == "cancelled"
+        and bool(run.stats)
+        and bool(run.stats.get("partial"))
         and run.solver_status == "CANCELLED"
+    )
 
 
 def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
@@ -54,19 +59,33 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     if run.status == "published":
         return run, dict((run.stats or {}).get("publish") or {})
     if not publishable(run):
-        raise Problem(409, "run_not_publishable",
-                      f"Run {run.id} is {run.status}; only a succeeded run (or a cancelled run that kept "
-                      "its best plan) can be published.", run_status=run.status)
+        raise Problem(
+            409,
+            "run_not_publishable",
+            f"Run {run.id} is {run.status}; only a succeeded run (or a cancelled run that kept "
+            "its best plan) can be published.",
+            run_status=run.status,
+        )
     newer = session.scalar(
-        select(OptimizationRun.id).where(
-            OptimizationRun.district_id == run.district_id, OptimizationRun.id > run.id,
+        select(OptimizationRun.id)
+        .where(
+            OptimizationRun.district_id == run.district_id,
+            OptimizationRun.id > run.id,
             OptimizationRun.published_at.is_not(None),
-            OptimizationRun.window_start <= run.window_end, OptimizationRun.window_end >= run.window_start)
-        .order_by(OptimizationRun.id.desc()).limit(1))
+            OptimizationRun.window_start <= run.window_end,
+            OptimizationRun.window_end >= run.window_start,
+        )
+        .order_by(OptimizationRun.id.desc())
+        .limit(1)
+    )
     if newer is not None:
-        raise Problem(409, "newer_run_published",
-                      f"Run {newer}, newer than run {run.id}, is already published for this window; "
-                      "publishing the older plan over it is refused.", newer_run_id=newer)
+        raise Problem(
+            409,
+            "newer_run_published",
+            f"Run {newer}, newer than run {run.id}, is already published for this window; "
+            "publishing the older plan over it is refused.",
+            newer_run_id=newer,
+        )
 
     plan = (run.stats or {}).get("plan") or {}
     demand_ids = [int(d) for d in plan.get("demand_ids", [])]
@@ -76,9 +95,13 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     demands: dict[int, Demand] = {}
     if demand_ids:
         demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
-        old = session.scalars(select(Assignment).where(
-            Assignment.demand_id.in_(demand_ids), Assignment.status == "published",
-            Assignment.run_id.is_distinct_from(run.id))).unique()
+        old = session.scalars(
+            select(Assignment).where(
+                Assignment.demand_id.in_(demand_ids),
+                Assignment.status == "published",
+                Assignment.run_id.is_distinct_from(run.id),
+            )
+        ).unique()
         for a in old:
             if (a.demand_id, a.member_id) in kept:
                 continue
@@ -86,12 +109,21 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
             summary["superseded"] += 1
         session.flush()
 
-    taken = {(d, m): s for d, m, s in session.execute(
-        select(Assignment.demand_id, Assignment.member_id, Assignment.status)
-        .where(Assignment.demand_id.in_(demand_ids or [-1]),
-               Assignment.status.in_(LIVE + ("declined",))))}
-    proposals = list(session.scalars(select(Assignment).where(
-        Assignment.run_id == run.id, Assignment.status == "proposed").order_by(Assignment.id)).unique())
+    taken = {
+        (d, m): s
+        for d, m, s in session.execute(
+            select(Assignment.demand_id, Assignment.member_id, Assignment.status).where(
+                Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_(LIVE + ("declined",))
+            )
+        )
+    }
+    proposals = list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.run_id == run.id, Assignment.status == "proposed")
+            .order_by(Assignment.id)
+        ).unique()
+    )
     for a in proposals:
         d = demands.get(a.demand_id) or session.get(Demand, a.demand_id)
         if d is None or d.status not in DEMAND_PLANNABLE or (a.demand_id, a.member_id) in taken:
@@ -102,10 +134,15 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         summary["published"] += 1
     session.flush()
 
-    live = Counter(dict(session.execute(
-        select(Assignment.demand_id, func.count()).where(
-            Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_(LIVE))
-        .group_by(Assignment.demand_id)).all()))
+    live = Counter(
+        dict(
+            session.execute(
+                select(Assignment.demand_id, func.count())
+                .where(Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_(LIVE))
+                .group_by(Assignment.demand_id)
+            ).all()
+        )
+    )
     for d_id in demand_ids:
         d = demands.get(d_id)
         if d is None or d.status not in DEMAND_PLANNABLE:

@@ -5,6 +5,7 @@ Only one active (queued/running) run per district and window: the partial unique
 ``uq_optimization_runs_active_window`` enforces it in the database; the check here only
 gives the friendlier answer (naming the active run) in the common, non-racing case.
 """
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,9 @@ def _scope_ids(session: Session, district_id: int, scope: list[str] | None) -> l
     codes = list(dict.fromkeys(c.strip() for c in scope))
     if not codes or any(not c for c in codes):
         raise invalid("scope", "a non-empty list of area codes")
-    found = dict(session.execute(select(Area.code, Area.id).where(
-        Area.district_id == district_id, Area.code.in_(codes))).all())
+    found = dict(
+        session.execute(select(Area.code, Area.id).where(Area.district_id == district_id, Area.code.in_(codes))).all()
+    )
     unknown = [c for c in codes if c not in found]
     if unknown:
         raise invalid("scope", f"unknown area code(s): {', '.join(unknown)}", "unknown")
@@ -88,13 +90,17 @@ def _scope_ids(session: Session, district_id: int, scope: list[str] | None) -> l
 def _already_active(existing_id: int | None) -> Problem:
     extra = {"run_id": existing_id} if existing_id else {}
     where = f" (run {existing_id})" if existing_id else ""
-    return Problem(409, "run_already_active",
-                   f"A run for this district and window is already queued or running{where}; "
-                   "wait for it or cancel it first.", **extra)
+    return Problem(
+        409,
+        "run_already_active",
+        f"A run for this district and window is already queued or running{where}; wait for it or cancel it first.",
+        **extra,
+    )
 
 
-def create_run(session: Session, caller: Caller, data: dict[str, Any], executor: Executor,
-               *, default_time_limit_s: float = 10.0) -> OptimizationRun:
+def create_run(
+    session: Session, caller: Caller, data: dict[str, Any], executor: Executor, *, default_time_limit_s: float = 10.0
+) -> OptimizationRun:
     """Insert a queued run and hand it to the executor, in the caller's transaction (no commit)."""
     window = resolve_window(data.get("week"), data.get("window_start"), data.get("window_end"))
     mode = data.get("mode") or "full"
@@ -107,15 +113,29 @@ def create_run(session: Session, caller: Caller, data: dict[str, Any], executor:
     scope_ids = _scope_ids(session, caller.district_id, data.get("scope"))
     weights = {k: v for k, v in (data.get("weights") or {}).items() if v is not None} or None
 
-    existing = session.scalar(select(OptimizationRun.id).where(
-        OptimizationRun.district_id == caller.district_id, OptimizationRun.window_start == window.start,
-        OptimizationRun.window_end == window.end, OptimizationRun.status.in_(ACTIVE_RUN_STATUSES)))
+    existing = session.scalar(
+        select(OptimizationRun.id).where(
+            OptimizationRun.district_id == caller.district_id,
+            OptimizationRun.window_start == window.start,
+            OptimizationRun.window_end == window.end,
+            OptimizationRun.status.in_(ACTIVE_RUN_STATUSES),
+        )
+    )
     if existing:
         raise _already_active(existing)
     run = OptimizationRun(
-        district_id=caller.district_id, window_start=window.start, window_end=window.end, week=window.week,
-        mode=mode, scope_area_ids=scope_ids, weights=weights, time_limit_s=time_limit, status="queued",
-        cancel_requested=False, attempts=0, created_by=caller.name,
+        district_id=caller.district_id,
+        window_start=window.start,
+        window_end=window.end,
+        week=window.week,
+        mode=mode,
+        scope_area_ids=scope_ids,
+        weights=weights,
+        time_limit_s=time_limit,
+        status="queued",
+        cancel_requested=False,
+        attempts=0,
+        created_by=caller.name,
     )
     session.add(run)
     try:
@@ -131,8 +151,9 @@ def get_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun:
     return get_scoped(session, OptimizationRun, run_id, caller, "optimization run")
 
 
-def list_runs(session: Session, caller: Caller, *, status: str | None, week: str | None,
-              cursor: str | None, limit: int) -> Page[OptimizationRun]:
+def list_runs(
+    session: Session, caller: Caller, *, status: str | None, week: str | None, cursor: str | None, limit: int
+) -> Page[OptimizationRun]:
     stmt = select(OptimizationRun).where(OptimizationRun.district_id == caller.district_id)
     if status is not None:
         if status not in RUN_STATUSES:
@@ -150,19 +171,32 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
     run = get_run(session, caller, run_id)
     now = utcnow()
     res = session.execute(
-        update(OptimizationRun).where(OptimizationRun.id == run.id, OptimizationRun.status == "queued")
-        .values(status="cancelled", cancel_requested=True, finished_at=now, error="cancelled before it started",
-                version=OptimizationRun.version + 1), execution_options={"synchronize_session": False})
+        update(OptimizationRun)
+        .where(OptimizationRun.id == run.id, OptimizationRun.status == "queued")
+        .values(
+            status="cancelled",
+            cancel_requested=True,
+            finished_at=now,
+            error="cancelled before it started",
+            version=OptimizationRun.version + 1,
+        ),
+        execution_options={"synchronize_session": False},
+    )
     if res.rowcount != 1:
         res = session.execute(
-            update(OptimizationRun).where(OptimizationRun.id == run.id, OptimizationRun.status == "running")
+            update(OptimizationRun)
+            .where(OptimizationRun.id == run.id, OptimizationRun.status == "running")
             .values(cancel_requested=True, version=OptimizationRun.version + 1),
-            execution_options={"synchronize_session": False})
+            execution_options={"synchronize_session": False},
+        )
         if res.rowcount != 1:
             session.refresh(run)
-            raise Problem(409, "run_not_active",
-                          f"Run {run.id} is {run.status}; only a queued or running run can be cancelled.",
-                          run_status=run.status)
+            raise Problem(
+                409,
+                "run_not_active",
+                f"Run {run.id} is {run.status}; only a queued or running run can be cancelled.",
+                run_status=run.status,
+            )
     session.flush()
     session.refresh(run)
     return run
@@ -183,19 +217,39 @@ def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
         stats.pop("plan", None)
     t = lambda v: to_utc(v) if v is not None else None  # noqa: E731 - SQLite returns naive UTC
     return {
-        "id": run.id, "status": run.status, "mode": run.mode, "week": run.week,
-        "window_start": run.window_start, "window_end": run.window_end, "scope": scope,
-        "weights": run.weights, "time_limit_s": run.time_limit_s, "cancel_requested": run.cancel_requested,
-        "attempts": run.attempts, "solver_status": run.solver_status, "objective": run.objective,
-        "best_bound": run.best_bound, "gap": run.gap, "progress": run.progress, "counts": counts,
-        "stats": stats, "error": run.error, "created_by": run.created_by, "started_at": t(run.started_at),
-        "finished_at": t(run.finished_at), "heartbeat_at": t(run.heartbeat_at), "published_at": t(run.published_at),
-        "created_at": t(run.created_at), "updated_at": t(run.updated_at), "version": run.version,
+        "id": run.id,
+        "status": run.status,
+        "mode": run.mode,
+        "week": run.week,
+        "window_start": run.window_start,
+        "window_end": run.window_end,
+        "scope": scope,
+        "weights": run.weights,
+        "time_limit_s": run.time_limit_s,
+        "cancel_requested": run.cancel_requested,
+        "attempts": run.attempts,
+        "solver_status": run.solver_status,
+        "objective": run.objective,
+        "best_bound": run.best_bound,
+        "gap": run.gap,
+        "progress": run.progress,
+        "counts": counts,
+        "stats": stats,
+        "error": run.error,
+        "created_by": run.created_by,
+        "started_at": t(run.started_at),
+        "finished_at": t(run.finished_at),
+        "heartbeat_at": t(run.heartbeat_at),
+        "published_at": t(run.published_at),
+        "created_at": t(run.created_at),
+        "updated_at": t(run.updated_at),
+        "version": run.version,
     }
 
 
-def list_unmet(session: Session, caller: Caller, run_id: int, *, cursor: str | None,
-               limit: int) -> Page[dict[str, Any]]:
+def list_unmet(
+    session: Session, caller: Caller, run_id: int, *, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
     """Unmet demands of a run with their reason; a liaison sees its own area only."""
     run = get_run(session, caller, run_id)
     stmt = select(UnmetDemand).where(UnmetDemand.run_id == run.id)
@@ -203,16 +257,28 @@ def list_unmet(session: Session, caller: Caller, run_id: int, *, cursor: str | N
         stmt = stmt.join(Demand, Demand.id == UnmetDemand.demand_id).where(Demand.area_id == caller.area_id)
     page = paginate(session, stmt, UnmetDemand.id, cursor, limit)
     demand_ids = [u.demand_id for u in page.items]
-    demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()} \
-        if demand_ids else {}
+    demands = (
+        {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
+        if demand_ids
+        else {}
+    )
     items = []
     for u in page.items:
         d = demands.get(u.demand_id)
-        items.append({
-            "id": u.id, "run_id": u.run_id, "demand_id": u.demand_id,
-            "demand_title": d.title if d else None, "area": d.area.code if d else None,
-            "community_id": d.community_id if d else None, "priority": d.priority if d else None,
-            "min_members": d.min_members if d else None, "assigned": u.assigned, "cause": u.cause,
-            "detail": u.detail, "text": u.text,
-        })
+        items.append(
+            {
+                "id": u.id,
+                "run_id": u.run_id,
+                "demand_id": u.demand_id,
+                "demand_title": d.title if d else None,
+                "area": d.area.code if d else None,
+                "community_id": d.community_id if d else None,
+                "priority": d.priority if d else None,
+                "min_members": d.min_members if d else None,
+                "assigned": u.assigned,
+                "cause": u.cause,
+                "detail": u.detail,
+                "text": u.text,
+            }
+        )
     return Page(items=items, next_cursor=page.next_cursor)
