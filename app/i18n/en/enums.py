@@ -1,0 +1,3 @@
+"""English display names of the domain enums."""
+
+MESSAGES: dict[str, str] = {}
