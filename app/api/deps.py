@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker
+from app.domain.enums import Role
 from app.errors import Problem
 from app.services.api_keys import authenticate
 from app.services.identity import Caller
@@ -65,5 +66,5 @@ def require_roles(*roles: str):
     return _check
 
 
-AdminDep = Annotated[Caller, Depends(require_roles("admin"))]
-WriterDep = Annotated[Caller, Depends(require_roles("admin", "liaison"))]
+AdminDep = Annotated[Caller, Depends(require_roles(Role.ADMIN))]
+WriterDep = Annotated[Caller, Depends(require_roles(Role.ADMIN, Role.LIAISON))]

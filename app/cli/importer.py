@@ -17,6 +17,7 @@ from pathlib import Path
 
 import typer
 
+from app.domain.enums import Role
 from app.errors import Problem
 from app.services.identity import Caller
 
@@ -32,7 +33,7 @@ OPERATOR_KEY_ID = 0
 
 
 def operator(district_id: int) -> Caller:
-    return Caller(api_key_id=OPERATOR_KEY_ID, name="cli-import", role="admin", district_id=district_id)
+    return Caller(api_key_id=OPERATOR_KEY_ID, name="cli-import", role=Role.ADMIN, district_id=district_id)
 
 
 def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bool) -> None:

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from app.db import session_scope
+from app.domain.enums import Role, RunMode, RunStatus
 from app.errors import Problem
 from app.models import OptimizationRun
 from app.services.districts import get_district
@@ -155,7 +156,7 @@ def run_optimization(
     time_limit_s: float | None = None,
     weights: dict[str, Any] | None = None,
     scope: list[str] | None = None,
-    mode: str = "full",
+    mode: RunMode = RunMode.FULL,
     publish: bool = False,
     progress: bool = True,
 ) -> OptimizeResult:
@@ -163,7 +164,7 @@ def run_optimization(
     settings = get_settings()
     with session_scope(url) as s:
         d = get_district(s, district_code)
-        caller = Caller(api_key_id=0, name="matcher optimize", role="admin", district_id=d.id)
+        caller = Caller(api_key_id=0, name="matcher optimize", role=Role.ADMIN, district_id=d.id)
         data = {
             "week": week,
             "window_start": window[0] if window else None,
@@ -196,7 +197,7 @@ def run_optimization(
     published = None
     with session_scope(url) as s:
         run = s.get(OptimizationRun, run_id)
-        if publish and run.status == "succeeded":
+        if publish and run.status == RunStatus.SUCCEEDED:
             run, published = publish_run(s, caller, run_id)
         view = service.run_view(s, run)
     return OptimizeResult(run=view, published=published)
@@ -267,7 +268,7 @@ def optimize(
     ),
     weights: Path | None = typer.Option(None, "--weights", help="JSON file with weight overrides."),
     scope: str | None = typer.Option(None, "--scope", help="Only these areas, comma-separated codes: JW,CW"),
-    mode: str = typer.Option("full", "--mode", help="full | repair"),
+    mode: RunMode = typer.Option(RunMode.FULL, "--mode", help="full | repair"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object on stdout."),
     district: str | None = typer.Option(None, help="District code (default MATCHER_DISTRICT_CODE)."),
 ) -> None:
@@ -293,7 +294,7 @@ def optimize(
             typer.echo(f"  {err.get('field')}: {err.get('message')}", err=True)
         raise typer.Exit(2) from None
     run = result.run
-    ok = run["status"] in ("succeeded", "published") and (not publish or result.published is not None)
+    ok = run["status"] in (RunStatus.SUCCEEDED, RunStatus.PUBLISHED) and (not publish or result.published is not None)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from app.cli.common import cli_session, fail
+from app.domain.enums import Role
 from app.services import reports as service
 from app.services.districts import get_district
 from app.services.identity import Caller
@@ -26,7 +27,7 @@ app = typer.Typer(
 
 def _caller(session) -> Caller:
     district = get_district(session, get_settings().district_code)
-    return Caller(api_key_id=0, name="cli", role="admin", district_id=district.id)
+    return Caller(api_key_id=0, name="cli", role=Role.ADMIN, district_id=district.id)
 
 
 def _emit(tables: list[Table], csv_file: Path | None, xlsx_file: Path | None) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.demo import data
 from app.demo.plan import DemoPlan, plan_demo
 from app.demo.summary import DemoSummary, summarize
+from app.domain.enums import DemandStatus, Role
 from app.errors import Problem
 from app.models import Area, Community, Demand, DutyRecord, Group, Member, MemberSkill, Skill
 from app.services.api_keys import create_api_key
@@ -36,7 +37,7 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
             409, "demo_exists", f"District {data.DISTRICT_CODE!r} already has data; the demo needs a fresh database."
         )
     write_plan(session, district.id, plan)
-    key = create_api_key(session, district.id, "admin", "demo admin")
+    key = create_api_key(session, district.id, Role.ADMIN, "demo admin")
     session.flush()
     return summarize(session, district.id, data.DISTRICT_CODE, seed, week_start, key)
 
@@ -104,7 +105,7 @@ def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
             max_members=x.max_members,
             starts_at=x.starts_at.astimezone(UTC),
             ends_at=x.ends_at.astimezone(UTC),
-            status="open",
+            status=DemandStatus.OPEN,
             created_by=CREATED_BY,
             required_skills=[skills[c] for c in sorted(x.skills, key=lambda c: skills[c].id)],
             excluded_members=[members[e] for e in x.excluded],

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import DutyKind
 from app.models import (
     ApiKey,
     Area,
@@ -99,7 +100,7 @@ def summarize(
     year_start = date(week_start.year, 1, 1)
     with_activity = select(DutyRecord.member_id).where(
         mine[DutyRecord],
-        DutyRecord.kind == "activity",
+        DutyRecord.kind == DutyKind.ACTIVITY,
         DutyRecord.date >= year_start,
         DutyRecord.date <= date(week_start.year, 12, 31),
     )

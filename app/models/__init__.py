@@ -7,11 +7,10 @@ from app.models.demand import Demand, demand_exclusions, demand_skills
 from app.models.district import Area, Community, District, Group, group_areas
 from app.models.duty import DutyRecord
 from app.models.member import Member, MemberSkill
-from app.models.run import ACTIVE_RUN_STATUSES, Assignment, OptimizationRun, UnmetDemand
+from app.models.run import Assignment, OptimizationRun, UnmetDemand
 from app.models.skill import Skill
 
 __all__ = [
-    "ACTIVE_RUN_STATUSES",
     "ApiKey",
     "Area",
     "Assignment",

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Timestamped, UTCDateTime, utcnow
+from app.domain.enums import Role
+from app.models.base import Base, DistrictOwned, EnumText, Timestamped, UTCDateTime, utcnow
 
 
 class ApiKey(DistrictOwned, Timestamped, Base):
@@ -17,7 +18,7 @@ class ApiKey(DistrictOwned, Timestamped, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(20))  # admin | liaison | reader
+    role: Mapped[Role] = mapped_column(EnumText(Role))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)

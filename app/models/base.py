@@ -7,10 +7,13 @@ writers can never silently overwrite each other, and it doubles as the ETag.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData
+from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
+from typing_extensions import override
 
 
 def utcnow() -> datetime:
@@ -28,6 +31,7 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @override
     def process_bind_param(self, value, dialect):
         if value is not None:
             if value.tzinfo is None:
@@ -35,10 +39,38 @@ class UTCDateTime(TypeDecorator):
             value = value.astimezone(UTC)
         return value
 
+    @override
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E], Generic[E]):
+    """A ``StrEnum`` stored as its plain string value (VARCHAR, no database enum type).
+
+    The column stays an ordinary string column (so the schema and the migrations do not change
+    and a new value needs no ALTER TYPE), while Python code reads and writes enum members.
+    An unknown stored value fails loudly on load instead of leaking a bare string.
+    """
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int = 20) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    @override
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    @override
+    def process_result_value(self, value: Any, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 NAMING = {

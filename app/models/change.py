@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Timestamped, Versioned, utcnow
+from app.domain.enums import ChangeKind, DeliveryStatus, EntityType
+from app.models.base import Base, DistrictOwned, EnumText, Timestamped, Versioned, utcnow
 
 
 class ChangeEvent(Base):
@@ -27,9 +28,9 @@ class ChangeEvent(Base):
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     district_id: Mapped[int] = mapped_column(Integer)  # indexed by ix_change_events_district_cursor
-    entity_type: Mapped[str] = mapped_column(String(30))
+    entity_type: Mapped[EntityType] = mapped_column(EnumText(EntityType, 30))
     entity_id: Mapped[int] = mapped_column(Integer)
-    change_kind: Mapped[str] = mapped_column(String(20))  # created | updated | deleted | published
+    change_kind: Mapped[ChangeKind] = mapped_column(EnumText(ChangeKind))
     area_id: Mapped[int | None] = mapped_column(Integer, index=True)
     state: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -58,7 +59,7 @@ class WebhookDelivery(Timestamped, Base):
     change_id: Mapped[int | None] = mapped_column(ForeignKey("change_events.id"))
     event_type: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending | delivered | failed
+    status: Mapped[DeliveryStatus] = mapped_column(EnumText(DeliveryStatus), default=DeliveryStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -16,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, UTCDateTime, Versioned
+from app.domain.enums import Channel, DemandStatus
+from app.models.base import Base, DistrictOwned, EnumText, UTCDateTime, Versioned
 from app.models.district import Area, Community
 from app.models.member import Member
 from app.models.skill import Skill
@@ -51,13 +52,13 @@ class Demand(DistrictOwned, Versioned, Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)  # denormalised for scoping
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
-    channel: Mapped[str] = mapped_column(String(30))
+    channel: Mapped[Channel] = mapped_column(EnumText(Channel, 30))
     priority: Mapped[int] = mapped_column(Integer, default=3)
     min_members: Mapped[int] = mapped_column(Integer, default=1)
     max_members: Mapped[int] = mapped_column(Integer, default=1)
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    status: Mapped[DemandStatus] = mapped_column(EnumText(DemandStatus), default=DemandStatus.OPEN, index=True)
     created_by: Mapped[str | None] = mapped_column(String(100))
 
     community: Mapped[Community] = relationship(lazy="joined")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Timestamped, Versioned
+from app.domain.enums import AreaKind
+from app.models.base import Base, DistrictOwned, EnumText, Timestamped, Versioned
 
 
 class District(Timestamped, Base):
@@ -23,7 +24,7 @@ class Area(DistrictOwned, Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(String(20))  # street | township
+    kind: Mapped[AreaKind] = mapped_column(EnumText(AreaKind))
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     liaison_name: Mapped[str | None] = mapped_column(String(100))

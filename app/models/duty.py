@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Versioned
+from app.domain.enums import DutyKind
+from app.models.base import Base, DistrictOwned, EnumText, Versioned
 
 
 class DutyRecord(DistrictOwned, Versioned, Base):
@@ -17,7 +18,7 @@ class DutyRecord(DistrictOwned, Versioned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # suggestion | information | activity
+    kind: Mapped[DutyKind] = mapped_column(EnumText(DutyKind))
     date: Mapped[date] = mapped_column(Date, index=True)
     title: Mapped[str] = mapped_column(String(200))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)

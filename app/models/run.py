@@ -18,11 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, UTCDateTime, Versioned
+from app.domain.enums import AssignmentStatus, ResponseMethod, RunMode, RunStatus
+from app.models.base import Base, DistrictOwned, EnumText, UTCDateTime, Versioned
 from app.models.demand import Demand
 from app.models.member import Member
-
-ACTIVE_RUN_STATUSES = ("queued", "running")
 
 
 class OptimizationRun(DistrictOwned, Versioned, Base):
@@ -44,11 +43,11 @@ class OptimizationRun(DistrictOwned, Versioned, Base):
     window_start: Mapped[date] = mapped_column(Date)
     window_end: Mapped[date] = mapped_column(Date)  # inclusive
     week: Mapped[str | None] = mapped_column(String(10))  # e.g. 2026-W48
-    mode: Mapped[str] = mapped_column(String(10), default="full")  # full | repair
+    mode: Mapped[RunMode] = mapped_column(EnumText(RunMode, 10), default=RunMode.FULL)
     scope_area_ids: Mapped[list[int] | None] = mapped_column(JSON)
     weights: Mapped[dict | None] = mapped_column(JSON)
     time_limit_s: Mapped[float] = mapped_column(Float, default=10.0)
-    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    status: Mapped[RunStatus] = mapped_column(EnumText(RunStatus), default=RunStatus.QUEUED, index=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     solver_status: Mapped[str | None] = mapped_column(String(20))
@@ -80,12 +79,14 @@ class Assignment(DistrictOwned, Versioned, Base):
     demand_id: Mapped[int] = mapped_column(ForeignKey("demands.id"), index=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
-    status: Mapped[str] = mapped_column(String(20), default="proposed", index=True)
+    status: Mapped[AssignmentStatus] = mapped_column(
+        EnumText(AssignmentStatus), default=AssignmentStatus.PROPOSED, index=True
+    )
     score: Mapped[float | None] = mapped_column(Float)
     explanation: Mapped[dict | None] = mapped_column(JSON)
     explanation_text: Mapped[str | None] = mapped_column(Text)
     decline_reason: Mapped[str | None] = mapped_column(Text)
-    response_method: Mapped[str | None] = mapped_column(String(20))
+    response_method: Mapped[ResponseMethod | None] = mapped_column(EnumText(ResponseMethod))
     outcome: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[int | None] = mapped_column(Integer)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Versioned
+from app.domain.enums import SkillCategory
+from app.models.base import Base, DistrictOwned, EnumText, Versioned
 
 
 class Skill(DistrictOwned, Versioned, Base):
@@ -19,6 +20,6 @@ class Skill(DistrictOwned, Versioned, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60))
     name: Mapped[str] = mapped_column(String(100))
-    category: Mapped[str] = mapped_column(String(20))  # expertise | interest | resource
+    category: Mapped[SkillCategory] = mapped_column(EnumText(SkillCategory))
     synonyms: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

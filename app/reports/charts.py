@@ -199,9 +199,7 @@ def baseline_bars(labels: Sequence[str], series: dict[str, Sequence[float]], ser
     width = 0.8 / len(series)
     for i, (key, values) in enumerate(series.items()):
         xs = [j + (i - (len(series) - 1) / 2) * width for j in range(len(labels))]
-        ax.bar(
-            xs, [v or 0 for v in values], width=width, label=series_labels.get(key, key), color=COLORS.get(key)
-        )
+        ax.bar(xs, [v or 0 for v in values], width=width, label=series_labels.get(key, key), color=COLORS.get(key))
     ax.set_xticks(range(len(labels)), list(labels))
     fig.legend(loc="outside upper center", frameon=False, ncols=len(series))
     return fig

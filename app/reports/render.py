@@ -13,6 +13,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from app.i18n import label, t
 from app.reports import charts
 
 
@@ -27,6 +28,8 @@ def environment() -> Environment:
     env.filters["num"] = _num
     env.filters["pct"] = _pct
     env.filters["local"] = _local
+    env.filters["label"] = label  # enum value -> its name in the catalogue
+    env.globals["t"] = t  # every word on a page comes from the catalogue
     return env
 
 

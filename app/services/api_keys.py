@@ -8,6 +8,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import Role
 from app.errors import Problem, invalid
 from app.models import ApiKey, Area
 from app.models.base import utcnow
@@ -23,7 +24,7 @@ def create_api_key(session: Session, district_id: int, role: str, name: str, are
     if role not in ROLES:
         raise invalid("role", f"must be one of {', '.join(ROLES)}")
     area_id = None
-    if role == "liaison":
+    if role == Role.LIAISON:
         if not area_code:
             raise invalid("area", "a liaison key is bound to one area")
         area_id = session.scalar(select(Area.id).where(Area.district_id == district_id, Area.code == area_code))

@@ -31,6 +31,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import (
+    LIVE_ASSIGNMENT_STATUSES,
+    AssignmentStatus,
+    DemandStatus,
+    DutyKind,
+    ResponseMethod,
+    Role,
+)
 from app.errors import Problem, invalid
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
@@ -39,22 +47,17 @@ from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
-STATUSES = ("proposed", "published", "accepted", "declined", "completed", "superseded")
 # Assignments that still count towards a demand's members (the current plan).
-LIVE_STATUSES = ("published", "accepted", "completed")
-RESPONSE_METHODS = {
-    "home_visit": "上门回复",
-    "on_site": "就地解释",
-    "arranged_talk": "约谈沟通",
-    "via_unit": "委托答复",
-}
-TRANSITIONS = {
-    "accepted": ("published",),
-    "declined": ("published", "accepted"),
-    "completed": ("accepted",),
+LIVE_STATUSES = LIVE_ASSIGNMENT_STATUSES
+# Still waiting for the member: the demand is not done while one of these remains.
+_PENDING_STATUSES = (AssignmentStatus.PUBLISHED, AssignmentStatus.ACCEPTED)
+TRANSITIONS: dict[AssignmentStatus, tuple[AssignmentStatus, ...]] = {
+    AssignmentStatus.ACCEPTED: (AssignmentStatus.PUBLISHED,),
+    AssignmentStatus.DECLINED: (AssignmentStatus.PUBLISHED, AssignmentStatus.ACCEPTED),
+    AssignmentStatus.COMPLETED: (AssignmentStatus.ACCEPTED,),
 }
 # Demand statuses this module never overrides (an operator's decision wins).
-_DEMAND_FINAL = ("cancelled",)
+_DEMAND_FINAL = (DemandStatus.CANCELLED,)
 
 
 @dataclass
@@ -74,7 +77,7 @@ def _utc(value: datetime) -> datetime:
 
 
 def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[AssignmentView]:
-    ids = [a.id for a in rows if a.status == "completed"]
+    ids = [a.id for a in rows if a.status == AssignmentStatus.COMPLETED]
     records: dict[int, DutyRecord] = {}
     if ids:
         for rec in session.scalars(select(DutyRecord).where(DutyRecord.assignment_id.in_(ids))):
@@ -104,7 +107,7 @@ def list_assignments(
     A liaison only ever sees its own area; asking for another area is simply empty.
     """
     stmt = select(Assignment).where(Assignment.district_id == caller.district_id)
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.where(Assignment.area_id == caller.area_id)
     if area is not None:
         stmt = stmt.where(Assignment.area_id == area_by_code(session, caller.district_id, area, "area").id)
@@ -115,9 +118,10 @@ def list_assignments(
     if demand_id is not None:
         stmt = stmt.where(Assignment.demand_id == demand_id)
     if statuses:
-        unknown = sorted(set(statuses) - set(STATUSES))
+        known = {s.value for s in AssignmentStatus}
+        unknown = sorted(set(statuses) - known)
         if unknown:
-            raise invalid("status", f"unknown status {unknown[0]!r}; one of {', '.join(STATUSES)}")
+            raise invalid("status", f"unknown status {unknown[0]!r}; one of {', '.join(AssignmentStatus)}")
         stmt = stmt.where(Assignment.status.in_(statuses))
     if updated_since is not None:
         stmt = stmt.where(Assignment.updated_at >= _utc(updated_since))
@@ -129,17 +133,17 @@ def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assi
     return get_scoped(session, Assignment, assignment_id, caller, "assignment", area_attr="area_id")
 
 
-def _transition_problem(current: str, target: str) -> Problem:
+def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> Problem:
     allowed = TRANSITIONS[target]
     return Problem(
         409,
         "invalid_transition",
-        f"An assignment cannot go from {current!r} to {target!r}; only from {' or '.join(allowed)}.",
-        **{"from": current, "to": target},
+        f"An assignment cannot go from {current.value!r} to {target.value!r}; only from {' or '.join(allowed)}.",
+        **{"from": current.value, "to": target.value},
     )
 
 
-def _check_transition(assignment: Assignment, target: str, if_match: str | None) -> None:
+def _check_transition(assignment: Assignment, target: AssignmentStatus, if_match: str | None) -> None:
     if assignment.status not in TRANSITIONS[target]:
         raise _transition_problem(assignment.status, target)
     check_if_match(if_match, assignment.version)
@@ -147,10 +151,10 @@ def _check_transition(assignment: Assignment, target: str, if_match: str | None)
 
 def accept(session: Session, caller: Caller, assignment_id: int, if_match: str | None) -> Assignment:
     assignment = get_assignment(session, caller, assignment_id)
-    if assignment.status == "accepted":
+    if assignment.status == AssignmentStatus.ACCEPTED:
         return assignment  # a retried accept changes nothing
-    _check_transition(assignment, "accepted", if_match)
-    assignment.status = "accepted"
+    _check_transition(assignment, AssignmentStatus.ACCEPTED, if_match)
+    assignment.status = AssignmentStatus.ACCEPTED
     assignment.accepted_at = utcnow()
     session.flush()
     return assignment
@@ -172,7 +176,7 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
     if not reason:
         raise invalid("reason", "a decline needs a reason", "missing")
     assignment = get_assignment(session, caller, assignment_id)
-    if assignment.status == "declined":
+    if assignment.status == AssignmentStatus.DECLINED:
         if assignment.decline_reason == reason:
             return assignment
         raise Problem(
@@ -181,8 +185,8 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
             "This assignment was already declined with a different reason.",
             **{"from": "declined", "to": "declined"},
         )
-    _check_transition(assignment, "declined", if_match)
-    assignment.status = "declined"
+    _check_transition(assignment, AssignmentStatus.DECLINED, if_match)
+    assignment.status = AssignmentStatus.DECLINED
     assignment.decline_reason = reason
     assignment.declined_at = utcnow()
     session.flush()
@@ -192,7 +196,7 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
         and demand.status not in _DEMAND_FINAL
         and _live_count(session, demand.id) < demand.min_members
     ):
-        demand.status = "open"  # back into the pool for a repair run
+        demand.status = DemandStatus.OPEN  # back into the pool for a repair run
         session.flush()
     return assignment
 
@@ -214,10 +218,10 @@ def complete(
 ) -> Assignment:
     """Record how the member answered the need; writes the activity record once."""
     assignment = get_assignment(session, caller, assignment_id)
-    if data.get("response_method") not in RESPONSE_METHODS:
-        raise invalid("response_method", f"one of {', '.join(RESPONSE_METHODS)}")
+    if data.get("response_method") not in {m.value for m in ResponseMethod}:
+        raise invalid("response_method", f"one of {', '.join(ResponseMethod)}")
     record = session.scalar(select(DutyRecord).where(DutyRecord.assignment_id == assignment.id))
-    if assignment.status == "completed":
+    if assignment.status == AssignmentStatus.COMPLETED:
         if _same_completion(record, assignment, data):
             return assignment
         raise Problem(
@@ -227,10 +231,10 @@ def complete(
             "correct the outcome through its duty record or ask an admin.",
             **{"from": "completed", "to": "completed"},
         )
-    _check_transition(assignment, "completed", if_match)
+    _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
     completed_on: date = data.get("completed_on") or date.today()
-    assignment.status = "completed"
-    assignment.response_method = data["response_method"]
+    assignment.status = AssignmentStatus.COMPLETED
+    assignment.response_method = ResponseMethod(data["response_method"])
     assignment.outcome = data.get("outcome")
     assignment.satisfaction = data.get("satisfaction")
     assignment.completed_at = utcnow()
@@ -240,7 +244,7 @@ def complete(
             DutyRecord(
                 district_id=assignment.district_id,
                 member_id=assignment.member_id,
-                kind="activity",
+                kind=DutyKind.ACTIVITY,
                 date=completed_on,
                 title=(demand.title if demand else f"需求 {assignment.demand_id}")[:200],
                 area_id=demand.area_id if demand else assignment.area_id,
@@ -253,10 +257,10 @@ def complete(
         open_left = session.scalar(
             select(func.count())
             .select_from(Assignment)
-            .where(Assignment.demand_id == demand.id, Assignment.status.in_(("published", "accepted")))
+            .where(Assignment.demand_id == demand.id, Assignment.status.in_(_PENDING_STATUSES))
         )
         if not open_left:
-            demand.status = "closed"
+            demand.status = DemandStatus.CLOSED
             session.flush()
     return assignment
 

@@ -53,6 +53,7 @@ from sqlalchemy import Delete, Table, Update, event, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from app.domain.enums import ChangeKind, EntityType, Role, RunStatus
 from app.errors import invalid
 from app.models import Assignment, ChangeEvent, Demand, DutyRecord, OptimizationRun
 from app.services.identity import Caller
@@ -66,12 +67,14 @@ DEFAULT_LIMIT = 100
 #: Tracked models and their entity type names in the feed. Within one flush, rows are
 #: recorded in this order (parents first: the run and demand before their assignments),
 #: then by id, so the order of a transaction's events is deterministic.
-TRACKED: dict[type, str] = {
-    Demand: "demand",
-    OptimizationRun: "optimization_run",
-    Assignment: "assignment",
-    DutyRecord: "duty_record",
+TRACKED: dict[type, EntityType] = {
+    Demand: EntityType.DEMAND,
+    OptimizationRun: EntityType.OPTIMIZATION_RUN,
+    Assignment: EntityType.ASSIGNMENT,
+    DutyRecord: EntityType.DUTY_RECORD,
 }
+#: Bookkeeping kind of a row created and deleted in one transaction (never shown in the feed).
+_CREATED_DELETED = "created_deleted"
 _RANK = {model: rank for rank, model in enumerate(TRACKED)}
 _TABLES: dict[str, tuple[type, Table]] = {m.__table__.name: (m, m.__table__) for m in TRACKED}
 _INFO_KEY = "matcher_change_feed"
@@ -99,11 +102,14 @@ class _Pending:
         if prior is None:
             self.rows[key] = _Noted(kind, published, state)
             return
-        if kind == "deleted":
-            prior.kind = "deleted" if prior.kind != "created" else "created_deleted"
+        if kind == ChangeKind.DELETED:
+            prior.kind = ChangeKind.DELETED if prior.kind != ChangeKind.CREATED else _CREATED_DELETED
             prior.last_state = state or prior.last_state
-        elif prior.kind in ("deleted", "created_deleted"):  # re-inserted with the same id: rare, treat as update
-            prior.kind = "updated"
+        elif prior.kind in (
+            ChangeKind.DELETED,
+            _CREATED_DELETED,
+        ):  # re-inserted with the same id: rare, treat as update
+            prior.kind = ChangeKind.UPDATED
         prior.published = prior.published or published
 
 
@@ -162,7 +168,7 @@ def _became_published(obj: Any) -> bool:
     if not isinstance(obj, OptimizationRun):
         return False
     history = sa_inspect(obj).attrs.status.history
-    return "published" in (history.added or ())
+    return RunStatus.PUBLISHED in (history.added or ())
 
 
 def _in_order(objects: Any) -> list[tuple[type, Any]]:
@@ -174,12 +180,12 @@ def _in_order(objects: Any) -> list[tuple[type, Any]]:
 def _after_flush(session: Session, _flush_context: Any) -> None:
     # The new/dirty/deleted collections still show the pre-flush picture here.
     for model, obj in _in_order(session.new):
-        _pending(session).note(model, obj.id, "created")
+        _pending(session).note(model, obj.id, ChangeKind.CREATED)
     for model, obj in _in_order(session.dirty):
         if session.is_modified(obj, include_collections=True):
-            _pending(session).note(model, obj.id, "updated", published=_became_published(obj))
+            _pending(session).note(model, obj.id, ChangeKind.UPDATED, published=_became_published(obj))
     for model, obj in _in_order(session.deleted):
-        _pending(session).note(model, obj.id, "deleted", state=_object_state(obj))
+        _pending(session).note(model, obj.id, ChangeKind.DELETED, state=_object_state(obj))
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -194,27 +200,27 @@ def _bulk_statement(state: ORMExecuteState) -> None:
         return
     model, table = hit
     session = state.session
-    kind = "deleted" if isinstance(stmt, Delete) else "updated"
+    kind = ChangeKind.DELETED if isinstance(stmt, Delete) else ChangeKind.UPDATED
     params = state.parameters
     if isinstance(params, list) and params and all("id" in p for p in params):  # ORM bulk UPDATE by primary key
         rows = _select_rows(session, table, [p["id"] for p in params])
-        sets_published = any(p.get("status") == "published" for p in params)
+        sets_published = any(p.get("status") == RunStatus.PUBLISHED for p in params)
     else:
         query = select(table) if stmt.whereclause is None else select(table).where(stmt.whereclause)
         rows = list(session.execute(query, params if isinstance(params, dict) else {}))
         sets_published = isinstance(stmt, Update) and _sets_status_published(stmt)
     for r in rows:
-        if kind == "deleted":
+        if kind == ChangeKind.DELETED:
             _pending(session).note(model, r.id, kind, state=_row_state(table, r))
         else:
-            published = model is OptimizationRun and sets_published and r.status != "published"
+            published = model is OptimizationRun and sets_published and r.status != RunStatus.PUBLISHED
             _pending(session).note(model, r.id, kind, published=published)
 
 
 def _sets_status_published(stmt: Update) -> bool:
     for col, value in stmt._values.items() if stmt._values else ():  # noqa: SLF001 - no public accessor
         name = getattr(col, "key", col)
-        if name == "status" and getattr(value, "value", value) == "published":
+        if name == "status" and getattr(value, "value", value) == RunStatus.PUBLISHED:
             return True
     return False
 
@@ -245,14 +251,14 @@ def _before_commit(session: Session) -> None:
     for (model, ident), noted in pending.rows.items():
         row = current.get((model, ident))
         if row is None:
-            if noted.kind in ("created", "created_deleted") or noted.last_state is None:
+            if noted.kind in (ChangeKind.CREATED, _CREATED_DELETED) or noted.last_state is None:
                 continue  # never visible outside this transaction (or rolled back in a savepoint)
-            state, kind = noted.last_state, "deleted"
+            state, kind = noted.last_state, ChangeKind.DELETED
         else:
             state = _row_state(model.__table__, row)
-            kind = "updated" if noted.kind in ("deleted", "created_deleted") else noted.kind
-            if kind == "updated" and noted.published and state.get("status") == "published":
-                kind = "published"
+            kind = ChangeKind.UPDATED if noted.kind in (ChangeKind.DELETED, _CREATED_DELETED) else noted.kind
+            if kind == ChangeKind.UPDATED and noted.published and state.get("status") == RunStatus.PUBLISHED:
+                kind = ChangeKind.PUBLISHED
         events.append(
             {
                 "district_id": state["district_id"],
@@ -303,7 +309,7 @@ def read_changes(session: Session, caller: Caller, *, after: str | None, limit: 
         raise invalid("limit", f"must be between 1 and {MAX_LIMIT}")
     position = parse_cursor(after)
     stmt = select(ChangeEvent).where(ChangeEvent.district_id == caller.district_id, ChangeEvent.id > position)
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.where(ChangeEvent.area_id == caller.area_id)
     items = list(session.scalars(stmt.order_by(ChangeEvent.id).limit(limit)))
     return FeedPage(items=items, next_cursor=str(items[-1].id) if items else str(position))

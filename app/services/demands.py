@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import DemandStatus, Role
 from app.errors import Problem, field_error, invalid
 from app.models import Community, Demand, Member
 from app.models.base import utcnow
@@ -38,7 +39,7 @@ try:
 except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
     LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
-STATUSES = ("open", "assigned", "closed", "cancelled")
+STATUSES = tuple(DemandStatus)
 _NOT_NULL = (
     "community_id",
     "title",
@@ -69,7 +70,7 @@ def from_storage(dt: datetime) -> datetime:
 
 
 def _require_writer(caller: Caller) -> None:
-    if caller.role not in ("admin", "liaison"):
+    if caller.role not in (Role.ADMIN, Role.LIAISON):
         raise Problem(403, "forbidden_role", "Only admin and liaison keys write demands.")
 
 
@@ -181,7 +182,7 @@ def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> De
     """Create an open demand; ``created_by`` records the API key name."""
     _require_writer(caller)
     values = _resolve(session, caller, payload.model_dump(), None)
-    demand = Demand(district_id=caller.district_id, status="open", created_by=caller.name)
+    demand = Demand(district_id=caller.district_id, status=DemandStatus.OPEN, created_by=caller.name)
     apply_changes(demand, values, None)
     session.add(demand)
     session.flush()
@@ -206,7 +207,7 @@ def update_demand(session: Session, caller: Caller, demand_id: int, changes: dic
 
 
 def cancel_demand(session: Session, caller: Caller, demand_id: int, if_match: str | None) -> Demand:
-    return update_demand(session, caller, demand_id, {"status": "cancelled"}, if_match)
+    return update_demand(session, caller, demand_id, {"status": DemandStatus.CANCELLED}, if_match)
 
 
 def list_demands(
@@ -223,7 +224,7 @@ def list_demands(
     limit: int,
 ) -> Page[Demand]:
     stmt = select(Demand).where(Demand.district_id == caller.district_id)
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
     if area is not None:
         stmt = stmt.where(Demand.area_id == area_by_code(session, caller.district_id, area, "area").id)

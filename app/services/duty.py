@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import DutyKind, Role
 from app.errors import Problem, invalid
 from app.models import Area, Assignment, Demand, DutyRecord, Member
 from app.services.areas import area_by_code
@@ -27,8 +28,7 @@ from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
-KINDS = ("suggestion", "information", "activity")
-KIND_NAMES = {"suggestion": "建议", "information": "社情民意信息", "activity": "活动"}
+KINDS = tuple(DutyKind)
 
 
 def _in_district(session: Session, caller: Caller, model: type, obj_id: int, fld: str, what: str) -> Any:
@@ -39,7 +39,7 @@ def _in_district(session: Session, caller: Caller, model: type, obj_id: int, fld
 
 
 def _check_area_write(caller: Caller, area_id: int | None) -> None:
-    if caller.role == "liaison" and area_id != caller.area_id:
+    if caller.role == Role.LIAISON and area_id != caller.area_id:
         raise Problem(
             403,
             "forbidden_area",
@@ -107,7 +107,7 @@ def list_records(
     limit: int = 50,
 ) -> Page[DutyRecord]:
     stmt = select(DutyRecord).where(DutyRecord.district_id == caller.district_id)
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.where(DutyRecord.area_id == caller.area_id)
     if area is not None:
         stmt = stmt.where(DutyRecord.area_id == area_by_code(session, caller.district_id, area, "area").id)
@@ -209,7 +209,7 @@ def summary_for(
     session: Session, caller: Caller, year: int, area: str | None = None, group_id: int | None = None
 ) -> list[MemberDuty]:
     """``duty_status`` as a caller may see it: a liaison only gets its own area's members."""
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         area_id: int | None = caller.area_id
     else:
         area_id = area_by_code(session, caller.district_id, area, "area").id if area is not None else None

@@ -9,25 +9,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("admin", "liaison", "reader")
+from app.domain.enums import Role
+
+ROLES = tuple(Role)
 
 
 @dataclass(frozen=True)
 class Caller:
     api_key_id: int
     name: str
-    role: str
+    role: Role
     district_id: int
     area_id: int | None = None
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     @property
     def can_read_phones(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     def sees_area(self, area_id: int | None) -> bool:
         """Area-scoped objects outside a liaison's area are invisible (404, never 403)."""
-        return self.role != "liaison" or area_id == self.area_id
+        return self.role != Role.LIAISON or area_id == self.area_id

@@ -44,6 +44,7 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.enums import ChangeKind, DeliveryStatus, EntityType
 from app.errors import invalid
 from app.models import ChangeEvent, Webhook, WebhookDelivery
 from app.models.base import utcnow
@@ -57,12 +58,12 @@ log = logging.getLogger("app.webhooks")
 
 EVENT_TYPES = ("run.published", "run.changed", "assignment.changed", "demand.changed", "duty_record.changed")
 _ENTITY_EVENT = {
-    "demand": "demand.changed",
-    "assignment": "assignment.changed",
-    "duty_record": "duty_record.changed",
-    "optimization_run": "run.changed",
+    EntityType.DEMAND: "demand.changed",
+    EntityType.ASSIGNMENT: "assignment.changed",
+    EntityType.DUTY_RECORD: "duty_record.changed",
+    EntityType.OPTIMIZATION_RUN: "run.changed",
 }
-DELIVERY_STATUSES = ("pending", "delivered", "failed")
+DELIVERY_STATUSES = tuple(DeliveryStatus)
 SIGNATURE_HEADER = "X-Matcher-Signature"
 
 
@@ -176,7 +177,7 @@ def list_deliveries(
 
 def event_types_of(change: ChangeEvent) -> list[str]:
     kinds = [_ENTITY_EVENT[change.entity_type]] if change.entity_type in _ENTITY_EVENT else []
-    if change.entity_type == "optimization_run" and change.change_kind == "published":
+    if change.entity_type == EntityType.OPTIMIZATION_RUN and change.change_kind == ChangeKind.PUBLISHED:
         kinds.append("run.published")
     return kinds
 
@@ -251,7 +252,7 @@ def _fan_out(session_factory: sessionmaker[Session], webhook_id: int, now: datet
                             change_id=change.id,
                             event_type=event_type,
                             payload=_change_payload(change),
-                            status="pending",
+                            status=DeliveryStatus.PENDING,
                             attempts=0,
                             next_attempt_at=now,
                         )
@@ -282,7 +283,7 @@ def _claim_head(
             select(WebhookDelivery)
             .where(
                 WebhookDelivery.webhook_id == webhook_id,
-                WebhookDelivery.status == "pending",
+                WebhookDelivery.status == DeliveryStatus.PENDING,
             )
             .order_by(WebhookDelivery.id)
             .limit(1)
@@ -295,7 +296,7 @@ def _claim_head(
             .where(
                 table.c.id == head.id,
                 table.c.attempts == head.attempts,
-                table.c.status == "pending",
+                table.c.status == DeliveryStatus.PENDING,
             )
             .values(attempts=head.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.lease_s), updated_at=now)
         )
@@ -334,13 +335,13 @@ def _record(
 ) -> str:
     """Store the outcome; returns the delivery's new status (pending = will retry)."""
     ok = error is None
-    status = "pending"
+    status = DeliveryStatus.PENDING
     values: dict[str, Any] = {"last_status_code": code, "last_error": error, "updated_at": now}
     if ok:
-        status = "delivered"
+        status = DeliveryStatus.DELIVERED
         values.update(status=status, delivered_at=now, next_attempt_at=None)
     elif cfg.max_attempts and claim.attempt >= cfg.max_attempts:
-        status = "failed"  # given up: the next delivery may go
+        status = DeliveryStatus.FAILED  # given up: the next delivery may go
         values.update(status=status, next_attempt_at=None)
     else:
         values.update(next_attempt_at=now + cfg.backoff(claim.attempt))
@@ -348,7 +349,11 @@ def _record(
     with session_factory() as s:
         s.execute(
             update(table)
-            .where(table.c.id == claim.delivery_id, table.c.attempts == claim.attempt, table.c.status == "pending")
+            .where(
+                table.c.id == claim.delivery_id,
+                table.c.attempts == claim.attempt,
+                table.c.status == DeliveryStatus.PENDING,
+            )
             .values(**values)
         )
         s.commit()
@@ -386,7 +391,7 @@ def dispatch_once(
                     break
                 code, error = _post(client, claim)
                 status = _record(session_factory, claim, code, error, now, cfg)
-                if status == "delivered":
+                if status == DeliveryStatus.DELIVERED:
                     result.delivered += 1
                     continue
                 result.failed_attempts += 1
@@ -398,7 +403,7 @@ def dispatch_once(
                     status,
                     error,
                 )
-                if status == "pending":
+                if status == DeliveryStatus.PENDING:
                     break  # in order: the rest waits behind the one being retried
     finally:
         if own_client:

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import RequestModel, Stamped, enum_literal
+from app.domain import enums
 
-AreaKind = Literal["street", "township"]
+if TYPE_CHECKING:
+    AreaKind = enums.AreaKind
+else:
+    AreaKind = enum_literal(enums.AreaKind)
 
 
 class AreaCreate(RequestModel):

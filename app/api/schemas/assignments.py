@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from app.api.schemas.common import RequestModel
+from app.api.schemas.common import RequestModel, enum_literal
+from app.domain import enums
 from app.services.assignments import AssignmentView, explanation_text
 
-AssignmentStatus = Literal["proposed", "published", "accepted", "declined", "completed", "superseded"]
-ResponseMethod = Literal["home_visit", "on_site", "arranged_talk", "via_unit"]
+if TYPE_CHECKING:
+    AssignmentStatus = enums.AssignmentStatus
+    ResponseMethod = enums.ResponseMethod
+else:
+    AssignmentStatus = enum_literal(enums.AssignmentStatus)
+    ResponseMethod = enum_literal(enums.ResponseMethod)
 
 
 class Explanation(BaseModel):

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.api.schemas.common import ResponseModel
+from app.api.schemas.common import ResponseModel, enum_literal
+from app.domain import enums
 
-EntityType = Literal["demand", "assignment", "optimization_run", "duty_record"]
-ChangeKind = Literal["created", "updated", "deleted", "published"]
+if TYPE_CHECKING:
+    EntityType = enums.EntityType
+    ChangeKind = enums.ChangeKind
+else:
+    EntityType = enum_literal(enums.EntityType)
+    ChangeKind = enum_literal(enums.ChangeKind)
 
 
 class ChangeOut(ResponseModel):

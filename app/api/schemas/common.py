@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 import annotated_types
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
+
+
+def enum_literal(enum: type[StrEnum]) -> Any:
+    """The field type for a domain enum: a ``Literal`` of its values that validates to the member.
+
+    The schemas declare lifecycle fields with the enums of ``app.domain.enums`` (under
+    ``TYPE_CHECKING`` the alias *is* the enum), so handlers and services get enum members; at run
+    time the field is the ``Literal`` derived from the enum, which keeps the published OpenAPI
+    exactly as it was (inline ``enum`` lists, no new ``$ref`` components).
+    """
+    values = tuple(member.value for member in enum)
+    return Annotated[Literal[values], AfterValidator(enum)]  # type: ignore[valid-type]  # values are known only at run time
+
 
 INT4_MAX = 2_147_483_647
 """Ids are PostgreSQL ``integer`` columns: a larger number can name no row and would make the

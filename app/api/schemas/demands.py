@@ -7,24 +7,20 @@ always carry the +08:00 offset.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from app.api.schemas.common import DbId, RequestModel, Stamped, check_service_year
+from app.api.schemas.common import DbId, RequestModel, Stamped, check_service_year, enum_literal
+from app.domain import enums
 from app.services.demands import from_storage, localize
 
-Channel = Literal[
-    "liaison_station",
-    "needs_collection",
-    "reception_day",
-    "mailbox",
-    "wechat_forum",
-    "civic_assistant",
-    "council_meeting",
-    "other",
-]
-DemandStatus = Literal["open", "assigned", "closed", "cancelled"]
+if TYPE_CHECKING:
+    Channel = enums.Channel
+    DemandStatus = enums.DemandStatus
+else:
+    Channel = enum_literal(enums.Channel)
+    DemandStatus = enum_literal(enums.DemandStatus)
 
 CHANNEL_DOC = (
     "How the need arrived: liaison_station 民情联络站, needs_collection 民需收集库, reception_day 民众接待日, "

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.api.schemas.common import DbId, RequestModel, ServiceDate, Stamped
+from app.api.schemas.common import DbId, RequestModel, ServiceDate, Stamped, enum_literal
+from app.domain import enums
 
-DutyKind = Literal["suggestion", "information", "activity"]
+if TYPE_CHECKING:
+    DutyKind = enums.DutyKind
+else:
+    DutyKind = enum_literal(enums.DutyKind)
 _KIND_DOC = "suggestion 建议 | information 社情民意信息 | activity 活动"
 
 

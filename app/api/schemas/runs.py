@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import RequestModel, ServiceDate, Stamped
+from app.api.schemas.common import RequestModel, ServiceDate, Stamped, enum_literal
+from app.domain import enums
 
-RunStatus = Literal["queued", "running", "succeeded", "failed", "cancelled", "published"]
-RunMode = Literal["full", "repair"]
+if TYPE_CHECKING:
+    RunStatus = enums.RunStatus
+    RunMode = enums.RunMode
+else:
+    RunStatus = enum_literal(enums.RunStatus)
+    RunMode = enum_literal(enums.RunMode)
 
 
 class WeightsIn(RequestModel):

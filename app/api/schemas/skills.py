@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from app.api.schemas.common import RequestModel, Stamped
+from app.api.schemas.common import RequestModel, Stamped, enum_literal
+from app.domain import enums
 
-SkillCategory = Literal["expertise", "interest", "resource"]
+if TYPE_CHECKING:
+    SkillCategory = enums.SkillCategory
+else:
+    SkillCategory = enum_literal(enums.SkillCategory)
 
 
 class SkillCreate(RequestModel):

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import RequestModel, ResponseModel, Stamped
+from app.api.schemas.common import RequestModel, ResponseModel, Stamped, enum_literal
+from app.domain import enums
 from app.services.webhooks import check_url
 
 EventType = Literal["run.published", "run.changed", "assignment.changed", "demand.changed", "duty_record.changed"]
-DeliveryStatus = Literal["pending", "delivered", "failed"]
+if TYPE_CHECKING:
+    DeliveryStatus = enums.DeliveryStatus
+else:
+    DeliveryStatus = enum_literal(enums.DeliveryStatus)
 
 
 def _unique(values: list[str] | None) -> list[str] | None:

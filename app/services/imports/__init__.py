@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.domain.enums import Role
 from app.errors import Problem
 from app.services.identity import Caller
 from app.services.imports.core import ImportReport, RowResult, run_import
@@ -48,7 +49,7 @@ def import_demands(
     dry_run: bool = False,
 ) -> ImportReport:
     """Create demands, or update those whose external_id is stored; liaisons only for their own area."""
-    if caller.role not in ("admin", "liaison"):
+    if caller.role not in (Role.ADMIN, Role.LIAISON):
         raise Problem(403, "forbidden_role", "Only admin and liaison keys import demands.")
     return run_import(
         session, caller, DemandImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run

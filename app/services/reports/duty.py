@@ -13,14 +13,16 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import DutyKind, Role
 from app.errors import invalid
+from app.i18n import label
 from app.models import Area, Group
 from app.services.duty import KINDS as DUTY_KINDS
 from app.services.duty import duty_status
 from app.services.identity import Caller
 from app.services.reports.table import Table
 
-KIND_LABELS = {"suggestion": "建议", "information": "信息", "activity": "活动"}
+KIND_LABELS = {kind.value: label(kind) for kind in DutyKind}
 By = Literal["member", "group", "area"]
 
 
@@ -113,7 +115,7 @@ def duty_report(session: Session, caller: Caller, year: int, by: str = "member")
         raise invalid("by", "must be one of member, group, area")
     if not 2000 <= year <= 2100:
         raise invalid("year", "must be between 2000 and 2100")
-    area_id = caller.area_id if caller.role == "liaison" else None
+    area_id = caller.area_id if caller.role == Role.LIAISON else None
     status = duty_status(session, caller.district_id, year, area_id)
     groups = dict(session.execute(select(Group.id, Group.name).where(Group.district_id == caller.district_id)).all())
     areas = dict(session.execute(select(Area.id, Area.name).where(Area.district_id == caller.district_id)).all())

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import AssignmentStatus, DemandStatus, Role
 from app.errors import invalid
 from app.models import Area, Assignment, Demand, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
 from app.services.assignments import LIVE_STATUSES
@@ -181,11 +182,11 @@ def demand_facts(session: Session, caller: Caller, date_from: date, date_to: dat
             Demand.district_id == caller.district_id,
             Demand.starts_at >= lo,
             Demand.starts_at < hi,
-            Demand.status != "cancelled",
+            Demand.status != DemandStatus.CANCELLED,
         )
         .order_by(Demand.id)
     )
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
     demands = list(session.scalars(stmt))
     ids = [d.id for d in demands]
@@ -201,7 +202,7 @@ def demand_facts(session: Session, caller: Caller, date_from: date, date_to: dat
         live = [a for a in assignments[d.id] if a.status in LIVE_STATUSES]
         covered = len(live) >= d.min_members
         accepted = [a.accepted_at for a in live if a.accepted_at is not None]
-        done = [a for a in live if a.status == "completed"]
+        done = [a for a in live if a.status == AssignmentStatus.COMPLETED]
         completed = [a.completed_at for a in done if a.completed_at is not None]
         cause, text = (None, None) if covered else causes.get(d.id, (NOT_PLANNED, "尚未进入任何一次优化"))
         out.append(

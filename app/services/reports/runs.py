@@ -19,21 +19,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.enums import AssignmentStatus, Role, RunStatus
+from app.i18n import label
 from app.models import Area, Assignment, Demand, Member, OptimizationRun, UnmetDemand
 from app.services.crud import get_scoped
 from app.services.identity import Caller
 from app.services.reports.needs import CAUSE_LABELS
 from app.services.reports.table import Table
 
-STATUS_LABELS = {
-    "queued": "排队中",
-    "running": "运行中",
-    "succeeded": "已完成",
-    "failed": "失败",
-    "cancelled": "已取消",
-    "published": "已发布",
-    "superseded": "已被替代",
-}
+STATUS_LABELS = {status.value: label(status) for status in RunStatus}
 PLANS = ("optimized", "fixed_pairing", "greedy")
 PLAN_LABELS = {"optimized": "优化方案", "fixed_pairing": "定点包片（基线）", "greedy": "贪心（基线）"}
 METRIC_LABELS = {
@@ -210,7 +204,7 @@ def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
     run = get_scoped(session, OptimizationRun, run_id, caller, "optimization run")
     areas = list(session.scalars(select(Area).where(Area.district_id == caller.district_id).order_by(Area.id)))
     by_id = {a.id: a for a in areas}
-    own = caller.area_id if caller.role == "liaison" else None
+    own = caller.area_id if caller.role == Role.LIAISON else None
     report = RunReport(
         id=run.id,
         status=run.status,
@@ -230,7 +224,7 @@ def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
     plan = [
         a
         for a in session.scalars(select(Assignment).where(Assignment.run_id == run.id).order_by(Assignment.id))
-        if a.status != "declined"
+        if a.status != AssignmentStatus.DECLINED
     ]
     unmet = list(session.scalars(select(UnmetDemand).where(UnmetDemand.run_id == run.id).order_by(UnmetDemand.id)))
     planned = ((run.stats or {}).get("plan") or {}).get("demand_ids") or []  # every demand the run considered

@@ -26,6 +26,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db import get_engine, session_scope
+from app.domain.enums import AssignmentStatus, RunStatus
 from app.models import Assignment, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.problem_builder import BuiltProblem, build_problem
@@ -85,7 +86,11 @@ class _Progress:
 
 
 def _owned(run_id: int, attempt: int):
-    return (OptimizationRun.id == run_id, OptimizationRun.status == "running", OptimizationRun.attempts == attempt)
+    return (
+        OptimizationRun.id == run_id,
+        OptimizationRun.status == RunStatus.RUNNING,
+        OptimizationRun.attempts == attempt,
+    )
 
 
 def claim(url: str, run_id: int) -> int | None:
@@ -99,9 +104,9 @@ def claim(url: str, run_id: int) -> int | None:
     with session_scope(url) as s:
         res = s.execute(
             update(OptimizationRun)
-            .where(OptimizationRun.id == run_id, OptimizationRun.status == "queued")
+            .where(OptimizationRun.id == run_id, OptimizationRun.status == RunStatus.QUEUED)
             .values(
-                status="running",
+                status=RunStatus.RUNNING,
                 attempts=OptimizationRun.attempts + 1,
                 started_at=now,
                 heartbeat_at=now,
@@ -121,7 +126,7 @@ def _fail(url: str, run_id: int, attempt: int, error: str) -> None:
             update(OptimizationRun)
             .where(*_owned(run_id, attempt))
             .values(
-                status="failed",
+                status=RunStatus.FAILED,
                 error=error[:4000],
                 finished_at=utcnow(),
                 heartbeat_at=utcnow(),
@@ -156,7 +161,7 @@ def execute_run(
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: building the problem failed", run_id)
         _fail(url, run_id, attempt, f"building the problem failed: {type(exc).__name__}: {exc}")
-        return "failed"
+        return RunStatus.FAILED
 
     problem = built.problem
     cancel = threading.Event()
@@ -186,13 +191,13 @@ def execute_run(
             reason = f"solver error: {type(exc).__name__}: {exc}"
         log.error("run %s failed: %s", run_id, reason, exc_info=(type(exc), exc, exc.__traceback__))
         _fail(url, run_id, attempt, reason)
-        return "failed"
+        return RunStatus.FAILED
     try:
         return store_result(url, run_id, attempt, built, outcome, cancel.is_set())
     except Exception as exc:  # noqa: BLE001
         log.exception("run %s: storing the plan failed", run_id)
         _fail(url, run_id, attempt, f"storing the plan failed: {type(exc).__name__}: {exc}")
-        return "failed"
+        return RunStatus.FAILED
 
 
 def _watch(
@@ -227,7 +232,7 @@ def _watch(
                         OptimizationRun.id == run_id
                     )
                 ).first()
-                if row is None or row.status != "running" or row.attempts != attempt:
+                if row is None or row.status != RunStatus.RUNNING or row.attempts != attempt:
                     cancel.set()
                     thread.join()
                     return True
@@ -274,7 +279,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
     problem = built.problem
     # A solve that finished before it noticed the cancel has a complete plan: that is a success.
     cancelled = sol.stats.status == "CANCELLED"
-    status = "cancelled" if cancelled else "succeeded"
+    status = RunStatus.CANCELLED if cancelled else RunStatus.SUCCEEDED
     demands = {d.id: d for d in problem.demands}
     proposals = [a for a in sol.assignments if not a.pinned]
     stats = {
@@ -347,7 +352,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
         district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
         # A retried attempt replaces what an earlier one may have written.
         s.execute(
-            delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == "proposed"),
+            delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == AssignmentStatus.PROPOSED),
             execution_options={"synchronize_session": False},
         )
         s.execute(
@@ -364,7 +369,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
                     demand_id=a.demand_id,
                     member_id=a.member_id,
                     area_id=built.demand_area_ids[a.demand_id],
-                    status="proposed",
+                    status=AssignmentStatus.PROPOSED,
                     score=round(sum(e.terms.values()), 4),
                     explanation=explanation,
                     explanation_text=text,
@@ -412,7 +417,7 @@ def recover_stale_runs(
         stale = s.execute(
             select(OptimizationRun.id, OptimizationRun.attempts, OptimizationRun.heartbeat_at)
             .where(
-                OptimizationRun.status == "running",
+                OptimizationRun.status == RunStatus.RUNNING,
                 ((OptimizationRun.heartbeat_at.is_not(None)) & (OptimizationRun.heartbeat_at < cutoff))
                 | (OptimizationRun.heartbeat_at.is_(None)),
             )
@@ -421,7 +426,7 @@ def recover_stale_runs(
         for run_id, attempts, beat in stale:
             guard = (
                 OptimizationRun.id == run_id,
-                OptimizationRun.status == "running",
+                OptimizationRun.status == RunStatus.RUNNING,
                 OptimizationRun.attempts == attempts,
             )
             if enqueue is not None and attempts < MAX_ATTEMPTS:
@@ -429,7 +434,7 @@ def recover_stale_runs(
                     update(OptimizationRun)
                     .where(*guard)
                     .values(
-                        status="queued",
+                        status=RunStatus.QUEUED,
                         heartbeat_at=None,
                         progress=None,
                         error=f"worker lost during attempt {attempts}; requeued",
@@ -445,7 +450,7 @@ def recover_stale_runs(
                     update(OptimizationRun)
                     .where(*guard)
                     .values(
-                        status="failed",
+                        status=RunStatus.FAILED,
                         finished_at=utcnow(),
                         error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
                         version=OptimizationRun.version + 1,
@@ -453,7 +458,7 @@ def recover_stale_runs(
                     execution_options={"synchronize_session": False},
                 )
                 if res.rowcount == 1:
-                    actions.append((run_id, "failed"))
+                    actions.append((run_id, RunStatus.FAILED))
     for run_id, action in actions:
         log.warning("recovery: run %s %s (stale heartbeat)", run_id, action)
     return actions
@@ -462,5 +467,9 @@ def recover_stale_runs(
 def queued_run_ids(url: str) -> list[int]:
     with session_scope(url) as s:
         return list(
-            s.scalars(select(OptimizationRun.id).where(OptimizationRun.status == "queued").order_by(OptimizationRun.id))
+            s.scalars(
+                select(OptimizationRun.id)
+                .where(OptimizationRun.status == RunStatus.QUEUED)
+                .order_by(OptimizationRun.id)
+            )
         )

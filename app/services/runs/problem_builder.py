@@ -40,13 +40,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.domain.enums import LIVE_ASSIGNMENT_STATUSES, AssignmentStatus, DemandStatus, DutyKind, RunMode
 from app.models import Area, Assignment, Demand, DutyRecord, Group, Member, OptimizationRun
 from app.solver import Problem, SolverDemand, SolverMember, TimeSlot, Weights
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Rough centre of Chaoyang; used only for an area stored without coordinates.
 FALLBACK_COORDS = (39.9219, 116.4436)
-LIVE = ("published", "accepted", "completed")
+LIVE = LIVE_ASSIGNMENT_STATUSES
 
 
 @dataclass
@@ -130,7 +131,7 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
     ws_utc, we_utc = window_bounds_utc(run.window_start, run.window_end)
     weeks = cap_weeks(run.window_start, run.window_end)
 
-    statuses = ("open",) if run.mode == "repair" else ("open", "assigned")
+    statuses = (DemandStatus.OPEN,) if run.mode == RunMode.REPAIR else (DemandStatus.OPEN, DemandStatus.ASSIGNED)
     dq = (
         select(Demand)
         .where(
@@ -152,7 +153,7 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         .join(Demand, Demand.id == Assignment.demand_id)
         .where(
             Assignment.district_id == district_id,
-            Assignment.status.in_(LIVE + ("declined",)),
+            Assignment.status.in_((*LIVE, AssignmentStatus.DECLINED)),
             Demand.starts_at < we_utc,
             Demand.ends_at > ws_utc,
         )
@@ -167,15 +168,15 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         pair = (d_id, m_id)
         interval = (to_local_naive(starts), to_local_naive(ends))
         in_run = d_id in demand_ids
-        if status == "declined":
+        if status == AssignmentStatus.DECLINED:
             if in_run:
                 forbidden.add(pair)
             continue
-        if status in ("accepted", "completed"):
+        if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED):
             busy[m_id].append(interval)
             if in_run:
                 pinned.add(pair)
-        elif not in_run or run.mode == "repair":  # a published row this run keeps
+        elif not in_run or run.mode == RunMode.REPAIR:  # a published row this run keeps
             busy[m_id].append(interval)
             if in_run:
                 pinned.add(pair)
@@ -199,7 +200,7 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
                 select(DutyRecord.member_id, func.count())
                 .where(
                     DutyRecord.district_id == district_id,
-                    DutyRecord.kind == "activity",
+                    DutyRecord.kind == DutyKind.ACTIVITY,
                     DutyRecord.date >= date(year, 1, 1),
                     DutyRecord.date <= date(year, 12, 31),
                 )
@@ -211,7 +212,7 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
     for m_id, community_id in session.execute(
         select(Assignment.member_id, Demand.community_id)
         .join(Demand, Demand.id == Assignment.demand_id)
-        .where(Assignment.district_id == district_id, Assignment.status == "completed")
+        .where(Assignment.district_id == district_id, Assignment.status == AssignmentStatus.COMPLETED)
     ):
         served[m_id].add(community_id)
 

@@ -20,13 +20,14 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from app.domain.enums import LIVE_ASSIGNMENT_STATUSES, AssignmentStatus, DemandStatus, RunStatus
 from app.errors import Problem
 from app.models import Assignment, Demand, OptimizationRun
 from app.models.base import utcnow
 from app.services.runs.service import get_run
 
-LIVE = ("published", "accepted", "completed")
-DEMAND_PLANNABLE = ("open", "assigned")
+LIVE = LIVE_ASSIGNMENT_STATUSES
+DEMAND_PLANNABLE = (DemandStatus.OPEN, DemandStatus.ASSIGNED)
 
 
 def _lock(session: Session, run: OptimizationRun) -> None:
@@ -39,10 +40,10 @@ def _lock(session: Session, run: OptimizationRun) -> None:
 
 
 def publishable(run: OptimizationRun) -> bool:
-    if run.status == "succeeded":
+    if run.status == RunStatus.SUCCEEDED:
         return True
     return (
-        run.status == "cancelled"
+        run.status == RunStatus.CANCELLED
         and bool(run.stats)
         and bool(run.stats.get("partial"))
         and run.solver_status == "CANCELLED"
@@ -52,11 +53,11 @@ def publishable(run: OptimizationRun) -> bool:
 def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
     """Make the run's plan current (flushes; the caller commits once)."""
     run = get_run(session, caller, run_id)
-    if run.status == "published":
+    if run.status == RunStatus.PUBLISHED:
         return run, dict((run.stats or {}).get("publish") or {})
     _lock(session, run)
     session.refresh(run)
-    if run.status == "published":
+    if run.status == RunStatus.PUBLISHED:
         return run, dict((run.stats or {}).get("publish") or {})
     if not publishable(run):
         raise Problem(
@@ -98,14 +99,14 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         old = session.scalars(
             select(Assignment).where(
                 Assignment.demand_id.in_(demand_ids),
-                Assignment.status == "published",
+                Assignment.status == AssignmentStatus.PUBLISHED,
                 Assignment.run_id.is_distinct_from(run.id),
             )
         ).unique()
         for a in old:
             if (a.demand_id, a.member_id) in kept:
                 continue
-            a.status = "superseded"
+            a.status = AssignmentStatus.SUPERSEDED
             summary["superseded"] += 1
         session.flush()
 
@@ -113,14 +114,14 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         (d, m): s
         for d, m, s in session.execute(
             select(Assignment.demand_id, Assignment.member_id, Assignment.status).where(
-                Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_(LIVE + ("declined",))
+                Assignment.demand_id.in_(demand_ids or [-1]), Assignment.status.in_((*LIVE, AssignmentStatus.DECLINED))
             )
         )
     }
     proposals = list(
         session.scalars(
             select(Assignment)
-            .where(Assignment.run_id == run.id, Assignment.status == "proposed")
+            .where(Assignment.run_id == run.id, Assignment.status == AssignmentStatus.PROPOSED)
             .order_by(Assignment.id)
         ).unique()
     )
@@ -129,8 +130,8 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         if d is None or d.status not in DEMAND_PLANNABLE or (a.demand_id, a.member_id) in taken:
             summary["skipped"] += 1
             continue
-        a.status = "published"
-        taken[(a.demand_id, a.member_id)] = "published"
+        a.status = AssignmentStatus.PUBLISHED
+        taken[(a.demand_id, a.member_id)] = AssignmentStatus.PUBLISHED
         summary["published"] += 1
     session.flush()
 
@@ -147,17 +148,17 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         d = demands.get(d_id)
         if d is None or d.status not in DEMAND_PLANNABLE:
             continue
-        target = "assigned" if live.get(d_id, 0) >= d.min_members else "open"
+        target = DemandStatus.ASSIGNED if live.get(d_id, 0) >= d.min_members else DemandStatus.OPEN
         if d.status != target:
             d.status = target
-        summary["demands_assigned" if target == "assigned" else "demands_open"] += 1
+        summary["demands_assigned" if target == DemandStatus.ASSIGNED else "demands_open"] += 1
 
     now = utcnow()
-    run.status = "published"
+    run.status = RunStatus.PUBLISHED
     run.published_at = now
     stats: dict[str, Any] = dict(run.stats or {})
     stats["publish"] = summary
-    stats["published_from"] = "cancelled" if run.solver_status == "CANCELLED" else "succeeded"
+    stats["published_from"] = RunStatus.CANCELLED if run.solver_status == "CANCELLED" else RunStatus.SUCCEEDED
     run.stats = stats
     session.flush()
     return run, summary

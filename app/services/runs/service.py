@@ -17,8 +17,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
 from app.errors import Problem, invalid
-from app.models import ACTIVE_RUN_STATUSES, Area, Demand, OptimizationRun, UnmetDemand
+from app.models import Area, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.crud import get_scoped
 from app.services.identity import Caller
@@ -26,8 +27,8 @@ from app.services.pagination import Page, paginate
 from app.services.runs.executor import Executor
 from app.services.runs.problem_builder import to_utc
 
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "cancelled", "published")
-MODES = ("full", "repair")
+RUN_STATUSES = tuple(RunStatus)
+MODES = tuple(RunMode)
 MAX_WINDOW_DAYS = 35
 WEEK_RE = re.compile(r"^(\d{4})-?W(\d{2})$")  # ISO 8601 extended or basic form
 
@@ -103,7 +104,7 @@ def create_run(
 ) -> OptimizationRun:
     """Insert a queued run and hand it to the executor, in the caller's transaction (no commit)."""
     window = resolve_window(data.get("week"), data.get("window_start"), data.get("window_end"))
-    mode = data.get("mode") or "full"
+    mode = data.get("mode") or RunMode.FULL
     if mode not in MODES:
         raise invalid("mode", "full or repair")
     time_limit = data.get("time_limit_s")
@@ -132,7 +133,7 @@ def create_run(
         scope_area_ids=scope_ids,
         weights=weights,
         time_limit_s=time_limit,
-        status="queued",
+        status=RunStatus.QUEUED,
         cancel_requested=False,
         attempts=0,
         created_by=caller.name,
@@ -172,9 +173,9 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
     now = utcnow()
     res = session.execute(
         update(OptimizationRun)
-        .where(OptimizationRun.id == run.id, OptimizationRun.status == "queued")
+        .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.QUEUED)
         .values(
-            status="cancelled",
+            status=RunStatus.CANCELLED,
             cancel_requested=True,
             finished_at=now,
             error="cancelled before it started",
@@ -185,7 +186,7 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
     if res.rowcount != 1:
         res = session.execute(
             update(OptimizationRun)
-            .where(OptimizationRun.id == run.id, OptimizationRun.status == "running")
+            .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.RUNNING)
             .values(cancel_requested=True, version=OptimizationRun.version + 1),
             execution_options={"synchronize_session": False},
         )
@@ -253,7 +254,7 @@ def list_unmet(
     """Unmet demands of a run with their reason; a liaison sees its own area only."""
     run = get_run(session, caller, run_id)
     stmt = select(UnmetDemand).where(UnmetDemand.run_id == run.id)
-    if caller.role == "liaison":
+    if caller.role == Role.LIAISON:
         stmt = stmt.join(Demand, Demand.id == UnmetDemand.demand_id).where(Demand.area_id == caller.area_id)
     page = paginate(session, stmt, UnmetDemand.id, cursor, limit)
     demand_ids = [u.demand_id for u in page.items]
