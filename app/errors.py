@@ -69,6 +69,25 @@ class Problem(Exception):
         self.extra = extra
 
 
+PROBLEM_TYPE_PREFIX = "urn:matcher:problem:"
+
+
+def problem_document(problem: Problem) -> dict[str, Any]:
+    """The RFC 9457 body of a problem, without request details (the CLI prints this too)."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_PREFIX + problem.code,
+        "title": problem.title,
+        "status": problem.status,
+        "code": problem.code,
+    }
+    if problem.detail:
+        body["detail"] = problem.detail
+    if problem.errors:
+        body["errors"] = problem.errors
+    body.update(problem.extra)
+    return body
+
+
 def field_error(field: str, message: str, code: str = "invalid") -> dict[str, str]:
     return {"field": field, "message": message, "code": code}
 

@@ -19,18 +19,26 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_session(settings: SettingsDep) -> Iterator[Session]:
-    """A session per request. Services commit their own unit of work; anything
-    left uncommitted (an error mid-way) is rolled back here, so a failed request
-    never leaves a half-written change behind."""
+    """The request's unit of work (the transaction rule of ``app.services``).
+
+    Services only flush; this dependency commits once the handler has returned and rolls
+    everything back when it raised, so an action and its side effects (feed events, duty
+    records, demand status) land together or not at all. It is function-scoped: the commit
+    runs before the response is sent, so a commit that fails (a constraint, a lost race) is
+    answered as that problem, never as a success that was not stored.
+    """
     session = get_sessionmaker(settings.database_url)()
     try:
         yield session
-    finally:
+        session.commit()
+    except BaseException:
         session.rollback()
+        raise
+    finally:
         session.close()
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def raw_api_key(request: Request) -> str | None:

@@ -16,31 +16,22 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import Problem, field_error
+from app.errors import PROBLEM_TYPE_PREFIX, Problem, field_error, problem_document
 
 log = logging.getLogger("app.errors")
 
 PROBLEM_JSON = "application/problem+json"
-TYPE_PREFIX = "urn:matcher:problem:"
+TYPE_PREFIX = PROBLEM_TYPE_PREFIX
 
 
 def problem_body(problem: Problem, request: Request | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + problem.code,
-        "title": problem.title,
-        "status": problem.status,
-        "code": problem.code,
-    }
-    if problem.detail:
-        body["detail"] = problem.detail
+    """The problem document plus where it happened (path and request id) for an HTTP answer."""
+    body = problem_document(problem)
     if request is not None:
         body["instance"] = request.url.path
         rid = getattr(request.state, "request_id", None)
         if rid:
             body["request_id"] = rid
-    if problem.errors:
-        body["errors"] = problem.errors
-    body.update(problem.extra)
     return body
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import typer
 
 from app.domain.enums import Role
-from app.errors import Problem
+from app.errors import Problem, problem_document
 from app.services.identity import Caller
 
 app = typer.Typer(help="Bulk import members or demands from a spreadsheet (CSV UTF-8 or XLSX).", no_args_is_help=True)
@@ -38,8 +38,8 @@ def operator(district_id: int) -> Caller:
 
 def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bool) -> None:
     # Imported here: every `matcher` command loads this module, only imports need the web stack.
-    from app.api.schemas.imports import ImportResult
     from app.db import session_scope
+    from app.schemas.imports import ImportResult
     from app.services import imports as service
     from app.services.districts import get_district
     from app.settings import get_settings
@@ -72,9 +72,7 @@ def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bo
 
 def _print_problem(exc: Problem, as_json: bool) -> None:
     if as_json:
-        from app.api.problems import problem_body
-
-        typer.echo(json.dumps(problem_body(exc), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(problem_document(exc), ensure_ascii=False, indent=2))
         return
     typer.echo(f"rejected: {exc.detail or exc.code}", err=True)
     for err in exc.errors or []:

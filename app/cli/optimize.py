@@ -247,7 +247,7 @@ def optimize_demo_week(
 
 
 def _read_weights(path: Path) -> dict[str, Any]:
-    from app.api.schemas.runs import WeightsIn
+    from app.schemas.runs import WeightsIn
 
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))

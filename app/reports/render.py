@@ -46,7 +46,7 @@ def _local(value: Any) -> str:
     if value is None:
         return "—"
 
-    from app.services.demands import LOCAL_TZ
+    from app.domain.times import LOCAL_TZ
 
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

@@ -13,13 +13,14 @@ Create and update flush but never commit: the router or the importer commits.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import DemandStatus, Role
+from app.domain.times import from_storage, to_utc
 from app.errors import Problem, field_error, invalid
 from app.models import Community, Demand, Member
 from app.models.base import utcnow
@@ -30,14 +31,7 @@ from app.services.pagination import Page, paginate
 from app.services.skills import resolve_skills
 
 if TYPE_CHECKING:
-    from app.api.schemas.demands import DemandCreate
-
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL_TZ: Any = ZoneInfo("Asia/Shanghai")
-except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
-    LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+    from app.schemas.demands import DemandCreate
 
 STATUSES = tuple(DemandStatus)
 _NOT_NULL = (
@@ -53,20 +47,6 @@ _NOT_NULL = (
     "required_skills",
     "excluded_member_ids",
 )
-
-
-def localize(dt: datetime) -> datetime:
-    """Naive input is Asia/Shanghai wall-clock time."""
-    return dt.replace(tzinfo=LOCAL_TZ) if dt.tzinfo is None else dt
-
-
-def to_utc(dt: datetime) -> datetime:
-    return localize(dt).astimezone(UTC)
-
-
-def from_storage(dt: datetime) -> datetime:
-    """Stored times are UTC; SQLite hands them back naive."""
-    return (dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt).astimezone(LOCAL_TZ)
 
 
 def _require_writer(caller: Caller) -> None:

@@ -69,29 +69,33 @@ def run_idempotent(
     idem: IdempotencyKey,
     create: Callable[[], tuple[int, Any, dict[str, str]]],
 ) -> StoredResponse:
-    """Run ``create`` (which must not commit) once per key, then commit."""
+    """Run ``create`` once per key, inside a savepoint with the record of its response.
+
+    Flushes only (the request's unit of work commits). A racing twin with the same key trips
+    the unique (api_key, key) constraint at the flush: the savepoint undoes this attempt's
+    object and record, and the twin's stored response is replayed instead.
+    """
     if idem.key:
         prior = _lookup(session, caller, idem)
         if prior is not None:
             return prior
-    status, body, headers = create()
-    if idem.key:
-        session.add(
-            IdempotencyRecord(
-                api_key_id=caller.api_key_id,
-                key=idem.key,
-                method=idem.method,
-                path=idem.path,
-                request_hash=idem.body_hash,
-                status_code=status,
-                response_body=body,
-                response_headers=headers,
-            )
-        )
     try:
-        session.commit()
+        with session.begin_nested():
+            status, body, headers = create()
+            if idem.key:
+                session.add(
+                    IdempotencyRecord(
+                        api_key_id=caller.api_key_id,
+                        key=idem.key,
+                        method=idem.method,
+                        path=idem.path,
+                        request_hash=idem.body_hash,
+                        status_code=status,
+                        response_body=body,
+                        response_headers=headers,
+                    )
+                )
     except IntegrityError:
-        session.rollback()
         if idem.key:
             prior = _lookup(session, caller, idem)
             if prior is not None:

@@ -26,7 +26,7 @@ from app.services.pagination import Page, paginate
 from app.services.skills import normalize_token, resolve_skills, token_index
 
 if TYPE_CHECKING:
-    from app.api.schemas.members import MemberCreate
+    from app.schemas.members import MemberCreate
 
 # Fields stored as they come (after the schema has validated them).
 _PLAIN = ("external_id", "name", "sector", "phone", "weekly_cap", "accepts_cross_area", "max_distance_km", "active")

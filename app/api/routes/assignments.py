@@ -70,7 +70,6 @@ def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, s
 )
 def accept(assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     assignment = service.accept(session, caller, assignment_id, if_match)
-    session.commit()
     return _out(response, session, caller, assignment)
 
 
@@ -91,7 +90,6 @@ def decline(
     if_match: IfMatch = None,
 ):
     assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
-    session.commit()
     return _out(response, session, caller, assignment)
 
 
@@ -113,5 +111,4 @@ def complete(
     if_match: IfMatch = None,
 ):
     assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
-    session.commit()
     return _out(response, session, caller, assignment)

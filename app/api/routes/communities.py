@@ -58,7 +58,6 @@ def update_community(
     community = service.update_community(
         session, caller, community_id, payload.model_dump(exclude_unset=True), if_match
     )
-    session.commit()
     return render(response, community, CommunityOut)
 
 
@@ -67,5 +66,4 @@ def deactivate_community(
     community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
 ):
     community = service.update_community(session, caller, community_id, {"active": False}, if_match)
-    session.commit()
     return render(response, community, CommunityOut)

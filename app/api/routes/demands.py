@@ -75,7 +75,6 @@ def update_demand(
     if_match: IfMatch = None,
 ):
     demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return render(response, demand, DemandOut)
 
 
@@ -84,5 +83,4 @@ def cancel_demand(
     demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep, if_match: IfMatch = None
 ):
     demand = service.cancel_demand(session, caller, demand_id, if_match)
-    session.commit()
     return render(response, demand, DemandOut)

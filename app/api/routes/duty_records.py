@@ -114,12 +114,10 @@ def update_record(
     if_match: IfMatch = None,
 ):
     record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return render(response, record, DutyRecordOut)
 
 
 @router.delete("/{record_id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)")
 def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
     service.delete_record(session, caller, record_id, if_match)
-    session.commit()
     return Response(status_code=204)

@@ -49,7 +49,6 @@ def update_group(
     if_match: IfMatch = None,
 ):
     group = service.update_group(session, caller, group_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return render(response, group, GroupOut)
 
 
@@ -58,5 +57,4 @@ def deactivate_group(
     group_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
 ):
     group = service.update_group(session, caller, group_id, {"active": False}, if_match)
-    session.commit()
     return render(response, group, GroupOut)

@@ -66,7 +66,6 @@ def update_member(
     if_match: IfMatch = None,
 ):
     member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return _render(response, member, caller)
 
 
@@ -75,5 +74,4 @@ def deactivate_member(
     member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
 ):
     member = service.deactivate_member(session, caller, member_id, if_match)
-    session.commit()
     return _render(response, member, caller)

@@ -86,7 +86,6 @@ def list_unmet(run_id: DbId, caller: CallerDep, session: SessionDep, cursor: Cur
 )
 def cancel_run(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
     run = service.cancel_run(session, caller, run_id)
-    session.commit()
     session.refresh(run)
     with_etag(response, run.version)
     return _out(session, run)
@@ -99,7 +98,6 @@ def cancel_run(run_id: DbId, response: Response, caller: AdminDep, session: Sess
 )
 def publish(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
     run, summary = publish_run(session, caller, run_id)
-    session.commit()
     with_etag(response, run.version)
     return PublishOut(
         run=_out(session, run),

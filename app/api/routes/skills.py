@@ -56,7 +56,6 @@ def update_skill(
     if_match: IfMatch = None,
 ):
     skill = service.update_skill(session, caller, skill_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return render(response, skill, SkillOut)
 
 
@@ -65,5 +64,4 @@ def deactivate_skill(
     skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
 ):
     skill = service.update_skill(session, caller, skill_id, {"active": False}, if_match)
-    session.commit()
     return render(response, skill, SkillOut)

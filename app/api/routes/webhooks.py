@@ -59,7 +59,6 @@ def update_webhook(
     if_match: IfMatch = None,
 ):
     hook = service.update_webhook(session, caller, webhook_id, payload.model_dump(exclude_unset=True), if_match)
-    session.commit()
     return render(response, hook, WebhookOut)
 
 
@@ -68,7 +67,6 @@ def deactivate_webhook(
     webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
 ):
     hook = service.update_webhook(session, caller, webhook_id, {"active": False}, if_match)
-    session.commit()
     return render(response, hook, WebhookOut)
 
 

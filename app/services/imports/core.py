@@ -214,7 +214,7 @@ def run_import(
             if item.action == "created":
                 item.id = None  # flushed ids were rolled back with everything else
     else:
-        session.commit()
+        session.flush()  # the caller's unit of work commits (API request or CLI session_scope)
     return report
 
 

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.demands import DemandCreate
+from app.domain.times import from_storage, localize
 from app.models import Demand, Member
+from app.schemas.demands import DemandCreate
 from app.services import demands as demand_service
 from app.services.identity import Caller
 from app.services.imports.columns import DEMAND_COLUMNS
@@ -261,8 +262,8 @@ def snapshot(demand: Demand) -> dict[str, Any]:
         "required_skills": sorted(s.code for s in demand.required_skills),
         "min_members": demand.min_members,
         "max_members": demand.max_members,
-        "starts_at": demand_service.from_storage(demand.starts_at),
-        "ends_at": demand_service.from_storage(demand.ends_at),
+        "starts_at": from_storage(demand.starts_at),
+        "ends_at": from_storage(demand.ends_at),
         "excluded_member_ids": sorted(m.id for m in demand.excluded_members),
     }
 
@@ -271,5 +272,5 @@ def _comparable(field: str, value: Any) -> Any:
     if field in ("required_skills", "excluded_member_ids"):
         return sorted(value)
     if field in ("starts_at", "ends_at"):
-        return demand_service.localize(value)
+        return localize(value)
     return value

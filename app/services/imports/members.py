@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.api.schemas.members import MemberCreate
 from app.models import Member
+from app.schemas.members import MemberCreate
 from app.services import members as member_service
 from app.services.identity import Caller
 from app.services.imports.columns import MEMBER_COLUMNS

@@ -25,10 +25,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, DemandStatus, Role
+from app.domain.times import LOCAL_TZ
 from app.errors import invalid
 from app.models import Area, Assignment, Demand, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
 from app.services.assignments import LIVE_STATUSES
-from app.services.demands import LOCAL_TZ
 from app.services.identity import Caller
 from app.services.reports.table import Table
 

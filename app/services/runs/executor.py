@@ -68,6 +68,8 @@ class InProcessExecutor:
         pending.append(run_id)
 
     def _after_commit(self, session: Session) -> None:
+        if session.in_nested_transaction():
+            return  # a SAVEPOINT was released (SQLAlchemy fires after_commit for it too): not committed yet
         pending = session.info.pop(_PENDING_KEY, [])
         for run_id in pending:
             self.start(run_id)

@@ -35,16 +35,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.domain.enums import LIVE_ASSIGNMENT_STATUSES, AssignmentStatus, DemandStatus, DutyKind, RunMode
+from app.domain.times import LOCAL_TZ, to_local_naive
 from app.models import Area, Assignment, Demand, DutyRecord, Group, Member, OptimizationRun
 from app.solver import Problem, SolverDemand, SolverMember, TimeSlot, Weights
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 # Rough centre of Chaoyang; used only for an area stored without coordinates.
 FALLBACK_COORDS = (39.9219, 116.4436)
 LIVE = LIVE_ASSIGNMENT_STATUSES
@@ -59,15 +58,6 @@ class BuiltProblem:
     kept_pairs: frozenset[tuple[int, int]]  # published pairs pinned (kept) by a repair run
     cap_weeks: int  # weekly_cap multiplier used for this window
     skill_names: dict[str, str] = field(default_factory=dict)  # code -> display name
-
-
-def to_utc(value: datetime) -> datetime:
-    """SQLite hands timestamps back without their offset; they are stored in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def to_local_naive(value: datetime) -> datetime:
-    return to_utc(value).astimezone(LOCAL_TZ).replace(tzinfo=None)
 
 
 def window_bounds_utc(window_start: date, window_end: date) -> tuple[datetime, datetime]:

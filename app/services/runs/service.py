@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
+from app.domain.times import stored_utc
 from app.errors import Problem, invalid
 from app.models import Area, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
@@ -25,7 +26,6 @@ from app.services.crud import get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 from app.services.runs.executor import Executor
-from app.services.runs.problem_builder import to_utc
 
 RUN_STATUSES = tuple(RunStatus)
 MODES = tuple(RunMode)
@@ -216,7 +216,7 @@ def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
     counts = stats.pop("counts", None) if stats else None
     if stats:
         stats.pop("plan", None)
-    t = lambda v: to_utc(v) if v is not None else None  # noqa: E731 - SQLite returns naive UTC
+    t = lambda v: stored_utc(v) if v is not None else None  # noqa: E731 - SQLite returns naive UTC
     return {
         "id": run.id,
         "status": run.status,
