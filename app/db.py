@@ -33,6 +33,16 @@ def get_engine(url: str) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @event.listens_for(engine, "savepoint")
+        def _sqlite_savepoint(conn, _name):
+            # pysqlite opens a transaction only before DML, so a SAVEPOINT that comes first would
+            # open one itself and its RELEASE would COMMIT everything so far (a failure after it
+            # could no longer roll back). Begin the real transaction first. Reads elsewhere keep
+            # pysqlite's autocommit, so they never hold a stale snapshot that blocks a later write.
+            dbapi_conn = conn.connection.dbapi_connection
+            if not dbapi_conn.in_transaction:
+                dbapi_conn.execute("BEGIN")
+
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 

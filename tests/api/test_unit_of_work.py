@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from app.api.main import create_app
+from app.models import Demand
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 
@@ -34,18 +35,21 @@ def _titles(client, world) -> list[str]:
     return [d["title"] for d in r.json()["items"]]
 
 
+DOOMED = "提交失败"
+
+
 @pytest.fixture
 def failing_commit():
-    """Makes the next request-level commit fail, as a lost connection or a deferred constraint would."""
+    """Makes the commit of the transaction holding the demand titled DOOMED fail, as a lost
+    connection or a deferred constraint would (other sessions, e.g. start-up recovery, commit as usual)."""
 
     class CommitFailed(RuntimeError):
         pass
 
-    armed = {"on": True}
-
     def _boom(session: Session) -> None:
-        if armed["on"] and not session.in_nested_transaction():
-            armed["on"] = False
+        if session.in_nested_transaction():
+            return
+        if session.scalar(select(Demand.id).where(Demand.title == DOOMED)) is not None:  # flushed by this request
             raise CommitFailed("the database refused the commit")
 
     event.listen(Session, "before_commit", _boom)
@@ -62,10 +66,10 @@ def test_a_request_commits_its_work_once_the_handler_returned(client, world):
 def test_a_failed_commit_is_answered_as_a_failure_and_stores_nothing(client, world, settings, failing_commit):
     # A server fault, not bad input: the app answers 500 problem+json (the test client must not re-raise it).
     with TestClient(create_app(settings), raise_server_exceptions=False) as raw:
-        r = raw.post("/v1/demands", json=_demand(world, "提交失败"), headers=world.h("admin"))
+        r = raw.post("/v1/demands", json=_demand(world, DOOMED), headers=world.h("admin"))
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert "提交失败" not in _titles(client, world)
+    assert DOOMED not in _titles(client, world)
 
 
 def test_a_problem_raised_after_a_flush_rolls_back_the_flushed_rows(client, world):
