@@ -13,7 +13,7 @@ import numpy as np
 from app.solver.eligibility import Candidates, Prepared, candidates, prepare
 from app.solver.explain import assemble
 from app.solver.metrics import objective_value
-from app.solver.types import Problem, Solution, SolveStats
+from app.solver.types import Problem, Solution, SolverStatus, SolveStats
 
 # Baselines scan more members per demand than the optimiser keeps, so pruning never makes
 # them look worse than a real greedy would be.
@@ -105,7 +105,7 @@ def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> So
     cov, rest = objective_value(problem, ids)
     obj = problem.weights.coverage * cov + rest
     stats = SolveStats(
-        status="FEASIBLE",
+        status=SolverStatus.FEASIBLE,
         objective=obj,
         best_bound=float("nan"),
         gap=float("nan"),

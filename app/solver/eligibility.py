@@ -467,6 +467,23 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.pd)
 
+    def subset(self, idx: np.ndarray) -> Candidates:
+        """The pairs at `idx` (in that order), same eligibility counts and K."""
+        return Candidates(
+            pd=self.pd[idx],
+            pm=self.pm[idx],
+            score=self.score[idx],
+            km=self.km[idx],
+            home=self.home[idx],
+            paired=self.paired[idx],
+            prev=self.prev[idx],
+            served=self.served[idx],
+            value=self.value[idx],
+            rank=self.rank[idx],
+            eligible=self.eligible,
+            top_k=self.top_k,
+        )
+
 
 def _blocks(p: Prepared) -> list[np.ndarray]:
     """Demands grouped by their exact set of required skills: a block then touches only the

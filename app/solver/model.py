@@ -170,58 +170,72 @@ class MatchModel:
         return vars_, vals
 
 
-def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = True) -> MatchModel:
-    """Core model (pairs, coverage, capacity, overlaps); balance terms added unless told not.
-
-    link: "each" adds x <= y per pair, "sum" one sum(x) <= room * y per demand, "none" allows
-    members on demands that stay below min_members.
-    """
-    problem = p.problem
-    w = problem.weights
+def build(p: Prepared, cand: Candidates) -> MatchModel:
+    """The CP-SAT model over `cand`: pairs, coverage indicators, capacity, overlaps, balance."""
     b = ProtoBuilder()
-    n = len(cand)
-    b.bools(n)
-    pair_coef = np.rint(cand.value * SCALE).astype(np.int64)
-    demands = problem.demands
-    D = p.D
-    prio = np.array([d.priority for d in demands], dtype=np.int64)
-    mins = np.array([d.min_members for d in demands], dtype=np.int64)
+    b.bools(len(cand))
+    coverage = _add_demand_rows(b, p, cand)
+    pairs_of_member, cliques = _add_member_rows(b, p, cand)
+    peak_lb = int(p.base_load.max()) if p.M else 0
+    mm = MatchModel(
+        b=b,
+        n_pairs=len(cand),
+        pair_coef=np.rint(cand.value * SCALE).astype(np.int64),
+        y_var=coverage.y_var,
+        y_need=coverage.y_need,
+        cov_const=coverage.cov_const,
+        prio=np.array([d.priority for d in p.problem.demands], dtype=np.int64),
+        tiers={},
+        peak_var=None,
+        peak_lb=peak_lb,
+        pairs_of_member=pairs_of_member,
+        pairs_of_demand=coverage.pairs_of_demand,
+        base=p.base_load,
+        peak_ub=peak_lb,
+        peak_weight=int(round(p.problem.weights.balance_peak * SCALE)),
+        cliques=cliques,
+    )
+    add_balance(mm, p)
+    return mm
 
-    # demands: max_members and coverage indicator
-    d_first = np.searchsorted(cand.pd, np.arange(D + 1))
-    y_var: dict[int, int] = {}
-    y_need: dict[int, int] = {}
-    cov_const = 0
-    pairs_of_demand: dict[int, np.ndarray] = {}
-    for j in range(D):
+
+@dataclass
+class _CoverageRows:
+    y_var: dict[int, int] = field(default_factory=dict)
+    y_need: dict[int, int] = field(default_factory=dict)
+    pairs_of_demand: dict[int, np.ndarray] = field(default_factory=dict)
+    cov_const: int = 0  # priorities of demands covered by pinned pairs alone
+
+
+def _add_demand_rows(b: ProtoBuilder, p: Prepared, cand: Candidates) -> _CoverageRows:
+    """Per demand: max_members, and y[d] = "reaches min_members" with sum(x) >= need * y and
+    sum(x) <= min(room, pairs) * y (nobody goes to a demand that stays below min_members)."""
+    out = _CoverageRows()
+    d_first = np.searchsorted(cand.pd, np.arange(p.D + 1))
+    for j, d in enumerate(p.problem.demands):
         lo, hi = int(d_first[j]), int(d_first[j + 1])
-        need = int(mins[j] - p.pinned_count[j])
+        need = int(d.min_members - p.pinned_count[j])
         room = int(p.d_room[j])
+        idx = list(range(lo, hi))
         cnt = hi - lo
         if need <= 0:
-            cov_const += int(prio[j])
-        idx = list(range(lo, hi))
-        if need > 0 and cnt >= need and room >= need:
-            y = b.bools(1)
-            y_var[j], y_need[j] = y, need
-            pairs_of_demand[j] = np.arange(lo, hi)
-            b.linear(idx + [y], [1] * cnt + [-need], 0, INT_MAX)
-            if link == "each":
-                if cnt > room:
-                    b.linear(idx, [1] * cnt, 0, room)
-                for k in idx:
-                    b.linear([k, y], [1, -1], -INT_MAX, 0)
-            elif link == "sum":
-                b.linear(idx + [y], [1] * cnt + [-min(room, cnt)], -INT_MAX, 0)
-            elif cnt > room:
+            out.cov_const += d.priority
+            if cnt > room:
                 b.linear(idx, [1] * cnt, 0, room)
-        elif need > 0 and link != "none":
+        elif cnt >= need and room >= need:
+            y = b.bools(1)
+            out.y_var[j], out.y_need[j] = y, need
+            out.pairs_of_demand[j] = np.arange(lo, hi)
+            b.linear(idx + [y], [1] * cnt + [-need], 0, INT_MAX)
+            b.linear(idx + [y], [1] * cnt + [-min(room, cnt)], -INT_MAX, 0)
+        else:
             for k in idx:  # cannot reach min_members: nobody goes
                 b.linear([k], [1], 0, 0)
-        elif cnt > room:
-            b.linear(idx, [1] * cnt, 0, room)
+    return out
 
-    # members: capacity and overlaps
+
+def _add_member_rows(b: ProtoBuilder, p: Prepared, cand: Candidates) -> tuple[dict[int, np.ndarray], list[list[int]]]:
+    """Per member: capacity left, and one AtMostOne per maximal set of overlapping proposals."""
     order = np.argsort(cand.pm, kind="stable")
     pm_sorted = cand.pm[order]
     bounds = np.searchsorted(pm_sorted, np.arange(p.M + 1))
@@ -240,29 +254,28 @@ def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = 
                 lits = [il[c] for c in clique]
                 b.at_most_one(lits)
                 cliques.append(lits)
-    base = p.base_load
-    peak_lb = int(base.max()) if p.M else 0
-    mm = MatchModel(
-        b=b,
-        n_pairs=n,
-        pair_coef=pair_coef,
-        y_var=y_var,
-        y_need=y_need,
-        cov_const=cov_const,
-        prio=prio,
-        tiers={},
-        peak_var=None,
-        peak_lb=peak_lb,
-        pairs_of_member=pairs_of_member,
-        pairs_of_demand=pairs_of_demand,
-        base=base,
-        peak_ub=peak_lb,
-        peak_weight=int(round(w.balance_peak * SCALE)),
-        cliques=cliques,
-    )
-    if balance:
-        add_balance(mm, p)
-    return mm
+    return pairs_of_member, cliques
+
+
+def coverage_of(mm: MatchModel, chosen: np.ndarray) -> int:
+    """Priority-weighted coverage of a plan (candidate indices), pinned coverage included."""
+    x = np.zeros(mm.n_pairs, dtype=np.int64)
+    x[chosen] = 1
+    return mm.cov_const + sum(int(mm.prio[d]) for d, idx in mm.pairs_of_demand.items() if x[idx].sum() >= mm.y_need[d])
+
+
+def rest_of(mm: MatchModel, chosen: np.ndarray) -> int:
+    """The rest of the objective (pair values, load tiers, peak load) of a plan, model units."""
+    x = np.zeros(mm.n_pairs, dtype=np.int64)
+    x[chosen] = 1
+    total = int(mm.pair_coef[chosen].sum())
+    peak = mm.peak_lb
+    for m, idx in mm.pairs_of_member.items():
+        k = int(x[idx].sum())
+        if m in mm.tiers:
+            total += sum(mm.tiers[m][1][:k])
+        peak = max(peak, int(mm.base[m]) + k)
+    return total - mm.peak_weight * peak
 
 
 def add_balance(mm: MatchModel, p: Prepared) -> None:
