@@ -377,6 +377,85 @@ def fix_and_resolve(
     return chosen
 
 
+class _RepairPlan:
+    """Pairs held while a relaxed plan is made feasible: capacity, times and seats left."""
+
+    def __init__(self, p: Prepared, cand: Candidates):
+        self.p, self.cand = p, cand
+        self.mins = np.array([d.min_members for d in p.problem.demands], dtype=np.int64)
+        self.keep = np.zeros(len(cand), dtype=bool)
+        self.taken: dict[int, list[tuple[float, float]]] = {}
+        self.held: dict[int, list[int]] = {}
+        self.left = p.cap_left.copy()
+        self.seats = p.pinned_count.copy()
+
+    def _interval(self, j: int) -> tuple[float, float]:
+        return self.p.d_start[j], self.p.d_end[j]
+
+    def free(self, i: int, j: int) -> bool:
+        s, e = self._interval(j)
+        return self.left[i] > 0 and not any(s < te and ts < e for ts, te in self.taken.get(i, ()))
+
+    def take(self, k: int) -> None:
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        self.taken.setdefault(i, []).append(self._interval(j))
+        self.held.setdefault(i, []).append(k)
+        self.left[i] -= 1
+        self.keep[k] = True
+        self.seats[j] += 1
+
+    def release(self, k: int) -> None:
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        self.taken[i].remove(self._interval(j))
+        self.held[i].remove(k)
+        self.left[i] += 1
+        self.keep[k] = False
+        self.seats[j] -= 1
+
+    def extra_seat_in_the_way(self, i: int, j: int) -> int | None:
+        """A pair of member i on an extra seat (above min_members) whose release frees i for j."""
+        s, e = self._interval(j)
+        for k2 in self.held.get(i, ()):
+            j2 = int(self.cand.pd[k2])
+            if self.seats[j2] <= self.mins[j2]:
+                continue
+            others = [self._interval(int(self.cand.pd[k3])) for k3 in self.held[i] if k3 != k2]
+            if not any(s < te and ts < e for ts, te in others):
+                return k2
+        return None
+
+    def try_member(self, k: int) -> bool:
+        """Take pair k, moving its member off an extra seat if that is what blocks it."""
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        if self.free(i, j):
+            self.take(k)
+            return True
+        k2 = self.extra_seat_in_the_way(i, j)
+        if k2 is None:
+            return False
+        self.release(k2)
+        if self.free(i, j):
+            self.take(k)
+            return True
+        self.take(k2)
+        return False
+
+    def refill(self, j: int, lo: int, hi: int) -> None:
+        """Bring demand j (pairs lo..hi) back to min_members from its other candidates, or
+        release everyone on it."""
+        members_in = {int(self.cand.pm[k]) for k in range(lo, hi) if self.keep[k]}
+        for k in range(lo, hi):
+            if self.seats[j] >= self.mins[j]:
+                break
+            i = int(self.cand.pm[k])
+            if not self.keep[k] and i not in members_in and self.try_member(k):
+                members_in.add(i)
+        if self.seats[j] < self.mins[j]:
+            for k in range(lo, hi):
+                if self.keep[k]:
+                    self.release(k)
+
+
 def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
     """Make a relaxed plan feasible without giving up coverage lightly.
 
@@ -386,79 +465,13 @@ def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
     """
     from app.solver.baselines import greedy_pairs  # local: baselines imports explain
 
-    demands = p.problem.demands
-    prio = np.array([d.priority for d in demands], dtype=np.int64)
-    mins = np.array([d.min_members for d in demands], dtype=np.int64)
+    prio = np.array([d.priority for d in p.problem.demands], dtype=np.int64)
     first = np.searchsorted(cand.pd, np.arange(p.D + 1))
-    keep = np.zeros(len(cand), dtype=bool)
-    taken: dict[int, list[tuple[float, float]]] = {}
-    left = p.cap_left.copy()
-
-    def free(i: int, j: int) -> bool:
-        s, e = p.d_start[j], p.d_end[j]
-        return left[i] > 0 and not any(s < te and ts < e for ts, te in taken.get(i, ()))
-
-    seats = p.pinned_count.copy()
-    held: dict[int, list[int]] = {}
-
-    def take(k: int) -> None:
-        i, j = int(cand.pm[k]), int(cand.pd[k])
-        taken.setdefault(i, []).append((p.d_start[j], p.d_end[j]))
-        held.setdefault(i, []).append(k)
-        left[i] -= 1
-        keep[k] = True
-        seats[j] += 1
-
-    def release(k: int) -> None:
-        i, j = int(cand.pm[k]), int(cand.pd[k])
-        taken[i].remove((p.d_start[j], p.d_end[j]))
-        held[i].remove(k)
-        left[i] += 1
-        keep[k] = False
-        seats[j] -= 1
-
-    def free_by_moving(i: int, j: int) -> int | None:
-        """A pair of member i on an extra seat (above min_members) whose release frees i for j."""
-        s, e = p.d_start[j], p.d_end[j]
-        for k2 in held.get(i, ()):
-            j2 = int(cand.pd[k2])
-            if seats[j2] <= mins[j2]:
-                continue
-            others = [
-                (ts, te) for k3 in held[i] if k3 != k2 for ts, te in [(p.d_start[cand.pd[k3]], p.d_end[cand.pd[k3]])]
-            ]
-            if not any(s < te and ts < e for ts, te in others):
-                return k2
-        return None
-
+    plan = _RepairPlan(p, cand)
     for k in chosen[np.argsort(-cand.value[chosen], kind="stable")]:
-        if free(int(cand.pm[k]), int(cand.pd[k])):
-            take(int(k))
-    touched = np.unique(cand.pd[chosen])
-    broken = [int(j) for j in touched if seats[j] < mins[j]]
+        if plan.free(int(cand.pm[k]), int(cand.pd[k])):
+            plan.take(int(k))
+    broken = [int(j) for j in np.unique(cand.pd[chosen]) if plan.seats[j] < plan.mins[j]]
     for j in sorted(broken, key=lambda j: (-prio[j], j)):
-        lo, hi = int(first[j]), int(first[j + 1])
-        members_in = {int(cand.pm[k]) for k in range(lo, hi) if keep[k]}
-        for k in range(lo, hi):
-            i = int(cand.pm[k])
-            if seats[j] >= mins[j]:
-                break
-            if keep[k] or i in members_in:
-                continue
-            if free(i, j):
-                take(k)
-                members_in.add(i)
-                continue
-            k2 = free_by_moving(i, j)
-            if k2 is not None:
-                release(k2)
-                if free(i, j):
-                    take(k)
-                    members_in.add(i)
-                else:
-                    take(k2)
-        if seats[j] < mins[j]:
-            for k in range(lo, hi):
-                if keep[k]:
-                    release(k)
-    return greedy_pairs(p, cand, start=np.nonzero(keep)[0])
+        plan.refill(j, int(first[j]), int(first[j + 1]))
+    return greedy_pairs(p, cand, start=np.nonzero(plan.keep)[0])
