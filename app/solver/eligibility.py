@@ -275,7 +275,9 @@ def _accepted_work(problem: Problem, m_pos, d_pos, d_start: np.ndarray, d_end: n
     for j, i in pins:
         pinned_of.setdefault(i, []).append(j)
     base_load = np.zeros(len(members), dtype=np.int64)
-    bm, bs, be = [], [], []
+    bm: list[int] = []
+    bs: list[float] = []
+    be: list[float] = []
     for i, m in enumerate(members):
         pj = pinned_of.get(i, [])
         pin_iv = [(demands[j].start, demands[j].end) for j in pj]
@@ -286,9 +288,13 @@ def _accepted_work(problem: Problem, m_pos, d_pos, d_start: np.ndarray, d_end: n
                 pin_iv.remove(iv)
             else:
                 extra += 1
-            bm.append(i), bs.append(to_seconds(iv[0])), be.append(to_seconds(iv[1]))
+            bm.append(i)
+            bs.append(to_seconds(iv[0]))
+            be.append(to_seconds(iv[1]))
         for j in pj:
-            bm.append(i), bs.append(d_start[j]), be.append(d_end[j])
+            bm.append(i)
+            bs.append(float(d_start[j]))
+            be.append(float(d_end[j]))
         base_load[i] = extra + len(pj)
     cap = np.array([m.cap for m in members], dtype=np.int64)
     return {
@@ -490,7 +496,7 @@ def _blocks(p: Prepared) -> list[np.ndarray]:
     order = np.argsort(inverse, kind="stable")
     cuts = np.flatnonzero(np.diff(inverse[order])) + 1
     chunk = int(max(1, min(512, 4_000_000 // max(p.M, 1))))
-    out = []
+    out: list[np.ndarray] = []
     for grp in np.split(order, cuts):
         out.extend(grp[i : i + chunk] for i in range(0, len(grp), chunk))
     return out

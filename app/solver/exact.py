@@ -33,10 +33,28 @@ Progress = Callable[[float, float], None]
 # Presolve costs seconds on these models (it turns the coverage links into implications that
 # the level-1 LP then ignores); the LP on the raw model is already tight.
 CPSAT_PRESOLVE = False
-# CP-SAT deterministic time units per second on the target machine (measured on the district
-# instance: ~1.5 units per wall second with 2 interleaved workers); a deterministic limit of
-# limit x this stays inside the wall limit there, and the wall limit is kept as a safety net.
-DETERMINISTIC_UNITS_PER_S = 1.0
+# CP-SAT deterministic time units per wall second with 2 interleaved workers, measured on the
+# target machine on the scarce-skill district instance (0.14 units in 3.7 s under load); the
+# wall limit stays as a hard stop (a run cut by it is on time but may not repeat exactly).
+DETERMINISTIC_UNITS_PER_S = 0.03
+LP_SECONDS_PER_PAIR = 4e-5  # GLOP incl. the MPS export, ~1.2 s per 30k pairs on the target machine
+
+
+class StageClock:
+    """Time for the exact stages: `left()` plans (wall time left, or for deterministic solves a
+    planned budget that does not depend on the load), `wall_left()` is the hard stop, and
+    `charge()` books the time a step was given against the planned budget."""
+
+    def __init__(self, wall_left: Callable[[], float], planned: float | None = None):
+        self.wall_left = wall_left
+        self.planned = planned
+
+    def left(self) -> float:
+        return self.wall_left() if self.planned is None else max(self.planned, 0.0)
+
+    def charge(self, seconds: float) -> None:
+        if self.planned is not None:
+            self.planned -= seconds
 
 
 @dataclass
@@ -77,7 +95,7 @@ def optimise(
     start: StageOutcome,
     settings: ExactSettings,
     *,
-    time_left: Callable[[], float],
+    clock: StageClock,
     cancel: threading.Event | None,
     on_progress: Progress | None,
 ) -> StageOutcome:
@@ -87,14 +105,16 @@ def optimise(
         out.bound = out.value
     if (cancel is not None and cancel.is_set()) or out.value >= out.bound:
         return out
-    if settings.use_lp and time_left() > 0:
+    lp_limit = settings.lp_share * clock.left()
+    if settings.use_lp and LP_SECONDS_PER_PAIR * model.n_pairs <= lp_limit:
+        clock.charge(lp_limit)
         lp = solve_lp(
             model.b,
             objective.vars,
             objective.coefs,
             offset=objective.offset,
             extra_rows=objective.rows,
-            time_limit_s=settings.lp_share * time_left(),
+            time_limit_s=min(lp_limit, clock.wall_left()),
         )
         if lp.ok:
             out.steps.append("lp")
@@ -106,7 +126,9 @@ def optimise(
         model.b.maximize(objective.vars, objective.coefs, offset=objective.offset)
         if math.isfinite(out.bound):
             model.b.linear(objective.vars, objective.coefs, -INT_MAX, int(out.bound) - objective.offset)
-        res = run_cpsat(model, problem, settings.cpsat_share * time_left(), out.plan, cancel, on_progress, objective)
+        limit = settings.cpsat_share * clock.left()
+        clock.charge(limit)
+        res = run_cpsat(model, problem, limit, clock.wall_left(), out.plan, cancel, on_progress, objective)
         out.steps.append("cp-sat")
         out.cancelled = res.status == SolverStatus.CANCELLED
         if res.plan is not None:
@@ -162,19 +184,18 @@ class _ProgressCallback(cp_model.CpSolverSolutionCallback):
             self._on_progress(self._to_units(self.objective_value), self._to_units(self.best_objective_bound))
 
 
-def configure(solver: cp_model.CpSolver, problem: Problem, limit: float) -> None:
+def configure(solver: cp_model.CpSolver, problem: Problem, limit: float, wall_left: float) -> None:
     """Time limit, workers, seed and (for reproducible runs) interleaved deterministic search."""
     prm = solver.parameters
-    prm.max_time_in_seconds = limit
+    prm.max_time_in_seconds = min(limit, wall_left)
     prm.num_workers = max(1, int(problem.num_workers))
     prm.relative_gap_limit = float(problem.relative_gap)
     prm.random_seed = int(problem.random_seed)
     prm.cp_model_presolve = CPSAT_PRESOLVE
     if problem.deterministic:
         prm.interleave_search = True
-        prm.max_deterministic_time = max(limit * DETERMINISTIC_UNITS_PER_S, 0.01)
-        # the wall limit stays a safety net well above the deterministic one
-        prm.max_time_in_seconds = limit * 2 + 1.0
+        prm.max_deterministic_time = max(limit * DETERMINISTIC_UNITS_PER_S, 0.001)
+        prm.max_time_in_seconds = wall_left  # the hard stop
 
 
 _STATUS = {
@@ -188,6 +209,7 @@ def run_cpsat(
     model: MatchModel,
     problem: Problem,
     limit: float,
+    wall_left: float,
     hint: np.ndarray,
     cancel: threading.Event | None,
     on_progress: Progress | None,
@@ -196,11 +218,11 @@ def run_cpsat(
     """One CP-SAT solve of the model's current objective; a cancel request stops the search."""
     if cancel is not None and cancel.is_set():
         return CpsatResult(SolverStatus.CANCELLED, None, math.inf)
-    if limit <= 0.02:
+    if min(limit, wall_left) <= 0.02:
         return CpsatResult(None, None, math.inf)
     model.b.hint(*model.full_assignment(hint))
     solver = cp_model.CpSolver()
-    configure(solver, problem, limit)
+    configure(solver, problem, limit, wall_left)
     done = threading.Event()
 
     def watch() -> None:

@@ -18,12 +18,34 @@ and whatever conflicts remain are repaired greedily.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from app.solver.eligibility import Candidates, Prepared
+
+
+class WorkClock:
+    """A clock that advances with the work done (arcs of the flows solved), not with time.
+
+    Deterministic solves give their flow stage deadlines on this clock, so the number of
+    arc-fixing rounds and pricing iterations depends on the input only, never on the load of
+    the machine. SECONDS_PER_ARC is measured on the target machine (1-4 us per arc per solve).
+    """
+
+    SECONDS_PER_ARC = 2e-6
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+
+    def spend(self, arcs: int) -> None:
+        self.spent += arcs * self.SECONDS_PER_ARC
+
+    def __call__(self) -> float:
+        return self.spent
 
 
 @dataclass
@@ -50,6 +72,7 @@ class FlowNetwork:
         demands = p.problem.demands
         self.p, self.cand = p, cand
         self.peak_weight = peak_weight
+        self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
         members = np.unique(cand.pm)
         n_mem = len(members)
         m_node = np.full(p.M, -1, dtype=np.int64)
@@ -63,7 +86,9 @@ class FlowNetwork:
             r = int(min(p.cap_left[m], cnt_m[m]))
             vals = tier_values.get(int(m)) or [0] * r
             for k, v in enumerate(vals[:r]):
-                tt.append(m_node[m]), tc.append(-v), tl.append(int(p.base_load[m]) + k + 1)
+                tt.append(m_node[m])
+                tc.append(-v)
+                tl.append(int(p.base_load[m]) + k + 1)
         self.tier_tail = np.full(len(tt), self.source, dtype=np.int64)
         self.tier_head = np.array(tt, dtype=np.int64)
         self.tier_cost = np.array(tc, dtype=np.int64)
@@ -83,11 +108,17 @@ class FlowNetwork:
                 if cnt_d[j] < need:
                     continue  # can never reach min_members: nobody goes
                 per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
-                st.append(d_node[j]), sc.append(need), sk.append(per_seat)
+                st.append(d_node[j])
+                sc.append(need)
+                sk.append(per_seat)
                 if room > need:
-                    st.append(d_node[j]), sc.append(room - need), sk.append(0)
+                    st.append(d_node[j])
+                    sc.append(room - need)
+                    sk.append(0)
             else:
-                st.append(d_node[j]), sc.append(room), sk.append(0)
+                st.append(d_node[j])
+                sc.append(room)
+                sk.append(0)
         self.seat_tail = np.array(st, dtype=np.int64)
         self.seat_cap = np.array(sc, dtype=np.int64)
         self.seat_cost = np.array(sk, dtype=np.int64)
@@ -108,6 +139,8 @@ class FlowNetwork:
         caps = np.concatenate([tier_ok.astype(np.int64), pair_cap, self.seat_cap, [supply]])
         pair_cost = self.pair_cost if penalty is None else self.pair_cost + penalty
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
+        if self.work is not None:
+            self.work.spend(len(tails))
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         smcf.set_node_supply(self.source, supply)
@@ -132,6 +165,7 @@ class FlowNetwork:
     @staticmethod
     def _potentials(r: FlowResult) -> np.ndarray:
         """Node potentials of an optimal flow: shortest distances in its residual graph."""
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         fwd = flows < caps
         bwd = flows > 0
@@ -200,6 +234,7 @@ class FlowNetwork:
         the pruned network lacks, are accounted for explicitly.
         """
         p, cand = self.p, self.cand
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         src, snk = self.source, self.sink
         present = np.unique(cand.pm)
@@ -241,6 +276,7 @@ class FlowNetwork:
         """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
         out if used): reduced costs from node potentials of the residual graph (Bellman-Ford).
         A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         dist = self._potentials(r)
         first = len(self.tier_cost)
@@ -299,6 +335,7 @@ def lagrangian(
     on_plan=None,
     max_iter: int = 30,
     stop=None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[float, FlowResult | None, np.ndarray | None]:
     """Tighten one peak level's flow bound by pricing the overlap cliques (AtMostOne sets of a
     member's proposals) with integer multipliers, subgradient steps (Polyak).
@@ -308,8 +345,6 @@ def lagrangian(
     receives each iterate's flow plan (to be repaired into a feasible plan), and may return a
     better incumbent value. Returns (bound, flow at the best multipliers, their penalties).
     """
-    import time
-
     if not cliques:
         return start_bound, None, None
     cid = np.repeat(np.arange(len(cliques)), [len(c) for c in cliques])
@@ -321,7 +356,7 @@ def lagrangian(
     x[start.chosen] = 1.0
     g = np.bincount(cid, weights=x[pidx], minlength=len(cliques)) - 1.0
     for _ in range(max_iter):
-        if time.perf_counter() > deadline or (stop is not None and stop()):
+        if clock() > deadline or (stop is not None and stop()):
             break
         norm = float((np.where((lam > 0) | (g > 0), g, 0.0) ** 2).sum())
         if norm == 0:
@@ -358,16 +393,15 @@ def fix_and_resolve(
     deadline: float | None = None,
     stop=None,
     penalty: np.ndarray | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> np.ndarray:
     """Switch off conflicting pairs and re-solve until no conflict is left (or the rounds or
     the time run out); returns the last flow plan, which may still hold a few conflicts."""
-    import time
-
     allowed = np.ones(len(net.cand), dtype=bool)
     chosen = start.chosen
     for _ in range(rounds):
         drop = net.conflicts(chosen)
-        if len(drop) == 0 or (deadline is not None and time.perf_counter() > deadline) or (stop is not None and stop()):
+        if len(drop) == 0 or (deadline is not None and clock() > deadline) or (stop is not None and stop()):
             break
         allowed[drop] = False
         r = net.solve(allowed=allowed, peak=peak, penalty=penalty)

@@ -9,6 +9,7 @@ the Python wrappers costs more than solving it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ def to_mps(
     b: ProtoBuilder,
     obj_vars: list[int],
     obj_coefs: list[int],
-    extra_rows: list[tuple[list[int], list[int], int, int]] = (),
+    extra_rows: Sequence[tuple[list[int], list[int], int, int]] = (),
 ) -> str:
     """Free MPS of max obj s.t. rows, as a minimisation of -obj."""
     rows = list(b.rows) + list(extra_rows)
@@ -101,7 +102,7 @@ def solve_lp(
     obj_vars: list[int],
     obj_coefs: list[int],
     offset: float = 0.0,
-    extra_rows=(),
+    extra_rows: Sequence[tuple[list[int], list[int], int, int]] = (),
     time_limit_s: float = 10.0,
 ) -> LpResult:
     mps = to_mps(b, obj_vars, obj_coefs, extra_rows)

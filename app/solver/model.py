@@ -119,7 +119,7 @@ class MatchModel:
     peak_lb: int
     pairs_of_member: dict[int, np.ndarray] = field(default_factory=dict)
     pairs_of_demand: dict[int, np.ndarray] = field(default_factory=dict)
-    base: np.ndarray | None = None
+    base: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # accepted load
     peak_ub: int = 0
     peak_weight: int = 0
     cliques: list[list[int]] = field(default_factory=list)  # AtMostOne sets of pair indices
@@ -241,8 +241,7 @@ def _add_member_rows(b: ProtoBuilder, p: Prepared, cand: Candidates) -> tuple[di
     bounds = np.searchsorted(pm_sorted, np.arange(p.M + 1))
     pairs_of_member: dict[int, np.ndarray] = {}
     cliques: list[list[int]] = []
-    for m in np.nonzero(np.diff(bounds))[0]:
-        m = int(m)
+    for m in map(int, np.nonzero(np.diff(bounds))[0]):
         idx = order[bounds[m] : bounds[m + 1]]
         pairs_of_member[m] = idx
         r = int(min(p.cap_left[m], len(idx)))

@@ -33,6 +33,7 @@ import contextlib
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -40,8 +41,9 @@ import numpy as np
 from app.solver.baselines import BASELINE_MAX_PAIRS, greedy_pairs
 from app.solver.checker import check
 from app.solver.eligibility import Candidates, Prepared, budget_k, candidates, prepare, prune
-from app.solver.exact import ExactSettings, Objective, Progress, StageOutcome, optimise
+from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
+from app.solver.flow import WorkClock
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import Relaxation, lexicographic_weight, relax, rest_bound_at, trivial_relaxation
@@ -54,6 +56,7 @@ MEMBER_KEEP = 2  # with pruning, each member keeps at least its best this many p
 FLOW_SHARE = 0.35  # share of the time the flow stage may use when LP / CP-SAT follow
 FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
 BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
+DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
 
 @dataclass
@@ -94,6 +97,7 @@ class SolveState:
     bound_reserve: float  # seconds kept back for the pruning-bound pass
     on_progress: Progress | None = None
     relaxation: Relaxation = field(init=False)
+    stage_clock: StageClock = field(init=False)
     work_candidates: Candidates = field(init=False)
     work_model: MatchModel = field(init=False)
     plan: np.ndarray = field(init=False)
@@ -175,7 +179,10 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     cand, greedy_plan = _candidates(p, problem)
     # with pruning, the bounds over every eligible pair cost one more pass over the
     # eligibility masks after the flow stage (about what generating candidates costs)
-    reserve = BOUND_PASS_FACTOR * (time.perf_counter() - started) if cand.top_k is not None else 0.0
+    took = time.perf_counter() - started
+    if problem.deterministic:  # planned from the size, not measured: the same on every run
+        took = DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
+    reserve = BOUND_PASS_FACTOR * took if cand.top_k is not None else 0.0
     model = build(p, cand)
     return SolveState(problem, budget, p, cand, greedy_plan, model, time.perf_counter(), reserve, on_progress)
 
@@ -221,6 +228,7 @@ def relax_with_flows(state: SolveState) -> None:
     """The flow stage (relax.py), or a trivial relaxation for method "cp-sat"."""
     p, cand, model, problem = state.prepared, state.candidates, state.model, state.problem
     starts = () if state.greedy_plan is None else (state.greedy_plan,)
+    state.stage_clock = StageClock(state.budget.left, problem.time_limit_s if problem.deterministic else None)
     if problem.method == "cp-sat":  # plain CP-SAT from the greedy plan: no flow, no fixing
         weight = 0 if state.lexicographic else state.coverage_weight
         state.relaxation = trivial_relaxation(p, cand, model, weight, starts)
@@ -228,19 +236,34 @@ def relax_with_flows(state: SolveState) -> None:
     weight = lexicographic_weight(model) if state.lexicographic else state.coverage_weight
     exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
     share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
-    usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+    clock, deadline = _flow_clock(state, share)
+    budget = state.budget
+    if problem.deterministic:  # what the flow stage was not planned, the exact stages get
+        state.stage_clock = StageClock(budget.left, (1 - share) * _planned_usable(state))
+
+    def stop() -> bool:  # the wall deadline stays a hard stop, deterministic or not
+        return budget.cancelled() or budget.left() <= 0
+
     state.relaxation = relax(
-        p,
-        cand,
-        model,
-        weight,
-        state.built_at + share * usable,
-        clock=time.perf_counter,
-        stop=state.budget.cancelled,
-        start_plans=starts,
-        correct_for_pruning=state.pruned,
+        p, cand, model, weight, deadline, clock=clock, stop=stop, start_plans=starts, correct_for_pruning=state.pruned
     )
     state.steps.append("min-cost-flow")
+
+
+def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], float]:
+    """The flow stage's clock and deadline: wall time, or for deterministic solves a clock that
+    counts flow work, with the time the candidates and the bound pass need estimated from the
+    number of pairs instead of measured (so it does not depend on the machine's load)."""
+    if not state.problem.deterministic:
+        usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+        return time.perf_counter, state.built_at + share * usable
+    return WorkClock(), share * _planned_usable(state)
+
+
+def _planned_usable(state: SolveState) -> float:
+    """Deterministic solves: the time limit less the planned candidate and bound-pass time."""
+    build = DETERMINISTIC_SECONDS_PER_PAIR * len(state.candidates)
+    return max(state.problem.time_limit_s - build - state.bound_reserve, 0.0)
 
 
 def fix_by_reduced_costs(state: SolveState) -> None:
@@ -282,7 +305,7 @@ def _run_stage(state: SolveState, objective: Objective, value: int, bound: float
         objective,
         StageOutcome(state.plan, value, bound),
         _settings(state, cpsat_share),
-        time_left=state.budget.left,
+        clock=state.stage_clock,
         cancel=state.budget.cancel,
         on_progress=state.progress,
     )

@@ -28,7 +28,7 @@ import numpy as np
 
 from app.solver.baselines import greedy_pairs
 from app.solver.eligibility import Candidates, Prepared, left_out_violation
-from app.solver.flow import FlowNetwork, FlowResult, fix_and_resolve, lagrangian, repair
+from app.solver.flow import FlowNetwork, FlowResult, WorkClock, fix_and_resolve, lagrangian, repair
 from app.solver.model import SCALE, MatchModel, coverage_of, rest_of
 
 Clock = Callable[[], float]
@@ -117,6 +117,8 @@ def relax(
     cov_flow = cov_net.solve()
     coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
     net = FlowNetwork(p, cand, model.pair_coef, tier_values, weight, model.peak_weight)
+    if isinstance(clock, WorkClock):
+        net.work = clock
     levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub) if r.ok]
     levels.sort(key=lambda br: -br[0])
     inc = Incumbent(model, weight, greedy_pairs(p, cand))
@@ -150,7 +152,7 @@ def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, until: float
     """Arc fixing and repair on the two best peak levels' flows (the second gets 0.3 s)."""
     for i, (_, flow) in enumerate(levels[:2]):
         share = until if i == 0 else min(until, clock() + 0.3)
-        fixed = fix_and_resolve(net, flow, flow.peak, deadline=share, stop=stop, rounds=FIXING_ROUNDS)
+        fixed = fix_and_resolve(net, flow, flow.peak, deadline=share, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
         inc.offer(repair(p, cand, fixed))
 
 
@@ -167,7 +169,7 @@ def _price_overlaps(p, cand, net, model, levels, inc: Incumbent, until: float, d
             priced.append((bound, flow))
             continue
         lag_bound, lag_flow, penalty = lagrangian(
-            net, model.cliques, flow, bound, inc.value, until, model.peak_lb, on_plan=on_plan, stop=stop
+            net, model.cliques, flow, bound, inc.value, until, model.peak_lb, on_plan=on_plan, stop=stop, clock=clock
         )
         if lag_flow is None:
             priced.append((bound, flow))
@@ -175,7 +177,14 @@ def _price_overlaps(p, cand, net, model, levels, inc: Incumbent, until: float, d
         priced.append((min(bound, lag_bound), lag_flow))
         if clock() < deadline:  # arc fixing again, on the priced network: far fewer overlaps to undo
             fixed = fix_and_resolve(
-                net, lag_flow, lag_flow.peak, rounds=FIXING_ROUNDS, deadline=deadline, stop=stop, penalty=penalty
+                net,
+                lag_flow,
+                lag_flow.peak,
+                rounds=FIXING_ROUNDS,
+                deadline=deadline,
+                stop=stop,
+                penalty=penalty,
+                clock=clock,
             )
             on_plan(FlowResult(fixed, 0.0, True))
     return priced

@@ -91,6 +91,24 @@ def test_run_lifecycle_stats_and_explanations(client, world, db):
     assert client.get(f"{URL}/{run['id']}", headers=world.h("other_admin")).status_code == 404
 
 
+def test_deterministic_and_seed_are_recorded_on_the_run(client, world, db):
+    _small_week(db, world)
+    default = wait_for(client, world, _start(client, world, time_limit_s=1)["id"])
+    assert (default["deterministic"], default["seed"]) == (True, 0)  # API runs are reproducible by default
+    assert default["stats"]["solver_options"]["deterministic"] is True
+    r = client.post(
+        URL, json={"week": WEEK, "time_limit_s": 1, "deterministic": False, "seed": 42}, headers=world.h("admin")
+    )
+    body = wait_for(client, world, r.json()["id"])
+    assert (body["deterministic"], body["seed"]) == (False, 42)
+    assert body["stats"]["solver_options"] == {
+        "deterministic": False,
+        "seed": 42,
+        "num_workers": 2,
+        "time_limit_s": 1.0,
+    }
+
+
 def test_idempotency_key_replays_the_accepted_run(client, world, db):
     h = {**world.h("admin"), "Idempotency-Key": "weekly-2026"}
     first = client.post(URL, json={"week": WEEK, "time_limit_s": 1}, headers=h)
@@ -187,6 +205,8 @@ INVALID = [
     ({"week": WEEK, "mode": "partial"}, "mode"),
     ({"week": WEEK, "weights": {"gravity": 1}}, "weights.gravity"),
     ({"week": WEEK, "weights": {"distance": -1}}, "weights.distance"),
+    ({"week": WEEK, "seed": -1}, "seed"),
+    ({"week": WEEK, "deterministic": "sometimes"}, "deterministic"),
 ]
 
 

@@ -31,7 +31,7 @@ from app.models import Assignment, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.problem_builder import BuiltProblem, build_problem
 from app.settings import get_settings
-from app.solver import InfeasiblePlanError, Solution, fixed_pairing, greedy, solve
+from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairing, greedy, solve
 
 log = logging.getLogger("app.runs")
 
@@ -278,7 +278,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
     assert sol is not None
     problem = built.problem
     # A solve that finished before it noticed the cancel has a complete plan: that is a success.
-    cancelled = sol.stats.status == "CANCELLED"
+    cancelled = sol.stats.status == SolverStatus.CANCELLED
     status = RunStatus.CANCELLED if cancelled else RunStatus.SUCCEEDED
     demands = {d.id: d for d in problem.demands}
     proposals = [a for a in sol.assignments if not a.pinned]
@@ -315,6 +315,12 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "unmet": len(sol.unmet),
             "covered": sol.metrics.demands_covered,
             "candidate_pairs": sol.stats.candidate_pairs,
+        },
+        "solver_options": {
+            "deterministic": problem.deterministic,
+            "seed": problem.random_seed,
+            "num_workers": problem.num_workers,
+            "time_limit_s": problem.time_limit_s,
         },
         "cap_weeks": built.cap_weeks,
         "plan": {"demand_ids": sorted(demands), "kept_pairs": sorted([list(p) for p in built.kept_pairs])},

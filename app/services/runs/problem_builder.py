@@ -114,6 +114,11 @@ def area_coords(session: Session, district_id: int) -> tuple[dict[str, tuple[flo
     return coords, {a.id: a.code for a in areas}
 
 
+def run_solver_options(run: OptimizationRun) -> dict[str, Any]:
+    """The options recorded on a run (runs created before they existed: the defaults)."""
+    return {"deterministic": True, "seed": 0, **((run.stats or {}).get("solver_options") or {})}
+
+
 def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 2) -> BuiltProblem:
     """Read everything the run needs in one session and return the solver's input."""
     district_id = run.district_id
@@ -256,6 +261,7 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
     # Pairs with a member no longer active cannot be planned around; drop them.
     keep = lambda pairs: frozenset(p for p in pairs if p[1] in member_ids)  # noqa: E731
     weights = Weights(**(run.weights or {}))
+    options = run_solver_options(run)
     problem = Problem(
         members=tuple(solver_members),
         demands=tuple(solver_demands),
@@ -266,6 +272,8 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         weights=weights,
         time_limit_s=float(run.time_limit_s),
         num_workers=max(1, num_workers),
+        deterministic=bool(options["deterministic"]),
+        random_seed=int(options["seed"]),
     )
     return BuiltProblem(
         problem=problem,

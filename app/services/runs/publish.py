@@ -25,6 +25,7 @@ from app.errors import Problem
 from app.models import Assignment, Demand, OptimizationRun
 from app.models.base import utcnow
 from app.services.runs.service import get_run
+from app.solver.types import SolverStatus
 
 LIVE = LIVE_ASSIGNMENT_STATUSES
 DEMAND_PLANNABLE = (DemandStatus.OPEN, DemandStatus.ASSIGNED)
@@ -46,7 +47,7 @@ def publishable(run: OptimizationRun) -> bool:
         run.status == RunStatus.CANCELLED
         and bool(run.stats)
         and bool(run.stats.get("partial"))
-        and run.solver_status == "CANCELLED"
+        and run.solver_status == SolverStatus.CANCELLED
     )
 
 
@@ -158,7 +159,7 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     run.published_at = now
     stats: dict[str, Any] = dict(run.stats or {})
     stats["publish"] = summary
-    stats["published_from"] = RunStatus.CANCELLED if run.solver_status == "CANCELLED" else RunStatus.SUCCEEDED
+    stats["published_from"] = RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
     run.stats = stats
     session.flush()
     return run, summary

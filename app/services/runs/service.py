@@ -26,6 +26,7 @@ from app.services.crud import get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 from app.services.runs.executor import Executor
+from app.services.runs.problem_builder import run_solver_options
 
 RUN_STATUSES = tuple(RunStatus)
 MODES = tuple(RunMode)
@@ -99,6 +100,20 @@ def _already_active(existing_id: int | None) -> Problem:
     )
 
 
+def solver_options(data: dict[str, Any]) -> dict[str, Any]:
+    """Reproducibility options of a run, recorded on it: deterministic (default true, for API
+    and scheduled runs alike) and the solver seed."""
+    deterministic = data.get("deterministic")
+    deterministic = True if deterministic is None else deterministic
+    if not isinstance(deterministic, bool):
+        raise invalid("deterministic", "true or false")
+    seed = data.get("seed")
+    seed = 0 if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+        raise invalid("seed", "an integer between 0 and 2147483647")
+    return {"deterministic": deterministic, "seed": seed}
+
+
 def create_run(
     session: Session, caller: Caller, data: dict[str, Any], executor: Executor, *, default_time_limit_s: float = 10.0
 ) -> OptimizationRun:
@@ -113,6 +128,7 @@ def create_run(
         raise invalid("time_limit_s", "between 1 and 300 seconds")
     scope_ids = _scope_ids(session, caller.district_id, data.get("scope"))
     weights = {k: v for k, v in (data.get("weights") or {}).items() if v is not None} or None
+    options = solver_options(data)
 
     existing = session.scalar(
         select(OptimizationRun.id).where(
@@ -137,6 +153,7 @@ def create_run(
         cancel_requested=False,
         attempts=0,
         created_by=caller.name,
+        stats={"solver_options": options},
     )
     session.add(run)
     try:
@@ -230,6 +247,8 @@ def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
         "cancel_requested": run.cancel_requested,
         "attempts": run.attempts,
         "solver_status": run.solver_status,
+        "deterministic": run_solver_options(run)["deterministic"],
+        "seed": run_solver_options(run)["seed"],
         "objective": run.objective,
         "best_bound": run.best_bound,
         "gap": run.gap,
