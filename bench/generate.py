@@ -10,6 +10,7 @@ instance.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -218,3 +219,87 @@ def generate(
         time_limit_s=time_limit_s,
         num_workers=num_workers,
     )
+
+
+# ----------------------------------------------------------------------------- hard families
+FAMILIES = ("overlap", "teams", "scarce", "local", "caps", "unreachable")
+
+
+def generate_family(family: str, n_members: int, n_demands: int, seed: int = 0, **kw) -> Problem:
+    """The base instance reshaped into one hard family (seeded, like `generate`):
+
+    - overlap: 90 % of demands on one Saturday, starting 9:00-13:00, 1-3 hours long (heavy overlap);
+    - teams: 80 % of demands need 2-3 members (min_members 2 or 3, max one more);
+    - scarce: 60 % of demands ask for one of four skills that only ~3 % of members hold;
+    - local: 85 % of members opted out of cross-area work;
+    - caps: 40 % of members have cap 0, the rest cap 1 (tight capacity);
+    - unreachable: a quarter of demands ask for a skill no member holds.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
+    base = generate(n_members, n_demands, seed=seed, **kw)
+    rng = np.random.default_rng([seed, FAMILIES.index(family)])
+    members, demands = list(base.members), list(base.demands)
+    reshape = {
+        "overlap": _overlap,
+        "teams": _teams,
+        "scarce": _scarce,
+        "local": _local,
+        "caps": _caps,
+        "unreachable": _unreachable,
+    }[family]
+    members, demands = reshape(rng, members, demands)
+    return replace(base, members=tuple(members), demands=tuple(demands))
+
+
+def _overlap(rng, members, demands):
+    out = []
+    for d in demands:
+        if rng.random() < 0.9:
+            start = datetime.combine(WEEK_START + timedelta(days=5), time(9)) + timedelta(
+                minutes=30 * int(rng.integers(0, 9))
+            )
+            d = replace(d, start=start, end=start + timedelta(hours=int(rng.integers(1, 4))))
+        out.append(d)
+    return members, out
+
+
+def _teams(rng, members, demands):
+    out = []
+    for d in demands:
+        if rng.random() < 0.8:
+            mn = int(rng.integers(2, 4))
+            d = replace(d, min_members=mn, max_members=mn + int(rng.integers(0, 2)))
+        out.append(d)
+    return members, out
+
+
+def _scarce(rng, members, demands):
+    rare = ["heritage", "tcm", "disability_aid", "veterans"]
+    holders = rng.random(len(members)) < 0.03
+    members = [
+        replace(m, skills={**m.skills, rare[int(rng.integers(len(rare)))]: 0.8}) if h else m
+        for m, h in zip(members, holders, strict=True)
+    ]
+    members = [
+        replace(m, skills={s: v for s, v in m.skills.items() if s in rare and h or s not in rare})
+        for m, h in zip(members, holders, strict=True)
+    ]
+    out = [
+        replace(d, required_skills=frozenset({rare[int(rng.integers(len(rare)))]})) if rng.random() < 0.6 else d
+        for d in demands
+    ]
+    return members, out
+
+
+def _local(rng, members, demands):
+    return [replace(m, accepts_cross_area=False) if rng.random() < 0.85 else m for m in members], demands
+
+
+def _caps(rng, members, demands):
+    return [replace(m, cap=0 if rng.random() < 0.4 else 1, busy=()) for m in members], demands
+
+
+def _unreachable(rng, members, demands):
+    out = [replace(d, required_skills=frozenset({"no_such_skill"})) if rng.random() < 0.25 else d for d in demands]
+    return members, out

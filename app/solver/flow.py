@@ -33,10 +33,10 @@ class WorkClock:
 
     Deterministic solves give their flow stage deadlines on this clock, so the number of
     arc-fixing rounds and pricing iterations depends on the input only, never on the load of
-    the machine. SECONDS_PER_ARC is measured on the target machine (1-4 us per arc per solve).
+    the machine. SECONDS_PER_ARC is measured on the target machine (1-4 us per arc per solve; the upper end, so load rarely outruns it).
     """
 
-    SECONDS_PER_ARC = 2e-6
+    SECONDS_PER_ARC = 4e-6
 
     def __init__(self) -> None:
         self.spent = 0.0

@@ -26,7 +26,11 @@ INT_MAX = 2**62
 class ProtoBuilder:
     """Thin bulk writer over a CpModel's proto."""
 
-    def __init__(self) -> None:
+    def __init__(self, write: bool = True) -> None:
+        # write=False: only number the variables (the flow stage needs the index layout, tiers
+        # and cliques, not the rows), which saves most of the build on models that are too
+        # large for LP / CP-SAT anyway
+        self.write = write
         self.model = cp_model.CpModel()
         self.proto = self.model.proto
         self.n_vars = 0
@@ -38,21 +42,24 @@ class ProtoBuilder:
     def bools(self, n: int) -> int:
         first = self.n_vars
         if n > 0:
-            self.proto.merge_text_format("variables { domain: [0, 1] } " * n)
+            if self.write:
+                self.proto.merge_text_format("variables { domain: [0, 1] } " * n)
             self.n_vars += n
             self.var_lb.extend([0] * n)
             self.var_ub.extend([1] * n)
         return first
 
     def int_var(self, lb: int, ub: int) -> int:
-        v = self.proto.variables.add()
-        v.domain.extend([int(lb), int(ub)])
+        if self.write:
+            self.proto.variables.add().domain.extend([int(lb), int(ub)])
         self.n_vars += 1
         self.var_lb.append(int(lb))
         self.var_ub.append(int(ub))
         return self.n_vars - 1
 
     def linear(self, vars_: list[int], coeffs: list[int], lb: int, ub: int) -> None:
+        if not self.write:
+            return
         lb, ub = int(max(lb, -INT_MAX)), int(min(ub, INT_MAX))
         ct = self.proto.constraints.add()
         ct.linear.vars.extend(vars_)
@@ -61,6 +68,8 @@ class ProtoBuilder:
         self.rows.append((list(vars_), list(coeffs), lb, ub))
 
     def at_most_one(self, lits: list[int]) -> None:
+        if not self.write:
+            return
         ct = self.proto.constraints.add()
         ct.at_most_one.literals.extend(lits)
         self.rows.append((list(lits), [1] * len(lits), -INT_MAX, 1))
@@ -170,9 +179,10 @@ class MatchModel:
         return vars_, vals
 
 
-def build(p: Prepared, cand: Candidates) -> MatchModel:
-    """The CP-SAT model over `cand`: pairs, coverage indicators, capacity, overlaps, balance."""
-    b = ProtoBuilder()
+def build(p: Prepared, cand: Candidates, *, write_rows: bool = True) -> MatchModel:
+    """The CP-SAT model over `cand`: pairs, coverage indicators, capacity, overlaps, balance
+    (write_rows=False: the same layout without the CP-SAT rows, see ProtoBuilder)."""
+    b = ProtoBuilder(write_rows)
     b.bools(len(cand))
     coverage = _add_demand_rows(b, p, cand)
     pairs_of_member, cliques = _add_member_rows(b, p, cand)

@@ -55,6 +55,9 @@ CPSAT_MAX_PAIRS = 60_000  # beyond this CP-SAT (2 workers) did not improve flow 
 MEMBER_KEEP = 2  # with pruning, each member keeps at least its best this many pairs
 FLOW_SHARE = 0.35  # share of the time the flow stage may use when LP / CP-SAT follow
 FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
+FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
+REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
+REDUCED_MIN_PER_DEMAND = 4
 BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
@@ -165,6 +168,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
     if state.lexicographic:
         coverage_stage(state)
         rest_stage(state)
+        reduced_pair_stage(state)
     else:
         weighted_stage(state)
     bounds_over_all_pairs(state)
@@ -183,7 +187,8 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     if problem.deterministic:  # planned from the size, not measured: the same on every run
         took = DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
     reserve = BOUND_PASS_FACTOR * took if cand.top_k is not None else 0.0
-    model = build(p, cand)
+    exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
+    model = build(p, cand, write_rows=exact_may_run)
     return SolveState(problem, budget, p, cand, greedy_plan, model, time.perf_counter(), reserve, on_progress)
 
 
@@ -236,6 +241,8 @@ def relax_with_flows(state: SolveState) -> None:
     weight = lexicographic_weight(model) if state.lexicographic else state.coverage_weight
     exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
     share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
+    if not exact_follows and problem.method == "auto" and state.lexicographic:
+        share = FLOW_BEFORE_REDUCED_SHARE
     clock, deadline = _flow_clock(state, share)
     budget = state.budget
     if problem.deterministic:  # what the flow stage was not planned, the exact stages get
@@ -245,7 +252,16 @@ def relax_with_flows(state: SolveState) -> None:
         return budget.cancelled() or budget.left() <= 0
 
     state.relaxation = relax(
-        p, cand, model, weight, deadline, clock=clock, stop=stop, start_plans=starts, correct_for_pruning=state.pruned
+        p,
+        cand,
+        model,
+        weight,
+        deadline,
+        clock=clock,
+        stop=stop,
+        start_plans=starts,
+        correct_for_pruning=state.pruned,
+        cancelled=budget.cancelled,
     )
     state.steps.append("min-cost-flow")
 
@@ -298,13 +314,17 @@ def _settings(state: SolveState, cpsat_share: float) -> ExactSettings:
     )
 
 
-def _run_stage(state: SolveState, objective: Objective, value: int, bound: float, cpsat_share: float) -> StageOutcome:
+def _run_stage(
+    state: SolveState, objective: Objective, value: int, bound: float, cpsat_share: float, lp: bool = True
+) -> StageOutcome:
+    settings = _settings(state, cpsat_share)
+    settings.use_lp = settings.use_lp and lp
     out = optimise(
         state.work_model,
         state.problem,
         objective,
         StageOutcome(state.plan, value, bound),
-        _settings(state, cpsat_share),
+        settings,
         clock=state.stage_clock,
         cancel=state.budget.cancel,
         on_progress=state.progress,
@@ -315,11 +335,10 @@ def _run_stage(state: SolveState, objective: Objective, value: int, bound: float
     return out
 
 
-def coverage_stage(state: SolveState) -> None:
-    """Lexicographic stage 1: the most priority-weighted coverage (half the time left)."""
+def _coverage_objective(state: SolveState) -> Objective:
     wm = state.work_model
     cov_vars, cov_coefs = wm.coverage_terms()
-    objective = Objective(
+    return Objective(
         "coverage",
         cov_vars,
         cov_coefs,
@@ -328,15 +347,36 @@ def coverage_stage(state: SolveState) -> None:
         accept=_always,
         to_units=lambda v: state.units(v, 0),
     )
+
+
+def _rest_objective(state: SolveState, reached: int) -> Objective:
+    """The rest, over plans that keep coverage >= reached."""
+    wm = state.work_model
+    cov_vars, cov_coefs = wm.coverage_terms()
+    rest_vars, rest_coefs = wm.rest_terms()
+    return Objective(
+        "rest",
+        rest_vars,
+        rest_coefs,
+        wm.rest_offset(),
+        value=lambda plan: rest_of(wm, plan),
+        accept=lambda plan: coverage_of(wm, plan) >= reached,
+        rows=[(cov_vars, cov_coefs, reached - wm.cov_const, INT_MAX)] if cov_vars else [],
+        to_units=lambda v: state.units(reached, v),
+    )
+
+
+def coverage_stage(state: SolveState) -> None:
+    """Lexicographic stage 1: the most priority-weighted coverage (half the time left)."""
     if not state.is_cancelled():
-        out = _run_stage(state, objective, state.coverage, state.coverage_bound, cpsat_share=0.5)
+        out = _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, cpsat_share=0.5)
         state.coverage_bound = min(state.coverage_bound, out.bound)
     state.coverage_bound = max(state.coverage_bound, state.coverage)
 
 
 def rest_stage(state: SolveState) -> None:
     """Lexicographic stage 2: the rest of the objective with coverage held where stage 1 left it."""
-    wm, model, r = state.work_model, state.model, state.relaxation
+    model, r = state.model, state.relaxation
     reached = state.coverage
     state.rest_bound = r.combined_bound - r.coverage_weight * (reached - model.cov_const)
     if (
@@ -348,22 +388,39 @@ def rest_stage(state: SolveState) -> None:
             state.prepared, state.candidates, model, r, reached, [0, state.coverage_weight]
         )
         state.rest_bound = min(state.rest_bound, state.rest_bound_at_coverage)
-    cov_vars, cov_coefs = wm.coverage_terms()
-    rest_vars, rest_coefs = wm.rest_terms()
-    objective = Objective(
-        "rest",
-        rest_vars,
-        rest_coefs,
-        wm.rest_offset(),
-        value=lambda plan: rest_of(wm, plan),
-        accept=lambda plan: coverage_of(wm, plan) >= reached,
-        rows=[(cov_vars, cov_coefs, reached - wm.cov_const, INT_MAX)] if cov_vars else [],
-        to_units=lambda v: state.units(reached, v),
-    )
     if not state.is_cancelled():
-        out = _run_stage(state, objective, state.rest, state.rest_bound, cpsat_share=1.0)
+        out = _run_stage(state, _rest_objective(state, reached), state.rest, state.rest_bound, cpsat_share=1.0)
         state.rest_bound = min(state.rest_bound, out.bound)
     state.rest_bound = max(state.rest_bound, state.rest)
+
+
+def reduced_pair_stage(state: SolveState) -> None:
+    """Over the LP / CP-SAT pair limits, lexicographic: CP-SAT on a reduced pair set.
+
+    Each demand keeps its best few members (as many as the pair limit allows) and the
+    incumbent plan's pairs are added, so the flow plan is a feasible hint and every plan of the
+    reduced model is feasible for the full one. Coverage first (the overlaps the flow cannot see
+    are where it loses coverage), then the rest with that coverage held. The bounds of this
+    model hold for it only, so they are not used: the reported bounds stay the flow bounds.
+    """
+    cand, p = state.work_candidates, state.prepared
+    if state.problem.method != "auto" or len(cand) <= CPSAT_MAX_PAIRS or state.is_cancelled():
+        return
+    per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
+    first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first
+    keep = (np.arange(len(cand)) - first) < per_demand
+    keep[state.plan] = True
+    kept = np.nonzero(keep)[0]
+    state.work_candidates = cand.subset(kept)
+    state.work_model = build(p, state.work_candidates)
+    state.take(_reindex(len(cand), kept)[state.plan])
+    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand + the flow plan)")
+    before = len(state.steps)
+    if state.coverage < state.coverage_bound:
+        _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, 0.6, lp=False)
+    if not state.is_cancelled() and state.rest < state.rest_bound:
+        _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
+    del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
 
 
 def weighted_stage(state: SolveState) -> None:

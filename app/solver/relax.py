@@ -109,6 +109,7 @@ def relax(
     stop: Stop,
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
+    cancelled: Stop = lambda: False,
 ) -> Relaxation:
     """The whole flow stage (see the module docstring); plans and bounds by `deadline`."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
@@ -140,7 +141,7 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        if stop():  # cancelled: trivial but valid bounds, no extra pass
+        if cancelled():  # trivial but valid bounds, no extra pass
             out.coverage_bound_all = float(sum(model.prio[d] for d in model.y_var) + model.cov_const)
             out.combined_bound_all = math.inf
         else:
