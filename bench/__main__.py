@@ -49,7 +49,7 @@ def _machine() -> dict:
         "cpu_count": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
-        "ortools": ortools.__version__,
+        "ortools": getattr(ortools, "__version__", "unknown"),
         "numpy": numpy.__version__,
         "platform": platform.platform(),
     }

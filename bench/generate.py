@@ -145,13 +145,13 @@ def generate(
         sk = rng.choice(len(SKILLS), size=ns, replace=False, p=supply_p)
         skills = {SKILLS[k]: float(round(rng.uniform(0.4, 1.0), 2)) for k in sk}
         cap = int(rng.choice([1, 2, 3], p=[0.3, 0.5, 0.2]))
-        blackout = frozenset()
+        blackout: frozenset[date] = frozenset()
         if rng.random() < 0.15:
             blackout = frozenset(week_days[int(x)] for x in rng.choice(7, size=int(rng.integers(1, 3)), replace=False))
-        slots = ()
+        slots: tuple[TimeSlot, ...] = ()
         if rng.random() < 0.2:
             slots = SLOT_TEMPLATES[int(rng.integers(len(SLOT_TEMPLATES)))]
-        busy = ()
+        busy: tuple[tuple[datetime, datetime], ...] = ()
         if cap >= 2 and rng.random() < 0.1:
             day = week_days[int(rng.integers(7))]
             s = datetime.combine(day, time(int(rng.integers(8, 19))))
@@ -182,7 +182,7 @@ def generate(
     for j in range(n_demands):
         area = codes[int(rng.choice(len(codes), p=area_weight))]
         if rng.random() < 0.08:
-            req = frozenset()
+            req: frozenset[str] = frozenset()
         else:
             nr = 1 if rng.random() < 0.65 else 2
             req = frozenset(SKILLS[k] for k in rng.choice(len(SKILLS), size=nr, replace=False, p=demand_p))
@@ -191,7 +191,7 @@ def generate(
         day = week_days[int(rng.choice(7, p=[0.12, 0.12, 0.12, 0.12, 0.12, 0.2, 0.2]))]
         start = datetime.combine(day, time(int(rng.integers(8, 20)), int(rng.choice([0, 30]))))
         end = start + timedelta(minutes=int(rng.choice([60, 90, 120, 180])))
-        excluded = frozenset()
+        excluded: frozenset[int] = frozenset()
         if rng.random() < 0.05:
             excluded = frozenset(int(x) for x in rng.integers(1, n_members + 1, size=int(rng.integers(1, 4))))
         if rng.random() < 0.02:

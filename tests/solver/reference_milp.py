@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 import highspy
@@ -151,10 +152,11 @@ class _Model:
         mine = [(demands[d], v) for (d, mid), v in self.x.items() if mid == m.id]
         base = _accepted_load(p, m)
         room = max(m.cap - base, 0)
-        load = sum(v for _, v in mine)
-        h.addConstr(peak >= base + load)
+        load: Any = sum(v for _, v in mine)  # a HiGHS linear expression
         if not mine:
+            h.addConstr(peak >= base)
             return []
+        h.addConstr(peak >= base + load)
         h.addConstr(load <= room)
         for i, (a, va) in enumerate(mine):
             for b, vb in mine[i + 1 :]:
