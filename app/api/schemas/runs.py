@@ -17,9 +17,11 @@ __all__ = ["PublishOut", "RunCreate", "RunMode", "RunOut", "RunStatus", "UnmetOu
 if TYPE_CHECKING:
     RunStatus = enums.RunStatus
     RunMode = enums.RunMode
+    SolverStatusField = SolverStatus
 else:
     RunStatus = enum_literal(enums.RunStatus)
     RunMode = enum_literal(enums.RunMode)
+    SolverStatusField = enum_literal(SolverStatus)
 
 
 class RunCreate(RequestModel):
@@ -60,7 +62,7 @@ class RunOut(Stamped):
     time_limit_s: float
     cancel_requested: bool
     attempts: int
-    solver_status: SolverStatus | None = Field(description="The solver's outcome; null until the run finished.")
+    solver_status: SolverStatusField | None = Field(description="The solver's outcome; null until the run finished.")
     deterministic: bool | None = Field(None, description="Whether the run was solved reproducibly.")
     seed: int | None = Field(None, description="The solver seed the run used.")
     objective: float | None
