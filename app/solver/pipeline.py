@@ -58,7 +58,9 @@ FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
 FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
+REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
+FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
 
@@ -179,6 +181,8 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
 def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress | None) -> SolveState:
     """Prepared arrays, candidate pairs (pruned to the pair budget) and the model over them."""
     p = prepare(problem)
+    # explanations, metrics and the checker run after the last stage: keep their time back
+    budget.deadline -= FINISH_SECONDS_PER_ITEM * (p.M + p.D)
     started = time.perf_counter()
     cand, greedy_plan = _candidates(p, problem)
     # with pruning, the bounds over every eligible pair cost one more pass over the
@@ -405,6 +409,8 @@ def reduced_pair_stage(state: SolveState) -> None:
     """
     cand, p = state.work_candidates, state.prepared
     if state.problem.method != "auto" or len(cand) <= CPSAT_MAX_PAIRS or state.is_cancelled():
+        return
+    if state.stage_clock.left() < REDUCED_MIN_SECONDS:  # not even time to build it
         return
     per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
     first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first

@@ -62,7 +62,10 @@ class Incumbent:
     model: MatchModel
     weight: int
     plan: np.ndarray
-    value: float = -math.inf
+    value: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.value = self.score(self.plan)
 
     def score(self, plan: np.ndarray) -> float:
         m = self.model
@@ -122,7 +125,8 @@ def relax(
         net.work = clock
     levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub) if r.ok]
     levels.sort(key=lambda br: -br[0])
-    inc = Incumbent(model, weight, greedy_pairs(p, cand))
+    # the greedy plan over the wider pair set, when given, is at least as good as one over these
+    inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
     for plan in start_plans:
         inc.offer(plan)
     _first_plans(p, cand, net, levels, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
