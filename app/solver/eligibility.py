@@ -540,6 +540,9 @@ def prune(cand: Candidates, top_k: int) -> np.ndarray:
     return np.nonzero(sel)[0]
 
 
+_PAIR_FIELDS = ("pd", "pm", "score", "km", "home", "paired", "value", "rank")
+
+
 def candidates(
     p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None, home_or_paired_only: bool = False
 ) -> Candidates:
@@ -548,59 +551,80 @@ def candidates(
     ``top_k`` forces K; otherwise K = max_pairs / D (at least 3 x max_members) and demands
     with fewer eligible members keep all of them.
     """
-    w = p.problem.weights
-    M, D = p.M, p.D
     top_k = budget_k(p, top_k, max_pairs)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
-    eligible = np.zeros(D, dtype=np.int64)
+    out: dict[str, list[np.ndarray]] = {k: [] for k in _PAIR_FIELDS}
+    eligible = np.zeros(p.D, dtype=np.int64)
     pruned = False
-    room_ok = p.d_room > 0
-    duty = np.where(p.zero_activity, w.duty, 0.0)
     for js in _blocks(p):
-        bm = block_masks(p, js)
-        rows = bm.rows
-        if not len(rows):
+        block = _block_pairs(p, js, top_k, home_or_paired_only)
+        if block is None:
             continue
-        mask, row_pos, col_pos = _assignable(p, bm, js, room_ok)
-        areas = p.d_area[js]
-        home = p.home[rows][:, None] == areas[None, :]
-        paired = p.paired[rows][:, areas] & ~home
-        if home_or_paired_only:
-            mask &= home | paired
-        eligible[js] = mask.sum(axis=0)
-        km = p.dist[p.home[rows]][:, areas]
-        value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
-        value -= np.where(home, 0.0, w.distance * km)
-        rank = np.where(mask, value + duty[rows][:, None], -np.inf)
-        if top_k is not None and top_k < len(rows) and (eligible[js] > top_k).any():
-            pruned = True
-            # Coverage-relevant share first: a key that does not depend on the operator's
-            # weights (default quality/home/paired/distance, no duty), so the kept members of
-            # different demands stay spread out (locality) whatever the weights say. A key
-            # dominated by one member-level bonus (e.g. duty = 50) would put the same few
-            # members at the top of every demand, and their capacity runs out long before the
-            # demands are covered. The rest of K follows the operator's ranking.
-            cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
-            sel = np.zeros(mask.shape, dtype=bool)
-            k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
-            _mark_top(sel, cov_key, k_cov)
-            if top_k > k_cov:
-                _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
-            ri, ci = np.nonzero(sel)
-        else:
-            ri, ci = np.nonzero(mask)
-        out["pd"].append(js[ci])
-        out["pm"].append(rows[ri])
-        out["score"].append(bm.score[ri, ci])
-        out["km"].append(np.where(home[ri, ci], 0.0, km[ri, ci]))
-        out["home"].append(home[ri, ci])
-        out["paired"].append(paired[ri, ci])
-        out["value"].append(value[ri, ci])
-        out["rank"].append(rank[ri, ci])
+        eligible[js], block_pruned, pairs = block
+        pruned |= block_pruned
+        for k in _PAIR_FIELDS:
+            out[k].append(pairs[k])
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
+    return _with_history(p, cat, eligible, top_k if pruned else None)
+
+
+def _block_pairs(
+    p: Prepared, js: np.ndarray, top_k: int | None, home_or_paired_only: bool
+) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
+    """The eligible pairs of one block of demands (eligible counts, pruned?, pair arrays)."""
+    w = p.problem.weights
+    bm = block_masks(p, js)
+    rows = bm.rows
+    if not len(rows):
+        return None
+    mask, _, _ = _assignable(p, bm, js, p.d_room > 0)
+    areas = p.d_area[js]
+    home = p.home[rows][:, None] == areas[None, :]
+    paired = p.paired[rows][:, areas] & ~home
+    if home_or_paired_only:
+        mask &= home | paired
+    eligible = mask.sum(axis=0)
+    km = p.dist[p.home[rows]][:, areas]
+    value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+    value -= np.where(home, 0.0, w.distance * km)
+    duty = np.where(p.zero_activity[rows], w.duty, 0.0)
+    rank = np.where(mask, value + duty[:, None], -np.inf)
+    pruned = top_k is not None and top_k < len(rows) and bool((eligible > top_k).any())
+    if pruned:
+        assert top_k is not None
+        # Coverage-relevant share first: a key that does not depend on the operator's
+        # weights (default quality/home/paired/distance, no duty), so the kept members of
+        # different demands stay spread out (locality) whatever the weights say. A key
+        # dominated by one member-level bonus (e.g. duty = 50) would put the same few
+        # members at the top of every demand, and their capacity runs out long before the
+        # demands are covered. The rest of K follows the operator's ranking.
+        cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
+        sel = np.zeros(mask.shape, dtype=bool)
+        k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
+        _mark_top(sel, cov_key, k_cov)
+        if top_k > k_cov:
+            _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
+        ri, ci = np.nonzero(sel)
+    else:
+        ri, ci = np.nonzero(mask)
+    pairs = {
+        "pd": js[ci],
+        "pm": rows[ri],
+        "score": bm.score[ri, ci],
+        "km": np.where(home[ri, ci], 0.0, km[ri, ci]),
+        "home": home[ri, ci],
+        "paired": paired[ri, ci],
+        "value": value[ri, ci],
+        "rank": rank[ri, ci],
+    }
+    return eligible, pruned, pairs
+
+
+def _with_history(p: Prepared, cat: dict[str, np.ndarray], eligible: np.ndarray, top_k: int | None) -> Candidates:
+    """Add the stability and continuity terms and sort by demand, best-ranked first."""
+    w = p.problem.weights
     pd_ = cat["pd"].astype(np.int64)
     pm_ = cat["pm"].astype(np.int64)
-    prev = np.isin(pd_ * M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
+    prev = np.isin(pd_ * p.M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
     served = np.isin(pm_ * p.n_comm + p.d_comm[pd_], p.served_keys) if len(p.served_keys) else np.zeros(len(pd_), bool)
     extra = np.where(prev, w.stability, 0.0) + np.where(served, w.continuity, 0.0)
     value = cat["value"] + extra
@@ -618,7 +642,7 @@ def candidates(
         value=value[order],
         rank=rank[order],
         eligible=eligible,
-        top_k=top_k if pruned else None,
+        top_k=top_k,
     )
 
 

@@ -69,7 +69,6 @@ class FlowNetwork:
         cov_weight: int,
         peak_weight: int,
     ):
-        demands = p.problem.demands
         self.p, self.cand = p, cand
         self.peak_weight = peak_weight
         self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
@@ -96,32 +95,7 @@ class FlowNetwork:
         self.pair_tail = m_node[cand.pm]
         self.pair_head = d_node[cand.pd]
         self.pair_cost = -pair_coef.astype(np.int64)
-        # demand -> sink seats
-        cnt_d = np.bincount(cand.pd, minlength=p.D)
-        st, sc, sk = [], [], []
-        for j, d in enumerate(demands):
-            need = int(d.min_members - p.pinned_count[j])
-            room = int(p.d_room[j])
-            if room <= 0 or cnt_d[j] == 0:
-                continue
-            if need > 0:
-                if cnt_d[j] < need:
-                    continue  # can never reach min_members: nobody goes
-                per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
-                st.append(d_node[j])
-                sc.append(need)
-                sk.append(per_seat)
-                if room > need:
-                    st.append(d_node[j])
-                    sc.append(room - need)
-                    sk.append(0)
-            else:
-                st.append(d_node[j])
-                sc.append(room)
-                sk.append(0)
-        self.seat_tail = np.array(st, dtype=np.int64)
-        self.seat_cap = np.array(sc, dtype=np.int64)
-        self.seat_cost = np.array(sk, dtype=np.int64)
+        self.seat_tail, self.seat_cap, self.seat_cost = _seat_arcs(p, cand, d_node, cov_weight)
 
     def solve(
         self, allowed: np.ndarray | None = None, peak: int | None = None, penalty: np.ndarray | None = None
@@ -322,6 +296,31 @@ class FlowNetwork:
         partial = (seats < mins)[cand.pd[chosen]]
         drop.extend(chosen[partial].tolist())
         return np.unique(np.array(drop, dtype=np.int64))
+
+
+def _seat_arcs(p: Prepared, cand: Candidates, d_node: np.ndarray, cov_weight: int) -> tuple[np.ndarray, ...]:
+    """Demand -> sink arcs (tails, caps, costs): the first `need` seats carry the coverage value,
+    further seats up to max_members carry nothing; demands that cannot reach min_members get
+    no seat at all."""
+    cnt_d = np.bincount(cand.pd, minlength=p.D)
+    st: list[int] = []
+    sc: list[int] = []
+    sk: list[int] = []
+    for j, d in enumerate(p.problem.demands):
+        need = int(d.min_members - p.pinned_count[j])
+        room = int(p.d_room[j])
+        if room <= 0 or cnt_d[j] == 0 or 0 < need > cnt_d[j]:
+            continue
+        if need > 0:
+            per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
+            st.append(int(d_node[j]))
+            sc.append(need)
+            sk.append(per_seat)
+        if room > max(need, 0):
+            st.append(int(d_node[j]))
+            sc.append(room - max(need, 0))
+            sk.append(0)
+    return np.array(st, dtype=np.int64), np.array(sc, dtype=np.int64), np.array(sk, dtype=np.int64)
 
 
 def lagrangian(

@@ -61,6 +61,7 @@ REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
 FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
+DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
 
@@ -73,9 +74,13 @@ class Budget:
     cancel: threading.Event | None = None
 
     @classmethod
-    def starting_now(cls, limit_s: float, cancel: threading.Event | None) -> Budget:
-        now = time.perf_counter()
-        return cls(now, now + limit_s, cancel)
+    def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
+        """Wall-clock solves stop at the limit; deterministic ones plan their work for a share
+        of it (DETERMINISTIC_PLAN_SHARE) and keep the promised wall time as the hard stop, so a
+        slower or busier machine than the one the plan assumes still repeats the same plan."""
+        now, limit = time.perf_counter(), problem.time_limit_s
+        hard = limit * 1.05 + 0.5 if problem.deterministic else limit
+        return cls(now, now + hard, cancel)
 
     def left(self) -> float:
         return max(self.deadline - time.perf_counter(), 0.0)
@@ -164,7 +169,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
     """The best plan found within problem.time_limit_s, with bounds; always checked feasible."""
     if problem.method not in METHODS:
         raise ValueError(f"unknown method {problem.method!r}")
-    state = generate_candidates(problem, Budget.starting_now(problem.time_limit_s, cancel), on_progress)
+    state = generate_candidates(problem, Budget.starting_now(problem, cancel), on_progress)
     relax_with_flows(state)
     fix_by_reduced_costs(state)
     if state.lexicographic:
@@ -281,9 +286,10 @@ def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], f
 
 
 def _planned_usable(state: SolveState) -> float:
-    """Deterministic solves: the time limit less the planned candidate and bound-pass time."""
+    """Deterministic solves: their share of the time limit less the planned candidate and
+    bound-pass time."""
     build = DETERMINISTIC_SECONDS_PER_PAIR * len(state.candidates)
-    return max(state.problem.time_limit_s - build - state.bound_reserve, 0.0)
+    return max(DETERMINISTIC_PLAN_SHARE * state.problem.time_limit_s - build - state.bound_reserve, 0.0)
 
 
 def fix_by_reduced_costs(state: SolveState) -> None:
