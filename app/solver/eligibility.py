@@ -13,6 +13,7 @@ The checker deliberately re-implements these rules without importing this module
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -678,8 +679,14 @@ def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
 
 # ----------------------------------------------------------------------------- pruned pairs
 def left_out_violation(
-    p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.ndarray, with_value: np.ndarray, scale: int
-) -> tuple[np.ndarray, np.ndarray]:
+    p: Prepared,
+    cand: Candidates,
+    pot: np.ndarray,
+    dpot: np.ndarray,
+    with_value: np.ndarray,
+    scale: int,
+    stop: Callable[[], bool] = lambda: False,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """For pruned candidates: per potential vector k and demand d, over the eligible pairs
     (m, d) that are NOT in `cand`, the largest ``coef(m, d) - pot[k, m]`` (-inf where there is
     none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the reduced costs a
@@ -687,7 +694,8 @@ def left_out_violation(
     scaled value when with_value[k], else 0.
 
     One more pass over the eligibility masks (about the cost of generating the candidates);
-    it lets the flow bounds account exactly for every pair that pruning left out.
+    it lets the flow bounds account exactly for every pair that pruning left out. None when
+    `stop` (cancel or the deadline) cut it short.
     """
     w = p.problem.weights
     D = p.D
@@ -698,6 +706,8 @@ def left_out_violation(
     room_ok = p.d_room > 0
     d_first = np.searchsorted(cand.pd, np.arange(D + 1))  # cand is grouped by demand
     for js in _blocks(p):
+        if stop():
+            return None
         if not (cand.eligible[js] > kept_cnt[js]).any():
             continue
         bm = block_masks(p, js)

@@ -250,8 +250,10 @@ def relax_with_flows(state: SolveState) -> None:
     weight = lexicographic_weight(model) if state.lexicographic else state.coverage_weight
     exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
     share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
-    if not exact_follows and problem.method == "auto" and state.lexicographic:
-        share = FLOW_BEFORE_REDUCED_SHARE
+    reduced_follows = not exact_follows and problem.method == "auto" and state.lexicographic
+    left = state.budget.deadline - time.perf_counter() - state.bound_reserve
+    if reduced_follows and (1 - FLOW_BEFORE_REDUCED_SHARE) * left >= 2 * REDUCED_MIN_SECONDS:
+        share = FLOW_BEFORE_REDUCED_SHARE  # else the flow keeps the time: CP-SAT would get too little
     clock, deadline = _flow_clock(state, share)
     budget = state.budget
     if problem.deterministic:  # what the flow stage was not planned, the exact stages get

@@ -145,12 +145,25 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        if cancelled():  # trivial but valid bounds, no extra pass
-            out.coverage_bound_all = float(sum(model.prio[d] for d in model.y_var) + model.cov_const)
+        # cancelled, or no time left for the pass (or it ran out): trivial but valid bounds
+        done = not cancelled() and not stop()
+        done = done and correct_bounds_for_pruning(p, cand, model, out, seats, (cov_net, cov_flow), net, levels, stop)
+        if not done:
+            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
             out.combined_bound_all = math.inf
-        else:
-            correct_bounds_for_pruning(p, cand, model, out, seats, (cov_net, cov_flow), net, levels)
+            out.rest_bound_unweighted_all = None
     return out
+
+
+def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchModel) -> float:
+    """Every demand that could reach min_members with all its eligible members (pruned ones
+    included), plus the demands pinned pairs already cover."""
+    coverable = 0
+    for j, d in enumerate(p.problem.demands):
+        need = d.min_members - int(p.pinned_count[j])
+        if 0 < need <= min(int(cand.eligible[j]), int(p.d_room[j])):
+            coverable += d.priority
+    return float(coverable + model.cov_const)
 
 
 def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, until: float, clock: Clock, stop: Stop) -> None:
@@ -211,12 +224,20 @@ def _pairs_that_may_improve(net: FlowNetwork, levels, inc: Incumbent) -> np.ndar
 
 
 def correct_bounds_for_pruning(
-    p: Prepared, cand: Candidates, model: MatchModel, out: Relaxation, seats: int, cov, net: FlowNetwork, levels
-) -> None:
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    out: Relaxation,
+    seats: int,
+    cov,
+    net: FlowNetwork,
+    levels,
+    stop: Stop,
+) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
     plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
     over the eligibility masks for all flows at once. Also the unrestricted flow with
-    coverage weight 0, used by `rest_bound_at`."""
+    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the mask pass short."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     cov_net, cov_flow = cov
     jobs = []  # (network, flow, weighted, bound without the slack, tag)
@@ -229,12 +250,15 @@ def correct_bounds_for_pruning(
         b = flow.value + model.peak_weight * (unweighted._peak(flow.chosen) - model.peak_lb)
         jobs.append((unweighted, flow, True, b, "unweighted"))
     if not jobs:
-        return
+        return True
     potentials = [n.member_potentials(r, weighted) for n, r, weighted, _, _ in jobs]
     d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
     dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
     mpot = np.vstack([pot for _, pot in potentials])
-    viol, neg = left_out_violation(p, cand, mpot, dpot, np.array([j[2] for j in jobs]), SCALE)
+    found = left_out_violation(p, cand, mpot, dpot, np.array([j[2] for j in jobs]), SCALE, stop=stop)
+    if found is None:
+        return False
+    viol, neg = found
     level_bounds = []
     for k, (n, r, weighted, b, tag) in enumerate(jobs):
         total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted)
@@ -245,6 +269,7 @@ def correct_bounds_for_pruning(
         else:
             out.rest_bound_unweighted_all = total
     out.combined_bound_all = float(max(level_bounds, default=math.inf))
+    return True
 
 
 def rest_bound_at(
