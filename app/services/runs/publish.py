@@ -159,7 +159,9 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     run.published_at = now
     stats: dict[str, Any] = dict(run.stats or {})
     stats["publish"] = summary
-    stats["published_from"] = RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
+    stats["published_from"] = (
+        RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
+    )
     run.stats = stats
     session.flush()
     return run, summary
