@@ -18,13 +18,20 @@ very tight:
 4. exact stages (exact.py): on models small enough, LP (GLOP) then CP-SAT, lexicographically:
    coverage first (stopping as soon as it reaches the best bound known), then the rest with
    "coverage >= what the first stage reached" fixed; or one weighted objective.
+   Over the pair limits (large instances) the exact stages run instead on a reduced pair set
+   (each demand's best few members plus the flow plan's pairs): coverage, then the rest. Its
+   plans are feasible for the full problem; its bounds are not used.
 5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
    reported bounds are the flow bounds corrected for every left-out pair (relax.py): a reported
    bound is never below the value of a feasible plan of the unpruned problem.
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
-Time: every stage reads the one deadline in `Budget`; the flow stage gets a share of what is
-left, keeping back the pruning-bound pass, so the wall time stays within the limit.
+Time: every stage reads the one deadline in `Budget` (the time finish() needs is kept back);
+the flow stage gets a share of what is left, keeping back the pruning-bound pass, and every
+loop checks the deadline and the cancel request. Deterministic solves (Problem.deterministic)
+plan their work instead: a work clock for the flow stage, CP-SAT deterministic time and a
+planned budget for the exact stages, all for 60 % of the limit, with the promised wall time
+(limit x 1.05 + 0.5 s) as the hard stop.
 """
 
 from __future__ import annotations
