@@ -695,7 +695,7 @@ def left_out_violation(
 
     One more pass over the eligibility masks (about the cost of generating the candidates);
     it lets the flow bounds account exactly for every pair that pruning left out. None when
-    `stop` (cancel or the deadline) cut it short.
+    `stop` (a cancel request) cut it short.
     """
     w = p.problem.weights
     D = p.D

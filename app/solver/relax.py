@@ -145,9 +145,13 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        # cancelled, or no time left for the pass (or it ran out): trivial but valid bounds
-        done = not cancelled() and not stop()
-        done = done and correct_bounds_for_pruning(p, cand, model, out, seats, (cov_net, cov_flow), net, levels, stop)
+        # Cancelled (before or during the pass): trivial but valid bounds. The pass is budgeted
+        # (the pipeline keeps its time back) but not cut at the deadline: on a machine slower
+        # than planned, bounds a few seconds late beat bounds that say nothing.
+        done = not cancelled()
+        done = done and correct_bounds_for_pruning(
+            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, cancelled
+        )
         if not done:
             out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
             out.combined_bound_all = math.inf
