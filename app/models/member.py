@@ -32,6 +32,8 @@ class Member(DistrictOwned, Versioned, Base):
     home_area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     work_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    preferred_channel: Mapped[str | None] = mapped_column(String(10))  # NotificationChannel; None: default
     weekly_cap: Mapped[int] = mapped_column(Integer, default=2)
     accepts_cross_area: Mapped[bool] = mapped_column(Boolean, default=True)
     max_distance_km: Mapped[float | None] = mapped_column(Float)

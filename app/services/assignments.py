@@ -12,6 +12,9 @@ twice with the same body) and a 409 when it says something different. Such a
 repeat is answered before the If-Match check, so a client retrying with the ETag
 it read before its first (lost-response) attempt gets 200, not 412.
 
+A decline also marks the demand's week for an automatic repair run (``app.services.repair``),
+whichever face it came through (API, console, a member's personal link).
+
 A decline stays in the table as the record the optimizer reads as "never pair
 these two again"; it also puts the demand back to ``open`` when it no longer has
 ``min_members`` live assignments, so the next (repair) run looks at it.
@@ -198,6 +201,12 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
     ):
         demand.status = DemandStatus.OPEN  # back into the pool for a repair run
         session.flush()
+    if demand is not None and demand.status not in _DEMAND_FINAL:
+        from app.services.repair import mark_for_repair
+
+        mark_for_repair(
+            session, district_id=assignment.district_id, starts_at=demand.starts_at, reason=f"declined a{assignment.id}"
+        )
     return assignment
 
 

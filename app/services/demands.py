@@ -173,16 +173,26 @@ def get_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
     return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id")
 
 
+def _arrangement(demand: Demand) -> tuple:
+    """What the assigned members must hear about when it changes: status, time, place."""
+    return (demand.status, from_storage(demand.starts_at), from_storage(demand.ends_at), demand.community_id)
+
+
 def update_demand(session: Session, caller: Caller, demand_id: int, changes: dict, if_match: str | None) -> Demand:
     """PATCH semantics; list fields (required_skills, excluded_member_ids) replace the old lists."""
     _require_writer(caller)
     demand = get_demand(session, caller, demand_id)
     check_if_match(if_match, demand.version)
     values = _resolve(session, caller, dict(changes), demand)
+    before = _arrangement(demand)
     if values:
         apply_changes(demand, values, None)
         demand.updated_at = utcnow()  # list-only changes must still bump the version (ETag)
     session.flush()
+    if before != _arrangement(demand):
+        from app.services.notifications.outbox import demand_changed
+
+        demand_changed(session, demand, cancelled=demand.status == "cancelled" and before[0] != "cancelled")
     return demand
 
 
