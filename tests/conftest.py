@@ -117,6 +117,8 @@ def settings(db: TestDatabase, monkeypatch) -> Iterator[Settings]:
     monkeypatch.setenv("MATCHER_DATABASE_URL", db.url)
     # Webhook delivery has its own tests; elsewhere no background dispatcher should run.
     monkeypatch.setenv("MATCHER_WEBHOOK_ENABLED", "false")
+    # Likewise member notifications and automatic repair (tests/notifications drive them).
+    monkeypatch.setenv("MATCHER_NOTIFY_ENABLED", "false")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()

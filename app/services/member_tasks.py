@@ -75,7 +75,7 @@ class TaskView:
     decline_reason: str | None
 
 
-def task_view(session: Session, assignment: Assignment, now: datetime | None = None) -> TaskView:
+def task_view(assignment: Assignment, now: datetime | None = None) -> TaskView:
     demand: Demand = assignment.demand
     area = demand.area
     started = to_utc(demand.starts_at) <= (now or utcnow())
@@ -164,7 +164,7 @@ def set_blackout(session: Session, link: MemberLink, *, add: str | None = None, 
     member = session.get(Member, link.member_id)
     if member is None:
         raise not_found("member", link.member_id)
-    dates = sorted(set(str(d)[:10] for d in (member.blackout_dates or [])))
+    dates = sorted({str(d)[:10] for d in (member.blackout_dates or [])})
     for value, adding in ((add, True), (remove, False)):
         if not value:
             continue

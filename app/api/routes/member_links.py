@@ -116,7 +116,7 @@ def task_page(token: Token, request: Request, session: SessionDep, done: str | N
     link = _open(session, request, token, LinkKind.TASK)
     if isinstance(link, Response):
         return link
-    task = member_tasks.task_view(session, member_tasks.assignment_of(session, link))
+    task = member_tasks.task_view(member_tasks.assignment_of(session, link))
     done = done if done in ("accepted", "declined", "completed") else None
     return _html("member/task.html", title=t("link.task.title"), done=done, **_task_context(link, task, f"/t/{token}"))
 
@@ -144,7 +144,7 @@ def member_page(token: Token, request: Request, session: SessionDep, done: str |
     if isinstance(link, Response):
         return link
     tasks = [
-        {"task": member_tasks.task_view(session, a), "action": f"/m/{token}/tasks/{a.id}"}
+        {"task": member_tasks.task_view(a), "action": f"/m/{token}/tasks/{a.id}"}
         for a in member_tasks.open_tasks(session, link)
     ]
     done_text = None
