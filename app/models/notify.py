@@ -7,7 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, DistrictOwned, Timestamped, UTCDateTime, utcnow
+from app.domain.enums import LinkKind, NotificationChannel, NotificationEvent, NotificationStatus
+from app.models.base import Base, DistrictOwned, EnumText, Timestamped, UTCDateTime, utcnow
 
 
 class MemberLink(DistrictOwned, Base):
@@ -22,7 +23,7 @@ class MemberLink(DistrictOwned, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # LinkKind
+    kind: Mapped[LinkKind] = mapped_column(EnumText(LinkKind, 10))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
     form_nonce: Mapped[str] = mapped_column(String(64))
@@ -46,9 +47,11 @@ class Notification(DistrictOwned, Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
-    event: Mapped[str] = mapped_column(String(20))  # NotificationEvent
-    channel: Mapped[str] = mapped_column(String(10), index=True)  # NotificationChannel
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # NotificationStatus
+    event: Mapped[NotificationEvent] = mapped_column(EnumText(NotificationEvent, 20))
+    channel: Mapped[NotificationChannel] = mapped_column(EnumText(NotificationChannel, 10), index=True)
+    status: Mapped[NotificationStatus] = mapped_column(
+        EnumText(NotificationStatus, 10), default=NotificationStatus.PENDING
+    )
     idempotency_key: Mapped[str] = mapped_column(String(120), unique=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -66,7 +69,7 @@ class NotificationAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[str] = mapped_column(String(10))
+    channel: Mapped[NotificationChannel] = mapped_column(EnumText(NotificationChannel, 10))
     ok: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
