@@ -50,6 +50,13 @@ def server(settings) -> Iterator[str]:
         yield base
 
 
+@pytest.fixture
+def http(server) -> Iterator[httpx.Client]:
+    """One client for the test (a new client per request costs an SSL context each time)."""
+    with httpx.Client(base_url=server, follow_redirects=False, timeout=30) as c:
+        yield c
+
+
 def cfg(**overrides) -> NotifySettings:
     return NotifySettings(notify_base_delay_s=1.0, **overrides)
 
@@ -82,10 +89,10 @@ def set_emails(db, w: World, emails: dict[str, str]) -> None:
         s.commit()
 
 
-def wait_run(base: str, w: World, run_id: int, statuses=("succeeded", "failed"), timeout=60.0) -> dict:
+def wait_run(http: httpx.Client, w: World, run_id: int, statuses=("succeeded", "failed"), timeout=60.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
-        body = httpx.get(f"{base}/v1/optimization-runs/{run_id}", headers=w.h("admin")).json()
+        body = http.get(f"/v1/optimization-runs/{run_id}", headers=w.h("admin")).json()
         if body["status"] in statuses:
             return body
         assert time.monotonic() < deadline, f"run {run_id} still {body['status']}"
@@ -99,17 +106,17 @@ class Plan:
     assignments: dict[str, int] = field(default_factory=dict)  # member name -> published assignment
 
 
-def publish_plan(db, w: World, base: str, *, run_timeout: float = 60.0) -> Plan:
+def publish_plan(db, w: World, http: httpx.Client, *, run_timeout: float = 60.0) -> Plan:
     """Two needs (law -> 张伟, finance -> 李娜) planned and published through the API."""
     demands = {
         "law": add_demand(db, w, title="物业纠纷法律咨询", skills=("law",), day=2),
         "finance": add_demand(db, w, community="朝外社区", title="防范金融诈骗讲座", skills=("finance",), day=3),
     }
-    r = httpx.post(f"{base}/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 2}, headers=w.h("admin"))
+    r = http.post("/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 2}, headers=w.h("admin"))
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]
-    assert wait_run(base, w, run_id, timeout=run_timeout)["status"] == "succeeded"
-    r = httpx.post(f"{base}/v1/optimization-runs/{run_id}/publish", headers=w.h("admin"))
+    assert wait_run(http, w, run_id, timeout=run_timeout)["status"] == "succeeded"
+    r = http.post(f"/v1/optimization-runs/{run_id}/publish", headers=w.h("admin"))
     assert r.status_code == 200, r.text
     plan = Plan(demands, run_id)
     names = {v: k for k, v in w.members.items()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 from sqlalchemy import select
 
 from app.models import Notification, NotificationAttempt
@@ -19,9 +18,9 @@ def _rows(db) -> list[Notification]:
         return list(s.scalars(select(Notification).order_by(Notification.id)))
 
 
-def test_published_plan_mails_each_member_once_with_a_working_link(db, world, server, mailbox):
+def test_published_plan_mails_each_member_once_with_a_working_link(db, world, server, http, mailbox):
     set_emails(db, world, {"张伟": "zhangwei@example.cn", "李娜": "lina@example.cn"})
-    publish_plan(db, world, server)
+    publish_plan(db, world, http)
     rows = _rows(db)
     assert sorted((r.event, r.channel, r.status) for r in rows) == [("proposal", "email", "pending")] * 2
     config = mailbox.smtp_cfg(public_base_url=server)
@@ -33,16 +32,16 @@ def test_published_plan_mails_each_member_once_with_a_working_link(db, world, se
         assert "委员您好" in body and "推荐理由" in body
         url = LINK_RE.search(body).group(0)
         assert url.startswith(server + "/t/")
-        page = httpx.get(url)
+        page = http.get(url)
         assert page.status_code == 200 and ("物业纠纷法律咨询" in page.text or "防范金融诈骗讲座" in page.text)
     # a second dispatcher (a restart) sends nothing again
     assert dispatch(db, config).sent == 0 and len(mailbox.messages) == 2
     assert all(r.status == "sent" and r.attempts == 1 and r.link_id for r in _rows(db))
 
 
-def test_mail_server_down_then_back_gets_the_mail_once(db, world, server):
+def test_mail_server_down_then_back_gets_the_mail_once(db, world, server, http):
     set_emails(db, world, {"张伟": "zhangwei@example.cn", "李娜": "lina@example.cn"})
-    publish_plan(db, world, server)
+    publish_plan(db, world, http)
     box = Mailbox()  # not started yet: connections are refused
     config = box.smtp_cfg(public_base_url=server)
     first = dispatch(db, config)

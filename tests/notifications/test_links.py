@@ -19,8 +19,8 @@ from tests.runs._run_fixtures import WEEK
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
-def _post(base: str, path: str, data: dict, **kw) -> httpx.Response:
-    return httpx.post(base + path, data=data, follow_redirects=False, **kw)
+def _post(http: httpx.Client, path: str, data: dict, **kw) -> httpx.Response:
+    return http.post(path, data=data, **kw)
 
 
 def _nonce(page: str) -> str:
@@ -41,11 +41,11 @@ def _events(db, assignment_id: int) -> int:
         )
 
 
-def test_task_page_shows_the_need_and_accept_is_idempotent(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_task_page_shows_the_need_and_accept_is_idempotent(db, world, server, http):
+    plan = publish_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     path = f"/t/{link.token}"
-    page = httpx.get(server + path)
+    page = http.get(path)
     assert page.status_code == 200 and "no-store" in page.headers["cache-control"]
     assert "form-action 'self'" in page.headers["content-security-policy"]
     html = page.text
@@ -78,15 +78,15 @@ def test_task_page_shows_the_need_and_accept_is_idempotent(db, world, server):
     before = _events(db, plan.assignments["张伟"])
     nonce = _nonce(html)
     for _ in range(2):  # a double tap
-        r = _post(server, path, {"nonce": nonce, "action": "accept"})
+        r = _post(http, path, {"nonce": nonce, "action": "accept"})
         assert r.status_code == 303 and r.headers["location"] == f"{path}?done=accepted"
     assert _assignment(db, plan.assignments["张伟"]).status == "accepted"
     assert _events(db, plan.assignments["张伟"]) == before + 1  # one change in the feed, not two
-    assert "已接受" in httpx.get(server + path + "?done=accepted").text
+    assert "已接受" in http.get(path + "?done=accepted").text
 
 
-def test_guessing_forged_forms_and_other_members(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_guessing_forged_forms_and_other_members(db, world, server, http):
+    plan = publish_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     mine = member_link(db, world, "张伟")
     for path in (
@@ -96,34 +96,34 @@ def test_guessing_forged_forms_and_other_members(db, world, server):
         f"/m/{link.token}",  # nor the other way round
         "/t/short",
     ):
-        r = httpx.get(server + path)
+        r = http.get(path)
         assert r.status_code == 404 and "链接无效" in r.text and "物业纠纷" not in r.text, path
     path = f"/t/{link.token}"
-    nonce = _nonce(httpx.get(server + path).text)
+    nonce = _nonce(http.get(path).text)
     for data, headers in (
         ({"action": "accept"}, {}),  # no nonce
         ({"action": "accept", "nonce": "x" * 32}, {}),  # wrong nonce
         ({"action": "accept", "nonce": nonce}, {"Origin": "https://evil.example"}),  # another site
     ):
-        r = _post(server, path, data, headers=headers)
+        r = _post(http, path, data, headers=headers)
         assert r.status_code == 403 and "表单已过期" in r.text
     assert _assignment(db, plan.assignments["张伟"]).status == "published"
     # Zhang's member link cannot touch Li's assignment
-    m_nonce = _nonce(httpx.get(f"{server}/m/{mine.token}").text)
+    m_nonce = _nonce(http.get(f"/m/{mine.token}").text)
     r = _post(
-        server,
+        http,
         f"/m/{mine.token}/tasks/{plan.assignments['李娜']}",
         {"nonce": m_nonce, "action": "decline", "reason": "health"},
     )
     assert r.status_code == 404
     assert _assignment(db, plan.assignments["李娜"]).status == "published"
     # ...but answers his own
-    r = _post(server, f"/m/{mine.token}/tasks/{plan.assignments['张伟']}", {"nonce": m_nonce, "action": "accept"})
+    r = _post(http, f"/m/{mine.token}/tasks/{plan.assignments['张伟']}", {"nonce": m_nonce, "action": "accept"})
     assert r.status_code == 303 and _assignment(db, plan.assignments["张伟"]).status == "accepted"
 
 
-def test_expired_and_revoked_on_supersede(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_expired_and_revoked_on_supersede(db, world, server, http):
+    plan = publish_plan(db, world, http)
     old = task_link(db, plan.assignments["张伟"])
     expired = task_link(db, plan.assignments["李娜"])
     with db.session() as s:
@@ -133,15 +133,15 @@ def test_expired_and_revoked_on_supersede(db, world, server):
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
         s.commit()
-    r = httpx.get(f"{server}/t/{expired.token}")
+    r = http.get(f"/t/{expired.token}")
     assert r.status_code == 410 and "链接已过期" in r.text and "防范金融诈骗" not in r.text
     # a second full run re-plans the week: the old proposal is superseded, its link revoked
-    r = httpx.post(f"{server}/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 2}, headers=world.h("admin"))
+    r = http.post("/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 2}, headers=world.h("admin"))
     run2 = r.json()["id"]
-    assert wait_run(server, world, run2)["status"] == "succeeded"
-    assert httpx.post(f"{server}/v1/optimization-runs/{run2}/publish", headers=world.h("admin")).status_code == 200
+    assert wait_run(http, world, run2)["status"] == "succeeded"
+    assert http.post(f"/v1/optimization-runs/{run2}/publish", headers=world.h("admin")).status_code == 200
     assert _assignment(db, plan.assignments["张伟"]).status == "superseded"
-    r = httpx.get(f"{server}/t/{old.token}")
+    r = http.get(f"/t/{old.token}")
     assert r.status_code == 410 and "链接已失效" in r.text and "物业纠纷" not in r.text
     # the new assignment of the same member has its own, working link (no reuse across assignments)
     with db.session() as s:
@@ -149,16 +149,16 @@ def test_expired_and_revoked_on_supersede(db, world, server):
             select(Assignment.id).where(Assignment.run_id == run2, Assignment.member_id == world.members["张伟"])
         )
     fresh = task_link(db, new_id)
-    assert fresh.token != old.token and httpx.get(f"{server}/t/{fresh.token}").status_code == 200
+    assert fresh.token != old.token and http.get(f"/t/{fresh.token}").status_code == 200
 
 
-def test_decline_marks_the_week_for_repair_and_double_tap_keeps_the_first_answer(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_decline_marks_the_week_for_repair_and_double_tap_keeps_the_first_answer(db, world, server, http):
+    plan = publish_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     path = f"/t/{link.token}"
-    nonce = _nonce(httpx.get(server + path).text)
-    assert _post(server, path, {"nonce": nonce, "action": "decline", "reason": "schedule"}).status_code == 303
-    assert _post(server, path, {"nonce": nonce, "action": "decline", "reason_text": "改主意了"}).status_code == 303
+    nonce = _nonce(http.get(path).text)
+    assert _post(http, path, {"nonce": nonce, "action": "decline", "reason": "schedule"}).status_code == 303
+    assert _post(http, path, {"nonce": nonce, "action": "decline", "reason_text": "改主意了"}).status_code == 303
     a = _assignment(db, plan.assignments["张伟"])
     assert a.status == "declined" and a.decline_reason == "时间冲突"
     with db.session() as s:
@@ -169,22 +169,22 @@ def test_decline_marks_the_week_for_repair_and_double_tap_keeps_the_first_answer
             and mark.marks == 1
             and mark.window_start.isoformat() <= a.demand.starts_at.date().isoformat()
         )
-    page = httpx.get(server + path).text
+    page = http.get(path).text
     assert "已婉拒" in page and 'value="accept"' not in page
 
 
-def test_completion_after_the_event_writes_one_duty_record(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_completion_after_the_event_writes_one_duty_record(db, world, server, http):
+    plan = publish_plan(db, world, http)
     link = task_link(db, plan.assignments["李娜"])
     path = f"/t/{link.token}"
-    nonce = _nonce(httpx.get(server + path).text)
-    assert _post(server, path, {"nonce": nonce, "action": "accept"}).status_code == 303
-    assert "完成反馈" not in httpx.get(server + path).text.split("</header>")[1].split("<form")[0]
+    nonce = _nonce(http.get(path).text)
+    assert _post(http, path, {"nonce": nonce, "action": "accept"}).status_code == 303
+    assert "完成反馈" not in http.get(path).text.split("</header>")[1].split("<form")[0]
     with db.session() as s:  # the event took place
         d = s.get(Demand, plan.demands["finance"])
         d.starts_at, d.ends_at = utcnow() - timedelta(hours=3), utcnow() - timedelta(hours=1)
         s.commit()
-    page = httpx.get(server + path).text
+    page = http.get(path).text
     assert "完成反馈" in page and "上门回复" in page and "委托答复" in page
     form = {
         "nonce": nonce,
@@ -193,27 +193,27 @@ def test_completion_after_the_event_writes_one_duty_record(db, world, server):
         "outcome": "现场讲解，居民满意",
         "satisfaction": "5",
     }
-    assert _post(server, path, form).status_code == 303
-    assert _post(server, path, form).status_code == 303
+    assert _post(http, path, form).status_code == 303
+    assert _post(http, path, form).status_code == 303
     a = _assignment(db, plan.assignments["李娜"])
     assert (a.status, a.response_method, a.satisfaction) == ("completed", "on_site", 5)
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(DutyRecord).where(DutyRecord.assignment_id == a.id)) == 1
-    bad = _post(server, path, {**form, "response_method": "telepathy"})
+    bad = _post(http, path, {**form, "response_method": "telepathy"})
     assert bad.status_code in (303, 422)  # already completed: the repeat reports the state
 
 
-def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server):
-    plan = publish_plan(db, world, server)
+def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server, http):
+    plan = publish_plan(db, world, http)
     mine = member_link(db, world, "张伟")
-    page = httpx.get(f"{server}/m/{mine.token}")
+    page = http.get(f"/m/{mine.token}")
     assert page.status_code == 200 and "物业纠纷法律咨询" in page.text and "防范金融诈骗" not in page.text
     nonce = _nonce(page.text)
     with db.session() as s:
         day = s.get(Demand, plan.demands["law"]).starts_at.date().isoformat()
-    r = _post(server, f"/m/{mine.token}/blackout", {"nonce": nonce, "add": day})
+    r = _post(http, f"/m/{mine.token}/blackout", {"nonce": nonce, "add": day})
     assert r.status_code == 303
-    assert _post(server, f"/m/{mine.token}/blackout", {"nonce": nonce, "add": "2026-13-45"}).status_code == 422
+    assert _post(http, f"/m/{mine.token}/blackout", {"nonce": nonce, "add": "2026-13-45"}).status_code == 422
     with db.session() as s:
         member = s.get(Member, world.members["张伟"])
         assert member.blackout_dates == [day]
@@ -222,17 +222,17 @@ def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server):
         built = build_problem(s, s.get(OptimizationRun, plan.run_id))
         zhang = next(m for m in built.problem.members if m.id == member.id)
         assert any(d.isoformat() == day for d in zhang.blackout_dates)  # the next run sees it
-    assert day in httpx.get(f"{server}/m/{mine.token}").text
+    assert day in http.get(f"/m/{mine.token}").text
 
 
-def test_rate_limit_per_token(db, world, server, monkeypatch):
+def test_rate_limit_per_token(db, world, server, http, monkeypatch):
     monkeypatch.setenv("MATCHER_LINK_RATE_PER_TOKEN", "3")
     token = secrets.token_urlsafe(24)
-    codes = [httpx.get(f"{server}/t/{token}").status_code for _ in range(4)]
+    codes = [http.get(f"/t/{token}").status_code for _ in range(4)]
     assert codes == [404, 404, 404, 429]
-    r = httpx.get(f"{server}/t/{token}")
+    r = http.get(f"/t/{token}")
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "操作太频繁" in r.text
-    r = httpx.get(f"{server}/t/{token}", headers={"Accept": "application/json"})
+    r = http.get(f"/t/{token}", headers={"Accept": "application/json"})
     assert r.status_code == 429 and r.headers["content-type"].startswith("application/problem+json")
 
 

@@ -81,24 +81,26 @@ def test_decline_through_the_link_is_repaired_and_the_replacement_told(db, world
             env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_LOG_LEVEL": "WARNING"}
             env.pop("MATCHER_RUN_EXECUTOR", None)
             worker = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        http = httpx.Client(base_url=base, timeout=30)
         try:
-            plan = publish_plan(db, world, base, run_timeout=90)
+            plan = publish_plan(db, world, http, run_timeout=90)
             zhang_mail = _mail_to(mailbox, "zhangwei@example.cn")
             _mail_to(mailbox, "lina@example.cn")
             add_lawyer(db, world, email="zhao@example.cn")  # the one who can step in
             before = _plan_rows(db)
 
             path = _local_path(LINK_RE.search(zhang_mail.get_content()).group(0))
-            nonce = NONCE.search(httpx.get(base + path).text).group(1)
-            r = httpx.post(base + path, data={"nonce": nonce, "action": "decline", "reason": "schedule"})
+            nonce = NONCE.search(http.get(path).text).group(1)
+            r = http.post(path, data={"nonce": nonce, "action": "decline", "reason": "schedule"})
             assert r.status_code == 303
 
             zhao_mail = _mail_to(mailbox, "zhao@example.cn")
             assert zhao_mail["Subject"].startswith("【委员进社区】补位邀请：物业纠纷法律咨询")
             zhao_path = _local_path(LINK_RE.search(zhao_mail.get_content()).group(0))
-            page = httpx.get(base + zhao_path)
+            page = http.get(zhao_path)
             assert page.status_code == 200 and "物业纠纷法律咨询" in page.text and "接受" in page.text
         finally:
+            http.close()
             if worker is not None:
                 worker.terminate()
                 _, err = worker.communicate(timeout=30)

@@ -32,9 +32,9 @@ def _prefer_webhook(db) -> None:
 
 
 @pytest.mark.parametrize(("fmt", "msgtype"), [("wecom", "markdown"), ("dingtalk", "markdown"), ("wecom", "text")])
-def test_webhook_channel_posts_robot_messages(db, world, server, fmt, msgtype):
+def test_webhook_channel_posts_robot_messages(db, world, server, http, fmt, msgtype):
     _prefer_webhook(db)
-    publish_plan(db, world, server)
+    publish_plan(db, world, http)
     receiver = Receiver().start()
     try:
         config = cfg(
@@ -61,7 +61,7 @@ def test_webhook_channel_posts_robot_messages(db, world, server, fmt, msgtype):
         assert "委员您好" in content and LINK_RE.search(content)
 
 
-def test_robot_error_code_is_a_failed_attempt(db, world, server):
+def test_robot_error_code_is_a_failed_attempt(db, world, server, http):
     class Refusing(BaseHTTPRequestHandler):
         def do_POST(self):  # noqa: N802 - http.server API
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -74,15 +74,16 @@ def test_robot_error_code_is_a_failed_attempt(db, world, server):
         def log_message(self, *args):
             pass
 
-    http = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=http.serve_forever, daemon=True).start()
+    robot = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=robot.serve_forever, daemon=True).start()
     try:
         _prefer_webhook(db)
-        publish_plan(db, world, server)
-        url = f"http://127.0.0.1:{http.server_address[1]}/robot"
+        publish_plan(db, world, http)
+        url = f"http://127.0.0.1:{robot.server_address[1]}/robot"
         result = dispatch(db, cfg(notify_webhook_url=url, notify_max_attempts=1))
     finally:
-        http.shutdown()
+        robot.shutdown()
+        robot.server_close()
     assert result.failed_attempts == 2
     assert _outcomes(db) == {("failed", "robot errcode 93000")}
 
