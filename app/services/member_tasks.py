@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, LinkKind, ResponseMethod
+from app.domain.times import stored_utc
 from app.errors import Problem, invalid, not_found
 from app.i18n import t
 from app.models import Assignment, Demand, Member, MemberLink
@@ -25,7 +26,6 @@ from app.services import assignments as assignment_service
 from app.services.identity import Caller
 from app.services.notifications.links import resolve
 from app.services.notifications.messages import local_time
-from app.services.runs.problem_builder import to_utc
 
 DECLINE_REASONS = ("schedule", "skill", "distance", "health", "interest")
 OPEN_STATUSES = (AssignmentStatus.PUBLISHED, AssignmentStatus.ACCEPTED)
@@ -78,7 +78,7 @@ class TaskView:
 def task_view(assignment: Assignment, now: datetime | None = None) -> TaskView:
     demand: Demand = assignment.demand
     area = demand.area
-    started = to_utc(demand.starts_at) <= (now or utcnow())
+    started = stored_utc(demand.starts_at) <= (now or utcnow())
     status = AssignmentStatus(assignment.status)
     liaison = " ".join(x for x in (area.liaison_name, area.liaison_phone) if x) or "—"
     return TaskView(

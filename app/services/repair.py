@@ -27,11 +27,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.enums import RunMode, RunStatus
+from app.domain.times import to_local_naive
 from app.errors import Problem
 from app.models import District, OptimizationRun, RepairMark
 from app.models.base import utcnow
 from app.services.identity import Caller
-from app.services.runs.problem_builder import to_local_naive
 from app.settings import NotifySettings
 
 log = logging.getLogger("app.repair")

@@ -112,3 +112,18 @@ def test_office_view_filters_pages_and_retries(db, world, client):
         "/v1/notifications", params={"status": "sent", "member_id": world.members["李娜"]}, headers=h
     ).json()
     assert log["items"][0]["attempt_log"][0]["ok"] is True
+
+
+def test_member_email_and_channel_through_the_api(db, world, client):
+    h = world.h("admin")
+    body = {"name": "钱律师", "home_area": "JW", "email": "qian@example.cn", "preferred_channel": "email"}
+    r = client.post("/v1/members", json=body, headers=h)
+    assert r.status_code == 201, r.text
+    member_id = r.json()["id"]
+    assert (r.json()["email"], r.json()["preferred_channel"]) == ("qian@example.cn", "email")
+    read = client.get(f"/v1/members/{member_id}", headers=world.h("reader")).json()
+    assert read["email"] is None and read["preferred_channel"] == "email"  # addresses are for admins only
+    bad = client.post("/v1/members", json={**body, "email": "not-an-address"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "email"
+    bad = client.post("/v1/members", json={**body, "preferred_channel": "pigeon"}, headers=h)
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "preferred_channel"

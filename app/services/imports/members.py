@@ -96,6 +96,7 @@ class MemberImporter:
         cell("home_area", lambda v: refs.area(text(v)).code, required=True)
         cell("work_area", lambda v: refs.area(text(v)).code)
         cell("phone", text)
+        cell("email", text)
         cell("weekly_cap", parse_int, default=_default("weekly_cap"))
         cell("accepts_cross_area", parse_bool, default=_default("accepts_cross_area"))
         cell("max_distance_km", parse_float)
@@ -165,6 +166,7 @@ def snapshot(member: Member) -> dict[str, Any]:
         "home_area": member.home_area.code,
         "work_area": member.work_area.code if member.work_area else None,
         "phone": member.phone,
+        "email": member.email,
         "weekly_cap": member.weekly_cap,
         "accepts_cross_area": member.accepts_cross_area,
         "max_distance_km": member.max_distance_km,

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.domain.enums import NotificationEvent
+from app.domain.times import LOCAL_TZ, stored_utc
 from app.i18n import t
 from app.models import Assignment, Demand, Member
-from app.services.runs.problem_builder import LOCAL_TZ, to_utc
 
 _DIGITS = re.compile(r"\d{7,}")
 _TOKEN = re.compile(r"/([tm])/[A-Za-z0-9_\-]{8,}")
@@ -22,7 +22,7 @@ MASK = "***"
 
 def local_time(value: datetime) -> str:
     """A stored (UTC) timestamp as Beijing wall-clock time, the way members read it."""
-    return to_utc(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+    return stored_utc(value).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
