@@ -86,8 +86,10 @@ def _measure(url: str, run_id: int, skip: int, dispatcher: Dispatcher) -> dict:
             if run is not None and started is None:
                 started = time.perf_counter() - t0
             if run is not None and run.status == "published":
-                solve = (run.finished_at - run.started_at).total_seconds()
-                demand_id = s.get(Assignment, declined).demand_id
+                solve = (
+                    (run.finished_at - run.started_at).total_seconds() if run.finished_at and run.started_at else None
+                )
+                demand_id = s.get_one(Assignment, declined).demand_id
                 unmet = s.scalar(
                     select(UnmetDemand.text).where(UnmetDemand.run_id == run.id, UnmetDemand.demand_id == demand_id)
                 )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.domain.enums import AssignmentStatus, LinkKind, ResponseMethod
+from app.domain.enums import AssignmentStatus, LinkKind, ResponseMethod, Role
 from app.domain.times import stored_utc
 from app.errors import Problem, invalid, not_found
 from app.i18n import t
@@ -33,9 +33,10 @@ MAX_BLACKOUTS = 200
 
 
 def member_caller(link: MemberLink) -> Caller:
-    """The member, acting through their link (scoped to the link's district)."""
+    """The member, acting through their link. The role grants nothing here: the link itself scopes
+    what may be answered (``assignment_of``), and the assignment service checks no roles."""
     return Caller(
-        api_key_id=0, name=f"member {link.member_id} (link {link.id})", role="member", district_id=link.district_id
+        api_key_id=0, name=f"member {link.member_id} (link {link.id})", role=Role.READER, district_id=link.district_id
     )
 
 

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.enums import RunMode, RunStatus
+from app.domain.enums import Role, RunMode, RunStatus
 from app.domain.times import to_local_naive
 from app.errors import Problem
 from app.models import District, OptimizationRun, RepairMark
@@ -75,7 +76,7 @@ def mark_for_repair(
 
 
 def _repair_caller(district_id: int) -> Caller:
-    return Caller(api_key_id=0, name=REPAIR_CALLER_NAME, role="admin", district_id=district_id)
+    return Caller(api_key_id=0, name=REPAIR_CALLER_NAME, role=Role.ADMIN, district_id=district_id)
 
 
 def _start_due(factory: sessionmaker[Session], now: datetime, cfg: NotifySettings, executor) -> int:
@@ -109,11 +110,14 @@ def _start_due(factory: sessionmaker[Session], now: datetime, cfg: NotifySetting
                 )
                 s.commit()
                 continue
-            claimed = s.execute(
-                update(RepairMark)
-                .where(RepairMark.id == mark_id, RepairMark.due_at == seen_due)
-                .values(due_at=None, run_id=run.id, marks=0, updated_at=now),
-                execution_options={"synchronize_session": False},
+            claimed = cast(
+                CursorResult[Any],
+                s.execute(
+                    update(RepairMark)
+                    .where(RepairMark.id == mark_id, RepairMark.due_at == seen_due)
+                    .values(due_at=None, run_id=run.id, marks=0, updated_at=now),
+                    execution_options={"synchronize_session": False},
+                ),
             )
             if claimed.rowcount != 1:  # marked again meanwhile, or another dispatcher took it
                 s.rollback()

@@ -11,7 +11,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -116,6 +116,52 @@ def publish_plan(db, w: World, http: httpx.Client, *, run_timeout: float = 60.0)
     assert r.status_code == 202, r.text
     run_id = r.json()["id"]
     assert wait_run(http, w, run_id, timeout=run_timeout)["status"] == "succeeded"
+    r = http.post(f"/v1/optimization-runs/{run_id}/publish", headers=w.h("admin"))
+    assert r.status_code == 200, r.text
+    plan = Plan(demands, run_id)
+    names = {v: k for k, v in w.members.items()}
+    with db.session() as s:
+        for a in s.scalars(select(Assignment).where(Assignment.run_id == run_id, Assignment.status == "published")):
+            plan.assignments[names[a.member_id]] = a.id
+    return plan
+
+
+def stored_plan(db, w: World, http: httpx.Client) -> Plan:
+    """The same two needs with the plan a run would store (law -> 张伟, finance -> 李娜), written
+    directly, then published through the API: for tests about links, not about solving."""
+    from app.models import OptimizationRun
+    from tests.runs._run_fixtures import WEEK_START
+
+    demands = {
+        "law": add_demand(db, w, title="物业纠纷法律咨询", skills=("law",), day=2),
+        "finance": add_demand(db, w, community="朝外社区", title="防范金融诈骗讲座", skills=("finance",), day=3),
+    }
+    with db.session() as s:
+        run = OptimizationRun(
+            district_id=w.district_id,
+            window_start=WEEK_START,
+            window_end=WEEK_START + timedelta(days=6),
+            week=WEEK,
+            status="succeeded",
+            solver_status="OPTIMAL",
+            stats={"plan": {"demand_ids": sorted(demands.values()), "kept_pairs": []}},
+        )
+        s.add(run)
+        s.flush()
+        for need, name in (("law", "张伟"), ("finance", "李娜")):
+            s.add(
+                Assignment(
+                    district_id=w.district_id,
+                    run_id=run.id,
+                    demand_id=demands[need],
+                    member_id=w.members[name],
+                    area_id=w.areas["JW" if need == "law" else "CW"],
+                    status="proposed",
+                    explanation_text="持有 法律咨询; 本片" if need == "law" else "持有 金融; 本片",
+                )
+            )
+        s.commit()
+        run_id = run.id
     r = http.post(f"/v1/optimization-runs/{run_id}/publish", headers=w.h("admin"))
     assert r.status_code == 200, r.text
     plan = Plan(demands, run_id)

@@ -13,7 +13,7 @@ from app.models import Assignment, ChangeEvent, Demand, DutyRecord, Member, Memb
 from app.models.base import utcnow
 from app.services.notifications.links import redact_path, token_hash
 from app.services.runs.problem_builder import build_problem
-from tests.notifications.conftest import member_link, publish_plan, task_link, wait_run
+from tests.notifications.conftest import member_link, stored_plan, task_link, wait_run
 from tests.runs._run_fixtures import WEEK
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
@@ -42,7 +42,7 @@ def _events(db, assignment_id: int) -> int:
 
 
 def test_task_page_shows_the_need_and_accept_is_idempotent(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     path = f"/t/{link.token}"
     page = http.get(path)
@@ -86,7 +86,7 @@ def test_task_page_shows_the_need_and_accept_is_idempotent(db, world, server, ht
 
 
 def test_guessing_forged_forms_and_other_members(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     mine = member_link(db, world, "张伟")
     for path in (
@@ -123,7 +123,7 @@ def test_guessing_forged_forms_and_other_members(db, world, server, http):
 
 
 def test_expired_and_revoked_on_supersede(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     old = task_link(db, plan.assignments["张伟"])
     expired = task_link(db, plan.assignments["李娜"])
     with db.session() as s:
@@ -153,7 +153,7 @@ def test_expired_and_revoked_on_supersede(db, world, server, http):
 
 
 def test_decline_marks_the_week_for_repair_and_double_tap_keeps_the_first_answer(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     link = task_link(db, plan.assignments["张伟"])
     path = f"/t/{link.token}"
     nonce = _nonce(http.get(path).text)
@@ -174,7 +174,7 @@ def test_decline_marks_the_week_for_repair_and_double_tap_keeps_the_first_answer
 
 
 def test_completion_after_the_event_writes_one_duty_record(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     link = task_link(db, plan.assignments["李娜"])
     path = f"/t/{link.token}"
     nonce = _nonce(http.get(path).text)
@@ -204,7 +204,7 @@ def test_completion_after_the_event_writes_one_duty_record(db, world, server, ht
 
 
 def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server, http):
-    plan = publish_plan(db, world, http)
+    plan = stored_plan(db, world, http)
     mine = member_link(db, world, "张伟")
     page = http.get(f"/m/{mine.token}")
     assert page.status_code == 200 and "物业纠纷法律咨询" in page.text and "防范金融诈骗" not in page.text

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app.db import session_scope
-from app.domain.enums import AssignmentStatus
+from app.domain.enums import AssignmentStatus, Role
 from app.models import Assignment
 from app.services.districts import get_district
 from app.services.identity import Caller
@@ -26,7 +26,7 @@ def publish_with_example_links(url: str, district_code: str, run_id: int, count:
     cfg = NotifySettings()
     with session_scope(url) as s:
         district = get_district(s, district_code)
-        caller = Caller(api_key_id=0, name="matcher demo", role="admin", district_id=district.id)
+        caller = Caller(api_key_id=0, name="matcher demo", role=Role.ADMIN, district_id=district.id)
         _, summary = publish_run(s, caller, run_id)
         rows = list(
             s.scalars(

@@ -26,8 +26,9 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.enums import AssignmentStatus, NotificationEvent, NotificationStatus
@@ -74,7 +75,7 @@ class DispatchResult:
 
 
 def _obsolete(s: Session, row: Notification, reason: str) -> None:
-    row.status = NotificationStatus.OBSOLETE.value
+    row.status = NotificationStatus.OBSOLETE
     row.next_attempt_at = None
     row.last_error = reason
     s.commit()
@@ -84,11 +85,20 @@ def _claim(s: Session, notification_id: int, now: datetime, cfg: NotifySettings)
     row = s.get(Notification, notification_id)
     if row is None or row.status != NotificationStatus.PENDING:
         return None
-    table = Notification.__table__
-    taken = s.execute(
-        update(table)
-        .where(table.c.id == row.id, table.c.attempts == row.attempts, table.c.status == NotificationStatus.PENDING)
-        .values(attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.notify_lease_s), updated_at=now)
+    taken = cast(
+        CursorResult[Any],
+        s.execute(
+            update(Notification)
+            .where(
+                Notification.id == row.id,
+                Notification.attempts == row.attempts,
+                Notification.status == NotificationStatus.PENDING,
+            )
+            .values(
+                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.notify_lease_s), updated_at=now
+            ),
+            execution_options={"synchronize_session": False},
+        ),
     )
     if taken.rowcount != 1:
         s.rollback()
@@ -123,14 +133,13 @@ def _record(
     values: dict[str, object] = {"last_error": error, "updated_at": now}
     if error is None:
         status = NotificationStatus.SENT
-        values.update(status=status.value, sent_at=now, next_attempt_at=None)
+        values.update(status=status, sent_at=now, next_attempt_at=None)
     elif cfg.notify_max_attempts and claim.attempt >= cfg.notify_max_attempts:
         status = NotificationStatus.FAILED
-        values.update(status=status.value, next_attempt_at=None)
+        values.update(status=status, next_attempt_at=None)
     else:
         status = NotificationStatus.PENDING
         values.update(next_attempt_at=now + cfg.backoff(claim.attempt))
-    table = Notification.__table__
     with factory() as s:
         s.add(
             NotificationAttempt(
@@ -144,7 +153,10 @@ def _record(
             )
         )
         s.execute(
-            update(table).where(table.c.id == claim.notification_id, table.c.attempts == claim.attempt).values(**values)
+            update(Notification)
+            .where(Notification.id == claim.notification_id, Notification.attempts == claim.attempt)
+            .values(**values),
+            execution_options={"synchronize_session": False},
         )
         s.commit()
     return status.value

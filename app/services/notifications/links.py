@@ -18,8 +18,9 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.enums import LinkKind
@@ -135,10 +136,13 @@ def revoke_for_assignments(session: Session, assignment_ids: list[int], reason: 
     """Revoke every live task link of these assignments (superseded, withdrawn, need cancelled)."""
     if not assignment_ids:
         return 0
-    result = session.execute(
-        update(MemberLink)
-        .where(MemberLink.assignment_id.in_(assignment_ids), MemberLink.revoked_at.is_(None))
-        .values(revoked_at=utcnow(), revoked_reason=reason[:40]),
-        execution_options={"synchronize_session": False},
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            update(MemberLink)
+            .where(MemberLink.assignment_id.in_(assignment_ids), MemberLink.revoked_at.is_(None))
+            .values(revoked_at=utcnow(), revoked_reason=reason[:40]),
+            execution_options={"synchronize_session": False},
+        ),
     )
     return int(result.rowcount or 0)

@@ -29,7 +29,7 @@ from app.settings import NotifySettings
 
 def channel_for(member: Member, cfg: NotifySettings) -> NotificationChannel:
     """The member's preferred channel; else e-mail when they have an address; else the default."""
-    if member.preferred_channel in NotificationChannel.__members__.values():
+    if member.preferred_channel is not None:
         return NotificationChannel(member.preferred_channel)
     if member.email:
         return NotificationChannel.EMAIL
@@ -66,9 +66,9 @@ def enqueue(
         district_id=assignment.district_id,
         member_id=member.id,
         assignment_id=assignment.id,
-        event=event.value,
-        channel=channel.value,
-        status=NotificationStatus.PENDING.value,
+        event=event,
+        channel=channel,
+        status=NotificationStatus.PENDING,
         idempotency_key=key,
         attempts=0,
         next_attempt_at=due or utcnow(),
@@ -157,7 +157,7 @@ def retry(session: Session, caller: Caller, notification_id: int) -> Notificatio
     row = get_notification(session, caller, notification_id)
     if row.status == NotificationStatus.SENT:
         raise Problem(409, "notification_sent", f"Notification {row.id} was already sent.")
-    row.status = NotificationStatus.PENDING.value
+    row.status = NotificationStatus.PENDING
     row.next_attempt_at = utcnow()
     session.flush()
     return row
