@@ -225,7 +225,7 @@ def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server, http
     assert day in http.get(f"/m/{mine.token}").text
 
 
-def test_rate_limit_per_token(db, world, server, http, monkeypatch):
+def test_rate_limit_per_token_and_per_client(db, world, server, http, monkeypatch):
     monkeypatch.setenv("MATCHER_LINK_RATE_PER_TOKEN", "3")
     token = secrets.token_urlsafe(24)
     codes = [http.get(f"/t/{token}").status_code for _ in range(4)]
@@ -234,6 +234,10 @@ def test_rate_limit_per_token(db, world, server, http, monkeypatch):
     assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1 and "操作太频繁" in r.text
     r = http.get(f"/t/{token}", headers={"Accept": "application/json"})
     assert r.status_code == 429 and r.headers["content-type"].startswith("application/problem+json")
+    # a client trying many different tokens runs out of its own budget
+    monkeypatch.setenv("MATCHER_LINK_RATE_PER_CLIENT", "10")
+    codes = [http.get(f"/m/{secrets.token_urlsafe(24)}").status_code for _ in range(6)]
+    assert codes[-1] == 429 and 404 in codes
 
 
 def test_tokens_never_reach_the_access_log():
