@@ -127,3 +127,20 @@ def test_member_email_and_channel_through_the_api(db, world, client):
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "email"
     bad = client.post("/v1/members", json={**body, "preferred_channel": "pigeon"}, headers=h)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "preferred_channel"
+
+
+def test_member_link_from_the_cli(db, world, settings):
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.models import MemberLink
+    from app.services.notifications.links import token_hash
+
+    result = CliRunner().invoke(cli, ["links", "member", "M-张伟"])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert url.startswith("http://127.0.0.1:8000/m/")
+    with db.session() as s:
+        link = s.scalars(select(MemberLink)).one()
+        assert link.token_hash == token_hash(url.rsplit("/", 1)[1]) and link.member_id == world.members["张伟"]
+    assert CliRunner().invoke(cli, ["links", "member", "nobody"]).exit_code == 2
