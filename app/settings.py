@@ -6,9 +6,12 @@ file in the working directory and the in-process run executor.
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.enums import NotificationChannel
 
 
 class Settings(BaseSettings):
@@ -59,8 +62,8 @@ class NotifySettings(BaseSettings):
         default="http://127.0.0.1:8000", description="Base of the personal links in messages (what members open)."
     )
     notify_enabled: bool = True  # MATCHER_NOTIFY_ENABLED=false: no dispatcher thread is started
-    notify_in_api: str = "auto"  # auto (only with SQLite) | true | false: the API process also dispatches
-    notify_default_channel: str = "log"  # for members without a preferred channel or e-mail address
+    notify_in_api: Literal["auto", "true", "false"] = "auto"  # auto: the API process dispatches only with SQLite
+    notify_default_channel: NotificationChannel = NotificationChannel.LOG  # members without channel or e-mail
     notify_base_delay_s: float = 2.0
     notify_max_delay_s: float = 1800.0
     notify_max_attempts: int = 12  # then the notification is failed (the office sees it and can retry)
@@ -75,8 +78,8 @@ class NotifySettings(BaseSettings):
     smtp_from: str = "matcher@localhost"
     smtp_starttls: bool = False
     notify_webhook_url: str | None = None  # the district's messaging gateway / robot
-    notify_webhook_format: str = "wecom"  # wecom (企业微信群机器人) | dingtalk; text or markdown below
-    notify_webhook_msgtype: str = "markdown"  # text | markdown
+    notify_webhook_format: Literal["wecom", "dingtalk"] = "wecom"  # 企业微信群机器人 or DingTalk robot
+    notify_webhook_msgtype: Literal["text", "markdown"] = "markdown"
     link_days_after_end: int = 14  # a task link expires this long after its need ends
     member_link_days: int = 90
     link_rate_per_token: int = 20  # requests per minute per personal link
