@@ -95,7 +95,6 @@ def _open(session, request: Request, token: str, kind: LinkKind) -> MemberLink |
         link = member_tasks.open_link(session, token, kind)
     except LinkProblem as exc:
         return _message(request, _LINK_STATUS[exc.reason], exc.reason)
-    session.commit()
     return link
 
 
@@ -134,9 +133,8 @@ async def task_answer(token: Token, request: Request, session: SessionDep):
         return _message(request, 403, "form", back=f"/t/{token}")
     try:
         state = member_tasks.answer(session, link, form.get("action", ""), form)
-        session.commit()
     except Problem as exc:
-        session.rollback()
+        session.rollback()  # nothing of a refused answer is kept (the request's unit of work commits the rest)
         return _answer_problem(request, exc, f"/t/{token}")
     return RedirectResponse(f"/t/{token}?done={state}", status_code=303, headers=HEADERS)
 
@@ -182,7 +180,6 @@ async def member_answer(
         return _message(request, 403, "form", back=f"/m/{token}")
     try:
         state = member_tasks.answer(session, link, form.get("action", ""), form, assignment_id)
-        session.commit()
     except Problem as exc:
         session.rollback()
         if exc.status == 404:
@@ -201,7 +198,6 @@ async def member_blackout(token: Token, request: Request, session: SessionDep):
         return _message(request, 403, "form", back=f"/m/{token}")
     try:
         member_tasks.set_blackout(session, link, add=form.get("add"), remove=form.get("remove"))
-        session.commit()
     except Problem as exc:
         session.rollback()
         return _answer_problem(request, exc, f"/m/{token}")

@@ -40,5 +40,4 @@ def list_notifications(
 )
 def retry(notification_id: DbId, caller: AdminDep, session: SessionDep):
     row = service.retry(session, caller, notification_id)
-    session.commit()
     return NotificationOut.model_validate(service.view(row, service.attempts_of(session, [row.id])[row.id]))
