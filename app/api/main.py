@@ -28,8 +28,8 @@ from app.api.routes import (
     webhooks,
 )
 from app.logging import configure_logging
-from app.services.runs.janitor import start_run_recovery
 from app.services.notifications.dispatcher import start_api_notifier
+from app.services.runs.janitor import start_run_recovery
 from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
 
