@@ -144,3 +144,24 @@ def test_member_link_from_the_cli(db, world, settings):
         link = s.scalars(select(MemberLink)).one()
         assert link.token_hash == token_hash(url.rsplit("/", 1)[1]) and link.member_id == world.members["张伟"]
     assert CliRunner().invoke(cli, ["links", "member", "nobody"]).exit_code == 2
+
+
+def test_every_message_and_label_is_in_the_catalogue():
+    from app.domain.enums import LinkKind, NotificationChannel, NotificationEvent, NotificationStatus
+    from app.i18n import label, t
+    from app.services.member_tasks import DECLINE_REASONS
+
+    params = {
+        "name": "张伟",
+        "title": "讲座",
+        "place": "建外街道建外社区",
+        "when": "2026-12-07 09:00",
+        "why": "本片",
+        "url": "u",
+    }
+    for event in NotificationEvent:
+        assert t(f"notify.subject.{event}", **params).startswith("【委员进社区】")
+        assert "张伟委员您好" in t(f"notify.body.{event}", **params)
+    for enum in (LinkKind, NotificationChannel, NotificationEvent, NotificationStatus):
+        assert all(label(v) for v in enum)
+    assert all(t(f"link.reason.{r}") for r in DECLINE_REASONS)
