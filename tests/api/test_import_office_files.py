@@ -111,7 +111,10 @@ def test_an_interest_column_alone_replaces_only_interests(client, world, db):
 
 
 def test_full_width_digits(client, world, db):
-    rows = [[*HEADER, "每周上限", "最远距离km", "专业特长"], ["F-1", "孙丽", "JW", "１２", "１２．５公里", "法律咨询：３"]]
+    rows = [
+        [*HEADER, "每周上限", "最远距离km", "专业特长"],
+        ["F-1", "孙丽", "JW", "１２", "１２．５公里", "法律咨询：３"],
+    ]
     m = imported(client, world, rows)["F-1"]
     assert (m["weekly_cap"], m["max_distance_km"], m["skills"][0]["level"]) == (12, 12.5, 3)
 

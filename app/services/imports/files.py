@@ -206,10 +206,10 @@ def check_workbook_bounds(data: bytes, limits: Limits) -> None:
                     detail,
                     errors=[{"field": "file", "message": detail, "code": "workbook_too_large"}],
                 )
-            for info in infos:
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    if _count_rows(archive, info) > limits.max_sheet_rows:
-                        raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
+            sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+            for info in sheets:
+                if _count_rows(archive, info) > limits.max_sheet_rows:
+                    raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
         raise _unreadable(f"The workbook cannot be read: {exc}") from None
 
