@@ -203,7 +203,7 @@ def split_list(value: Any) -> list[str]:
 
 def parse_skills(value: Any) -> list[tuple[str, int | None]]:
     """'法律咨询:3;金融' -> [('法律咨询', 3), ('金融', None)]; the level is 1..3 (full-width '：３' too)."""
-    result = []
+    result: list[tuple[str, int | None]] = []
     for item in split_list(value):
         name, sep, level = item.replace("：", ":").partition(":")
         level = unicodedata.normalize("NFKC", level)
