@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import IfMatch, with_etag
+from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatch, negotiate, spreadsheet, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.services import assignments as service
+from app.services import exports
 
 router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES)
 
@@ -21,7 +22,10 @@ Ordered by id with cursor pagination. `updated_since` is **inclusive** (`updated
 a time without offset is UTC) and suits a simple periodic pull, but timestamps cannot
 guarantee a gap-free incremental sync (a transaction can commit an older timestamp after
 you read). For gap-free incremental sync use the change feed `/v1/changes` and keep its cursor.
-`status` may be repeated: `?status=published&status=accepted`."""
+`status` may be repeated: `?status=published&status=accepted`.
+
+With `Accept: text/csv` (UTF-8 with BOM) or the XLSX media type, or `format=csv|xlsx`, the
+answer is a spreadsheet of every selected row with Chinese headers (cursor and limit do not apply)."""
 
 
 def _out(response: Response | None, session, caller, assignment) -> AssignmentOut:
@@ -30,8 +34,15 @@ def _out(response: Response | None, session, caller, assignment) -> AssignmentOu
     return AssignmentOut.from_view(service.view(session, caller, assignment))
 
 
-@router.get("", response_model=Page[AssignmentOut], summary="List assignments", description=_LIST_DOC)
+@router.get(
+    "",
+    response_model=Page[AssignmentOut],
+    summary="List assignments; CSV/XLSX export",
+    description=_LIST_DOC,
+    responses=SPREADSHEET_CONTENT,
+)
 def list_assignments(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     cursor: CursorQ = None,
@@ -42,19 +53,28 @@ def list_assignments(
     demand_id: DbId | None = None,
     status: Annotated[list[AssignmentStatus] | None, Query(description="Repeatable.")] = None,
     updated_since: Annotated[ServiceDateTime | None, Query(description="Inclusive; ISO 8601.")] = None,
+    format: FormatQ = None,
 ):
-    page = service.list_assignments(
-        session,
-        caller,
-        run_id=run_id,
-        area=area,
-        member_id=member_id,
-        demand_id=demand_id,
-        statuses=status,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
-    )
+    def fetch(after: str | None, size: int):
+        return service.list_assignments(
+            session,
+            caller,
+            run_id=run_id,
+            area=area,
+            member_id=member_id,
+            demand_id=demand_id,
+            statuses=status,
+            updated_since=updated_since,
+            cursor=after,
+            limit=size,
+        )
+
+    fmt = negotiate(request, format)
+    if fmt != "json":
+        table = exports.assignments_table(exports.all_rows(fetch), with_phones=caller.can_read_phones)
+        body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
+        return spreadsheet(fmt, body, "assignments")
+    page = fetch(cursor, limit)
     return Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
 
 

@@ -33,6 +33,10 @@ _CN_MOBILE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
 #: What a phone cell may hold: digits, +, separators, and an extension (转 / ext / x).
 _PHONE_TYPED = re.compile(r"\+?[\d\s\-()（）./,#]+(?:(?:转|ext\.?|x)\s*\d+)?", re.IGNORECASE)
 
+#: How yes/no and weekdays are written back into exported sheets (forms the parsers read).
+YES, NO = "是", "否"
+WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
 _TRUE = {"是", "true", "t", "yes", "y", "1", "对", "√", "✓", "允许", "接受"}
 _FALSE = {"否", "false", "f", "no", "n", "0", "不", "×", "✗", "不允许", "不接受"}
 
