@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     import_max_inflated_bytes: int = Field(
         default=50 * 1024 * 1024, description="Largest inflated size of an XLSX's parts (413 beyond; zip bombs)."
     )
+    max_demand_days: int = Field(default=14, ge=1, description="Longest a demand may last (ends_at - starts_at).")
     page_limit_default: int = 50
     page_limit_max: int = 500
     idempotency_ttl_hours: int = 24

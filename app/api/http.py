@@ -14,13 +14,28 @@ from app.errors import Problem
 from app.services.crud import etag_for
 from app.services.idempotency import IdempotencyKey, StoredResponse
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description="ETag from GET; a stale one gets 412.")]
+IF_MATCH_DOC = (
+    'Required: the ETag from the last GET (e.g. `"v3"`), compared strongly (a weak `W/"v3"` never matches), '
+    "or `*`. Missing: 428; stale (someone changed the object since, or won a concurrent race): 412."
+)
+IfMatch = Annotated[str, Header(alias="If-Match", description=IF_MATCH_DOC)]
+"""The If-Match header of PATCH and DELETE: required (428 when missing, see app.api.problems)."""
+IfMatchOptional = Annotated[
+    str | None, Header(alias="If-Match", description="Optional ETag from GET (strong comparison); stale -> 412.")
+]
+"""If-Match on the state-changing POST actions, where a repeat is a no-op and the header optional."""
 
 
 async def idempotency_key(
     request: Request,
     key: Annotated[
-        str | None, Header(alias="Idempotency-Key", description="Retry-safe POST: a replay returns the first response.")
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Retry-safe POST (1-200 characters): a replay with the same body returns the first response.",
+        ),
     ] = None,
 ) -> IdempotencyKey:
     body = await request.body()
@@ -110,3 +125,44 @@ def spreadsheet(fmt: str, content: bytes, filename: str) -> Response:
     return Response(
         content, media_type=media, headers={"Content-Disposition": f'attachment; filename="{filename}.{fmt}"'}
     )
+
+
+_KNOWN_QUERY: dict[int, frozenset[str]] = {}
+
+
+def _declared_query_names(route: Any) -> frozenset[str]:
+    """Query parameter names (aliases) a route and its dependencies declare; cached per route."""
+    key = id(route)
+    if key not in _KNOWN_QUERY:
+        names: set[str] = set()
+        pending = [getattr(route, "dependant", None)]
+        while pending:
+            dependant = pending.pop()
+            if dependant is None:
+                continue
+            names.update(p.alias for p in dependant.query_params)
+            pending.extend(dependant.dependencies)
+        _KNOWN_QUERY[key] = frozenset(names)
+    return _KNOWN_QUERY[key]
+
+
+def reject_unknown_query(request: Request) -> None:
+    """A misspelt filter must not silently return everything: a query parameter the API
+    operation does not declare is a 422 naming it (``query.<name>``)."""
+    if not request.url.path.startswith("/v1/"):
+        return
+    route = request.scope.get("route")
+    if route is None:
+        return
+    known = _declared_query_names(route)
+    unknown = sorted({name for name in request.query_params if name not in known})
+    if unknown:
+        from app.errors import field_error
+
+        allowed = ", ".join(sorted(known)) or "none"
+        raise Problem(
+            422,
+            "validation_error",
+            f"Unknown query parameter(s): {', '.join(unknown)} (this operation takes: {allowed}).",
+            errors=[field_error(f"query.{name}", "unknown query parameter", "unknown_parameter") for name in unknown],
+        )

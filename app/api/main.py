@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from app.api.http import reject_unknown_query
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import install_openapi
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
     areas,
@@ -78,8 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_recovery()
             stop_dispatcher()
 
-    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="CPPCC member-need matcher",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
+    )
     install_problem_handlers(app)
+    install_openapi(app)
     for module in ROUTERS:
         app.include_router(module.router)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)

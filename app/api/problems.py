@@ -46,14 +46,31 @@ def problem_response(problem: Problem, request: Request | None = None) -> JSONRe
 
 def _loc_to_field(loc: tuple | list) -> str:
     parts = [str(p) for p in loc]
+    if len(parts) == 2 and parts[0] == "header":
+        return parts[1]  # a header is named as sent: 'Idempotency-Key', 'If-Match'
     if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
         where, rest = parts[0], parts[1:]
         return ".".join(rest) if where == "body" and rest else (f"{where}.{'.'.join(rest)}" if rest else where)
     return ".".join(parts)
 
 
+def precondition_required() -> Problem:
+    return Problem(
+        428,
+        "precondition_required",
+        "This request changes an object and needs an If-Match header with the ETag of the version "
+        "you read (GET it first), or `If-Match: *` to change whatever version is stored.",
+        errors=[field_error("If-Match", "required header is missing", "missing")],
+    )
+
+
 def validation_problem(exc: RequestValidationError) -> Problem:
     errors = list(exc.errors())
+    missing_if_match = [
+        e for e in errors if tuple(e.get("loc", ())) == ("header", "If-Match") and e.get("type") == "missing"
+    ]
+    if missing_if_match and len(missing_if_match) == len(errors):
+        return precondition_required()  # otherwise valid: 428 (RFC 6585); with other errors a 422 lists all
     if any(e.get("type") == "json_invalid" for e in errors):
         return Problem(
             400,
@@ -69,6 +86,22 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(422, "validation_error", f"Invalid fields: {names}", errors=fields)
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app serves at this path (the 405's Allow header), found by
+    asking each route whether it would take the request with that method."""
+    from starlette.routing import Match
+
+    scope = dict(request.scope)
+    return [
+        method
+        for method in _METHODS
+        if any(route.matches({**scope, "method": method})[0] == Match.FULL for route in request.app.router.routes)
+    ]
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
@@ -81,10 +114,26 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(Problem(exc.status_code, detail=detail, headers=getattr(exc, "headers", None)), request)
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
+        return problem_response(Problem(exc.status_code, detail=detail, headers=headers or None), request)
 
     @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError):
+    async def _stale(request: Request, exc: StaleDataError):  # noqa: ARG001 - the handler signature is fixed
+        # Two writers read the same version and both passed If-Match; the loser's UPDATE found the
+        # version gone. Its precondition failed as surely as a stale ETag's: 412 (409 only for the
+        # POST actions that may be sent without If-Match).
+        if request.headers.get("if-match") is not None:
+            return problem_response(
+                Problem(
+                    412,
+                    "precondition_failed",
+                    "The object was changed by another request after you read it; re-read and retry.",
+                ),
+                request,
+            )
         return problem_response(
             Problem(409, "concurrent_update", "The object was changed by another request; re-read and retry."), request
         )

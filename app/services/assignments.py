@@ -47,6 +47,7 @@ from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
 from app.services.areas import area_by_code
 from app.services.crud import check_if_match, get_scoped
+from app.domain.times import today_local
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
@@ -92,6 +93,17 @@ def view(session: Session, caller: Caller, assignment: Assignment) -> Assignment
     return _views(session, caller, [assignment])[0]
 
 
+#: What ``/v1/assignments`` lists when asked for neither a run nor a status: the plan members and
+#: communities live by. Proposals of runs not (yet) published are not a plan; ask for them with
+#: ``run_id=`` or ``status=proposed``.
+CURRENT_PLAN = (
+    AssignmentStatus.PUBLISHED,
+    AssignmentStatus.ACCEPTED,
+    AssignmentStatus.COMPLETED,
+    AssignmentStatus.DECLINED,
+)
+
+
 def list_assignments(
     session: Session,
     caller: Caller,
@@ -105,7 +117,8 @@ def list_assignments(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AssignmentView]:
-    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=).
+    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=). Without ``run_id``
+    and ``statuses`` only the current plan (``CURRENT_PLAN``) is listed.
 
     A liaison only ever sees its own area; asking for another area is simply empty.
     """
@@ -120,6 +133,8 @@ def list_assignments(
         stmt = stmt.where(Assignment.member_id == member_id)
     if demand_id is not None:
         stmt = stmt.where(Assignment.demand_id == demand_id)
+    if not statuses and run_id is None:
+        statuses = list(CURRENT_PLAN)
     if statuses:
         known = {s.value for s in AssignmentStatus}
         unknown = sorted(set(statuses) - known)
@@ -241,7 +256,10 @@ def complete(
             **{"from": "completed", "to": "completed"},
         )
     _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
-    completed_on: date = data.get("completed_on") or date.today()
+    today = today_local()
+    completed_on: date = data.get("completed_on") or today
+    if completed_on > today:
+        raise invalid("completed_on", f"{completed_on} is in the future (today is {today} in Beijing)", "future_date")
     assignment.status = AssignmentStatus.COMPLETED
     assignment.response_method = ResponseMethod(data["response_method"])
     assignment.outcome = data.get("outcome")

@@ -19,18 +19,26 @@ def etag_for(version: int) -> str:
 
 
 def check_if_match(if_match: str | None, version: int) -> None:
-    """A stale ETag means someone changed the object since the caller read it."""
+    """A stale ETag means someone changed the object since the caller read it.
+
+    If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag (``W/"v3"``) never
+    matches, so it is a 412 like a stale one. ``None`` is for internal callers (the importer,
+    the optional header of POST actions); the API requires the header on PATCH and DELETE.
+    """
     if if_match is None:
         return
     tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags:
         return
     current = etag_for(version)
-    if not any(t in (current, "W/" + current) for t in tags):
+    if current not in tags:
+        weak = any(t.startswith("W/") for t in tags)
         raise Problem(
             412,
             "precondition_failed",
-            f"If-Match {if_match} does not match the current ETag {current}; re-read and retry.",
+            f"If-Match {if_match} does not match the current ETag {current}"
+            + ("; a weak tag never matches (strong comparison)" if weak else "")
+            + "; re-read and retry.",
         )
 
 

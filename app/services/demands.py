@@ -13,7 +13,7 @@ Create and update flush but never commit: the router or the importer commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -29,6 +29,7 @@ from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 from app.services.skills import resolve_skills
+from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.schemas.demands import DemandCreate
@@ -151,11 +152,23 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     hi = values.get("max_members", current.max_members if current else lo)
     if hi < lo:
         raise invalid("max_members", f"must be at least min_members ({lo})", "less_than_min")
-    start = values.get("starts_at", current.starts_at if current else None)
-    end = values.get("ends_at", current.ends_at if current else None)
-    if start is not None and end is not None and from_storage(end) <= from_storage(start):
-        raise invalid("ends_at", "must be after starts_at", "window_order")
+    _check_window(values, current)
     return values
+
+
+def _check_window(values: dict[str, Any], current: Demand | None) -> None:
+    """The effective window ends after it starts and lasts at most MATCHER_MAX_DEMAND_DAYS: a
+    months-long "demand" would block its members in every overlap check of every week."""
+    stored_start, stored_end = (current.starts_at, current.ends_at) if current else (None, None)
+    start, end = values.get("starts_at", stored_start), values.get("ends_at", stored_end)
+    if start is None or end is None:
+        return
+    start, end = from_storage(start), from_storage(end)
+    if end <= start:
+        raise invalid("ends_at", "must be after starts_at", "window_order")
+    longest = timedelta(days=get_settings().max_demand_days)
+    if end - start > longest:
+        raise invalid("ends_at", f"a demand may last at most {longest.days} days (MATCHER_MAX_DEMAND_DAYS)", "too_long")
 
 
 def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:

@@ -34,6 +34,10 @@ class World:
         """Auth headers for a role: admin, reader, liaison_jw, liaison_cw, other_admin."""
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
+    def w(self, role: str) -> dict[str, str]:
+        """Headers for PATCH/DELETE that are not about ETags: auth plus ``If-Match: *`` (any version)."""
+        return {**self.h(role), "If-Match": "*"}
+
 
 NEXT_MONDAY = (datetime.now(UTC) + timedelta(days=7 - datetime.now(UTC).weekday())).replace(
     hour=9, minute=0, second=0, microsecond=0

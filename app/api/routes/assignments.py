@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatch, negotiate, spreadsheet, with_etag
+from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatchOptional, negotiate, spreadsheet, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
@@ -18,8 +18,12 @@ router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PRO
 
 _LIST_DOC = """Assignments in the caller's district (a liaison key sees only its own area).
 
+By default the **current plan**: statuses published, accepted, completed and declined. Proposals
+of runs that were not published (status `proposed`) and superseded rows are listed only when
+asked for with `run_id=` or `status=`.
+
 Ordered by id with cursor pagination. `updated_since` is **inclusive** (`updated_at >= value`;
-a time without offset is UTC) and suits a simple periodic pull, but timestamps cannot
+a time without offset is Beijing time, as everywhere in the API) and suits a simple periodic pull, but timestamps cannot
 guarantee a gap-free incremental sync (a transaction can commit an older timestamp after
 you read). For gap-free incremental sync use the change feed `/v1/changes` and keep its cursor.
 `status` may be repeated: `?status=published&status=accepted`.
@@ -88,7 +92,9 @@ def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, s
     response_model=AssignmentOut,
     summary="Accept on the member's behalf (admin; published -> accepted; repeat is a no-op)",
 )
-def accept(assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def accept(
+    assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatchOptional = None
+):
     assignment = service.accept(session, caller, assignment_id, if_match)
     return _out(response, session, caller, assignment)
 
@@ -107,7 +113,7 @@ def decline(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatchOptional = None,
 ):
     assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
     return _out(response, session, caller, assignment)
@@ -128,7 +134,7 @@ def complete(
     response: Response,
     caller: WriterDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatchOptional = None,
 ):
     assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
     return _out(response, session, caller, assignment)

@@ -53,7 +53,7 @@ def update_community(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     community = service.update_community(
         session, caller, community_id, payload.model_dump(exclude_unset=True), if_match
@@ -63,7 +63,7 @@ def update_community(
 
 @router.delete("/{community_id}", response_model=CommunityOut, summary="Deactivate a community (admin; soft)")
 def deactivate_community(
-    community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
+    community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch
 ):
     community = service.update_community(session, caller, community_id, {"active": False}, if_match)
     return render(response, community, CommunityOut)

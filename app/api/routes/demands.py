@@ -104,15 +104,13 @@ def update_demand(
     response: Response,
     caller: WriterDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, demand, DemandOut)
 
 
 @router.delete("/{demand_id}", response_model=DemandOut, summary="Cancel a demand (status=cancelled)")
-def cancel_demand(
-    demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep, if_match: IfMatch = None
-):
+def cancel_demand(demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep, if_match: IfMatch):
     demand = service.cancel_demand(session, caller, demand_id, if_match)
     return render(response, demand, DemandOut)

@@ -111,13 +111,13 @@ def update_record(
     response: Response,
     caller: WriterDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, record, DutyRecordOut)
 
 
 @router.delete("/{record_id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)")
-def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     service.delete_record(session, caller, record_id, if_match)
     return Response(status_code=204)

@@ -96,15 +96,13 @@ def update_member(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
     return _render(response, member, caller)
 
 
 @router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
-def deactivate_member(
-    member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
-):
+def deactivate_member(member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     member = service.deactivate_member(session, caller, member_id, if_match)
     return _render(response, member, caller)
