@@ -8,7 +8,7 @@ from fastapi import Depends, FastAPI
 
 from app.api.http import reject_unknown_query
 from app.api.middleware import RequestContextMiddleware
-from app.api.openapi import install_openapi
+from app.api.openapi import install_openapi, operation_id
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
     areas,
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         dependencies=[Depends(reject_unknown_query)],
+        generate_unique_id_function=operation_id,
     )
     install_problem_handlers(app)
     install_openapi(app)

@@ -8,9 +8,11 @@ carry the two security schemes (``Authorization: Bearer`` or ``X-API-Key``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from app.api.problems import PROBLEM_JSON
 
@@ -22,6 +24,37 @@ SECURITY_SCHEMES = {
 #: Operations anyone may call (no key): health probes.
 PUBLIC_PATHS = ("/healthz", "/readyz")
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+#: The first path segment under /v1 -> the operation id's prefix, and the words of a handler's name
+#: that only repeat the resource (``get_demand`` under demands is ``demands_get``).
+_RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "areas": ("areas", ("area", "areas")),
+    "communities": ("communities", ("community", "communities")),
+    "groups": ("groups", ("group", "groups")),
+    "skills": ("skills", ("skill", "skills")),
+    "members": ("members", ("member", "members")),
+    "demands": ("demands", ("demand", "demands")),
+    "optimization-runs": ("runs", ("run", "runs")),
+    "assignments": ("assignments", ("assignment", "assignments")),
+    "duty-records": ("duty_records", ("record", "records")),
+    "reports": ("reports", ()),
+    "changes": ("changes", ("change", "changes")),
+    "webhooks": ("webhooks", ("webhook", "webhooks")),
+}
+
+
+def operation_id(route: APIRoute) -> str:
+    """Short, stable operation ids for generated clients: ``demands_get``, ``runs_publish``,
+    ``members_import``; they change only when a handler is renamed, never with its path."""
+    segments = [s for s in route.path.split("/") if s]
+    if len(segments) >= 2 and segments[0] == "v1":
+        resource = re.split(r"[:{]", segments[1])[0]
+        prefix, nouns = _RESOURCES.get(resource, (resource.replace("-", "_"), ()))
+        words = [w for w in route.name.split("_") if w not in nouns]
+        return "_".join([prefix, *(words or ["get"])])
+    tag = str(route.tags[0]) if route.tags else ""
+    return f"{tag}_{route.name}" if tag else route.name
 
 
 def install_openapi(app: FastAPI) -> None:
