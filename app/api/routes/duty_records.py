@@ -11,7 +11,7 @@ from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
-from app.api.schemas.duty import DutyKind, DutyRecordCreate, DutyRecordOut, DutyRecordUpdate, DutySummary, MemberDutyOut
+from app.api.schemas.duty import DutyKind, DutyRecordCreate, DutyRecordOut, DutyRecordUpdate, DutySummary, DutySummaryMember
 from app.services import duty as service
 
 router = APIRouter(prefix="/v1/duty-records", tags=["duty-records"], responses=PROBLEM_RESPONSES)
@@ -81,7 +81,7 @@ def summary(
     year = year or date_type.today().year
     rows = service.summary_for(session, caller, year, area, group_id)
     items = [
-        MemberDutyOut(
+        DutySummaryMember(
             member_id=r.member_id,
             name=r.name,
             group_id=r.group_id,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import RequestModel, ResponseModel, Stamped, enum_literal
+from app.api.schemas.common import RequestModel, ResponseModel, Stamped, UpdateModel, enum_literal
 from app.domain import enums
 from app.services.webhooks import check_url
 
@@ -54,7 +54,9 @@ class WebhookCreate(RequestModel):
     }
 
 
-class WebhookUpdate(RequestModel):
+class WebhookUpdate(UpdateModel):
+    NULLABLE = frozenset({"description"})
+
     url: str | None = Field(None, max_length=500)
     event_types: list[EventType] | None = Field(None, min_length=1)
     description: str | None = Field(None, max_length=200)
