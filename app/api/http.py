@@ -18,10 +18,18 @@ IF_MATCH_DOC = (
     'Required: the ETag from the last GET (e.g. `"v3"`), compared strongly (a weak `W/"v3"` never matches), '
     "or `*`. Missing: 428; stale (someone changed the object since, or won a concurrent race): 412."
 )
-IfMatch = Annotated[str, Header(alias="If-Match", description=IF_MATCH_DOC)]
+#: One or more entity tags (strong or weak), or ``*`` (RFC 9110 13.1.1).
+ENTITY_TAGS = r'^(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)$'
+IfMatch = Annotated[str, Header(alias="If-Match", pattern=ENTITY_TAGS, max_length=1000, description=IF_MATCH_DOC)]
 """The If-Match header of PATCH and DELETE: required (428 when missing, see app.api.problems)."""
 IfMatchOptional = Annotated[
-    str | None, Header(alias="If-Match", description="Optional ETag from GET (strong comparison); stale -> 412.")
+    str | None,
+    Header(
+        alias="If-Match",
+        pattern=ENTITY_TAGS,
+        max_length=1000,
+        description="Optional ETag from GET (strong comparison); stale -> 412.",
+    ),
 ]
 """If-Match on the state-changing POST actions, where a repeat is a no-op and the header optional."""
 

@@ -52,7 +52,7 @@ def list_assignments(
     cursor: CursorQ = None,
     limit: LimitQ = 50,
     run_id: DbId | None = None,
-    area: Annotated[SafeStr | None, Query(description="Area code, e.g. JW.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code, e.g. JW.")] = None,
     member_id: DbId | None = None,
     demand_id: DbId | None = None,
     status: Annotated[list[AssignmentStatus] | None, Query(description="Repeatable.")] = None,

@@ -34,7 +34,7 @@ def list_communities(
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
-    area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code, e.g. LGY.")] = None,
     active: bool | None = None,
 ):
     page = service.list_communities(session, caller, area=area, active=active, cursor=cursor, limit=limit)

@@ -57,7 +57,7 @@ def list_demands(
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
-    area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code, e.g. LGY.")] = None,
     community_id: Annotated[DbId | None, Query(description="Community id.")] = None,
     status: Annotated[DemandStatus | None, Query(description="open | assigned | closed | cancelled")] = None,
     priority: Annotated[int | None, Query(ge=1, le=5, description="Exact priority 1..5.")] = None,

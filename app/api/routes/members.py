@@ -64,7 +64,7 @@ def list_members(
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
-    area: Annotated[SafeStr | None, Query(description="Home area code, e.g. JW.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Home area code, e.g. JW.")] = None,
     group_id: Annotated[DbId | None, Query(description="Working group id.")] = None,
     skill: Annotated[SafeStr | None, Query(description="Skill code, name or synonym.")] = None,
     active: bool | None = None,

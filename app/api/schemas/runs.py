@@ -53,7 +53,13 @@ class RunCreate(RequestModel):
         "json_schema_extra": {
             "examples": [{"week": "2026-W48", "time_limit_s": 20, "weights": {"distance": 0.5}}],
             # the server's rule (422 otherwise): a week, or a window given by both of its ends
-            "anyOf": [{"required": ["week"]}, {"required": ["window_start", "window_end"]}],
+            "anyOf": [
+                {"required": ["week"], "properties": {"week": {"type": "string"}}},
+                {
+                    "required": ["window_start", "window_end"],
+                    "properties": {"window_start": {"type": "string"}, "window_end": {"type": "string"}},
+                },
+            ],
         }
     }
 
