@@ -12,7 +12,8 @@ import re
 import time
 import uuid
 
-from app.api.problems import PROBLEM_JSON, TYPE_PREFIX
+from app.api.problems import PROBLEM_JSON, preferred_locale
+from app.errors import Problem, problem_document
 from app.services.notifications.links import redact_path
 
 access_log = logging.getLogger("app.access")
@@ -157,17 +158,17 @@ class RequestContextMiddleware:
         return conditional_send
 
     async def _too_large(self, scope, send, rid: str) -> None:
-        body = json.dumps(
-            {
-                "type": TYPE_PREFIX + "payload_too_large",
-                "title": "Payload too large",
-                "status": 413,
-                "code": "payload_too_large",
-                "detail": f"Request bodies are limited to {self.max_body_bytes} bytes.",
-                "instance": scope.get("path"),
-                "request_id": rid,
-            }
-        ).encode()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        locale = preferred_locale(headers.get("accept-language"))
+        problem = Problem(
+            413,
+            "payload_too_large",
+            f"Request bodies are limited to {self.max_body_bytes} bytes.",
+            params={"limit": self.max_body_bytes},
+        )
+        document = problem_document(problem, locale)
+        document.update(instance=scope.get("path"), request_id=rid)
+        body = json.dumps(document, ensure_ascii=False).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -175,6 +176,7 @@ class RequestContextMiddleware:
                 "headers": [
                     (b"content-type", PROBLEM_JSON.encode()),
                     (b"content-length", str(len(body)).encode()),
+                    (b"content-language", b"zh-CN" if locale == "zh" else b"en"),
                     (b"connection", b"close"),
                 ],
             }

@@ -24,9 +24,29 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = PROBLEM_TYPE_PREFIX
 
 
+def preferred_locale(accept_language: str | None) -> str:
+    """'zh' when Accept-Language prefers Chinese (any zh-* tag) over English, else 'en'."""
+    best: tuple[float, int, str] | None = None
+    for index, part in enumerate((accept_language or "").split(",")):
+        tag, *options = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for option in options:
+            if option.startswith("q="):
+                try:
+                    q = float(option[2:])
+                except ValueError:
+                    q = 0.0
+        lang = tag.lower().split("-")[0]
+        if lang in ("zh", "en") and q > 0 and (best is None or (-q, index) < (-best[0], best[1])):
+            best = (q, index, lang)
+    return best[2] if best else "en"
+
+
 def problem_body(problem: Problem, request: Request | None = None) -> dict[str, Any]:
-    """The problem document plus where it happened (path and request id) for an HTTP answer."""
-    body = problem_document(problem)
+    """The problem document plus where it happened (path and request id) for an HTTP answer,
+    in Chinese when the request's Accept-Language prefers it."""
+    locale = preferred_locale(request.headers.get("accept-language")) if request is not None else "en"
+    body = problem_document(problem, locale)
     if request is not None:
         body["instance"] = request.url.path
         rid = getattr(request.state, "request_id", None)
@@ -36,11 +56,17 @@ def problem_body(problem: Problem, request: Request | None = None) -> dict[str, 
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    locale = preferred_locale(request.headers.get("accept-language")) if request is not None else "en"
+    headers = {
+        **(problem.headers or {}),
+        "Content-Language": "zh-CN" if locale == "zh" else "en",
+        "Vary": "Accept-Language",
+    }
     return JSONResponse(
         problem_body(problem, request),
         status_code=problem.status,
         media_type=PROBLEM_JSON,
-        headers=problem.headers,
+        headers=headers,
     )
 
 
@@ -83,7 +109,7 @@ def validation_problem(exc: RequestValidationError) -> Problem:
         loc = e.get("loc", ())
         fields.append(field_error(_loc_to_field(loc), str(e.get("msg", "invalid")), str(e.get("type", "invalid"))))
     names = ", ".join(sorted({f["field"] for f in fields}))
-    return Problem(422, "validation_error", f"Invalid fields: {names}", errors=fields)
+    return Problem(422, "validation_error", f"Invalid fields: {names}", errors=fields, params={"fields": names})
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -118,6 +144,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
             detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
+            params = {"method": request.method, "allow": headers["Allow"]}
+            return problem_response(Problem(405, detail=detail, headers=headers, params=params), request)
         return problem_response(Problem(exc.status_code, detail=detail, headers=headers or None), request)
 
     @app.exception_handler(StaleDataError)

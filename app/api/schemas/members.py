@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import DbId, RequestModel, Stamped, UpdateModel
+from app.api.schemas.common import DbId, Stamped, UpdateModel
 from app.domain.enums import NotificationChannel
 from app.schemas.members import EMAIL, MemberCreate, MemberSkillIn, WeeklySlot
 

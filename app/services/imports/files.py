@@ -125,6 +125,7 @@ def _too_many_rows(limit: int, counted: str = "data rows") -> Problem:
         422,
         "too_many_rows",
         f"A file may hold at most {limit} {counted}; split it.",
+        params={"limit": limit},
         errors=[{"row": 1, "field": "file", "message": f"more than {limit} {counted}", "code": "too_many_rows"}],
     )
 
@@ -204,6 +205,7 @@ def check_workbook_bounds(data: bytes, limits: Limits) -> None:
                     413,
                     "workbook_too_large",
                     detail,
+                    params={"limit": limits.max_inflated_bytes},
                     errors=[{"field": "file", "message": detail, "code": "workbook_too_large"}],
                 )
             sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
