@@ -41,9 +41,7 @@ def test_field_messages_and_preconditions_in_chinese(client, world, db):
 
 
 def test_a_message_without_a_chinese_text_stays_english(client, world, db):
-    r = client.post(
-        "/v1/members", json={"name": "某", "home_area": "NOPE"}, headers={**world.h("admin"), **ZH}
-    )
+    r = client.post("/v1/members", json={"name": "某", "home_area": "NOPE"}, headers={**world.h("admin"), **ZH})
     assert r.status_code == 422 and r.json()["title"] == "校验未通过"
     assert "NOPE" in r.json()["errors"][0]["message"]  # a specific message is kept rather than lost
 

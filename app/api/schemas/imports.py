@@ -35,7 +35,7 @@ class ImportRowError(BaseModel):
 
 
 class ImportProblem(Problem):
-    errors: list[ImportRowError] | None = Field(
+    errors: list[ImportRowError] | None = Field(  # type: ignore[assignment]  # narrower items: every error is a cell
         None, description="Every bad cell of every bad row (at most 1000 listed; error_count is exact)."
     )
     bad_rows: list[int] | None = Field(None, description="Row numbers of all bad rows.")
