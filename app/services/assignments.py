@@ -42,12 +42,12 @@ from app.domain.enums import (
     ResponseMethod,
     Role,
 )
+from app.domain.times import today_local
 from app.errors import Problem, invalid
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
 from app.services.areas import area_by_code
 from app.services.crud import check_if_match, get_scoped
-from app.domain.times import today_local
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
-from app.models import Assignment, Demand, DutyRecord
 from app.domain.times import today_local
+from app.models import Assignment, Demand, DutyRecord
 from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
 
 DONE = {
