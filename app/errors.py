@@ -58,7 +58,6 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
-        params: dict[str, Any] | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail or code or str(status))
@@ -68,8 +67,9 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
-        #: values for the translated detail (``problem.detail.<code>`` in the catalogue)
-        self.params = params or {}
+        #: values for the translated detail (``problem.detail.<code>`` in the catalogue), given as
+        #: ``params={...}``; taken out of ``extra`` so they are never rendered as members
+        self.params: dict[str, Any] = dict(extra.pop("params", None) or {})
         self.extra = extra
 
 
