@@ -45,18 +45,18 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _checks_a_version(request: Request) -> bool:
-    """Requests that read an object, compare its version with If-Match and write it back."""
-    return request.method in ("PATCH", "DELETE") or (
-        request.method == "POST" and request.url.path.startswith("/v1/assignments/")
-    )
+    """Requests that write: they read first (an object and its version, references, the
+    idempotency record) and then write, so on SQLite they take the write lock before reading."""
+    return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def _take_sqlite_write_lock(session: Session) -> None:
     """SQLite (WAL) refuses a write from a transaction whose snapshot is older than the last
     commit ("database is locked", at once, whatever the busy timeout): two PATCHes racing on one
-    ETag would give the loser a 503 instead of 412. Taking the write lock before reading (a write
-    statement that changes nothing) makes the loser wait, read the winner's version and fail
-    If-Match with 412, as on PostgreSQL."""
+    ETag would give the loser a 503 instead of 412, and any write request would fail while a run
+    stores its result in the background. Taking the write lock before reading (a write statement
+    that changes nothing) makes such a request wait (busy timeout) and then read fresh data: the
+    loser of an If-Match race fails with 412, as on PostgreSQL."""
     session.execute(text("UPDATE districts SET id = id WHERE 1 = 0"))
 
 
