@@ -80,7 +80,7 @@ def _slots(member: Member) -> str:
 
 def members_table(members: Iterator[Member], *, with_phones: bool) -> Table:
     """The member sheet (委员名册) in the importer's columns; skills split by kind."""
-    fields = [c.field for c in MEMBER_COLUMNS if with_phones or c.field != "phone"]
+    fields = [c.field for c in MEMBER_COLUMNS if with_phones or c.field not in ("phone", "email")]
 
     def row(m: Member) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -91,6 +91,7 @@ def members_table(members: Iterator[Member], *, with_phones: bool) -> Table:
             "home_area": m.home_area.code,
             "work_area": m.work_area.code if m.work_area else None,
             "phone": m.phone,
+            "email": getattr(m, "email", None),
             "weekly_cap": m.weekly_cap,
             "accepts_cross_area": _yes_no(m.accepts_cross_area),
             "max_distance_km": _number(m.max_distance_km),
