@@ -58,8 +58,8 @@ def pg_server():
         message = "PostgreSQL binaries (initdb/pg_ctl) not found: PostgreSQL tests cannot run"
         if IN_CI:
             pytest.fail(message + " (CI=true requires them)")
-        print(f"\n!!! {message}; skipping the PostgreSQL half of the suite !!!\n", file=sys.stderr)
-        warnings.warn(message)
+        print(f"\n!!! {message}; skipping the PostgreSQL half of the suite !!!\n", file=sys.stderr)  # noqa: T201 - half the suite skipped must be loud
+        warnings.warn(message, stacklevel=2)
         pytest.skip(message)
     server = PostgresServer()
     server.start()

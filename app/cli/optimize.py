@@ -71,10 +71,11 @@ def comparison_table(stats: dict[str, Any]) -> str:
     header = ["", *[label for _, label in PLANS]]
     body = [[label, *[_cell(stats.get(key), k, fmt) for key, _ in PLANS]] for label, k, fmt in ROWS]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    line = lambda r: "  ".join(
-        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])  # noqa: E731
-        for i, c in enumerate(r)
-    )
+
+    def line(r: list[str]) -> str:
+        """The label left-aligned, the figures right-aligned, each in its column's width."""
+        return "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
+
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in body]])
 
 
@@ -196,7 +197,7 @@ def run_optimization(
         display.done()
     published = None
     with session_scope(url) as s:
-        run = s.get(OptimizationRun, run_id)
+        run = s.get_one(OptimizationRun, run_id)
         if publish and run.status == RunStatus.SUCCEEDED:
             run, published = publish_run(s, caller, run_id)
         view = service.run_view(s, run)

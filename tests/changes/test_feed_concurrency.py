@@ -88,7 +88,7 @@ def test_concurrent_writers_and_a_following_reader_see_no_gap_and_no_duplicate(p
                 cursor = page.next_cursor
                 if finished and not page.items:
                     return
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
     try:

@@ -45,7 +45,7 @@ def chromium() -> str:
         )
         if IN_CI:
             pytest.fail(message + " (CI=true requires it)")
-        print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)
+        print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)  # noqa: T201 - a skipped browser test must be loud
         pytest.skip(message)
     return path
 

@@ -206,7 +206,7 @@ def test_format_negotiation_csv_and_xlsx_parse_back(client, rw):
     values = list(ws.iter_rows(values_only=True))
     header = values[0]
     assert header[:5] == ("代码", "片区", "需求数", "已满足", "未满足")
-    rows = {v[0]: dict(zip(header, v)) for v in values[1:]}
+    rows = {v[0]: dict(zip(header, v, strict=True)) for v in values[1:]}
     assert rows["JW"]["需求数"] == 2 and rows["*"]["未满足"] == 3
     assert rows["CW"]["未满足：无人具备所需技能"] == 1 and rows["LGY"]["平均满意度"] is None
     assert rows["*"]["到完成天数中位数"] == 5.5
