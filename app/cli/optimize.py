@@ -18,7 +18,6 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import update
 
 from app.db import session_scope
 from app.domain.enums import Role, RunMode, RunStatus
@@ -27,7 +26,7 @@ from app.models import OptimizationRun
 from app.services.districts import get_district
 from app.services.identity import Caller
 from app.services.runs import service
-from app.services.runs.execute import execute_run
+from app.services.runs.execute import execute_run, fail_run
 from app.services.runs.executor import SynchronousExecutor
 from app.services.runs.publish import publish_run
 from app.settings import get_settings
@@ -184,14 +183,7 @@ def run_optimization(
     try:
         execute_run(url, run_id, display=display)
     except KeyboardInterrupt:
-        with session_scope(url) as s:  # never leave it "running"
-            s.execute(
-                update(OptimizationRun)
-                .where(OptimizationRun.id == run_id, OptimizationRun.status.in_(("queued", "running")))
-                .values(
-                    status="failed", error="interrupted (matcher optimize stopped)", version=OptimizationRun.version + 1
-                )
-            )
+        fail_run(url, run_id, "interrupted (matcher optimize stopped)")  # never leave it "running"
         raise
     finally:
         display.done()

@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
 from app.db import get_engine, rowcount, session_scope
-from app.domain.enums import AssignmentStatus, RunStatus
+from app.domain.enums import ACTIVE_RUN_STATUSES, AssignmentStatus, RunStatus
 from app.models import Assignment, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.problem_builder import BuiltProblem, build_problem
@@ -85,7 +85,8 @@ class _Progress:
             return {"objective": self.objective, "best_bound": self.best_bound, "solutions": self.solutions}
 
 
-def _owned(run_id: int, attempt: int):
+def _owned(run_id: int, attempt: int) -> tuple[ColumnElement[bool], ...]:
+    """The run is still running under this attempt: the guard of every write a worker makes."""
     return (
         OptimizationRun.id == run_id,
         OptimizationRun.status == RunStatus.RUNNING,
@@ -120,11 +121,21 @@ def claim(url: str, run_id: int) -> int | None:
         return s.scalar(select(OptimizationRun.attempts).where(OptimizationRun.id == run_id))
 
 
-def _fail(url: str, run_id: int, attempt: int, error: str) -> None:
+def fail_run(url: str, run_id: int, error: str, *, attempt: int | None = None) -> None:
+    """Mark a run failed with its reason, in its own transaction.
+
+    With ``attempt``: only while that attempt still owns the run (a run recovered by another
+    worker is no longer ours to end). Without: whenever it has not ended yet (``matcher optimize``
+    interrupted while the run was queued or running).
+    """
+    if attempt is not None:
+        guard = _owned(run_id, attempt)
+    else:
+        guard = (OptimizationRun.id == run_id, OptimizationRun.status.in_(ACTIVE_RUN_STATUSES))
     with session_scope(url) as s:
         s.execute(
             update(OptimizationRun)
-            .where(*_owned(run_id, attempt))
+            .where(*guard)
             .values(
                 status=RunStatus.FAILED,
                 error=error[:4000],
@@ -160,7 +171,7 @@ def execute_run(
             built = build_problem(s, s.get_one(OptimizationRun, run_id), num_workers=workers)
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: building the problem failed", run_id)
-        _fail(url, run_id, attempt, f"building the problem failed: {type(exc).__name__}: {exc}")
+        fail_run(url, run_id, f"building the problem failed: {type(exc).__name__}: {exc}", attempt=attempt)
         return RunStatus.FAILED
 
     problem = built.problem
@@ -190,13 +201,13 @@ def execute_run(
         else:
             reason = f"solver error: {type(error).__name__}: {error}"
         log.error("run %s failed: %s", run_id, reason, exc_info=(type(error), error, error.__traceback__))
-        _fail(url, run_id, attempt, reason)
+        fail_run(url, run_id, reason, attempt=attempt)
         return RunStatus.FAILED
     try:
-        return store_result(url, run_id, attempt, built, outcome, cancel.is_set())
+        return store_result(url, run_id, attempt, built, outcome)
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: storing the plan failed", run_id)
-        _fail(url, run_id, attempt, f"storing the plan failed: {type(exc).__name__}: {exc}")
+        fail_run(url, run_id, f"storing the plan failed: {type(exc).__name__}: {exc}", attempt=attempt)
         return RunStatus.FAILED
 
 
@@ -273,7 +284,7 @@ def _localise(text: str, codes: tuple[str, ...] | frozenset[str], names: dict[st
     return text.replace("、".join(seq), "、".join(names.get(c, c) for c in seq), 1)
 
 
-def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome, cancelled: bool) -> str:
+def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome) -> str:
     sol = outcome.solution
     assert sol is not None
     problem = built.problem
@@ -430,11 +441,7 @@ def recover_stale_runs(
             .order_by(OptimizationRun.id)
         ).all()
         for run_id, attempts in stale:
-            guard = (
-                OptimizationRun.id == run_id,
-                OptimizationRun.status == RunStatus.RUNNING,
-                OptimizationRun.attempts == attempts,
-            )
+            guard = _owned(run_id, attempts)
             if enqueue is not None and attempts < MAX_ATTEMPTS:
                 res = s.execute(
                     update(OptimizationRun)
