@@ -21,7 +21,7 @@ from app.models import Area, ChangeEvent, Community, Demand
 from app.services.changes import read_changes
 from app.services.districts import ensure_district
 from app.services.identity import Caller
-from tests.changes._feed_fixtures import new_demand
+from tests.factories import new_demand
 
 WRITERS = 8
 TRANSACTIONS = 30  # per writer: creates, then updates of the writer's own demands

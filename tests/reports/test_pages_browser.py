@@ -18,7 +18,6 @@ from matplotlib import image as mpimg
 
 from app.api.main import create_app
 from tests.live import serve_app
-from tests.reports._report_fixtures import rw, world  # noqa: F401
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 FLAGS = [

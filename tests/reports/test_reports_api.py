@@ -7,8 +7,6 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.reports._report_fixtures import client, rw, world  # noqa: F401
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOV = "from=2026-11-01&to=2026-11-30"
 

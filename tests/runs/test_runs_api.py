@@ -13,16 +13,8 @@ from app.models import Assignment, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.execute import fail_run, recover_stale_runs
 from app.services.runs.executor import InProcessExecutor
-from tests.runs._run_fixtures import (
-    WEEK,
-    WEEK_START,
-    add_demand,
-    add_demands_bulk,
-    add_members,
-    stored_plan_violations,
-    wait_db,
-    wait_for,
-)
+from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members
+from tests.support import stored_plan_violations, wait_db, wait_for
 
 URL = "/v1/optimization-runs"
 
