@@ -1,5 +1,5 @@
-"""Real network endpoints for tests: a free loopback port, the app served by uvicorn, and an
-HTTP receiver for webhooks."""
+"""Real network endpoints for tests: a free loopback port, the app served by uvicorn, an HTTP
+receiver for webhooks, and a headless Chromium driven through chromedriver (Selenium)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"  # Debian's packages, never downloaded
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    # Nothing but the app itself can be reached: an outside fetch would fail and show up.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 
 def free_port() -> int:
@@ -41,6 +58,25 @@ def serve_app(app: FastAPI, *, lifespan: str = "auto", start_timeout_s: float = 
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def chromium_session(profile: Path, *, width: int = 1280, height: int = 2000) -> Iterator[Any]:
+    """One headless Chromium (fresh profile) for many pages: starting the browser is the slow
+    part, a page load is not. The browser console is recorded (``driver.get_log("browser")``)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
 
 
 @dataclass
