@@ -5,6 +5,7 @@ by ``app.api.problems``. Living outside ``app.api`` keeps services free of web i
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 _DEFAULT_CODES = {
@@ -58,8 +59,11 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        members: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> None:
+        """``members`` and ``extra`` are RFC 9457 extension members of the body; ``members`` takes
+        the ones whose names are no Python identifier (``from``) or are decided at run time."""
         super().__init__(detail or code or str(status))
         self.status = status
         self.code = code or _DEFAULT_CODES.get(status, "error")
@@ -70,7 +74,7 @@ class Problem(Exception):
         #: values for the translated detail (``problem.detail.<code>`` in the catalogue), given as
         #: ``params={...}``; taken out of ``extra`` so they are never rendered as members
         self.params: dict[str, Any] = dict(extra.pop("params", None) or {})
-        self.extra = extra
+        self.extra = {**(members or {}), **extra}
 
 
 PROBLEM_TYPE_PREFIX = "urn:matcher:problem:"

@@ -149,7 +149,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(Problem(exc.status_code, detail=detail, headers=headers or None), request)
 
     @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError):  # noqa: ARG001 - the handler signature is fixed
+    async def _stale(request: Request, _exc: StaleDataError):
         # Two writers read the same version and both passed If-Match; the loser's UPDATE found the
         # version gone. Its precondition failed as surely as a stale ETag's: 412 (409 only for the
         # POST actions that may be sent without If-Match).
@@ -188,6 +188,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
+    async def _unexpected(request: Request, _exc: Exception):
         log.exception("unhandled error")
         return problem_response(Problem(500), request)

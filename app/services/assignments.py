@@ -27,6 +27,7 @@ side effects (demand status, duty record) land in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -82,7 +83,7 @@ def _utc(value: datetime) -> datetime:
 
 def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[AssignmentView]:
     ids = [a.id for a in rows if a.status == AssignmentStatus.COMPLETED]
-    records: dict[int, DutyRecord] = {}
+    records: dict[int | None, DutyRecord] = {}
     if ids:
         for rec in session.scalars(select(DutyRecord).where(DutyRecord.assignment_id.in_(ids))):
             records[rec.assignment_id] = rec
@@ -112,7 +113,7 @@ def list_assignments(
     area: str | None = None,
     member_id: int | None = None,
     demand_id: int | None = None,
-    statuses: list[str] | None = None,
+    statuses: Sequence[str] | None = None,
     updated_since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
@@ -157,7 +158,7 @@ def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> 
         409,
         "invalid_transition",
         f"An assignment cannot go from {current.value!r} to {target.value!r}; only from {' or '.join(allowed)}.",
-        **{"from": current.value, "to": target.value},
+        members={"from": current.value, "to": target.value},
     )
 
 
@@ -201,7 +202,7 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
             409,
             "already_declined",
             "This assignment was already declined with a different reason.",
-            **{"from": "declined", "to": "declined"},
+            members={"from": "declined", "to": "declined"},
         )
     _check_transition(assignment, AssignmentStatus.DECLINED, if_match)
     assignment.status = AssignmentStatus.DECLINED
@@ -253,7 +254,7 @@ def complete(
             "already_completed",
             "This assignment was already completed with a different response; "
             "correct the outcome through its duty record or ask an admin.",
-            **{"from": "completed", "to": "completed"},
+            members={"from": "completed", "to": "completed"},
         )
     _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
     today = today_local()

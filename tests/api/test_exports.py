@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
 
-from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
-from tests.api._import_fixtures import XLSX_TYPE, csv_bytes, upload
+from tests.factories import XLSX_TYPE, add_assigned_demand, add_explained_assignment, add_run, csv_bytes
+from tests.support import upload
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 
@@ -131,9 +131,9 @@ def test_demands_round_trip_through_csv(client, world, db):
 
 
 def test_assignments_export(client, world, db):
-    run_id = make_run(db, world)
-    demand_id = make_demand(db, world)
-    make_assignment(db, world, demand_id, "张伟", run_id=run_id)
+    run_id = add_run(db, world)
+    demand_id = add_assigned_demand(db, world)
+    add_explained_assignment(db, world, demand_id, "张伟", run_id=run_id)
     r = client.get(f"/v1/assignments?format=csv&run_id={run_id}", headers=world.h("admin"))
     assert r.status_code == 200, r.text
     rows = read_csv(r.content)

@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.main import create_app
-from tests.api._assignment_fixtures import make_run
+from tests.factories import add_run
 from tests.live import serve_app
 
 PACKAGE = "matcher_client"
@@ -61,7 +61,7 @@ def test_a_generated_client_works_against_a_live_server(generated, world, settin
     runs_get = importlib.import_module(f"{PACKAGE}.api.optimization_runs.runs_get")
     reports_duty = importlib.import_module(f"{PACKAGE}.api.reports.reports_duty")
     models = importlib.import_module(f"{PACKAGE}.models")
-    run_id = make_run(db, world)
+    run_id = add_run(db, world)
 
     with serve_app(create_app(settings)) as url:
         client = generated.AuthenticatedClient(base_url=url, token=world.keys["admin"])

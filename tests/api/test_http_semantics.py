@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from app.api.main import create_app
-from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
+from tests.factories import add_assigned_demand, add_explained_assignment, add_run
 from tests.live import serve_app
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
@@ -261,9 +261,9 @@ def test_demand_length_is_bounded_and_configurable(client, world, db, monkeypatc
 def test_completed_on_in_the_future_is_refused(client, world, db):
     from app.domain.times import today_local
 
-    run = make_run(db, world)
-    demand = make_demand(db, world)
-    assignment = make_assignment(db, world, demand, "张伟", run_id=run, status="accepted")
+    run = add_run(db, world)
+    demand = add_assigned_demand(db, world)
+    assignment = add_explained_assignment(db, world, demand, "张伟", run_id=run, status="accepted")
     tomorrow = (today_local() + timedelta(days=1)).isoformat()
     r = client.post(
         f"/v1/assignments/{assignment}/complete",
@@ -279,9 +279,9 @@ def test_completed_on_in_the_future_is_refused(client, world, db):
 
 
 def test_a_time_without_offset_is_beijing_time_everywhere(client, world, db):
-    run = make_run(db, world)
-    demand = make_demand(db, world)
-    assignment = make_assignment(db, world, demand, "张伟", run_id=run)
+    run = add_run(db, world)
+    demand = add_assigned_demand(db, world)
+    assignment = add_explained_assignment(db, world, demand, "张伟", run_id=run)
     stamp = datetime.fromisoformat(
         client.get(f"/v1/assignments/{assignment}", headers=world.h("admin")).json()["updated_at"]
     )
@@ -316,11 +316,11 @@ def test_a_time_without_offset_is_beijing_time_everywhere(client, world, db):
 
 
 def test_assignments_list_the_current_plan_by_default(client, world, db):
-    published = make_run(db, world)
-    unpublished = make_run(db, world)
-    demand = make_demand(db, world)
-    live = make_assignment(db, world, demand, "张伟", run_id=published)
-    proposal = make_assignment(db, world, demand, "王强", run_id=unpublished, status="proposed")
+    published = add_run(db, world)
+    unpublished = add_run(db, world)
+    demand = add_assigned_demand(db, world)
+    live = add_explained_assignment(db, world, demand, "张伟", run_id=published)
+    proposal = add_explained_assignment(db, world, demand, "王强", run_id=unpublished, status="proposed")
 
     def ids(**params) -> list[int]:
         return [

@@ -14,7 +14,8 @@ import zipfile
 from datetime import datetime
 
 from app.models import Member
-from tests.api._import_fixtures import XLSX_TYPE, bad_cells, count, csv_bytes, upload, xlsx_bytes
+from tests.factories import XLSX_TYPE, csv_bytes, xlsx_bytes
+from tests.support import bad_cells, count, upload
 
 HEADER = ["编号", "姓名", "居住片区"]
 

@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 
 from app.api.main import create_app
-from tests.api._assignment_fixtures import make_demand
+from tests.factories import add_assigned_demand
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def test_patch_fields_the_schema_calls_nullable_accept_null(client, world, db, s
     """Every field a PATCH schema marks nullable is sent as null: the server must take it (a 422
     naming that field would mean the schema lies); every other field refuses null with a 422."""
     admin = world.w("admin")
-    demand = make_demand(db, world, status="open")
+    demand = add_assigned_demand(db, world, status="open")
     record = client.post(
         "/v1/duty-records",
         json={"member_id": world.members["张伟"], "kind": "suggestion", "date": "2026-03-05", "title": "建议"},

@@ -25,9 +25,8 @@ from app.services.notifications.links import MintedLink, mint_member_link, mint_
 from app.services.ratelimit import link_limiter
 from app.services.runs.executor import InProcessExecutor
 from app.settings import NotifySettings, get_settings
-from tests.api.conftest import World, client, world  # noqa: F401 - re-exported fixtures
+from tests.factories import WEEK, WEEK_START, World, add_demand
 from tests.live import free_port, serve_app
-from tests.runs._run_fixtures import WEEK, add_demand
 
 LINK_RE = re.compile(r"https?://[^\s/]+/t/[A-Za-z0-9_\-]+")
 
@@ -130,7 +129,6 @@ def stored_plan(db, w: World, http: httpx.Client) -> Plan:
     """The same two needs with the plan a run would store (law -> 张伟, finance -> 李娜), written
     directly, then published through the API: for tests about links, not about solving."""
     from app.models import OptimizationRun
-    from tests.runs._run_fixtures import WEEK_START
 
     demands = {
         "law": add_demand(db, w, title="物业纠纷法律咨询", skills=("law",), day=2),

@@ -13,8 +13,8 @@ from app.models import Assignment, ChangeEvent, Demand, DutyRecord, Member, Memb
 from app.models.base import utcnow
 from app.services.notifications.links import redact_path, token_hash
 from app.services.runs.problem_builder import build_problem
+from tests.factories import WEEK
 from tests.notifications.conftest import member_link, stored_plan, task_link, wait_run
-from tests.runs._run_fixtures import WEEK
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 

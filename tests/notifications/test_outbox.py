@@ -11,8 +11,8 @@ from app.models import Assignment, Demand, Notification
 from app.models.base import utcnow
 from app.services.notifications import reminders
 from app.services.runs.publish import tell_members
+from tests.factories import add_assignment, add_demand
 from tests.notifications.conftest import cfg, dispatch
-from tests.runs._run_fixtures import add_assignment, add_demand
 
 
 def _count(db, event: str | None = None) -> int:

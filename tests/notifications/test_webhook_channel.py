@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from app.domain.enums import NotificationChannel
 from app.models import Member, Notification
-from tests.changes._feed_fixtures import Receiver
 from tests.conftest import _fresh_database
+from tests.live import Receiver
 from tests.notifications.conftest import LINK_RE, cfg, dispatch, publish_plan
 
 

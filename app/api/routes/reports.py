@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep
 from app.api.http import CSV, XLSX, FormatQ, negotiate
-from app.api.schemas.common import PROBLEM_RESPONSES, DbId, ServiceDate
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, OpenAPIResponses, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
 from app.services import reports as service
 from app.services.reports.table import Table, to_csv, to_xlsx
@@ -28,7 +28,9 @@ router = APIRouter(
     responses={**PROBLEM_RESPONSES, 406: {"description": "Accept names no format this report is produced in"}},
 )
 
-_FILE_CONTENT = {200: {"content": {CSV: {}, XLSX: {}}, "description": "The report (JSON, CSV or XLSX)"}}
+_FILE_CONTENT: OpenAPIResponses = {
+    200: {"content": {CSV: {}, XLSX: {}}, "description": "The report (JSON, CSV or XLSX)"}
+}
 
 
 def respond(fmt: str, body, tables: list[Table], filename: str):

@@ -6,7 +6,7 @@ and the CLI) and are re-exported here for the routers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,10 +73,11 @@ class ProblemError(BaseModel):
     column: str | None = Field(None, description="Imports: the header as written in the file.")
 
 
-class Problem(BaseModel):
+class ProblemFields(BaseModel):
     """RFC 9457 problem details (media type application/problem+json). ``type`` and ``code`` are
     stable identifiers to branch on; ``title``, ``detail`` and the messages are for people.
-    Some problems carry more members (``from``/``to`` of a refused transition, ``bad_rows``)."""
+    Some problems carry more members (``from``/``to`` of a refused transition, ``bad_rows``);
+    each problem shape adds its own ``errors``."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -87,10 +88,18 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     request_id: str | None = None
+
+
+class Problem(ProblemFields):
+    """A problem whose ``errors`` name offending fields."""
+
     errors: list[ProblemError] | None = Field(None, description="Offending fields: {field, message, code}.")
 
 
-PROBLEM_RESPONSES = {
+OpenAPIResponses = dict[int | str, dict[str, Any]]
+"""The ``responses=`` mapping FastAPI takes: status code -> OpenAPI response object."""
+
+PROBLEM_RESPONSES: OpenAPIResponses = {
     s: {"model": Problem, "content": {"application/problem+json": {}}, "description": d}
     for s, d in {
         400: "Malformed request",

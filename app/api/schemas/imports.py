@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import PROBLEM_RESPONSES, Problem
+from app.api.schemas.common import PROBLEM_RESPONSES, OpenAPIResponses, Problem, ProblemFields
 from app.schemas.imports import ImportResult, ImportRowOut
 
 __all__ = ["IMPORT_RESPONSES", "ImportProblem", "ImportResult", "ImportRowError", "ImportRowOut"]
@@ -34,15 +34,15 @@ class ImportRowError(BaseModel):
     code: str
 
 
-class ImportProblem(Problem):
-    errors: list[ImportRowError] | None = Field(  # type: ignore[assignment]  # narrower items: every error is a cell
+class ImportProblem(ProblemFields):
+    errors: list[ImportRowError] | None = Field(
         None, description="Every bad cell of every bad row (at most 1000 listed; error_count is exact)."
     )
     bad_rows: list[int] | None = Field(None, description="Row numbers of all bad rows.")
     error_count: int | None = None
 
 
-IMPORT_RESPONSES = {
+IMPORT_RESPONSES: OpenAPIResponses = {
     **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (400, 401, 403, 409, 413)},
     415: {
         "model": Problem,

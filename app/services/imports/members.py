@@ -61,21 +61,20 @@ class MemberImporter:
 
     def load(self, session: Session, caller: Caller) -> None:
         self.refs = References(session, caller.district_id)
-        self.existing = dict(
-            session.execute(
-                select(Member.external_id, Member.id).where(
-                    Member.district_id == caller.district_id, Member.external_id.is_not(None)
-                )
-            ).all()
-        )
+        rows = session.execute(
+            select(Member.external_id, Member.id).where(
+                Member.district_id == caller.district_id, Member.external_id.is_not(None)
+            )
+        ).all()
+        self.existing = {ext: mid for ext, mid in rows if ext is not None}
 
-    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
+    def prefetch(self, session: Session, rows: list[ParsedRow[MemberCreate]]) -> None:
         ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
         self._loaded = load_by_ids(session, Member, ids)
 
     # -- parsing ------------------------------------------------------------------------------
 
-    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None:
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow[MemberCreate] | None:
         refs = self.refs
         assert refs is not None
         line = cells.line
@@ -168,7 +167,7 @@ class MemberImporter:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult:
+    def apply(self, session: Session, caller: Caller, row: ParsedRow[MemberCreate]) -> RowResult:
         member_id = self.existing.get(row.external_id or "")
         if member_id is None:
             member = member_service.create_member(session, caller, row.payload)

@@ -54,8 +54,7 @@ def publishable(run: OptimizationRun) -> bool:
         return True
     return (
         run.status == RunStatus.CANCELLED
-        and bool(run.stats)
-        and bool(run.stats.get("partial"))
+        and bool((run.stats or {}).get("partial"))
         and run.solver_status == SolverStatus.CANCELLED
     )
 
