@@ -6,6 +6,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.console import auth as console_auth
+from app.api.console import dashboard as console_dashboard
+from app.api.console import static as console_static
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
@@ -53,6 +56,8 @@ ROUTERS = (
     webhooks,
     pages,
 )
+# The office console (server-rendered pages on the same services; not part of the OpenAPI).
+CONSOLE_ROUTERS = (console_auth, console_dashboard)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -70,9 +75,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_recovery()
             stop_dispatcher()
 
-    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="CPPCC member-need matcher",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by app.api.console.static
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    for module in CONSOLE_ROUTERS:
+        app.include_router(module.router)
+    console_static.install(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

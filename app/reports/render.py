@@ -1,7 +1,9 @@
 """Jinja2 rendering of the report pages (templates ship as package data in app/templates).
 
-Pages are self-contained: inline CSS, inline SVG charts, no scripts and no external
-references, so they work on an offline intranet and print cleanly.
+Pages load nothing from outside the service: the console's stylesheet and the vendored htmx
+come from /static, charts are inline SVG, so they work on an offline intranet and print cleanly.
+Every word comes from the catalogue (``t``), enum values through ``label``, dates through
+``when`` / ``day`` (app.i18n.format).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from app.domain import enums
 from app.i18n import label, t
+from app.i18n.format import format_date, format_datetime, format_time
+from app.i18n.problem_text import field_message, problem_text
 from app.reports import charts
 
 
@@ -29,7 +34,14 @@ def environment() -> Environment:
     env.filters["pct"] = _pct
     env.filters["local"] = _local
     env.filters["label"] = label  # enum value -> its name in the catalogue
-    env.globals["t"] = t  # every word on a page comes from the catalogue
+    env.filters["when"] = format_datetime
+    env.filters["day"] = format_date
+    env.filters["hhmm"] = format_time
+    env.globals["t"] = t
+    env.globals["label"] = label
+    env.globals["E"] = enums
+    env.globals["problem_text"] = problem_text
+    env.globals["field_message"] = field_message
     return env
 
 
