@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from app.api.console import auth as console_auth
 from app.api.console import dashboard as console_dashboard
+from app.api.console import demands as console_demands
 from app.api.console import static as console_static
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
@@ -25,6 +26,7 @@ from app.api.routes import (
     optimization_runs,
     pages,
     reports,
+    skill_suggestions,
     skills,
     webhooks,
 )
@@ -45,6 +47,7 @@ ROUTERS = (
     communities,
     groups,
     skills,
+    skill_suggestions,
     members,
     demands,
     imports,
@@ -57,7 +60,7 @@ ROUTERS = (
     pages,
 )
 # The office console (server-rendered pages on the same services; not part of the OpenAPI).
-CONSOLE_ROUTERS = (console_auth, console_dashboard)
+CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -3,6 +3,7 @@ and errors shown as pages (or a redirect to the sign-in page)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -11,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep
 from app.api.problems import problem_response, validation_problem
@@ -92,19 +94,38 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
 SignedInDep = Annotated[SignedIn, Depends(signed_in)]
 
 
-async def csrf_checked(request: Request, signed: SignedInDep) -> SignedIn:
+@dataclass(frozen=True)
+class Posted:
+    """A console POST that passed the CSRF check: who sent it and its form fields."""
+
+    signed: SignedIn
+    form: FormData
+
+    @property
+    def caller(self) -> Caller:
+        return self.signed.caller
+
+    def text(self, name: str) -> str:
+        value = self.form.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    def texts(self, name: str) -> list[str]:
+        return [v.strip() for v in self.form.getlist(name) if isinstance(v, str) and v.strip()]
+
+
+async def csrf_checked(request: Request, signed: SignedInDep) -> Posted:
     """Every console POST carries the session's CSRF token (form field or X-CSRF-Token header)."""
+    form = await request.form()
     token = request.headers.get(sessions.CSRF_HEADER)
     if not token:
-        form = await request.form()
         value = form.get(sessions.CSRF_FIELD)
         token = value if isinstance(value, str) else None
     if not signed.csrf_ok(token):
         raise Problem(403, "csrf_failed", "The form's security token is missing or wrong; reload the page.")
-    return signed
+    return Posted(signed=signed, form=form)
 
 
-PostDep = Annotated[SignedIn, Depends(csrf_checked)]
+PostDep = Annotated[Posted, Depends(csrf_checked)]
 
 
 def page(signed: SignedIn | None, template: str, *, nav: str | None, status: int = 200, **context: Any) -> HTMLResponse:
