@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.api.console import auth as console_auth
 from app.api.console import dashboard as console_dashboard
 from app.api.console import demands as console_demands
+from app.api.console import plan as console_plan
 from app.api.console import static as console_static
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
@@ -60,7 +61,7 @@ ROUTERS = (
     pages,
 )
 # The office console (server-rendered pages on the same services; not part of the OpenAPI).
-CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands)
+CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

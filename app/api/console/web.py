@@ -100,6 +100,7 @@ class Posted:
 
     signed: SignedIn
     form: FormData
+    htmx: bool = False  # sent by htmx (answer with a fragment), not by a plain form
 
     @property
     def caller(self) -> Caller:
@@ -122,7 +123,7 @@ async def csrf_checked(request: Request, signed: SignedInDep) -> Posted:
         token = value if isinstance(value, str) else None
     if not signed.csrf_ok(token):
         raise Problem(403, "csrf_failed", "The form's security token is missing or wrong; reload the page.")
-    return Posted(signed=signed, form=form)
+    return Posted(signed=signed, form=form, htmx=is_htmx(request))
 
 
 PostDep = Annotated[Posted, Depends(csrf_checked)]
