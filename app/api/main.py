@@ -10,6 +10,7 @@ from app.api.console import auth as console_auth
 from app.api.console import dashboard as console_dashboard
 from app.api.console import demands as console_demands
 from app.api.console import plan as console_plan
+from app.api.console import runs as console_runs
 from app.api.console import static as console_static
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
@@ -61,7 +62,7 @@ ROUTERS = (
     pages,
 )
 # The office console (server-rendered pages on the same services; not part of the OpenAPI).
-CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan)
+CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan, console_runs)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -79,30 +79,38 @@ def _svgs(figures: dict) -> dict[str, Markup]:
     return {name: Markup(charts.to_svg(fig)) for name, fig in figures.items()}
 
 
-def run_page(report) -> str:
+def run_page_context(report) -> dict[str, Any]:
+    """What run.html needs (also rendered inside the console by app.api.console.runs)."""
     from app.services.reports.runs import PLAN_LABELS, PLANS, STATUS_LABELS
 
-    return render(
-        "run.html",
-        title=f"优化批次 {report.id} 报告",
-        r=report,
-        charts=_svgs(charts.run_figures(report)),
-        plans=PLANS,
-        plan_labels=PLAN_LABELS,
-        status_labels=STATUS_LABELS,
-    )
+    return {
+        "title": t("console.report.run_title", id=report.id),
+        "r": report,
+        "charts": _svgs(charts.run_figures(report)),
+        "plans": PLANS,
+        "plan_labels": PLAN_LABELS,
+        "status_labels": STATUS_LABELS,
+    }
 
 
-def duty_page(report) -> str:
+def duty_page_context(report) -> dict[str, Any]:
+    """What duty.html needs (also rendered inside the console by app.api.console.duty)."""
     from app.services.reports.duty import KIND_LABELS
 
-    return render(
-        "duty.html",
-        title=f"{report.year} 年度委员履职情况",
-        r=report,
-        charts=_svgs(charts.duty_figures(report)),
-        kind_labels=KIND_LABELS,
-    )
+    return {
+        "title": t("console.report.duty_title", year=report.year),
+        "r": report,
+        "charts": _svgs(charts.duty_figures(report)),
+        "kind_labels": KIND_LABELS,
+    }
+
+
+def run_page(report, **layout: Any) -> str:
+    return render("run.html", **run_page_context(report), **layout)
+
+
+def duty_page(report, **layout: Any) -> str:
+    return render("duty.html", **duty_page_context(report), **layout)
 
 
 def error_page(status: int, title: str, detail: str | None) -> str:
