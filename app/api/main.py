@@ -9,6 +9,8 @@ from fastapi import FastAPI
 from app.api.console import auth as console_auth
 from app.api.console import dashboard as console_dashboard
 from app.api.console import demands as console_demands
+from app.api.console import duty as console_duty
+from app.api.console import members as console_members
 from app.api.console import plan as console_plan
 from app.api.console import runs as console_runs
 from app.api.console import static as console_static
@@ -62,7 +64,7 @@ ROUTERS = (
     pages,
 )
 # The office console (server-rendered pages on the same services; not part of the OpenAPI).
-CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan, console_runs)
+CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan, console_runs, console_members, console_duty)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

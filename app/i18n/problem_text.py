@@ -29,11 +29,15 @@ def field_message(error: dict[str, Any], locale: str | None = None) -> str:
     return t(key if _has(key) else "console.field_error.invalid", locale)
 
 
-def errors_by_field(problem: Any, locale: str | None = None) -> dict[str, str]:
-    """``{field: sentence}`` for showing each error next to its form field (first error wins)."""
+def errors_by_field(problem: Any, locale: str | None = None, *, fields: Any = None) -> dict[str, str]:
+    """``{field: sentence}`` for showing each error next to its form field (first error wins).
+
+    An error about a field the form does not show (``fields`` given) goes to ``_form``."""
     out: dict[str, str] = {}
     for err in problem.errors or []:
         field = str(err.get("field", "")).split(".")[0]
+        if fields is not None and field not in fields:
+            field = "_form"
         out.setdefault(field, field_message(err, locale))
     if not out:
         out["_form"] = problem_text(problem, locale)
