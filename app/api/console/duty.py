@@ -45,7 +45,7 @@ def _duty_page(signed, session, *, year: int, values: dict, errors: dict | None 
     )
 
 
-def _empty(year: int) -> dict:
+def _empty() -> dict:
     return {"member_id": "", "kind": "suggestion", "date": date.today().isoformat(), "title": ""}
 
 
@@ -58,7 +58,7 @@ def duty_page(
 ) -> HTMLResponse:
     year = year or date.today().year
     flash = t("console.duty.saved") if saved else None
-    return _duty_page(signed, session, year=year, values=_empty(year), flash=flash)
+    return _duty_page(signed, session, year=year, values=_empty(), flash=flash)
 
 
 @router.post("/duty")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -33,7 +33,7 @@ def directory(
         session, signed.caller, q=q, group_id=group_id, area=area or None, skill=skill or None, page=page_no
     )
     query = {k: v for k, v in {"q": q, "group_id": group_id, "area": area, "skill": skill}.items() if v}
-    context = {"result": result, "query": query}
+    context: dict[str, Any] = {"result": result, "query": query}
     if is_htmx(request) and request.headers.get("hx-target") == "member-results":  # type-ahead: the list only
         return page(signed, "console/member_results.html", nav=None, **context)
     choices = form_choices(session, signed.caller)
