@@ -41,6 +41,8 @@ def test_table_filters_sorts_and_pages(cw, app):
         paged = c.get("/console/demands", params={"per_page": 1, "sort": "title", "desc": "true", "page": 2}).text
         assert "第 2 页，共 3 页（3 条）" in paged
         assert c.get("/console/demands", params={"sort": "nonsense"}).status_code == 422
+        blank = dict.fromkeys(("q", "area", "community_id", "status", "channel", "priority", "skill", "date_from"), "")
+        assert c.get("/console/demands", params=blank).status_code == 200  # the filter form, nothing chosen
 
 
 def test_create_shows_api_errors_next_to_fields_in_chinese(db, cw, app):

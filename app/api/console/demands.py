@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from app.api.console.web import ConsoleRoute, PostDep, Posted, SignedInDep, page, see_other
+from app.api.console.web import BlankIsNone, ConsoleRoute, PostDep, Posted, SignedInDep, page, see_other
 from app.api.deps import SessionDep
 from app.api.schemas.common import DbId
 from app.api.schemas.demands import DemandCreate, DemandUpdate
@@ -34,6 +35,7 @@ FORM_FIELDS = (
     "min_members", "max_members", "starts_at", "ends_at",
 )  # fmt: skip
 Text = Annotated[str | None, Query(max_length=200)]
+IdQ = Annotated[DbId | None, BlankIsNone, Query()]
 
 
 @router.get("/demands", response_class=HTMLResponse)
@@ -42,13 +44,13 @@ def demand_list(
     session: SessionDep,
     q: Text = None,
     area: Text = None,
-    community_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
-    status: Annotated[DemandStatus | None, Query()] = None,
-    channel: Annotated[Channel | None, Query()] = None,
-    priority: Annotated[int | None, Query(ge=1, le=5)] = None,
+    community_id: IdQ = None,
+    status: Annotated[DemandStatus | None, BlankIsNone, Query()] = None,
+    channel: Annotated[Channel | None, BlankIsNone, Query()] = None,
+    priority: Annotated[Annotated[int, Interval(ge=1, le=5)] | None, BlankIsNone, Query()] = None,
     skill: Text = None,
-    date_from: Annotated[date | None, Query()] = None,
-    date_to: Annotated[date | None, Query()] = None,
+    date_from: Annotated[date | None, BlankIsNone, Query()] = None,
+    date_to: Annotated[date | None, BlankIsNone, Query()] = None,
     week: Annotated[str | None, Query(max_length=10)] = None,
     sort: Annotated[str, Query(max_length=20)] = "starts_at",
     desc: bool = False,

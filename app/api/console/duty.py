@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+from annotated_types import Interval
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
-from app.api.console.web import ConsoleRoute, PostDep, SignedInDep, page, see_other
+from app.api.console.web import BlankIsNone, ConsoleRoute, PostDep, SignedInDep, page, see_other
 from app.api.deps import SessionDep
 from app.api.schemas.duty import DutyRecordCreate
 from app.domain.enums import DutyKind
@@ -53,7 +54,7 @@ def _empty() -> dict:
 def duty_page(
     signed: SignedInDep,
     session: SessionDep,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[Annotated[int, Interval(ge=2000, le=2100)] | None, BlankIsNone, Query()] = None,
     saved: bool = False,
 ) -> HTMLResponse:
     year = year or date.today().year

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app.api.console.web import ConsoleRoute, SignedInDep, coming_week, is_htmx, page
+from app.api.console.web import BlankIsNone, ConsoleRoute, SignedInDep, coming_week, is_htmx, page
 from app.api.deps import SessionDep
 from app.api.schemas.common import DbId
 from app.i18n import t
@@ -24,7 +24,7 @@ def directory(
     signed: SignedInDep,
     session: SessionDep,
     q: Text = None,
-    group_id: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
+    group_id: Annotated[DbId | None, BlankIsNone, Query()] = None,
     area: Text = None,
     skill: Text = None,
     page_no: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,

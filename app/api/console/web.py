@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from pydantic import BeforeValidator
 from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep
@@ -34,6 +35,14 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": CSP,
 }
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if value == "" else value
+
+
+BlankIsNone = BeforeValidator(_blank_is_none)
+"""A filter form sends every field, the unchosen ones empty: an empty query value means 'not given'."""
 
 
 class SignInRequired(Exception):
