@@ -26,7 +26,6 @@ from openpyxl import load_workbook
 from tests.console.conftest import cw, world  # noqa: F401  (fixtures)
 from tests.live import serve_app
 
-T0 = time.monotonic()
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = [
@@ -42,7 +41,7 @@ def _require_browser() -> None:
         message = f"{', '.join(missing)} not installed (run scripts/ensure-test-deps)"
         if IN_CI:
             pytest.fail(message + " (CI=true requires it)")
-        print(f"\n!!! {message}; SKIPPING the console browser test !!!\n", file=sys.stderr)
+        sys.stderr.write(f"\n!!! {message}; SKIPPING the console browser test !!!\n")
         pytest.skip(message)
 
 
@@ -95,7 +94,6 @@ class Browser:
 
     def check_page(self, name: str, width: int = 1280, lang: str = "zh-CN") -> Path:
         """No console errors so far, the page's language, and a non-blank screenshot (saved as artefact)."""
-        print(f"{time.monotonic() - T0:7.2f}s {name}", file=sys.stderr)
         assert self.console_errors() == [], (name, self.driver.current_url)
         assert self.driver.find_element("tag name", "html").get_attribute("lang") == lang
         if width != 1280:
@@ -245,7 +243,7 @@ def decline_and_complete(b: Browser, cw) -> None:  # noqa: F811
 def xlsx_matches_api(b: Browser, cw) -> None:  # noqa: F811
     b.go(f"/console/plan?week={cw.week}")
     b.find("#export-xlsx").click()
-    path = b.wait(lambda d: next(iter(b.downloads.glob("*.xlsx")), None), timeout=20)
+    path = b.wait(lambda _driver: next(iter(b.downloads.glob("*.xlsx")), None), timeout=20)
     time.sleep(0.2)
     rows = list(load_workbook(io.BytesIO(path.read_bytes())).active.iter_rows(values_only=True))
     api = httpx.get(
