@@ -55,7 +55,7 @@ def test_liaison_pages_show_own_area_only(client, rw):
     assert "仅显示片区 建外街道" in html and "需求D3" in html
     assert "需求D4" not in html and "需求D5" not in html
     html = client.get(f"/reports/duty/2026?key={key}").text
-    assert "在册委员 <strong>2</strong> 名" in html and "缺建议（1 名）" in html
+    assert "在册委员 2 名" in html and "缺建议（1 名）" in html
     assert "赵敏" in html and "王强" not in html and "李娜" not in html
 
 
