@@ -6,22 +6,13 @@ them naive); they are shown in Asia/Shanghai, the district's time, whatever the 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from datetime import date, datetime
 
+from app.domain.times import LOCAL_TZ, from_storage
 from app.i18n import t
 
-try:
-    from zoneinfo import ZoneInfo
-
-    LOCAL_TZ: Any = ZoneInfo("Asia/Shanghai")
-except Exception:  # noqa: BLE001 - no tz database: China has had no DST since 1991
-    LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
-def to_local(value: datetime) -> datetime:
-    """A stored (UTC, possibly naive) timestamp as Beijing time."""
-    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value).astimezone(LOCAL_TZ)
+__all__ = ["LOCAL_TZ", "format_date", "format_datetime", "format_time", "to_local"]
+to_local = from_storage  # a stored (UTC, possibly naive) timestamp as Beijing time
 
 
 def format_date(value: date | datetime | None, locale: str | None = None) -> str:

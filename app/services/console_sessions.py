@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import select, update
@@ -27,6 +27,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
+from app.domain.times import stored_utc
 from app.errors import Problem
 from app.models import ApiKey, ConsoleSession, ConsoleSignInLink
 from app.models.base import utcnow
@@ -56,10 +57,6 @@ def _hash(raw: str) -> str:
 def csrf_token_for(session_token: str) -> str:
     """The session's CSRF token: a one-way function of its cookie token."""
     return hashlib.sha256(b"matcher-console-csrf:" + session_token.encode()).hexdigest()
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def can(caller: Caller, action: str) -> bool:
@@ -139,7 +136,7 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
     """Use a sign-in link once; a used, expired or unknown link is 401."""
     now = utcnow()
     link = session.scalar(select(ConsoleSignInLink).where(ConsoleSignInLink.token_hash == _hash(token)))
-    if link is None or link.used_at is not None or _aware(link.expires_at) <= now:
+    if link is None or link.used_at is not None or stored_utc(link.expires_at) <= now:
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
     claimed = cast(
         CursorResult[Any],
@@ -161,7 +158,7 @@ def resolve(session: Session, *, token: str | None) -> SignedIn | None:
     if not token:
         return None
     row = session.scalar(select(ConsoleSession).where(ConsoleSession.token_hash == _hash(token)))
-    if row is None or row.revoked_at is not None or _aware(row.expires_at) <= utcnow():
+    if row is None or row.revoked_at is not None or stored_utc(row.expires_at) <= utcnow():
         return None
     key = session.get(ApiKey, row.api_key_id)
     if key is None or not key.active:

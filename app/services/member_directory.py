@@ -9,12 +9,13 @@ its own area's assignments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import LIVE_ASSIGNMENT_STATUSES, AssignmentStatus, DutyKind
+from app.domain.times import stored_utc
 from app.models import Assignment, Demand, DutyRecord, Group, Member, MemberSkill
 from app.services.areas import area_by_code
 from app.services.identity import Caller
@@ -104,7 +105,7 @@ def member_profile(session: Session, caller: Caller, member_id: int, *, week: st
     assignments = list(session.scalars(stmt).unique())
     start, end = utc_bounds(window)
     year_start, year_end = utc_bounds(Window(date(year, 1, 1), date(year, 12, 31), None))
-    in_week = [a for a in assignments if start <= _aware(a.demand.starts_at) < end]
+    in_week = [a for a in assignments if start <= stored_utc(a.demand.starts_at) < end]
     counts = dict.fromkeys([k.value for k in DutyKind], 0)
     for kind, n in session.execute(
         select(DutyRecord.kind, func.count())
@@ -121,14 +122,10 @@ def member_profile(session: Session, caller: Caller, member_id: int, *, week: st
         window=window,
         show_phone=caller.can_read_phones,
         week_assignments=in_week,
-        year_assignments=[a for a in assignments if year_start <= _aware(a.demand.starts_at) < year_end],
+        year_assignments=[a for a in assignments if year_start <= stored_utc(a.demand.starts_at) < year_end],
         duty_counts=counts,
         week_load=sum(1 for a in in_week if a.status in LIVE_ASSIGNMENT_STATUSES),
     )
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def member_choices(session: Session, caller: Caller) -> list[Member]:

@@ -255,7 +255,8 @@ def xlsx_matches_api(b: Browser, cw) -> None:  # noqa: F811
     assert exported == {a["id"]: (a["member_name"], a["demand_title"]) for a in api}
 
 
-def test_office_week_in_chromium(browser, cw):  # noqa: F811
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # one browser session; HTTP tests cover PostgreSQL
+def test_office_week_in_chromium(db, browser, cw):  # noqa: F811
     b = browser
     sign_in(b, cw.w.keys["admin"])
     assert "本周概览" in b.text() and "民需状态" in b.text()

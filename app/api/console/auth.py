@@ -96,7 +96,6 @@ def login(
     except Problem as exc:
         session.rollback()
         return _login_form(request, error=problem_text(exc), status=401, next_url=next)
-    session.commit()
     response = see_other(_safe_next(next))
     _set_session_cookie(response, request, new, settings.console_session_hours)
     return response
@@ -130,7 +129,6 @@ def redeem_link(
     if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
         raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
     new = sessions.redeem_sign_in_link(session, token=token, hours=settings.console_session_hours)
-    session.commit()
     response = see_other("/console")
     _set_session_cookie(response, request, new, settings.console_session_hours)
     return response
@@ -139,7 +137,6 @@ def redeem_link(
 @router.post("/logout")
 def logout(request: Request, _signed: PostDep, session: SessionDep) -> Response:
     sessions.sign_out(session, token=request.cookies.get(sessions.COOKIE_NAME))
-    session.commit()
     response = see_other("/login")
     response.delete_cookie(sessions.COOKIE_NAME, path="/")
     return response

@@ -197,7 +197,6 @@ def create_demand(posted: PostDep, session: SessionDep) -> Response:
     try:
         payload = DemandCreate.model_validate(_payload(values, creating=True))
         demand = demand_service.create_demand(session, posted.caller, payload)
-        session.commit()
     except ValidationError as exc:
         return _form_page(
             posted.signed, session, values=values, errors=errors_by_field(_validation_errors(exc)), status=422
@@ -245,7 +244,6 @@ def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Resp
     try:
         changes = DemandUpdate.model_validate(_payload(values, creating=False)).model_dump(exclude_unset=True)
         demand_service.update_demand(session, posted.caller, demand_id, changes, f'"v{values["version"]}"')
-        session.commit()
     except ValidationError as exc:
         errors = errors_by_field(_validation_errors(exc))
         return _form_page(posted.signed, session, values=values, demand=demand, errors=errors, status=422)
@@ -262,7 +260,6 @@ def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Resp
 def cancel_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Response:
     require(posted.caller, "demand.write")
     demand_service.cancel_demand(session, posted.caller, demand_id, f'"v{posted.text("version")}"')
-    session.commit()
     return see_other(f"/console/demands/{demand_id}?saved=1")
 
 

@@ -72,7 +72,6 @@ def record_duty(posted: PostDep, session: SessionDep) -> Response:
         if payload.kind not in RECORDABLE:
             raise Problem(422, "validation_error", errors=[{"field": "kind", "message": "", "code": "literal_error"}])
         duty_service.create_record(session, posted.caller, payload.model_dump())
-        session.commit()
     except ValidationError as exc:
         errors = {str(e["loc"][0]): field_message({"code": e["type"]}) for e in exc.errors()}
         return _duty_page(posted.signed, session, year=year, values=values, errors=errors, status=422)

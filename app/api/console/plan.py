@@ -127,7 +127,6 @@ def _plan_of(posted: Posted, session: SessionDep, back: str) -> WeekPlan:
 def accept(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Response:
     require(posted.caller, "assignment.respond")
     assignment_service.accept(session, posted.caller, assignment_id, f'"v{posted.text("version")}"')
-    session.commit()
     return _after_action(posted, session, assignment_id)
 
 
@@ -139,7 +138,6 @@ def decline(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Respon
     except ValidationError:
         return _after_action(posted, session, assignment_id, t("console.plan.reason_required"))
     assignment_service.decline(session, posted.caller, assignment_id, payload.reason, f'"v{posted.text("version")}"')
-    session.commit()
     return _after_action(posted, session, assignment_id)
 
 
@@ -165,5 +163,4 @@ def complete(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Respo
             raise
         session.rollback()
         return _after_action(posted, session, assignment_id, problem_text(exc))
-    session.commit()
     return _after_action(posted, session, assignment_id)

@@ -71,7 +71,6 @@ def start_run(posted: PostDep, session: SessionDep, settings: SettingsDep) -> Re
         run = run_service.create_run(
             session, posted.caller, data, get_executor(settings), default_time_limit_s=settings.solver_time_limit_s
         )
-        session.commit()
     except ValueError:
         session.rollback()
         return _runs_page(posted.signed, session, settings, week=week, status=422,
@@ -119,7 +118,6 @@ def run_report_page(run_id: DbId, signed: SignedInDep, session: SessionDep) -> H
 def cancel_run(run_id: DbId, posted: PostDep, session: SessionDep) -> Response:
     require(posted.caller, "run.manage")
     run_service.cancel_run(session, posted.caller, run_id)
-    session.commit()
     return see_other(f"/console/runs/{run_id}")
 
 
@@ -127,5 +125,4 @@ def cancel_run(run_id: DbId, posted: PostDep, session: SessionDep) -> Response:
 def publish(run_id: DbId, posted: PostDep, session: SessionDep) -> Response:
     require(posted.caller, "run.manage")
     publish_run(session, posted.caller, run_id)
-    session.commit()
     return see_other(f"/console/runs/{run_id}?published=true")
