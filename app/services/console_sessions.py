@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -89,7 +89,15 @@ class NewSession:
     expires_at: datetime
 
 
+def _purge_expired(session: Session) -> None:
+    """Rows of sessions and links that can no longer be used serve nobody: drop them as we go."""
+    cutoff = utcnow() - timedelta(days=1)
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < cutoff))
+    session.execute(delete(ConsoleSignInLink).where(ConsoleSignInLink.expires_at < cutoff))
+
+
 def _open(session: Session, key: ApiKey | Caller, hours: float) -> NewSession:
+    _purge_expired(session)
     token = secrets.token_urlsafe(32)
     csrf = csrf_token_for(token)
     expires = utcnow() + timedelta(hours=hours)

@@ -63,13 +63,19 @@ def test_wrong_key_and_missing_csrf_are_refused_in_chinese(world, app):
         assert COOKIE_NAME not in c.cookies
 
 
-def test_expired_session_is_refused(db, world, app):
+def test_expired_session_is_refused_and_later_purged(db, world, app):
     with TestClient(app) as c:
         sign_in(c, world.keys["admin"])
         with db.session() as s:
             s.execute(update(ConsoleSession).values(expires_at=utcnow() - timedelta(seconds=1)))
             s.commit()
         assert c.get("/console", follow_redirects=False).status_code == 303
+        with db.session() as s:
+            s.execute(update(ConsoleSession).values(expires_at=utcnow() - timedelta(days=2)))
+            s.commit()
+        sign_in(c, world.keys["admin"])  # a new sign-in drops the long-dead row
+        with db.session() as s:
+            assert s.query(ConsoleSession).count() == 1
 
 
 def test_one_time_sign_in_link(db, world, app):
