@@ -64,7 +64,15 @@ ROUTERS = (
     pages,
 )
 # The office console (server-rendered pages on the same services; not part of the OpenAPI).
-CONSOLE_ROUTERS = (console_auth, console_dashboard, console_demands, console_plan, console_runs, console_members, console_duty)
+CONSOLE_ROUTERS = (
+    console_auth,
+    console_dashboard,
+    console_demands,
+    console_plan,
+    console_runs,
+    console_members,
+    console_duty,
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
