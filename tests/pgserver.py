@@ -7,6 +7,7 @@ initdb refuses to run as root, so as root the cluster is owned by the
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -74,8 +75,6 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort at teardown
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except Exception:  # noqa: BLE001 - best effort at teardown
-            pass
         shutil.rmtree(self.tmp, ignore_errors=True)

@@ -16,7 +16,7 @@ a deterministic time, so the same input gives the same plan.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
 import threading
 from collections.abc import Callable
@@ -28,6 +28,8 @@ from ortools.sat.python import cp_model
 from app.solver.lp import LpResult, solve_lp
 from app.solver.model import INT_MAX, MatchModel
 from app.solver.types import Problem, SolverStatus
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[float, float], None]
 # Presolve costs seconds on these models (it turns the coverage links into implications that
@@ -179,9 +181,10 @@ class _ProgressCallback(cp_model.CpSolverSolutionCallback):
         self._on_progress, self._to_units = on_progress, to_units
 
     def on_solution_callback(self) -> None:
-        # a failing progress hook must not kill the search
-        with contextlib.suppress(Exception):
+        try:
             self._on_progress(self._to_units(self.objective_value), self._to_units(self.best_objective_bound))
+        except Exception:  # a failing progress hook must not kill the search
+            log.debug("progress callback failed; the search goes on", exc_info=True)
 
 
 def configure(solver: cp_model.CpSolver, problem: Problem, limit: float, wall_left: float) -> None:

@@ -36,7 +36,7 @@ planned budget for the exact stages, all for 60 % of the limit, with the promise
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import math
 import threading
 import time
@@ -55,6 +55,8 @@ from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import Relaxation, lexicographic_weight, relax, rest_bound_at, trivial_relaxation
 from app.solver.types import InfeasiblePlanError, Problem, Solution, SolverStatus, SolveStats
+
+log = logging.getLogger(__name__)
 
 METHODS = ("auto", "cp-sat", "flow")
 LP_MAX_PAIRS = 40_000  # GLOP takes ~1 s per 30k pairs on the target machine
@@ -161,8 +163,10 @@ class SolveState:
             return
         if self.pruned:
             bound = max(objective, self._bound_over_all_pairs())
-        with contextlib.suppress(Exception):  # a failing progress hook must not stop the solve
+        try:
             self.on_progress(objective, bound)
+        except Exception:  # a failing progress hook must not stop the solve
+            log.debug("progress callback failed; the solve goes on", exc_info=True)
 
     def _bound_over_all_pairs(self) -> float:
         r = self.relaxation

@@ -4,9 +4,8 @@ plan, and a helper that signs a TestClient in the way a browser does (form + CSR
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,17 +14,8 @@ from app.api.main import create_app
 from app.models import Assignment, Demand, OptimizationRun
 from app.services.runs.service import parse_week
 from app.services.week_plan import utc_bounds
-from tests.api.conftest import NEXT_MONDAY, World, world  # noqa: F401  (fixture re-exported)
-
-CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def iso_week(day: datetime) -> str:
-    iso = day.isocalendar()
-    return f"{iso.year}-W{iso.week:02d}"
-
-
-WEEK = iso_week(NEXT_MONDAY)
+from tests.console.support import WEEK
+from tests.factories import World
 
 
 @dataclass
@@ -38,7 +28,7 @@ class ConsoleWorld:
 
 
 @pytest.fixture
-def cw(db, world) -> ConsoleWorld:  # noqa: F811 - the imported fixture, requested by name
+def cw(db, world) -> ConsoleWorld:
     """Next week: D-law (JW) with 张伟 published, D-fin (CW) with 李娜 accepted, D-venue (LGY) open."""
     out = ConsoleWorld(w=world)
     start, _ = utc_bounds(parse_week(WEEK))
@@ -101,22 +91,6 @@ def cw(db, world) -> ConsoleWorld:  # noqa: F811 - the imported fixture, request
 @pytest.fixture
 def app(settings):
     return create_app(settings)
-
-
-def csrf_of(html: str) -> str:
-    m = CSRF_RE.search(html)
-    assert m, "no CSRF token in the page"
-    return m.group(1)
-
-
-def sign_in(client: TestClient, key: str) -> str:
-    """Sign in through the form like a browser; returns the session's CSRF token."""
-    form = client.get("/login")
-    r = client.post("/login", data={"api_key": key, "csrf_token": csrf_of(form.text)}, follow_redirects=False)
-    assert r.status_code == 303, r.text
-    page = client.get("/console")
-    assert page.status_code == 200, page.text
-    return csrf_of(page.text)
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import pytest
 from matplotlib import image as mpimg
 from openpyxl import load_workbook
 
-from tests.console.conftest import cw, world  # noqa: F401  (fixtures)
 from tests.live import serve_app
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -122,7 +121,7 @@ def assert_not_blank(png: Path) -> None:
 
 
 @pytest.fixture
-def browser(cw, settings, tmp_path):  # noqa: F811 - cw is the imported fixture
+def browser(cw, settings, tmp_path):
     _require_browser()
     from app.api.main import create_app
 
@@ -144,7 +143,7 @@ def sign_in(b: Browser, key: str) -> None:
     b.wait_ready()
 
 
-def create_demand_with_suggested_skill(b: Browser, cw) -> None:  # noqa: F811
+def create_demand_with_suggested_skill(b: Browser, cw) -> None:
     b.go("/console/demands/new")
     b.find("#title").send_keys("小区物业纠纷调解")
     b.find("#description").send_keys("业主与物业因停车收费发生纠纷，希望委员提供法律咨询。")
@@ -172,13 +171,13 @@ def create_demand_with_suggested_skill(b: Browser, cw) -> None:  # noqa: F811
     b.check_page("demand-saved")
 
 
-def cw_start(cw) -> str:  # noqa: F811
+def cw_start(cw) -> str:
     from app.services.runs.service import parse_week
 
     return (parse_week(cw.week).start).isoformat()
 
 
-def run_diff_publish(b: Browser, cw) -> None:  # noqa: F811
+def run_diff_publish(b: Browser, cw) -> None:
     b.go(f"/console/runs?week={cw.week}")
     b.check_page("runs")
     time_limit = b.find("#time_limit_s")
@@ -201,7 +200,7 @@ def run_diff_publish(b: Browser, cw) -> None:  # noqa: F811
     b.check_page("run-published")
 
 
-def find_member_by_pinyin(b: Browser, cw) -> None:  # noqa: F811
+def find_member_by_pinyin(b: Browser, cw) -> None:
     b.go("/console/members")
     b.driver.execute_script("window.stillSamePage = true;")
     b.find("#m-q").send_keys("lina")
@@ -217,7 +216,7 @@ def find_member_by_pinyin(b: Browser, cw) -> None:  # noqa: F811
     b.check_page("member-360", width=360)
 
 
-def decline_and_complete(b: Browser, cw) -> None:  # noqa: F811
+def decline_and_complete(b: Browser, cw) -> None:
     b.go(f"/console/plan?week={cw.week}")
     b.check_page("plan")
     law_row = next(r for r in b.driver.find_elements("css selector", "tr[id^=row-]") if "张伟" in r.text
@@ -240,7 +239,7 @@ def decline_and_complete(b: Browser, cw) -> None:  # noqa: F811
     b.check_page("plan-print")
 
 
-def xlsx_matches_api(b: Browser, cw) -> None:  # noqa: F811
+def xlsx_matches_api(b: Browser, cw) -> None:
     b.go(f"/console/plan?week={cw.week}")
     b.find("#export-xlsx").click()
     path = b.wait(lambda _driver: next(iter(b.downloads.glob("*.xlsx")), None), timeout=20)
@@ -256,7 +255,7 @@ def xlsx_matches_api(b: Browser, cw) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # one browser session; HTTP tests cover PostgreSQL
-def test_office_week_in_chromium(db, browser, cw):  # noqa: F811
+def test_office_week_in_chromium(db, browser, cw):
     b = browser
     sign_in(b, cw.w.keys["admin"])
     assert "本周概览" in b.text() and "民需状态" in b.text()

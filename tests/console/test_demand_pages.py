@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.models import Demand
-from tests.console.conftest import sign_in
+from tests.console.support import sign_in
 
 
 def _form(world, **over) -> dict:

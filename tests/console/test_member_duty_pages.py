@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.models import DutyRecord
-from tests.console.conftest import sign_in
+from tests.console.support import sign_in
 
 
 def test_directory_finds_members_by_pinyin_and_filters(cw, app):

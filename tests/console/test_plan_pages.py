@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from app.models import Assignment, Demand, DutyRecord
-from tests.console.conftest import sign_in
+from tests.console.support import sign_in
 
 
 def test_dashboard_figures(cw, app):

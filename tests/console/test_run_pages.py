@@ -9,7 +9,7 @@ import time
 from fastapi.testclient import TestClient
 
 from app.models import Assignment, OptimizationRun
-from tests.console.conftest import sign_in
+from tests.console.support import sign_in
 
 
 def _wait_finished(c: TestClient, run_id: int, timeout_s: float = 60) -> str:

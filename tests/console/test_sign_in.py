@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.models import ConsoleSession, Demand
 from app.models.base import utcnow
 from app.services.console_sessions import COOKIE_NAME, create_sign_in_link
-from tests.console.conftest import csrf_of, sign_in
+from tests.console.support import csrf_of, sign_in
 
 
 def test_signed_out_browser_is_sent_to_login(browser_client):

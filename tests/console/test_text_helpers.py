@@ -14,7 +14,6 @@ from app.i18n.format import format_date, format_datetime
 from app.models import Skill
 from app.services.pinyin_match import match_rank
 from app.services.skill_suggest import find_skills, suggest_skills
-from tests.api.conftest import world  # noqa: F401  (fixture)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "app" / "templates"
 
@@ -47,7 +46,7 @@ def test_every_template_key_is_in_the_catalogue():
     assert prefixes and all(any(key.startswith(p) for key in keys) for p in prefixes)
 
 
-def test_suggest_and_find_skills(db, world):  # noqa: F811 - the imported fixture
+def test_suggest_and_find_skills(db, world):
     with db.session() as s:
         found = suggest_skills(s, district_id=world.district_id, text="社区讲座：防金融诈骗，需要律师解答法律问题")
         by_code = {x.skill.code: x for x in found}

@@ -4,8 +4,6 @@ calls the same service."""
 
 from __future__ import annotations
 
-from typing import Any, cast
-
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -13,8 +11,7 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.schemas.common import PROBLEM_RESPONSES, RequestModel
 from app.services.skill_suggest import suggest_skills
 
-RESPONSES = cast(dict[int | str, dict[str, Any]], PROBLEM_RESPONSES)
-router = APIRouter(prefix="/v1", tags=["skills"], responses=RESPONSES)
+router = APIRouter(prefix="/v1", tags=["skills"], responses=PROBLEM_RESPONSES)
 
 
 class SuggestIn(RequestModel):

@@ -40,7 +40,7 @@ class RunCreate(RequestModel):
     )
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Solver random seed, recorded on the run.")
     mode: RunMode = Field(
-        "full",
+        enums.RunMode.FULL,
         description="full: re-plan the window; repair: only what declines or "
         "unmet demands left open, keeping every other assignment.",
     )

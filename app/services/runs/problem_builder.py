@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -258,8 +259,10 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
             )
         )
 
-    # Pairs with a member no longer active cannot be planned around; drop them.
-    keep = lambda pairs: frozenset(p for p in pairs if p[1] in member_ids)  # noqa: E731
+    def keep(pairs: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+        """Pairs with a member no longer active cannot be planned around; drop them."""
+        return frozenset(p for p in pairs if p[1] in member_ids)
+
     weights = Weights(**(run.weights or {}))
     options = run_solver_options(run)
     problem = Problem(

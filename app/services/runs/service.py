@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import rowcount
 from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
 from app.domain.times import stored_utc
 from app.errors import Problem, invalid
@@ -90,13 +91,12 @@ def _scope_ids(session: Session, district_id: int, scope: list[str] | None) -> l
 
 
 def _already_active(existing_id: int | None) -> Problem:
-    extra = {"run_id": existing_id} if existing_id else {}
     where = f" (run {existing_id})" if existing_id else ""
     return Problem(
         409,
         "run_already_active",
         f"A run for this district and window is already queued or running{where}; wait for it or cancel it first.",
-        **extra,
+        members={"run_id": existing_id} if existing_id else None,
     )
 
 
@@ -200,14 +200,14 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
         ),
         execution_options={"synchronize_session": False},
     )
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         res = session.execute(
             update(OptimizationRun)
             .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.RUNNING)
             .values(cancel_requested=True, version=OptimizationRun.version + 1),
             execution_options={"synchronize_session": False},
         )
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             session.refresh(run)
             raise Problem(
                 409,
