@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     )
     solver_time_limit_s: float = 10.0
     solver_workers: int = 2
+    console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
+    console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")
 
 
 class WebhookSettings(BaseSettings):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import db, demo, importer, keys, links, optimize, report, serve, worker
+from app.cli import console_link, db, demo, importer, keys, links, optimize, report, serve, worker
 
 cli = typer.Typer(
     help="CPPCC member-need matcher (政协委员进社区 供需匹配).", no_args_is_help=True, pretty_exceptions_enable=False
@@ -18,6 +18,7 @@ cli.command("serve")(serve.serve)
 cli.command("worker")(worker.worker)
 cli.command("demo")(demo.demo)
 cli.command("optimize")(optimize.optimize)
+cli.command("console-link")(console_link.console_link)
 
 
 def main() -> None:

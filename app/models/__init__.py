@@ -3,6 +3,7 @@
 from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
+from app.models.console import ConsoleSession, ConsoleSignInLink
 from app.models.demand import Demand, demand_exclusions, demand_skills
 from app.models.district import Area, Community, District, Group, group_areas
 from app.models.duty import DutyRecord
@@ -18,6 +19,8 @@ __all__ = [
     "Base",
     "ChangeEvent",
     "Community",
+    "ConsoleSession",
+    "ConsoleSignInLink",
     "Demand",
     "District",
     "DutyRecord",
