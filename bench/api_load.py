@@ -192,7 +192,7 @@ class Workload:
         body = {
             "community_id": self.f.liaison_community_id,
             "title": f"压测需求 {self.counter}",
-            "channel": "hotline",
+            "channel": "liaison_station",
             "priority": 3,
             "min_members": 1,
             "max_members": 2,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import IfMatch, with_etag
+from app.api.http import IfMatch, json_body, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
@@ -55,12 +55,14 @@ def list_assignments(
         cursor=cursor,
         limit=limit,
     )
-    return Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
+    return json_body(
+        Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
+    )
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
 def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _out(response, session, caller, service.get_assignment(session, caller, assignment_id))
+    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id))
 
 
 @router.post(

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.api.deps import CallerDep, SessionDep
+from app.api.http import json_body
 from app.api.schemas.changes import ChangeOut, ChangePage
 from app.api.schemas.common import PROBLEM_RESPONSES, SafeStr
 from app.services import changes as service
@@ -26,4 +27,4 @@ def list_changes(
     """Every create/update/delete of demands, assignments, optimization runs and duty records,
     each exactly once and in commit order. Liaison keys see their own area's changes only."""
     page = service.read_changes(session, caller, after=after, limit=limit)
-    return ChangePage(items=[ChangeOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+    return json_body(ChangePage(items=[ChangeOut.of(e) for e in page.items], next_cursor=page.next_cursor))

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from app.api.deps import CallerDep, SessionDep, WriterDep
-from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
+from app.api.http import IdempotencyDep, IfMatch, idempotent_create, json_body, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.api.schemas.demands import DemandCreate, DemandOut, DemandStatus, DemandUpdate
@@ -57,12 +57,14 @@ def list_demands(
         cursor=cursor,
         limit=limit,
     )
-    return Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+    return json_body(
+        Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+    )
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
 def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_demand(session, caller, demand_id), DemandOut)
+    return render(response, service.read_demand(session, caller, demand_id), DemandOut)
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
