@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.base import ExecutableOption as ORMOption
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Problem, invalid, not_found
 from app.services.identity import Caller
