@@ -93,3 +93,24 @@ def test_change_feed_fast_path_matches_the_response_model(client, world, db):
         expected = ChangePage(items=[ChangeOut.of(e) for e in page.items], next_cursor=page.next_cursor)
     assert len(expected.items) >= 3
     assert resp.json() == expected.model_dump(mode="json")
+
+
+def test_a_revoked_key_fails_at_once_despite_the_key_cache(client, world, db):
+    from sqlalchemy import update
+
+    from app.models import ApiKey
+    from app.services.api_keys import hash_key
+
+    h = world.h("reader")
+    assert client.get("/v1/demands", headers=h).status_code == 200  # now cached
+    with db.session() as s:
+        key = s.query(ApiKey).filter_by(key_hash=hash_key(world.keys["reader"])).one()
+        key.active = False
+        s.commit()
+    assert client.get("/v1/demands", headers=h).status_code == 401
+    h2 = world.h("admin")
+    assert client.get("/v1/demands", headers=h2).status_code == 200
+    with db.session() as s:  # a bulk UPDATE bypasses the flush: also noticed
+        s.execute(update(ApiKey).where(ApiKey.key_hash == hash_key(world.keys["admin"])).values(active=False))
+        s.commit()
+    assert client.get("/v1/demands", headers=h2).status_code == 401
