@@ -184,7 +184,7 @@ class Workload:
             return "GET /v1/demands/{id}", "GET", f"/v1/demands/{did}", {"headers": self.reader}
         if self.own and self.rng.random() < 0.5:
             did = self.rng.choice(list(self.own))
-            headers = {**self.liaison, "If-Match": f'"{self.own[did]}"'}
+            headers = {**self.liaison, "If-Match": f'"v{self.own[did]}"'}
             body = {"priority": self.rng.randint(1, 5), "description": f"bench edit {self.counter}"}
             return "PATCH /v1/demands/{id}", "PATCH", f"/v1/demands/{did}", {"json": body, "headers": headers}
         self.counter += 1
@@ -329,6 +329,7 @@ def run_one(db: str, args) -> dict[str, Any]:  # noqa: ANN001 - argparse namespa
         loaded_s = round(time.perf_counter() - t0, 1)
         with live.serve(url, workers=args.workers) as server:
             result = asyncio.run(_phases(server, url, args))
+        result["server_errors"] = server.extra.get("server_errors")
     result.update({"db": db, "workers": args.workers, "demo_load_s": loaded_s})
     return result
 
@@ -351,6 +352,9 @@ def render(result: dict[str, Any]) -> str:
         for label, e in r["endpoints"].items():
             status = " ".join(f"{k}:{v}" for k, v in sorted(e["status"].items()))
             lines.append(f"   {label:34} {e['n']:>6} {e['p50']:>8} {e['p95']:>8} {e['p99']:>8} {e['max']:>8}  {status}")
+    errors = result.get("server_errors") or {}
+    lines.append(f"-- server log: {errors.get('count', 0)} ERROR records")
+    lines.extend(f"   {line}" for line in errors.get("first", []))
     return "\n".join(lines)
 
 

@@ -197,4 +197,11 @@ def serve(url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> I
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        server.extra["server_errors"] = _error_lines(log)
         log.unlink(missing_ok=True)
+
+
+def _error_lines(log: Path, keep: int = 3) -> dict:
+    """How many ERROR records the server logged, and the first few (a 500 has a reason)."""
+    lines = [line for line in log.read_text(errors="replace").splitlines() if '"level": "ERROR"' in line]
+    return {"count": len(lines), "first": [line[:600] for line in lines[:keep]]}
