@@ -1,13 +1,13 @@
 # Two commands do all the set-up on a fresh machine (see README):
 #   make demo   - install into .venv, build the Chaoyang demo database, run an optimization
-#   make test   - install into .venv (with test extras) and run the whole suite
-#                 (SQLite and a PostgreSQL server the tests start themselves)
+#   make test   - install into .venv (with test extras), run the gates (make lint), then the whole
+#                 suite (SQLite and a PostgreSQL server the tests start themselves)
 PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench serve
+.PHONY: install demo lint test bench serve
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +20,14 @@ install: $(STAMP)
 demo: install
 	$(BIN)/matcher demo
 
-test: install
+# The gates (configured in pyproject.toml): lint and format over the whole tree, types over
+# app/, bench/, migrations/. Any finding fails the target, and with it `make test` and CI.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
 	bash scripts/ensure-test-deps
 	$(BIN)/pytest -p no:cacheprovider
 

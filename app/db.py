@@ -12,8 +12,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, CursorResult, Engine, Result, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -102,6 +103,17 @@ def get_sessionmaker(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched: the guard of every compare-and-set in the services.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for DML it is a ``CursorResult``,
+    the only kind that knows its row count.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount
+
+
 @contextmanager
 def session_scope(url: str) -> Iterator[Session]:
     """A unit of work: commit on success, roll back on any error."""
@@ -118,4 +130,4 @@ def session_scope(url: str) -> Iterator[Session]:
 
 # Registers the change-feed hooks on every Session, so the API, the CLI and the worker
 # all record changes in the same transaction as the change itself.
-import app.services.changes  # noqa: E402,F401
+import app.services.changes  # noqa: E402,F401 - imported only to register its Session hooks (see above)

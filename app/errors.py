@@ -4,6 +4,7 @@ by ``app.api.problems``. Living outside ``app.api`` keeps services free of web i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 _DEFAULT_CODES = {
@@ -57,8 +58,11 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        members: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> None:
+        """``members`` and ``extra`` are RFC 9457 extension members of the body; ``members`` takes
+        the ones whose names are no Python identifier (``from``) or are decided at run time."""
         super().__init__(detail or code or str(status))
         self.status = status
         self.code = code or _DEFAULT_CODES.get(status, "error")
@@ -66,7 +70,7 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
-        self.extra = extra
+        self.extra = {**(members or {}), **extra}
 
 
 PROBLEM_TYPE_PREFIX = "urn:matcher:problem:"

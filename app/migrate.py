@@ -15,7 +15,7 @@ import migrations
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
 
-def include_name(name, type_, parent_names) -> bool:
+def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
     """procrastinate's tables live in the same database but come from its own schema SQL
     (applied by a migration of ours); autogenerate must not try to drop them."""
     return not (type_ == "table" and name and name.startswith("procrastinate"))

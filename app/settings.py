@@ -6,9 +6,12 @@ file in the working directory and the in-process run executor.
 
 from datetime import timedelta
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.domain.enums import NotificationChannel
 
 
 class Settings(BaseSettings):
@@ -48,6 +51,46 @@ class WebhookSettings(BaseSettings):
 
     def backoff(self, attempt: int) -> timedelta:
         return timedelta(seconds=min(self.max_delay_s, self.base_delay_s * 2 ** max(0, attempt - 1)))
+
+
+class NotifySettings(BaseSettings):
+    """Member notifications, personal links and automatic repair (``MATCHER_*``; tests pass their own)."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHER_", extra="ignore")
+
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Base of the personal links in messages (what members open)."
+    )
+    notify_enabled: bool = True  # MATCHER_NOTIFY_ENABLED=false: no dispatcher thread is started
+    notify_in_api: Literal["auto", "true", "false"] = "auto"  # auto: the API process dispatches only with SQLite
+    notify_default_channel: NotificationChannel = NotificationChannel.LOG  # members without channel or e-mail
+    notify_base_delay_s: float = 2.0
+    notify_max_delay_s: float = 1800.0
+    notify_max_attempts: int = 12  # then the notification is failed (the office sees it and can retry)
+    notify_lease_s: float = 60.0
+    notify_interval_s: float = 1.0
+    notify_batch_size: int = 50
+    notify_timeout_s: float = 10.0
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "matcher@localhost"
+    smtp_starttls: bool = False
+    notify_webhook_url: str | None = None  # the district's messaging gateway / robot
+    notify_webhook_format: Literal["wecom", "dingtalk"] = "wecom"  # 企业微信群机器人 or DingTalk robot
+    notify_webhook_msgtype: Literal["text", "markdown"] = "markdown"
+    link_days_after_end: int = 14  # a task link expires this long after its need ends
+    member_link_days: int = 90
+    link_rate_per_token: int = 20  # requests per minute per personal link
+    link_rate_per_client: int = 120  # requests per minute per client address
+    reminder_before_h: float = 24.0
+    nudge_after_h: float = 48.0
+    repair_quiet_s: float = 600.0
+    repair_time_limit_s: float = 10.0
+
+    def backoff(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(self.notify_max_delay_s, self.notify_base_delay_s * 2 ** max(0, attempt - 1)))
 
 
 @lru_cache

@@ -23,6 +23,7 @@ import platform
 import resource
 import subprocess
 import sys
+from dataclasses import replace
 
 SIZES = {
     # name: (members, demands, time limit s, target text)
@@ -50,7 +51,7 @@ def _machine() -> dict:
         "cpu_count": os.cpu_count(),
         "cpu_model": model,
         "python": platform.python_version(),
-        "ortools": ortools.__version__,
+        "ortools": getattr(ortools, "__version__", "unknown"),
         "numpy": numpy.__version__,
         "platform": platform.platform(),
     }
@@ -113,6 +114,122 @@ def _worker(size: str, method: str, seed: int, mismatch: float) -> dict:
     return {k: _nan_to_none(v) for k, v in row.items()}
 
 
+FAMILY_SIZES = {"district": (410, 300, 10.0), "2k": (2000, 2000, 5.0)}
+LONG_FACTOR = 3  # the "best known" coverage: the best of the default run and a run this much longer
+
+
+def _family_worker(family: str, size: str, seed: int, limit: float, deterministic: bool) -> dict:
+    from app.solver import check, solve
+    from bench.generate import generate_family
+
+    members, demands, _ = FAMILY_SIZES[size]
+    problem = generate_family(family, members, demands, seed=seed, time_limit_s=limit, num_workers=2)
+    if deterministic:
+        problem = replace(problem, deterministic=True)
+    sol = solve(problem)
+    st = sol.stats
+    row = {
+        "family": family,
+        "size": size,
+        "limit_s": limit,
+        "status": st.status,
+        "wall_s": round(st.wall_s, 3),
+        "coverage": st.coverage_value,
+        "coverage_bound": st.coverage_bound,
+        "rest": round(st.rest_value, 2),
+        "rest_bound": round(st.rest_bound, 2),
+        "method": st.method,
+        "violations": len(check(problem, sol)),
+    }
+    return {k: _nan_to_none(v) for k, v in row.items()}
+
+
+def _family_child(family: str, size: str, seed: int, limit: float, deterministic: bool) -> dict:
+    cmd = [sys.executable, "-m", "bench", "--family-worker", f"{family}:{size}:{limit}", "--seed", str(seed)]
+    if deterministic:
+        cmd.append("--deterministic")
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    )
+    if out.returncode != 0:
+        err = out.stderr.strip().splitlines()[-1] if out.stderr else "failed"
+        return {"family": family, "size": size, "status": "ERROR", "error": err}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _families(args) -> int:
+    """Each hard family at both sizes: coverage against the best known value (the best of this
+    run and one LONG_FACTOR times longer), the coverage bound, wall time against the limit."""
+    from bench.generate import FAMILIES
+
+    print("machine: " + ", ".join(f"{k}={v}" for k, v in _machine().items()))
+    print(
+        f"instances: bench.generate.generate_family seed={args.seed}; best known = max(this run, a {LONG_FACTOR}x longer run)"
+    )
+    print("targets: coverage >= best known - 0.1 %, bound <= best known + 0.5 %, wall <= limit x 1.05 + 0.5 s\n")
+    head = (
+        f"{'family':12} {'size':8} {'status':9} {'wall_s':>7} {'limit':>5} {'cov':>7} {'best':>7} "
+        f"{'cov_gap':>8} {'cov_bd':>7} {'bd_gap':>8}  targets  method"
+    )
+    print(head)
+    print("-" * len(head))
+    for family in [f.strip() for f in args.families.split(",")] if args.families != "all" else FAMILIES:
+        for size in [s.strip() for s in args.family_sizes.split(",")]:
+            limit = FAMILY_SIZES[size][2]
+            row = _family_child(family, size, args.seed, limit, args.deterministic)
+            if row.get("status") == "ERROR":
+                print(f"{family:12} {size:8} ERROR {row.get('error')}", flush=True)
+                continue
+            best = row["coverage"]
+            if LONG_FACTOR > 1 and not args.no_long:
+                long = _family_child(family, size, args.seed, limit * LONG_FACTOR, args.deterministic)
+                best = max(best, long.get("coverage") or 0)
+            cov_gap = (best - row["coverage"]) / max(best, 1)
+            bd_gap = (row["coverage_bound"] - best) / max(best, 1)
+            marks = [
+                "cov" if cov_gap <= 0.001 else "COV!",
+                "bd" if bd_gap <= 0.005 else "BD!",
+                "time" if row["wall_s"] <= limit * 1.05 + 0.5 else "TIME!",
+            ]
+            print(
+                f"{family:12} {size:8} {row['status']:9} {row['wall_s']:7.2f} {limit:5.0f} {row['coverage']:7.0f} "
+                f"{best:7.0f} {100 * cov_gap:7.3f}% {row['coverage_bound']:7.0f} {100 * bd_gap:7.3f}%  "
+                f"{','.join(marks):16} {row['method']}",
+                flush=True,
+            )
+    return 0
+
+
+def _reference(args) -> int:
+    """The district instance against the independent HiGHS MILP (tests/solver/reference_milp.py):
+    both optima, and the wall time of each (the MILP's includes building it)."""
+    import time
+
+    from app.solver import check, solve
+    from bench.generate import generate
+    from tests.solver.reference_milp import solve_reference
+
+    members, demands, limit, _ = SIZES["district"]
+    problem = generate(members, demands, seed=args.seed, time_limit_s=limit, num_workers=2, mismatch=args.mismatch)
+    print("machine: " + ", ".join(f"{k}={v}" for k, v in _machine().items()))
+    t0 = time.perf_counter()
+    ref = solve_reference(problem, time_limit_s=600.0)
+    ref_s = time.perf_counter() - t0
+    sol = solve(problem)
+    st = sol.stats
+    print(f"district {members} x {demands}, seed {args.seed}, mismatch {args.mismatch}")
+    print(f"  HiGHS reference: coverage {ref.coverage:.0f}, rest {ref.rest:.2f}, proven {ref.proven}, {ref_s:.2f} s")
+    print(
+        f"  matcher:         coverage {st.coverage_value:.0f}, rest {st.rest_value:.2f}, {st.status}, "
+        f"{st.wall_s:.2f} s, violations {len(check(problem, sol))}"
+    )
+    same = st.coverage_value == ref.coverage and abs(st.rest_value - ref.rest) <= 0.01 * (
+        len(sol.assignments) + members
+    )
+    print(f"  same optimum: {same}; matcher {ref_s / max(st.wall_s, 1e-9):.1f}x faster")
+    return 0
+
+
 def _run_child(size: str, method: str, seed: int, mismatch: float) -> dict:
     cmd = [
         sys.executable,
@@ -168,7 +285,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--methods", default=",".join(METHODS))
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--families", nargs="?", const="all", help="hard families (comma list or all) instead of the sizes")
+    ap.add_argument("--family-sizes", default="district,2k")
+    ap.add_argument("--no-long", action="store_true", help="--families: skip the longer best-known run")
+    ap.add_argument("--deterministic", action="store_true", help="solve with deterministic=True (as runs do)")
+    ap.add_argument("--family-worker", help=argparse.SUPPRESS)
+    ap.add_argument("--reference", action="store_true", help="district size against the HiGHS reference MILP")
     args = ap.parse_args(argv)
+    if args.family_worker:
+        family, size, limit = args.family_worker.split(":")
+        print(json.dumps(_family_worker(family, size, args.seed, float(limit), args.deterministic)))
+        return 0
+    if args.families:
+        return _families(args)
+    if args.reference:
+        return _reference(args)
     if args.worker:
         size, method = args.worker.split(":")
         print(json.dumps(_worker(size, method, args.seed, args.mismatch)))

@@ -10,6 +10,7 @@ instance.
 from __future__ import annotations
 
 import csv
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -144,13 +145,13 @@ def generate(
         sk = rng.choice(len(SKILLS), size=ns, replace=False, p=supply_p)
         skills = {SKILLS[k]: float(round(rng.uniform(0.4, 1.0), 2)) for k in sk}
         cap = int(rng.choice([1, 2, 3], p=[0.3, 0.5, 0.2]))
-        blackout = frozenset()
+        blackout: frozenset[date] = frozenset()
         if rng.random() < 0.15:
             blackout = frozenset(week_days[int(x)] for x in rng.choice(7, size=int(rng.integers(1, 3)), replace=False))
-        slots = ()
+        slots: tuple[TimeSlot, ...] = ()
         if rng.random() < 0.2:
             slots = SLOT_TEMPLATES[int(rng.integers(len(SLOT_TEMPLATES)))]
-        busy = ()
+        busy: tuple[tuple[datetime, datetime], ...] = ()
         if cap >= 2 and rng.random() < 0.1:
             day = week_days[int(rng.integers(7))]
             s = datetime.combine(day, time(int(rng.integers(8, 19))))
@@ -181,7 +182,7 @@ def generate(
     for j in range(n_demands):
         area = codes[int(rng.choice(len(codes), p=area_weight))]
         if rng.random() < 0.08:
-            req = frozenset()
+            req: frozenset[str] = frozenset()
         else:
             nr = 1 if rng.random() < 0.65 else 2
             req = frozenset(SKILLS[k] for k in rng.choice(len(SKILLS), size=nr, replace=False, p=demand_p))
@@ -190,7 +191,7 @@ def generate(
         day = week_days[int(rng.choice(7, p=[0.12, 0.12, 0.12, 0.12, 0.12, 0.2, 0.2]))]
         start = datetime.combine(day, time(int(rng.integers(8, 20)), int(rng.choice([0, 30]))))
         end = start + timedelta(minutes=int(rng.choice([60, 90, 120, 180])))
-        excluded = frozenset()
+        excluded: frozenset[int] = frozenset()
         if rng.random() < 0.05:
             excluded = frozenset(int(x) for x in rng.integers(1, n_members + 1, size=int(rng.integers(1, 4))))
         if rng.random() < 0.02:
@@ -218,3 +219,87 @@ def generate(
         time_limit_s=time_limit_s,
         num_workers=num_workers,
     )
+
+
+# ----------------------------------------------------------------------------- hard families
+FAMILIES = ("overlap", "teams", "scarce", "local", "caps", "unreachable")
+
+
+def generate_family(family: str, n_members: int, n_demands: int, seed: int = 0, **kw) -> Problem:
+    """The base instance reshaped into one hard family (seeded, like `generate`):
+
+    - overlap: 90 % of demands on one Saturday, starting 9:00-13:00, 1-3 hours long (heavy overlap);
+    - teams: 80 % of demands need 2-3 members (min_members 2 or 3, max one more);
+    - scarce: 60 % of demands ask for one of four skills that only ~3 % of members hold;
+    - local: 85 % of members opted out of cross-area work;
+    - caps: 40 % of members have cap 0, the rest cap 1 (tight capacity);
+    - unreachable: a quarter of demands ask for a skill no member holds.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r}; choose from {FAMILIES}")
+    base = generate(n_members, n_demands, seed=seed, **kw)
+    rng = np.random.default_rng([seed, FAMILIES.index(family)])
+    members, demands = list(base.members), list(base.demands)
+    reshape = {
+        "overlap": _overlap,
+        "teams": _teams,
+        "scarce": _scarce,
+        "local": _local,
+        "caps": _caps,
+        "unreachable": _unreachable,
+    }[family]
+    members, demands = reshape(rng, members, demands)
+    return replace(base, members=tuple(members), demands=tuple(demands))
+
+
+def _overlap(rng, members, demands):
+    out = []
+    for d in demands:
+        if rng.random() < 0.9:
+            start = datetime.combine(WEEK_START + timedelta(days=5), time(9)) + timedelta(
+                minutes=30 * int(rng.integers(0, 9))
+            )
+            d = replace(d, start=start, end=start + timedelta(hours=int(rng.integers(1, 4))))
+        out.append(d)
+    return members, out
+
+
+def _teams(rng, members, demands):
+    out = []
+    for d in demands:
+        if rng.random() < 0.8:
+            mn = int(rng.integers(2, 4))
+            d = replace(d, min_members=mn, max_members=mn + int(rng.integers(0, 2)))
+        out.append(d)
+    return members, out
+
+
+def _scarce(rng, members, demands):
+    rare = ["heritage", "tcm", "disability_aid", "veterans"]
+    holders = rng.random(len(members)) < 0.03
+    members = [
+        replace(m, skills={**m.skills, rare[int(rng.integers(len(rare)))]: 0.8}) if h else m
+        for m, h in zip(members, holders, strict=True)
+    ]
+    members = [
+        replace(m, skills={s: v for s, v in m.skills.items() if s in rare and h or s not in rare})
+        for m, h in zip(members, holders, strict=True)
+    ]
+    out = [
+        replace(d, required_skills=frozenset({rare[int(rng.integers(len(rare)))]})) if rng.random() < 0.6 else d
+        for d in demands
+    ]
+    return members, out
+
+
+def _local(rng, members, demands):
+    return [replace(m, accepts_cross_area=False) if rng.random() < 0.85 else m for m in members], demands
+
+
+def _caps(rng, members, demands):
+    return [replace(m, cap=0 if rng.random() < 0.4 else 1, busy=()) for m in members], demands
+
+
+def _unreachable(rng, members, demands):
+    out = [replace(d, required_skills=frozenset({"no_such_skill"})) if rng.random() < 0.25 else d for d in demands]
+    return members, out

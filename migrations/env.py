@@ -1,6 +1,9 @@
 """Alembic environment: the URL comes from the caller's config or ``MATCHER_DATABASE_URL``."""
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
 from app.db import get_engine
 from app.migrate import include_name
@@ -12,7 +15,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, _autogen_context: AutogenContext) -> str | Literal[False]:
     """Our UTCDateTime is a Python-side wrapper; the stored type is a plain timestamptz."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"

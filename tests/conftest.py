@@ -5,6 +5,9 @@ gets its own fresh copy (a file copy for SQLite, ``CREATE DATABASE ... TEMPLATE`
 for PostgreSQL), so tests are isolated and still fast.
 
 Outside CI a missing PostgreSQL skips its half loudly; with CI=true it fails.
+
+``world`` (two districts' reference data and a key per role, see ``tests.factories.build_world``)
+and ``client`` (the app on that database) are shared by every folder that talks to the API.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from app import migrate
+from app.api.main import create_app
 from app.db import get_engine, get_sessionmaker
 from app.settings import Settings, get_settings
+from tests.factories import World, build_world
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _counter = itertools.count()
@@ -58,8 +64,8 @@ def pg_server():
         message = "PostgreSQL binaries (initdb/pg_ctl) not found: PostgreSQL tests cannot run"
         if IN_CI:
             pytest.fail(message + " (CI=true requires them)")
-        print(f"\n!!! {message}; skipping the PostgreSQL half of the suite !!!\n", file=sys.stderr)
-        warnings.warn(message)
+        print(f"\n!!! {message}; skipping the PostgreSQL half of the suite !!!\n", file=sys.stderr)  # noqa: T201 - half the suite skipped must be loud
+        warnings.warn(message, stacklevel=2)
         pytest.skip(message)
     server = PostgresServer()
     server.start()
@@ -117,6 +123,19 @@ def settings(db: TestDatabase, monkeypatch) -> Iterator[Settings]:
     monkeypatch.setenv("MATCHER_DATABASE_URL", db.url)
     # Webhook delivery has its own tests; elsewhere no background dispatcher should run.
     monkeypatch.setenv("MATCHER_WEBHOOK_ENABLED", "false")
+    # Likewise member notifications and automatic repair (tests/notifications drive them).
+    monkeypatch.setenv("MATCHER_NOTIFY_ENABLED", "false")
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def world(db, settings) -> World:
+    return build_world(db)
+
+
+@pytest.fixture
+def client(settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -1,15 +1,36 @@
-"""Real network endpoints for tests: a free loopback port and the app served by uvicorn."""
+"""Real network endpoints for tests: a free loopback port, the app served by uvicorn, an HTTP
+receiver for webhooks, and a headless Chromium driven through chromedriver (Selenium)."""
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"  # Debian's packages, never downloaded
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--hide-scrollbars",
+    # Nothing but the app itself can be reached: an outside fetch would fail and show up.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 
 def free_port() -> int:
@@ -19,7 +40,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(app: FastAPI, *, lifespan: str = "auto", start_timeout_s: float = 30.0) -> Iterator[str]:
+def serve_app(
+    app: FastAPI, *, lifespan: Literal["auto", "on", "off"] = "auto", start_timeout_s: float = 30.0
+) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1 in a background thread; yields its base URL, stops it after."""
     port = free_port()
     server = uvicorn.Server(
@@ -37,3 +60,82 @@ def serve_app(app: FastAPI, *, lifespan: str = "auto", start_timeout_s: float = 
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def chromium_session(profile: Path, *, width: int = 1280, height: int = 2000) -> Iterator[Any]:
+    """One headless Chromium (fresh profile) for many pages: starting the browser is the slow
+    part, a page load is not. The browser console is recorded (``driver.get_log("browser")``)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+    status: int
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on 127.0.0.1 answering with scripted status codes (then 200)."""
+
+    port: int = field(default_factory=free_port)
+    statuses: list[int] = field(default_factory=list)
+    requests: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hooks/matcher"
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # http.server's name for the POST handler
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    receiver.requests.append(Received(dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def accepted(self) -> list[Received]:
+        """Requests the receiver answered with 2xx: what it actually took in."""
+        return [r for r in self.requests if 200 <= r.status < 300]

@@ -7,6 +7,7 @@ initdb refuses to run as root, so as root the cluster is owned by the
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
@@ -31,13 +32,14 @@ def find_pg_bin() -> Path | None:
 
 class PostgresServer:
     def __init__(self) -> None:
-        self.bin = find_pg_bin()
-        if self.bin is None:
+        found = find_pg_bin()
+        if found is None:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        self.bin: Path = found
         self.tmp = Path(tempfile.mkdtemp(prefix="matcher-pg-"))
         self.data = self.tmp / "data"
         self.port = free_port()
-        self.user = None
+        self.user: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
             for candidate in ("postgres", "nobody"):
                 try:
@@ -45,6 +47,8 @@ class PostgresServer:
                     break
                 except KeyError:
                     continue
+            if self.user is None:
+                raise RuntimeError("running as root needs a 'postgres' or 'nobody' user for PostgreSQL")
             os.chown(self.tmp, self.user.pw_uid, self.user.pw_gid)
         os.chmod(self.tmp, 0o755)
 
@@ -74,8 +78,6 @@ class PostgresServer:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # best effort at teardown
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
-        except Exception:  # noqa: BLE001 - best effort at teardown
-            pass
         shutil.rmtree(self.tmp, ignore_errors=True)

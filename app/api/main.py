@@ -18,7 +18,9 @@ from app.api.routes import (
     groups,
     health,
     imports,
+    member_links,
     members,
+    notifications,
     optimization_runs,
     pages,
     reports,
@@ -26,6 +28,7 @@ from app.api.routes import (
     webhooks,
 )
 from app.logging import configure_logging
+from app.services.notifications.dispatcher import start_api_notifier
 from app.services.runs.janitor import start_run_recovery
 from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
@@ -51,7 +54,9 @@ ROUTERS = (
     reports,
     changes,
     webhooks,
+    notifications,
     pages,
+    member_links,
 )
 
 
@@ -61,12 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
-        """Background work owned by the API process: webhook delivery, in-process run recovery."""
+        """Background work owned by the API process: webhook delivery, in-process run recovery,
+        and (with SQLite, or when configured) member notifications and automatic repair."""
         stop_dispatcher = start_dispatcher(settings.database_url)
         stop_recovery = start_run_recovery(settings)
+        stop_notifier = start_api_notifier(settings.database_url)
         try:
             yield
         finally:
+            stop_notifier()
             stop_recovery()
             stop_dispatcher()
 

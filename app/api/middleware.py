@@ -13,6 +13,7 @@ import time
 import uuid
 
 from app.api.problems import PROBLEM_JSON, TYPE_PREFIX
+from app.services.notifications.links import redact_path
 
 access_log = logging.getLogger("app.access")
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
@@ -78,15 +79,16 @@ class RequestContextMiddleware:
                 await self._too_large(scope, send_with_id, rid)
         if not access_log.isEnabledFor(logging.INFO):
             return
+        path = redact_path(scope.get("path") or "")  # personal-link tokens never reach a log
         access_log.info(
             "%s %s %s",
             scope.get("method"),
-            scope.get("path"),
+            path,
             status_holder["status"],
             extra={
                 "request_id": rid,
                 "method": scope.get("method"),
-                "path": scope.get("path"),
+                "path": path,
                 "status": status_holder["status"],
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             },

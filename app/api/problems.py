@@ -84,7 +84,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(Problem(exc.status_code, detail=detail, headers=getattr(exc, "headers", None)), request)
 
     @app.exception_handler(StaleDataError)
-    async def _stale(request: Request, exc: StaleDataError):
+    async def _stale(request: Request, _exc: StaleDataError):
         return problem_response(
             Problem(409, "concurrent_update", "The object was changed by another request; re-read and retry."), request
         )
@@ -111,6 +111,6 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
+    async def _unexpected(request: Request, _exc: Exception):
         log.exception("unhandled error")
         return problem_response(Problem(500), request)

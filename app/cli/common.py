@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import NoReturn
 
 import typer
 from sqlalchemy.orm import Session
@@ -27,6 +28,6 @@ def cli_session() -> Iterator[Session]:
         raise typer.Exit(2) from None
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     print(f"error: {message}", file=sys.stderr)
     raise typer.Exit(code)

@@ -60,8 +60,30 @@ def demo(
     from app.cli.optimize import optimize_demo_week
 
     summary.extra.update(optimize_demo_week(url, summary.district, summary.week, echo=not as_json))
+    # Publish it: each proposed member gets a message (log channel) with a personal link.
+    run = summary.extra.get("run") or {}
+    if run.get("status") == "succeeded":
+        from app.services.notifications.demo import publish_with_example_links
+
+        links = publish_with_example_links(url, summary.district, int(run["id"]))
+        summary.extra["links"] = links
+        if not as_json:
+            typer.echo(render_links(links))
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
+
+
+def render_links(links: dict) -> str:
+    p = links["published"]
+    lines = [
+        f"Published the plan: {p.get('published')} proposals; each member's message is in the outbox "
+        "(log channel: `matcher serve` sends it, phone and place masked).",
+        "Example personal links (open them while `matcher serve` runs; MATCHER_PUBLIC_BASE_URL sets the host):",
+    ]
+    lines += [f"  {t['member']} · {t['need']}: {t['url']}" for t in links["task_links"]]
+    if links.get("member_link"):
+        lines.append(f"  all tasks of {links['member_link']['member']}: {links['member_link']['url']}")
+    return "\n".join(lines)
 
 
 def _columns(text: str) -> int:

@@ -18,7 +18,6 @@ from typing import Any
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import update
 
 from app.db import session_scope
 from app.domain.enums import Role, RunMode, RunStatus
@@ -27,7 +26,7 @@ from app.models import OptimizationRun
 from app.services.districts import get_district
 from app.services.identity import Caller
 from app.services.runs import service
-from app.services.runs.execute import execute_run
+from app.services.runs.execute import execute_run, fail_run
 from app.services.runs.executor import SynchronousExecutor
 from app.services.runs.publish import publish_run
 from app.settings import get_settings
@@ -71,10 +70,11 @@ def comparison_table(stats: dict[str, Any]) -> str:
     header = ["", *[label for _, label in PLANS]]
     body = [[label, *[_cell(stats.get(key), k, fmt) for key, _ in PLANS]] for label, k, fmt in ROWS]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
-    line = lambda r: "  ".join(
-        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])  # noqa: E731
-        for i, c in enumerate(r)
-    )
+
+    def line(r: list[str]) -> str:
+        """The label left-aligned, the figures right-aligned, each in its column's width."""
+        return "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
+
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in body]])
 
 
@@ -183,20 +183,13 @@ def run_optimization(
     try:
         execute_run(url, run_id, display=display)
     except KeyboardInterrupt:
-        with session_scope(url) as s:  # never leave it "running"
-            s.execute(
-                update(OptimizationRun)
-                .where(OptimizationRun.id == run_id, OptimizationRun.status.in_(("queued", "running")))
-                .values(
-                    status="failed", error="interrupted (matcher optimize stopped)", version=OptimizationRun.version + 1
-                )
-            )
+        fail_run(url, run_id, "interrupted (matcher optimize stopped)")  # never leave it "running"
         raise
     finally:
         display.done()
     published = None
     with session_scope(url) as s:
-        run = s.get(OptimizationRun, run_id)
+        run = s.get_one(OptimizationRun, run_id)
         if publish and run.status == RunStatus.SUCCEEDED:
             run, published = publish_run(s, caller, run_id)
         view = service.run_view(s, run)

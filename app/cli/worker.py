@@ -1,4 +1,5 @@
-"""``matcher worker``: executes optimization runs queued on PostgreSQL (procrastinate).
+"""``matcher worker``: executes optimization runs queued on PostgreSQL (procrastinate), delivers
+webhooks, sends member notifications and starts/publishes automatic repair runs.
 
 With SQLite there is no worker: the API process runs them on a thread of its own.
 """
@@ -30,12 +31,15 @@ def worker(
             code=2,
         )
     configure_logging(settings.log_level)
+    from app.services.notifications.dispatcher import start_notifier
     from app.services.webhooks import start_dispatcher
     from app.tasks import run_worker
 
     logging.getLogger("app.runs").info("worker starting (wait=%s, concurrency=%s)", wait, concurrency)
     stop_dispatcher = start_dispatcher(settings.database_url)  # webhook delivery also runs here
+    stop_notifier = start_notifier(settings.database_url)  # member notifications, reminders, repair
     try:
         run_worker(settings.database_url, wait=wait, concurrency=concurrency)
     finally:
+        stop_notifier()
         stop_dispatcher()

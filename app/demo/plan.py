@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -94,13 +95,14 @@ class DemoPlan:
 
 
 # --------------------------------------------------------------------------- helpers
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     keys = list(weights)
     return rng.choices(keys, weights=[weights[k] for k in keys])[0]
 
 
-def _weighted_sample(rng: random.Random, weights: dict[str, float], k: int) -> list[str]:
-    pool, out = dict(weights), []
+def _weighted_sample(rng: random.Random, weights: Mapping[str, float], k: int) -> list[str]:
+    pool = dict(weights)
+    out: list[str] = []
     while pool and len(out) < k:
         pick = _weighted(rng, pool)
         out.append(pick)
@@ -194,7 +196,7 @@ def _members(rng: random.Random, names: _Names, week_start: date) -> list[Member
     work_hubs = ("JW", "CW", "HJL", "SLT", "JXQ", "WJ", "AYC", "SJ", "TJH", "MZD")
     phones: set[str] = set()
     members = []
-    for i, (sector, g) in enumerate(zip(sectors, groups), start=1):
+    for i, (sector, g) in enumerate(zip(sectors, groups, strict=True), start=1):
         paired = data.GROUP_AREAS[g]
         if rng.random() < 0.8:  # 定点包片: most live in their group's areas ...
             home, work = rng.choice(paired), None
@@ -264,7 +266,7 @@ def _scenario_members(rng: random.Random, members: list[MemberSpec]) -> None:
         return chosen
 
     # 饮用水水质: three experts, five places a week between them -> some needs at capacity.
-    for m, cap in zip(pick(3, lambda m: m.sector in ("科技界", "九三学社", "农业界")), (2, 2, 1)):
+    for m, cap in zip(pick(3, lambda m: m.sector in ("科技界", "九三学社", "农业界")), (2, 2, 1), strict=True):
         _free_to_travel(m)
         m.weekly_cap = cap
         _give(m, "water_quality", 3)
@@ -618,7 +620,7 @@ def plan_demo(seed: int, week_start: date) -> DemoPlan:
         week_start=week_start,
         areas=areas,
         communities=[(a, c) for a, names_ in communities.items() for c in names_],
-        groups=list(zip(data.GROUP_NAMES, data.GROUP_AREAS)),
+        groups=list(zip(data.GROUP_NAMES, data.GROUP_AREAS, strict=True)),
         skills=list(data.SKILLS),
         members=members,
         demands=_number(demands, week_start),

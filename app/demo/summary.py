@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.domain.enums import DutyKind
+from app.domain.enums import Channel, DutyKind
 from app.models import (
     ApiKey,
     Area,
@@ -34,7 +34,7 @@ class DemoSummary:
     week_start: date
     week_end: date  # inclusive (Sunday)
     counts: dict[str, int]
-    demands_by_channel: dict[str, int]
+    demands_by_channel: dict[Channel, int]
     demands_by_priority: dict[str, int]  # "1".."5"
     members_without_activity: int  # active members with no community activity this year
     admin_key: str

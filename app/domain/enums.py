@@ -109,3 +109,34 @@ class DeliveryStatus(StrEnum):
 ACTIVE_RUN_STATUSES = (RunStatus.QUEUED, RunStatus.RUNNING)
 # Assignments that make up the current plan of a demand (a member is or was going).
 LIVE_ASSIGNMENT_STATUSES = (AssignmentStatus.PUBLISHED, AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED)
+
+
+class NotificationEvent(StrEnum):
+    """What a message to a member is about (one template each)."""
+
+    PROPOSAL = "proposal"  # a published plan proposes the member for a need
+    REPAIR_PROPOSAL = "repair_proposal"  # an automatic repair proposes them after someone declined
+    CHANGED = "changed"  # the need's time or place changed
+    CANCELLED = "cancelled"  # the need was cancelled or the proposal withdrawn
+    REMINDER = "reminder"  # an accepted task starts soon
+    NUDGE = "nudge"  # a proposal still unanswered
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+    LOG = "log"
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt (the office may retry)
+    OBSOLETE = "obsolete"  # not sent: its cause no longer holds (e.g. the proposal was withdrawn)
+
+
+class LinkKind(StrEnum):
+    """A personal link: one task (``/t/``) or all of a member's tasks (``/m/``)."""
+
+    TASK = "task"
+    MEMBER = "member"

@@ -7,6 +7,7 @@ from app.models.demand import Demand, demand_exclusions, demand_skills
 from app.models.district import Area, Community, District, Group, group_areas
 from app.models.duty import DutyRecord
 from app.models.member import Member, MemberSkill
+from app.models.notify import MemberLink, Notification, NotificationAttempt, RepairMark
 from app.models.run import Assignment, OptimizationRun, UnmetDemand
 from app.models.skill import Skill
 
@@ -23,8 +24,12 @@ __all__ = [
     "Group",
     "IdempotencyRecord",
     "Member",
+    "MemberLink",
     "MemberSkill",
+    "Notification",
+    "NotificationAttempt",
     "OptimizationRun",
+    "RepairMark",
     "Skill",
     "UnmetDemand",
     "Webhook",

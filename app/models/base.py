@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, String
+from sqlalchemy import DateTime, Dialect, ForeignKey, FromClause, Integer, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 from sqlalchemy.types import TypeDecorator
 from typing_extensions import override
@@ -20,7 +20,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware timestamp on every backend.
 
     PostgreSQL keeps the offset; SQLite stores text and hands back naive values.
@@ -32,7 +32,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     @override
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 value = value.replace(tzinfo=UTC)
@@ -40,7 +40,7 @@ class UTCDateTime(TypeDecorator):
         return value
 
     @override
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
@@ -86,6 +86,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+def table_of(model: type[Base]) -> Table:
+    """The model's table, for Core statements that must bypass ORM bookkeeping.
+
+    Declarative types ``__table__`` as any ``FromClause`` (a class may be mapped to a join or a
+    select); every model here is mapped to one plain table, and this says so once.
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a single table")
+    return table
+
+
 class Timestamped:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, index=True)
@@ -96,8 +108,12 @@ class Versioned(Timestamped):
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
+    if TYPE_CHECKING:
+        # Declarative sets it on every mapped subclass; the mixin itself is never mapped.
+        __table__: ClassVar[FromClause]
+
     @declared_attr.directive
-    def __mapper_args__(cls) -> dict:  # noqa: N805
+    def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}
 
 
@@ -105,5 +121,5 @@ class DistrictOwned:
     """Every row belongs to a district; all queries are scoped by it."""
 
     @declared_attr
-    def district_id(cls) -> Mapped[int]:  # noqa: N805
+    def district_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("districts.id"), index=True, nullable=False)

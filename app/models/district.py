@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint
+from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import AreaKind
@@ -15,6 +15,8 @@ class District(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    # A repair run started after a decline is published (and its new members told) by itself.
+    auto_publish_repairs: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Area(DistrictOwned, Versioned, Base):

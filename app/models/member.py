@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import Base, DistrictOwned, Versioned
+from app.domain.enums import NotificationChannel
+from app.models.base import Base, DistrictOwned, EnumText, Versioned
 from app.models.district import Area, Group
 from app.models.skill import Skill
 
@@ -32,6 +33,10 @@ class Member(DistrictOwned, Versioned, Base):
     home_area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
     work_area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(200))
+    preferred_channel: Mapped[NotificationChannel | None] = mapped_column(
+        EnumText(NotificationChannel, 10)
+    )  # None: default
     weekly_cap: Mapped[int] = mapped_column(Integer, default=2)
     accepts_cross_area: Mapped[bool] = mapped_column(Boolean, default=True)
     max_distance_km: Mapped[float | None] = mapped_column(Float)

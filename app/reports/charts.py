@@ -13,16 +13,16 @@ import itertools
 import logging
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 CJK_FAMILIES = [
     "Noto Sans CJK SC",
@@ -189,7 +189,9 @@ def coverage_bars(names: Sequence[str], covered: Sequence[int], unmet: Sequence[
     return fig
 
 
-def baseline_bars(labels: Sequence[str], series: dict[str, Sequence[float]], series_labels: dict[str, str]) -> Figure:
+def baseline_bars(
+    labels: Sequence[str], series: Mapping[str, Sequence[float | None]], series_labels: dict[str, str]
+) -> Figure:
     """Grouped bars: each metric (as a share or count) for the plan and its baselines."""
     fig = _figure(8, 3.8)
     ax = fig.add_subplot()
@@ -215,7 +217,7 @@ def duty_stacked(groups: Sequence[str], met: Sequence[int], partial: Sequence[in
     x = list(range(len(groups)))
     ax.bar(x, met, color=COLORS["ok"], label="已全部完成")
     ax.bar(x, partial, bottom=met, color=COLORS["partial"], label="部分完成")
-    ax.bar(x, none, bottom=[a + b for a, b in zip(met, partial)], color=COLORS["none"], label="尚无记录")
+    ax.bar(x, none, bottom=[a + b for a, b in zip(met, partial, strict=True)], color=COLORS["none"], label="尚无记录")
     ax.set_xticks(
         x, list(groups), rotation=45 if len(groups) > 6 else 0, ha="right" if len(groups) > 6 else "center", fontsize=9
     )
@@ -254,5 +256,5 @@ def duty_figures(report) -> dict[str, Figure]:
     for m in report.members:
         by_group.setdefault(m.group_id, []).append(m)
     none = [sum(1 for m in by_group.get(g.key_id, []) if len(m.missing) == len(report.kinds)) for g in groups]
-    partial = [g.members - a - b for g, a, b in zip(groups, met, none)]
+    partial = [g.members - a - b for g, a, b in zip(groups, met, none, strict=True)]
     return {"groups": duty_stacked([g.name for g in groups], met, partial, none)}

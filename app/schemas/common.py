@@ -10,6 +10,7 @@ import annotated_types
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 T = TypeVar("T")
+DateOrTime = TypeVar("DateOrTime", bound=date)  # a date or a datetime, handed back as it came
 
 
 def enum_literal(enum: type[StrEnum]) -> Any:
@@ -21,7 +22,7 @@ def enum_literal(enum: type[StrEnum]) -> Any:
     exactly as it was (inline ``enum`` lists, no new ``$ref`` components).
     """
     values = tuple(member.value for member in enum)
-    return Annotated[Literal[values], AfterValidator(enum)]  # type: ignore[valid-type]  # values are known only at run time
+    return Annotated[Literal[values], AfterValidator(enum)]
 
 
 INT4_MAX = 2_147_483_647
@@ -52,7 +53,7 @@ YEAR_MIN, YEAR_MAX = 2000, 2100
 Beyond it a date is a typo, and near year 1 or 9999 converting time zones overflows."""
 
 
-def check_service_year(value: date | datetime) -> date | datetime:
+def check_service_year(value: DateOrTime) -> DateOrTime:
     if not YEAR_MIN <= value.year <= YEAR_MAX:
         raise ValueError(f"must be between {YEAR_MIN}-01-01 and {YEAR_MAX}-12-31")
     return value

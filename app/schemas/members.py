@@ -6,8 +6,10 @@ from datetime import date
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from app.domain.enums import NotificationChannel
 from app.schemas.common import DbId, RequestModel
 
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 
 
@@ -54,6 +56,12 @@ class MemberCreate(RequestModel):
     )
     work_area: str | None = Field(None, max_length=20, description="Code of the area of the member's workplace.")
     phone: str | None = Field(None, max_length=40, description="Only admins ever read it back.")
+    email: str | None = Field(
+        None, max_length=200, pattern=EMAIL, description="For task messages by e-mail; only admins read it back."
+    )
+    preferred_channel: NotificationChannel | None = Field(
+        None, description="How the member is told about tasks; null: e-mail if an address is known, else the default."
+    )
     weekly_cap: int = Field(2, ge=1, le=20, description="Most activities per week.")
     accepts_cross_area: bool = Field(True, description="false: never assigned outside home/paired areas (跨片).")
     max_distance_km: float | None = Field(None, gt=0, description="Farthest cross-area distance accepted.")

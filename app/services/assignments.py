@@ -12,6 +12,9 @@ twice with the same body) and a 409 when it says something different. Such a
 repeat is answered before the If-Match check, so a client retrying with the ETag
 it read before its first (lost-response) attempt gets 200, not 412.
 
+A decline also marks the demand's week for an automatic repair run (``app.services.repair``),
+whichever face it came through (API, console, a member's personal link).
+
 A decline stays in the table as the record the optimizer reads as "never pair
 these two again"; it also puts the demand back to ``open`` when it no longer has
 ``min_members`` live assignments, so the next (repair) run looks at it.
@@ -24,6 +27,7 @@ side effects (demand status, duty record) land in one transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -79,7 +83,7 @@ def _utc(value: datetime) -> datetime:
 
 def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[AssignmentView]:
     ids = [a.id for a in rows if a.status == AssignmentStatus.COMPLETED]
-    records: dict[int, DutyRecord] = {}
+    records: dict[int | None, DutyRecord] = {}
     if ids:
         for rec in session.scalars(select(DutyRecord).where(DutyRecord.assignment_id.in_(ids))):
             records[rec.assignment_id] = rec
@@ -98,7 +102,7 @@ def list_assignments(
     area: str | None = None,
     member_id: int | None = None,
     demand_id: int | None = None,
-    statuses: list[str] | None = None,
+    statuses: Sequence[str] | None = None,
     updated_since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 50,
@@ -147,7 +151,7 @@ def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> 
         409,
         "invalid_transition",
         f"An assignment cannot go from {current.value!r} to {target.value!r}; only from {' or '.join(allowed)}.",
-        **{"from": current.value, "to": target.value},
+        members={"from": current.value, "to": target.value},
     )
 
 
@@ -191,7 +195,7 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
             409,
             "already_declined",
             "This assignment was already declined with a different reason.",
-            **{"from": "declined", "to": "declined"},
+            members={"from": "declined", "to": "declined"},
         )
     _check_transition(assignment, AssignmentStatus.DECLINED, if_match)
     assignment.status = AssignmentStatus.DECLINED
@@ -206,6 +210,12 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
     ):
         demand.status = DemandStatus.OPEN  # back into the pool for a repair run
         session.flush()
+    if demand is not None and demand.status not in _DEMAND_FINAL:
+        from app.services.repair import mark_for_repair
+
+        mark_for_repair(
+            session, district_id=assignment.district_id, starts_at=demand.starts_at, reason=f"declined a{assignment.id}"
+        )
     return assignment
 
 
@@ -237,7 +247,7 @@ def complete(
             "already_completed",
             "This assignment was already completed with a different response; "
             "correct the outcome through its duty record or ask an admin.",
-            **{"from": "completed", "to": "completed"},
+            members={"from": "completed", "to": "completed"},
         )
     _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
     completed_on: date = data.get("completed_on") or date.today()

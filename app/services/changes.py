@@ -56,6 +56,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 from app.domain.enums import ChangeKind, EntityType, Role, RunStatus
 from app.errors import invalid
 from app.models import Assignment, ChangeEvent, Demand, DutyRecord, OptimizationRun
+from app.models.base import Base, table_of
 from app.services.identity import Caller
 
 #: Key of the transaction-scoped advisory lock that orders change-writing commits ("matcher" feed).
@@ -67,7 +68,7 @@ DEFAULT_LIMIT = 100
 #: Tracked models and their entity type names in the feed. Within one flush, rows are
 #: recorded in this order (parents first: the run and demand before their assignments),
 #: then by id, so the order of a transaction's events is deterministic.
-TRACKED: dict[type, EntityType] = {
+TRACKED: dict[type[Base], EntityType] = {
     Demand: EntityType.DEMAND,
     OptimizationRun: EntityType.OPTIMIZATION_RUN,
     Assignment: EntityType.ASSIGNMENT,
@@ -76,7 +77,7 @@ TRACKED: dict[type, EntityType] = {
 #: Bookkeeping kind of a row created and deleted in one transaction (never shown in the feed).
 _CREATED_DELETED = "created_deleted"
 _RANK = {model: rank for rank, model in enumerate(TRACKED)}
-_TABLES: dict[str, tuple[type, Table]] = {m.__table__.name: (m, m.__table__) for m in TRACKED}
+_TABLES: dict[str, tuple[type[Base], Table]] = {table_of(m).name: (m, table_of(m)) for m in TRACKED}
 _INFO_KEY = "matcher_change_feed"
 _CHUNK = 500
 
@@ -145,7 +146,7 @@ def _row_state(table: Table, row: Any) -> dict[str, Any]:
 
 def _object_state(obj: Any) -> dict[str, Any]:
     """The columns an ORM object has loaded (used for deleted rows)."""
-    table = type(obj).__table__
+    table = table_of(type(obj))
     loaded = obj.__dict__
     return {
         c.key: _json_value(loaded[c.key])
@@ -194,8 +195,8 @@ def _bulk_statement(state: ORMExecuteState) -> None:
     stmt = state.statement
     if not isinstance(stmt, (Update, Delete)):
         return
-    table = getattr(stmt, "table", None)
-    hit = _TABLES.get(getattr(table, "name", None)) if table is not None else None
+    name = getattr(stmt.table, "name", None)
+    hit = _TABLES.get(name) if isinstance(name, str) else None
     if hit is None:
         return
     model, table = hit
@@ -218,7 +219,7 @@ def _bulk_statement(state: ORMExecuteState) -> None:
 
 
 def _sets_status_published(stmt: Update) -> bool:
-    for col, value in stmt._values.items() if stmt._values else ():  # noqa: SLF001 - no public accessor
+    for col, value in stmt._values.items() if stmt._values else ():  # private: Update has no public accessor
         name = getattr(col, "key", col)
         if name == "status" and getattr(value, "value", value) == RunStatus.PUBLISHED:
             return True
@@ -245,9 +246,10 @@ def _before_commit(session: Session) -> None:
         by_model.setdefault(model, []).append(ident)
     current: dict[tuple[type, int], Any] = {}
     for model, ids in by_model.items():
-        for row in _select_rows(session, model.__table__, ids):
+        for row in _select_rows(session, table_of(model), ids):
             current[(model, row.id)] = row
     events: list[dict[str, Any]] = []
+    kind: str  # a ChangeKind, or the bookkeeping kind of what the transaction did to the row
     for (model, ident), noted in pending.rows.items():
         row = current.get((model, ident))
         if row is None:
@@ -255,7 +257,7 @@ def _before_commit(session: Session) -> None:
                 continue  # never visible outside this transaction (or rolled back in a savepoint)
             state, kind = noted.last_state, ChangeKind.DELETED
         else:
-            state = _row_state(model.__table__, row)
+            state = _row_state(table_of(model), row)
             kind = ChangeKind.UPDATED if noted.kind in (ChangeKind.DELETED, _CREATED_DELETED) else noted.kind
             if kind == ChangeKind.UPDATED and noted.published and state.get("status") == RunStatus.PUBLISHED:
                 kind = ChangeKind.PUBLISHED
@@ -274,7 +276,7 @@ def _before_commit(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # Held until COMMIT/ROLLBACK: orders the ids below by commit (see the module docstring).
         session.execute(select(func.pg_advisory_xact_lock(CHANGE_FEED_LOCK)))
-    session.execute(insert(ChangeEvent.__table__), events)
+    session.execute(insert(table_of(ChangeEvent)), events)
 
 
 @event.listens_for(Session, "after_soft_rollback")

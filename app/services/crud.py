@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Problem, invalid, not_found
+from app.models.base import DistrictOwned
 from app.services.identity import Caller
 
-M = TypeVar("M")
+M = TypeVar("M", bound=DistrictOwned)
 
 
 def etag_for(version: int) -> str:

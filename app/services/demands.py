@@ -122,23 +122,9 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
         if k in data
     }
     if values.get("external_id") is not None:
-        _check_external_id_free(session, caller.district_id, values["external_id"], current and current.id)
-    community = current.community if current is not None else None
-    if "community_id" in data:
-        community = _community(session, caller, data["community_id"])
-        if current is None or community.id != current.community_id:
-            if not community.active:
-                raise invalid("community_id", f"community {community.id} is deactivated", "inactive_community")
-        values["community"] = community
-        values["area"] = community.area
-    if data.get("area") is not None:
-        area = area_by_code(session, caller.district_id, data["area"], "area")
-        if area.id != community.area_id:
-            raise invalid(
-                "community_id",
-                f"community {community.name} is in area {community.area.code}, not {area.code}",
-                "area_mismatch",
-            )
+        exclude_id = current.id if current is not None else None
+        _check_external_id_free(session, caller.district_id, values["external_id"], exclude_id)
+    values.update(_place(session, caller, data, current))
     if "required_skills" in data:
         values["required_skills"] = resolve_skills(
             session, caller.district_id, data["required_skills"], "required_skills"
@@ -148,6 +134,36 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     for field in ("starts_at", "ends_at"):
         if field in data:
             values[field] = to_utc(data[field])
+    _check_seats_and_window(values, current)
+    return values
+
+
+def _place(session: Session, caller: Caller, data: dict[str, Any], current: Demand | None) -> dict[str, Any]:
+    """The demand's community and area; a given ``area`` must be the community's own."""
+    values: dict[str, Any] = {}
+    community = current.community if current is not None else None
+    if "community_id" in data:
+        community = _community(session, caller, data["community_id"])
+        moved = current is None or community.id != current.community_id
+        if moved and not community.active:
+            raise invalid("community_id", f"community {community.id} is deactivated", "inactive_community")
+        values["community"] = community
+        values["area"] = community.area
+    if data.get("area") is not None:
+        area = area_by_code(session, caller.district_id, data["area"], "area")
+        if community is None:
+            raise invalid("community_id", "is required to place the demand in an area", "missing")
+        if area.id != community.area_id:
+            raise invalid(
+                "community_id",
+                f"community {community.name} is in area {community.area.code}, not {area.code}",
+                "area_mismatch",
+            )
+    return values
+
+
+def _check_seats_and_window(values: dict[str, Any], current: Demand | None) -> None:
+    """Seats and time window as they will be after the change: max >= min, end after start."""
     lo = values.get("min_members", current.min_members if current else 1)
     hi = values.get("max_members", current.max_members if current else lo)
     if hi < lo:
@@ -156,7 +172,6 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     end = values.get("ends_at", current.ends_at if current else None)
     if start is not None and end is not None and from_storage(end) <= from_storage(start):
         raise invalid("ends_at", "must be after starts_at", "window_order")
-    return values
 
 
 def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:
@@ -179,16 +194,26 @@ def read_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
     return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id", options=DEMAND_READ)
 
 
+def _arrangement(demand: Demand) -> tuple:
+    """What the assigned members must hear about when it changes: status, time, place."""
+    return (demand.status, from_storage(demand.starts_at), from_storage(demand.ends_at), demand.community_id)
+
+
 def update_demand(session: Session, caller: Caller, demand_id: int, changes: dict, if_match: str | None) -> Demand:
     """PATCH semantics; list fields (required_skills, excluded_member_ids) replace the old lists."""
     _require_writer(caller)
     demand = get_demand(session, caller, demand_id)
     check_if_match(if_match, demand.version)
     values = _resolve(session, caller, dict(changes), demand)
+    before = _arrangement(demand)
     if values:
         apply_changes(demand, values, None)
         demand.updated_at = utcnow()  # list-only changes must still bump the version (ETag)
     session.flush()
+    if before != _arrangement(demand):
+        from app.services.notifications.outbox import demand_changed
+
+        demand_changed(session, demand, cancelled=demand.status == "cancelled" and before[0] != "cancelled")
     return demand
 
 

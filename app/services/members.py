@@ -29,7 +29,18 @@ if TYPE_CHECKING:
     from app.schemas.members import MemberCreate
 
 # Fields stored as they come (after the schema has validated them).
-_PLAIN = ("external_id", "name", "sector", "phone", "weekly_cap", "accepts_cross_area", "max_distance_km", "active")
+_PLAIN = (
+    "external_id",
+    "name",
+    "sector",
+    "phone",
+    "email",
+    "preferred_channel",
+    "weekly_cap",
+    "accepts_cross_area",
+    "max_distance_km",
+    "active",
+)
 # Fields that may not be null on PATCH although their column is not the field itself.
 _NOT_NULL = ("home_area", "skills", "weekly_slots", "blackout_dates")
 

@@ -107,9 +107,9 @@ def _check_tokens_free(session: Session, district_id: int, candidate: Skill, exc
                 taken.setdefault(token, other)
     errors = []
     for field, token in _tokens_of(candidate):
-        other = taken.get(token)
-        if other is not None:
-            errors.append(field_error(field, f"{token!r} already resolves to skill {other.code!r}", "duplicate"))
+        holder = taken.get(token)
+        if holder is not None:
+            errors.append(field_error(field, f"{token!r} already resolves to skill {holder.code!r}", "duplicate"))
     if errors:
         raise Problem(
             409, "skill_token_taken", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors

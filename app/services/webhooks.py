@@ -44,10 +44,11 @@ import httpx
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.db import rowcount
 from app.domain.enums import ChangeKind, DeliveryStatus, EntityType
 from app.errors import invalid
 from app.models import ChangeEvent, Webhook, WebhookDelivery
-from app.models.base import utcnow
+from app.models.base import table_of, utcnow
 from app.services.changes import latest_change_id
 from app.services.crud import apply_changes, get_scoped
 from app.services.identity import Caller
@@ -182,10 +183,9 @@ def event_types_of(change: ChangeEvent) -> list[str]:
     return kinds
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back naive; they were stored in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 def _change_payload(change: ChangeEvent) -> dict[str, Any]:
@@ -232,13 +232,13 @@ def _fan_out(session_factory: sessionmaker[Session], webhook_id: int, now: datet
         )
         if not events:
             return 0
-        table = Webhook.__table__
+        table = table_of(Webhook)
         moved = s.execute(
             update(table)
             .where(table.c.id == webhook_id, table.c.last_change_id == start)
             .values(last_change_id=events[-1].id, updated_at=table.c.updated_at)
         )
-        if moved.rowcount != 1:  # another dispatcher fanned these out first
+        if rowcount(moved) != 1:  # another dispatcher fanned these out first
             s.rollback()
             return 0
         wanted = set(hook.event_types or ())
@@ -290,7 +290,7 @@ def _claim_head(
         ).first()
         if head is None or (head.next_attempt_at is not None and _aware(head.next_attempt_at) > now):
             return None
-        table = WebhookDelivery.__table__
+        table = table_of(WebhookDelivery)
         claimed = s.execute(
             update(table)
             .where(
@@ -300,7 +300,7 @@ def _claim_head(
             )
             .values(attempts=head.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.lease_s), updated_at=now)
         )
-        if claimed.rowcount != 1:
+        if rowcount(claimed) != 1:
             s.rollback()
             return None
         s.commit()
@@ -345,7 +345,7 @@ def _record(
         values.update(status=status, next_attempt_at=None)
     else:
         values.update(next_attempt_at=now + cfg.backoff(claim.attempt))
-    table = WebhookDelivery.__table__
+    table = table_of(WebhookDelivery)
     with session_factory() as s:
         s.execute(
             update(table)

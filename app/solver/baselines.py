@@ -13,11 +13,71 @@ import numpy as np
 from app.solver.eligibility import Candidates, Prepared, candidates, prepare
 from app.solver.explain import assemble
 from app.solver.metrics import objective_value
-from app.solver.types import Problem, Solution, SolveStats
+from app.solver.types import Problem, Solution, SolverStatus, SolveStats
 
 # Baselines scan more members per demand than the optimiser keeps, so pruning never makes
 # them look worse than a real greedy would be.
 BASELINE_MAX_PAIRS = 1_000_000
+
+
+class _GreedyPlan:
+    """Capacity, time and seats left while pairs are taken one by one."""
+
+    def __init__(self, p: Prepared, cand: Candidates):
+        self.p, self.cand = p, cand
+        self.left = p.cap_left.copy()
+        self.load = p.base_load.copy()
+        self.taken: dict[int, list[tuple[float, float]]] = {}
+        self.chosen: list[int] = []
+        self.filled = p.pinned_count.copy()
+        self.in_plan = np.zeros(len(cand), dtype=bool)
+
+    def free(self, i: int, j: int) -> bool:
+        """Member i has capacity left and nothing overlapping demand j."""
+        if self.left[i] <= 0:
+            return False
+        s, e = self.p.d_start[j], self.p.d_end[j]
+        return all(not (s < te and ts < e) for ts, te in self.taken.get(i, ()))
+
+    def take(self, k: int) -> None:
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        self.left[i] -= 1
+        self.load[i] += 1
+        self.taken.setdefault(i, []).append((self.p.d_start[j], self.p.d_end[j]))
+        self.chosen.append(k)
+        self.in_plan[k] = True
+        self.filled[j] += 1
+
+    def fill_to_min(self, j: int, first: np.ndarray) -> None:
+        """Demand j's best-ranked free members up to min_members, or nobody."""
+        need = self.p.problem.demands[j].min_members - int(self.filled[j])
+        picks: list[int] = []
+        seen: set[int] = set()
+        for k in range(first[j], first[j + 1]):
+            if len(picks) >= need:
+                break
+            i = int(self.cand.pm[k])
+            if i not in seen and self.free(i, j):
+                picks.append(k)
+                seen.add(i)
+        if need > 0 and len(picks) == need:
+            for k in picks:
+                self.take(k)
+
+    def add_extra_members(self, j: int, first: np.ndarray) -> None:
+        """Seats above min_members on a covered demand, while a pair pays for its load cost."""
+        d = self.p.problem.demands[j]
+        if self.filled[j] < d.min_members:
+            return  # nobody is sent to a demand that stays below min_members
+        room = d.max_members - int(self.filled[j])
+        convex = self.p.problem.weights.balance_convex
+        for k in range(first[j], first[j + 1]):
+            if room <= 0:
+                break
+            i = int(self.cand.pm[k])
+            if not self.in_plan[k] and self.free(i, j) and self.cand.value[k] - convex * self.load[i] > 0:
+                self.take(k)
+                room -= 1
 
 
 def greedy_pairs(p: Prepared, cand: Candidates, start: np.ndarray | None = None) -> np.ndarray:
@@ -27,64 +87,17 @@ def greedy_pairs(p: Prepared, cand: Candidates, start: np.ndarray | None = None)
 
     `start` (a feasible set of pairs) is kept and only extended.
     """
-    w = p.problem.weights
     demands = p.problem.demands
     first = np.searchsorted(cand.pd, np.arange(p.D + 1))
-    left = p.cap_left.copy()
-    load = p.base_load.copy()
-    taken: dict[int, list[tuple[float, float]]] = {}
-    chosen: list[int] = []
-    filled = p.pinned_count.copy()
     order = sorted(range(p.D), key=lambda j: (-demands[j].priority, p.d_start[j], demands[j].id))
-    in_plan = np.zeros(len(cand), dtype=bool)
-
-    def free(i: int, j: int) -> bool:
-        if left[i] <= 0:
-            return False
-        s, e = p.d_start[j], p.d_end[j]
-        return all(not (s < te and ts < e) for ts, te in taken.get(i, ()))
-
-    def take(k: int) -> None:
-        i, j = int(cand.pm[k]), int(cand.pd[k])
-        left[i] -= 1
-        load[i] += 1
-        taken.setdefault(i, []).append((p.d_start[j], p.d_end[j]))
-        chosen.append(k)
-        in_plan[k] = True
-        filled[j] += 1
-
+    plan = _GreedyPlan(p, cand)
     for k in start if start is not None else ():
-        take(int(k))
+        plan.take(int(k))
     for j in order:
-        need = demands[j].min_members - int(filled[j])
-        if need <= 0:
-            continue
-        picks: list[int] = []
-        seen: set[int] = set()
-        for k in range(first[j], first[j + 1]):
-            i = int(cand.pm[k])
-            if i not in seen and free(i, j):
-                picks.append(k)
-                seen.add(i)
-                if len(picks) == need:
-                    break
-        if len(picks) == need:
-            for k in picks:
-                take(k)
+        plan.fill_to_min(j, first)
     for j in order:
-        if filled[j] < demands[j].min_members:
-            continue  # nobody is sent to a demand that stays below min_members
-        room = demands[j].max_members - int(filled[j])
-        for k in range(first[j], first[j + 1]):
-            if room <= 0:
-                break
-            i = int(cand.pm[k])
-            if in_plan[k] or not free(i, j):
-                continue
-            if cand.value[k] - w.balance_convex * load[i] > 0:
-                take(k)
-                room -= 1
-    return np.array(sorted(chosen), dtype=np.int64)
+        plan.add_extra_members(j, first)
+    return np.array(sorted(plan.chosen), dtype=np.int64)
 
 
 def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> Solution:
@@ -105,7 +118,7 @@ def _baseline(problem: Problem, *, home_or_paired_only: bool, method: str) -> So
     cov, rest = objective_value(problem, ids)
     obj = problem.weights.coverage * cov + rest
     stats = SolveStats(
-        status="FEASIBLE",
+        status=SolverStatus.FEASIBLE,
         objective=obj,
         best_bound=float("nan"),
         gap=float("nan"),

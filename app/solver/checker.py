@@ -19,9 +19,11 @@ Conventions it checks (the same ones the service layer relies on):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.solver.types import Problem, Solution
+from app.solver.types import Problem, Solution, SolverDemand, SolverMember
 
 _TOLERANCE_KM = 1e-6
 
@@ -66,93 +68,210 @@ def _overlap(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def check(problem: Problem, solution: Solution) -> list[str]:
-    """All hard-rule violations of the plan, as readable strings; [] means feasible."""
-    errors: list[str] = []
-    members = {m.id: m for m in problem.members}
-    demands = {d.id: d for d in problem.demands}
-    seen = set()
-    per_member: dict[int, list] = {}
-    per_demand: dict[int, int] = {}
+@dataclass(frozen=True)
+class Proposal:
+    """One proposed (non-pinned) pair of the plan, with its demand and member."""
 
+    demand: SolverDemand
+    member: SolverMember
+
+    @property
+    def tag(self) -> str:
+        return f"demand {self.demand.id} / member {self.member.id}"
+
+
+PairRule = Callable[[Problem, Proposal], list[str]]
+PlanRule = Callable[[Problem, Solution], list[str]]
+
+
+# ----------------------------------------------------------------------------- rules on one pair
+def member_is_active_and_available(_problem: Problem, a: Proposal) -> list[str]:
+    """Hard rule 1: active; no blackout on a date the demand touches; inside a weekly slot."""
+    m, d = a.member, a.demand
+    errors = [] if m.active else [f"{a.tag}: member is not active"]
+    errors += [f"{a.tag}: member has a blackout on {day}" for day in _dates(d.start, d.end) if day in m.blackout_dates]
+    if not _in_slot(m, d):
+        errors.append(f"{a.tag}: demand time is outside the member's weekly slots")
+    return errors
+
+
+def holds_a_required_skill(_problem: Problem, a: Proposal) -> list[str]:
+    """Hard rule 2: at least one of the required skills (a demand without any is open to all)."""
+    skills = a.demand.required_skills
+    if not skills or any(a.member.skills.get(s, 0) > 0 for s in skills):
+        return []
+    return [f"{a.tag}: member holds none of the required skills"]
+
+
+def has_no_conflict_of_interest(_problem: Problem, a: Proposal) -> list[str]:
+    """Hard rule 3a: the member is not excluded from the demand."""
+    return [f"{a.tag}: conflict of interest"] if a.member.id in a.demand.excluded_members else []
+
+
+def was_not_declined_before(problem: Problem, a: Proposal) -> list[str]:
+    """Hard rule 3b: a member who declined a demand is never proposed for it again."""
+    return [f"{a.tag}: member declined this demand earlier"] if (a.demand.id, a.member.id) in problem.forbidden else []
+
+
+def cross_area_is_allowed(problem: Problem, a: Proposal) -> list[str]:
+    """Hard rule 6: outside the home area only with consent and within the distance limit."""
+    m, d = a.member, a.demand
+    if d.area == m.home_area:
+        return []
+    if not m.accepts_cross_area:
+        return [f"{a.tag}: member does not accept cross-area work"]
+    if m.max_distance_km is not None:
+        km = _km(problem.area_coords, m.home_area, d.area)
+        if km > m.max_distance_km + _TOLERANCE_KM:
+            return [f"{a.tag}: {km:.2f} km exceeds the member's limit {m.max_distance_km} km"]
+    return []
+
+
+PAIR_RULES: tuple[PairRule, ...] = (
+    member_is_active_and_available,
+    holds_a_required_skill,
+    has_no_conflict_of_interest,
+    was_not_declined_before,
+    cross_area_is_allowed,
+)
+
+
+# ----------------------------------------------------------------------------- rules on the plan
+def each_pair_is_known_once_and_labelled(problem: Problem, solution: Solution) -> list[str]:
+    """Every assignment names a known demand and member, once, with the right pinned flag."""
+    members = {m.id for m in problem.members}
+    demands = {d.id for d in problem.demands}
+    errors, seen = [], set()
     for a in solution.assignments:
         key = (a.demand_id, a.member_id)
         tag = f"demand {a.demand_id} / member {a.member_id}"
         if key in seen:
             errors.append(f"{tag}: assigned twice")
-            continue
-        seen.add(key)
-        d = demands.get(a.demand_id)
-        m = members.get(a.member_id)
-        if d is None or m is None:
+        elif a.demand_id not in demands or a.member_id not in members:
             errors.append(f"{tag}: unknown demand or member")
-            continue
-        is_pinned = key in problem.pinned
-        if a.pinned != is_pinned:
-            errors.append(f"{tag}: pinned flag is {a.pinned} but the pair is {'' if is_pinned else 'not '}pinned")
-        per_member.setdefault(m.id, []).append((d, is_pinned))
-        per_demand[d.id] = per_demand.get(d.id, 0) + 1
-        if is_pinned:
-            continue
-        # rule 1: active and available
-        if not m.active:
-            errors.append(f"{tag}: member is not active")
-        for day in _dates(d.start, d.end):
-            if day in m.blackout_dates:
-                errors.append(f"{tag}: member has a blackout on {day}")
-        if not _in_slot(m, d):
-            errors.append(f"{tag}: demand time is outside the member's weekly slots")
-        # rule 2: skills
-        if d.required_skills:
-            held = [s for s in d.required_skills if m.skills.get(s, 0) > 0]
-            if not held:
-                errors.append(f"{tag}: member holds none of the required skills")
-        # rule 3: conflicts and declines
-        if m.id in d.excluded_members:
-            errors.append(f"{tag}: conflict of interest")
-        if key in problem.forbidden:
-            errors.append(f"{tag}: member declined this demand earlier")
-        # rule 6: cross-area consent and distance
-        if d.area != m.home_area:
-            if not m.accepts_cross_area:
-                errors.append(f"{tag}: member does not accept cross-area work")
-            elif m.max_distance_km is not None:
-                km = _km(problem.area_coords, m.home_area, d.area)
-                if km > m.max_distance_km + _TOLERANCE_KM:
-                    errors.append(f"{tag}: {km:.2f} km exceeds the member's limit {m.max_distance_km} km")
+        elif a.pinned != (key in problem.pinned):
+            state = "" if a.pinned is False else "not "
+            errors.append(f"{tag}: pinned flag is {a.pinned} but the pair is {state}pinned")
+        seen.add(key)
+    return errors
 
-    # rule 5: pinned pairs kept; max_members
-    for d_id, m_id in problem.pinned:
-        if d_id in demands and m_id in members and (d_id, m_id) not in seen:
-            errors.append(f"demand {d_id} / member {m_id}: accepted (pinned) pair was dropped")
-    for d_id, n in per_demand.items():
-        if n > demands[d_id].max_members:
-            errors.append(f"demand {d_id}: {n} members exceed max_members {demands[d_id].max_members}")
 
-    # rule 4: capacity and overlaps
-    for m_id, items in per_member.items():
-        m = members[m_id]
-        proposed = [d for d, pinned in items if not pinned]
-        if not proposed:
+def accepted_pairs_are_kept(problem: Problem, solution: Solution) -> list[str]:
+    """Hard rule 5b: every accepted (pinned) pair of a known demand and member is in the plan."""
+    members = {m.id for m in problem.members}
+    demands = {d.id for d in problem.demands}
+    planned = {(a.demand_id, a.member_id) for a in solution.assignments}
+    return [
+        f"demand {d} / member {m}: accepted (pinned) pair was dropped"
+        for d, m in sorted(problem.pinned)
+        if d in demands and m in members and (d, m) not in planned
+    ]
+
+
+def stays_within_max_members(problem: Problem, solution: Solution) -> list[str]:
+    """Hard rule 5a: a demand gets at most max_members."""
+    count: dict[int, int] = {}
+    for d_id, _ in _unique_known(problem, solution):
+        count[d_id] = count.get(d_id, 0) + 1
+    demands = {d.id: d for d in problem.demands}
+    return [
+        f"demand {d_id}: {n} members exceed max_members {demands[d_id].max_members}"
+        for d_id, n in count.items()
+        if n > demands[d_id].max_members
+    ]
+
+
+def stays_within_cap(problem: Problem, solution: Solution) -> list[str]:
+    """Hard rule 4a: a member's assignments in the window, accepted work included, stay within
+    the cap (checked where a proposal is involved: pinned input is taken as consistent)."""
+    errors = []
+    for m, items in _by_member(problem, solution):
+        if not any(not pinned for _, pinned in items):
             continue
-        pinned_iv = [(d.start, d.end) for d, pinned in items if pinned]
-        busy_only = []
-        for iv in m.busy:
-            if iv in pinned_iv:
-                pinned_iv.remove(iv)
-            else:
-                busy_only.append(iv)
-        total = len(items) + len(busy_only)
+        total = len(items) + len(_busy_not_pinned(m, items))
         if total > m.cap:
-            errors.append(f"member {m_id}: load {total} exceeds cap {m.cap}")
+            errors.append(f"member {m.id}: load {total} exceeds cap {m.cap}")
+    return errors
+
+
+def never_in_two_places(problem: Problem, solution: Solution) -> list[str]:
+    """Hard rule 4b: no proposal overlaps accepted work or another assignment of the member."""
+    errors = []
+    for m, items in _by_member(problem, solution):
+        proposed = [d for d, pinned in items if not pinned]
         for i, d in enumerate(proposed):
-            for s, e in m.busy:
-                if _overlap(d.start, d.end, s, e):
-                    errors.append(f"member {m_id}: demand {d.id} overlaps an accepted assignment {s}..{e}")
-            for other, other_pinned in items:
-                if other.id == d.id:
-                    continue
-                if other_pinned or proposed.index(other) > i:
-                    if _overlap(d.start, d.end, other.start, other.end):
-                        errors.append(f"member {m_id}: demands {d.id} and {other.id} overlap")
+            errors += [
+                f"member {m.id}: demand {d.id} overlaps an accepted assignment {s}..{e}"
+                for s, e in m.busy
+                if _overlap(d.start, d.end, s, e)
+            ]
+            later = [o for o, pinned in items if pinned] + proposed[i + 1 :]
+            errors += [
+                f"member {m.id}: demands {d.id} and {o.id} overlap"
+                for o in later
+                if o.id != d.id and _overlap(d.start, d.end, o.start, o.end)
+            ]
+    return errors
+
+
+PLAN_RULES: tuple[PlanRule, ...] = (
+    each_pair_is_known_once_and_labelled,
+    accepted_pairs_are_kept,
+    stays_within_max_members,
+    stays_within_cap,
+    never_in_two_places,
+)
+
+
+def _unique_known(problem: Problem, solution: Solution) -> Iterator[tuple[int, int]]:
+    members = {m.id for m in problem.members}
+    demands = {d.id for d in problem.demands}
+    seen = set()
+    for a in solution.assignments:
+        key = (a.demand_id, a.member_id)
+        if key not in seen and a.demand_id in demands and a.member_id in members:
+            seen.add(key)
+            yield key
+
+
+def _by_member(problem: Problem, solution: Solution) -> list[tuple[SolverMember, list[tuple[SolverDemand, bool]]]]:
+    members = {m.id: m for m in problem.members}
+    demands = {d.id: d for d in problem.demands}
+    items: dict[int, list[tuple[SolverDemand, bool]]] = {}
+    for d_id, m_id in _unique_known(problem, solution):
+        items.setdefault(m_id, []).append((demands[d_id], (d_id, m_id) in problem.pinned))
+    return [(members[m_id], its) for m_id, its in items.items()]
+
+
+def _busy_not_pinned(m: SolverMember, items: list[tuple[SolverDemand, bool]]) -> list[tuple[datetime, datetime]]:
+    """Busy intervals that are not the same accepted assignment as a pinned pair."""
+    pinned_iv = [(d.start, d.end) for d, pinned in items if pinned]
+    out = []
+    for iv in m.busy:
+        if iv in pinned_iv:
+            pinned_iv.remove(iv)
+        else:
+            out.append(iv)
+    return out
+
+
+def proposals(problem: Problem, solution: Solution) -> list[Proposal]:
+    """The plan's known, unique, non-pinned pairs (the ones the pair rules judge)."""
+    members = {m.id: m for m in problem.members}
+    demands = {d.id: d for d in problem.demands}
+    return [
+        Proposal(demands[d], members[m]) for d, m in _unique_known(problem, solution) if (d, m) not in problem.pinned
+    ]
+
+
+def check(problem: Problem, solution: Solution) -> list[str]:
+    """All hard-rule violations of the plan, as readable strings; [] means feasible."""
+    errors: list[str] = []
+    for rule in PLAN_RULES[:1]:
+        errors += rule(problem, solution)
+    for a in proposals(problem, solution):
+        for pair_rule in PAIR_RULES:
+            errors += pair_rule(problem, a)
+    for rule in PLAN_RULES[1:]:
+        errors += rule(problem, solution)
     return errors

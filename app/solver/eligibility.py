@@ -13,8 +13,9 @@ The checker deliberately re-implements these rules without importing this module
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 
@@ -63,7 +64,7 @@ def skill_score(member: SolverMember, demand: SolverDemand) -> tuple[tuple[str, 
         return (), OPEN_DEMAND_SCORE
     req = sorted(demand.required_skills)
     vals = [float(member.skills.get(s, 0.0)) for s in req]
-    overlap = tuple(s for s, v in zip(req, vals) if v > 0)
+    overlap = tuple(s for s, v in zip(req, vals, strict=True) if v > 0)
     if not overlap:
         return (), 0.0
     return overlap, 0.5 * max(vals) + 0.5 * sum(vals) / len(vals)
@@ -141,18 +142,33 @@ class Prepared:
 
 
 def prepare(problem: Problem) -> Prepared:
+    """Index maps and dense arrays for the problem (see Prepared); checks ids, areas, datetimes."""
     members, demands = problem.members, problem.demands
-    M, D = len(members), len(demands)
     m_pos = {m.id: i for i, m in enumerate(members)}
     d_pos = {d.id: j for j, d in enumerate(demands)}
-    if len(m_pos) != M or len(d_pos) != D:
+    if len(m_pos) != len(members) or len(d_pos) != len(demands):
         raise ValueError("member and demand ids must be unique")
     aware = {dt.tzinfo is not None for d in demands for dt in (d.start, d.end)}
     aware |= {dt.tzinfo is not None for m in members for iv in m.busy for dt in iv}
     if len(aware) > 1:
         raise ValueError("naive and timezone-aware datetimes are mixed")
+    d_start = np.array([to_seconds(d.start) for d in demands], dtype=float)
+    d_end = np.array([to_seconds(d.end) for d in demands], dtype=float)
+    parts: dict = {"problem": problem, "m_pos": m_pos, "d_pos": d_pos, "d_start": d_start, "d_end": d_end}
+    parts |= _area_arrays(problem)
+    parts |= _skill_arrays(members, demands)
+    parts |= _calendar_arrays(members, demands)
+    parts |= _slot_arrays(members, demands)
+    parts |= _accepted_work(problem, m_pos, d_pos, d_start, d_end)
+    parts |= _exclusions_and_history(problem, m_pos, d_pos)
+    parts["zero_activity"] = np.array([m.activities_this_year == 0 for m in members], dtype=bool)
+    parts["zero_activity"] &= parts["base_load"] == 0
+    return Prepared(**parts)
 
-    # areas and distances
+
+def _area_arrays(problem: Problem) -> dict:
+    """Areas, distances, home and paired areas, and where each member may work (rule 6)."""
+    members, demands = problem.members, problem.demands
     needed = {m.home_area for m in members} | {d.area for d in demands}
     missing = sorted(a for a in needed if a not in problem.area_coords)
     if missing:
@@ -164,90 +180,105 @@ def prepare(problem: Problem) -> Prepared:
     dist = haversine_matrix(lat, lon) if areas else np.zeros((0, 0))
     np.fill_diagonal(dist, 0.0)
     A = len(areas)
-
     home = np.array([area_pos[m.home_area] for m in members], dtype=np.int64)
-    paired = np.zeros((M, A), dtype=bool)
+    paired = np.zeros((len(members), A), dtype=bool)
     for i, m in enumerate(members):
         for a in m.paired_areas:
             paired[i, area_pos[a]] = True
-    active = np.array([m.active for m in members], dtype=bool)
     accepts = np.array([m.accepts_cross_area for m in members], dtype=bool)
     maxd = np.array([np.inf if m.max_distance_km is None else m.max_distance_km for m in members], dtype=float)
-    dm = dist[home] if M else np.zeros((0, A))  # (M, A); NaN where coords unknown
+    dm = dist[home] if len(members) else np.zeros((0, A))  # (M, A); NaN where coords unknown
     with np.errstate(invalid="ignore"):
         within = dm <= maxd[:, None]
     cross_ok = (home[:, None] == np.arange(A)[None, :]) | (accepts[:, None] & within)
+    return {
+        "areas": areas,
+        "area_pos": area_pos,
+        "dist": dist,
+        "home": home,
+        "paired": paired,
+        "active": np.array([m.active for m in members], dtype=bool),
+        "cross_ok": cross_ok,
+        "d_area": np.array([area_pos[d.area] for d in demands], dtype=np.int64),
+    }
 
-    # skills
+
+def _skill_arrays(members, demands) -> dict:
+    """Skill strengths per member and the padded required-skill lists per demand (rule 2)."""
     skills = sorted({s for m in members for s in m.skills} | {s for d in demands for s in d.required_skills})
     s_pos = {s: k for k, s in enumerate(skills)}
     K = len(skills)
-    strength = np.zeros((M, K + 1), dtype=np.float32)
+    strength = np.zeros((len(members), K + 1), dtype=np.float32)
     for i, m in enumerate(members):
         for s, v in m.skills.items():
             if v > 0:
                 strength[i, s_pos[s]] = v
     L = max([len(d.required_skills) for d in demands] + [1])
-    req_pad = np.full((D, L), K, dtype=np.int64)
-    n_req = np.zeros(D, dtype=np.int64)
+    req_pad = np.full((len(demands), L), K, dtype=np.int64)
+    n_req = np.zeros(len(demands), dtype=np.int64)
     for j, d in enumerate(demands):
         ks = [s_pos[s] for s in sorted(d.required_skills)]
         req_pad[j, : len(ks)] = ks
         n_req[j] = len(ks)
+    return {"skills": skills, "strength": strength, "req_pad": req_pad, "n_req": n_req}
 
-    d_area = np.array([area_pos[d.area] for d in demands], dtype=np.int64)
-    d_start = np.array([to_seconds(d.start) for d in demands], dtype=float)
-    d_end = np.array([to_seconds(d.end) for d in demands], dtype=float)
 
-    # blackout dates against the dates demands touch
+def _calendar_arrays(members, demands) -> dict:
+    """Blackout dates against the dates demands touch (rule 1)."""
     day_lists = [demand_dates(d.start, d.end) for d in demands]
     days = sorted({x for dl in day_lists for x in dl})
     t_pos = {x: t for t, x in enumerate(days)}
-    d_days = np.zeros((len(days), D), dtype=np.float32)
+    d_days = np.zeros((len(days), len(demands)), dtype=np.float32)
     for j, dl in enumerate(day_lists):
         for x in dl:
             d_days[t_pos[x], j] = 1.0
-    blackout = np.zeros((M, len(days)), dtype=np.float32)
+    blackout = np.zeros((len(members), len(days)), dtype=np.float32)
     for i, m in enumerate(members):
-        for x in m.blackout_dates:
-            t = t_pos.get(x)
-            if t is not None:
-                blackout[i, t] = 1.0
+        for t in (t_pos[x] for x in m.blackout_dates if x in t_pos):
+            blackout[i, t] = 1.0
+    return {"blackout": blackout, "d_days": d_days}
 
-    # weekly slots
+
+def _seconds_of_day(t: time) -> int:
+    return t.hour * 3600 + t.minute * 60 + t.second
+
+
+def _slot_arrays(members, demands) -> dict:
+    """Weekly slots per member and which slot covers which demand (rule 1)."""
     slots = sorted({s for m in members for s in m.weekly_slots}, key=lambda s: (s.weekday, s.start, s.end))
     u_pos = {s: u for u, s in enumerate(slots)}
-    member_slots = np.zeros((M, len(slots)), dtype=np.float32)
+    member_slots = np.zeros((len(members), len(slots)), dtype=np.float32)
     for i, m in enumerate(members):
         for s in m.weekly_slots:
             member_slots[i, u_pos[s]] = 1.0
-    has_slots = member_slots.sum(axis=1) > 0 if slots else np.zeros(M, dtype=bool)
-
-    def tod(t) -> int:
-        return t.hour * 3600 + t.minute * 60 + t.second
-
-    if slots and D:
+    slot_fit = np.zeros((len(slots), len(demands)), dtype=np.float32)
+    if slots and demands:
         sw = np.array([s.weekday for s in slots])[:, None]
-        ss = np.array([tod(s.start) for s in slots])[:, None]
-        se = np.array([tod(s.end) for s in slots])[:, None]
+        ss = np.array([_seconds_of_day(s.start) for s in slots])[:, None]
+        se = np.array([_seconds_of_day(s.end) for s in slots])[:, None]
         dw = np.array([d.start.weekday() for d in demands])[None, :]
-        ds = np.array([tod(d.start.time()) for d in demands])[None, :]
-        de = np.array([tod(d.end.time()) for d in demands])[None, :]
+        ds = np.array([_seconds_of_day(d.start.time()) for d in demands])[None, :]
+        de = np.array([_seconds_of_day(d.end.time()) for d in demands])[None, :]
         same = np.array([d.start.date() == d.end.date() for d in demands])[None, :]
         slot_fit = ((sw == dw) & (ss <= ds) & (de <= se) & same).astype(np.float32)
-    else:
-        slot_fit = np.zeros((len(slots), D), dtype=np.float32)
+    has_slots = member_slots.sum(axis=1) > 0 if slots else np.zeros(len(members), dtype=bool)
+    return {"has_slots": has_slots, "member_slots": member_slots, "slot_fit": slot_fit}
 
-    # pinned pairs, accepted load and blocking intervals
+
+def _accepted_work(problem: Problem, m_pos, d_pos, d_start: np.ndarray, d_end: np.ndarray) -> dict:
+    """Pinned pairs, accepted load per member and the intervals it blocks (rules 4 and 5)."""
+    members, demands = problem.members, problem.demands
     pins = sorted((d_pos[d], m_pos[m]) for d, m in problem.pinned if d in d_pos and m in m_pos)
     pin_d = np.array([p[0] for p in pins], dtype=np.int64)
     pin_m = np.array([p[1] for p in pins], dtype=np.int64)
-    pinned_count = np.bincount(pin_d, minlength=D) if D else np.zeros(0, np.int64)
+    pinned_count = np.bincount(pin_d, minlength=len(demands)) if demands else np.zeros(0, np.int64)
     pinned_of: dict[int, list[int]] = {}
     for j, i in pins:
         pinned_of.setdefault(i, []).append(j)
-    base_load = np.zeros(M, dtype=np.int64)
-    bm, bs, be = [], [], []
+    base_load = np.zeros(len(members), dtype=np.int64)
+    bm: list[int] = []
+    bs: list[float] = []
+    be: list[float] = []
     for i, m in enumerate(members):
         pj = pinned_of.get(i, [])
         pin_iv = [(demands[j].start, demands[j].end) for j in pj]
@@ -258,77 +289,48 @@ def prepare(problem: Problem) -> Prepared:
                 pin_iv.remove(iv)
             else:
                 extra += 1
-            bm.append(i), bs.append(to_seconds(iv[0])), be.append(to_seconds(iv[1]))
+            bm.append(i)
+            bs.append(to_seconds(iv[0]))
+            be.append(to_seconds(iv[1]))
         for j in pj:
-            bm.append(i), bs.append(d_start[j]), be.append(d_end[j])
+            bm.append(i)
+            bs.append(float(d_start[j]))
+            be.append(float(d_end[j]))
         base_load[i] = extra + len(pj)
     cap = np.array([m.cap for m in members], dtype=np.int64)
-    cap_left = np.maximum(cap - base_load, 0)
-    d_room = np.array([d.max_members for d in demands], dtype=np.int64) - pinned_count
+    return {
+        "block_m": np.array(bm, dtype=np.int64),
+        "block_s": np.array(bs, dtype=float),
+        "block_e": np.array(be, dtype=float),
+        "base_load": base_load,
+        "cap_left": np.maximum(cap - base_load, 0),
+        "pinned_count": pinned_count,
+        "d_room": np.array([d.max_members for d in demands], dtype=np.int64) - pinned_count,
+        "pin_d": pin_d,
+        "pin_m": pin_m,
+    }
 
+
+def _exclusions_and_history(problem: Problem, m_pos, d_pos) -> dict:
+    """Conflicts and declines (rule 3); earlier proposals and served communities (objective)."""
+    members, demands = problem.members, problem.demands
     excl = {(d_pos[d], m_pos[m]) for d, m in problem.forbidden if d in d_pos and m in m_pos}
-    for j, d in enumerate(demands):
-        for mid in d.excluded_members:
-            if mid in m_pos:
-                excl.add((j, m_pos[mid]))
+    excl |= {(j, m_pos[mid]) for j, d in enumerate(demands) for mid in d.excluded_members if mid in m_pos}
     excl_s = sorted(excl)
-    excl_d = np.array([e[0] for e in excl_s], dtype=np.int64)
-    excl_m = np.array([e[1] for e in excl_s], dtype=np.int64)
-
-    prev_keys = np.array(
-        sorted(d_pos[d] * M + m_pos[m] for d, m in problem.previous if d in d_pos and m in m_pos), dtype=np.int64
-    )
+    M = len(members)
+    prev = sorted(d_pos[d] * M + m_pos[m] for d, m in problem.previous if d in d_pos and m in m_pos)
     comms = sorted({d.community for d in demands})
     c_pos = {c: k for k, c in enumerate(comms)}
     C = max(len(comms), 1)
-    d_comm = np.array([c_pos[d.community] for d in demands], dtype=np.int64)
-    served_keys = np.array(
-        sorted(i * C + c_pos[c] for i, m in enumerate(members) for c in m.served_communities if c in c_pos),
-        dtype=np.int64,
-    )
-    zero_activity = np.array([m.activities_this_year == 0 for m in members], dtype=bool)
-    zero_activity &= base_load == 0
-
-    return Prepared(
-        problem=problem,
-        m_pos=m_pos,
-        d_pos=d_pos,
-        areas=areas,
-        area_pos=area_pos,
-        dist=dist,
-        home=home,
-        paired=paired,
-        active=active,
-        cross_ok=cross_ok,
-        skills=skills,
-        strength=strength,
-        req_pad=req_pad,
-        n_req=n_req,
-        d_area=d_area,
-        d_start=d_start,
-        d_end=d_end,
-        d_room=d_room,
-        blackout=blackout,
-        d_days=d_days,
-        has_slots=has_slots,
-        member_slots=member_slots,
-        slot_fit=slot_fit,
-        block_m=np.array(bm, dtype=np.int64),
-        block_s=np.array(bs, dtype=float),
-        block_e=np.array(be, dtype=float),
-        base_load=base_load,
-        cap_left=cap_left,
-        pinned_count=pinned_count,
-        excl_d=excl_d,
-        excl_m=excl_m,
-        pin_d=pin_d,
-        pin_m=pin_m,
-        prev_keys=prev_keys,
-        served_keys=served_keys,
-        d_comm=d_comm,
-        n_comm=C,
-        zero_activity=zero_activity,
-    )
+    served = sorted(i * C + c_pos[c] for i, m in enumerate(members) for c in m.served_communities if c in c_pos)
+    return {
+        "excl_d": np.array([e[0] for e in excl_s], dtype=np.int64),
+        "excl_m": np.array([e[1] for e in excl_s], dtype=np.int64),
+        "prev_keys": np.array(prev, dtype=np.int64),
+        "served_keys": np.array(served, dtype=np.int64),
+        "d_comm": np.array([c_pos[d.community] for d in demands], dtype=np.int64),
+        "n_comm": C,
+    }
 
 
 # ----------------------------------------------------------------------------- masks per block
@@ -467,6 +469,23 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.pd)
 
+    def subset(self, idx: np.ndarray) -> Candidates:
+        """The pairs at `idx` (in that order), same eligibility counts and K."""
+        return Candidates(
+            pd=self.pd[idx],
+            pm=self.pm[idx],
+            score=self.score[idx],
+            km=self.km[idx],
+            home=self.home[idx],
+            paired=self.paired[idx],
+            prev=self.prev[idx],
+            served=self.served[idx],
+            value=self.value[idx],
+            rank=self.rank[idx],
+            eligible=self.eligible,
+            top_k=self.top_k,
+        )
+
 
 def _blocks(p: Prepared) -> list[np.ndarray]:
     """Demands grouped by their exact set of required skills: a block then touches only the
@@ -478,7 +497,7 @@ def _blocks(p: Prepared) -> list[np.ndarray]:
     order = np.argsort(inverse, kind="stable")
     cuts = np.flatnonzero(np.diff(inverse[order])) + 1
     chunk = int(max(1, min(512, 4_000_000 // max(p.M, 1))))
-    out = []
+    out: list[np.ndarray] = []
     for grp in np.split(order, cuts):
         out.extend(grp[i : i + chunk] for i in range(0, len(grp), chunk))
     return out
@@ -522,6 +541,9 @@ def prune(cand: Candidates, top_k: int) -> np.ndarray:
     return np.nonzero(sel)[0]
 
 
+_PAIR_FIELDS = ("pd", "pm", "score", "km", "home", "paired", "value", "rank")
+
+
 def candidates(
     p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None, home_or_paired_only: bool = False
 ) -> Candidates:
@@ -530,59 +552,80 @@ def candidates(
     ``top_k`` forces K; otherwise K = max_pairs / D (at least 3 x max_members) and demands
     with fewer eligible members keep all of them.
     """
-    w = p.problem.weights
-    M, D = p.M, p.D
     top_k = budget_k(p, top_k, max_pairs)
-    out: dict[str, list[np.ndarray]] = {k: [] for k in ("pd", "pm", "score", "km", "home", "paired", "value", "rank")}
-    eligible = np.zeros(D, dtype=np.int64)
+    out: dict[str, list[np.ndarray]] = {k: [] for k in _PAIR_FIELDS}
+    eligible = np.zeros(p.D, dtype=np.int64)
     pruned = False
-    room_ok = p.d_room > 0
-    duty = np.where(p.zero_activity, w.duty, 0.0)
     for js in _blocks(p):
-        bm = block_masks(p, js)
-        rows = bm.rows
-        if not len(rows):
+        block = _block_pairs(p, js, top_k, home_or_paired_only)
+        if block is None:
             continue
-        mask, row_pos, col_pos = _assignable(p, bm, js, room_ok)
-        areas = p.d_area[js]
-        home = p.home[rows][:, None] == areas[None, :]
-        paired = p.paired[rows][:, areas] & ~home
-        if home_or_paired_only:
-            mask &= home | paired
-        eligible[js] = mask.sum(axis=0)
-        km = p.dist[p.home[rows]][:, areas]
-        value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
-        value -= np.where(home, 0.0, w.distance * km)
-        rank = np.where(mask, value + duty[rows][:, None], -np.inf)
-        if top_k is not None and top_k < len(rows) and (eligible[js] > top_k).any():
-            pruned = True
-            # Coverage-relevant share first: a key that does not depend on the operator's
-            # weights (default quality/home/paired/distance, no duty), so the kept members of
-            # different demands stay spread out (locality) whatever the weights say. A key
-            # dominated by one member-level bonus (e.g. duty = 50) would put the same few
-            # members at the top of every demand, and their capacity runs out long before the
-            # demands are covered. The rest of K follows the operator's ranking.
-            cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
-            sel = np.zeros(mask.shape, dtype=bool)
-            k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
-            _mark_top(sel, cov_key, k_cov)
-            if top_k > k_cov:
-                _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
-            ri, ci = np.nonzero(sel)
-        else:
-            ri, ci = np.nonzero(mask)
-        out["pd"].append(js[ci])
-        out["pm"].append(rows[ri])
-        out["score"].append(bm.score[ri, ci])
-        out["km"].append(np.where(home[ri, ci], 0.0, km[ri, ci]))
-        out["home"].append(home[ri, ci])
-        out["paired"].append(paired[ri, ci])
-        out["value"].append(value[ri, ci])
-        out["rank"].append(rank[ri, ci])
+        eligible[js], block_pruned, pairs = block
+        pruned |= block_pruned
+        for k in _PAIR_FIELDS:
+            out[k].append(pairs[k])
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
+    return _with_history(p, cat, eligible, top_k if pruned else None)
+
+
+def _block_pairs(
+    p: Prepared, js: np.ndarray, top_k: int | None, home_or_paired_only: bool
+) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
+    """The eligible pairs of one block of demands (eligible counts, pruned?, pair arrays)."""
+    w = p.problem.weights
+    bm = block_masks(p, js)
+    rows = bm.rows
+    if not len(rows):
+        return None
+    mask, _, _ = _assignable(p, bm, js, p.d_room > 0)
+    areas = p.d_area[js]
+    home = p.home[rows][:, None] == areas[None, :]
+    paired = p.paired[rows][:, areas] & ~home
+    if home_or_paired_only:
+        mask &= home | paired
+    eligible = mask.sum(axis=0)
+    km = p.dist[p.home[rows]][:, areas]
+    value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+    value -= np.where(home, 0.0, w.distance * km)
+    duty = np.where(p.zero_activity[rows], w.duty, 0.0)
+    rank = np.where(mask, value + duty[:, None], -np.inf)
+    pruned = top_k is not None and top_k < len(rows) and bool((eligible > top_k).any())
+    if pruned:
+        assert top_k is not None
+        # Coverage-relevant share first: a key that does not depend on the operator's
+        # weights (default quality/home/paired/distance, no duty), so the kept members of
+        # different demands stay spread out (locality) whatever the weights say. A key
+        # dominated by one member-level bonus (e.g. duty = 50) would put the same few
+        # members at the top of every demand, and their capacity runs out long before the
+        # demands are covered. The rest of K follows the operator's ranking.
+        cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
+        sel = np.zeros(mask.shape, dtype=bool)
+        k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
+        _mark_top(sel, cov_key, k_cov)
+        if top_k > k_cov:
+            _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
+        ri, ci = np.nonzero(sel)
+    else:
+        ri, ci = np.nonzero(mask)
+    pairs = {
+        "pd": js[ci],
+        "pm": rows[ri],
+        "score": bm.score[ri, ci],
+        "km": np.where(home[ri, ci], 0.0, km[ri, ci]),
+        "home": home[ri, ci],
+        "paired": paired[ri, ci],
+        "value": value[ri, ci],
+        "rank": rank[ri, ci],
+    }
+    return eligible, pruned, pairs
+
+
+def _with_history(p: Prepared, cat: dict[str, np.ndarray], eligible: np.ndarray, top_k: int | None) -> Candidates:
+    """Add the stability and continuity terms and sort by demand, best-ranked first."""
+    w = p.problem.weights
     pd_ = cat["pd"].astype(np.int64)
     pm_ = cat["pm"].astype(np.int64)
-    prev = np.isin(pd_ * M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
+    prev = np.isin(pd_ * p.M + pm_, p.prev_keys) if len(p.prev_keys) else np.zeros(len(pd_), bool)
     served = np.isin(pm_ * p.n_comm + p.d_comm[pd_], p.served_keys) if len(p.served_keys) else np.zeros(len(pd_), bool)
     extra = np.where(prev, w.stability, 0.0) + np.where(served, w.continuity, 0.0)
     value = cat["value"] + extra
@@ -600,7 +643,7 @@ def candidates(
         value=value[order],
         rank=rank[order],
         eligible=eligible,
-        top_k=top_k if pruned else None,
+        top_k=top_k,
     )
 
 
@@ -636,8 +679,14 @@ def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
 
 # ----------------------------------------------------------------------------- pruned pairs
 def left_out_violation(
-    p: Prepared, cand: Candidates, pot: np.ndarray, dpot: np.ndarray, with_value: np.ndarray, scale: int
-) -> tuple[np.ndarray, np.ndarray]:
+    p: Prepared,
+    cand: Candidates,
+    pot: np.ndarray,
+    dpot: np.ndarray,
+    with_value: np.ndarray,
+    scale: int,
+    stop: Callable[[], bool] = lambda: False,
+) -> tuple[np.ndarray, np.ndarray] | None:
     """For pruned candidates: per potential vector k and demand d, over the eligible pairs
     (m, d) that are NOT in `cand`, the largest ``coef(m, d) - pot[k, m]`` (-inf where there is
     none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the reduced costs a
@@ -645,7 +694,8 @@ def left_out_violation(
     scaled value when with_value[k], else 0.
 
     One more pass over the eligibility masks (about the cost of generating the candidates);
-    it lets the flow bounds account exactly for every pair that pruning left out.
+    it lets the flow bounds account exactly for every pair that pruning left out. None when
+    `stop` (a cancel request) cut it short.
     """
     w = p.problem.weights
     D = p.D
@@ -656,6 +706,8 @@ def left_out_violation(
     room_ok = p.d_room > 0
     d_first = np.searchsorted(cand.pd, np.arange(D + 1))  # cand is grouped by demand
     for js in _blocks(p):
+        if stop():
+            return None
         if not (cand.eligible[js] > kept_cnt[js]).any():
             continue
         bm = block_masks(p, js)

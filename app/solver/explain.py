@@ -82,7 +82,7 @@ def assemble(p: Prepared, chosen: list[tuple[int, int]], stats: SolveStats) -> S
     problem = p.problem
     w = problem.weights
     members, demands = problem.members, problem.demands
-    pinned = [(int(j), int(i)) for j, i in zip(p.pin_d, p.pin_m)]
+    pinned = [(int(j), int(i)) for j, i in zip(p.pin_d, p.pin_m, strict=True)]
     new_of: dict[int, list[int]] = defaultdict(list)
     for j, i in chosen:
         new_of[i].append(j)

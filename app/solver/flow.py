@@ -18,12 +18,34 @@ and whatever conflicts remain are repaired greedily.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from app.solver.eligibility import Candidates, Prepared
+
+
+class WorkClock:
+    """A clock that advances with the work done (arcs of the flows solved), not with time.
+
+    Deterministic solves give their flow stage deadlines on this clock, so the number of
+    arc-fixing rounds and pricing iterations depends on the input only, never on the load of
+    the machine. SECONDS_PER_ARC is measured on the target machine (1-4 us per arc per solve; the upper end, so load rarely outruns it).
+    """
+
+    SECONDS_PER_ARC = 4e-6
+
+    def __init__(self) -> None:
+        self.spent = 0.0
+
+    def spend(self, arcs: int) -> None:
+        self.spent += arcs * self.SECONDS_PER_ARC
+
+    def __call__(self) -> float:
+        return self.spent
 
 
 @dataclass
@@ -47,9 +69,9 @@ class FlowNetwork:
         cov_weight: int,
         peak_weight: int,
     ):
-        demands = p.problem.demands
         self.p, self.cand = p, cand
         self.peak_weight = peak_weight
+        self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
         members = np.unique(cand.pm)
         n_mem = len(members)
         m_node = np.full(p.M, -1, dtype=np.int64)
@@ -63,7 +85,9 @@ class FlowNetwork:
             r = int(min(p.cap_left[m], cnt_m[m]))
             vals = tier_values.get(int(m)) or [0] * r
             for k, v in enumerate(vals[:r]):
-                tt.append(m_node[m]), tc.append(-v), tl.append(int(p.base_load[m]) + k + 1)
+                tt.append(m_node[m])
+                tc.append(-v)
+                tl.append(int(p.base_load[m]) + k + 1)
         self.tier_tail = np.full(len(tt), self.source, dtype=np.int64)
         self.tier_head = np.array(tt, dtype=np.int64)
         self.tier_cost = np.array(tc, dtype=np.int64)
@@ -71,26 +95,7 @@ class FlowNetwork:
         self.pair_tail = m_node[cand.pm]
         self.pair_head = d_node[cand.pd]
         self.pair_cost = -pair_coef.astype(np.int64)
-        # demand -> sink seats
-        cnt_d = np.bincount(cand.pd, minlength=p.D)
-        st, sc, sk = [], [], []
-        for j, d in enumerate(demands):
-            need = int(d.min_members - p.pinned_count[j])
-            room = int(p.d_room[j])
-            if room <= 0 or cnt_d[j] == 0:
-                continue
-            if need > 0:
-                if cnt_d[j] < need:
-                    continue  # can never reach min_members: nobody goes
-                per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
-                st.append(d_node[j]), sc.append(need), sk.append(per_seat)
-                if room > need:
-                    st.append(d_node[j]), sc.append(room - need), sk.append(0)
-            else:
-                st.append(d_node[j]), sc.append(room), sk.append(0)
-        self.seat_tail = np.array(st, dtype=np.int64)
-        self.seat_cap = np.array(sc, dtype=np.int64)
-        self.seat_cost = np.array(sk, dtype=np.int64)
+        self.seat_tail, self.seat_cap, self.seat_cost = _seat_arcs(p, cand, d_node, cov_weight)
 
     def solve(
         self, allowed: np.ndarray | None = None, peak: int | None = None, penalty: np.ndarray | None = None
@@ -108,6 +113,8 @@ class FlowNetwork:
         caps = np.concatenate([tier_ok.astype(np.int64), pair_cap, self.seat_cap, [supply]])
         pair_cost = self.pair_cost if penalty is None else self.pair_cost + penalty
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
+        if self.work is not None:
+            self.work.spend(len(tails))
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         smcf.set_node_supply(self.source, supply)
@@ -132,6 +139,7 @@ class FlowNetwork:
     @staticmethod
     def _potentials(r: FlowResult) -> np.ndarray:
         """Node potentials of an optimal flow: shortest distances in its residual graph."""
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         fwd = flows < caps
         bwd = flows > 0
@@ -200,6 +208,7 @@ class FlowNetwork:
         the pruned network lacks, are accounted for explicitly.
         """
         p, cand = self.p, self.cand
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         src, snk = self.source, self.sink
         present = np.unique(cand.pm)
@@ -241,6 +250,7 @@ class FlowNetwork:
         """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
         out if used): reduced costs from node potentials of the residual graph (Bellman-Ford).
         A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
+        assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
         dist = self._potentials(r)
         first = len(self.tier_cost)
@@ -288,6 +298,31 @@ class FlowNetwork:
         return np.unique(np.array(drop, dtype=np.int64))
 
 
+def _seat_arcs(p: Prepared, cand: Candidates, d_node: np.ndarray, cov_weight: int) -> tuple[np.ndarray, ...]:
+    """Demand -> sink arcs (tails, caps, costs): the first `need` seats carry the coverage value,
+    further seats up to max_members carry nothing; demands that cannot reach min_members get
+    no seat at all."""
+    cnt_d = np.bincount(cand.pd, minlength=p.D)
+    st: list[int] = []
+    sc: list[int] = []
+    sk: list[int] = []
+    for j, d in enumerate(p.problem.demands):
+        need = int(d.min_members - p.pinned_count[j])
+        room = int(p.d_room[j])
+        if room <= 0 or cnt_d[j] == 0 or 0 < need > cnt_d[j]:
+            continue
+        if need > 0:
+            per_seat = -(cov_weight * d.priority) // need  # rounds up the value: bound-safe
+            st.append(int(d_node[j]))
+            sc.append(need)
+            sk.append(per_seat)
+        if room > max(need, 0):
+            st.append(int(d_node[j]))
+            sc.append(room - max(need, 0))
+            sk.append(0)
+    return np.array(st, dtype=np.int64), np.array(sc, dtype=np.int64), np.array(sk, dtype=np.int64)
+
+
 def lagrangian(
     net: FlowNetwork,
     cliques: list[list[int]],
@@ -299,6 +334,7 @@ def lagrangian(
     on_plan=None,
     max_iter: int = 30,
     stop=None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[float, FlowResult | None, np.ndarray | None]:
     """Tighten one peak level's flow bound by pricing the overlap cliques (AtMostOne sets of a
     member's proposals) with integer multipliers, subgradient steps (Polyak).
@@ -308,8 +344,6 @@ def lagrangian(
     receives each iterate's flow plan (to be repaired into a feasible plan), and may return a
     better incumbent value. Returns (bound, flow at the best multipliers, their penalties).
     """
-    import time
-
     if not cliques:
         return start_bound, None, None
     cid = np.repeat(np.arange(len(cliques)), [len(c) for c in cliques])
@@ -321,7 +355,7 @@ def lagrangian(
     x[start.chosen] = 1.0
     g = np.bincount(cid, weights=x[pidx], minlength=len(cliques)) - 1.0
     for _ in range(max_iter):
-        if time.perf_counter() > deadline or (stop is not None and stop()):
+        if clock() > deadline or (stop is not None and stop()):
             break
         norm = float((np.where((lam > 0) | (g > 0), g, 0.0) ** 2).sum())
         if norm == 0:
@@ -358,16 +392,15 @@ def fix_and_resolve(
     deadline: float | None = None,
     stop=None,
     penalty: np.ndarray | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> np.ndarray:
     """Switch off conflicting pairs and re-solve until no conflict is left (or the rounds or
     the time run out); returns the last flow plan, which may still hold a few conflicts."""
-    import time
-
     allowed = np.ones(len(net.cand), dtype=bool)
     chosen = start.chosen
     for _ in range(rounds):
         drop = net.conflicts(chosen)
-        if len(drop) == 0 or (deadline is not None and time.perf_counter() > deadline) or (stop is not None and stop()):
+        if len(drop) == 0 or (deadline is not None and clock() > deadline) or (stop is not None and stop()):
             break
         allowed[drop] = False
         r = net.solve(allowed=allowed, peak=peak, penalty=penalty)
@@ -375,6 +408,85 @@ def fix_and_resolve(
             break
         chosen = r.chosen
     return chosen
+
+
+class _RepairPlan:
+    """Pairs held while a relaxed plan is made feasible: capacity, times and seats left."""
+
+    def __init__(self, p: Prepared, cand: Candidates):
+        self.p, self.cand = p, cand
+        self.mins = np.array([d.min_members for d in p.problem.demands], dtype=np.int64)
+        self.keep = np.zeros(len(cand), dtype=bool)
+        self.taken: dict[int, list[tuple[float, float]]] = {}
+        self.held: dict[int, list[int]] = {}
+        self.left = p.cap_left.copy()
+        self.seats = p.pinned_count.copy()
+
+    def _interval(self, j: int) -> tuple[float, float]:
+        return self.p.d_start[j], self.p.d_end[j]
+
+    def free(self, i: int, j: int) -> bool:
+        s, e = self._interval(j)
+        return self.left[i] > 0 and not any(s < te and ts < e for ts, te in self.taken.get(i, ()))
+
+    def take(self, k: int) -> None:
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        self.taken.setdefault(i, []).append(self._interval(j))
+        self.held.setdefault(i, []).append(k)
+        self.left[i] -= 1
+        self.keep[k] = True
+        self.seats[j] += 1
+
+    def release(self, k: int) -> None:
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        self.taken[i].remove(self._interval(j))
+        self.held[i].remove(k)
+        self.left[i] += 1
+        self.keep[k] = False
+        self.seats[j] -= 1
+
+    def extra_seat_in_the_way(self, i: int, j: int) -> int | None:
+        """A pair of member i on an extra seat (above min_members) whose release frees i for j."""
+        s, e = self._interval(j)
+        for k2 in self.held.get(i, ()):
+            j2 = int(self.cand.pd[k2])
+            if self.seats[j2] <= self.mins[j2]:
+                continue
+            others = [self._interval(int(self.cand.pd[k3])) for k3 in self.held[i] if k3 != k2]
+            if not any(s < te and ts < e for ts, te in others):
+                return k2
+        return None
+
+    def try_member(self, k: int) -> bool:
+        """Take pair k, moving its member off an extra seat if that is what blocks it."""
+        i, j = int(self.cand.pm[k]), int(self.cand.pd[k])
+        if self.free(i, j):
+            self.take(k)
+            return True
+        k2 = self.extra_seat_in_the_way(i, j)
+        if k2 is None:
+            return False
+        self.release(k2)
+        if self.free(i, j):
+            self.take(k)
+            return True
+        self.take(k2)
+        return False
+
+    def refill(self, j: int, lo: int, hi: int) -> None:
+        """Bring demand j (pairs lo..hi) back to min_members from its other candidates, or
+        release everyone on it."""
+        members_in = {int(self.cand.pm[k]) for k in range(lo, hi) if self.keep[k]}
+        for k in range(lo, hi):
+            if self.seats[j] >= self.mins[j]:
+                break
+            i = int(self.cand.pm[k])
+            if not self.keep[k] and i not in members_in and self.try_member(k):
+                members_in.add(i)
+        if self.seats[j] < self.mins[j]:
+            for k in range(lo, hi):
+                if self.keep[k]:
+                    self.release(k)
 
 
 def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
@@ -386,79 +498,13 @@ def repair(p: Prepared, cand: Candidates, chosen: np.ndarray) -> np.ndarray:
     """
     from app.solver.baselines import greedy_pairs  # local: baselines imports explain
 
-    demands = p.problem.demands
-    prio = np.array([d.priority for d in demands], dtype=np.int64)
-    mins = np.array([d.min_members for d in demands], dtype=np.int64)
+    prio = np.array([d.priority for d in p.problem.demands], dtype=np.int64)
     first = np.searchsorted(cand.pd, np.arange(p.D + 1))
-    keep = np.zeros(len(cand), dtype=bool)
-    taken: dict[int, list[tuple[float, float]]] = {}
-    left = p.cap_left.copy()
-
-    def free(i: int, j: int) -> bool:
-        s, e = p.d_start[j], p.d_end[j]
-        return left[i] > 0 and not any(s < te and ts < e for ts, te in taken.get(i, ()))
-
-    seats = p.pinned_count.copy()
-    held: dict[int, list[int]] = {}
-
-    def take(k: int) -> None:
-        i, j = int(cand.pm[k]), int(cand.pd[k])
-        taken.setdefault(i, []).append((p.d_start[j], p.d_end[j]))
-        held.setdefault(i, []).append(k)
-        left[i] -= 1
-        keep[k] = True
-        seats[j] += 1
-
-    def release(k: int) -> None:
-        i, j = int(cand.pm[k]), int(cand.pd[k])
-        taken[i].remove((p.d_start[j], p.d_end[j]))
-        held[i].remove(k)
-        left[i] += 1
-        keep[k] = False
-        seats[j] -= 1
-
-    def free_by_moving(i: int, j: int) -> int | None:
-        """A pair of member i on an extra seat (above min_members) whose release frees i for j."""
-        s, e = p.d_start[j], p.d_end[j]
-        for k2 in held.get(i, ()):
-            j2 = int(cand.pd[k2])
-            if seats[j2] <= mins[j2]:
-                continue
-            others = [
-                (ts, te) for k3 in held[i] if k3 != k2 for ts, te in [(p.d_start[cand.pd[k3]], p.d_end[cand.pd[k3]])]
-            ]
-            if not any(s < te and ts < e for ts, te in others):
-                return k2
-        return None
-
+    plan = _RepairPlan(p, cand)
     for k in chosen[np.argsort(-cand.value[chosen], kind="stable")]:
-        if free(int(cand.pm[k]), int(cand.pd[k])):
-            take(int(k))
-    touched = np.unique(cand.pd[chosen])
-    broken = [int(j) for j in touched if seats[j] < mins[j]]
+        if plan.free(int(cand.pm[k]), int(cand.pd[k])):
+            plan.take(int(k))
+    broken = [int(j) for j in np.unique(cand.pd[chosen]) if plan.seats[j] < plan.mins[j]]
     for j in sorted(broken, key=lambda j: (-prio[j], j)):
-        lo, hi = int(first[j]), int(first[j + 1])
-        members_in = {int(cand.pm[k]) for k in range(lo, hi) if keep[k]}
-        for k in range(lo, hi):
-            i = int(cand.pm[k])
-            if seats[j] >= mins[j]:
-                break
-            if keep[k] or i in members_in:
-                continue
-            if free(i, j):
-                take(k)
-                members_in.add(i)
-                continue
-            k2 = free_by_moving(i, j)
-            if k2 is not None:
-                release(k2)
-                if free(i, j):
-                    take(k)
-                    members_in.add(i)
-                else:
-                    take(k2)
-        if seats[j] < mins[j]:
-            for k in range(lo, hi):
-                if keep[k]:
-                    release(k)
-    return greedy_pairs(p, cand, start=np.nonzero(keep)[0])
+        plan.refill(j, int(first[j]), int(first[j + 1]))
+    return greedy_pairs(p, cand, start=np.nonzero(plan.keep)[0])

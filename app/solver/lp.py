@@ -9,6 +9,7 @@ the Python wrappers costs more than solving it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +33,7 @@ def to_mps(
     b: ProtoBuilder,
     obj_vars: list[int],
     obj_coefs: list[int],
-    extra_rows: list[tuple[list[int], list[int], int, int]] = (),
+    extra_rows: Sequence[tuple[list[int], list[int], int, int]] = (),
 ) -> str:
     """Free MPS of max obj s.t. rows, as a minimisation of -obj."""
     rows = list(b.rows) + list(extra_rows)
@@ -65,20 +66,7 @@ def to_mps(
     rhs_lines = np.char.add(np.char.add(" rhs r", _fmt(rhs_rows)), np.char.add(" ", _fmt(rhs_val[rhs_rows])))
     rng_rows = np.nonzero(has_lo & has_hi & (lb != ub))[0]  # L rows with a lower end too
     rng_lines = np.char.add(np.char.add(" rng r", _fmt(rng_rows)), np.char.add(" ", _fmt(ub[rng_rows] - lb[rng_rows])))
-    vlb = np.asarray(b.var_lb, dtype=np.int64)
-    vub = np.asarray(b.var_ub, dtype=np.int64)
-    nv = len(vlb)
-    bnd = np.concatenate(
-        [
-            np.char.add(np.char.add(" UP bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vub))),
-            np.char.add(np.char.add(" LO bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vlb))),
-        ]
-    )
-    # every variable must appear in COLUMNS; give unused ones a zero objective entry
-    used = np.zeros(nv, dtype=bool)
-    used[v_all] = True
-    unused = np.nonzero(~used)[0]
-    extra_cols = np.char.add(np.char.add(" x", _fmt(unused)), " obj 0")
+    bnd, extra_cols = _bounds_and_unused_columns(b, v_all)
     parts = [
         "NAME lp",
         "ROWS",
@@ -96,12 +84,30 @@ def to_mps(
     return "\n".join(parts)
 
 
+def _bounds_and_unused_columns(b: ProtoBuilder, used_vars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """BOUNDS lines of every variable, and a zero objective entry for each variable no row or
+    objective uses (every variable must appear in COLUMNS)."""
+    vlb = np.asarray(b.var_lb, dtype=np.int64)
+    vub = np.asarray(b.var_ub, dtype=np.int64)
+    nv = len(vlb)
+    bnd = np.concatenate(
+        [
+            np.char.add(np.char.add(" UP bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vub))),
+            np.char.add(np.char.add(" LO bnd x", _fmt(np.arange(nv))), np.char.add(" ", _fmt(vlb))),
+        ]
+    )
+    used = np.zeros(nv, dtype=bool)
+    used[used_vars] = True
+    unused = np.nonzero(~used)[0]
+    return bnd, np.char.add(np.char.add(" x", _fmt(unused)), " obj 0")
+
+
 def solve_lp(
     b: ProtoBuilder,
     obj_vars: list[int],
     obj_coefs: list[int],
     offset: float = 0.0,
-    extra_rows=(),
+    extra_rows: Sequence[tuple[list[int], list[int], int, int]] = (),
     time_limit_s: float = 10.0,
 ) -> LpResult:
     mps = to_mps(b, obj_vars, obj_coefs, extra_rows)

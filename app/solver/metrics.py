@@ -38,10 +38,10 @@ def base_loads(problem: Problem) -> dict[int, int]:
     """Accepted work per member: busy intervals plus pinned pairs, an identical one counted once."""
     dem = {d.id: d for d in problem.demands}
     pinned_of: dict[int, list[tuple]] = defaultdict(list)
-    for d, m in problem.pinned:
-        if d in dem:
-            pinned_of[m].append((dem[d].start, dem[d].end))
-    out = {}
+    for d_id, m_id in problem.pinned:
+        if d_id in dem:
+            pinned_of[m_id].append((dem[d_id].start, dem[d_id].end))
+    out: dict[int, int] = {}
     for m in problem.members:
         ivs = list(pinned_of.get(m.id, []))
         n = len(ivs)

@@ -26,7 +26,11 @@ INT_MAX = 2**62
 class ProtoBuilder:
     """Thin bulk writer over a CpModel's proto."""
 
-    def __init__(self) -> None:
+    def __init__(self, write: bool = True) -> None:
+        # write=False: only number the variables (the flow stage needs the index layout, tiers
+        # and cliques, not the rows), which saves most of the build on models that are too
+        # large for LP / CP-SAT anyway
+        self.write = write
         self.model = cp_model.CpModel()
         self.proto = self.model.proto
         self.n_vars = 0
@@ -38,21 +42,24 @@ class ProtoBuilder:
     def bools(self, n: int) -> int:
         first = self.n_vars
         if n > 0:
-            self.proto.merge_text_format("variables { domain: [0, 1] } " * n)
+            if self.write:
+                self.proto.merge_text_format("variables { domain: [0, 1] } " * n)
             self.n_vars += n
             self.var_lb.extend([0] * n)
             self.var_ub.extend([1] * n)
         return first
 
     def int_var(self, lb: int, ub: int) -> int:
-        v = self.proto.variables.add()
-        v.domain.extend([int(lb), int(ub)])
+        if self.write:
+            self.proto.variables.add().domain.extend([int(lb), int(ub)])
         self.n_vars += 1
         self.var_lb.append(int(lb))
         self.var_ub.append(int(ub))
         return self.n_vars - 1
 
     def linear(self, vars_: list[int], coeffs: list[int], lb: int, ub: int) -> None:
+        if not self.write:
+            return
         lb, ub = int(max(lb, -INT_MAX)), int(min(ub, INT_MAX))
         ct = self.proto.constraints.add()
         ct.linear.vars.extend(vars_)
@@ -61,6 +68,8 @@ class ProtoBuilder:
         self.rows.append((list(vars_), list(coeffs), lb, ub))
 
     def at_most_one(self, lits: list[int]) -> None:
+        if not self.write:
+            return
         ct = self.proto.constraints.add()
         ct.at_most_one.literals.extend(lits)
         self.rows.append((list(lits), [1] * len(lits), -INT_MAX, 1))
@@ -119,7 +128,7 @@ class MatchModel:
     peak_lb: int
     pairs_of_member: dict[int, np.ndarray] = field(default_factory=dict)
     pairs_of_demand: dict[int, np.ndarray] = field(default_factory=dict)
-    base: np.ndarray | None = None
+    base: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))  # accepted load
     peak_ub: int = 0
     peak_weight: int = 0
     cliques: list[list[int]] = field(default_factory=list)  # AtMostOne sets of pair indices
@@ -170,65 +179,79 @@ class MatchModel:
         return vars_, vals
 
 
-def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = True) -> MatchModel:
-    """Core model (pairs, coverage, capacity, overlaps); balance terms added unless told not.
+def build(p: Prepared, cand: Candidates, *, write_rows: bool = True) -> MatchModel:
+    """The CP-SAT model over `cand`: pairs, coverage indicators, capacity, overlaps, balance
+    (write_rows=False: the same layout without the CP-SAT rows, see ProtoBuilder)."""
+    b = ProtoBuilder(write_rows)
+    b.bools(len(cand))
+    coverage = _add_demand_rows(b, p, cand)
+    pairs_of_member, cliques = _add_member_rows(b, p, cand)
+    peak_lb = int(p.base_load.max()) if p.M else 0
+    mm = MatchModel(
+        b=b,
+        n_pairs=len(cand),
+        pair_coef=np.rint(cand.value * SCALE).astype(np.int64),
+        y_var=coverage.y_var,
+        y_need=coverage.y_need,
+        cov_const=coverage.cov_const,
+        prio=np.array([d.priority for d in p.problem.demands], dtype=np.int64),
+        tiers={},
+        peak_var=None,
+        peak_lb=peak_lb,
+        pairs_of_member=pairs_of_member,
+        pairs_of_demand=coverage.pairs_of_demand,
+        base=p.base_load,
+        peak_ub=peak_lb,
+        peak_weight=int(round(p.problem.weights.balance_peak * SCALE)),
+        cliques=cliques,
+    )
+    add_balance(mm, p)
+    return mm
 
-    link: "each" adds x <= y per pair, "sum" one sum(x) <= room * y per demand, "none" allows
-    members on demands that stay below min_members.
-    """
-    problem = p.problem
-    w = problem.weights
-    b = ProtoBuilder()
-    n = len(cand)
-    b.bools(n)
-    pair_coef = np.rint(cand.value * SCALE).astype(np.int64)
-    demands = problem.demands
-    D = p.D
-    prio = np.array([d.priority for d in demands], dtype=np.int64)
-    mins = np.array([d.min_members for d in demands], dtype=np.int64)
 
-    # demands: max_members and coverage indicator
-    d_first = np.searchsorted(cand.pd, np.arange(D + 1))
-    y_var: dict[int, int] = {}
-    y_need: dict[int, int] = {}
-    cov_const = 0
-    pairs_of_demand: dict[int, np.ndarray] = {}
-    for j in range(D):
+@dataclass
+class _CoverageRows:
+    y_var: dict[int, int] = field(default_factory=dict)
+    y_need: dict[int, int] = field(default_factory=dict)
+    pairs_of_demand: dict[int, np.ndarray] = field(default_factory=dict)
+    cov_const: int = 0  # priorities of demands covered by pinned pairs alone
+
+
+def _add_demand_rows(b: ProtoBuilder, p: Prepared, cand: Candidates) -> _CoverageRows:
+    """Per demand: max_members, and y[d] = "reaches min_members" with sum(x) >= need * y and
+    sum(x) <= min(room, pairs) * y (nobody goes to a demand that stays below min_members)."""
+    out = _CoverageRows()
+    d_first = np.searchsorted(cand.pd, np.arange(p.D + 1))
+    for j, d in enumerate(p.problem.demands):
         lo, hi = int(d_first[j]), int(d_first[j + 1])
-        need = int(mins[j] - p.pinned_count[j])
+        need = int(d.min_members - p.pinned_count[j])
         room = int(p.d_room[j])
+        idx = list(range(lo, hi))
         cnt = hi - lo
         if need <= 0:
-            cov_const += int(prio[j])
-        idx = list(range(lo, hi))
-        if need > 0 and cnt >= need and room >= need:
-            y = b.bools(1)
-            y_var[j], y_need[j] = y, need
-            pairs_of_demand[j] = np.arange(lo, hi)
-            b.linear(idx + [y], [1] * cnt + [-need], 0, INT_MAX)
-            if link == "each":
-                if cnt > room:
-                    b.linear(idx, [1] * cnt, 0, room)
-                for k in idx:
-                    b.linear([k, y], [1, -1], -INT_MAX, 0)
-            elif link == "sum":
-                b.linear(idx + [y], [1] * cnt + [-min(room, cnt)], -INT_MAX, 0)
-            elif cnt > room:
+            out.cov_const += d.priority
+            if cnt > room:
                 b.linear(idx, [1] * cnt, 0, room)
-        elif need > 0 and link != "none":
+        elif cnt >= need and room >= need:
+            y = b.bools(1)
+            out.y_var[j], out.y_need[j] = y, need
+            out.pairs_of_demand[j] = np.arange(lo, hi)
+            b.linear(idx + [y], [1] * cnt + [-need], 0, INT_MAX)
+            b.linear(idx + [y], [1] * cnt + [-min(room, cnt)], -INT_MAX, 0)
+        else:
             for k in idx:  # cannot reach min_members: nobody goes
                 b.linear([k], [1], 0, 0)
-        elif cnt > room:
-            b.linear(idx, [1] * cnt, 0, room)
+    return out
 
-    # members: capacity and overlaps
+
+def _add_member_rows(b: ProtoBuilder, p: Prepared, cand: Candidates) -> tuple[dict[int, np.ndarray], list[list[int]]]:
+    """Per member: capacity left, and one AtMostOne per maximal set of overlapping proposals."""
     order = np.argsort(cand.pm, kind="stable")
     pm_sorted = cand.pm[order]
     bounds = np.searchsorted(pm_sorted, np.arange(p.M + 1))
     pairs_of_member: dict[int, np.ndarray] = {}
     cliques: list[list[int]] = []
-    for m in np.nonzero(np.diff(bounds))[0]:
-        m = int(m)
+    for m in map(int, np.nonzero(np.diff(bounds))[0]):
         idx = order[bounds[m] : bounds[m + 1]]
         pairs_of_member[m] = idx
         r = int(min(p.cap_left[m], len(idx)))
@@ -240,29 +263,28 @@ def build(p: Prepared, cand: Candidates, *, link: str = "each", balance: bool = 
                 lits = [il[c] for c in clique]
                 b.at_most_one(lits)
                 cliques.append(lits)
-    base = p.base_load
-    peak_lb = int(base.max()) if p.M else 0
-    mm = MatchModel(
-        b=b,
-        n_pairs=n,
-        pair_coef=pair_coef,
-        y_var=y_var,
-        y_need=y_need,
-        cov_const=cov_const,
-        prio=prio,
-        tiers={},
-        peak_var=None,
-        peak_lb=peak_lb,
-        pairs_of_member=pairs_of_member,
-        pairs_of_demand=pairs_of_demand,
-        base=base,
-        peak_ub=peak_lb,
-        peak_weight=int(round(w.balance_peak * SCALE)),
-        cliques=cliques,
-    )
-    if balance:
-        add_balance(mm, p)
-    return mm
+    return pairs_of_member, cliques
+
+
+def coverage_of(mm: MatchModel, chosen: np.ndarray) -> int:
+    """Priority-weighted coverage of a plan (candidate indices), pinned coverage included."""
+    x = np.zeros(mm.n_pairs, dtype=np.int64)
+    x[chosen] = 1
+    return mm.cov_const + sum(int(mm.prio[d]) for d, idx in mm.pairs_of_demand.items() if x[idx].sum() >= mm.y_need[d])
+
+
+def rest_of(mm: MatchModel, chosen: np.ndarray) -> int:
+    """The rest of the objective (pair values, load tiers, peak load) of a plan, model units."""
+    x = np.zeros(mm.n_pairs, dtype=np.int64)
+    x[chosen] = 1
+    total = int(mm.pair_coef[chosen].sum())
+    peak = mm.peak_lb
+    for m, idx in mm.pairs_of_member.items():
+        k = int(x[idx].sum())
+        if m in mm.tiers:
+            total += sum(mm.tiers[m][1][:k])
+        peak = max(peak, int(mm.base[m]) + k)
+    return total - mm.peak_weight * peak
 
 
 def add_balance(mm: MatchModel, p: Prepared) -> None:

@@ -1,376 +1,215 @@
-"""solve(): candidates -> flow relaxation -> (LP) -> CP-SAT -> explained, checked Solution.
+"""solve(): named stages over one SolveState, ending in an explained, checked Solution.
 
-Why this order. On realistic instances the plain CP-SAT search is slow to find good plans for
-this structure (thousands of near-equivalent members, tight coverage), while the problem's
-relaxations are very tight:
+    candidates -> relax (min-cost flow) -> fix (reduced costs) -> exact stages -> bound -> finish
 
-1. A min-cost flow (flow.py) gives in milliseconds an upper bound on coverage and on the
-   weighted objective, and, after "arc fixing" and repair, a plan that is usually within a few
-   tenths of a percent of that bound. The plan warm-starts everything below and is the fallback
-   if the run is cancelled, so solve() always returns a feasible plan.
-2. Flow reduced costs remove every pair that cannot appear in any plan better than the current
-   one (reduced-cost fixing), which shrinks the model without losing optimality.
-3. On models of district size the LP relaxation (GLOP, lp.py) is solved next; it keeps the
-   overlap cliques and is often integral, which proves optimality outright.
-4. CP-SAT then closes what is left, lexicographically: coverage first (with the best bound
-   known so far as a constraint, so it stops as soon as it reaches it), then "coverage >= what
-   stage 1 reached" is fixed and the weighted rest is optimised from the best plan as hint.
+Why this order. On realistic instances plain CP-SAT is slow to find good plans for this
+structure (thousands of near-equivalent members, tight coverage), while the relaxations are
+very tight:
 
-Lexicographic order inside the flow is exact: coverage is weighted by more than the largest
-possible swing of everything else.
+1. candidates (eligibility.py): only pairs that pass every single-pair hard rule become
+   variables; over the pair budget each demand keeps its best K members (plus each member's
+   best pairs and the greedy baseline's plan, so the optimiser never covers less than it).
+2. relax (relax.py): min-cost flows bound coverage and the weighted objective in milliseconds
+   and, after arc fixing, repair and overlap pricing, give a plan usually within a few tenths of
+   a percent of the bound. That plan warm-starts everything below and is the fallback when the
+   run is cancelled, so solve() always returns a feasible plan.
+3. fix: flow reduced costs remove every pair that cannot appear in a better plan (no loss of
+   optimality), which shrinks the model the exact stages work on.
+4. exact stages (exact.py): on models small enough, LP (GLOP) then CP-SAT, lexicographically:
+   coverage first (stopping as soon as it reaches the best bound known), then the rest with
+   "coverage >= what the first stage reached" fixed; or one weighted objective.
+   Over the pair limits (large instances) the exact stages run instead on a reduced pair set
+   (each demand's best few members plus the flow plan's pairs): coverage, then the rest. Its
+   plans are feasible for the full problem; its bounds are not used.
+5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
+   reported bounds are the flow bounds corrected for every left-out pair (relax.py): a reported
+   bound is never below the value of a feasible plan of the unpruned problem.
+6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
-Candidate pruning (large instances, see Problem.top_k) keeps pairs by a coverage key that no
-weight can override, each member's best pairs and the greedy baseline's plan. The LP / CP-SAT
-bounds then hold for the pruned model only, so the reported bounds come from the flow
-relaxation corrected, by weak duality, for every eligible pair that was left out (one more
-pass over the eligibility masks): a reported bound is never below a feasible plan's value.
+Time: every stage reads the one deadline in `Budget` (the time finish() needs is kept back);
+the flow stage gets a share of what is left, keeping back the pruning-bound pass, and every
+loop checks the deadline and the cancel request. Deterministic solves (Problem.deterministic)
+plan their work instead: a work clock for the flow stage, CP-SAT deterministic time and a
+planned budget for the exact stages, all for 60 % of the limit, with the promised wall time
+(limit x 1.05 + 0.5 s) as the hard stop.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
-from ortools.sat.python import cp_model
 
 from app.solver.baselines import BASELINE_MAX_PAIRS, greedy_pairs
 from app.solver.checker import check
-from app.solver.eligibility import Candidates, Prepared, budget_k, candidates, left_out_violation, prepare, prune
+from app.solver.eligibility import Candidates, Prepared, budget_k, candidates, prepare, prune
+from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
-from app.solver.flow import FlowNetwork, FlowResult, fix_and_resolve, lagrangian, repair
-from app.solver.lp import solve_lp
+from app.solver.flow import WorkClock
 from app.solver.metrics import relative_gap
-from app.solver.model import INT_MAX, SCALE, MatchModel, build
-from app.solver.types import InfeasiblePlanError, Problem, Solution, SolveStats
+from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
+from app.solver.relax import Relaxation, lexicographic_weight, relax, rest_bound_at, trivial_relaxation
+from app.solver.types import InfeasiblePlanError, Problem, Solution, SolverStatus, SolveStats
 
-Progress = Callable[[float, float], None]
-# Presolve costs seconds on these models (it turns the coverage links into implications that
-# the level-1 LP then ignores); the LP on the raw model is already tight.
-SOLVER_PARAMS: dict = {"cp_model_presolve": False}
-MODEL_LINK = "sum"
+log = logging.getLogger(__name__)
+
+METHODS = ("auto", "cp-sat", "flow")
 LP_MAX_PAIRS = 40_000  # GLOP takes ~1 s per 30k pairs on the target machine
 CPSAT_MAX_PAIRS = 60_000  # beyond this CP-SAT (2 workers) did not improve flow plans in tests
 MEMBER_KEEP = 2  # with pruning, each member keeps at least its best this many pairs
-FLOW_SHARE = 0.35  # share of the time limit the flow phase may use for arc fixing
+FLOW_SHARE = 0.35  # share of the time the flow stage may use when LP / CP-SAT follow
+FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
+FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
+REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
+REDUCED_MIN_PER_DEMAND = 4
+REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
+BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
+FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
+DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
+DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
 
-# ----------------------------------------------------------------------------- plan values
-def _coverage_int(mm: MatchModel, chosen: np.ndarray) -> int:
-    x = np.zeros(mm.n_pairs, dtype=np.int64)
-    x[chosen] = 1
-    return mm.cov_const + sum(int(mm.prio[d]) for d, idx in mm.pairs_of_demand.items() if x[idx].sum() >= mm.y_need[d])
-
-
-def _rest_int(mm: MatchModel, chosen: np.ndarray) -> int:
-    x = np.zeros(mm.n_pairs, dtype=np.int64)
-    x[chosen] = 1
-    total = int(mm.pair_coef[chosen].sum())
-    peak = mm.peak_lb
-    for m, idx in mm.pairs_of_member.items():
-        k = int(x[idx].sum())
-        if m in mm.tiers:
-            total += sum(mm.tiers[m][1][:k])
-        peak = max(peak, int(mm.base[m]) + k)
-    return total - mm.peak_weight * peak
-
-
-# ----------------------------------------------------------------------------- CP-SAT stage
 @dataclass
-class StageResult:
-    status: str
-    chosen: np.ndarray
-    bound: float  # in the stage objective's units (math.inf when unknown)
-    found: bool
+class Budget:
+    """The run's one deadline and its cancel request, read by every stage."""
+
+    start: float
+    deadline: float
+    cancel: threading.Event | None = None
+
+    @classmethod
+    def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
+        """Wall-clock solves stop at the limit; deterministic ones plan their work for a share
+        of it (DETERMINISTIC_PLAN_SHARE) and keep the promised wall time as the hard stop, so a
+        slower or busier machine than the one the plan assumes still repeats the same plan."""
+        now, limit = time.perf_counter(), problem.time_limit_s
+        hard = limit * 1.05 + 0.5 if problem.deterministic else limit
+        return cls(now, now + hard, cancel)
+
+    def left(self) -> float:
+        return max(self.deadline - time.perf_counter(), 0.0)
+
+    def cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
 
 
-class _Callback(cp_model.CpSolverSolutionCallback):
-    def __init__(self, fn: Progress, to_units: Callable[[float, float], tuple[float, float]]):
-        super().__init__()
-        self._fn, self._to = fn, to_units
+@dataclass
+class SolveState:
+    """Everything the stages share: input, clock, model, incumbent plan and bounds.
 
-    def on_solution_callback(self) -> None:
+    `plan` indexes `work_candidates` (the pairs left after reduced-cost fixing); values are in
+    model units (SCALE x weights), coverage in priority points including pinned coverage.
+    """
+
+    problem: Problem
+    budget: Budget
+    prepared: Prepared
+    candidates: Candidates  # the model's pairs (pruned when over the pair budget)
+    greedy_plan: np.ndarray | None  # the greedy baseline's plan over a wider pair set, if pruned
+    model: MatchModel
+    built_at: float
+    bound_reserve: float  # seconds kept back for the pruning-bound pass
+    on_progress: Progress | None = None
+    relaxation: Relaxation = field(init=False)
+    stage_clock: StageClock = field(init=False)
+    work_candidates: Candidates = field(init=False)
+    work_model: MatchModel = field(init=False)
+    plan: np.ndarray = field(init=False)
+    coverage: int = 0
+    rest: int = 0
+    coverage_bound: float = math.inf
+    rest_bound: float = math.inf
+    rest_bound_at_coverage: float | None = None
+    combined_bound: float = math.inf  # weighted mode: on coverage_weight x coverage gained + rest
+    steps: list[str] = field(default_factory=list)
+    cancelled: bool = False
+
+    @property
+    def lexicographic(self) -> bool:
+        return self.problem.weights.lexicographic
+
+    @property
+    def coverage_weight(self) -> int:
+        """The operator's coverage weight in model units (weighted mode)."""
+        return int(round(self.problem.weights.coverage * SCALE))
+
+    @property
+    def pruned(self) -> bool:
+        return self.candidates.top_k is not None
+
+    @property
+    def combined_value(self) -> int:
+        return self.coverage_weight * (self.coverage - self.model.cov_const) + self.rest
+
+    def units(self, coverage: float, rest: float) -> float:
+        return self.problem.weights.coverage * coverage + rest / SCALE
+
+    def take(self, plan: np.ndarray) -> None:
+        self.plan = plan
+        self.coverage, self.rest = coverage_of(self.work_model, plan), rest_of(self.work_model, plan)
+
+    def is_cancelled(self) -> bool:
+        self.cancelled = self.cancelled or self.budget.cancelled()
+        return self.cancelled
+
+    def progress(self, objective: float, bound: float) -> None:
+        """Report to the caller, with a bound valid for the unpruned problem."""
+        if self.on_progress is None:
+            return
+        if self.pruned:
+            bound = max(objective, self._bound_over_all_pairs())
         try:
-            self._fn(*self._to(self.objective_value, self.best_objective_bound))
-        except Exception:  # a failing progress hook must not kill the search
-            pass
+            self.on_progress(objective, bound)
+        except Exception:  # a failing progress hook must not stop the solve
+            log.debug("progress callback failed; the solve goes on", exc_info=True)
+
+    def _bound_over_all_pairs(self) -> float:
+        r = self.relaxation
+        if self.lexicographic:
+            gained = self.coverage - self.model.cov_const
+            return self.units(r.coverage_bound_all, r.combined_bound_all - r.coverage_weight * gained)
+        return (r.combined_bound_all + self.coverage_weight * self.model.cov_const) / SCALE
 
 
-def _run_cpsat(
-    mm: MatchModel,
-    problem: Problem,
-    limit: float,
-    hint: np.ndarray,
-    on_progress: Progress | None,
-    to_units,
-    cancel: threading.Event | None,
-) -> StageResult:
-    if (cancel is not None and cancel.is_set()) or limit <= 0.02:
-        return StageResult("CANCELLED" if cancel is not None and cancel.is_set() else "SKIPPED", hint, math.inf, False)
-    mm.b.hint(*mm.full_assignment(hint))
-    solver = cp_model.CpSolver()
-    prm = solver.parameters
-    prm.max_time_in_seconds = limit
-    prm.num_workers = max(1, int(problem.num_workers))
-    prm.relative_gap_limit = float(problem.relative_gap)
-    prm.random_seed = int(problem.random_seed)
-    for k, v in SOLVER_PARAMS.items():
-        if isinstance(v, list):
-            getattr(prm, k).extend(v)
-        else:
-            setattr(prm, k, v)
-    done = threading.Event()
-    watcher = None
-    if cancel is not None:
-
-        def watch() -> None:
-            while not done.is_set():
-                if cancel.is_set():
-                    solver.stop_search()
-                done.wait(0.05)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-    cb = _Callback(on_progress, to_units) if on_progress else None
-    try:
-        status = solver.solve(mm.b.model, cb)
-    finally:
-        done.set()
-        if watcher is not None:
-            watcher.join()
-    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    res = StageResult(
-        solver.status_name(status), hint, float(solver.best_objective_bound) if found else math.inf, found
-    )
-    if status == cp_model.INFEASIBLE:
-        res.bound = -math.inf  # only possible under a bound constraint: nothing beats it
-    if found:
-        sol = solver.response_proto.solution
-        x = np.fromiter(sol, dtype=np.int64, count=len(sol))[: mm.n_pairs]
-        res.chosen = np.nonzero(x)[0]
-    if cancel is not None and cancel.is_set():
-        res.status = "CANCELLED"
-    return res
+def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: threading.Event | None = None) -> Solution:
+    """The best plan found within problem.time_limit_s, with bounds; always checked feasible."""
+    if problem.method not in METHODS:
+        raise ValueError(f"unknown method {problem.method!r}")
+    state = generate_candidates(problem, Budget.starting_now(problem, cancel), on_progress)
+    relax_with_flows(state)
+    fix_by_reduced_costs(state)
+    if state.lexicographic:
+        coverage_stage(state)
+        rest_stage(state)
+        reduced_pair_stage(state)
+    else:
+        weighted_stage(state)
+    bounds_over_all_pairs(state)
+    return finish(state)
 
 
-# ----------------------------------------------------------------------------- flow phase
-@dataclass
-class FlowPhase:
-    hint: np.ndarray  # best feasible plan found (candidate indices)
-    cov_bound: float  # upper bound on coverage, priority units, cov_const included
-    bound: float  # upper bound on weight * (coverage - cov_const) + rest, model units
-    weight: int  # coverage weight used in `bound`
-    keep: np.ndarray  # pairs that may appear in a plan better than `hint`
-    net_args: tuple = ()
-    # the same two bounds for every eligible pair (pruned ones included): the ones to report
-    cov_bound_all: float = math.inf
-    bound_all: float = math.inf
-    rest_at_all: dict | None = None  # coverage weight mu -> flow bound over every pair
-
-
-def _flow_phase(
-    p: Prepared,
-    cand: Candidates,
-    mm: MatchModel,
-    weight: int | None,
-    deadline: float,
-    stop=None,
-    start_plans: tuple = (),
-) -> FlowPhase:
-    tier_vals = {m: v for m, (_, v) in mm.tiers.items()}
-    lexicographic = weight is None
-    # coverage only; per-seat values need an integer multiple of every need
-    lcm = int(np.lcm.reduce([max(n, 1) for n in mm.y_need.values()] or [1]))
-    net_cov = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, lcm, 0)
-    f_cov = net_cov.solve()
-    cov_bound = (mm.cov_const + math.floor(f_cov.value / lcm + 1e-9)) if f_cov.ok else math.inf
-    if lexicographic:  # heavier than any possible swing of the rest
-        weight = int(
-            np.abs(mm.pair_coef).sum()
-            + sum(abs(x) for v in tier_vals.values() for x in v)
-            + mm.peak_weight * (mm.peak_ub + 1)
-            + 1
-        )
-    net = FlowNetwork(p, cand, mm.pair_coef, tier_vals, weight, mm.peak_weight)
-    levels = [(b, r) for b, r in net.bound(mm.peak_lb, mm.peak_ub) if r.ok]
-    bound = max((b for b, _ in levels), default=math.inf)
-
-    def value(c: np.ndarray) -> float:
-        return weight * (_coverage_int(mm, c) - mm.cov_const) + _rest_int(mm, c)
-
-    plans = [greedy_pairs(p, cand), *start_plans]
-    ranked = sorted(levels, key=lambda br: -br[0])
-    fix_deadline = time.perf_counter() + 0.4 * max(deadline - time.perf_counter(), 0.0)
-    for i, (_, r) in enumerate(ranked[:2]):
-        share = fix_deadline if i == 0 else min(fix_deadline, time.perf_counter() + 0.3)
-        plans.append(repair(p, cand, fix_and_resolve(net, r, r.peak, deadline=share, stop=stop, rounds=40)))
-    best = max(plans, key=value)
-    z = value(best)
-    # Lagrangian pricing of the overlap cliques: tighter bounds, and each iterate's flow plan
-    # repaired into another candidate plan
-    state = {"best": best, "z": z}
-
-    def on_plan(r) -> float:
-        plan = repair(p, cand, r.chosen)
-        v = value(plan)
-        if v > state["z"]:
-            state["best"], state["z"] = plan, v
-        return state["z"]
-
-    priced = []
-    bounds_all = []
-    now = time.perf_counter()
-    lag_deadline = max(now + 0.6 * (deadline - now), now + 0.2)
-    for b, r in ranked:
-        if b > state["z"] + 1e-9 and time.perf_counter() < lag_deadline:
-            lb, lr, pen = lagrangian(
-                net, mm.cliques, r, b, state["z"], lag_deadline, mm.peak_lb, on_plan=on_plan, stop=stop
-            )
-            priced.append((min(b, lb), lr if lr is not None else r))
-            bounds_all.append([(lb, lr)] if lr is not None else [(b, r)])
-            if lr is not None and time.perf_counter() < deadline:
-                # arc fixing again, now on the priced network: far fewer overlaps to undo
-                on_plan(
-                    FlowResult(
-                        fix_and_resolve(net, lr, lr.peak, rounds=40, deadline=deadline, stop=stop, penalty=pen),
-                        0.0,
-                        True,
-                    )
-                )
-        else:
-            priced.append((b, r))
-            bounds_all.append([(b, r)])
-    levels = priced
-    bound = max((b for b, _ in levels), default=math.inf)
-    best, z = state["best"], state["z"]
-    # reduced-cost fixing: a pair whose flip costs more than (bound - z) at every peak level
-    # that could still beat z is in no better plan
-    keep = np.zeros(len(cand), dtype=bool)
-    for b, r in levels:
-        if b > z + 1e-9:
-            keep |= net.pair_reduced_costs(r) <= (b - z) + 1e-6
-    keep[best] = True
-    fp = FlowPhase(
-        hint=best,
-        cov_bound=float(cov_bound),
-        bound=float(bound),
-        weight=weight,
-        keep=keep,
-        net_args=(tier_vals,),
-        cov_bound_all=float(cov_bound),
-        bound_all=float(bound),
-    )
-    if cand.top_k is not None:
-        if stop is not None and stop():  # cancelled: trivial but valid bounds, no extra pass
-            fp.cov_bound_all = float(sum(mm.prio[d] for d in mm.y_var) + mm.cov_const)
-            fp.bound_all = math.inf
-        else:
-            _bounds_over_all_pairs(p, cand, mm, fp, lcm, (net_cov, f_cov), net, bounds_all)
-    return fp
-
-
-def _bounds_over_all_pairs(
-    p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase, lcm: int, cov_flow, net: FlowNetwork, levels: list
-) -> None:
-    """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
-    plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
-    over the eligibility masks for all flows at once. Also the unrestricted flow with
-    coverage weight 0 used by `_rest_bound_at`."""
-    (tier_vals,) = fp.net_args
-    jobs = []  # (network, flow, weighted, bound without the slack, tag)
-    net_cov, f_cov = cov_flow
-    if f_cov.ok:
-        jobs.append((net_cov, f_cov, False, f_cov.value, ("cov",)))
-    for li, alts in enumerate(levels):
-        for b, r in alts:
-            jobs.append((net, r, True, b, ("level", li)))
-    for mu in (0,):  # coverage weight 0: the rest bound when coverage is not pinned down
-        n2 = FlowNetwork(p, cand, mm.pair_coef, tier_vals, mu, mm.peak_weight)
-        r = n2.solve(peak=None)
-        if r.ok:
-            b = r.value + mm.peak_weight * (n2._peak(r.chosen) - mm.peak_lb)
-            jobs.append((n2, r, True, b, ("mu", mu)))
-    pis, pots = [], []
-    for n_, r, weighted, _, _ in jobs:
-        pi, pot = n_.member_potentials(r, weighted)
-        pis.append(pi)
-        pots.append(pot)
-    if not jobs:
-        return
-    d_nodes = [n_.sink - p.D + np.arange(p.D) for n_, *_ in jobs]
-    dpot = np.vstack([pi[d] for pi, d in zip(pis, d_nodes)])
-    viol, neg = left_out_violation(p, cand, np.vstack(pots), dpot, np.array([j[2] for j in jobs]), SCALE)
-    level_b: dict[int, float] = {}
-    fp.rest_at_all = {}
-    for k, (n_, r, weighted, b, tag) in enumerate(jobs):
-        total = b + n_.pruning_slack(r, pis[k], viol[k], neg[k], weighted)
-        if tag[0] == "cov":
-            fp.cov_bound_all = float(mm.cov_const + math.floor(total / lcm + 1e-6))
-        elif tag[0] == "level":
-            level_b[tag[1]] = min(level_b.get(tag[1], math.inf), total)
-        else:
-            fp.rest_at_all[tag[1]] = total
-    fp.bound_all = float(max(level_b.values(), default=math.inf))
-
-
-def _rest_bound_at(
-    p: Prepared, cand: Candidates, mm: MatchModel, fp: FlowPhase, cov: int, extra_weights: list[int]
-) -> float:
-    """Upper bound on the rest over plans with coverage >= cov: for any weight mu >= 0,
-    rest <= flow_mu - mu * (cov - cov_const). The lexicographic weight is huge, so when the
-    coverage bound is not reached it says little; smaller weights (and 0) are tried too, each
-    with one unrestricted flow whose peak term is taken at its lower bound."""
-    best = fp.bound_all - fp.weight * (cov - mm.cov_const)
-    (tier_vals,) = fp.net_args
-    if cand.top_k is not None:  # flows over the kept pairs only would not bound the rest
-        for mu in extra_weights:  # computed with the pruning slack in the flow phase
-            if fp.rest_at_all and mu in fp.rest_at_all:
-                best = min(best, fp.rest_at_all[mu] - mu * (cov - mm.cov_const))
-        return best
-    for mu in extra_weights:
-        net = FlowNetwork(p, cand, mm.pair_coef, tier_vals, mu, mm.peak_weight)
-        r = net.solve(peak=None)
-        if r.ok:
-            b = r.value + mm.peak_weight * (net._peak(r.chosen) - mm.peak_lb)
-            best = min(best, b - mu * (cov - mm.cov_const))
-    return best
-
-
-def _subset(cand: Candidates, idx: np.ndarray) -> Candidates:
-    return Candidates(
-        pd=cand.pd[idx],
-        pm=cand.pm[idx],
-        score=cand.score[idx],
-        km=cand.km[idx],
-        home=cand.home[idx],
-        paired=cand.paired[idx],
-        prev=cand.prev[idx],
-        served=cand.served[idx],
-        value=cand.value[idx],
-        rank=cand.rank[idx],
-        eligible=cand.eligible,
-        top_k=cand.top_k,
-    )
-
-
-def _lp_plan(mm: MatchModel, res) -> np.ndarray | None:
-    """The LP's plan when its pair variables are integral and no demand is half-staffed (a
-    fractional coverage indicator could otherwise let a few members sit on a demand that stays
-    below min_members, which the model forbids)."""
-    x = res.x[: mm.n_pairs]
-    if not len(x) or np.any(np.abs(x - np.rint(x)) > 1e-6):
-        return None
-    chosen = np.nonzero(np.rint(x) > 0)[0]
-    xi = np.zeros(mm.n_pairs, dtype=np.int64)
-    xi[chosen] = 1
-    for d, idx in mm.pairs_of_demand.items():
-        n = int(xi[idx].sum())
-        if 0 < n < mm.y_need[d]:
-            return None
-    return chosen
+# ----------------------------------------------------------------------------- candidates
+def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress | None) -> SolveState:
+    """Prepared arrays, candidate pairs (pruned to the pair budget) and the model over them."""
+    p = prepare(problem)
+    # explanations, metrics and the checker run after the last stage: keep their time back
+    budget.deadline -= FINISH_SECONDS_PER_ITEM * (p.M + p.D)
+    started = time.perf_counter()
+    cand, greedy_plan = _candidates(p, problem)
+    # with pruning, the bounds over every eligible pair cost one more pass over the
+    # eligibility masks after the flow stage (about what generating candidates costs)
+    took = time.perf_counter() - started
+    if problem.deterministic:  # planned from the size, not measured: the same on every run
+        took = DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
+    reserve = BOUND_PASS_FACTOR * took if cand.top_k is not None else 0.0
+    exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
+    model = build(p, cand, write_rows=exact_may_run)
+    return SolveState(problem, budget, p, cand, greedy_plan, model, time.perf_counter(), reserve, on_progress)
 
 
 def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray | None]:
@@ -378,9 +217,9 @@ def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray |
 
     When the pair budget forces pruning, the wider candidate set the greedy baseline uses is
     generated once (the cost is in the eligibility masks, not in the number of pairs kept),
-    the greedy plan is computed on it, and the model keeps the pruned pairs plus that plan's
-    pairs. So the optimiser (which starts from the best of its plans) never covers less than
-    the greedy baseline, and the pruned model's bounds are never below that plan's value.
+    the greedy plan is computed on it, and the model keeps the pruned pairs, each member's best
+    MEMBER_KEEP pairs (a member left out of every demand's top K would lose its chance and
+    its annual-duty bonus, and loosen the bounds) and that plan's pairs.
     """
     k = budget_k(p, problem.top_k, problem.max_pairs)
     if k is None:
@@ -388,320 +227,321 @@ def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray |
     wide = candidates(p, top_k=None, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0))
     if wide.top_k is not None and wide.top_k <= k:
         return wide, None
-    g = greedy_pairs(p, wide)
+    greedy_plan = greedy_pairs(p, wide)
     keep = np.zeros(len(wide), dtype=bool)
     keep[prune(wide, k)] = True
-    # every member keeps its best few pairs too: a member left out of every demand's top K
-    # would otherwise lose its chance (and its annual-duty bonus) in the model, and make the
-    # bounds over all eligible pairs loose
     order = np.lexsort((-wide.value, wide.pm))
-    spm = wide.pm[order]
-    pos = np.arange(len(order)) - np.searchsorted(spm, spm, side="left")
-    keep[order[pos < MEMBER_KEEP]] = True
+    members_sorted = wide.pm[order]
+    rank_in_member = np.arange(len(order)) - np.searchsorted(members_sorted, members_sorted, side="left")
+    keep[order[rank_in_member < MEMBER_KEEP]] = True
     if keep.all():
         return wide, None
-    keep[g] = True
-    idx = np.nonzero(keep)[0]
-    inv = np.full(len(wide), -1, dtype=np.int64)
-    inv[idx] = np.arange(len(idx))
-    return replace(_subset(wide, idx), top_k=k), inv[g]
+    keep[greedy_plan] = True
+    kept = np.nonzero(keep)[0]
+    return replace(wide.subset(kept), top_k=k), _reindex(len(wide), kept)[greedy_plan]
 
 
-# ----------------------------------------------------------------------------- solve
-def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: threading.Event | None = None) -> Solution:
-    t0 = time.perf_counter()
-    deadline = t0 + problem.time_limit_s
-    w = problem.weights
-    lex = w.lexicographic
-    cw = int(round(w.coverage * SCALE))
-    p = prepare(problem)
-    t_cand = time.perf_counter()
-    cand, greedy_plan = _candidates(p, problem)
-    # with pruning, the bounds over every eligible pair cost one more pass over the
-    # eligibility masks after the flow phase (about what generating candidates costs)
-    reserve = 1.5 * (time.perf_counter() - t_cand) if cand.top_k is not None else 0.0
-    mm = build(p, cand, link=MODEL_LINK)
-    t_build = time.perf_counter()
-    steps = ["min-cost-flow"]
+def _reindex(n: int, kept: np.ndarray) -> np.ndarray:
+    """Map from old indices to positions in `kept` (-1 for dropped ones)."""
+    inv = np.full(n, -1, dtype=np.int64)
+    inv[kept] = np.arange(len(kept))
+    return inv
 
-    method = problem.method
-    if method not in ("auto", "cp-sat", "flow"):
-        raise ValueError(f"unknown method {method!r}")
-    if method == "cp-sat":
-        # plain CP-SAT from the greedy plan: no flow bound, no fixing, no LP
-        cov_all = float(sum(mm.prio[d] for d in mm.y_var) + mm.cov_const)
-        hint = greedy_pairs(p, cand)
-        if greedy_plan is not None and _coverage_int(mm, greedy_plan) > _coverage_int(mm, hint):
-            hint = greedy_plan
-        fp = FlowPhase(
-            hint=hint,
-            cov_bound=cov_all,
-            bound=math.inf,
-            cov_bound_all=cov_all,
-            weight=0 if lex else cw,
-            keep=np.ones(len(cand), dtype=bool),
-        )
-        steps = []
+
+# ----------------------------------------------------------------------------- relax
+def relax_with_flows(state: SolveState) -> None:
+    """The flow stage (relax.py), or a trivial relaxation for method "cp-sat"."""
+    p, cand, model, problem = state.prepared, state.candidates, state.model, state.problem
+    starts = () if state.greedy_plan is None else (state.greedy_plan,)
+    state.stage_clock = StageClock(state.budget.left, problem.time_limit_s if problem.deterministic else None)
+    if problem.method == "cp-sat":  # plain CP-SAT from the greedy plan: no flow, no fixing
+        weight = 0 if state.lexicographic else state.coverage_weight
+        state.relaxation = trivial_relaxation(p, cand, model, weight, starts)
+        return
+    weight = lexicographic_weight(model) if state.lexicographic else state.coverage_weight
+    exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
+    share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
+    reduced_follows = not exact_follows and problem.method == "auto" and state.lexicographic
+    left = state.budget.deadline - time.perf_counter() - state.bound_reserve
+    if reduced_follows and (1 - FLOW_BEFORE_REDUCED_SHARE) * left >= 2 * REDUCED_MIN_SECONDS:
+        share = FLOW_BEFORE_REDUCED_SHARE  # else the flow keeps the time: CP-SAT would get too little
+    clock, deadline = _flow_clock(state, share)
+    budget = state.budget
+    if problem.deterministic:  # what the flow stage was not planned, the exact stages get
+        state.stage_clock = StageClock(budget.left, (1 - share) * _planned_usable(state))
+
+    def stop() -> bool:  # the wall deadline stays a hard stop, deterministic or not
+        return budget.cancelled() or budget.left() <= 0
+
+    state.relaxation = relax(
+        p,
+        cand,
+        model,
+        weight,
+        deadline,
+        clock=clock,
+        stop=stop,
+        start_plans=starts,
+        correct_for_pruning=state.pruned,
+        cancelled=budget.cancelled,
+    )
+    state.steps.append("min-cost-flow")
+
+
+def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], float]:
+    """The flow stage's clock and deadline: wall time, or for deterministic solves a clock that
+    counts flow work, with the time the candidates and the bound pass need estimated from the
+    number of pairs instead of measured (so it does not depend on the machine's load)."""
+    if not state.problem.deterministic:
+        usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+        return time.perf_counter, state.built_at + share * usable
+    return WorkClock(), share * _planned_usable(state)
+
+
+def _planned_usable(state: SolveState) -> float:
+    """Deterministic solves: their share of the time limit less the planned candidate and
+    bound-pass time."""
+    build = DETERMINISTIC_SECONDS_PER_PAIR * len(state.candidates)
+    return max(DETERMINISTIC_PLAN_SHARE * state.problem.time_limit_s - build - state.bound_reserve, 0.0)
+
+
+def fix_by_reduced_costs(state: SolveState) -> None:
+    """The model the exact stages work on: only pairs that may appear in a better plan."""
+    r, cand = state.relaxation, state.candidates
+    kept = np.nonzero(r.keep)[0]
+    if len(kept) < len(cand):
+        state.work_candidates = cand.subset(kept)
+        state.work_model = build(state.prepared, state.work_candidates)
+        state.take(_reindex(len(cand), kept)[r.plan])
+        state.steps.append(f"reduced-cost fixing {len(cand)}->{len(kept)} pairs")
     else:
-        # large models skip LP/CP-SAT (see the limits above): let the flow phase use the time
-        share = FLOW_SHARE if len(cand) <= CPSAT_MAX_PAIRS and method == "auto" else 0.8
-        fp = _flow_phase(
-            p,
-            cand,
-            mm,
-            None if lex else cw,
-            t_build + share * max(deadline - t_build - reserve, 0.0),
-            stop=(lambda: cancel.is_set()) if cancel is not None else None,
-            start_plans=() if greedy_plan is None else (greedy_plan,),
-        )
-    best = fp.hint
-    W = fp.weight  # coverage weight inside the flow (exactly lexicographic when lex)
-
-    def units(cov: float, rest: float) -> float:
-        return w.coverage * cov + rest / SCALE
-
-    cov_bound = float(fp.cov_bound)
-    comb_bound = fp.bound  # on W * (cov - cov_const) + rest
-    # With pruned candidates the bounds above, and every LP / CP-SAT bound below, hold for the
-    # pruned model only; the reported bounds are then the flow bounds over all eligible pairs.
-    pruned = cand.top_k is not None
-
-    def rep_bounds(cb: float, rb: float) -> tuple[float, float]:
-        if not pruned:
-            return cb, rb
-        return fp.cov_bound_all, fp.bound_all - W * (cov1 - mm.cov_const)
-
-    def rep_progress(o: tuple[float, float]) -> tuple[float, float]:
-        if not pruned:
-            return o
-        if lex:
-            return o[0], max(o[0], units(*rep_bounds(0, 0)))
-        return o[0], max(o[0], (fp.bound_all + cw * mm.cov_const) / SCALE)
-
-    def is_cancelled() -> bool:
-        return cancel is not None and cancel.is_set()
-
-    cancelled = is_cancelled()
-
-    def report(cov: float, rest: float, cb: float, rb: float) -> None:
-        if on_progress:
-            try:
-                on_progress(units(cov, rest), units(*rep_bounds(cb, rb)))
-            except Exception:
-                pass
-
-    # reduced model: only pairs that may appear in a better plan
-    sub_idx = np.nonzero(fp.keep)[0]
-    if len(sub_idx) < len(cand):
-        cand2 = _subset(cand, sub_idx)
-        mm2 = build(p, cand2, link=MODEL_LINK)
-        inv = np.full(len(cand), -1, dtype=np.int64)
-        inv[sub_idx] = np.arange(len(sub_idx))
-        best2 = inv[best]
-        steps.append(f"reduced-cost fixing {len(cand)}->{len(cand2)} pairs")
+        state.work_candidates, state.work_model = cand, state.model
+        state.take(r.plan)
+    state.coverage_bound = r.coverage_bound
+    state.combined_bound = r.combined_bound
+    if state.lexicographic:
+        state.rest_bound = r.combined_bound - r.coverage_weight * (state.coverage - state.model.cov_const)
+        state.progress(state.units(state.coverage, state.rest), state.units(state.coverage_bound, state.rest_bound))
     else:
-        cand2, mm2, best2 = cand, mm, best
+        state.progress(*_weighted_units(state, state.combined_value, state.combined_bound))
 
-    def cov_rest(c: np.ndarray) -> tuple[int, int]:
-        return _coverage_int(mm2, c), _rest_int(mm2, c)
 
-    cov1, rest1 = cov_rest(best2)
-    if lex:
-        rest_bound = comb_bound - W * (cov1 - mm.cov_const)
-    report(cov1, rest1, cov_bound, rest_bound if lex else 0.0)
-    use_lp = len(cand2) <= LP_MAX_PAIRS and method == "auto"
-    use_cp = (len(cand2) <= CPSAT_MAX_PAIRS and method == "auto") or method == "cp-sat"
-    cov_vars, cov_coefs = mm2.coverage_terms()
-    rest_vars, rest_coefs = mm2.rest_terms()
+# ----------------------------------------------------------------------------- exact stages
+def _settings(state: SolveState, cpsat_share: float) -> ExactSettings:
+    n, method = len(state.work_candidates), state.problem.method
+    return ExactSettings(
+        use_lp=n <= LP_MAX_PAIRS and method == "auto",
+        use_cpsat=(n <= CPSAT_MAX_PAIRS and method == "auto") or method == "cp-sat",
+        lp_share=0.5,
+        cpsat_share=cpsat_share,
+    )
 
-    if lex:
-        # ---- stage 1: coverage
-        if not is_cancelled() and cov1 < cov_bound and cov_vars:
-            if use_lp and time.perf_counter() < deadline:
-                lp = solve_lp(
-                    mm2.b,
-                    cov_vars,
-                    cov_coefs,
-                    offset=mm2.cov_const,
-                    time_limit_s=0.5 * (deadline - time.perf_counter()),
-                )
-                if lp.ok:
-                    steps.append("lp")
-                    cov_bound = min(cov_bound, math.floor(lp.value + 1e-6))
-                    plan = _lp_plan(mm2, lp)
-                    if plan is not None and cov_rest(plan)[0] > cov1:
-                        best2 = plan
-                        cov1, rest1 = cov_rest(plan)
-            if cov1 < cov_bound and use_cp:
-                mm2.b.maximize(cov_vars, cov_coefs, offset=mm2.cov_const)
-                mm2.b.linear(cov_vars, cov_coefs, -INT_MAX, int(cov_bound) - mm2.cov_const)
-                limit = 0.5 * (deadline - time.perf_counter())
-                s1 = _run_cpsat(
-                    mm2,
-                    problem,
-                    limit,
-                    best2,
-                    on_progress,
-                    lambda o, b: rep_progress((units(o, 0), units(b, 0))),
-                    cancel,
-                )
-                steps.append("cp-sat")
-                cancelled = s1.status == "CANCELLED"
-                if s1.found and cov_rest(s1.chosen)[0] > cov1:
-                    best2 = s1.chosen
-                    cov1, rest1 = cov_rest(best2)
-                if s1.status == "OPTIMAL" or s1.bound == -math.inf:
-                    cov_bound = cov1
-                elif math.isfinite(s1.bound):
-                    cov_bound = min(cov_bound, math.floor(s1.bound + 1e-6))
-        cov_bound = max(cov_bound, cov1)
-        # ---- stage 2: the rest, coverage held at cov1
-        rest_bound = comb_bound - W * (cov1 - mm.cov_const)
-        rb_at = None
-        if (cov1 < cov_bound or pruned) and not is_cancelled() and method != "cp-sat":
-            rb_at = _rest_bound_at(p, cand, mm, fp, cov1, [0, cw])
-            rest_bound = min(rest_bound, rb_at)
-        if not is_cancelled() and rest1 < rest_bound:
-            fix_cov = [(cov_vars, cov_coefs, cov1 - mm2.cov_const, INT_MAX)] if cov_vars else []
-            if use_lp and time.perf_counter() < deadline:
-                lp = solve_lp(
-                    mm2.b,
-                    rest_vars,
-                    rest_coefs,
-                    offset=mm2.rest_offset(),
-                    extra_rows=fix_cov,
-                    time_limit_s=0.5 * (deadline - time.perf_counter()),
-                )
-                if lp.ok:
-                    if "lp" not in steps:
-                        steps.append("lp")
-                    rest_bound = min(rest_bound, math.floor(lp.value + 1e-6))
-                    plan = _lp_plan(mm2, lp)
-                    if plan is not None:
-                        c, r = cov_rest(plan)
-                        if c >= cov1 and r > rest1:
-                            best2, cov1, rest1 = plan, c, r
-                    report(cov1, rest1, cov_bound, rest_bound)
-            if rest1 < rest_bound and use_cp:
-                for v, c, lo, hi in fix_cov:
-                    mm2.b.linear(v, c, lo, hi)
-                mm2.b.maximize(rest_vars, rest_coefs, offset=mm2.rest_offset())
-                if math.isfinite(rest_bound):
-                    mm2.b.linear(rest_vars, rest_coefs, -INT_MAX, int(rest_bound) - mm2.rest_offset())
-                c1 = cov1
-                s2 = _run_cpsat(
-                    mm2,
-                    problem,
-                    deadline - time.perf_counter(),
-                    best2,
-                    on_progress,
-                    lambda o, b: rep_progress((units(c1, o), units(c1, b))),
-                    cancel,
-                )
-                if "cp-sat" not in steps:
-                    steps.append("cp-sat")
-                cancelled = s2.status == "CANCELLED"
-                if s2.found:
-                    c, r = cov_rest(s2.chosen)
-                    if c >= cov1 and r > rest1:
-                        best2, rest1 = s2.chosen, r
-                if s2.status == "OPTIMAL" or s2.bound == -math.inf:
-                    rest_bound = rest1
-                elif math.isfinite(s2.bound):
-                    rest_bound = min(rest_bound, math.floor(s2.bound + 1e-6))
-        rest_bound = max(rest_bound, rest1)
-        if pruned:  # report bounds over every eligible pair, not just the kept ones
-            cov_bound = max(float(cov1), fp.cov_bound_all)
-            rb = fp.bound_all - W * (cov1 - mm.cov_const)
-            rest_bound = max(float(rest1), rb if rb_at is None else min(rb, rb_at))
-        proven = cov1 >= cov_bound and rest1 >= rest_bound
-        gap = max(relative_gap(cov1, cov_bound), relative_gap(rest1 / SCALE, rest_bound / SCALE))
-        objective, best_bound = units(cov1, rest1), units(cov_bound, rest_bound)
-        stats_extra = dict(
-            coverage_value=float(cov1),
-            coverage_bound=float(cov_bound),
-            rest_value=rest1 / SCALE,
-            rest_bound=rest_bound / SCALE,
+
+def _run_stage(
+    state: SolveState, objective: Objective, value: int, bound: float, cpsat_share: float, lp: bool = True
+) -> StageOutcome:
+    settings = _settings(state, cpsat_share)
+    settings.use_lp = settings.use_lp and lp
+    out = optimise(
+        state.work_model,
+        state.problem,
+        objective,
+        StageOutcome(state.plan, value, bound),
+        settings,
+        clock=state.stage_clock,
+        cancel=state.budget.cancel,
+        on_progress=state.progress,
+    )
+    state.steps += [s for s in out.steps if s not in state.steps]
+    state.cancelled = state.cancelled or out.cancelled
+    state.take(out.plan)
+    return out
+
+
+def _coverage_objective(state: SolveState) -> Objective:
+    wm = state.work_model
+    cov_vars, cov_coefs = wm.coverage_terms()
+    return Objective(
+        "coverage",
+        cov_vars,
+        cov_coefs,
+        wm.cov_const,
+        value=lambda plan: coverage_of(wm, plan),
+        accept=_always,
+        to_units=lambda v: state.units(v, 0),
+    )
+
+
+def _rest_objective(state: SolveState, reached: int) -> Objective:
+    """The rest, over plans that keep coverage >= reached."""
+    wm = state.work_model
+    cov_vars, cov_coefs = wm.coverage_terms()
+    rest_vars, rest_coefs = wm.rest_terms()
+    return Objective(
+        "rest",
+        rest_vars,
+        rest_coefs,
+        wm.rest_offset(),
+        value=lambda plan: rest_of(wm, plan),
+        accept=lambda plan: coverage_of(wm, plan) >= reached,
+        rows=[(cov_vars, cov_coefs, reached - wm.cov_const, INT_MAX)] if cov_vars else [],
+        to_units=lambda v: state.units(reached, v),
+    )
+
+
+def coverage_stage(state: SolveState) -> None:
+    """Lexicographic stage 1: the most priority-weighted coverage (half the time left)."""
+    if not state.is_cancelled():
+        out = _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, cpsat_share=0.5)
+        state.coverage_bound = min(state.coverage_bound, out.bound)
+    state.coverage_bound = max(state.coverage_bound, state.coverage)
+
+
+def rest_stage(state: SolveState) -> None:
+    """Lexicographic stage 2: the rest of the objective with coverage held where stage 1 left it."""
+    model, r = state.model, state.relaxation
+    reached = state.coverage
+    state.rest_bound = r.combined_bound - r.coverage_weight * (reached - model.cov_const)
+    if (
+        (reached < state.coverage_bound or state.pruned)
+        and not state.is_cancelled()
+        and state.problem.method != "cp-sat"
+    ):
+        state.rest_bound_at_coverage = rest_bound_at(
+            state.prepared, state.candidates, model, r, reached, [0, state.coverage_weight]
         )
+        state.rest_bound = min(state.rest_bound, state.rest_bound_at_coverage)
+    if not state.is_cancelled():
+        out = _run_stage(state, _rest_objective(state, reached), state.rest, state.rest_bound, cpsat_share=1.0)
+        state.rest_bound = min(state.rest_bound, out.bound)
+    state.rest_bound = max(state.rest_bound, state.rest)
+
+
+def reduced_pair_stage(state: SolveState) -> None:
+    """Over the LP / CP-SAT pair limits, lexicographic: CP-SAT on a reduced pair set.
+
+    Each demand keeps its best few members (as many as the pair limit allows) and the
+    incumbent plan's pairs are added, so the flow plan is a feasible hint and every plan of the
+    reduced model is feasible for the full one. Coverage first (the overlaps the flow cannot see
+    are where it loses coverage), then the rest with that coverage held. The bounds of this
+    model hold for it only, so they are not used: the reported bounds stay the flow bounds.
+    """
+    cand, p = state.work_candidates, state.prepared
+    if state.problem.method != "auto" or len(cand) <= CPSAT_MAX_PAIRS or state.is_cancelled():
+        return
+    if state.stage_clock.left() < REDUCED_MIN_SECONDS:  # not even time to build it
+        return
+    per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
+    first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first
+    keep = (np.arange(len(cand)) - first) < per_demand
+    keep[state.plan] = True
+    kept = np.nonzero(keep)[0]
+    state.work_candidates = cand.subset(kept)
+    state.work_model = build(p, state.work_candidates)
+    state.take(_reindex(len(cand), kept)[state.plan])
+    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand + the flow plan)")
+    before = len(state.steps)
+    if state.coverage < state.coverage_bound:
+        _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, 0.6, lp=False)
+    if not state.is_cancelled() and state.rest < state.rest_bound:
+        _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
+    del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
+
+
+def weighted_stage(state: SolveState) -> None:
+    """Weighted mode: one objective, coverage_weight x coverage + rest (the flows used the same)."""
+    wm, cw = state.work_model, state.coverage_weight
+    cov_vars, cov_coefs = wm.coverage_terms()
+    rest_vars, rest_coefs = wm.rest_terms()
+    objective = Objective(
+        "weighted",
+        rest_vars + cov_vars,
+        rest_coefs + [cw * c for c in cov_coefs],
+        wm.rest_offset(),
+        value=lambda plan: cw * (coverage_of(wm, plan) - wm.cov_const) + rest_of(wm, plan),
+        accept=_always,
+        to_units=lambda v: (v + cw * wm.cov_const) / SCALE,
+    )
+    if not state.is_cancelled():
+        out = _run_stage(state, objective, state.combined_value, state.combined_bound, cpsat_share=1.0)
+        state.combined_bound = min(state.combined_bound, out.bound)
+    state.combined_bound = max(state.combined_bound, state.combined_value)
+
+
+def _always(_plan: np.ndarray) -> bool:
+    return True
+
+
+def _weighted_units(state: SolveState, value: float, bound: float) -> tuple[float, float]:
+    base = state.coverage_weight * state.model.cov_const
+    return (value + base) / SCALE, (bound + base) / SCALE
+
+
+# ----------------------------------------------------------------------------- bound, finish
+def bounds_over_all_pairs(state: SolveState) -> None:
+    """With pruned candidates, report bounds over every eligible pair, not just the kept ones."""
+    if not state.pruned:
+        return
+    r = state.relaxation
+    if state.lexicographic:
+        state.coverage_bound = max(float(state.coverage), r.coverage_bound_all)
+        rest = r.combined_bound_all - r.coverage_weight * (state.coverage - state.model.cov_const)
+        if state.rest_bound_at_coverage is not None:
+            rest = min(rest, state.rest_bound_at_coverage)
+        state.rest_bound = max(float(state.rest), rest)
     else:
-        # weighted: one objective, cw * coverage + rest (flow ran with the same weight)
-        val = cw * (cov1 - mm.cov_const) + rest1
-        bound = comb_bound
-        terms_v = rest_vars + cov_vars
-        terms_c = rest_coefs + [cw * c for c in cov_coefs]
-        offset = mm2.rest_offset()
-        if not is_cancelled() and val < bound and use_lp and time.perf_counter() < deadline:
-            lp = solve_lp(mm2.b, terms_v, terms_c, offset=offset, time_limit_s=0.5 * (deadline - time.perf_counter()))
-            if lp.ok:
-                steps.append("lp")
-                bound = min(bound, math.floor(lp.value + 1e-6))
-                plan = _lp_plan(mm2, lp)
-                if plan is not None:
-                    c, r = cov_rest(plan)
-                    if cw * (c - mm.cov_const) + r > val:
-                        best2, val = plan, cw * (c - mm.cov_const) + r
-        if not is_cancelled() and val < bound and use_cp:
-            mm2.b.maximize(terms_v, terms_c, offset=offset)
-            if math.isfinite(bound):
-                mm2.b.linear(terms_v, terms_c, -INT_MAX, int(bound) - offset)
-            base = cw * mm.cov_const
-            s = _run_cpsat(
-                mm2,
-                problem,
-                deadline - time.perf_counter(),
-                best2,
-                on_progress,
-                lambda o, b: rep_progress(((o + base) / SCALE, (b + base) / SCALE)),
-                cancel,
-            )
-            steps.append("cp-sat")
-            cancelled = s.status == "CANCELLED"
-            if s.found:
-                c, r = cov_rest(s.chosen)
-                if cw * (c - mm.cov_const) + r > val:
-                    best2, val = s.chosen, cw * (c - mm.cov_const) + r
-            if s.status == "OPTIMAL" or s.bound == -math.inf:
-                bound = val
-            elif math.isfinite(s.bound):
-                bound = min(bound, math.floor(s.bound + 1e-6))
-        bound = max(bound, val)
-        if pruned:
-            bound = max(val, fp.bound_all)
-        cov1, rest1 = cov_rest(best2)
-        proven = val >= bound
-        objective = (val + cw * mm.cov_const) / SCALE
-        best_bound = (bound + cw * mm.cov_const) / SCALE
+        state.combined_bound = max(float(state.combined_value), r.combined_bound_all)
+
+
+def finish(state: SolveState) -> Solution:
+    """Status, objective, gap; explanations and metrics; the independent checker."""
+    problem, cand = state.problem, state.work_candidates
+    solved_at = time.perf_counter()
+    if state.lexicographic:
+        proven = state.coverage >= state.coverage_bound and state.rest >= state.rest_bound
+        gap = max(
+            relative_gap(state.coverage, state.coverage_bound),
+            relative_gap(state.rest / SCALE, state.rest_bound / SCALE),
+        )
+        objective, best_bound = (
+            state.units(state.coverage, state.rest),
+            state.units(state.coverage_bound, state.rest_bound),
+        )
+        coverage_bound, rest_bound = float(state.coverage_bound), state.rest_bound / SCALE
+    else:
+        proven = state.combined_value >= state.combined_bound
+        objective, best_bound = _weighted_units(state, state.combined_value, state.combined_bound)
         gap = relative_gap(objective, best_bound)
-        stats_extra = dict(
-            coverage_value=float(cov1), coverage_bound=float("nan"), rest_value=rest1 / SCALE, rest_bound=float("nan")
-        )
-    t_solve = time.perf_counter()
-
+        coverage_bound, rest_bound = math.nan, math.nan
     # a cancel request wins even if the plan happens to be proven: the caller asked to stop
-    status = "CANCELLED" if cancelled or is_cancelled() else "OPTIMAL" if proven else "FEASIBLE"
-    pairs = [(int(cand2.pd[k]), int(cand2.pm[k])) for k in best2]
-    if "cp-sat" not in steps and method == "cp-sat":
-        steps.append("greedy")
-    method = ("lexicographic: " if lex else "weighted: ") + " + ".join(steps)
-    if cand.top_k:
-        method += f" (top-{cand.top_k} members per demand)"
+    status = (
+        SolverStatus.CANCELLED if state.is_cancelled() else SolverStatus.OPTIMAL if proven else SolverStatus.FEASIBLE
+    )
+    steps = state.steps or ["greedy"]
+    method = ("lexicographic: " if state.lexicographic else "weighted: ") + " + ".join(steps)
+    if state.pruned:
+        method += f" (top-{state.candidates.top_k} members per demand)"
     stats = SolveStats(
         status=status,
         objective=float(objective),
         best_bound=float(best_bound),
         gap=float(gap),
-        build_s=t_build - t0,
-        solve_s=t_solve - t_build,
+        build_s=state.built_at - state.budget.start,
+        solve_s=solved_at - state.built_at,
         wall_s=0.0,
         members=len(problem.members),
         demands=len(problem.demands),
-        candidate_pairs=len(cand),
+        candidate_pairs=len(state.candidates),
         method=method,
-        top_k=cand.top_k,
-        **stats_extra,
+        top_k=state.candidates.top_k,
+        coverage_value=float(state.coverage),
+        coverage_bound=coverage_bound,
+        rest_value=state.rest / SCALE,
+        rest_bound=rest_bound,
     )
-    sol = assemble(p, pairs, stats)
+    pairs = [(int(cand.pd[k]), int(cand.pm[k])) for k in state.plan]
+    sol = assemble(state.prepared, pairs, stats)
     violations = check(problem, sol)
     if violations:
         raise InfeasiblePlanError(violations)
-    return replace(sol, stats=replace(stats, wall_s=time.perf_counter() - t0))
+    return replace(sol, stats=replace(stats, wall_s=time.perf_counter() - state.budget.start))

@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from enum import Enum
+from enum import StrEnum
+
+
+class SolverStatus(StrEnum):
+    """Outcome of one solve. The values are stored on runs and shown in the API as they are."""
+
+    OPTIMAL = "OPTIMAL"  # every reported bound is reached: nothing better exists
+    FEASIBLE = "FEASIBLE"  # a checked plan, not proven optimal (gap > 0)
+    INFEASIBLE = "INFEASIBLE"  # no plan at all (never returned by solve(): the empty plan is feasible)
+    UNKNOWN = "UNKNOWN"  # no plan yet (e.g. a run that failed before the solver finished)
+    CANCELLED = "CANCELLED"  # stopped on request; the plan is the best found so far, checked
 
 
 class InfeasiblePlanError(RuntimeError):
@@ -129,9 +139,13 @@ class Problem:
     # "flow" = min-cost flow phase only.
     method: str = "auto"
     random_seed: int = 0  # CP-SAT seed
+    # Same input, seed, workers and limit -> same plan: CP-SAT runs its workers interleaved on
+    # a deterministic time budget, and every phase that reads the clock is given work limits
+    # instead (see pipeline.Budget). Costs some speed, so library callers opt in; runs do.
+    deterministic: bool = False
 
 
-class UnmetCause(str, Enum):
+class UnmetCause(StrEnum):
     NO_SKILL_HOLDER = "no_skill_holder"  # no active member holds any required skill
     CONFLICTED = "only_conflicted_or_declined"  # holders exist but all excluded or declined
     UNAVAILABLE = "holders_unavailable"  # blackout / weekly slots / time overlap exclude them
@@ -189,7 +203,7 @@ class PlanMetrics:
 
 @dataclass(frozen=True)
 class SolveStats:
-    status: str  # "OPTIMAL" | "FEASIBLE" | "INFEASIBLE" | "UNKNOWN" | "CANCELLED"
+    status: SolverStatus
     objective: float
     best_bound: float
     gap: float  # relative gap

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from sqlalchemy import func, select, update
 
 from app.models import Assignment, Demand, DutyRecord
-from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
+from tests.factories import add_assigned_demand, add_explained_assignment, add_run
 
 DONE = {
     "response_method": "on_site",
@@ -32,14 +32,14 @@ def _problem(resp, status: int, code: str) -> dict:
 
 
 def test_list_filters_and_cursor_paging(client, world, db):
-    run = make_run(db, world)
-    jw = make_demand(db, world, min_members=1, max_members=2)
-    cw = make_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
-    a1 = make_assignment(db, world, jw, "张伟", run_id=run)
-    a2 = make_assignment(db, world, jw, "王强", run_id=run, status="accepted")
-    a3 = make_assignment(db, world, cw, "李娜", run_id=run, status="declined")
-    a4 = make_assignment(db, world, cw, "张伟", status="superseded")
-    a5 = make_assignment(db, world, cw, "王强", status="proposed")
+    run = add_run(db, world)
+    jw = add_assigned_demand(db, world, min_members=1, max_members=2)
+    cw = add_assigned_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
+    a1 = add_explained_assignment(db, world, jw, "张伟", run_id=run)
+    a2 = add_explained_assignment(db, world, jw, "王强", run_id=run, status="accepted")
+    a3 = add_explained_assignment(db, world, cw, "李娜", run_id=run, status="declined")
+    a4 = add_explained_assignment(db, world, cw, "张伟", status="superseded")
+    a5 = add_explained_assignment(db, world, cw, "王强", status="proposed")
     h = world.h("reader")
     assert _ids(client.get("/v1/assignments", headers=h)) == [a1, a2, a3, a4, a5]
     assert _ids(client.get(f"/v1/assignments?run_id={run}", headers=h)) == [a1, a2, a3]
@@ -68,8 +68,8 @@ def test_list_filters_and_cursor_paging(client, world, db):
 
 
 def test_updated_since_is_inclusive_and_timezone_aware(client, world, db):
-    d = make_demand(db, world, max_members=3)
-    old, mid, new = (make_assignment(db, world, d, m) for m in ("张伟", "李娜", "王强"))
+    d = add_assigned_demand(db, world, max_members=3)
+    old, mid, new = (add_explained_assignment(db, world, d, m) for m in ("张伟", "李娜", "王强"))
     base = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     with db.session() as s:
         for i, aid in enumerate((old, mid, new)):
@@ -93,11 +93,11 @@ def test_updated_since_is_inclusive_and_timezone_aware(client, world, db):
 
 
 def test_representation_scoping_and_phones(client, world, db):
-    run = make_run(db, world)
-    jw = make_demand(db, world)
-    cw = make_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
-    a_jw = make_assignment(db, world, jw, "张伟", run_id=run)
-    a_cw = make_assignment(
+    run = add_run(db, world)
+    jw = add_assigned_demand(db, world)
+    cw = add_assigned_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
+    a_jw = add_explained_assignment(db, world, jw, "张伟", run_id=run)
+    a_cw = add_explained_assignment(
         db,
         world,
         cw,
@@ -137,16 +137,18 @@ def test_representation_scoping_and_phones(client, world, db):
     assert _ids(client.get("/v1/assignments", headers=world.h("other_admin"))) == []
     assert client.get("/v1/assignments").status_code == 401
     # An explanation shaped unlike the documented fields still passes through (never a 500).
-    odd = make_assignment(db, world, jw, "王强", explanation={"load_after": "很多", "novel_term": 1}, text=None)
+    odd = add_explained_assignment(
+        db, world, jw, "王强", explanation={"load_after": "很多", "novel_term": 1}, text=None
+    )
     r = client.get(f"/v1/assignments/{odd}", headers=world.h("reader"))
     assert r.status_code == 200 and r.json()["explanation"]["novel_term"] == 1
     assert r.json()["explanation"]["load_after"] == "很多" and r.json()["explanation_text"] is None
 
 
 def test_accept_then_complete_writes_one_duty_record_and_closes_demand(client, world, db):
-    d = make_demand(db, world, min_members=2, max_members=2)
-    a = make_assignment(db, world, d, "张伟")
-    b = make_assignment(db, world, d, "李娜")
+    d = add_assigned_demand(db, world, min_members=2, max_members=2)
+    a = add_explained_assignment(db, world, d, "张伟")
+    b = add_explained_assignment(db, world, d, "李娜")
     admin = world.h("admin")
     etag = client.get(f"/v1/assignments/{a}", headers=admin).headers["ETag"]
     r = client.post(f"/v1/assignments/{a}/accept", headers={**admin, "If-Match": etag})
@@ -204,7 +206,7 @@ def test_accept_then_complete_writes_one_duty_record_and_closes_demand(client, w
 
 
 def test_every_invalid_transition_is_409(client, world, db):
-    d = make_demand(db, world, max_members=3)
+    d = add_assigned_demand(db, world, max_members=3)
     admin = world.h("admin")
     bodies = {"accept": None, "decline": {"reason": "出差"}, "complete": {"response_method": "on_site"}}
     target = {"accept": "accepted", "decline": "declined", "complete": "completed"}
@@ -222,7 +224,7 @@ def test_every_invalid_transition_is_409(client, world, db):
         ("superseded", "complete"),
     ]
     ids = {
-        status: make_assignment(db, world, d, "张伟", status=status)
+        status: add_explained_assignment(db, world, d, "张伟", status=status)
         for status in ("proposed", "published", "declined", "completed", "superseded")
     }
     for status, action in invalid:
@@ -236,10 +238,10 @@ def test_every_invalid_transition_is_409(client, world, db):
 
 
 def test_decline_needs_reason_reopens_demand_and_is_idempotent(client, world, db):
-    d = make_demand(db, world, min_members=2, max_members=3)
-    a = make_assignment(db, world, d, "张伟")
-    b = make_assignment(db, world, d, "李娜", status="accepted")
-    c = make_assignment(db, world, d, "王强")
+    d = add_assigned_demand(db, world, min_members=2, max_members=3)
+    a = add_explained_assignment(db, world, d, "张伟")
+    b = add_explained_assignment(db, world, d, "李娜", status="accepted")
+    c = add_explained_assignment(db, world, d, "王强")
     admin = world.h("admin")
     for payload in ({}, {"reason": ""}, {"reason": "   "}):
         r = client.post(f"/v1/assignments/{a}/decline", json=payload, headers=admin)
@@ -266,9 +268,9 @@ def test_decline_needs_reason_reopens_demand_and_is_idempotent(client, world, db
 
 
 def test_action_auth_and_validation(client, world, db):
-    jw = make_demand(db, world, max_members=2)
-    a = make_assignment(db, world, jw, "张伟", status="accepted")
-    p = make_assignment(db, world, jw, "李娜")
+    jw = add_assigned_demand(db, world, max_members=2)
+    a = add_explained_assignment(db, world, jw, "张伟", status="accepted")
+    p = add_explained_assignment(db, world, jw, "李娜")
     for role in ("reader", "liaison_jw"):
         _problem(client.post(f"/v1/assignments/{p}/accept", headers=world.h(role)), 403, "forbidden_role")
         _problem(

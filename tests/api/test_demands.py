@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tests.api._crud_fixtures import assert_problem, list_all
+from tests.support import assert_problem, list_all
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 

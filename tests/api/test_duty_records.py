@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.services.duty import duty_status
-from tests.api._assignment_fixtures import make_demand
+from tests.factories import add_assigned_demand
 
 SUGGESTION = {"kind": "suggestion", "date": "2026-03-05", "title": "关于老旧小区加装电梯的建议"}
 
@@ -21,7 +21,7 @@ def test_create_read_patch_delete(client, world, db):
     assert r.headers["Location"] == f"/v1/duty-records/{rec['id']}"
     assert rec["area_id"] == world.areas["JW"] and rec["kind"] == "suggestion" and rec["date"] == "2026-03-05"
     assert rec["created_at"].endswith(("Z", "+00:00"))
-    d = make_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
+    d = add_assigned_demand(db, world, community="朝外社区", title="防金融诈骗讲座")
     r = _post(client, world, "张伟", kind="activity", title="防金融诈骗讲座", demand_id=d)
     assert r.status_code == 201 and r.json()["area_id"] == world.areas["CW"] and r.json()["demand_id"] == d
     r = _post(client, world, "张伟", kind="information", area_id=world.areas["LGY"])

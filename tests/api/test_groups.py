@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api._crud_fixtures import assert_problem, list_all
+from tests.support import assert_problem, list_all
 
 
 def test_crud_happy_path(client, world):

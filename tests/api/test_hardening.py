@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.api._crud_fixtures import assert_problem, list_all
+from tests.support import assert_problem, list_all
 
 INT4_OVER = 2**31  # one past PostgreSQL's integer
 INT8_OVER = 2**63  # one past SQLite's integer and PostgreSQL's bigint

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from app.models import Area, Member
 from app.services.areas import area_by_code
 from app.services.skills import resolve_skills
-from tests.api._import_fixtures import csv_bytes, upload
 from tests.api.test_read_queries import counted
+from tests.factories import csv_bytes
+from tests.support import upload
 
 HEADER = ["编号", "姓名", "居住片区", "工作片区", "技能"]
 

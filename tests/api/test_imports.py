@@ -11,7 +11,8 @@ import zipfile
 from datetime import date, datetime
 
 from app.models import Community, Demand, Member
-from tests.api._import_fixtures import XLSX_TYPE, bad_cells, count, csv_bytes, upload, xlsx_bytes
+from tests.factories import XLSX_TYPE, csv_bytes, xlsx_bytes
+from tests.support import bad_cells, count, upload
 
 MEMBER_HEADER_CN = [
     "编号",

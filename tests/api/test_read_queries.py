@@ -12,7 +12,7 @@ from app.db import get_engine
 from app.models import Demand, Member, Skill
 from app.services.changes import read_changes
 from app.services.identity import Caller
-from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
+from tests.factories import add_assigned_demand, add_explained_assignment, add_run
 
 
 @contextmanager
@@ -49,14 +49,14 @@ def _list_statements(client, url: str, path: str, headers: dict) -> tuple[int, d
 
 
 def test_list_queries_do_not_grow_with_rows(client, world, db, settings):
-    run = make_run(db, world)
+    run = add_run(db, world)
     h = world.h("reader")
     counts = []
     for rows in (2, 8):
         while True:
-            d = make_demand(db, world, max_members=3)
+            d = add_assigned_demand(db, world, max_members=3)
             _decorate(db, world, d)
-            make_assignment(db, world, d, "张伟", run_id=run)
+            add_explained_assignment(db, world, d, "张伟", run_id=run)
             n_assignments, body = _list_statements(client, settings.database_url, "/v1/assignments?limit=100", h)
             if len(body["items"]) >= rows:
                 break
@@ -70,7 +70,7 @@ def test_list_queries_do_not_grow_with_rows(client, world, db, settings):
 
 
 def test_single_reads_show_the_whole_demand(client, world, db):
-    d = make_demand(db, world)
+    d = add_assigned_demand(db, world)
     _decorate(db, world, d)
     body = client.get(f"/v1/demands/{d}", headers=world.h("reader")).json()
     assert [s["code"] for s in body["required_skills"]] == ["law", "finance"]
@@ -79,9 +79,9 @@ def test_single_reads_show_the_whole_demand(client, world, db):
 
 
 def test_change_feed_fast_path_matches_the_response_model(client, world, db):
-    run = make_run(db, world)
-    d = make_demand(db, world)
-    make_assignment(db, world, d, "张伟", run_id=run)
+    run = add_run(db, world)
+    d = add_assigned_demand(db, world)
+    add_explained_assignment(db, world, d, "张伟", run_id=run)
     with db.session() as s:  # a change with Chinese text, nulls and nested JSON in its state
         s.get(Demand, d).description = '居民反映 "楼道" 照明\\n不足'
         s.commit()

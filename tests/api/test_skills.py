@@ -6,7 +6,7 @@ import pytest
 
 from app.errors import Problem
 from app.services.skills import resolve_skills
-from tests.api._crud_fixtures import assert_problem, list_all
+from tests.support import assert_problem, list_all
 
 NEW = {"code": "elder_care", "name": "养老服务", "category": "expertise", "synonyms": ["为老服务", " 助老 ", "助老"]}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from app.models import ChangeEvent, Demand, OptimizationRun
-from tests.changes._feed_fixtures import new_assignment, new_demand, new_duty_record, new_run
+from tests.factories import new_assignment, new_demand, new_duty_record, new_run
 
 
 def _feed(client, headers, after=None, limit=None):

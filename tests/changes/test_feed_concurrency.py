@@ -21,7 +21,7 @@ from app.models import Area, ChangeEvent, Community, Demand
 from app.services.changes import read_changes
 from app.services.districts import ensure_district
 from app.services.identity import Caller
-from tests.changes._feed_fixtures import new_demand
+from tests.factories import new_demand
 
 WRITERS = 8
 TRANSACTIONS = 30  # per writer: creates, then updates of the writer's own demands
@@ -88,7 +88,7 @@ def test_concurrent_writers_and_a_following_reader_see_no_gap_and_no_duplicate(p
                 cursor = page.next_cursor
                 if finished and not page.items:
                     return
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
             errors.append(exc)
 
     try:

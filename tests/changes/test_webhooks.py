@@ -7,21 +7,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from app.db import get_sessionmaker
 from app.services.webhooks import WebhookSettings, dispatch_once, start_dispatcher, verify_signature
-from tests.changes._feed_fixtures import Receiver, new_demand, new_run
+from tests.factories import new_demand, new_run
+from tests.live import Receiver
 
 FAST = WebhookSettings(base_delay_s=1.0, max_delay_s=8.0, timeout_s=5.0, interval_s=0.05)
 T0 = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def _register(client, world, url, event_types=("demand.changed",), **extra):

@@ -63,7 +63,10 @@ def test_demo_json_subprocess_builds_the_database(tmp_path):
         statuses = {r[0] for r in conn.execute(text("SELECT DISTINCT status FROM demands"))}
     engine.dispose()
     assert rows == {k: counts[k] for k in rows}
-    assert statuses == {"open"}
+    assert "assigned" in statuses and statuses <= {"open", "assigned"}  # the demo publishes its plan
+    links = out["links"]
+    assert links["published"]["published"] > 0 and len(links["task_links"]) == 2
+    assert all("/t/" in t["url"] for t in links["task_links"]) and "/m/" in links["member_link"]["url"]
 
 
 def test_demo_text_output(tmp_path):
@@ -76,6 +79,7 @@ def test_demo_text_output(tmp_path):
     assert "liaison_station" in out and "民情联络站" in out
     assert "Members without a community activity this year: 164 of 410" in out
     assert "Admin API key" in out and "mk_" in out
+    assert out.count("http://127.0.0.1:8000/t/") == 2 and "Example personal links" in out
 
 
 @pytest.mark.parametrize("week", ["2026-49", "W49", "2026-W54"])

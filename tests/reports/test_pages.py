@@ -8,7 +8,6 @@ import logging
 import re
 
 from app.logging import JsonFormatter
-from tests.reports._report_fixtures import client, rw, world  # noqa: F401
 
 EXTERNAL = re.compile(r"https?://", re.I)
 

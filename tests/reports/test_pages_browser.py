@@ -1,15 +1,17 @@
-"""The report pages in a real headless Chromium (Debian's package), served by the real app
-under uvicorn on 127.0.0.1: no console errors, the expected Chinese content, a non-blank screenshot.
+"""The report pages in a real headless Chromium (Debian's chromium and chromedriver, driven by
+Selenium), served by the real app under uvicorn on 127.0.0.1: no console messages, the expected
+Chinese content, a non-blank screenshot.
 
-Chromium is never downloaded at test time. With CI=true a missing browser fails the test;
-elsewhere it skips with a loud message (install it with scripts/ensure-test-deps).
+One browser session visits every page (starting Chromium is what costs; each page used to get
+two fresh browsers of its own). Chromium is never downloaded at test time. With CI=true a missing
+browser fails the test; elsewhere it skips with a loud message (install it with
+scripts/ensure-test-deps).
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 
 import numpy as np
@@ -17,37 +19,22 @@ import pytest
 from matplotlib import image as mpimg
 
 from app.api.main import create_app
-from tests.live import serve_app
-from tests.reports._report_fixtures import rw, world  # noqa: F401
+from tests.live import CHROMEDRIVER, CHROMIUM, chromium_session, serve_app
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--hide-scrollbars",
-    # Nothing but the app itself can be reached: an outside fetch would fail and show up.
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 
-def chromium() -> str:
-    path = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
-    if path is None:
+def require_chromium() -> None:
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    if missing:
         message = (
-            "chromium not installed: the report pages cannot be tested in a browser (run scripts/ensure-test-deps)"
+            f"{', '.join(missing)} not installed: the report pages cannot be tested in a browser "
+            "(run scripts/ensure-test-deps)"
         )
         if IN_CI:
             pytest.fail(message + " (CI=true requires it)")
-        print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)
+        print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)  # noqa: T201 - a skipped browser test must be loud
         pytest.skip(message)
-    return path
 
 
 @pytest.fixture
@@ -56,15 +43,10 @@ def live_server(settings):
         yield url
 
 
-def run_chromium(browser: str, tmp_path, name: str, url: str, *extra: str) -> subprocess.CompletedProcess:
-    profile = tmp_path / f"profile-{name}"
-    args = [browser, *FLAGS, f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", *extra, url]
-    return subprocess.run(args, capture_output=True, text=True, timeout=90, cwd=tmp_path)
-
-
-def console_problems(stderr: str) -> list[str]:
-    # The pages carry no scripts, so ANY console message (errors, CSP refusals, uncaught exceptions) is a bug.
-    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+def console_messages(driver) -> list[str]:
+    """Everything the page logged since the last call. The pages carry no scripts, so ANY console
+    message (errors, CSP refusals, uncaught exceptions, warnings) is a bug."""
+    return [f"{e['level']}: {e['message']}" for e in driver.get_log("browser")]
 
 
 def assert_not_blank(png_path) -> None:
@@ -79,7 +61,7 @@ def assert_not_blank(png_path) -> None:
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_report_pages_in_headless_chromium(db, rw, live_server, tmp_path):
-    browser = chromium()
+    require_chromium()
     key = rw.w.keys["reader"]
     pages = {
         "run": (
@@ -88,23 +70,22 @@ def test_report_pages_in_headless_chromium(db, rw, live_server, tmp_path):
         ),
         "duty": (f"{live_server}/reports/duty/2026?key={key}", ["各小组履职完成情况", "缺信息（2 名）"]),
     }
-    for name, (url, expected) in pages.items():
-        dom = run_chromium(browser, tmp_path, name + "-dom", url, "--dump-dom")
-        assert dom.returncode == 0, dom.stderr[-2000:]
-        assert '<html lang="zh-CN">' in dom.stdout
-        for text in expected:
-            assert text in dom.stdout, (name, text)
-        assert dom.stdout.count("<svg") >= 1
-        assert console_problems(dom.stderr) == [], console_problems(dom.stderr)
+    with chromium_session(tmp_path / "profile", width=1280, height=2000) as driver:
+        for name, (url, expected) in pages.items():
+            driver.get(url)
+            dom = driver.page_source
+            assert '<html lang="zh-CN">' in dom
+            for text in expected:
+                assert text in dom, (name, text)
+            assert dom.count("<svg") >= 1
+            assert console_messages(driver) == [], name
 
-        shot = tmp_path / f"{name}.png"
-        r = run_chromium(browser, tmp_path, name + "-shot", url, f"--screenshot={shot}", "--window-size=1280,2000")
-        assert r.returncode == 0 and shot.exists(), r.stderr[-2000:]
-        assert console_problems(r.stderr) == [], console_problems(r.stderr)
-        assert_not_blank(shot)
-        if os.environ.get("REPORT_SCREENSHOTS_DIR"):  # keep them for a human look
-            shutil.copy(shot, os.path.join(os.environ["REPORT_SCREENSHOTS_DIR"], shot.name))
+            shot = tmp_path / f"{name}.png"
+            assert driver.save_screenshot(str(shot)) and shot.exists()
+            assert_not_blank(shot)
+            if os.environ.get("REPORT_SCREENSHOTS_DIR"):  # keep them for a human look
+                shutil.copy(shot, os.path.join(os.environ["REPORT_SCREENSHOTS_DIR"], shot.name))
 
-    # a browser without a key gets the HTML error page, not JSON
-    dom = run_chromium(browser, tmp_path, "nokey", f"{live_server}/reports/duty/2026", "--dump-dom")
-    assert "请使用有效的访问密钥" in dom.stdout
+        # a browser without a key gets the HTML error page, not JSON
+        driver.get(f"{live_server}/reports/duty/2026")
+        assert "请使用有效的访问密钥" in driver.page_source

@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from app.cli import cli
-from tests.reports._report_fixtures import rw, world  # noqa: F401
 
 MATCHER = str(Path(sys.executable).parent / "matcher")
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

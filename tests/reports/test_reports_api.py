@@ -7,8 +7,6 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.reports._report_fixtures import client, rw, world  # noqa: F401
-
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NOV = "from=2026-11-01&to=2026-11-30"
 
@@ -206,7 +204,7 @@ def test_format_negotiation_csv_and_xlsx_parse_back(client, rw):
     values = list(ws.iter_rows(values_only=True))
     header = values[0]
     assert header[:5] == ("代码", "片区", "需求数", "已满足", "未满足")
-    rows = {v[0]: dict(zip(header, v)) for v in values[1:]}
+    rows = {v[0]: dict(zip(header, v, strict=True)) for v in values[1:]}
     assert rows["JW"]["需求数"] == 2 and rows["*"]["未满足"] == 3
     assert rows["CW"]["未满足：无人具备所需技能"] == 1 and rows["LGY"]["平均满意度"] is None
     assert rows["*"]["到完成天数中位数"] == 5.5

@@ -11,10 +11,10 @@ from app.cli.optimize import run_optimization
 from app.demo.load import load_demo
 from app.models import Assignment, OptimizationRun
 from app.services.runs.problem_builder import build_problem
-from app.solver import Assignment as SolverAssignment
-from app.solver import Solution, check
+from app.solver import check
 from tests.conftest import TestDatabase
-from tests.runs._run_fixtures import _DUMMY_EXPL, _DUMMY_METRICS, _DUMMY_STATS, stored_plan_violations
+from tests.factories import plan_of
+from tests.support import stored_plan_violations
 
 WEEK_START = date(2026, 11, 30)  # 2026-W49
 
@@ -41,7 +41,6 @@ def test_demo_week_plan_beats_fixed_pairing_and_serves_annual_duty(tmp_path):
     with db.session() as s:
         problem = build_problem(s, s.get(OptimizationRun, run_id)).problem
         plan = s.execute(select(Assignment.demand_id, Assignment.member_id).where(Assignment.run_id == run_id)).all()
-    pairs = [SolverAssignment(d, m, False, _DUMMY_EXPL) for d, m in plan]
     load = {}
     for d, _ in plan:
         load[d] = load.get(d, 0) + 1
@@ -55,10 +54,5 @@ def test_demo_week_plan_beats_fixed_pairing_and_serves_annual_duty(tmp_path):
     assert waiting, "the demo is meant to include members no need can reach"
     for member in waiting:
         for demand in free:
-            trial = Solution(
-                tuple(pairs + [SolverAssignment(demand.id, member.id, False, _DUMMY_EXPL)]),
-                (),
-                _DUMMY_STATS,
-                _DUMMY_METRICS,
-            )
+            trial = plan_of([*plan, (demand.id, member.id)])
             assert check(problem, trial), f"member {member.id} could still serve demand {demand.id}"

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Assignment, OptimizationRun
-from tests.runs._run_fixtures import WEEK, add_demand, stored_plan_violations
+from tests.factories import WEEK, add_demand
+from tests.support import stored_plan_violations
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
 SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from app.models import Demand, DutyRecord, Member, OptimizationRun
 from app.services.runs.problem_builder import build_problem
 from app.solver import TimeSlot
-from tests.runs._run_fixtures import WEEK_START, add_assignment, add_demand
+from tests.factories import WEEK_START, add_assignment, add_demand
 
 
 def _run(db, world, *, mode="full", days=7, scope=None, weights=None) -> OptimizationRun:

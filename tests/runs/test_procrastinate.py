@@ -19,15 +19,8 @@ from app.services.runs.executor import ProcrastinateExecutor, defer_job
 from app.services.runs.service import create_run
 from app.settings import get_settings
 from app.tasks import close_stalled_jobs
-from tests.runs._run_fixtures import (
-    WEEK,
-    WEEK_START,
-    add_demand,
-    add_demands_bulk,
-    add_members,
-    stored_plan_violations,
-    wait_db,
-)
+from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members
+from tests.support import stored_plan_violations, wait_db
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
 PG_ONLY = pytest.mark.parametrize("db", ["postgresql"], indirect=True)

@@ -11,18 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app.models import Assignment, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
-from app.services.runs.execute import recover_stale_runs
+from app.services.runs.execute import fail_run, recover_stale_runs
 from app.services.runs.executor import InProcessExecutor
-from tests.runs._run_fixtures import (
-    WEEK,
-    WEEK_START,
-    add_demand,
-    add_demands_bulk,
-    add_members,
-    stored_plan_violations,
-    wait_db,
-    wait_for,
-)
+from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members
+from tests.support import stored_plan_violations, wait_db, wait_for
 
 URL = "/v1/optimization-runs"
 
@@ -89,6 +81,24 @@ def test_run_lifecycle_stats_and_explanations(client, world, db):
     assert [r["id"] for r in listed["items"]] == [run["id"]]
     assert client.get(f"{URL}?status=queued", headers=world.h("reader")).json()["items"] == []
     assert client.get(f"{URL}/{run['id']}", headers=world.h("other_admin")).status_code == 404
+
+
+def test_deterministic_and_seed_are_recorded_on_the_run(client, world, db):
+    _small_week(db, world)
+    default = wait_for(client, world, _start(client, world, time_limit_s=1)["id"])
+    assert (default["deterministic"], default["seed"]) == (True, 0)  # API runs are reproducible by default
+    assert default["stats"]["solver_options"]["deterministic"] is True
+    r = client.post(
+        URL, json={"week": WEEK, "time_limit_s": 1, "deterministic": False, "seed": 42}, headers=world.h("admin")
+    )
+    body = wait_for(client, world, r.json()["id"])
+    assert (body["deterministic"], body["seed"]) == (False, 42)
+    assert body["stats"]["solver_options"] == {
+        "deterministic": False,
+        "seed": 42,
+        "num_workers": 2,
+        "time_limit_s": 1.0,
+    }
 
 
 def test_idempotency_key_replays_the_accepted_run(client, world, db):
@@ -187,6 +197,8 @@ INVALID = [
     ({"week": WEEK, "mode": "partial"}, "mode"),
     ({"week": WEEK, "weights": {"gravity": 1}}, "weights.gravity"),
     ({"week": WEEK, "weights": {"distance": -1}}, "weights.distance"),
+    ({"week": WEEK, "seed": -1}, "seed"),
+    ({"week": WEEK, "deterministic": "sometimes"}, "deterministic"),
 ]
 
 
@@ -404,6 +416,38 @@ def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, sett
         s.get(OptimizationRun, alive.id).heartbeat_at = stale
         s.commit()
     assert recover_stale_runs(db.url, None) == [(alive.id, "failed")]
+
+
+def test_fail_run_ends_unfinished_runs_and_respects_the_owning_attempt(world, db):
+    def stored(week: int, status: str, attempts: int) -> int:
+        start = WEEK_START + timedelta(days=7 * week)
+        with db.session() as s:
+            run = OptimizationRun(
+                district_id=world.district_id,
+                window_start=start,
+                window_end=start + timedelta(days=6),
+                status=status,
+                attempts=attempts,
+                time_limit_s=2,
+            )
+            s.add(run)
+            s.commit()
+            return run.id
+
+    queued, running, done = stored(0, "queued", 0), stored(1, "running", 2), stored(2, "succeeded", 1)
+    fail_run(db.url, queued, "interrupted (matcher optimize stopped)")  # no attempt: any unfinished run
+    fail_run(db.url, running, "solver error", attempt=1)  # attempt 1 lost it to attempt 2: not its run
+    fail_run(db.url, done, "too late")  # a finished run keeps its outcome
+    with db.session() as s:
+        q, r, d = (s.get(OptimizationRun, i) for i in (queued, running, done))
+        assert (q.status, q.error) == ("failed", "interrupted (matcher optimize stopped)")
+        assert q.finished_at is not None
+        assert (r.status, r.error) == ("running", None)
+        assert (d.status, d.error) == ("succeeded", None)
+    fail_run(db.url, running, "solver error", attempt=2)
+    with db.session() as s:
+        r = s.get(OptimizationRun, running)
+        assert (r.status, r.error) == ("failed", "solver error")
 
 
 def test_unmet_rows_are_replaced_not_duplicated_on_retry(client, world, db):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
 
@@ -62,6 +63,22 @@ def test_progress_is_reported():
         problem([member(1), member(2)], [demand(10), demand(11, day=1)]), on_progress=lambda o, b: seen.append((o, b))
     )
     assert seen
+
+
+def test_a_failing_progress_hook_is_logged_and_the_solve_goes_on(caplog):
+    calls = []
+
+    def broken(objective: float, bound: float) -> None:
+        calls.append(objective)
+        raise RuntimeError("display gone")
+
+    prob = problem([member(1), member(2)], [demand(10), demand(11, day=1)])
+    with caplog.at_level(logging.DEBUG, logger="app.solver"):
+        sol = solve(prob, on_progress=broken)
+    assert calls and check(prob, sol) == []
+    assert len(sol.assignments) == 2
+    failures = [r for r in caplog.records if "progress callback failed" in r.getMessage()]
+    assert failures and all(r.exc_info and r.exc_info[0] is RuntimeError for r in failures)
 
 
 def test_baselines_respect_every_rule_and_fixed_pairing_stays_home():

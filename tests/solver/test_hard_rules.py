@@ -190,6 +190,6 @@ def test_paired_area_still_counts_as_cross_area_for_consent():
 def test_solve_raises_when_its_plan_breaks_a_rule(monkeypatch):
     import app.solver.pipeline as pipeline
 
-    monkeypatch.setattr(pipeline, "check", lambda problem, solution: ["broken on purpose"])
+    monkeypatch.setattr(pipeline, "check", lambda _problem, _solution: ["broken on purpose"])
     with pytest.raises(InfeasiblePlanError, match="broken on purpose"):
         solve(problem([member(1)], [demand(10)]))

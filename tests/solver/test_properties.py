@@ -141,7 +141,7 @@ def _brute_force_coverage(prob: Problem) -> int:
     best = 0
     for combo in itertools.product(*options):
         load: dict[int, list] = {}
-        for d, team in zip(prob.demands, combo):
+        for d, team in zip(prob.demands, combo, strict=True):
             for mid in team:
                 load.setdefault(mid, []).append(d)
         feasible = True
@@ -156,7 +156,7 @@ def _brute_force_coverage(prob: Problem) -> int:
             if not feasible:
                 break
         if feasible:
-            best = max(best, sum(d.priority for d, team in zip(prob.demands, combo) if team))
+            best = max(best, sum(d.priority for d, team in zip(prob.demands, combo, strict=True) if team))
     return best
 
 

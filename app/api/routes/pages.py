@@ -14,7 +14,7 @@ page for browsers.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,7 @@ from fastapi.routing import APIRoute
 
 from app.api.deps import SessionDep, raw_api_key
 from app.api.problems import problem_response, validation_problem
-from app.api.schemas.common import DbId
+from app.api.schemas.common import DbId, OpenAPIResponses
 from app.errors import Problem
 from app.reports import render
 from app.services import reports as service
@@ -64,7 +64,7 @@ class PageRoute(APIRoute):
         return route
 
 
-def _error_response(description: str) -> dict:
+def _error_response(description: str) -> dict[str, Any]:
     """Errors of a page come as HTML for a browser, as problem+json for a client that asks for JSON."""
     return {
         "description": description,
@@ -75,7 +75,7 @@ def _error_response(description: str) -> dict:
     }
 
 
-PAGE_RESPONSES = {
+PAGE_RESPONSES: OpenAPIResponses = {
     status: _error_response(text)
     for status, text in {
         400: "Malformed request",

@@ -16,7 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep
-from app.api.schemas.common import PROBLEM_RESPONSES, DbId, ServiceDate
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, OpenAPIResponses, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
 from app.errors import Problem
 from app.services import reports as service
@@ -34,7 +34,9 @@ JSON = "application/json"
 _MEDIA = {CSV: "csv", XLSX: "xlsx", JSON: "json", "application/*": "json", "text/*": "csv", "*/*": "json"}
 Format = Literal["json", "csv", "xlsx"]
 FormatQ = Annotated[Format | None, Query(description="Overrides the Accept header.")]
-_FILE_CONTENT = {200: {"content": {CSV: {}, XLSX: {}}, "description": "The report (JSON, CSV or XLSX)"}}
+_FILE_CONTENT: OpenAPIResponses = {
+    200: {"content": {CSV: {}, XLSX: {}}, "description": "The report (JSON, CSV or XLSX)"}
+}
 
 
 def negotiate(request: Request, fmt: str | None) -> str:

@@ -6,7 +6,7 @@ and the CLI) and are re-exported here for the routers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,8 +59,8 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null on the last page.")
 
 
-class Problem(BaseModel):
-    """RFC 9457 problem details (media type application/problem+json)."""
+class ProblemFields(BaseModel):
+    """The RFC 9457 members every problem carries; each problem shape adds its own ``errors``."""
 
     type: str = Field(examples=["urn:matcher:problem:validation_error"])
     title: str
@@ -69,10 +69,18 @@ class Problem(BaseModel):
     detail: str | None = None
     instance: str | None = None
     request_id: str | None = None
+
+
+class Problem(ProblemFields):
+    """RFC 9457 problem details (media type application/problem+json)."""
+
     errors: list[dict[str, str]] | None = Field(None, description="Offending fields: {field, message, code}.")
 
 
-PROBLEM_RESPONSES = {
+OpenAPIResponses = dict[int | str, dict[str, Any]]
+"""The ``responses=`` mapping FastAPI takes: status code -> OpenAPI response object."""
+
+PROBLEM_RESPONSES: OpenAPIResponses = {
     s: {"model": Problem, "content": {"application/problem+json": {}}, "description": d}
     for s, d in {
         400: "Malformed request",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.api.schemas.common import PROBLEM_RESPONSES, Problem
+from app.api.schemas.common import PROBLEM_RESPONSES, OpenAPIResponses, Problem, ProblemFields
 from app.schemas.imports import ImportResult, ImportRowOut
 
 __all__ = ["IMPORT_RESPONSES", "ImportProblem", "ImportResult", "ImportRowError", "ImportRowOut"]
@@ -32,7 +32,7 @@ class ImportRowError(BaseModel):
     code: str
 
 
-class ImportProblem(Problem):
+class ImportProblem(ProblemFields):
     errors: list[ImportRowError] | None = Field(
         None, description="Every bad cell of every bad row (at most 1000 listed; error_count is exact)."
     )
@@ -40,7 +40,7 @@ class ImportProblem(Problem):
     error_count: int | None = None
 
 
-IMPORT_RESPONSES = {
+IMPORT_RESPONSES: OpenAPIResponses = {
     **{s: r for s, r in PROBLEM_RESPONSES.items() if s in (400, 401, 403, 409, 413)},
     415: {
         "model": Problem,

@@ -13,7 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field, model_validator
 
 from app.api.schemas.common import DbId, RequestModel, Stamped
-from app.schemas.members import MemberCreate, MemberSkillIn, WeeklySlot
+from app.domain.enums import NotificationChannel
+from app.schemas.members import EMAIL, MemberCreate, MemberSkillIn, WeeklySlot
 
 __all__ = [
     "MemberCreate",
@@ -36,6 +37,8 @@ class MemberUpdate(RequestModel):
     home_area: str | None = Field(None, min_length=1, max_length=20, description="Area code.")
     work_area: str | None = Field(None, max_length=20, description="Area code; null clears it.")
     phone: str | None = Field(None, max_length=40, description="Contact number (admins only read it).")
+    email: str | None = Field(None, max_length=200, pattern=EMAIL, description="E-mail address; null clears it.")
+    preferred_channel: NotificationChannel | None = Field(None, description="email, webhook or log; null: default.")
     weekly_cap: int | None = Field(None, ge=1, le=20, description="Most activities per week, 1..20.")
     accepts_cross_area: bool | None = Field(None, description="Whether the member serves other areas (跨片).")
     max_distance_km: float | None = Field(None, gt=0, description="Farthest cross-area distance; null: no limit.")
@@ -81,6 +84,8 @@ class MemberOut(Stamped):
     work_area: str | None = Field(description="Work area code.")
     work_area_name: str | None = Field(description="Work area name.")
     phone: str | None = Field(description="Admin keys only; always null for liaison and reader keys.")
+    email: str | None = Field(None, description="Admin keys only, like the phone.")
+    preferred_channel: NotificationChannel | None = Field(None, description="How task messages reach the member.")
     weekly_cap: int = Field(description="Most activities per week.")
     accepts_cross_area: bool = Field(description="Serves other areas (跨片).")
     max_distance_km: float | None = Field(description="Farthest cross-area distance; null: no limit.")
@@ -108,6 +113,8 @@ class MemberOut(Stamped):
             "work_area": m.work_area.code if m.work_area else None,
             "work_area_name": m.work_area.name if m.work_area else None,
             "phone": m.phone,
+            "email": m.email,
+            "preferred_channel": m.preferred_channel,
             "weekly_cap": m.weekly_cap,
             "accepts_cross_area": m.accepts_cross_area,
             "max_distance_km": m.max_distance_km,
@@ -131,4 +138,4 @@ class MemberOut(Stamped):
 
     def for_caller(self, can_read_phones: bool) -> MemberOut:
         """The directory without phone numbers for keys that may not read them."""
-        return self if can_read_phones else self.model_copy(update={"phone": None})
+        return self if can_read_phones else self.model_copy(update={"phone": None, "email": None})

@@ -10,15 +10,18 @@ from pydantic import BaseModel, Field
 from app.api.schemas.common import RequestModel, ServiceDate, Stamped, enum_literal
 from app.domain import enums
 from app.schemas.runs import WeightsIn
+from app.solver.types import SolverStatus
 
 __all__ = ["PublishOut", "RunCreate", "RunMode", "RunOut", "RunStatus", "UnmetOut", "WeightsIn"]
 
 if TYPE_CHECKING:
     RunStatus = enums.RunStatus
     RunMode = enums.RunMode
+    SolverStatusField = SolverStatus
 else:
     RunStatus = enum_literal(enums.RunStatus)
     RunMode = enum_literal(enums.RunMode)
+    SolverStatusField = enum_literal(SolverStatus)
 
 
 class RunCreate(RequestModel):
@@ -30,8 +33,14 @@ class RunCreate(RequestModel):
     weights: WeightsIn | None = None
     time_limit_s: float | None = Field(None, ge=1, le=300, description="Solver time limit, 1..300 s.")
     scope: list[str] | None = Field(None, description="Only demands in these areas (codes).", examples=[["JW", "CW"]])
+    deterministic: bool = Field(
+        True,
+        description="Same input, seed, workers and time limit give the same plan (CP-SAT interleaved on a "
+        "deterministic time budget); false lets the solver use the wall clock freely.",
+    )
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Solver random seed, recorded on the run.")
     mode: RunMode = Field(
-        "full",
+        enums.RunMode.FULL,
         description="full: re-plan the window; repair: only what declines or "
         "unmet demands left open, keeping every other assignment.",
     )
@@ -53,7 +62,9 @@ class RunOut(Stamped):
     time_limit_s: float
     cancel_requested: bool
     attempts: int
-    solver_status: str | None = Field(description="OPTIMAL | FEASIBLE | UNKNOWN | CANCELLED ...")
+    solver_status: SolverStatusField | None = Field(description="The solver's outcome; null until the run finished.")
+    deterministic: bool | None = Field(None, description="Whether the run was solved reproducibly.")
+    seed: int | None = Field(None, description="The solver seed the run used.")
     objective: float | None
     best_bound: float | None
     gap: float | None

@@ -18,8 +18,9 @@ else:
     DeliveryStatus = enum_literal(enums.DeliveryStatus)
 
 
-def _unique(values: list[str] | None) -> list[str] | None:
-    return None if values is None else list(dict.fromkeys(values))
+def _unique(values: list[str]) -> list[str]:
+    """Repeated event types are one subscription: keep the first of each, in order."""
+    return list(dict.fromkeys(values))
 
 
 class WebhookCreate(RequestModel):
@@ -69,7 +70,7 @@ class WebhookUpdate(RequestModel):
     @field_validator("event_types")
     @classmethod
     def _types(cls, value: list[str] | None) -> list[str] | None:
-        return _unique(value)
+        return None if value is None else _unique(value)
 
 
 class WebhookOut(Stamped):

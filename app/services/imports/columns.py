@@ -33,6 +33,7 @@ MEMBER_COLUMNS: tuple[Column, ...] = (
     Column("home_area", ("居住片区", "居住地片区", "home_area", "片区"), required=True),
     Column("work_area", ("工作片区", "工作地片区", "work_area")),
     Column("phone", ("电话", "手机", "联系电话", "phone", "mobile")),
+    Column("email", ("邮箱", "电子邮箱", "电子邮件", "email", "e-mail")),
     Column("weekly_cap", ("每周上限", "每周最多", "weekly_cap", "cap")),
     Column("accepts_cross_area", ("接受跨片", "是否接受跨片", "跨片", "accepts_cross_area", "cross_area")),
     Column("max_distance_km", ("最远距离km", "最远距离", "最远距离公里", "max_distance_km", "max_distance")),

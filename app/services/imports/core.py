@@ -21,14 +21,17 @@ the checks (including uniqueness against stored rows) that a real run would.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Problem
+from app.models.base import Base
 from app.services.identity import Caller
 from app.services.imports.columns import Column, HeaderMap, looks_like_header, map_headers
 from app.services.imports.files import read_table
@@ -118,17 +121,20 @@ class RowCells:
         return None if is_blank(value) else value
 
 
+P = TypeVar("P", bound=BaseModel)
+
+
 @dataclass
-class ParsedRow:
+class ParsedRow(Generic[P]):
     line: int
     external_id: str | None
-    payload: BaseModel  # the Create schema, fully validated
+    payload: P  # the Create schema, fully validated
     present: set[str]  # payload fields whose column is in the file (an update changes only these)
 
 
 def finish_row(
     importer: Any,
-    schema: type[BaseModel],
+    schema: type[P],
     data: dict[str, Any],
     cells: RowCells,
     errors: RowErrors,
@@ -136,7 +142,7 @@ def finish_row(
     external_id: str | None,
     field_of: dict[str, str],
     ignore: tuple[str, ...] = (),
-) -> ParsedRow | None:
+) -> ParsedRow[P] | None:
     """Validate a row's values with the API's own Create schema and note which fields the file carries.
 
     Schema errors are reported too (not only the parser's), so one upload shows every bad cell of
@@ -154,21 +160,21 @@ def finish_row(
     return ParsedRow(cells.line, external_id, payload, present)
 
 
-class Importer(Protocol):
+class Importer(Protocol[P]):
     kind: str
     columns: tuple[Column, ...]
     rename: dict[str, str]  # schema/service field -> import field, for error reports
 
     def load(self, session: Session, caller: Caller) -> None: ...
-    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None: ...
-    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None: ...
-    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult: ...
+    def prefetch(self, session: Session, rows: list[ParsedRow[P]]) -> None: ...
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow[P] | None: ...
+    def apply(self, session: Session, caller: Caller, row: ParsedRow[P]) -> RowResult: ...
 
 
 def run_import(
     session: Session,
     caller: Caller,
-    importer: Importer,
+    importer: Importer[Any],
     data: bytes,
     *,
     filename: str | None = None,
@@ -231,13 +237,12 @@ def _reject(session: Session, errors: RowErrors, rows: int) -> None:
     )
 
 
-def load_by_ids(session: Session, model: type, ids: list[int], chunk: int = 500) -> list[Any]:
+def load_by_ids(session: Session, model: type[Base], ids: list[int], chunk: int = 500) -> list[Any]:
     """Load rows (and their eager relationships) into the session in a few IN queries, so that
     the per-row ``session.get`` of the services is answered from the identity map. The caller
     keeps the returned list alive: the identity map only holds weak references."""
-    from sqlalchemy import select
-
+    (key,) = sa_inspect(model).primary_key
     loaded: list[Any] = []
     for start in range(0, len(ids), chunk):
-        loaded += session.scalars(select(model).where(model.id.in_(ids[start : start + chunk]))).unique().all()
+        loaded += session.scalars(select(model).where(key.in_(ids[start : start + chunk]))).unique().all()
     return loaded

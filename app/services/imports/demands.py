@@ -12,6 +12,7 @@ and rejects the file, like any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -79,6 +80,30 @@ def parse_channel(value: Any) -> str:
     )
 
 
+_PLAIN_FIELDS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
+    ("title", text),
+    ("description", text),
+    ("channel", parse_channel),
+    ("priority", parse_int),
+    ("min_members", parse_int),
+    ("max_members", parse_int),
+    ("starts_at", parse_datetime),
+    ("ends_at", parse_datetime),
+)
+_REQUIRED = ("title", "starts_at", "ends_at")
+
+
+def _plain_fields(cells: RowCells, read: Callable[..., Any]) -> dict[str, Any]:
+    """The columns that map one cell to one field; a blank description clears it, other blanks are absent."""
+    data: dict[str, Any] = {}
+    for name, parse in _PLAIN_FIELDS:
+        if cells.present(name):
+            value = read(name, parse, required=name in _REQUIRED)
+            if value is not None or name == "description":
+                data[name] = value
+    return data
+
+
 class DemandImporter:
     kind = "demands"
     columns = DEMAND_COLUMNS
@@ -100,22 +125,21 @@ class DemandImporter:
                 Demand.district_id == caller.district_id, Demand.external_id.is_not(None)
             )
         ).all()
-        self.existing = {ext: (did, aid) for ext, did, aid in rows}
-        self.members = dict(
-            session.execute(
-                select(Member.external_id, Member.id).where(
-                    Member.district_id == caller.district_id, Member.external_id.is_not(None)
-                )
-            ).all()
-        )
+        self.existing = {ext: (did, aid) for ext, did, aid in rows if ext is not None}
+        members = session.execute(
+            select(Member.external_id, Member.id).where(
+                Member.district_id == caller.district_id, Member.external_id.is_not(None)
+            )
+        ).all()
+        self.members = {ext: mid for ext, mid in members if ext is not None}
 
-    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
+    def prefetch(self, session: Session, rows: list[ParsedRow[DemandCreate]]) -> None:
         ids = [i for i in ((self.existing.get(r.external_id or "") or (None,))[0] for r in rows) if i is not None]
         self._loaded = load_by_ids(session, Demand, ids)
 
     # -- parsing ------------------------------------------------------------------------------
 
-    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None:
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow[DemandCreate] | None:
         refs, caller = self.refs, self.caller
         assert refs is not None and caller is not None
         line = cells.line
@@ -151,20 +175,7 @@ class DemandImporter:
                     "this liaison key may import demands of its own area only",
                     "outside_area",
                 )
-        for name, parse in (
-            ("title", text),
-            ("description", text),
-            ("channel", parse_channel),
-            ("priority", parse_int),
-            ("min_members", parse_int),
-            ("max_members", parse_int),
-            ("starts_at", parse_datetime),
-            ("ends_at", parse_datetime),
-        ):
-            if cells.present(name):
-                value = read(name, parse, required=name in ("title", "starts_at", "ends_at"))
-                if value is not None or name == "description":
-                    data[name] = value
+        data.update(_plain_fields(cells, read))
         if cells.present("required_skills"):
             data["required_skills"] = read("required_skills", self._skills) or []
         if cells.present("excluded_members"):
@@ -174,26 +185,30 @@ class DemandImporter:
         self._check_bounds(line, data, errors)
         if external_id is not None:
             data["external_id"] = external_id
-            if external_id in self.seen:
-                errors.add(
-                    line,
-                    "external_id",
-                    f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
-                    "duplicate",
-                )
-            else:
-                self.seen[external_id] = line
-                stored = self.existing.get(external_id)
-                if stored is not None and not caller.sees_area(stored[1]):
-                    errors.add(
-                        line,
-                        "external_id",
-                        f"{external_id!r} is a demand of another area; "
-                        "this liaison key may change demands of its own area only",
-                        "outside_area",
-                    )
+            self._check_external_id(line, external_id, caller, errors)
         # the area column only helps find the community; the demand's area follows the community
         return finish_row(self, DemandCreate, data, cells, errors, before, external_id, _FIELD_OF, ignore=("area",))
+
+    def _check_external_id(self, line: int, external_id: str, caller: Caller, errors: RowErrors) -> None:
+        """Once per file, and only a demand of the caller's own area may be updated."""
+        if external_id in self.seen:
+            errors.add(
+                line,
+                "external_id",
+                f"duplicate: {external_id!r} is also on row {self.seen[external_id]}",
+                "duplicate",
+            )
+            return
+        self.seen[external_id] = line
+        stored = self.existing.get(external_id)
+        if stored is not None and not caller.sees_area(stored[1]):
+            errors.add(
+                line,
+                "external_id",
+                f"{external_id!r} is a demand of another area; "
+                "this liaison key may change demands of its own area only",
+                "outside_area",
+            )
 
     @staticmethod
     def _check_bounds(line: int, data: dict[str, Any], errors: RowErrors) -> None:
@@ -235,7 +250,7 @@ class DemandImporter:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult:
+    def apply(self, session: Session, caller: Caller, row: ParsedRow[DemandCreate]) -> RowResult:
         stored = self.existing.get(row.external_id or "")
         if stored is None:
             demand = demand_service.create_demand(session, caller, row.payload)

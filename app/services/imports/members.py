@@ -52,21 +52,20 @@ class MemberImporter:
 
     def load(self, session: Session, caller: Caller) -> None:
         self.refs = References(session, caller.district_id)
-        self.existing = dict(
-            session.execute(
-                select(Member.external_id, Member.id).where(
-                    Member.district_id == caller.district_id, Member.external_id.is_not(None)
-                )
-            ).all()
-        )
+        rows = session.execute(
+            select(Member.external_id, Member.id).where(
+                Member.district_id == caller.district_id, Member.external_id.is_not(None)
+            )
+        ).all()
+        self.existing = {ext: mid for ext, mid in rows if ext is not None}
 
-    def prefetch(self, session: Session, rows: list[ParsedRow]) -> None:
+    def prefetch(self, session: Session, rows: list[ParsedRow[MemberCreate]]) -> None:
         ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
         self._loaded = load_by_ids(session, Member, ids)
 
     # -- parsing ------------------------------------------------------------------------------
 
-    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow | None:
+    def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow[MemberCreate] | None:
         refs = self.refs
         assert refs is not None
         line = cells.line
@@ -96,6 +95,7 @@ class MemberImporter:
         cell("home_area", lambda v: refs.area(text(v)).code, required=True)
         cell("work_area", lambda v: refs.area(text(v)).code)
         cell("phone", text)
+        cell("email", text)
         cell("weekly_cap", parse_int, default=_default("weekly_cap"))
         cell("accepts_cross_area", parse_bool, default=_default("accepts_cross_area"))
         cell("max_distance_km", parse_float)
@@ -135,7 +135,7 @@ class MemberImporter:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def apply(self, session: Session, caller: Caller, row: ParsedRow) -> RowResult:
+    def apply(self, session: Session, caller: Caller, row: ParsedRow[MemberCreate]) -> RowResult:
         member_id = self.existing.get(row.external_id or "")
         if member_id is None:
             member = member_service.create_member(session, caller, row.payload)
@@ -165,6 +165,7 @@ def snapshot(member: Member) -> dict[str, Any]:
         "home_area": member.home_area.code,
         "work_area": member.work_area.code if member.work_area else None,
         "phone": member.phone,
+        "email": member.email,
         "weekly_cap": member.weekly_cap,
         "accepts_cross_area": member.accepts_cross_area,
         "max_distance_km": member.max_distance_km,

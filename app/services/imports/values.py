@@ -155,7 +155,7 @@ def split_list(value: Any) -> list[str]:
 
 def parse_skills(value: Any) -> list[tuple[str, int | None]]:
     """'法律咨询:3;金融' -> [('法律咨询', 3), ('金融', None)]; the level is 1..3."""
-    result = []
+    result: list[tuple[str, int | None]] = []
     for item in split_list(value):
         name, sep, level = item.replace("：", ":").partition(":")
         name = name.strip()

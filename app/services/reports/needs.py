@@ -250,7 +250,7 @@ def _latest_causes(session: Session, district_id: int, ids: list[int]) -> dict[i
     return {k: (v[1], v[2]) for k, v in best.items()}
 
 
-def _median(values: list[float]) -> float | None:
+def _median(values: list[float | None]) -> float | None:
     vals = [v for v in values if v is not None]
     return round(statistics.median(vals), 4) if vals else None
 
@@ -263,7 +263,7 @@ def _row(key: str, name: str, facts: list[DemandFacts]) -> NeedsRow:
         raised=len(facts),
         covered=sum(1 for f in facts if f.covered),
         unmet=sum(1 for f in facts if not f.covered),
-        causes=dict(sorted(Counter(f.cause for f in facts if not f.covered).items())),
+        causes=dict(sorted(Counter(f.cause for f in facts if f.cause is not None).items())),  # only unmet have one
         median_days_to_assignment=_median([f.days_to_assignment for f in facts]),
         median_days_to_completion=_median([f.days_to_completion for f in facts]),
         response_methods=dict(sorted(Counter(m for f in facts for m in f.methods).items())),

@@ -184,9 +184,15 @@ def _number(v: Any) -> float | None:
     return v if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _section(stats: dict[str, Any], key: str) -> dict[str, Any]:
+    """One plan's metrics out of the stored stats JSON; anything but an object reads as empty."""
+    value = stats.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _metrics(stats: dict | None) -> list[MetricRow]:
     stats = stats or {}
-    plans = {p: stats.get(p) if isinstance(stats.get(p), dict) else {} for p in PLANS}
+    plans = {p: _section(stats, p) for p in PLANS}
     keys = list(METRIC_LABELS) + sorted({k for p in plans.values() for k in p} - set(METRIC_LABELS))
     rows = []
     for k in keys:

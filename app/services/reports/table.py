@@ -109,7 +109,7 @@ def to_text(table: Table) -> str:
     widths = [max(_width(r[i]) for r in rows) for i in range(len(table.columns))]
     lines = []
     for n, r in enumerate(rows):
-        lines.append("  ".join(v + " " * (w - _width(v)) for v, w in zip(r, widths)).rstrip())
+        lines.append("  ".join(v + " " * (w - _width(v)) for v, w in zip(r, widths, strict=True)).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     return "\n".join(lines) + "\n"

@@ -22,16 +22,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, delete, select, update
 from sqlalchemy.orm import Session
 
-from app.db import get_engine, session_scope
-from app.domain.enums import AssignmentStatus, RunStatus
+from app.db import get_engine, rowcount, session_scope
+from app.domain.enums import ACTIVE_RUN_STATUSES, AssignmentStatus, RunStatus
 from app.models import Assignment, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.problem_builder import BuiltProblem, build_problem
 from app.settings import get_settings
-from app.solver import InfeasiblePlanError, Solution, fixed_pairing, greedy, solve
+from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairing, greedy, solve
 
 log = logging.getLogger("app.runs")
 
@@ -85,7 +85,8 @@ class _Progress:
             return {"objective": self.objective, "best_bound": self.best_bound, "solutions": self.solutions}
 
 
-def _owned(run_id: int, attempt: int):
+def _owned(run_id: int, attempt: int) -> tuple[ColumnElement[bool], ...]:
+    """The run is still running under this attempt: the guard of every write a worker makes."""
     return (
         OptimizationRun.id == run_id,
         OptimizationRun.status == RunStatus.RUNNING,
@@ -115,16 +116,26 @@ def claim(url: str, run_id: int) -> int | None:
             ),
             execution_options={"synchronize_session": False},
         )
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             return None
         return s.scalar(select(OptimizationRun.attempts).where(OptimizationRun.id == run_id))
 
 
-def _fail(url: str, run_id: int, attempt: int, error: str) -> None:
+def fail_run(url: str, run_id: int, error: str, *, attempt: int | None = None) -> None:
+    """Mark a run failed with its reason, in its own transaction.
+
+    With ``attempt``: only while that attempt still owns the run (a run recovered by another
+    worker is no longer ours to end). Without: whenever it has not ended yet (``matcher optimize``
+    interrupted while the run was queued or running).
+    """
+    if attempt is not None:
+        guard = _owned(run_id, attempt)
+    else:
+        guard = (OptimizationRun.id == run_id, OptimizationRun.status.in_(ACTIVE_RUN_STATUSES))
     with session_scope(url) as s:
         s.execute(
             update(OptimizationRun)
-            .where(*_owned(run_id, attempt))
+            .where(*guard)
             .values(
                 status=RunStatus.FAILED,
                 error=error[:4000],
@@ -157,10 +168,10 @@ def execute_run(
     workers = num_workers or get_settings().solver_workers
     try:
         with session_scope(url) as s:
-            built = build_problem(s, s.get(OptimizationRun, run_id), num_workers=workers)
+            built = build_problem(s, s.get_one(OptimizationRun, run_id), num_workers=workers)
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: building the problem failed", run_id)
-        _fail(url, run_id, attempt, f"building the problem failed: {type(exc).__name__}: {exc}")
+        fail_run(url, run_id, f"building the problem failed: {type(exc).__name__}: {exc}", attempt=attempt)
         return RunStatus.FAILED
 
     problem = built.problem
@@ -183,20 +194,20 @@ def execute_run(
     if lost:
         log.warning("run %s attempt %s: no longer ours (recovered elsewhere); result dropped", run_id, attempt)
         return "lost"
-    if outcome.error is not None:
-        exc = outcome.error
-        if isinstance(exc, InfeasiblePlanError):
-            reason = f"solver produced an infeasible plan: {exc}"
+    error = outcome.error
+    if error is not None:
+        if isinstance(error, InfeasiblePlanError):
+            reason = f"solver produced an infeasible plan: {error}"
         else:
-            reason = f"solver error: {type(exc).__name__}: {exc}"
-        log.error("run %s failed: %s", run_id, reason, exc_info=(type(exc), exc, exc.__traceback__))
-        _fail(url, run_id, attempt, reason)
+            reason = f"solver error: {type(error).__name__}: {error}"
+        log.error("run %s failed: %s", run_id, reason, exc_info=(type(error), error, error.__traceback__))
+        fail_run(url, run_id, reason, attempt=attempt)
         return RunStatus.FAILED
     try:
-        return store_result(url, run_id, attempt, built, outcome, cancel.is_set())
-    except Exception as exc:  # noqa: BLE001
+        return store_result(url, run_id, attempt, built, outcome)
+    except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: storing the plan failed", run_id)
-        _fail(url, run_id, attempt, f"storing the plan failed: {type(exc).__name__}: {exc}")
+        fail_run(url, run_id, f"storing the plan failed: {type(exc).__name__}: {exc}", attempt=attempt)
         return RunStatus.FAILED
 
 
@@ -273,12 +284,12 @@ def _localise(text: str, codes: tuple[str, ...] | frozenset[str], names: dict[st
     return text.replace("、".join(seq), "、".join(names.get(c, c) for c in seq), 1)
 
 
-def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome, cancelled: bool) -> str:
+def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome) -> str:
     sol = outcome.solution
     assert sol is not None
     problem = built.problem
     # A solve that finished before it noticed the cancel has a complete plan: that is a success.
-    cancelled = sol.stats.status == "CANCELLED"
+    cancelled = sol.stats.status == SolverStatus.CANCELLED
     status = RunStatus.CANCELLED if cancelled else RunStatus.SUCCEEDED
     demands = {d.id: d for d in problem.demands}
     proposals = [a for a in sol.assignments if not a.pinned]
@@ -316,6 +327,12 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "covered": sol.metrics.demands_covered,
             "candidate_pairs": sol.stats.candidate_pairs,
         },
+        "solver_options": {
+            "deterministic": problem.deterministic,
+            "seed": problem.random_seed,
+            "num_workers": problem.num_workers,
+            "time_limit_s": problem.time_limit_s,
+        },
         "cap_weeks": built.cap_weeks,
         "plan": {"demand_ids": sorted(demands), "kept_pairs": sorted([list(p) for p in built.kept_pairs])},
     }
@@ -346,7 +363,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             ),
             execution_options={"synchronize_session": False},
         )
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             s.rollback()
             return "lost"
         district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
@@ -404,7 +421,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
 
 
 def recover_stale_runs(
-    url: str, enqueue: Callable[[Session, int], None] | None, *, stale_after_s: float = STALE_AFTER_S
+    url: str, enqueue: Callable[[Session, int], object] | None, *, stale_after_s: float = STALE_AFTER_S
 ) -> list[tuple[int, str]]:
     """Requeue (attempts < MAX_ATTEMPTS, via ``enqueue``) or fail runs with a stale heartbeat.
 
@@ -415,7 +432,7 @@ def recover_stale_runs(
     actions: list[tuple[int, str]] = []
     with session_scope(url) as s:
         stale = s.execute(
-            select(OptimizationRun.id, OptimizationRun.attempts, OptimizationRun.heartbeat_at)
+            select(OptimizationRun.id, OptimizationRun.attempts)
             .where(
                 OptimizationRun.status == RunStatus.RUNNING,
                 ((OptimizationRun.heartbeat_at.is_not(None)) & (OptimizationRun.heartbeat_at < cutoff))
@@ -423,12 +440,8 @@ def recover_stale_runs(
             )
             .order_by(OptimizationRun.id)
         ).all()
-        for run_id, attempts, beat in stale:
-            guard = (
-                OptimizationRun.id == run_id,
-                OptimizationRun.status == RunStatus.RUNNING,
-                OptimizationRun.attempts == attempts,
-            )
+        for run_id, attempts in stale:
+            guard = _owned(run_id, attempts)
             if enqueue is not None and attempts < MAX_ATTEMPTS:
                 res = s.execute(
                     update(OptimizationRun)
@@ -442,7 +455,7 @@ def recover_stale_runs(
                     ),
                     execution_options={"synchronize_session": False},
                 )
-                if res.rowcount == 1:
+                if rowcount(res) == 1:
                     enqueue(s, run_id)
                     actions.append((run_id, "requeued"))
             else:
@@ -457,7 +470,7 @@ def recover_stale_runs(
                     ),
                     execution_options={"synchronize_session": False},
                 )
-                if res.rowcount == 1:
+                if rowcount(res) == 1:
                     actions.append((run_id, RunStatus.FAILED))
     for run_id, action in actions:
         log.warning("recovery: run %s %s (stale heartbeat)", run_id, action)

@@ -19,6 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
+from typing_extensions import override
 
 from app.db import is_sqlite
 from app.settings import Settings
@@ -37,11 +38,12 @@ class Executor(Protocol):
         """Hand the run over, within the caller's transaction."""
 
 
-class SynchronousExecutor:
+class SynchronousExecutor(Executor):
     """Hands nothing over: the caller (``matcher optimize``) executes the run itself."""
 
     name = "synchronous"
 
+    @override
     def enqueue(self, session: Session, run_id: int) -> None:
         return None
 
@@ -75,7 +77,7 @@ class InProcessExecutor:
             self.start(run_id)
 
     @staticmethod
-    def _after_rollback(session: Session, previous_transaction) -> None:
+    def _after_rollback(session: Session, _previous_transaction: object) -> None:
         session.info.pop(_PENDING_KEY, None)
 
     def start(self, run_id: int) -> threading.Thread:

@@ -36,7 +36,7 @@ def start_run_recovery(settings: Settings, interval_s: float = 30.0) -> Callable
         while not stop.wait(interval_s):
             try:
                 recover_stale_runs(settings.database_url, executor.enqueue)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the loop must outlive a failed pass
                 log.warning("periodic run recovery failed", exc_info=True)
 
     threading.Thread(target=loop, name="run-recovery", daemon=True).start()

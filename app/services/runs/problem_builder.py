@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -112,6 +113,11 @@ def area_coords(session: Session, district_id: int) -> tuple[dict[str, tuple[flo
     )
     coords = {a.code: ((a.lat, a.lon) if a.lat is not None and a.lon is not None else centre) for a in areas}
     return coords, {a.id: a.code for a in areas}
+
+
+def run_solver_options(run: OptimizationRun) -> dict[str, Any]:
+    """The options recorded on a run (runs created before they existed: the defaults)."""
+    return {"deterministic": True, "seed": 0, **((run.stats or {}).get("solver_options") or {})}
 
 
 def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 2) -> BuiltProblem:
@@ -253,9 +259,12 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
             )
         )
 
-    # Pairs with a member no longer active cannot be planned around; drop them.
-    keep = lambda pairs: frozenset(p for p in pairs if p[1] in member_ids)  # noqa: E731
+    def keep(pairs: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+        """Pairs with a member no longer active cannot be planned around; drop them."""
+        return frozenset(p for p in pairs if p[1] in member_ids)
+
     weights = Weights(**(run.weights or {}))
+    options = run_solver_options(run)
     problem = Problem(
         members=tuple(solver_members),
         demands=tuple(solver_demands),
@@ -266,6 +275,8 @@ def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 
         weights=weights,
         time_limit_s=float(run.time_limit_s),
         num_workers=max(1, num_workers),
+        deterministic=bool(options["deterministic"]),
+        random_seed=int(options["seed"]),
     )
     return BuiltProblem(
         problem=problem,

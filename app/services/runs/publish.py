@@ -10,6 +10,7 @@
   pair was declined, or the pair is already live) is left ``proposed`` and counted as skipped.
 * Each planned demand is ``assigned`` when its live members reach ``min_members``, else ``open``.
 * The run's status becomes ``published`` (the change feed announces the new plan from it).
+* The members are told in the same transaction (``tell_members``: notification outbox rows).
 """
 
 from __future__ import annotations
@@ -20,11 +21,20 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from app.domain.enums import LIVE_ASSIGNMENT_STATUSES, AssignmentStatus, DemandStatus, RunStatus
+from app.domain.enums import (
+    LIVE_ASSIGNMENT_STATUSES,
+    AssignmentStatus,
+    DemandStatus,
+    NotificationEvent,
+    RunMode,
+    RunStatus,
+)
 from app.errors import Problem
-from app.models import Assignment, Demand, OptimizationRun
+from app.models import Assignment, Demand, Notification, OptimizationRun
 from app.models.base import utcnow
 from app.services.runs.service import get_run
+from app.settings import NotifySettings
+from app.solver.types import SolverStatus
 
 LIVE = LIVE_ASSIGNMENT_STATUSES
 DEMAND_PLANNABLE = (DemandStatus.OPEN, DemandStatus.ASSIGNED)
@@ -44,10 +54,31 @@ def publishable(run: OptimizationRun) -> bool:
         return True
     return (
         run.status == RunStatus.CANCELLED
-        and bool(run.stats)
-        and bool(run.stats.get("partial"))
-        and run.solver_status == "CANCELLED"
+        and bool((run.stats or {}).get("partial"))
+        and run.solver_status == SolverStatus.CANCELLED
     )
+
+
+def tell_members(
+    session: Session, run: OptimizationRun, published: list[Assignment], superseded: list[Assignment]
+) -> None:
+    """Queue the messages of a publish in its own transaction: an invitation to every newly
+    proposed member (a repair invitation after a repair run), a withdrawal to every member
+    who had been told about a proposal that is now superseded (whose links are revoked)."""
+    from app.services.notifications import links, outbox
+
+    cfg = NotifySettings()
+    event = NotificationEvent.REPAIR_PROPOSAL if run.mode == RunMode.REPAIR else NotificationEvent.PROPOSAL
+    for a in published:
+        outbox.enqueue(session, event=event, assignment=a, cfg=cfg)
+    if superseded:
+        ids = [a.id for a in superseded]
+        links.revoke_for_assignments(session, ids, "superseded")
+        told = set(session.scalars(select(Notification.assignment_id).where(Notification.assignment_id.in_(ids))))
+        again = {(a.demand_id, a.member_id) for a in published}  # re-proposed: the invitation says it
+        for a in superseded:
+            if a.id in told and (a.demand_id, a.member_id) not in again:
+                outbox.enqueue(session, event=NotificationEvent.CANCELLED, assignment=a, cfg=cfg)
 
 
 def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
@@ -94,6 +125,8 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     summary = {"published": 0, "superseded": 0, "skipped": 0, "demands_assigned": 0, "demands_open": 0}
 
     demands: dict[int, Demand] = {}
+    superseded: list[Assignment] = []
+    newly_published: list[Assignment] = []
     if demand_ids:
         demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
         old = session.scalars(
@@ -107,6 +140,7 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
             if (a.demand_id, a.member_id) in kept:
                 continue
             a.status = AssignmentStatus.SUPERSEDED
+            superseded.append(a)
             summary["superseded"] += 1
         session.flush()
 
@@ -132,8 +166,10 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
             continue
         a.status = AssignmentStatus.PUBLISHED
         taken[(a.demand_id, a.member_id)] = AssignmentStatus.PUBLISHED
+        newly_published.append(a)
         summary["published"] += 1
     session.flush()
+    tell_members(session, run, newly_published, superseded)
 
     live = Counter(
         dict(
@@ -158,7 +194,9 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
     run.published_at = now
     stats: dict[str, Any] = dict(run.stats or {})
     stats["publish"] = summary
-    stats["published_from"] = RunStatus.CANCELLED if run.solver_status == "CANCELLED" else RunStatus.SUCCEEDED
+    stats["published_from"] = (
+        RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
+    )
     run.stats = stats
     session.flush()
     return run, summary

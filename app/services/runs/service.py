@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.db import rowcount
 from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
 from app.domain.times import stored_utc
 from app.errors import Problem, invalid
@@ -26,6 +27,7 @@ from app.services.crud import get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 from app.services.runs.executor import Executor
+from app.services.runs.problem_builder import run_solver_options
 
 RUN_STATUSES = tuple(RunStatus)
 MODES = tuple(RunMode)
@@ -89,14 +91,27 @@ def _scope_ids(session: Session, district_id: int, scope: list[str] | None) -> l
 
 
 def _already_active(existing_id: int | None) -> Problem:
-    extra = {"run_id": existing_id} if existing_id else {}
     where = f" (run {existing_id})" if existing_id else ""
     return Problem(
         409,
         "run_already_active",
         f"A run for this district and window is already queued or running{where}; wait for it or cancel it first.",
-        **extra,
+        members={"run_id": existing_id} if existing_id else None,
     )
+
+
+def solver_options(data: dict[str, Any]) -> dict[str, Any]:
+    """Reproducibility options of a run, recorded on it: deterministic (default true, for API
+    and scheduled runs alike) and the solver seed."""
+    deterministic = data.get("deterministic")
+    deterministic = True if deterministic is None else deterministic
+    if not isinstance(deterministic, bool):
+        raise invalid("deterministic", "true or false")
+    seed = data.get("seed")
+    seed = 0 if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
+        raise invalid("seed", "an integer between 0 and 2147483647")
+    return {"deterministic": deterministic, "seed": seed}
 
 
 def create_run(
@@ -113,6 +128,7 @@ def create_run(
         raise invalid("time_limit_s", "between 1 and 300 seconds")
     scope_ids = _scope_ids(session, caller.district_id, data.get("scope"))
     weights = {k: v for k, v in (data.get("weights") or {}).items() if v is not None} or None
+    options = solver_options(data)
 
     existing = session.scalar(
         select(OptimizationRun.id).where(
@@ -137,6 +153,7 @@ def create_run(
         cancel_requested=False,
         attempts=0,
         created_by=caller.name,
+        stats={"solver_options": options},
     )
     session.add(run)
     try:
@@ -183,14 +200,14 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
         ),
         execution_options={"synchronize_session": False},
     )
-    if res.rowcount != 1:
+    if rowcount(res) != 1:
         res = session.execute(
             update(OptimizationRun)
             .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.RUNNING)
             .values(cancel_requested=True, version=OptimizationRun.version + 1),
             execution_options={"synchronize_session": False},
         )
-        if res.rowcount != 1:
+        if rowcount(res) != 1:
             session.refresh(run)
             raise Problem(
                 409,
@@ -230,6 +247,8 @@ def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
         "cancel_requested": run.cancel_requested,
         "attempts": run.attempts,
         "solver_status": run.solver_status,
+        "deterministic": run_solver_options(run)["deterministic"],
+        "seed": run_solver_options(run)["seed"],
         "objective": run.objective,
         "best_bound": run.best_bound,
         "gap": run.gap,

@@ -1,6 +1,7 @@
-"""A hand-built district for the report tests: every number the tests assert is set up here.
+"""A hand-built district for the report tests (the ``rw`` fixture): every number the tests
+assert is set up here.
 
-Builds on ``tests.api.conftest.world`` (areas JW/CW/LGY, skills law/finance/teaching/venue,
+Builds on the ``world`` fixture (areas JW/CW/LGY, skills law/finance/teaching/venue,
 members 张伟 JW, 李娜 CW, 王强 LGY in 第一小组, keys per role) and adds through the ORM:
 
 - 赵敏 (JW, law, 第二小组); skill medicine (医疗) that nobody holds.
@@ -26,7 +27,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from app.models import Assignment, Demand, DutyRecord, Group, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
-from tests.api.conftest import World, client, world  # noqa: F401  (fixtures re-exported)
+from tests.factories import World
 
 STATS = {
     "optimized": {

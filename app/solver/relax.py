@@ -1,0 +1,300 @@
+"""The relaxation stage: min-cost-flow bounds, the first feasible plans, reduced-cost fixing.
+
+A min-cost flow (flow.py) drops two things from the model (time overlaps between one member's
+proposals, and the all-or-nothing nature of coverage), so its optimum bounds the model from
+above. This stage
+
+1. bounds coverage alone (a flow whose only values are the coverage seats);
+2. bounds the weighted objective once per peak-load level (the peak term is exact that way);
+3. turns the best levels' flows into feasible plans (arc fixing, then repair), next to the
+   greedy plan and any start plans;
+4. tightens the level bounds by pricing the overlap cliques (a Lagrangian dual, each iterate's
+   flow repaired into one more candidate plan);
+5. keeps, by reduced costs, only the pairs that may appear in a plan better than the best one;
+6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality, one
+   more pass over the eligibility masks), so a reported bound holds for the unpruned problem.
+
+In lexicographic mode the coverage weight inside the flows is larger than any possible swing of
+the rest, so the flows order plans exactly as the lexicographic objective does.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.solver.baselines import greedy_pairs
+from app.solver.eligibility import Candidates, Prepared, left_out_violation
+from app.solver.flow import FlowNetwork, FlowResult, WorkClock, fix_and_resolve, lagrangian, repair
+from app.solver.model import SCALE, MatchModel, coverage_of, rest_of
+
+Clock = Callable[[], float]
+Stop = Callable[[], bool]
+FIXING_ROUNDS = 40  # arc-fixing re-solves per plan; each removes the conflicts of the last flow
+FIXING_SHARE = 0.4  # share of the stage's time for arc fixing of the first plans
+PRICING_SHARE = 0.6  # ... and up to here for pricing the overlap cliques
+
+
+@dataclass
+class Relaxation:
+    """What the flow stage leaves for the exact stages and the reported bounds."""
+
+    plan: np.ndarray  # best feasible plan found (candidate indices)
+    coverage_bound: float  # upper bound on coverage, priority units, pinned coverage included
+    combined_bound: float  # upper bound on weight * (coverage - cov_const) + rest, model units
+    coverage_weight: int  # the weight used in combined_bound
+    keep: np.ndarray  # pairs that may appear in a plan better than `plan`
+    # the same two bounds valid for every eligible pair (differ from the above when pruned)
+    coverage_bound_all: float = math.inf
+    combined_bound_all: float = math.inf
+    # rest bound over every eligible pair with coverage weight 0 (pruned candidates only)
+    rest_bound_unweighted_all: float | None = None
+    steps: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Incumbent:
+    """The best feasible plan seen so far, by the combined value."""
+
+    model: MatchModel
+    weight: int
+    plan: np.ndarray
+    value: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.value = self.score(self.plan)
+
+    def score(self, plan: np.ndarray) -> float:
+        m = self.model
+        return self.weight * (coverage_of(m, plan) - m.cov_const) + rest_of(m, plan)
+
+    def offer(self, plan: np.ndarray) -> float:
+        v = self.score(plan)
+        if v > self.value:
+            self.plan, self.value = plan, v
+        return self.value
+
+
+def lexicographic_weight(model: MatchModel) -> int:
+    """A coverage weight heavier than any possible swing of the rest."""
+    tier_swing = sum(abs(x) for _, vals in model.tiers.values() for x in vals)
+    return int(np.abs(model.pair_coef).sum() + tier_swing + model.peak_weight * (model.peak_ub + 1) + 1)
+
+
+def trivial_relaxation(p: Prepared, cand: Candidates, model: MatchModel, weight: int, start_plans) -> Relaxation:
+    """No flow at all (method "cp-sat"): the greedy plan and bounds that need no computation."""
+    inc = Incumbent(model, weight, greedy_pairs(p, cand))
+    for plan in start_plans:
+        if coverage_of(model, plan) > coverage_of(model, inc.plan):
+            inc.plan = plan
+    everything = float(sum(model.prio[d] for d in model.y_var) + model.cov_const)
+    return Relaxation(
+        plan=inc.plan,
+        coverage_bound=everything,
+        combined_bound=math.inf,
+        coverage_weight=weight,
+        keep=np.ones(len(cand), dtype=bool),
+        coverage_bound_all=everything,
+    )
+
+
+def relax(
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    weight: int,
+    deadline: float,
+    *,
+    clock: Clock,
+    stop: Stop,
+    start_plans: tuple[np.ndarray, ...] = (),
+    correct_for_pruning: bool = False,
+    cancelled: Stop = lambda: False,
+) -> Relaxation:
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`."""
+    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
+    cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
+    cov_flow = cov_net.solve()
+    coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
+    net = FlowNetwork(p, cand, model.pair_coef, tier_values, weight, model.peak_weight)
+    if isinstance(clock, WorkClock):
+        net.work = clock
+    levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub) if r.ok]
+    levels.sort(key=lambda br: -br[0])
+    # the greedy plan over the wider pair set, when given, is at least as good as one over these
+    inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
+    for plan in start_plans:
+        inc.offer(plan)
+    _first_plans(p, cand, net, levels, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+    now = clock()
+    levels = _price_overlaps(
+        p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
+    )
+    combined = max((b for b, _ in levels), default=math.inf)
+    out = Relaxation(
+        plan=inc.plan,
+        coverage_bound=float(coverage_bound),
+        combined_bound=float(combined),
+        coverage_weight=weight,
+        keep=_pairs_that_may_improve(net, levels, inc),
+        coverage_bound_all=float(coverage_bound),
+        combined_bound_all=float(combined),
+    )
+    if correct_for_pruning:
+        # Cancelled (before or during the pass): trivial but valid bounds. The pass is budgeted
+        # (the pipeline keeps its time back) but not cut at the deadline: on a machine slower
+        # than planned, bounds a few seconds late beat bounds that say nothing.
+        done = not cancelled()
+        done = done and correct_bounds_for_pruning(
+            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, cancelled
+        )
+        if not done:
+            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+            out.combined_bound_all = math.inf
+            out.rest_bound_unweighted_all = None
+    return out
+
+
+def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchModel) -> float:
+    """Every demand that could reach min_members with all its eligible members (pruned ones
+    included), plus the demands pinned pairs already cover."""
+    coverable = 0
+    for j, d in enumerate(p.problem.demands):
+        need = d.min_members - int(p.pinned_count[j])
+        if 0 < need <= min(int(cand.eligible[j]), int(p.d_room[j])):
+            coverable += d.priority
+    return float(coverable + model.cov_const)
+
+
+def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, until: float, clock: Clock, stop: Stop) -> None:
+    """Arc fixing and repair on the two best peak levels' flows (the second gets 0.3 s)."""
+    for i, (_, flow) in enumerate(levels[:2]):
+        share = until if i == 0 else min(until, clock() + 0.3)
+        fixed = fix_and_resolve(net, flow, flow.peak, deadline=share, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
+        inc.offer(repair(p, cand, fixed))
+
+
+def _price_overlaps(p, cand, net, model, levels, inc: Incumbent, until: float, deadline: float, clock, stop):
+    """Lagrangian pricing of the overlap cliques per peak level that could still beat the
+    incumbent; returns the levels with their tightened bounds (and priced flows)."""
+
+    def on_plan(flow: FlowResult) -> float:
+        return inc.offer(repair(p, cand, flow.chosen))
+
+    priced = []
+    for bound, flow in levels:
+        if bound <= inc.value + 1e-9 or clock() >= until:
+            priced.append((bound, flow))
+            continue
+        lag_bound, lag_flow, penalty = lagrangian(
+            net, model.cliques, flow, bound, inc.value, until, model.peak_lb, on_plan=on_plan, stop=stop, clock=clock
+        )
+        if lag_flow is None:
+            priced.append((bound, flow))
+            continue
+        priced.append((min(bound, lag_bound), lag_flow))
+        if clock() < deadline:  # arc fixing again, on the priced network: far fewer overlaps to undo
+            fixed = fix_and_resolve(
+                net,
+                lag_flow,
+                lag_flow.peak,
+                rounds=FIXING_ROUNDS,
+                deadline=deadline,
+                stop=stop,
+                penalty=penalty,
+                clock=clock,
+            )
+            on_plan(FlowResult(fixed, 0.0, True))
+    return priced
+
+
+def _pairs_that_may_improve(net: FlowNetwork, levels, inc: Incumbent) -> np.ndarray:
+    """Reduced-cost fixing: a pair the level's flow leaves out, whose forcing in costs more than
+    (bound - incumbent) at every peak level that could still beat the incumbent, is in no
+    better plan. A pair the flow uses is always kept: when its removal costs more than the
+    gap, it is in every better plan of that level (the independent reference MILP caught a
+    version that dropped those and then "proved" a plan 0.6 below the optimum)."""
+    keep = np.zeros(len(net.cand), dtype=bool)
+    for bound, flow in levels:
+        if bound > inc.value + 1e-9:
+            keep |= net.pair_reduced_costs(flow) <= (bound - inc.value) + 1e-6
+            keep[flow.chosen] = True
+    keep[inc.plan] = True
+    return keep
+
+
+def correct_bounds_for_pruning(
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    out: Relaxation,
+    seats: int,
+    cov,
+    net: FlowNetwork,
+    levels,
+    stop: Stop,
+) -> bool:
+    """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
+    plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
+    over the eligibility masks for all flows at once. Also the unrestricted flow with
+    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the mask pass short."""
+    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    cov_net, cov_flow = cov
+    jobs = []  # (network, flow, weighted, bound without the slack, tag)
+    if cov_flow.ok:
+        jobs.append((cov_net, cov_flow, False, cov_flow.value, "coverage"))
+    jobs += [(net, flow, True, b, "level") for b, flow in levels]
+    unweighted = FlowNetwork(p, cand, model.pair_coef, tier_values, 0, model.peak_weight)
+    flow = unweighted.solve(peak=None)
+    if flow.ok:
+        b = flow.value + model.peak_weight * (unweighted._peak(flow.chosen) - model.peak_lb)
+        jobs.append((unweighted, flow, True, b, "unweighted"))
+    if not jobs:
+        return True
+    potentials = [n.member_potentials(r, weighted) for n, r, weighted, _, _ in jobs]
+    d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
+    dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
+    mpot = np.vstack([pot for _, pot in potentials])
+    found = left_out_violation(p, cand, mpot, dpot, np.array([j[2] for j in jobs]), SCALE, stop=stop)
+    if found is None:
+        return False
+    viol, neg = found
+    level_bounds = []
+    for k, (n, r, weighted, b, tag) in enumerate(jobs):
+        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted)
+        if tag == "coverage":
+            out.coverage_bound_all = float(model.cov_const + math.floor(total / seats + 1e-6))
+        elif tag == "level":
+            level_bounds.append(total)
+        else:
+            out.rest_bound_unweighted_all = total
+    out.combined_bound_all = float(max(level_bounds, default=math.inf))
+    return True
+
+
+def rest_bound_at(
+    p: Prepared, cand: Candidates, model: MatchModel, relaxation: Relaxation, coverage: int, weights: list[int]
+) -> float:
+    """Upper bound on the rest over plans with coverage >= `coverage`: for any weight mu >= 0,
+    rest <= flow_mu - mu * (coverage - cov_const). The lexicographic weight is huge, so when the
+    coverage bound is not reached it says little; smaller weights (and 0) are tried too, each
+    with one unrestricted flow whose peak term is taken at its lower bound. With pruned
+    candidates only the flows corrected for pruning (weight 0) are valid."""
+    gained = coverage - model.cov_const
+    best = relaxation.combined_bound_all - relaxation.coverage_weight * gained
+    if cand.top_k is not None:
+        if relaxation.rest_bound_unweighted_all is not None:
+            best = min(best, relaxation.rest_bound_unweighted_all)
+        return best
+    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    for mu in weights:
+        net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
+        flow = net.solve(peak=None)
+        if flow.ok:
+            b = flow.value + model.peak_weight * (net._peak(flow.chosen) - model.peak_lb)
+            best = min(best, b - mu * gained)
+    return best

@@ -1,0 +1,104 @@
+"""Checks and waits the tests share: problem+json answers, paging, uploads, runs to their end,
+and the independent checker over a stored plan. Builders of data are in ``tests.factories``."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.models import Assignment, OptimizationRun
+from app.services.runs.problem_builder import build_problem
+from app.solver import check
+from tests.factories import World, plan_of
+
+PROBLEM_JSON = "application/problem+json"
+ENDED = ("succeeded", "failed", "cancelled")
+
+
+def assert_problem(r, status: int, field: str | None = None) -> dict[str, Any]:
+    """A problem+json response with this status, naming ``field`` among its errors when given."""
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith(PROBLEM_JSON), r.headers["content-type"]
+    body = r.json()
+    assert body["status"] == status
+    if field is not None:
+        fields = [e["field"] for e in body.get("errors") or []]
+        assert field in fields, (field, fields)
+    return body
+
+
+def list_all(client, path: str, headers: dict[str, str], **params: Any) -> list[dict[str, Any]]:
+    """Every item of a list endpoint, following cursors."""
+    items, cursor = [], None
+    while True:
+        q = {**params, "limit": 100, **({"cursor": cursor} if cursor else {})}
+        r = client.get(path, params=q, headers=headers)
+        assert r.status_code == 200, r.text
+        items += r.json()["items"]
+        cursor = r.json()["next_cursor"]
+        if not cursor:
+            return items
+
+
+def count(db, model) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def upload(
+    client,
+    kind: str,
+    data: bytes,
+    headers: dict,
+    *,
+    name: str = "file.csv",
+    ctype: str = "text/csv",
+    dry_run: bool | None = None,
+):
+    """POST a file to /v1/{kind}:import, with ``dry_run`` in the query when given."""
+    url = f"/v1/{kind}:import" + ("" if dry_run is None else f"?dry_run={'true' if dry_run else 'false'}")
+    return client.post(url, files={"file": (name, data, ctype)}, headers=headers)
+
+
+def bad_cells(response) -> set[tuple[int, str]]:
+    return {(e["row"], e["field"]) for e in response.json()["errors"]}
+
+
+def wait_for(client, world: World, run_id: int, statuses=ENDED, timeout: float = 60.0) -> dict:
+    """Poll the run through the API until it reaches one of ``statuses``; its body."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/v1/optimization-runs/{run_id}", headers=world.h("reader")).json()
+        if body["status"] in statuses:
+            return body
+        assert time.monotonic() < deadline, f"run {run_id} still {body['status']} after {timeout}s"
+        time.sleep(0.1)
+
+
+def wait_db(db, run_id: int, statuses=ENDED, timeout: float = 60.0) -> str:
+    """Poll the run's row until it reaches one of ``statuses``; the status."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.session() as s:
+            status = s.scalar(select(OptimizationRun.status).where(OptimizationRun.id == run_id))
+        if status in statuses:
+            return status
+        assert time.monotonic() < deadline, f"run {run_id} still {status} after {timeout}s"
+        time.sleep(0.1)
+
+
+def stored_plan_violations(db, run_id: int) -> list[str]:
+    """Rebuild the run's problem from the database and check the stored proposals (plus the
+    pinned pairs they sit beside) with the solver's independent checker."""
+    with db.session() as s:
+        built = build_problem(s, s.get_one(OptimizationRun, run_id))
+        rows = s.execute(
+            select(Assignment.demand_id, Assignment.member_id).where(
+                Assignment.run_id == run_id, Assignment.status.in_(("proposed", "published"))
+            )
+        ).all()
+    problem = built.problem
+    proposed = [(d, m) for d, m in rows if (d, m) not in problem.pinned]
+    return check(problem, plan_of(proposed, sorted(problem.pinned)))
