@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from app.db import get_sessionmaker, is_sqlite
 from app.domain.enums import Role
 from app.errors import Problem
-from app.services.api_keys import authenticate
+from app.services.api_keys import authenticate_cached
 from app.services.identity import Caller
 from app.settings import Settings, get_settings
 
@@ -76,7 +76,7 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
             "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate(session, raw)
+    caller = authenticate_cached(session, raw)
     request.state.caller = caller
     return caller
 

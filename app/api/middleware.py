@@ -20,6 +20,14 @@ access_log = logging.getLogger("app.access")
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
 
+_WANTED = (b"x-request-id", b"content-length")
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Only the two headers this middleware reads, decoded (ASGI header names are lowercase)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k in _WANTED}
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -45,7 +53,7 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = _wanted_headers(scope.get("headers", []))
         rid = headers.get("x-request-id", "")
         if not _VALID_RID.match(rid):
             rid = uuid.uuid4().hex
@@ -70,6 +78,8 @@ class RequestContextMiddleware:
             await self._too_large(scope, send_with_id, rid)
         else:
             await self._limited(scope, receive, send_with_id, rid)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         path = redact_path(scope.get("path") or "")  # personal-link tokens never reach a log
         access_log.info(
             "%s %s %s",

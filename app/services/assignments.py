@@ -51,6 +51,7 @@ from app.services.areas import area_by_code
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.read_options import ASSIGNMENT_READ
 
 # Assignments that still count towards a demand's members (the current plan).
 LIVE_STATUSES = LIVE_ASSIGNMENT_STATUSES
@@ -123,7 +124,7 @@ def list_assignments(
 
     A liaison only ever sees its own area; asking for another area is simply empty.
     """
-    stmt = select(Assignment).where(Assignment.district_id == caller.district_id)
+    stmt = select(Assignment).where(Assignment.district_id == caller.district_id).options(*ASSIGNMENT_READ)
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Assignment.area_id == caller.area_id)
     if area is not None:
@@ -150,6 +151,13 @@ def list_assignments(
 
 def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
     return get_scoped(session, Assignment, assignment_id, caller, "assignment", area_attr="area_id")
+
+
+def read_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
+    """``get_assignment`` for a read-only response: loads only what AssignmentOut shows."""
+    return get_scoped(
+        session, Assignment, assignment_id, caller, "assignment", area_attr="area_id", options=ASSIGNMENT_READ
+    )
 
 
 def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> Problem:

@@ -3,10 +3,12 @@ patch, soft deactivation. One place for these rules so resources cannot drift.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Problem, invalid, not_found
 from app.models.base import DistrictOwned
@@ -44,14 +46,20 @@ def check_if_match(if_match: str | None, version: int) -> None:
 
 
 def get_scoped(
-    session: Session, model: type[M], obj_id: int, caller: Caller, what: str, area_attr: str | None = None
+    session: Session,
+    model: type[M],
+    obj_id: int,
+    caller: Caller,
+    what: str,
+    area_attr: str | None = None,
+    options: Sequence[ORMOption] = (),
 ) -> M:
     """Fetch by id within the caller's district (and area, for liaisons).
 
     Objects the caller may not see are reported as missing, never as forbidden,
     so a key cannot probe for another district's or area's data.
     """
-    obj = session.get(model, obj_id)
+    obj = session.get(model, obj_id, options=options)
     if obj is None or obj.district_id != caller.district_id:
         raise not_found(what, obj_id)
     if area_attr is not None and not caller.sees_area(getattr(obj, area_attr)):

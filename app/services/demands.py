@@ -28,6 +28,7 @@ from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.read_options import DEMAND_READ
 from app.services.skills import resolve_skills
 from app.settings import get_settings
 
@@ -201,6 +202,11 @@ def get_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
     return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id")
 
 
+def read_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
+    """``get_demand`` for a read-only response: loads only what DemandOut shows."""
+    return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id", options=DEMAND_READ)
+
+
 def _arrangement(demand: Demand) -> tuple:
     """What the assigned members must hear about when it changes: status, time, place."""
     return (demand.status, from_storage(demand.starts_at), from_storage(demand.ends_at), demand.community_id)
@@ -241,7 +247,7 @@ def list_demands(
     cursor: str | None,
     limit: int,
 ) -> Page[Demand]:
-    stmt = select(Demand).where(Demand.district_id == caller.district_id)
+    stmt = select(Demand).where(Demand.district_id == caller.district_id).options(*DEMAND_READ)
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
     if area is not None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatchOptional, negotiate, spreadsheet, with_etag
+from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatchOptional, json_body, negotiate, spreadsheet, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
@@ -79,12 +79,14 @@ def list_assignments(
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "assignments")
     page = fetch(cursor, limit)
-    return Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
+    return json_body(
+        Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
+    )
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
 def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _out(response, session, caller, service.get_assignment(session, caller, assignment_id))
+    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id))
 
 
 @router.post(

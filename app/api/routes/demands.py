@@ -18,6 +18,7 @@ from app.api.http import (
     IdempotencyDep,
     IfMatch,
     idempotent_create,
+    json_body,
     negotiate,
     render,
     spreadsheet,
@@ -89,12 +90,14 @@ def list_demands(
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "demands")
     page = fetch(cursor, limit)
-    return Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+    return json_body(
+        Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+    )
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
 def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_demand(session, caller, demand_id), DemandOut)
+    return render(response, service.read_demand(session, caller, demand_id), DemandOut)
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
