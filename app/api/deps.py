@@ -41,6 +41,10 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
+ACT_AS_HEADER = "X-Act-As-District"
+"""A platform key names the district it acts as (audited); every other key is refused with it."""
+
+
 def raw_api_key(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -57,7 +61,7 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
             "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate(session, raw)
+    caller = authenticate(session, raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
     request.state.caller = caller
     return caller
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
+    api_keys,
     areas,
     assignments,
     changes,
@@ -41,6 +42,7 @@ Errors are `application/problem+json` (RFC 9457) with a stable `type` and `code`
 
 ROUTERS = (
     health,
+    api_keys,
     areas,
     communities,
     groups,

@@ -1,5 +1,6 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from app.models.audit import AuditEvent
 from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
@@ -15,6 +16,7 @@ __all__ = [
     "ApiKey",
     "Area",
     "Assignment",
+    "AuditEvent",
     "Base",
     "ChangeEvent",
     "Community",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint, true
+from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import AreaKind
@@ -17,6 +17,11 @@ class District(Timestamped, Base):
     name: Mapped[str] = mapped_column(String(100))
     # A repair run started after a decline is published (and its new members told) by itself.
     auto_publish_repairs: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A deactivated district keeps its data; its keys stop working (401) until it is reactivated.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    timezone: Mapped[str] = mapped_column(String(60), default="Asia/Shanghai", server_default="Asia/Shanghai")
+    # Per-district settings edited by its admin (app.services.district_settings validates the shape).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 class Area(DistrictOwned, Versioned, Base):

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from app.db import get_sessionmaker
+from app.errors import Problem
 from app.models import Area
 from app.services.api_keys import authenticate
 from app.services.districts import ensure_district
@@ -41,3 +42,31 @@ def test_upgrade_then_create_keys(tmp_path):
     assert r.returncode == 2 and "area" in r.stderr and r.stdout == ""
     r = run(["keys", "create", "--role", "root"], url)
     assert r.returncode == 2 and "role" in r.stderr
+
+
+def test_list_revoke_rotate(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run(["db", "upgrade"], url).returncode == 0
+    with get_sessionmaker(url)() as s:
+        ensure_district(s, "chaoyang", "朝阳区")
+        s.commit()
+    first = run(["keys", "create", "--role", "admin", "--name", "ops"], url).stdout.strip()
+    r = run(["keys", "list"], url)
+    assert r.returncode == 0, r.stderr
+    (line,) = r.stdout.splitlines()
+    key_id, status, role, district, prefix, name = line.split("\t")[:6]
+    assert (status, role, district, name) == ("active", "admin", "chaoyang", "ops")
+    assert first not in r.stdout and first.startswith(prefix.rstrip("…"))
+    r = run(["keys", "rotate", key_id, "--grace-hours", "0"], url)
+    assert r.returncode == 0, r.stderr
+    second = r.stdout.strip()
+    with get_sessionmaker(url)() as s:
+        assert authenticate(s, second).role == "admin"
+        try:
+            authenticate(s, first)
+            raise AssertionError("the rotated key with no grace must be refused")
+        except Problem as exc:
+            assert exc.status == 401
+    new_id = run(["keys", "list"], url).stdout.splitlines()[1].split("\t")[0]
+    assert run(["keys", "revoke", new_id], url).stdout.strip() == f"{new_id}\trevoked"
+    assert run(["keys", "revoke", "999"], url).returncode == 2
