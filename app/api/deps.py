@@ -12,6 +12,7 @@ from app.db import get_sessionmaker
 from app.domain.enums import Role
 from app.errors import Problem
 from app.services.api_keys import authenticate
+from app.services.audit import Actor, record_act_as, set_actor
 from app.services.identity import Caller
 from app.settings import Settings, get_settings
 
@@ -63,6 +64,10 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
         )
     caller = authenticate(session, raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
     request.state.caller = caller
+    request_id = getattr(request.state, "request_id", None)
+    set_actor(session, Actor.for_caller(caller, request_id=request_id))
+    if caller.acting_as:
+        record_act_as(session, caller, path=request.url.path, request_id=request_id)
     return caller
 
 

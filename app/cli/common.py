@@ -11,15 +11,18 @@ import typer
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
+from app.domain.enums import ActorKind
 from app.errors import Problem
+from app.services.audit import Actor, acting
 from app.settings import get_settings
 
 
 @contextmanager
 def cli_session() -> Iterator[Session]:
     """A committed unit of work; a Problem becomes a one-line error and exit code 2."""
+    actor = Actor(ActorKind.CLI, "matcher " + " ".join(sys.argv[1:3]))
     try:
-        with session_scope(get_settings().database_url) as session:
+        with acting(actor), session_scope(get_settings().database_url) as session:
             yield session
     except Problem as exc:
         typer.echo(f"error: {exc.detail or exc.code}", err=True)

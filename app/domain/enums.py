@@ -156,3 +156,4 @@ class AuditAction(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     DELETED = "deleted"
+    ACTED_AS = "acted_as"  # a platform key acted as a district (recorded even for reads)

@@ -195,7 +195,7 @@ def _touch(session: Session, key: ApiKey) -> None:
     session.execute(
         update(ApiKey)
         .where(ApiKey.id == key.id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - TOUCH_INTERVAL))
-        .values(last_used_at=now)
+        .values(last_used_at=now, updated_at=ApiKey.updated_at)  # use is not a change of the key
         .execution_options(synchronize_session=False)
     )
 

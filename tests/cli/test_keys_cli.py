@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from app.db import get_sessionmaker
 from app.errors import Problem
 from app.models import Area
@@ -70,3 +72,25 @@ def test_list_revoke_rotate(tmp_path):
     new_id = run(["keys", "list"], url).stdout.splitlines()[1].split("\t")[0]
     assert run(["keys", "revoke", new_id], url).stdout.strip() == f"{new_id}\trevoked"
     assert run(["keys", "revoke", "999"], url).returncode == 2
+
+
+def test_districts_create_with_areas_csv_prints_an_admin_key(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run(["db", "upgrade"], url).returncode == 0
+    csv_file = tmp_path / "haidian.csv"
+    csv_file.write_text(
+        "code,name_zh,kind,lat_approx,lon_approx\nHD1,海淀街道,street,39.98,116.31\nHD2,上庄镇,township,,\n",
+        encoding="utf-8",
+    )
+    r = run(["districts", "create", "haidian", "--name", "海淀区", "--areas", str(csv_file)], url)
+    assert r.returncode == 0, r.stderr
+    key = r.stdout.strip().splitlines()[-1]
+    with get_sessionmaker(url)() as s:
+        caller = authenticate(s, key)
+        assert caller.role == "admin"
+        assert sorted(s.scalars(select(Area.code).where(Area.district_id == caller.district_id))) == ["HD1", "HD2"]
+    assert "haidian\t海淀区\tAsia/Shanghai\tactive" in run(["districts", "list"], url).stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name_zh,kind\nX,某地,village\n", encoding="utf-8")
+    r = run(["districts", "create", "other", "--name", "某区", "--areas", str(bad)], url)
+    assert r.returncode == 2 and "kind" in r.stderr
