@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         description="'inprocess', 'procrastinate', or 'auto' (procrastinate on PostgreSQL).",
     )
     solver_time_limit_s: float = 10.0
+    scheduler: str = Field(
+        default="auto",
+        description="Weekly schedule ticker: 'auto' (in the API process on SQLite, procrastinate "
+        "periodic task in `matcher worker` on PostgreSQL), 'inprocess', or 'off'.",
+    )
+    scheduler_interval_s: float = 60.0
     solver_workers: int = 2
 
 

@@ -34,6 +34,7 @@ from app.api.routes import (
 from app.logging import configure_logging
 from app.services.notifications.dispatcher import start_api_notifier
 from app.services.runs.janitor import start_run_recovery
+from app.services.schedule import start_inprocess_scheduler
 from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
 
@@ -79,9 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop_dispatcher = start_dispatcher(settings.database_url)
         stop_recovery = start_run_recovery(settings)
         stop_notifier = start_api_notifier(settings.database_url)
+        stop_scheduler = start_inprocess_scheduler(settings)
         try:
             yield
         finally:
+            stop_scheduler()
             stop_notifier()
             stop_recovery()
             stop_dispatcher()

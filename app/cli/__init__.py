@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import audit, db, demo, districts, importer, keys, links, optimize, report, serve, worker
+from app.cli import audit, db, demo, districts, importer, keys, links, optimize, report, schedule, serve, worker
 
 cli = typer.Typer(
     help="CPPCC member-need matcher (政协委员进社区 供需匹配).", no_args_is_help=True, pretty_exceptions_enable=False
@@ -12,6 +12,7 @@ cli = typer.Typer(
 cli.add_typer(db.app, name="db")
 cli.add_typer(keys.app, name="keys")
 cli.add_typer(districts.app, name="districts")
+cli.add_typer(schedule.app, name="schedule")
 cli.add_typer(importer.app, name="import")
 cli.add_typer(report.app, name="report")
 cli.add_typer(links.app, name="links")

@@ -5,7 +5,7 @@ from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
 from app.models.demand import Demand, demand_exclusions, demand_skills
-from app.models.district import Area, Community, District, Group, group_areas
+from app.models.district import Area, Community, District, Group, ScheduledPeriod, group_areas
 from app.models.duty import DutyRecord
 from app.models.member import Member, MemberSkill
 from app.models.notify import MemberLink, Notification, NotificationAttempt, RepairMark
@@ -32,6 +32,7 @@ __all__ = [
     "NotificationAttempt",
     "OptimizationRun",
     "RepairMark",
+    "ScheduledPeriod",
     "Skill",
     "UnmetDemand",
     "Webhook",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, String, Table, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import AreaKind
-from app.models.base import Base, DistrictOwned, EnumText, Timestamped, Versioned
+from app.models.base import Base, DistrictOwned, EnumText, Timestamped, UTCDateTime, Versioned, utcnow
 
 
 class District(Timestamped, Base):
@@ -68,3 +70,23 @@ class Group(DistrictOwned, Versioned, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     areas: Mapped[list[Area]] = relationship(secondary=group_areas, lazy="selectin", order_by=Area.id)
+
+
+class ScheduledPeriod(Base):
+    """One row per district and planned week the weekly schedule has started.
+
+    The unique key is what makes the schedule run each period at most once, however many
+    workers (or API processes) tick at the same time: the second insert fails and backs off.
+    """
+
+    __tablename__ = "scheduled_periods"
+    __table_args__ = (UniqueConstraint("district_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("districts.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10))  # ISO week planned, e.g. 2026-W50
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("optimization_runs.id"))
+    publish: Mapped[bool] = mapped_column(Boolean, default=False)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

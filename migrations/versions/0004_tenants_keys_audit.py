@@ -19,6 +19,27 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
+        "scheduled_periods",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("district_id", sa.Integer(), nullable=False),
+        sa.Column("period", sa.String(length=10), nullable=False),
+        sa.Column("run_id", sa.Integer(), nullable=True),
+        sa.Column("publish", sa.Boolean(), nullable=False),
+        sa.Column("published", sa.Boolean(), nullable=False),
+        sa.Column("error", sa.String(length=500), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["district_id"], ["districts.id"], name=op.f("fk_scheduled_periods_district_id_districts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["run_id"], ["optimization_runs.id"], name=op.f("fk_scheduled_periods_run_id_optimization_runs")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_scheduled_periods")),
+        sa.UniqueConstraint("district_id", "period", name=op.f("uq_scheduled_periods_district_id_period")),
+    )
+    with op.batch_alter_table("scheduled_periods", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_scheduled_periods_district_id"), ["district_id"], unique=False)
+    op.create_table(
         "audit_events",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("district_id", sa.Integer(), nullable=True),
@@ -57,6 +78,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("scheduled_periods")
     with op.batch_alter_table("districts", schema=None) as batch_op:
         batch_op.drop_column("settings")
         batch_op.drop_column("timezone")

@@ -94,3 +94,17 @@ def test_districts_create_with_areas_csv_prints_an_admin_key(tmp_path):
     bad.write_text("code,name_zh,kind\nX,某地,village\n", encoding="utf-8")
     r = run(["districts", "create", "other", "--name", "某区", "--areas", str(bad)], url)
     assert r.returncode == 2 and "kind" in r.stderr
+
+
+def test_schedule_set_and_show(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert run(["db", "upgrade"], url).returncode == 0
+    assert run(["districts", "create", "haidian", "--name", "海淀区"], url).returncode == 0
+    r = run(["schedule", "set", "--district", "haidian", "--enabled", "--time", "06:30"], url)
+    assert r.returncode == 0, r.stderr
+    r = run(["schedule", "show", "--district", "haidian"], url)
+    assert '"enabled": true' in r.stdout and '"06:30"' in r.stdout and "Asia/Shanghai" in r.stdout
+    r = run(["schedule", "set", "--district", "haidian", "--time", "6pm"], url)
+    assert r.returncode == 2 and "schedule.time" in r.stderr
+    r = run(["audit", "--since", "1h"], url)
+    assert r.returncode == 0 and '"actor": {"kind": "cli"' in r.stdout and '"entity": "districts"' in r.stdout
