@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import NoReturn
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from app.db import session_scope
@@ -29,6 +30,21 @@ def cli_session() -> Iterator[Session]:
         for err in exc.errors or []:
             typer.echo(f"  {err.get('field')}: {err.get('message')}", err=True)
         raise typer.Exit(2) from None
+    except (OperationalError, ProgrammingError) as exc:
+        if not _schema_missing(exc):
+            raise
+        typer.echo(
+            "error: the database has no (or an old) schema: run `matcher db upgrade` first "
+            "(数据库尚未初始化或版本过旧：请先运行 `matcher db upgrade`)",
+            err=True,
+        )
+        raise typer.Exit(3) from None
+
+
+def _schema_missing(exc: Exception) -> bool:
+    """SQLite says 'no such table/column', PostgreSQL 'relation/column ... does not exist'."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return "no such table" in text or "no such column" in text or "does not exist" in text
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

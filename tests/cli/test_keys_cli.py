@@ -108,3 +108,9 @@ def test_schedule_set_and_show(tmp_path):
     assert r.returncode == 2 and "schedule.time" in r.stderr
     r = run(["audit", "--since", "1h"], url)
     assert r.returncode == 0 and '"actor": {"kind": "cli"' in r.stdout and '"entity": "districts"' in r.stdout
+
+
+def test_unmigrated_database_says_run_db_upgrade(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    r = run(["keys", "list"], url)
+    assert r.returncode == 3 and "matcher db upgrade" in r.stderr and "Traceback" not in r.stderr
