@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.db import session_scope
 from app.domain.enums import ActorKind
 from app.errors import Problem
+from app.i18n import t
 from app.services.audit import Actor, acting
 from app.settings import get_settings
 
@@ -33,11 +34,7 @@ def cli_session() -> Iterator[Session]:
     except (OperationalError, ProgrammingError) as exc:
         if not _schema_missing(exc):
             raise
-        typer.echo(
-            "error: the database has no (or an old) schema: run `matcher db upgrade` first "
-            "(数据库尚未初始化或版本过旧：请先运行 `matcher db upgrade`)",
-            err=True,
-        )
+        typer.echo(f"error: {t('ops.db_upgrade_needed', 'en')} ({t('ops.db_upgrade_needed')})", err=True)
         raise typer.Exit(3) from None
 
 
