@@ -38,6 +38,7 @@ class Settings(BaseSettings):
         "periodic task in `matcher worker` on PostgreSQL), 'inprocess', or 'off'.",
     )
     scheduler_interval_s: float = 60.0
+    metrics: str = Field(default="admin", description="/metrics: 'admin' (admin or platform key), 'public', or 'off'.")
     solver_workers: int = 2
 
 

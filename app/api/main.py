@@ -24,6 +24,7 @@ from app.api.routes import (
     imports,
     member_links,
     members,
+    metrics,
     notifications,
     optimization_runs,
     pages,
@@ -46,6 +47,7 @@ Errors are `application/problem+json` (RFC 9457) with a stable `type` and `code`
 
 ROUTERS = (
     health,
+    metrics,
     api_keys,
     districts,
     district_settings,

@@ -13,6 +13,7 @@ import time
 import uuid
 
 from app.api.problems import PROBLEM_JSON, TYPE_PREFIX
+from app.metrics import observe_request
 from app.services.notifications.links import redact_path
 
 access_log = logging.getLogger("app.access")
@@ -70,6 +71,13 @@ class RequestContextMiddleware:
             except _BodyTooLarge:
                 await self._too_large(scope, send_with_id, rid)
         path = redact_path(scope.get("path") or "")  # personal-link tokens never reach a log
+        route = scope.get("route")
+        observe_request(
+            scope.get("method", ""),
+            getattr(route, "path", "unmatched"),
+            status_holder["status"],
+            time.perf_counter() - started,
+        )
         access_log.info(
             "%s %s %s",
             scope.get("method"),
