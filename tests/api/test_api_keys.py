@@ -37,6 +37,8 @@ def test_issue_revoke_is_401_at_once_everywhere(client, world):
         assert r.status_code == 401, (path, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["code"] == "revoked_api_key"
+    r = client.get("/reports/duty/2026", params={"key": secret})  # the pages too (HTML for a browser)
+    assert r.status_code == 401
     # and the secret is never listed again
     listed = client.get("/v1/api-keys", headers=world.h("admin")).json()["items"]
     assert all("secret" not in k for k in listed)
