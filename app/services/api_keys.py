@@ -160,13 +160,18 @@ def authenticate(session: Session, raw: str, *, act_as: str | None = None) -> Ca
     ``act_as`` (a district code, from ``X-Act-As-District``) is honoured for platform keys
     only: the caller becomes that district's admin, marked ``acting_as`` in the audit trail.
     """
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
-    if key is None:
+    found = session.execute(
+        select(ApiKey, District.active)
+        .outerjoin(District, District.id == ApiKey.district_id)
+        .where(ApiKey.key_hash == hash_key(raw))
+    ).first()
+    if found is None:
         raise _unauthorized("invalid_api_key", "The API key is unknown or revoked.")
+    key, district_active = found
     status = key_status(key)
     if status != "active":
         raise _unauthorized(f"{status}_api_key", f"The API key is {status}.")
-    if key.district_id is not None and not _district_active(session, key.district_id):
+    if key.district_id is not None and not district_active:
         raise _unauthorized("district_inactive", "The API key's district is deactivated.")
     _touch(session, key)
     if key.role == Role.PLATFORM:
