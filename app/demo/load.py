@@ -40,8 +40,8 @@ def check_target(url: str, reset_postgresql: bool = False) -> None:
     """
     if is_sqlite(url):
         path = sqlite_path(url)
-        if reset_postgresql or not path.exists():
-            return
+        if reset_postgresql or not path.exists() or not _is_sqlite_database(path):
+            return  # nothing there, or a file that holds no database (replaced, as before)
     elif reset_postgresql:
         return
     shown = make_url(url).render_as_string(hide_password=True)
@@ -50,6 +50,11 @@ def check_target(url: str, reset_postgresql: bool = False) -> None:
         raise DemoRefused(
             f"{shown} {reason}: the demo would drop everything in it. Pass --reset to wipe it and load the demo."
         )
+
+
+def _is_sqlite_database(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
 
 
 def _foreign_data(url: str) -> str | None:
