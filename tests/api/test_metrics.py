@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api._assignment_fixtures import make_run
+from tests.factories import add_run as make_run
 
 
 def test_metrics_needs_admin_and_counts_requests_and_runs(client, world, db):

@@ -13,9 +13,11 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.models import ApiKey, Base, DutyRecord, Webhook
+from app.models import ApiKey, Base, DutyRecord, Notification, Webhook
 from app.services.api_keys import create_api_key
-from tests.api._assignment_fixtures import make_assignment, make_demand, make_run
+from tests.factories import add_assigned_demand as make_demand
+from tests.factories import add_assignment as make_assignment
+from tests.factories import add_run as make_run
 
 #: A valid body per request schema (validation runs before the handler, so it must pass to reach the scope check).
 BODIES: dict[str, object] = {
@@ -57,12 +59,21 @@ def _a_ids(db, world) -> dict[str, object]:
             district_id=world.district_id, member_id=member_id, kind="suggestion", date=date(2026, 3, 1), title="建议"
         )
         hook = Webhook(district_id=world.district_id, url="http://127.0.0.1:9/h", secret="s" * 32, event_types=[])
-        s.add_all([record, hook])
+        note = Notification(
+            district_id=world.district_id,
+            member_id=member_id,
+            event="proposal",
+            channel="log",
+            status="failed",
+            idempotency_key="walk:1",
+        )
+        s.add_all([record, hook, note])
         s.flush()
         create_api_key(s, world.district_id, "reader", "a reader")
         ids = {
             "record_id": record.id,
             "webhook_id": hook.id,
+            "notification_id": note.id,
             "key_id": s.scalar(select(ApiKey.id).where(ApiKey.district_id == world.district_id).limit(1)),
         }
         s.commit()
