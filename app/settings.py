@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     scheduler_interval_s: float = 60.0
     metrics: str = Field(default="admin", description="/metrics: 'admin' (admin or platform key), 'public', or 'off'.")
     solver_workers: int = 2
+    console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
+    console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")
 
 
 class WebhookSettings(BaseSettings):

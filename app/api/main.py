@@ -6,6 +6,14 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.console import auth as console_auth
+from app.api.console import dashboard as console_dashboard
+from app.api.console import demands as console_demands
+from app.api.console import duty as console_duty
+from app.api.console import members as console_members
+from app.api.console import plan as console_plan
+from app.api.console import runs as console_runs
+from app.api.console import static as console_static
 from app.api.middleware import RequestContextMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
@@ -29,6 +37,7 @@ from app.api.routes import (
     optimization_runs,
     pages,
     reports,
+    skill_suggestions,
     skills,
     webhooks,
 )
@@ -55,6 +64,7 @@ ROUTERS = (
     communities,
     groups,
     skills,
+    skill_suggestions,
     members,
     demands,
     imports,
@@ -68,6 +78,16 @@ ROUTERS = (
     notifications,
     pages,
     member_links,
+)
+# The office console (server-rendered pages on the same services; not part of the OpenAPI).
+CONSOLE_ROUTERS = (
+    console_auth,
+    console_dashboard,
+    console_demands,
+    console_plan,
+    console_runs,
+    console_members,
+    console_duty,
 )
 
 
@@ -91,9 +111,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_recovery()
             stop_dispatcher()
 
-    app = FastAPI(title="CPPCC member-need matcher", version="1.0.0", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="CPPCC member-need matcher",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served offline by app.api.console.static
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)
+    for module in CONSOLE_ROUTERS:
+        app.include_router(module.router)
+    console_static.install(app)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

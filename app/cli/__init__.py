@@ -4,7 +4,22 @@ from __future__ import annotations
 
 import typer
 
-from app.cli import audit, db, demo, districts, doctor, importer, keys, links, optimize, report, schedule, serve, worker
+from app.cli import (
+    audit,
+    console_link,
+    db,
+    demo,
+    districts,
+    doctor,
+    importer,
+    keys,
+    links,
+    optimize,
+    report,
+    schedule,
+    serve,
+    worker,
+)
 
 cli = typer.Typer(
     help="CPPCC member-need matcher (政协委员进社区 供需匹配).", no_args_is_help=True, pretty_exceptions_enable=False
@@ -22,6 +37,7 @@ cli.command("demo")(demo.demo)
 cli.command("audit")(audit.audit)
 cli.command("doctor")(doctor.doctor)
 cli.command("optimize")(optimize.optimize)
+cli.command("console-link")(console_link.console_link)
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
+from app.models.console import ConsoleSession, ConsoleSignInLink
 from app.models.demand import Demand, demand_exclusions, demand_skills
 from app.models.district import Area, Community, District, Group, ScheduledPeriod, group_areas
 from app.models.duty import DutyRecord
@@ -20,6 +21,8 @@ __all__ = [
     "Base",
     "ChangeEvent",
     "Community",
+    "ConsoleSession",
+    "ConsoleSignInLink",
     "Demand",
     "District",
     "DutyRecord",

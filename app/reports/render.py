@@ -1,7 +1,9 @@
 """Jinja2 rendering of the report pages (templates ship as package data in app/templates).
 
-Pages are self-contained: inline CSS, inline SVG charts, no scripts and no external
-references, so they work on an offline intranet and print cleanly.
+Pages load nothing from outside the service: the console's stylesheet and the vendored htmx
+come from /static, charts are inline SVG, so they work on an offline intranet and print cleanly.
+Every word comes from the catalogue (``t``), enum values through ``label``, dates through
+``when`` / ``day`` (app.i18n.format).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from app.domain import enums
 from app.i18n import label, t
+from app.i18n.format import format_date, format_datetime, format_time
+from app.i18n.problem_text import field_message, problem_text
 from app.reports import charts
 
 
@@ -29,7 +34,14 @@ def environment() -> Environment:
     env.filters["pct"] = _pct
     env.filters["local"] = _local
     env.filters["label"] = label  # enum value -> its name in the catalogue
-    env.globals["t"] = t  # every word on a page comes from the catalogue
+    env.filters["when"] = format_datetime
+    env.filters["day"] = format_date
+    env.filters["hhmm"] = format_time
+    env.globals["t"] = t
+    env.globals["label"] = label
+    env.globals["E"] = enums
+    env.globals["problem_text"] = problem_text
+    env.globals["field_message"] = field_message
     return env
 
 
@@ -67,30 +79,38 @@ def _svgs(figures: dict) -> dict[str, Markup]:
     return {name: Markup(charts.to_svg(fig)) for name, fig in figures.items()}
 
 
-def run_page(report) -> str:
+def run_page_context(report) -> dict[str, Any]:
+    """What run.html needs (also rendered inside the console by app.api.console.runs)."""
     from app.services.reports.runs import PLAN_LABELS, PLANS, STATUS_LABELS
 
-    return render(
-        "run.html",
-        title=f"优化批次 {report.id} 报告",
-        r=report,
-        charts=_svgs(charts.run_figures(report)),
-        plans=PLANS,
-        plan_labels=PLAN_LABELS,
-        status_labels=STATUS_LABELS,
-    )
+    return {
+        "title": t("console.report.run_title", id=report.id),
+        "r": report,
+        "charts": _svgs(charts.run_figures(report)),
+        "plans": PLANS,
+        "plan_labels": PLAN_LABELS,
+        "status_labels": STATUS_LABELS,
+    }
 
 
-def duty_page(report) -> str:
+def duty_page_context(report) -> dict[str, Any]:
+    """What duty.html needs (also rendered inside the console by app.api.console.duty)."""
     from app.services.reports.duty import KIND_LABELS
 
-    return render(
-        "duty.html",
-        title=f"{report.year} 年度委员履职情况",
-        r=report,
-        charts=_svgs(charts.duty_figures(report)),
-        kind_labels=KIND_LABELS,
-    )
+    return {
+        "title": t("console.report.duty_title", year=report.year),
+        "r": report,
+        "charts": _svgs(charts.duty_figures(report)),
+        "kind_labels": KIND_LABELS,
+    }
+
+
+def run_page(report, **layout: Any) -> str:
+    return render("run.html", **run_page_context(report), **layout)
+
+
+def duty_page(report, **layout: Any) -> str:
+    return render("duty.html", **duty_page_context(report), **layout)
 
 
 def error_page(status: int, title: str, detail: str | None) -> str:

@@ -7,6 +7,8 @@ bookmarks and proxy logs. We limit the damage: the access log records only the p
 (never the query string), pages send `Referrer-Policy: no-referrer` and
 `Cache-Control: no-store`, pages make no outside requests, and a read-only or liaison
 key is what such links should carry. A liaison key sees only its own area's rows.
+Signed in to the office console, the session cookie is enough (the console never puts a key in a
+URL); the pages share the console's layout and navigation.
 
 Errors: problem+json for API clients (Accept names JSON and not HTML), a small HTML
 page for browsers.
@@ -21,21 +23,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
 from fastapi.routing import APIRoute
 
+from app.api.console.web import PAGE_HEADERS
 from app.api.deps import SessionDep, raw_api_key
 from app.api.problems import problem_response, validation_problem
 from app.api.schemas.common import DbId, OpenAPIResponses
 from app.errors import Problem
 from app.reports import render
+from app.services import console_sessions
 from app.services import reports as service
 from app.services.api_keys import authenticate
 from app.services.identity import Caller
-
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
-}
 
 
 def wants_json(request: Request) -> bool:
@@ -97,7 +94,11 @@ def page_caller(
     key: Annotated[str | None, Query(description="API key, for links opened in a browser.")] = None,
 ) -> Caller:
     raw = raw_api_key(request) or key
-    if not raw:
+    if not raw:  # a console session works too (the console links here without a key)
+        signed = console_sessions.resolve(session, token=request.cookies.get(console_sessions.COOKIE_NAME))
+        if signed is not None:
+            request.state.caller = signed.caller
+            return signed.caller
         raise Problem(
             401,
             "missing_api_key",
@@ -119,10 +120,10 @@ def _page(html: str) -> HTMLResponse:
 @router.get("/runs/{run_id}", response_class=HTMLResponse, summary="Run report page (HTML)")
 def run_page(run_id: DbId, caller: PageCaller, session: SessionDep):
     """The run's figures beside both baselines, cross-area flows, member loads, coverage and unmet demands."""
-    return _page(render.run_page(service.run_report(session, caller, run_id)))
+    return _page(render.run_page(service.run_report(session, caller, run_id), me=caller, nav="runs"))
 
 
 @router.get("/duty/{year}", response_class=HTMLResponse, summary="Annual duty page (HTML)")
 def duty_page(year: Annotated[int, Path(ge=2000, le=2100)], caller: PageCaller, session: SessionDep):
     """Duty compliance by group (stacked bars) and the members missing each kind."""
-    return _page(render.duty_page(service.duty_report(session, caller, year, "group")))
+    return _page(render.duty_page(service.duty_report(session, caller, year, "group"), me=caller, nav="duty"))

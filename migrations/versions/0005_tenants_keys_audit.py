@@ -4,15 +4,15 @@ Platform keys are bound to no district (``api_keys.district_id`` nullable); keys
 ``expires_at``, ``revoked_at`` and ``replaced_by_id`` (rotation); districts gain ``active``,
 ``timezone`` and a JSON ``settings`` column; ``audit_events`` is the append-only trail.
 
-Revision ID: tenants_keys_audit
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "tenants_keys_audit"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,44 @@
+"""Problem details and field errors as sentences for a person (the console shows these).
+
+The API's problem+json carries stable codes (``code`` of the problem, ``code`` of each entry in
+``errors[]``); the words for them live in the catalogue under ``console.problem.<code>`` and
+``console.field_error.<code>``. An unknown code falls back to a general sentence, never to the
+English developer text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.i18n import catalogue, t
+
+
+def _has(key: str) -> bool:
+    return key in catalogue("zh")
+
+
+def problem_text(problem: Any, locale: str | None = None) -> str:
+    for key in (f"console.problem.{problem.code}", f"console.problem.status_{problem.status}"):
+        if _has(key):
+            return t(key, locale)
+    return t("console.problem.generic", locale)
+
+
+def field_message(error: dict[str, Any], locale: str | None = None) -> str:
+    key = f"console.field_error.{error.get('code', 'invalid')}"
+    return t(key if _has(key) else "console.field_error.invalid", locale)
+
+
+def errors_by_field(problem: Any, locale: str | None = None, *, fields: Any = None) -> dict[str, str]:
+    """``{field: sentence}`` for showing each error next to its form field (first error wins).
+
+    An error about a field the form does not show (``fields`` given) goes to ``_form``."""
+    out: dict[str, str] = {}
+    for err in problem.errors or []:
+        field = str(err.get("field", "")).split(".")[0]
+        if fields is not None and field not in fields:
+            field = "_form"
+        out.setdefault(field, field_message(err, locale))
+    if not out:
+        out["_form"] = problem_text(problem, locale)
+    return out
