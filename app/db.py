@@ -128,6 +128,7 @@ def session_scope(url: str) -> Iterator[Session]:
         session.close()
 
 
-# Registers the change-feed hooks on every Session, so the API, the CLI and the worker
-# all record changes in the same transaction as the change itself.
+# Registers the change-feed and audit-trail hooks on every Session, so the API, the CLI and
+# the worker all record changes (and who made them) in the same transaction as the change itself.
+import app.services.audit  # noqa: E402,F401 - imported only to register its Session hooks (see above)
 import app.services.changes  # noqa: E402,F401 - imported only to register its Session hooks (see above)

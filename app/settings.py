@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         description="'inprocess', 'procrastinate', or 'auto' (procrastinate on PostgreSQL).",
     )
     solver_time_limit_s: float = 10.0
+    scheduler: str = Field(
+        default="auto",
+        description="Weekly schedule ticker: 'auto' (in the API process on SQLite, procrastinate "
+        "periodic task in `matcher worker` on PostgreSQL), 'inprocess', or 'off'.",
+    )
+    scheduler_interval_s: float = 60.0
+    metrics: str = Field(default="admin", description="/metrics: 'admin' (admin or platform key), 'public', or 'off'.")
     solver_workers: int = 2
     console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
     console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")

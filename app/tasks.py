@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector
@@ -43,10 +44,28 @@ def run_optimization(context: JobContext, run_id: int) -> str:
     return status
 
 
+SCHEDULE_TASK = "weekly_schedule_tick"
+SCHEDULE_QUEUE = "schedule"
+
+
+def weekly_schedule_tick(context: JobContext, timestamp: int) -> int:
+    """Start the districts' due weekly runs (app.services.schedule.run_due)."""
+    from app.services.runs.executor import ProcrastinateExecutor
+    from app.services.schedule import tick
+
+    url = (context.additional_context or {}).get("database_url") or get_settings().database_url
+    return tick(url, ProcrastinateExecutor(), now=datetime.fromtimestamp(timestamp, UTC))
+
+
 def make_app(database_url: str) -> App:
     """A procrastinate App bound to one database, with our task registered."""
     application = App(connector=PsycopgConnector(conninfo=conninfo(database_url)))
     application.task(name=TASK_NAME, queue=QUEUE, pass_context=True)(run_optimization)
+    # Every worker defers the same periodic job; procrastinate keeps one job per minute, and the
+    # (district, period) row in run_due keeps each week from starting twice whatever happens.
+    application.periodic(cron="* * * * *", periodic_id="weekly-schedule")(
+        application.task(name=SCHEDULE_TASK, queue=SCHEDULE_QUEUE, pass_context=True)(weekly_schedule_tick)
+    )
     return application
 
 
@@ -113,7 +132,7 @@ def run_worker(
             except Exception:  # noqa: BLE001 - housekeeping must not keep the worker from starting
                 log.warning("could not check for stalled jobs", exc_info=True)
             await application.run_worker_async(
-                queues=[QUEUE],
+                queues=[QUEUE, SCHEDULE_QUEUE],
                 wait=wait,
                 concurrency=concurrency,
                 listen_notify=wait,

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from app.db import get_sessionmaker, is_sqlite
 from app.domain.enums import Role
 from app.errors import Problem
-from app.services.api_keys import authenticate_cached
+from app.services.api_keys import authenticate
+from app.services.audit import Actor, record_act_as, set_actor
 from app.services.identity import Caller
 from app.settings import Settings, get_settings
 
@@ -60,6 +61,10 @@ def _take_sqlite_write_lock(session: Session) -> None:
     session.execute(text("UPDATE districts SET id = id WHERE 1 = 0"))
 
 
+ACT_AS_HEADER = "X-Act-As-District"
+"""A platform key names the district it acts as (audited); every other key is refused with it."""
+
+
 def raw_api_key(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -76,8 +81,12 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
             "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate_cached(session, raw)
+    caller = authenticate(session, raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
     request.state.caller = caller
+    request_id = getattr(request.state, "request_id", None)
+    set_actor(session, Actor.for_caller(caller, request_id=request_id))
+    if caller.acting_as:
+        record_act_as(session, caller, path=request.url.path, request_id=request_id)
     return caller
 
 

@@ -19,17 +19,22 @@ from app.api.middleware import RequestContextMiddleware
 from app.api.openapi import install_openapi, operation_id
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
+    api_keys,
     areas,
     assignments,
+    audit,
     changes,
     communities,
     demands,
+    district_settings,
+    districts,
     duty_records,
     groups,
     health,
     imports,
     member_links,
     members,
+    metrics,
     notifications,
     optimization_runs,
     pages,
@@ -41,6 +46,7 @@ from app.api.routes import (
 from app.logging import configure_logging
 from app.services.notifications.dispatcher import start_api_notifier
 from app.services.runs.janitor import start_run_recovery
+from app.services.schedule import start_inprocess_scheduler
 from app.services.webhooks import start_dispatcher
 from app.settings import Settings, get_settings
 
@@ -52,6 +58,10 @@ Errors are `application/problem+json` (RFC 9457) with a stable `type` and `code`
 
 ROUTERS = (
     health,
+    metrics,
+    api_keys,
+    districts,
+    district_settings,
     areas,
     communities,
     groups,
@@ -65,6 +75,7 @@ ROUTERS = (
     duty_records,
     reports,
     changes,
+    audit,
     webhooks,
     notifications,
     pages,
@@ -93,9 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop_dispatcher = start_dispatcher(settings.database_url)
         stop_recovery = start_run_recovery(settings)
         stop_notifier = start_api_notifier(settings.database_url)
+        stop_scheduler = start_inprocess_scheduler(settings)
         try:
             yield
         finally:
+            stop_scheduler()
             stop_notifier()
             stop_recovery()
             stop_dispatcher()

@@ -14,6 +14,7 @@ import uuid
 
 from app.api.problems import PROBLEM_JSON, preferred_locale
 from app.errors import Problem, problem_document
+from app.metrics import observe_request
 from app.services.notifications.links import redact_path
 
 access_log = logging.getLogger("app.access")
@@ -81,6 +82,13 @@ class RequestContextMiddleware:
         if not access_log.isEnabledFor(logging.INFO):
             return
         path = redact_path(scope.get("path") or "")  # personal-link tokens never reach a log
+        route = scope.get("route")
+        observe_request(
+            scope.get("method", ""),
+            getattr(route, "path", "unmatched"),
+            status_holder["status"],
+            time.perf_counter() - started,
+        )
         access_log.info(
             "%s %s %s",
             scope.get("method"),

@@ -32,14 +32,59 @@ def sqlite_path(url: str) -> Path:
 
 
 def check_target(url: str, reset_postgresql: bool = False) -> None:
-    """Raise DemoRefused before touching anything if the demo may not wipe ``url``."""
+    """Raise DemoRefused before touching anything if the demo may not wipe ``url``.
+
+    Without ``--reset`` the demo only replaces a database that is empty or holds nothing but an
+    earlier demo: no district besides the demo's, and no change made through the API or a
+    personal link (the audit trail tells). That holds on SQLite as on PostgreSQL.
+    """
     if is_sqlite(url):
-        sqlite_path(url)
-    elif not reset_postgresql:
-        shown = make_url(url).render_as_string(hide_password=True)
+        path = sqlite_path(url)
+        if reset_postgresql or not path.exists() or not _is_sqlite_database(path):
+            return  # nothing there, or a file that holds no database (replaced, as before)
+    elif reset_postgresql:
+        return
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = _foreign_data(url)
+    if reason is not None:
         raise DemoRefused(
-            f"{shown} is not SQLite: the demo would drop everything in it. Pass --reset to wipe it and load the demo."
+            f"{shown} {reason}: the demo would drop everything in it. Pass --reset to wipe it and load the demo."
         )
+
+
+def _is_sqlite_database(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
+
+
+def _foreign_data(url: str) -> str | None:
+    """Why ``url`` holds more than the demo's own data, or None when it is empty or demo-only."""
+    from sqlalchemy import create_engine, inspect
+
+    from app.demo.data import DISTRICT_CODE
+
+    args = {} if is_sqlite(url) else {"connect_args": {"connect_timeout": 5}}
+    try:
+        engine = create_engine(url, **args)
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            if "districts" not in tables:
+                return None if not tables - {"alembic_version"} else "holds tables of another application"
+            codes = set(conn.scalars(text("SELECT code FROM districts")))
+            if codes - {DISTRICT_CODE}:
+                return f"holds other districts ({', '.join(sorted(codes - {DISTRICT_CODE}))})"
+            if codes and "audit_events" not in tables:
+                return "holds data from before the audit trail"
+            if codes:
+                used = conn.scalar(
+                    text("SELECT count(*) FROM audit_events WHERE actor_kind IN ('api_key', 'member_link')")
+                )
+                if used:
+                    return "holds changes made through the API since the demo was loaded"
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - an unreachable or unreadable database is never wiped blindly
+        return f"could not be inspected ({type(exc).__name__})"
+    return None
 
 
 def reset_database(url: str) -> None:

@@ -73,6 +73,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     LIAISON = "liaison"
     READER = "reader"
+    PLATFORM = "platform"  # manages districts (tenants); bound to none, reads no district's data
 
 
 class ChangeKind(StrEnum):
@@ -140,3 +141,19 @@ class LinkKind(StrEnum):
 
     TASK = "task"
     MEMBER = "member"
+
+
+class ActorKind(StrEnum):
+    """Who made a change recorded in the audit trail."""
+
+    API_KEY = "api_key"
+    MEMBER_LINK = "member_link"
+    CLI = "cli"
+    SYSTEM = "system"
+
+
+class AuditAction(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+    ACTED_AS = "acted_as"  # a platform key acted as a district (recorded even for reads)

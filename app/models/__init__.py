@@ -1,11 +1,12 @@
 """ORM models; importing this package registers every table on ``Base.metadata``."""
 
+from app.models.audit import AuditEvent
 from app.models.auth import ApiKey, IdempotencyRecord
 from app.models.base import Base
 from app.models.change import ChangeEvent, Webhook, WebhookDelivery
 from app.models.console import ConsoleSession, ConsoleSignInLink
 from app.models.demand import Demand, demand_exclusions, demand_skills
-from app.models.district import Area, Community, District, Group, group_areas
+from app.models.district import Area, Community, District, Group, ScheduledPeriod, group_areas
 from app.models.duty import DutyRecord
 from app.models.member import Member, MemberSkill
 from app.models.notify import MemberLink, Notification, NotificationAttempt, RepairMark
@@ -16,6 +17,7 @@ __all__ = [
     "ApiKey",
     "Area",
     "Assignment",
+    "AuditEvent",
     "Base",
     "ChangeEvent",
     "Community",
@@ -33,6 +35,7 @@ __all__ = [
     "NotificationAttempt",
     "OptimizationRun",
     "RepairMark",
+    "ScheduledPeriod",
     "Skill",
     "UnmetDemand",
     "Webhook",

@@ -8,15 +8,22 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.domain.enums import Role
-from app.models.base import Base, DistrictOwned, EnumText, Timestamped, UTCDateTime, utcnow
+from app.models.base import Base, EnumText, Timestamped, UTCDateTime, utcnow
 
 
-class ApiKey(DistrictOwned, Timestamped, Base):
-    """Only a SHA-256 of the secret is stored; the prefix lets staff tell keys apart."""
+class ApiKey(Timestamped, Base):
+    """Only a SHA-256 of the secret is stored; the prefix lets staff tell keys apart.
+
+    ``district_id`` is NULL only for ``platform`` keys (they manage districts, not their data).
+    A key is usable while ``active`` and not past ``expires_at``; revoking sets ``revoked_at``
+    and clears ``active``; rotating gives the old key an ``expires_at`` at the end of the grace
+    period and names its successor in ``replaced_by_id``.
+    """
 
     __tablename__ = "api_keys"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int | None] = mapped_column(ForeignKey("districts.id"), index=True)
     name: Mapped[str] = mapped_column(String(100))
     role: Mapped[Role] = mapped_column(EnumText(Role))
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
@@ -24,6 +31,9 @@ class ApiKey(DistrictOwned, Timestamped, Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
 
 
 class IdempotencyRecord(Base):

@@ -1,104 +1,314 @@
-"""API key issue and lookup. Keys are ``mk_<prefix>_<secret>``; only a SHA-256 is stored."""
+"""API keys: issue, look up, list, revoke, rotate. Keys are ``mk_<prefix>_<secret>``; only a SHA-256 is stored.
+
+A key is *usable* while it is active (not revoked), not past its ``expires_at`` and its district
+(if any) is active. ``authenticate`` checks that on every request against the database, with no
+cache, so a revocation applies at once to the next request in every process. Other faces that
+hold something bound to a key (console sessions, personal links) call ``key_usable`` on each use.
+
+``last_used_at`` is written at most once per key per minute (a conditional UPDATE), so reading
+does not turn every request into a write.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import threading
-import time
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import event, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
-from app.errors import Problem, invalid
-from app.models import ApiKey, Area
+from app.errors import Problem, invalid, not_found
+from app.models import ApiKey, Area, District
 from app.models.base import utcnow
-from app.services.identity import ROLES, Caller
+from app.services.identity import NO_DISTRICT, ROLES, Caller
+from app.services.pagination import Page, paginate
+
+ROTATION_GRACE = timedelta(hours=24)
+"""How long the old secret keeps working after a rotation, by default."""
+MAX_ROTATION_GRACE = timedelta(days=30)
+TOUCH_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
 
 
 def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_api_key(session: Session, district_id: int, role: str, name: str, area_code: str | None = None) -> str:
-    """Create a key and return the raw secret (shown once, never stored)."""
-    if role not in ROLES:
-        raise invalid("role", f"must be one of {', '.join(ROLES)}")
-    area_id = None
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def key_status(key: ApiKey, *, now: datetime | None = None) -> str:
+    """``active``, ``revoked`` or ``expired`` (the state the key list shows)."""
+    now = now or utcnow()
+    if not key.active or key.revoked_at is not None:
+        return "revoked"
+    expires = _aware(key.expires_at)
+    if expires is not None and expires <= now:
+        return "expired"
+    return "active"
+
+
+def is_key_usable(key: ApiKey | None, *, now: datetime | None = None) -> bool:
+    return key is not None and key_status(key, now=now) == "active"
+
+
+def key_usable(session: Session, *, api_key_id: int) -> bool:
+    """For sessions and links bound to a key: is that key (and its district) still usable now?"""
+    key = session.get(ApiKey, api_key_id, populate_existing=True)
+    if not is_key_usable(key):
+        return False
+    assert key is not None
+    return key.district_id is None or _district_active(session, key.district_id)
+
+
+def _district_active(session: Session, district_id: int) -> bool:
+    return bool(session.scalar(select(District.active).where(District.id == district_id)))
+
+
+def _unauthorized(code: str, detail: str) -> Problem:
+    return Problem(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _resolve_area(session: Session, district_id: int | None, role: str, area_code: str | None) -> int | None:
     if role == Role.LIAISON:
         if not area_code:
             raise invalid("area", "a liaison key is bound to one area")
         area_id = session.scalar(select(Area.id).where(Area.district_id == district_id, Area.code == area_code))
         if area_id is None:
             raise invalid("area", f"unknown area code {area_code!r}")
-    elif area_code:
+        return area_id
+    if area_code:
         raise invalid("area", "only liaison keys are bound to an area")
+    return None
+
+
+def _new_key(
+    session: Session,
+    *,
+    district_id: int | None,
+    role: str,
+    name: str,
+    area_id: int | None,
+    expires_at: datetime | None,
+) -> IssuedKey:
     prefix = secrets.token_hex(4)
     raw = f"mk_{prefix}_{secrets.token_urlsafe(24)}"
-    session.add(
-        ApiKey(district_id=district_id, name=name, role=role, area_id=area_id, prefix=prefix, key_hash=hash_key(raw))
+    key = ApiKey(
+        district_id=district_id,
+        name=name,
+        role=Role(role),
+        area_id=area_id,
+        prefix=prefix,
+        key_hash=hash_key(raw),
+        expires_at=expires_at,
     )
+    session.add(key)
     session.flush()
-    return raw
+    return IssuedKey(key=key, secret=raw)
 
 
-def authenticate(session: Session, raw: str) -> Caller:
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw), ApiKey.active.is_(True)))
-    if key is None:
-        raise Problem(
-            401, "invalid_api_key", "The API key is unknown or revoked.", headers={"WWW-Authenticate": "Bearer"}
-        )
+def _check_expiry(expires_at: datetime | None) -> datetime | None:
+    expires_at = _aware(expires_at)
+    if expires_at is not None and expires_at <= utcnow():
+        raise invalid("expires_at", "must be in the future")
+    return expires_at
+
+
+def create_api_key(
+    session: Session,
+    district_id: int | None,
+    role: str,
+    name: str,
+    area_code: str | None = None,
+    *,
+    expires_at: datetime | None = None,
+) -> str:
+    """Create a key and return the raw secret (shown once, never stored).
+
+    ``platform`` keys have no district; every other role is bound to exactly one.
+    """
+    if role not in ROLES:
+        raise invalid("role", f"must be one of {', '.join(ROLES)}")
+    if (role == Role.PLATFORM) != (district_id is None):
+        raise invalid("district", "platform keys are bound to no district; every other key to one")
+    area_id = _resolve_area(session, district_id, role, area_code)
+    issued = _new_key(
+        session,
+        district_id=district_id,
+        role=role,
+        name=name,
+        area_id=area_id,
+        expires_at=_check_expiry(expires_at),
+    )
+    return issued.secret
+
+
+def authenticate(session: Session, raw: str, *, act_as: str | None = None) -> Caller:
+    """The caller behind a raw key, or 401 when the key is unknown, revoked or expired.
+
+    ``act_as`` (a district code, from ``X-Act-As-District``) is honoured for platform keys
+    only: the caller becomes that district's admin, marked ``acting_as`` in the audit trail.
+    """
+    found = session.execute(
+        select(ApiKey, District.active)
+        .outerjoin(District, District.id == ApiKey.district_id)
+        .where(ApiKey.key_hash == hash_key(raw))
+    ).first()
+    if found is None:
+        raise _unauthorized("invalid_api_key", "The API key is unknown or revoked.")
+    key, district_active = found
+    status = key_status(key)
+    if status != "active":
+        raise _unauthorized(f"{status}_api_key", f"The API key is {status}.")
+    if key.district_id is not None and not district_active:
+        raise _unauthorized("district_inactive", "The API key's district is deactivated.")
+    _touch(session, key)
+    if key.role == Role.PLATFORM:
+        return _platform_caller(session, key, act_as)
+    if act_as:
+        raise Problem(403, "act_as_forbidden", "Only platform keys may act as a district (X-Act-As-District).")
+    assert key.district_id is not None
     return Caller(api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id, area_id=key.area_id)
+
+
+def _platform_caller(session: Session, key: ApiKey, act_as: str | None) -> Caller:
+    if not act_as:
+        return Caller(api_key_id=key.id, name=key.name, role=Role.PLATFORM, district_id=NO_DISTRICT)
+    district = session.scalar(select(District).where(District.code == act_as))
+    if district is None:
+        raise invalid("X-Act-As-District", f"unknown district code {act_as!r}", status=404)
+    return Caller(api_key_id=key.id, name=key.name, role=Role.ADMIN, district_id=district.id, acting_as=district.code)
+
+
+def _touch(session: Session, key: ApiKey) -> None:
+    """Record use, at most once a minute per key (the WHERE makes concurrent requests write once)."""
+    now = utcnow()
+    last = _aware(key.last_used_at)
+    if last is not None and now - last < TOUCH_INTERVAL:
+        return
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.id == key.id, or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at < now - TOUCH_INTERVAL))
+        .values(last_used_at=now, updated_at=ApiKey.updated_at)  # use is not a change of the key
+        .execution_options(synchronize_session=False)
+    )
 
 
 def touch(session: Session, caller: Caller) -> None:
     key = session.get(ApiKey, caller.api_key_id)
     if key is not None:
-        key.last_used_at = utcnow()
+        _touch(session, key)
 
 
-# --------------------------------------------------------------------------- key cache
-
-#: How long a verified key is trusted without asking the database again. Any change to an
-#: ApiKey row made in this process (revoke, rotate, delete) clears the cache at once; a change
-#: made by another process (another uvicorn worker, the CLI) is seen within this time.
-KEY_CACHE_S = 5.0
-_KEY_CACHE: dict[str, tuple[Caller, float]] = {}
-_KEY_CACHE_LOCK = threading.Lock()
+# --------------------------------------------------------------------------- management
 
 
-def authenticate_cached(session: Session, raw: str) -> Caller:
-    """``authenticate`` behind a short in-process cache keyed by the key's hash.
-
-    Every request verifies its key; for a read that is one of only a few queries. Unknown
-    and revoked keys are never cached, so they keep failing; a key revoked in this process
-    fails from the next request on (the cache is dropped when ApiKey rows change).
-    """
-    digest = hash_key(raw)
-    hit = _KEY_CACHE.get(digest)
-    now = time.monotonic()
-    if hit is not None and hit[1] > now:
-        return hit[0]
-    caller = authenticate(session, raw)
-    with _KEY_CACHE_LOCK:
-        _KEY_CACHE[digest] = (caller, now + KEY_CACHE_S)
-    return caller
+def _require_manager(caller: Caller) -> None:
+    if caller.role not in (Role.ADMIN, Role.PLATFORM):
+        raise Problem(403, "forbidden_role", "Managing keys needs the admin or platform role.")
 
 
-def forget_cached_keys() -> None:
-    with _KEY_CACHE_LOCK:
-        _KEY_CACHE.clear()
+def _scoped_key(session: Session, caller: Caller, key_id: int) -> ApiKey:
+    """Admins see their district's keys only (others are 404); platform keys see all."""
+    _require_manager(caller)
+    key = session.get(ApiKey, key_id)
+    if key is None or (not caller.is_platform and key.district_id != caller.district_id):
+        raise not_found("api key", key_id)
+    return key
 
 
-@event.listens_for(Session, "after_flush")
-def _keys_changed(session: Session, _context: Any) -> None:
-    if any(isinstance(obj, ApiKey) for obj in (*session.new, *session.dirty, *session.deleted)):
-        forget_cached_keys()
+def list_keys(session: Session, caller: Caller, *, cursor: str | None, limit: int) -> Page[ApiKey]:
+    _require_manager(caller)
+    stmt = select(ApiKey)
+    if not caller.is_platform:
+        stmt = stmt.where(ApiKey.district_id == caller.district_id)
+    return paginate(session, stmt, ApiKey.id, cursor, limit)
 
 
-@event.listens_for(Session, "do_orm_execute")
-def _keys_bulk_changed(state: ORMExecuteState) -> None:
-    if (state.is_update or state.is_delete) and any(m.class_ is ApiKey for m in state.all_mappers):
-        forget_cached_keys()
+def issue_key(
+    session: Session,
+    caller: Caller,
+    *,
+    role: str,
+    name: str,
+    area_code: str | None = None,
+    district_code: str | None = None,
+    expires_at: datetime | None = None,
+) -> IssuedKey:
+    """``POST /v1/api-keys``: admins issue keys in their own district; platform keys in any."""
+    _require_manager(caller)
+    if role not in ROLES:
+        raise invalid("role", f"must be one of {', '.join(ROLES)}")
+    district_id: int | None
+    if caller.is_platform:
+        if role == Role.PLATFORM:
+            if district_code:
+                raise invalid("district", "platform keys are bound to no district")
+            district_id = None
+        else:
+            if not district_code:
+                raise invalid("district", "name the district (code) the key is bound to")
+            found = session.scalar(select(District.id).where(District.code == district_code))
+            if found is None:
+                raise invalid("district", f"unknown district code {district_code!r}")
+            district_id = found
+    else:
+        if role == Role.PLATFORM:
+            raise invalid("role", "only a platform key can issue platform keys", status=403)
+        if district_code and district_code != caller.acting_as and not _is_own(session, caller, district_code):
+            raise invalid("district", "an admin issues keys for its own district only", status=403)
+        district_id = caller.district_id
+    area_id = _resolve_area(session, district_id, role, area_code)
+    return _new_key(
+        session, district_id=district_id, role=role, name=name, area_id=area_id, expires_at=_check_expiry(expires_at)
+    )
+
+
+def _is_own(session: Session, caller: Caller, district_code: str) -> bool:
+    return session.scalar(select(District.id).where(District.code == district_code)) == caller.district_id
+
+
+def revoke_key(session: Session, caller: Caller, *, key_id: int) -> ApiKey:
+    """Revoke at once (idempotent: revoking a revoked key changes nothing)."""
+    key = _scoped_key(session, caller, key_id)
+    if key.revoked_at is None:
+        key.active = False
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def rotate_key(
+    session: Session, caller: Caller, *, key_id: int, grace: timedelta = ROTATION_GRACE
+) -> tuple[ApiKey, IssuedKey]:
+    """A new secret for the same name, role and scope; the old one works for ``grace`` more."""
+    if grace < timedelta(0) or grace > MAX_ROTATION_GRACE:
+        raise invalid("grace_hours", f"must be between 0 and {int(MAX_ROTATION_GRACE.total_seconds() // 3600)}")
+    old = _scoped_key(session, caller, key_id)
+    if key_status(old) != "active":
+        raise Problem(409, "key_not_active", f"Key {key_id} is {key_status(old)}; only an active key can be rotated.")
+    new = _new_key(
+        session,
+        district_id=old.district_id,
+        role=old.role,
+        name=old.name,
+        area_id=old.area_id,
+        expires_at=old.expires_at,
+    )
+    end = utcnow() + grace
+    current = _aware(old.expires_at)
+    old.expires_at = end if current is None else min(current, end)
+    old.replaced_by_id = new.key.id
+    session.flush()
+    return old, new

@@ -31,7 +31,7 @@ from app.domain.times import stored_utc
 from app.errors import Problem
 from app.models import ApiKey, ConsoleSession, ConsoleSignInLink
 from app.models.base import utcnow
-from app.services.api_keys import authenticate, create_api_key, hash_key
+from app.services.api_keys import authenticate, create_api_key, hash_key, key_usable
 from app.services.identity import Caller
 
 COOKIE_NAME = "matcher_console"
@@ -118,6 +118,8 @@ def _open(session: Session, key: ApiKey | Caller, hours: float) -> NewSession:
 def sign_in_with_key(session: Session, *, raw_key: str, hours: float) -> NewSession:
     """Check the API key (401 when unknown or revoked) and open a session acting as it."""
     caller = authenticate(session, raw_key.strip())
+    if caller.district_id is None:
+        raise Problem(403, "forbidden_role", "The console is for district keys; a platform key manages tenants.")
     return _open(session, caller, hours)
 
 
@@ -156,9 +158,14 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
         ),
     )
     key = session.get(ApiKey, link.api_key_id)
-    if claimed.rowcount != 1 or key is None or not key.active:  # a racing twin used it first
+    if claimed.rowcount != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
     return _open(session, key, hours)
+
+
+def _district_key_usable(session: Session, key: ApiKey | None) -> bool:
+    """The console works for district keys only, and only while the key itself is usable."""
+    return key is not None and key.district_id is not None and key_usable(session, api_key_id=key.id)
 
 
 def resolve(session: Session, *, token: str | None) -> SignedIn | None:
@@ -169,8 +176,8 @@ def resolve(session: Session, *, token: str | None) -> SignedIn | None:
     if row is None or row.revoked_at is not None or stored_utc(row.expires_at) <= utcnow():
         return None
     key = session.get(ApiKey, row.api_key_id)
-    if key is None or not key.active:
-        return None
+    if key is None or key.district_id is None or not _district_key_usable(session, key):
+        return None  # the key was revoked, expired or its district deactivated: the session ends with it
     caller = Caller(api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id, area_id=key.area_id)
     return SignedIn(caller=caller, session_id=row.id, csrf_hash=row.csrf_hash, csrf_token=csrf_token_for(token))
 

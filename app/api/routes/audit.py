@@ -1,0 +1,35 @@
+"""/v1/audit (admin: its district; platform: all): who changed what, when."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.api.deps import CallerDep, SessionDep
+from app.api.pagination import CursorQ, LimitQ
+from app.api.schemas.audit import AuditEventOut
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
+from app.services import audit as service
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("", response_model=Page[AuditEventOut], summary="The audit trail (admin), oldest first")
+def list_audit(
+    caller: CallerDep,
+    session: SessionDep,
+    cursor: CursorQ = None,
+    limit: LimitQ = 100,
+    entity: Annotated[str | None, Query(max_length=40, description="Table name, e.g. demands.")] = None,
+    actor: Annotated[DbId | None, Query(description="Key id of the actor.")] = None,
+    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
+    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+):
+    page = service.list_audit(
+        session, caller, entity=entity, actor_key_id=actor, since=since, until=until, cursor=cursor, limit=limit
+    )
+    return Page[AuditEventOut](
+        items=[AuditEventOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor
+    )

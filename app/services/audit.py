@@ -1,0 +1,231 @@
+"""The audit trail: who changed what and when, written in the same transaction as the change.
+
+Recording is automatic, like the change feed (``app.services.changes``): importing this module
+registers an ``after_flush`` listener on the ``Session`` class that writes one ``AuditEvent`` per
+row a flush created, updated or deleted, with the changed fields before and after (phones and
+e-mail addresses masked, secrets never). The rows go out on the flush's own connection, so a
+rolled-back transaction leaves no audit row, and a committed change always has its row.
+
+Who: the request's caller (key id, role, acting-as district) is put on ``session.info`` by the
+API's ``get_caller`` (a contextvar would not survive FastAPI's thread hops between dependency
+and handler); the CLI, personal links and the worker set ``current_actor`` or ``set_actor``. A
+change with no actor known is recorded as ``system``.
+
+Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
+fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
+and bulk ``UPDATE``/``DELETE`` statements, which bypass the flush (services use them only for
+run bookkeeping). The application has no update or delete path for audit rows; a flush that
+tries one is refused.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from app.domain.enums import ActorKind, AuditAction, Role
+from app.errors import Problem, invalid
+from app.models import AuditEvent, ChangeEvent, District, IdempotencyRecord, WebhookDelivery
+from app.models.base import utcnow
+from app.services.changes import _json_value
+from app.services.identity import Caller
+from app.services.pagination import Page, paginate
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    label: str
+    key_id: int | None = None
+    role: str | None = None
+    acting_as: str | None = None
+    request_id: str | None = None
+
+    @classmethod
+    def for_caller(cls, caller: Caller, *, request_id: str | None = None) -> Actor:
+        return cls(
+            ActorKind.API_KEY,
+            caller.name,
+            key_id=caller.api_key_id or None,
+            role="platform" if caller.acting_as else caller.role,
+            acting_as=caller.acting_as,
+            request_id=request_id,
+        )
+
+
+SYSTEM = Actor(ActorKind.SYSTEM, "system")
+current_actor: ContextVar[Actor | None] = ContextVar("matcher_audit_actor", default=None)
+_INFO_KEY = "matcher_audit_actor"
+
+SKIPPED_TABLES = {t.__tablename__ for t in (AuditEvent, ChangeEvent, WebhookDelivery, IdempotencyRecord)}
+VOLATILE_FIELDS = {"updated_at", "created_at", "version", "heartbeat_at", "progress", "last_used_at"}
+SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
+
+
+def set_actor(session: Session, actor: Actor) -> None:
+    """Name who acts through this session (the API and personal links call it per request)."""
+    session.info[_INFO_KEY] = actor
+
+
+@contextlib.contextmanager
+def acting(actor: Actor) -> Iterator[None]:
+    """Everything flushed inside (any session, this thread) is recorded as done by ``actor``."""
+    token = current_actor.set(actor)
+    try:
+        yield
+    finally:
+        current_actor.reset(token)
+
+
+def mask(field: str, value: Any) -> Any:
+    """Phones keep their first 3 and last 2 digits, e-mail its first letter and domain."""
+    if value is None or not isinstance(value, str):
+        return value
+    if field in SECRET_FIELDS:
+        return "***"
+    if "phone" in field:
+        return value[:3] + "*" * max(0, len(value) - 5) + value[-2:] if len(value) > 5 else "*" * len(value)
+    if "email" in field and "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return value
+
+
+def _fields(obj: Any, action: AuditAction) -> dict[str, list[Any]]:
+    state = sa_inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        key = attr.key
+        if key in VOLATILE_FIELDS:
+            continue
+        if action == AuditAction.UPDATED:
+            hist = state.attrs[key].history
+            if not hist.added and not hist.deleted:
+                continue
+            before = hist.deleted[0] if hist.deleted else None
+            after = hist.added[0] if hist.added else None
+            if before == after:
+                continue
+        else:
+            value = state.dict.get(key)
+            before, after = (None, value) if action == AuditAction.CREATED else (value, None)
+        changes[key] = [mask(key, _json_value(before)), mask(key, _json_value(after))]
+    return changes
+
+
+def _district_of(obj: Any) -> int | None:
+    if isinstance(obj, District):
+        return obj.id
+    return getattr(obj, "district_id", None)
+
+
+def _events(session: Session, actor: Actor) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for action, objects in (
+        (AuditAction.CREATED, session.new),
+        (AuditAction.UPDATED, session.dirty),
+        (AuditAction.DELETED, session.deleted),
+    ):
+        for obj in sorted(objects, key=lambda o: (type(o).__name__, getattr(o, "id", 0) or 0)):
+            table = getattr(type(obj), "__tablename__", None)
+            if table is None or table in SKIPPED_TABLES:
+                continue
+            if action == AuditAction.UPDATED and not session.is_modified(obj, include_collections=False):
+                continue
+            changes = _fields(obj, action)
+            if action == AuditAction.UPDATED and not changes:
+                continue
+            rows.append(
+                {
+                    "district_id": _district_of(obj),
+                    "actor_kind": actor.kind,
+                    "actor_key_id": actor.key_id,
+                    "actor_role": actor.role,
+                    "actor_label": actor.label[:200],
+                    "acting_as": actor.acting_as,
+                    "action": action,
+                    "entity": table,
+                    "entity_id": getattr(obj, "id", None),
+                    "changes": changes,
+                    "request_id": actor.request_id,
+                    "created_at": utcnow(),
+                }
+            )
+    return rows
+
+
+@event.listens_for(Session, "before_flush")
+def _append_only(session: Session, _ctx: Any, _instances: Any) -> None:
+    for obj in (*session.dirty, *session.deleted):
+        if isinstance(obj, AuditEvent):
+            raise invalid("audit", "the audit trail is append-only", status=409)
+
+
+@event.listens_for(Session, "after_flush")
+def _record(session: Session, _flush_context: Any) -> None:
+    actor = session.info.get(_INFO_KEY) or current_actor.get() or SYSTEM
+    rows = _events(session, actor)
+    if rows:
+        session.connection().execute(insert(AuditEvent), rows)
+
+
+def record_act_as(session: Session, caller: Caller, *, path: str, request_id: str | None) -> None:
+    """A platform key acting as a district is itself a recorded event (even for a read)."""
+    session.execute(
+        insert(AuditEvent),
+        [
+            {
+                "district_id": caller.district_id,
+                "actor_kind": ActorKind.API_KEY,
+                "actor_key_id": caller.api_key_id,
+                "actor_role": Role.PLATFORM,
+                "actor_label": caller.name[:200],
+                "acting_as": caller.acting_as,
+                "action": AuditAction.ACTED_AS,
+                "entity": "district",
+                "entity_id": caller.district_id,
+                "changes": {"path": [None, path[:500]]},
+                "request_id": request_id,
+                "created_at": utcnow(),
+            }
+        ],
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def list_audit(
+    session: Session,
+    caller: Caller,
+    *,
+    entity: str | None = None,
+    actor_key_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> Page[AuditEvent]:
+    """Admins read their district's trail; platform keys (not acting) read every district's."""
+    if caller.role not in (Role.ADMIN, Role.PLATFORM):
+        raise Problem(403, "forbidden_role", "The audit trail needs the admin or platform role.")
+    stmt = select(AuditEvent)
+    if caller.role != Role.PLATFORM:
+        stmt = stmt.where(AuditEvent.district_id == caller.district_id)
+    if entity:
+        stmt = stmt.where(AuditEvent.entity == entity)
+    if actor_key_id is not None:
+        stmt = stmt.where(AuditEvent.actor_key_id == actor_key_id)
+    if since is not None:
+        stmt = stmt.where(AuditEvent.created_at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.created_at < until)
+    return paginate(session, stmt, AuditEvent.id, cursor, limit)
