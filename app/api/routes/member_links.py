@@ -108,6 +108,20 @@ def _task_context(link: MemberLink, task, action: str) -> dict:
     }
 
 
+async def _open_form(
+    session, request: Request, token: str, kind: LinkKind, back: str
+) -> tuple[MemberLink, dict[str, str]] | Response:
+    """A member's POST: the live link and its form, or the page that refuses it (rate limit,
+    expired/revoked link, another site's form or a wrong nonce)."""
+    link = _open(session, request, token, kind)
+    if isinstance(link, Response):
+        return link
+    form = await _form(request)
+    if _foreign_origin(request) or not nonce_ok(link, form.get("nonce")):
+        return _message(request, 403, "form", back=back)
+    return link, form
+
+
 def _answer_problem(request: Request, exc: Problem, back: str) -> Response:
     key = "invalid" if exc.status == 422 else "conflict"
     return _message(request, exc.status, key, back=back, detail=exc.detail or exc.code)
@@ -125,12 +139,10 @@ def task_page(token: Token, request: Request, session: SessionDep, done: str | N
 
 @router.post("/t/{token}")
 async def task_answer(token: Token, request: Request, session: SessionDep):
-    link = _open(session, request, token, LinkKind.TASK)
-    if isinstance(link, Response):
-        return link
-    form = await _form(request)
-    if _foreign_origin(request) or not nonce_ok(link, form.get("nonce")):
-        return _message(request, 403, "form", back=f"/t/{token}")
+    opened = await _open_form(session, request, token, LinkKind.TASK, f"/t/{token}")
+    if isinstance(opened, Response):
+        return opened
+    link, form = opened
     try:
         state = member_tasks.answer(session, link, form.get("action", ""), form)
     except Problem as exc:
@@ -172,12 +184,10 @@ def member_page(token: Token, request: Request, session: SessionDep, done: str |
 async def member_answer(
     token: Token, assignment_id: Annotated[int, Path(ge=1, le=2**31 - 1)], request: Request, session: SessionDep
 ):
-    link = _open(session, request, token, LinkKind.MEMBER)
-    if isinstance(link, Response):
-        return link
-    form = await _form(request)
-    if _foreign_origin(request) or not nonce_ok(link, form.get("nonce")):
-        return _message(request, 403, "form", back=f"/m/{token}")
+    opened = await _open_form(session, request, token, LinkKind.MEMBER, f"/m/{token}")
+    if isinstance(opened, Response):
+        return opened
+    link, form = opened
     try:
         state = member_tasks.answer(session, link, form.get("action", ""), form, assignment_id)
     except Problem as exc:
@@ -190,12 +200,10 @@ async def member_answer(
 
 @router.post("/m/{token}/blackout")
 async def member_blackout(token: Token, request: Request, session: SessionDep):
-    link = _open(session, request, token, LinkKind.MEMBER)
-    if isinstance(link, Response):
-        return link
-    form = await _form(request)
-    if _foreign_origin(request) or not nonce_ok(link, form.get("nonce")):
-        return _message(request, 403, "form", back=f"/m/{token}")
+    opened = await _open_form(session, request, token, LinkKind.MEMBER, f"/m/{token}")
+    if isinstance(opened, Response):
+        return opened
+    link, form = opened
     try:
         member_tasks.set_blackout(session, link, add=form.get("add"), remove=form.get("remove"))
     except Problem as exc:
