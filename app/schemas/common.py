@@ -86,6 +86,19 @@ SafeStr = Annotated[str, AfterValidator(_reject_nul)]
 """A free-text query parameter: NUL characters are a 422 naming it (PostgreSQL cannot compare them)."""
 
 
+FORM_TEXT = "form_text"
+"""Validation context key: the values come from an HTML form, where every value is text."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_form(model: type[M], data: dict[str, Any]) -> M:
+    """Validate what an HTML form posted. A form has only text, so its numbers arrive as digits
+    ("4"); JSON bodies must send numbers (``RequestModel._strict_numbers``), forms may send digits.
+    Every other rule of the model holds as for the API."""
+    return model.model_validate(data, context={FORM_TEXT: True})
+
+
 class RequestModel(BaseModel):
     """Request bodies reject unknown fields, so a typo is a 422 naming it, not a silent no-op.
 
@@ -106,7 +119,7 @@ class RequestModel(BaseModel):
         """Numbers are JSON numbers: ``true`` is not 1 and ``"3"`` is not 3 (``2.0`` is the integer 2,
         as JSON Schema has it)."""
         field = cls.model_fields.get(info.field_name or "")
-        if field is not None:
+        if field is not None and not (info.context or {}).get(FORM_TEXT):
             _check_number(value, _numeric_kind(field.annotation), info.field_name or "")
         return value
 
