@@ -21,11 +21,11 @@ access_log = logging.getLogger("app.access")
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
 
-_WANTED = (b"x-request-id", b"content-length")
+_WANTED = (b"x-request-id", b"content-length", b"if-none-match")
 
 
 def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    """Only the two headers this middleware reads, decoded (ASGI header names are lowercase)."""
+    """Only the headers this middleware reads, decoded (ASGI header names are lowercase)."""
     return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k in _WANTED}
 
 
