@@ -18,7 +18,7 @@ from app.domain.enums import DutyKind
 from app.errors import Problem
 from app.i18n import t
 from app.i18n.problem_text import errors_by_field, field_message
-from app.reports import render
+from app.rendering import render
 from app.schemas.common import from_form
 from app.services import duty as duty_service
 from app.services import reports as report_service
