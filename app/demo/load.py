@@ -77,7 +77,7 @@ def _foreign_data(url: str) -> str | None:
                 return "holds data from before the audit trail"
             if codes:
                 used = conn.scalar(
-                    text("SELECT count(*) FROM audit_events WHERE actor_kind IN ('api_key', 'member_link')")
+                    text("SELECT count(*) FROM audit_events WHERE actor_kind IN ('api_key', 'console', 'member_link')")
                 )
                 if used:
                     return "holds changes made through the API since the demo was loaded"

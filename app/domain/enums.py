@@ -147,6 +147,7 @@ class ActorKind(StrEnum):
     """Who made a change recorded in the audit trail."""
 
     API_KEY = "api_key"
+    CONSOLE = "console"  # the office console, signed in with an API key
     MEMBER_LINK = "member_link"
     CLI = "cli"
     SYSTEM = "system"

@@ -7,9 +7,9 @@ e-mail addresses masked, secrets never). The rows go out on the flush's own conn
 rolled-back transaction leaves no audit row, and a committed change always has its row.
 
 Who: the request's caller (key id, role, acting-as district) is put on ``session.info`` by the
-API's ``get_caller`` (a contextvar would not survive FastAPI's thread hops between dependency
-and handler); the CLI, personal links and the worker set ``current_actor`` or ``set_actor``. A
-change with no actor known is recorded as ``system``.
+API's ``get_caller``, the console's ``signed_in`` and the personal-link pages (a contextvar would
+not survive FastAPI's thread hops between dependency and handler); the CLI and the worker set
+``current_actor``. A change with no actor known is recorded as ``system``.
 
 Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
 fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
@@ -59,6 +59,16 @@ class Actor:
             acting_as=caller.acting_as,
             request_id=request_id,
         )
+
+    @classmethod
+    def for_console(cls, caller: Caller, *, request_id: str | None = None) -> Actor:
+        """Office staff in the console act as the key they signed in with."""
+        return cls(ActorKind.CONSOLE, caller.name, key_id=caller.api_key_id, role=caller.role, request_id=request_id)
+
+    @classmethod
+    def for_member_link(cls, *, member_id: int, link_id: int, request_id: str | None = None) -> Actor:
+        """A member answering through a personal link: no key, the link is the credential."""
+        return cls(ActorKind.MEMBER_LINK, f"member {member_id} link {link_id}", request_id=request_id)
 
 
 SYSTEM = Actor(ActorKind.SYSTEM, "system")

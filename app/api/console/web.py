@@ -20,6 +20,7 @@ from app.api.problems import problem_response, validation_problem
 from app.errors import Problem
 from app.rendering import render
 from app.services import console_sessions as sessions
+from app.services.audit import Actor, set_actor
 from app.services.console_sessions import SignedIn
 from app.services.identity import Caller
 
@@ -97,6 +98,7 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
         raise SignInRequired
     request.state.caller = found.caller
     request.state.signed_in = found
+    set_actor(session, Actor.for_console(found.caller, request_id=getattr(request.state, "request_id", None)))
     return found
 
 

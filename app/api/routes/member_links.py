@@ -27,6 +27,7 @@ from app.i18n import t
 from app.models import MemberLink
 from app.rendering.render import render
 from app.services import member_tasks
+from app.services.audit import Actor, set_actor
 from app.services.notifications.links import LinkProblem, nonce_ok, token_hash
 from app.services.ratelimit import link_limiter
 from app.settings import NotifySettings
@@ -95,6 +96,8 @@ def _open(session, request: Request, token: str, kind: LinkKind) -> MemberLink |
         link = member_tasks.open_link(session, token, kind)
     except LinkProblem as exc:
         return _message(request, _LINK_STATUS[exc.reason], exc.reason)
+    rid = getattr(request.state, "request_id", None)
+    set_actor(session, Actor.for_member_link(member_id=link.member_id, link_id=link.id, request_id=rid))
     return link
 
 

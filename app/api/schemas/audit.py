@@ -13,7 +13,7 @@ from app.api.schemas.common import ResponseModel
 class AuditEventOut(ResponseModel):
     id: int
     district_id: int | None
-    actor_kind: str = Field(description="api_key | member_link | cli | system")
+    actor_kind: str = Field(description="api_key | console | member_link | cli | system")
     actor_key_id: int | None
     actor_role: str | None
     actor_label: str
