@@ -13,9 +13,11 @@ not survive FastAPI's thread hops between dependency and handler); the CLI and t
 
 Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
 fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
-and bulk ``UPDATE``/``DELETE`` statements, which bypass the flush (services use them only for
-run bookkeeping). The application has no update or delete path for audit rows; a flush that
-tries one is refused.
+Bulk ``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
+``audited_update`` / ``audited_delete``, which read the touched rows back (``RETURNING``) and
+write one audit row per row in the same transaction (for an update the new values of the
+changed columns, the old ones are not read; for a delete the row as it was). The application has
+no update or delete path for audit rows; a flush that tries one is refused.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import ColumnElement, delete, event, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -154,20 +156,14 @@ def _events(session: Session, actor: Actor) -> list[dict[str, Any]]:
             if action == AuditAction.UPDATED and not changes:
                 continue
             rows.append(
-                {
-                    "district_id": _district_of(obj),
-                    "actor_kind": actor.kind,
-                    "actor_key_id": actor.key_id,
-                    "actor_role": actor.role,
-                    "actor_label": actor.label[:200],
-                    "acting_as": actor.acting_as,
-                    "action": action,
-                    "entity": table,
-                    "entity_id": getattr(obj, "id", None),
-                    "changes": changes,
-                    "request_id": actor.request_id,
-                    "created_at": utcnow(),
-                }
+                _row(
+                    actor,
+                    district_id=_district_of(obj),
+                    action=action,
+                    entity=table,
+                    entity_id=getattr(obj, "id", None),
+                    changes=changes,
+                )
             )
     return rows
 
@@ -179,12 +175,95 @@ def _append_only(session: Session, _ctx: Any, _instances: Any) -> None:
             raise invalid("audit", "the audit trail is append-only", status=409)
 
 
+def _actor_of(session: Session) -> Actor:
+    return session.info.get(_INFO_KEY) or current_actor.get() or SYSTEM
+
+
 @event.listens_for(Session, "after_flush")
 def _record(session: Session, _flush_context: Any) -> None:
-    actor = session.info.get(_INFO_KEY) or current_actor.get() or SYSTEM
-    rows = _events(session, actor)
+    rows = _events(session, _actor_of(session))
     if rows:
         session.connection().execute(insert(AuditEvent), rows)
+
+
+def _row(
+    actor: Actor,
+    *,
+    district_id: int | None,
+    action: AuditAction,
+    entity: str,
+    entity_id: int | None,
+    changes: dict[str, list[Any]],
+) -> dict[str, Any]:
+    return {
+        "district_id": district_id,
+        "actor_kind": actor.kind,
+        "actor_key_id": actor.key_id,
+        "actor_role": actor.role,
+        "actor_label": actor.label[:200],
+        "acting_as": actor.acting_as,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "changes": changes,
+        "request_id": actor.request_id,
+        "created_at": utcnow(),
+    }
+
+
+def _record_statement(session: Session, table: Any, action: AuditAction, rows: list[Any]) -> None:
+    """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns)."""
+    if table.name in SKIPPED_TABLES or not rows:
+        return
+    actor = _actor_of(session)
+    events = []
+    for row in rows:
+        values = dict(row._mapping)
+        entity_id = values.pop("id")
+        district_id = entity_id if table.name == "districts" else values.get("district_id")
+        if action == AuditAction.UPDATED:
+            values.pop("district_id", None)
+        changes = {
+            k: [None, mask(k, _json_value(v))] if action == AuditAction.UPDATED else [mask(k, _json_value(v)), None]
+            for k, v in values.items()
+            if k not in VOLATILE_FIELDS
+        }
+        if changes:
+            events.append(
+                _row(
+                    actor,
+                    district_id=district_id,
+                    action=action,
+                    entity=table.name,
+                    entity_id=entity_id,
+                    changes=changes,
+                )
+            )
+    if events:
+        session.execute(insert(AuditEvent), events)
+
+
+def audited_update(session: Session, model: Any, *where: ColumnElement[bool], values: dict[str, Any]) -> list[int]:
+    """``UPDATE model SET values WHERE where`` outside the unit of work, audited like a flush.
+
+    Returns the ids of the rows it changed (use ``len()`` where a rowcount decided). A statement
+    that only touches bookkeeping columns (``VOLATILE_FIELDS``) records nothing, like a flush.
+    """
+    table = model.__table__
+    back = [table.c.id, *([table.c.district_id] if "district_id" in table.c else []), *(table.c[k] for k in values)]
+    stmt = update(model).where(*where).values(**values).returning(*back)
+    rows = list(session.execute(stmt, execution_options={"synchronize_session": False}))
+    _record_statement(session, table, AuditAction.UPDATED, rows)
+    return [row[0] for row in rows]
+
+
+def audited_delete(session: Session, model: Any, *where: ColumnElement[bool]) -> list[int]:
+    """``DELETE FROM model WHERE where`` outside the unit of work, each deleted row audited as it was."""
+    table = model.__table__
+    stmt = delete(model).where(*where).returning(*table.c)
+    rows = list(session.execute(stmt, execution_options={"synchronize_session": False}))
+    _record_statement(session, table, AuditAction.DELETED, rows)
+    return [row.id for row in rows]
 
 
 def record_act_as(session: Session, caller: Caller, *, path: str, request_id: str | None) -> None:

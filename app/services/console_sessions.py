@@ -20,10 +20,8 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
@@ -32,6 +30,7 @@ from app.errors import Problem
 from app.models import ApiKey, ConsoleSession, ConsoleSignInLink
 from app.models.base import utcnow
 from app.services.api_keys import authenticate, create_api_key, hash_key, key_usable
+from app.services.audit import audited_delete, audited_update
 from app.services.identity import Caller
 
 COOKIE_NAME = "matcher_console"
@@ -92,8 +91,8 @@ class NewSession:
 def _purge_expired(session: Session) -> None:
     """Rows of sessions and links that can no longer be used serve nobody: drop them as we go."""
     cutoff = utcnow() - timedelta(days=1)
-    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < cutoff))
-    session.execute(delete(ConsoleSignInLink).where(ConsoleSignInLink.expires_at < cutoff))
+    audited_delete(session, ConsoleSession, ConsoleSession.expires_at < cutoff)
+    audited_delete(session, ConsoleSignInLink, ConsoleSignInLink.expires_at < cutoff)
 
 
 def _open(session: Session, key: ApiKey | Caller, hours: float) -> NewSession:
@@ -148,17 +147,15 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
     link = session.scalar(select(ConsoleSignInLink).where(ConsoleSignInLink.token_hash == _hash(token)))
     if link is None or link.used_at is not None or stored_utc(link.expires_at) <= now:
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
-    claimed = cast(
-        CursorResult[Any],
-        session.execute(
-            update(ConsoleSignInLink)
-            .where(ConsoleSignInLink.id == link.id, ConsoleSignInLink.used_at.is_(None))
-            .values(used_at=now),
-            execution_options={"synchronize_session": False},
-        ),
+    claimed = audited_update(
+        session,
+        ConsoleSignInLink,
+        ConsoleSignInLink.id == link.id,
+        ConsoleSignInLink.used_at.is_(None),
+        values={"used_at": now},
     )
     key = session.get(ApiKey, link.api_key_id)
-    if claimed.rowcount != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
+    if len(claimed) != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
     return _open(session, key, hours)
 
@@ -186,16 +183,14 @@ def sign_out(session: Session, *, token: str | None) -> bool:
     """Revoke the session server-side, so the same cookie is refused from now on."""
     if not token:
         return False
-    res = cast(
-        CursorResult[Any],
-        session.execute(
-            update(ConsoleSession)
-            .where(ConsoleSession.token_hash == _hash(token), ConsoleSession.revoked_at.is_(None))
-            .values(revoked_at=utcnow()),
-            execution_options={"synchronize_session": False},
-        ),
+    revoked = audited_update(
+        session,
+        ConsoleSession,
+        ConsoleSession.token_hash == _hash(token),
+        ConsoleSession.revoked_at.is_(None),
+        values={"revoked_at": utcnow()},
     )
-    return bool(res.rowcount)
+    return bool(revoked)
 
 
 def new_login_csrf() -> str:

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,6 +31,7 @@ from app.domain.times import to_local_naive
 from app.errors import Problem
 from app.models import District, OptimizationRun, RepairMark
 from app.models.base import utcnow
+from app.services.audit import audited_update
 from app.services.identity import Caller
 from app.settings import NotifySettings
 
@@ -103,23 +103,23 @@ def _start_due(factory: sessionmaker[Session], now: datetime, cfg: NotifySetting
                 s.rollback()
                 if exc.code != "run_already_active":
                     raise
-                s.execute(
-                    update(RepairMark)
-                    .where(RepairMark.id == mark_id, RepairMark.due_at == seen_due)
-                    .values(due_at=now + timedelta(seconds=RETRY_BUSY_S))
+                audited_update(
+                    s,
+                    RepairMark,
+                    RepairMark.id == mark_id,
+                    RepairMark.due_at == seen_due,
+                    values={"due_at": now + timedelta(seconds=RETRY_BUSY_S)},
                 )
                 s.commit()
                 continue
-            claimed = cast(
-                CursorResult[Any],
-                s.execute(
-                    update(RepairMark)
-                    .where(RepairMark.id == mark_id, RepairMark.due_at == seen_due)
-                    .values(due_at=None, run_id=run.id, marks=0, updated_at=now),
-                    execution_options={"synchronize_session": False},
-                ),
+            claimed = audited_update(
+                s,
+                RepairMark,
+                RepairMark.id == mark_id,
+                RepairMark.due_at == seen_due,
+                values={"due_at": None, "run_id": run.id, "marks": 0, "updated_at": now},
             )
-            if claimed.rowcount != 1:  # marked again meanwhile, or another dispatcher took it
+            if len(claimed) != 1:  # marked again meanwhile, or another dispatcher took it
                 s.rollback()
                 continue
             s.commit()
@@ -151,7 +151,7 @@ def _publish_finished(factory: sessionmaker[Session]) -> int:
             except Problem as exc:  # e.g. a newer run was published meanwhile: leave it to the office
                 s.rollback()
                 log.warning("repair run %s not published: %s", run_id, exc.detail)
-                s.execute(update(RepairMark).where(RepairMark.run_id == run_id).values(run_id=None))
+                audited_update(s, RepairMark, RepairMark.run_id == run_id, values={"run_id": None})
                 s.commit()
                 continue
         published += 1

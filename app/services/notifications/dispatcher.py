@@ -26,14 +26,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.enums import AssignmentStatus, NotificationEvent, NotificationStatus
 from app.models import Assignment, Demand, Member, Notification, NotificationAttempt
 from app.models.base import utcnow
+from app.services.audit import audited_update
 from app.services.notifications import messages
 from app.services.notifications.channels import ChannelError, Recipient, Sender, senders
 from app.services.notifications.links import mint_task_link
@@ -85,22 +85,19 @@ def _claim(s: Session, notification_id: int, now: datetime, cfg: NotifySettings)
     row = s.get(Notification, notification_id)
     if row is None or row.status != NotificationStatus.PENDING:
         return None
-    taken = cast(
-        CursorResult[Any],
-        s.execute(
-            update(Notification)
-            .where(
-                Notification.id == row.id,
-                Notification.attempts == row.attempts,
-                Notification.status == NotificationStatus.PENDING,
-            )
-            .values(
-                attempts=row.attempts + 1, next_attempt_at=now + timedelta(seconds=cfg.notify_lease_s), updated_at=now
-            ),
-            execution_options={"synchronize_session": False},
-        ),
+    taken = audited_update(
+        s,
+        Notification,
+        Notification.id == row.id,
+        Notification.attempts == row.attempts,
+        Notification.status == NotificationStatus.PENDING,
+        values={
+            "attempts": row.attempts + 1,
+            "next_attempt_at": now + timedelta(seconds=cfg.notify_lease_s),
+            "updated_at": now,
+        },
     )
-    if taken.rowcount != 1:
+    if len(taken) != 1:
         s.rollback()
         return None
     s.refresh(row)
@@ -152,11 +149,12 @@ def _record(
                 finished_at=now,
             )
         )
-        s.execute(
-            update(Notification)
-            .where(Notification.id == claim.notification_id, Notification.attempts == claim.attempt)
-            .values(**values),
-            execution_options={"synchronize_session": False},
+        audited_update(
+            s,
+            Notification,
+            Notification.id == claim.notification_id,
+            Notification.attempts == claim.attempt,
+            values=values,
         )
         s.commit()
     return status.value

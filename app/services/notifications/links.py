@@ -18,14 +18,14 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import LinkKind
 from app.models import Assignment, Demand, MemberLink
 from app.models.base import utcnow
+from app.services.audit import audited_update
 from app.settings import NotifySettings
 
 TOKEN_BYTES = 24  # 192 bits
@@ -136,13 +136,11 @@ def revoke_for_assignments(session: Session, assignment_ids: list[int], reason: 
     """Revoke every live task link of these assignments (superseded, withdrawn, need cancelled)."""
     if not assignment_ids:
         return 0
-    result = cast(
-        CursorResult[Any],
-        session.execute(
-            update(MemberLink)
-            .where(MemberLink.assignment_id.in_(assignment_ids), MemberLink.revoked_at.is_(None))
-            .values(revoked_at=utcnow(), revoked_reason=reason[:40]),
-            execution_options={"synchronize_session": False},
-        ),
+    revoked = audited_update(
+        session,
+        MemberLink,
+        MemberLink.assignment_id.in_(assignment_ids),
+        MemberLink.revoked_at.is_(None),
+        values={"revoked_at": utcnow(), "revoked_reason": reason[:40]},
     )
-    return int(result.rowcount or 0)
+    return len(revoked)

@@ -22,13 +22,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from app.db import get_engine, rowcount, session_scope
+from app.db import get_engine, session_scope
 from app.domain.enums import ACTIVE_RUN_STATUSES, AssignmentStatus, RunStatus
 from app.models import Assignment, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
+from app.services.audit import audited_delete, audited_update
 from app.services.runs.problem_builder import BuiltProblem, build_problem
 from app.settings import get_settings
 from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairing, greedy, solve
@@ -103,20 +104,21 @@ def claim(url: str, run_id: int) -> int | None:
     """
     now = utcnow()
     with session_scope(url) as s:
-        res = s.execute(
-            update(OptimizationRun)
-            .where(OptimizationRun.id == run_id, OptimizationRun.status == RunStatus.QUEUED)
-            .values(
-                status=RunStatus.RUNNING,
-                attempts=OptimizationRun.attempts + 1,
-                started_at=now,
-                heartbeat_at=now,
-                error=None,
-                version=OptimizationRun.version + 1,
-            ),
-            execution_options={"synchronize_session": False},
+        claimed = audited_update(
+            s,
+            OptimizationRun,
+            OptimizationRun.id == run_id,
+            OptimizationRun.status == RunStatus.QUEUED,
+            values={
+                "status": RunStatus.RUNNING,
+                "attempts": OptimizationRun.attempts + 1,
+                "started_at": now,
+                "heartbeat_at": now,
+                "error": None,
+                "version": OptimizationRun.version + 1,
+            },
         )
-        if rowcount(res) != 1:
+        if len(claimed) != 1:
             return None
         return s.scalar(select(OptimizationRun.attempts).where(OptimizationRun.id == run_id))
 
@@ -133,17 +135,17 @@ def fail_run(url: str, run_id: int, error: str, *, attempt: int | None = None) -
     else:
         guard = (OptimizationRun.id == run_id, OptimizationRun.status.in_(ACTIVE_RUN_STATUSES))
     with session_scope(url) as s:
-        s.execute(
-            update(OptimizationRun)
-            .where(*guard)
-            .values(
-                status=RunStatus.FAILED,
-                error=error[:4000],
-                finished_at=utcnow(),
-                heartbeat_at=utcnow(),
-                version=OptimizationRun.version + 1,
-            ),
-            execution_options={"synchronize_session": False},
+        audited_update(
+            s,
+            OptimizationRun,
+            *guard,
+            values={
+                "status": RunStatus.FAILED,
+                "error": error[:4000],
+                "finished_at": utcnow(),
+                "heartbeat_at": utcnow(),
+                "version": OptimizationRun.version + 1,
+            },
         )
 
 
@@ -343,19 +345,20 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
     now = utcnow()
     with session_scope(url) as s:
         # Take the row first (row lock / SQLite write lock), conditional on still owning it.
-        res = s.execute(
-            update(OptimizationRun)
-            .where(*_owned(run_id, attempt))
-            .values(
-                status=status,
-                solver_status=sol.stats.status,
-                objective=json_safe(sol.stats.objective),
-                best_bound=json_safe(sol.stats.best_bound),
-                gap=json_safe(sol.stats.gap),
-                stats=json_safe(stats),
-                finished_at=now,
-                heartbeat_at=now,
-                progress=json_safe(
+        owned = audited_update(
+            s,
+            OptimizationRun,
+            *_owned(run_id, attempt),
+            values={
+                "status": status,
+                "solver_status": sol.stats.status,
+                "objective": json_safe(sol.stats.objective),
+                "best_bound": json_safe(sol.stats.best_bound),
+                "gap": json_safe(sol.stats.gap),
+                "stats": json_safe(stats),
+                "finished_at": now,
+                "heartbeat_at": now,
+                "progress": json_safe(
                     {
                         "objective": sol.stats.objective,
                         "best_bound": sol.stats.best_bound,
@@ -363,22 +366,16 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
                         "updated_at": now.isoformat(),
                     }
                 ),
-                version=OptimizationRun.version + 1,
-            ),
-            execution_options={"synchronize_session": False},
+                "version": OptimizationRun.version + 1,
+            },
         )
-        if rowcount(res) != 1:
+        if len(owned) != 1:
             s.rollback()
             return "lost"
         district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
         # A retried attempt replaces what an earlier one may have written.
-        s.execute(
-            delete(Assignment).where(Assignment.run_id == run_id, Assignment.status == AssignmentStatus.PROPOSED),
-            execution_options={"synchronize_session": False},
-        )
-        s.execute(
-            delete(UnmetDemand).where(UnmetDemand.run_id == run_id), execution_options={"synchronize_session": False}
-        )
+        audited_delete(s, Assignment, Assignment.run_id == run_id, Assignment.status == AssignmentStatus.PROPOSED)
+        audited_delete(s, UnmetDemand, UnmetDemand.run_id == run_id)
         for a in proposals:
             e = a.explanation
             text = _localise(e.text, e.skill_overlap, built.skill_names, sort=False)
@@ -447,34 +444,34 @@ def recover_stale_runs(
         for run_id, attempts in stale:
             guard = _owned(run_id, attempts)
             if enqueue is not None and attempts < MAX_ATTEMPTS:
-                res = s.execute(
-                    update(OptimizationRun)
-                    .where(*guard)
-                    .values(
-                        status=RunStatus.QUEUED,
-                        heartbeat_at=None,
-                        progress=None,
-                        error=f"worker lost during attempt {attempts}; requeued",
-                        version=OptimizationRun.version + 1,
-                    ),
-                    execution_options={"synchronize_session": False},
+                requeued = audited_update(
+                    s,
+                    OptimizationRun,
+                    *guard,
+                    values={
+                        "status": RunStatus.QUEUED,
+                        "heartbeat_at": None,
+                        "progress": None,
+                        "error": f"worker lost during attempt {attempts}; requeued",
+                        "version": OptimizationRun.version + 1,
+                    },
                 )
-                if rowcount(res) == 1:
+                if len(requeued) == 1:
                     enqueue(s, run_id)
                     actions.append((run_id, "requeued"))
             else:
-                res = s.execute(
-                    update(OptimizationRun)
-                    .where(*guard)
-                    .values(
-                        status=RunStatus.FAILED,
-                        finished_at=utcnow(),
-                        error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
-                        version=OptimizationRun.version + 1,
-                    ),
-                    execution_options={"synchronize_session": False},
+                failed = audited_update(
+                    s,
+                    OptimizationRun,
+                    *guard,
+                    values={
+                        "status": RunStatus.FAILED,
+                        "finished_at": utcnow(),
+                        "error": f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
+                        "version": OptimizationRun.version + 1,
+                    },
                 )
-                if rowcount(res) == 1:
+                if len(failed) == 1:
                     actions.append((run_id, RunStatus.FAILED))
     for run_id, action in actions:
         log.warning("recovery: run %s %s (stale heartbeat)", run_id, action)

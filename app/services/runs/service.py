@@ -13,16 +13,16 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import rowcount
 from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
 from app.domain.times import stored_utc
 from app.errors import Problem, invalid
 from app.models import Area, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
+from app.services.audit import audited_update
 from app.services.crud import get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
@@ -188,26 +188,28 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
     within about a second and stores the best plan found so far. Flushes, no commit."""
     run = get_run(session, caller, run_id)
     now = utcnow()
-    res = session.execute(
-        update(OptimizationRun)
-        .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.QUEUED)
-        .values(
-            status=RunStatus.CANCELLED,
-            cancel_requested=True,
-            finished_at=now,
-            error="cancelled before it started",
-            version=OptimizationRun.version + 1,
-        ),
-        execution_options={"synchronize_session": False},
+    cancelled = audited_update(
+        session,
+        OptimizationRun,
+        OptimizationRun.id == run.id,
+        OptimizationRun.status == RunStatus.QUEUED,
+        values={
+            "status": RunStatus.CANCELLED,
+            "cancel_requested": True,
+            "finished_at": now,
+            "error": "cancelled before it started",
+            "version": OptimizationRun.version + 1,
+        },
     )
-    if rowcount(res) != 1:
-        res = session.execute(
-            update(OptimizationRun)
-            .where(OptimizationRun.id == run.id, OptimizationRun.status == RunStatus.RUNNING)
-            .values(cancel_requested=True, version=OptimizationRun.version + 1),
-            execution_options={"synchronize_session": False},
+    if len(cancelled) != 1:
+        flagged = audited_update(
+            session,
+            OptimizationRun,
+            OptimizationRun.id == run.id,
+            OptimizationRun.status == RunStatus.RUNNING,
+            values={"cancel_requested": True, "version": OptimizationRun.version + 1},
         )
-        if rowcount(res) != 1:
+        if len(flagged) != 1:
             session.refresh(run)
             raise Problem(
                 409,
