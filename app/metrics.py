@@ -1,21 +1,30 @@
-"""Prometheus metrics: request counts/latencies (this process) and run/queue figures (from the database).
+"""Prometheus metrics: request counts/latencies (this process) and run/queue/notification figures
+(from the database).
 
-Run outcomes, durations and the queue depth are read from the database at scrape time, so the
-figures include runs executed by ``matcher worker`` processes, not only by this API process.
+Run outcomes, durations, the queue depth and notification outcomes are read from the database at
+scrape time, so the figures include work done by ``matcher worker`` processes, not only by this
+API process. ``metrics_app`` is the same page as a tiny ASGI app of its own, which ``matcher
+serve`` binds to ``MATCHER_METRICS_PORT`` (unauthenticated, 127.0.0.1 unless configured).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from app.db import get_sessionmaker
-from app.models import OptimizationRun
+from app.models import Notification, NotificationAttempt, OptimizationRun
 from app.models.base import utcnow
 
 REQUESTS = Counter(
@@ -73,6 +82,32 @@ class DatabaseCollector(Collector):
         yield runs
         yield queue
         yield duration
+        yield from self._notifications()
+
+    def _notifications(self) -> Iterator[GaugeMetricFamily]:
+        """Outbox rows by channel and status (pending, sent, failed, obsolete) and send attempts
+        by channel and result: a failing mail server shows as errors before anything is given up."""
+        outbox = GaugeMetricFamily(
+            "matcher_notifications",
+            "Member notifications in the outbox by channel and status.",
+            labels=["channel", "status"],
+        )
+        attempts = GaugeMetricFamily(
+            "matcher_notification_attempts",
+            "Notification send attempts by channel and result.",
+            labels=["channel", "result"],
+        )
+        with get_sessionmaker(self.database_url)() as session:
+            for channel, status, n in _grouped(session, Notification.channel, Notification.status):
+                outbox.add_metric([str(channel), str(status)], n)
+            for channel, ok, n in _grouped(session, NotificationAttempt.channel, NotificationAttempt.ok):
+                attempts.add_metric([str(channel), "ok" if ok else "error"], n)
+        yield outbox
+        yield attempts
+
+
+def _grouped(session: Session, *columns: Any) -> list[Any]:
+    return list(session.execute(select(*columns, func.count()).group_by(*columns).order_by(*columns)))
 
 
 def render(database_url: str) -> bytes:
@@ -83,4 +118,13 @@ def render(database_url: str) -> bytes:
     return generate_latest(registry)
 
 
-__all__ = ["CONTENT_TYPE_LATEST", "observe_request", "render"]
+def metrics_app(database_url: str) -> Starlette:
+    """``GET /metrics`` and nothing else, no key asked: bind it to a port only the scraper reaches."""
+
+    def page(_request: Request) -> Response:
+        return Response(render(database_url), media_type=CONTENT_TYPE_LATEST)
+
+    return Starlette(routes=[Route("/metrics", page, methods=["GET"])])
+
+
+__all__ = ["CONTENT_TYPE_LATEST", "metrics_app", "observe_request", "render"]

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     )
     scheduler_interval_s: float = 60.0
     metrics: str = Field(default="admin", description="/metrics: 'admin' (admin or platform key), 'public', or 'off'.")
+    metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="When set, `matcher serve` also serves /metrics, unauthenticated, on this port.",
+    )
+    metrics_host: str = Field(default="127.0.0.1", description="Bind address of the MATCHER_METRICS_PORT listener.")
     solver_workers: int = 2
     console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
     console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")

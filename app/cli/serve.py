@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import asyncio
+
 import typer
+
+from app.settings import Settings, get_settings
 
 
 def serve(
@@ -8,7 +12,36 @@ def serve(
     port: int = typer.Option(8000),
     workers: int = typer.Option(1),
 ) -> None:
-    """Run the HTTP API with uvicorn."""
+    """Run the HTTP API with uvicorn (and /metrics on MATCHER_METRICS_PORT when that is set)."""
     import uvicorn
 
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, access_log=False)
+    settings = get_settings()
+    if settings.metrics_port is None:
+        uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, access_log=False)
+        return
+    if workers != 1:
+        # Request counts live in the process that answered: a second port of one of N workers would lie.
+        raise typer.BadParameter("MATCHER_METRICS_PORT needs --workers 1", param_hint="--workers")
+    asyncio.run(_serve_with_metrics(host, port, settings))
+
+
+async def _serve_with_metrics(host: str, port: int, settings: Settings) -> None:
+    """The API and the metrics listener in one process and one event loop, so the metrics port
+    reports this process's request counts; Ctrl-C or SIGTERM stops both (uvicorn passes the
+    captured signal on to the server that installed its handlers first)."""
+    import uvicorn
+
+    from app.metrics import metrics_app
+
+    api = uvicorn.Server(uvicorn.Config("app.asgi:app", host=host, port=port, access_log=False))
+    side = uvicorn.Server(
+        uvicorn.Config(
+            metrics_app(settings.database_url),
+            host=settings.metrics_host,
+            port=settings.metrics_port or 0,
+            access_log=False,
+            log_config=None,
+            lifespan="off",
+        )
+    )
+    await asyncio.gather(api.serve(), side.serve())
