@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import smtplib
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import typer
 from sqlalchemy import make_url, select, text
 
 from app import migrate
 from app.db import get_engine, get_sessionmaker, is_sqlite
+from app.domain.enums import NotificationChannel
 from app.i18n import t
-from app.models import District, ScheduledPeriod
+from app.models import District, Member, ScheduledPeriod
 from app.services.district_settings import effective
-from app.settings import get_settings
+from app.settings import NotifySettings, get_settings
 
 WORKER_STALE_S = 120
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -55,7 +58,7 @@ def doctor() -> None:
         raise typer.Exit(1)
     _worker(report, url)
     _schedules(report, url)
-    _notifications(report)
+    _notifications(report, url)
     typer.echo(
         t("doctor.summary_ok") + " / " + t("doctor.summary_ok", "en")
         if not report.fixes
@@ -103,9 +106,58 @@ def _schedules(report: Report, url: str) -> None:
             )
 
 
-def _notifications(report: Report) -> None:
-    """Notification channels come from MATCHER_* settings; list the ones this build knows of."""
-    settings = get_settings()
-    names = sorted(n for n in type(settings).model_fields if any(w in n for w in ("smtp", "notify", "wecom")))
-    detail = ", ".join(f"{n}={'set' if getattr(settings, n) else 'unset'}" for n in names) or "-"
-    report.line(True, "doctor.notifications", detail=detail)
+def _notifications(report: Report, url: str) -> None:
+    """Each channel members would be told through (issue 9) must be able to deliver: the SMTP
+    server answers when mail is used, the gateway URL is set when the webhook channel (the
+    district's messaging or SMS gateway) is used, and links point somewhere members can open."""
+    cfg = NotifySettings()
+    if not cfg.notify_enabled:
+        report.line(True, "doctor.notify_off")
+        return
+    used = _channels_in_use(url, cfg)
+    report.line(True, "doctor.notify_channels", channels=", ".join(sorted(used)))
+    if NotificationChannel.EMAIL in used:
+        _smtp(report, cfg)
+    if NotificationChannel.WEBHOOK in used:
+        gateway = cfg.notify_webhook_url or ""
+        ok = urlsplit(gateway).scheme in ("http", "https") and bool(urlsplit(gateway).netloc)
+        report.line(ok, "doctor.webhook_ok" if ok else "doctor.webhook_fix", url=_without_query(gateway) or "-")
+    if used - {NotificationChannel.LOG}:
+        local = urlsplit(cfg.public_base_url).hostname in ("127.0.0.1", "localhost", "::1")
+        key = "doctor.base_url_fix" if local else "doctor.base_url_ok"
+        report.line(not local, key, url=cfg.public_base_url)
+
+
+def _channels_in_use(url: str, cfg: NotifySettings) -> set[NotificationChannel]:
+    """The default channel and every channel an active member would be told through (``channel_for``)."""
+    default = NotificationChannel(cfg.notify_default_channel)
+    used = {default}
+    with get_sessionmaker(url)() as session:
+        rows = session.execute(
+            select(Member.preferred_channel, Member.email.is_not(None)).where(Member.active.is_(True)).distinct()
+        )
+        for preferred, has_email in rows:
+            used.add(
+                NotificationChannel(preferred) if preferred else NotificationChannel.EMAIL if has_email else default
+            )
+    return used
+
+
+def _smtp(report: Report, cfg: NotifySettings) -> None:
+    """Open an SMTP session (greeting and NOOP, nothing sent) with the dispatcher's settings."""
+    where = f"{cfg.smtp_host}:{cfg.smtp_port}"
+    try:
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=min(cfg.notify_timeout_s, 5.0)) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        report.line(False, "doctor.smtp_fix", where=where, error=type(exc).__name__)
+        return
+    report.line(True, "doctor.smtp_ok", where=where)
+    if cfg.smtp_user and not cfg.smtp_password:
+        report.line(False, "doctor.smtp_password_fix", user=cfg.smtp_user)
+
+
+def _without_query(url: str) -> str:
+    """Robot URLs carry their secret in the query (``?key=``): never print it."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else url[:40]
