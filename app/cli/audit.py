@@ -1,14 +1,19 @@
-"""``matcher audit --since``: the audit trail on the terminal, one JSON object a line."""
+"""``matcher audit --since``: the audit trail on the terminal, one JSON object a line (``--summary``:\nrows counted by actor, entity and action)."""
 
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from app.cli.common import cli_session, fail
 from app.cli.keys import OPERATOR
+from app.models import AuditEvent
 from app.services.audit import list_audit
 from app.services.districts import get_district
 
@@ -30,34 +35,47 @@ def audit(
     since: str = typer.Option("24h", help="A time (ISO 8601) or a duration back from now (30m, 24h, 7d)."),
     district: str | None = typer.Option(None, help="Only this district (default: all)."),
     entity: str | None = typer.Option(None, help="Only this entity (table name, e.g. demands)."),
+    summary: bool = typer.Option(False, "--summary", help="Rows counted by actor, entity and action instead."),
 ) -> None:
     start = _since(since)
     with cli_session() as session:
         district_id = get_district(session, district).id if district else None
-        cursor = None
-        while True:
-            page = list_audit(session, OPERATOR, entity=entity, since=start, cursor=cursor, limit=500)
-            for e in page.items:
-                if district_id is not None and e.district_id != district_id:
-                    continue
-                row = {
-                    "id": e.id,
-                    "at": e.created_at.isoformat(),
-                    "district_id": e.district_id,
-                    "actor": {
-                        "kind": e.actor_kind,
-                        "key_id": e.actor_key_id,
-                        "role": e.actor_role,
-                        "label": e.actor_label,
-                    },
-                    "acting_as": e.acting_as,
-                    "action": e.action,
-                    "entity": e.entity,
-                    "entity_id": e.entity_id,
-                    "changes": e.changes,
-                    "request_id": e.request_id,
-                }
-                typer.echo(json.dumps(row, ensure_ascii=False))
-            if page.next_cursor is None:
-                break
-            cursor = page.next_cursor
+        events = (e for e in _events(session, entity, start) if district_id is None or e.district_id == district_id)
+        if summary:
+            _print_summary(events)
+            return
+        for e in events:
+            typer.echo(json.dumps(_row(e), ensure_ascii=False))
+
+
+def _events(session: Session, entity: str | None, start: datetime) -> Iterator[AuditEvent]:
+    cursor = None
+    while True:
+        page = list_audit(session, OPERATOR, entity=entity, since=start, cursor=cursor, limit=500)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _row(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": e.created_at.isoformat(),
+        "district_id": e.district_id,
+        "actor": {"kind": e.actor_kind, "key_id": e.actor_key_id, "role": e.actor_role, "label": e.actor_label},
+        "acting_as": e.acting_as,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "changes": e.changes,
+        "request_id": e.request_id,
+    }
+
+
+def _print_summary(events: Iterable[AuditEvent]) -> None:
+    """Who changed what, one line per actor, entity and action: the short read of a session."""
+    counts = Counter((f"{e.actor_kind} {e.actor_label}", e.entity, str(e.action)) for e in events)
+    typer.echo(f"{'actor':<32} {'entity':<20} {'action':<10} {'rows':>6}")
+    for (actor, entity, action), n in sorted(counts.items()):
+        typer.echo(f"{actor[:32]:<32} {entity:<20} {action:<10} {n:>6}")

@@ -16,9 +16,17 @@ from app.cli.common import fail
 from app.demo.data import CHANNEL_LABELS, DISTRICT_NAME
 from app.demo.load import DemoRefused, load_demo
 from app.demo.summary import DemoSummary
+from app.domain.enums import ActorKind
 from app.errors import Problem
+from app.services.audit import Actor, acting
 from app.services.runs.service import parse_week as parse_iso_week
 from app.settings import get_settings
+
+DEMO_ACTOR = Actor(ActorKind.CLI, "matcher demo")
+AUDIT_HINT = (
+    "What the demo did, from the audit trail (actor `cli matcher demo`): "
+    "`matcher audit --since 1h --summary`; every row with its fields: `matcher audit --since 1h`."
+)
 
 
 def next_monday(today: date | None = None) -> date:
@@ -50,6 +58,11 @@ def demo(
     """
     week_start = parse_week(week) if week else next_monday()
     url = database_url or get_settings().database_url
+    with acting(DEMO_ACTOR):  # every row the demo writes is the CLI's in the audit trail
+        _build(url, seed, week_start, as_json=as_json, reset=reset)
+
+
+def _build(url: str, seed: int, week_start: date, *, as_json: bool, reset: bool) -> None:
     try:
         summary = load_demo(url, seed, week_start, reset_postgresql=reset)
     except DemoRefused as exc:
@@ -69,6 +82,8 @@ def demo(
         summary.extra["links"] = links
         if not as_json:
             typer.echo(render_links(links))
+    if not as_json:
+        typer.echo(AUDIT_HINT)
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), ensure_ascii=False))
 

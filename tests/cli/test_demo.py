@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.cli.demo import next_monday, parse_week
+from tests.support import run_matcher
 
 MATCHER = str(Path(sys.executable).parent / "matcher")
 
@@ -80,6 +81,15 @@ def test_demo_text_output(tmp_path):
     assert "Members without a community activity this year: 164 of 410" in out
     assert "Admin API key" in out and "mk_" in out
     assert out.count("http://127.0.0.1:8000/t/") == 2 and "Example personal links" in out
+    assert "matcher audit --since 1h --summary" in out
+    # The audit of the demo session: every row it wrote carries the CLI actor, none is "system".
+    audit = run_matcher(["audit", "--since", "1h", "--summary"], url)
+    assert audit.returncode == 0, audit.stderr
+    lines = audit.stdout.splitlines()[1:]
+    assert lines and all(line.startswith("cli matcher demo ") for line in lines), audit.stdout
+    rows = {tuple(line.split()[3:5]): int(line.split()[-1]) for line in lines}
+    assert rows[("members", "created")] == 410 and rows[("assignments", "updated")] > 0  # published
+    assert ("optimization_runs", "updated") in rows  # the run's bulk status updates are audited too
 
 
 @pytest.mark.parametrize("week", ["2026-49", "W49", "2026-W54"])
