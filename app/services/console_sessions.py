@@ -30,7 +30,7 @@ from app.errors import Problem
 from app.models import ApiKey, ConsoleSession, ConsoleSignInLink
 from app.models.base import utcnow
 from app.services.api_keys import authenticate, create_api_key, hash_key, key_usable
-from app.services.audit import audited_delete, audited_update
+from app.services.audit import Actor, audited_delete, audited_update, set_actor
 from app.services.identity import Caller
 
 COOKIE_NAME = "matcher_console"
@@ -95,7 +95,10 @@ def _purge_expired(session: Session) -> None:
     audited_delete(session, ConsoleSignInLink, ConsoleSignInLink.expires_at < cutoff)
 
 
-def _open(session: Session, key: ApiKey | Caller, hours: float) -> NewSession:
+def _open(session: Session, key: ApiKey | Caller, hours: float, request_id: str | None) -> NewSession:
+    """Open a session acting as ``key``; signing in is already the key's act in the audit trail."""
+    caller = key if isinstance(key, Caller) else Caller(key.id, key.name, key.role, key.district_id or 0)
+    set_actor(session, Actor.for_console(caller, request_id=request_id))
     _purge_expired(session)
     token = secrets.token_urlsafe(32)
     csrf = csrf_token_for(token)
@@ -114,12 +117,12 @@ def _open(session: Session, key: ApiKey | Caller, hours: float) -> NewSession:
     return NewSession(token=token, csrf_token=csrf, expires_at=expires)
 
 
-def sign_in_with_key(session: Session, *, raw_key: str, hours: float) -> NewSession:
+def sign_in_with_key(session: Session, *, raw_key: str, hours: float, request_id: str | None = None) -> NewSession:
     """Check the API key (401 when unknown or revoked) and open a session acting as it."""
     caller = authenticate(session, raw_key.strip())
     if caller.district_id is None:
         raise Problem(403, "forbidden_role", "The console is for district keys; a platform key manages tenants.")
-    return _open(session, caller, hours)
+    return _open(session, caller, hours, request_id)
 
 
 def create_sign_in_link(session: Session, *, district_id: int, role: str, area_code: str | None, minutes: float) -> str:
@@ -141,7 +144,7 @@ def create_sign_in_link(session: Session, *, district_id: int, role: str, area_c
     return token
 
 
-def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSession:
+def redeem_sign_in_link(session: Session, *, token: str, hours: float, request_id: str | None = None) -> NewSession:
     """Use a sign-in link once; a used, expired or unknown link is 401."""
     now = utcnow()
     link = session.scalar(select(ConsoleSignInLink).where(ConsoleSignInLink.token_hash == _hash(token)))
@@ -157,7 +160,7 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
     key = session.get(ApiKey, link.api_key_id)
     if len(claimed) != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
-    return _open(session, key, hours)
+    return _open(session, key, hours, request_id)
 
 
 def _district_key_usable(session: Session, key: ApiKey | None) -> bool:

@@ -1,4 +1,4 @@
-"""The audit trail names the console's signed-in key (not "system") for a write made there."""
+"""The audit trail names the console's signed-in key (not "system") for a write made there and\nfor the sign-in itself."""
 
 from __future__ import annotations
 
@@ -48,3 +48,8 @@ def test_console_demand_edit_is_recorded_as_the_signed_in_key(db, cw, app):
         assert event.request_id == "console-audit-1"
         assert event.changes["title"] == ["社区文艺汇演场地", "文艺汇演（控制台改）"]
         assert event.changes["priority"] == [3, 5]
+        (signed_in,) = s.scalars(select(AuditEvent).where(AuditEvent.entity == "console_sessions")).all()
+        assert (signed_in.action, signed_in.actor_kind, signed_in.actor_key_id) == (
+            AuditAction.CREATED, ActorKind.CONSOLE, admin_key.id
+        )  # fmt: skip
+        assert "token_hash" not in signed_in.changes or signed_in.changes["token_hash"] == [None, "***"]

@@ -101,7 +101,12 @@ def login(
     if not api_key.strip():
         return _login_form(request, error=problem_text(Problem(401, "missing_api_key")), status=401, next_url=next)
     try:
-        new = sessions.sign_in_with_key(session, raw_key=api_key, hours=settings.console_session_hours)
+        new = sessions.sign_in_with_key(
+            session,
+            raw_key=api_key,
+            hours=settings.console_session_hours,
+            request_id=getattr(request.state, "request_id", None),
+        )
     except Problem as exc:
         session.rollback()
         return _login_form(request, error=problem_text(exc), status=401, next_url=next)
@@ -127,7 +132,12 @@ def redeem_link(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     _check_login_csrf(request, csrf_token)
-    new = sessions.redeem_sign_in_link(session, token=token, hours=settings.console_session_hours)
+    new = sessions.redeem_sign_in_link(
+        session,
+        token=token,
+        hours=settings.console_session_hours,
+        request_id=getattr(request.state, "request_id", None),
+    )
     response = see_other("/console")
     _set_session_cookie(response, request, new, settings.console_session_hours)
     return response
