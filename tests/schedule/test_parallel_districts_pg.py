@@ -11,8 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from app.models import Demand, Member, OptimizationRun
+from app.models import Assignment, Demand, Member, OptimizationRun
 from app.settings import get_settings
 from tests.factories import NEXT_MONDAY, WEEK, add_demands_bulk, add_members
 
@@ -104,6 +105,15 @@ def test_two_districts_solve_at_the_same_time_on_two_workers(db, world, client, 
         assert a.started_at < b.finished_at and b.started_at < a.finished_at  # the two solves overlapped
         assert b.finished_at < a.finished_at
         assert a.solver_status == "FEASIBLE"  # the long solve used its whole time limit
+        # Neither plan saw the other district: its members and needs only.
+        for run in (a, b):
+            pairs = s.execute(
+                select(Member.district_id, Demand.district_id)
+                .join(Assignment, Assignment.member_id == Member.id)
+                .join(Demand, Demand.id == Assignment.demand_id)
+                .where(Assignment.run_id == run.id)
+            ).all()
+            assert pairs and set(pairs) == {(run.district_id, run.district_id)}, (run.id, set(pairs))
     # one run on each worker process (each worker logs the runs it finished)
     finished_by = [{rid for rid in (long_id, short_id) if f"run {rid} succeeded" in out} for out in outputs]
     assert sorted(map(sorted, finished_by)) == sorted([[long_id], [short_id]]), outputs
