@@ -95,9 +95,15 @@ def _purge_expired(session: Session) -> None:
     audited_delete(session, ConsoleSignInLink, ConsoleSignInLink.expires_at < cutoff)
 
 
+def _caller_of(key: ApiKey) -> Caller:
+    return Caller(
+        api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id or 0, area_id=key.area_id
+    )
+
+
 def _open(session: Session, key: ApiKey | Caller, hours: float, request_id: str | None) -> NewSession:
     """Open a session acting as ``key``; signing in is already the key's act in the audit trail."""
-    caller = key if isinstance(key, Caller) else Caller(key.id, key.name, key.role, key.district_id or 0)
+    caller = key if isinstance(key, Caller) else _caller_of(key)
     set_actor(session, Actor.for_console(caller, request_id=request_id))
     _purge_expired(session)
     token = secrets.token_urlsafe(32)
@@ -150,6 +156,9 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float, request_i
     link = session.scalar(select(ConsoleSignInLink).where(ConsoleSignInLink.token_hash == _hash(token)))
     if link is None or link.used_at is not None or stored_utc(link.expires_at) <= now:
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
+    key = session.get(ApiKey, link.api_key_id)
+    if key is not None:  # using the link is already the key's act
+        set_actor(session, Actor.for_console(_caller_of(key), request_id=request_id))
     claimed = audited_update(
         session,
         ConsoleSignInLink,
@@ -157,7 +166,6 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float, request_i
         ConsoleSignInLink.used_at.is_(None),
         values={"used_at": now},
     )
-    key = session.get(ApiKey, link.api_key_id)
     if len(claimed) != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
         raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
     return _open(session, key, hours, request_id)
