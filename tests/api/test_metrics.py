@@ -16,6 +16,7 @@ import httpx
 from app.models import Notification, NotificationAttempt
 from tests.factories import add_run as make_run
 from tests.live import free_port
+from tests.support import run_matcher
 
 MATCHER = str(Path(sys.executable).parent / "matcher")
 
@@ -109,3 +110,9 @@ def _get_when_up(url: str, timeout_s: float = 90.0) -> httpx.Response:
         except httpx.TransportError:
             assert time.monotonic() < deadline, f"{url} never answered"
             time.sleep(0.1)
+
+
+def test_metrics_port_needs_a_single_worker(tmp_path):
+    """Request counts live in the process that answered: N workers behind one metrics port would lie."""
+    result = run_matcher(["serve", "--workers", "2"], f"sqlite:///{tmp_path / 'x.db'}", MATCHER_METRICS_PORT="9108")
+    assert result.returncode == 2 and "MATCHER_METRICS_PORT needs --workers 1" in result.stderr, result
