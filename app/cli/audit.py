@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.cli.common import cli_session, fail
 from app.cli.keys import OPERATOR
+from app.domain.enums import ActorKind
 from app.models import AuditEvent
 from app.services.audit import list_audit
 from app.services.districts import get_district
@@ -35,12 +36,17 @@ def audit(
     since: str = typer.Option("24h", help="A time (ISO 8601) or a duration back from now (30m, 24h, 7d)."),
     district: str | None = typer.Option(None, help="Only this district (default: all)."),
     entity: str | None = typer.Option(None, help="Only this entity (table name, e.g. demands)."),
+    actor_kind: ActorKind | None = typer.Option(None, "--actor-kind", help="Only this kind of actor."),
     summary: bool = typer.Option(False, "--summary", help="Rows counted by actor, entity and action instead."),
 ) -> None:
     start = _since(since)
     with cli_session() as session:
         district_id = get_district(session, district).id if district else None
-        events = (e for e in _events(session, entity, start) if district_id is None or e.district_id == district_id)
+        events = (
+            e
+            for e in _events(session, entity, actor_kind, start)
+            if district_id is None or e.district_id == district_id
+        )
         if summary:
             _print_summary(events)
             return
@@ -48,10 +54,10 @@ def audit(
             typer.echo(json.dumps(_row(e), ensure_ascii=False))
 
 
-def _events(session: Session, entity: str | None, start: datetime) -> Iterator[AuditEvent]:
+def _events(session: Session, entity: str | None, kind: ActorKind | None, start: datetime) -> Iterator[AuditEvent]:
     cursor = None
     while True:
-        page = list_audit(session, OPERATOR, entity=entity, since=start, cursor=cursor, limit=500)
+        page = list_audit(session, OPERATOR, entity=entity, actor_kind=kind, since=start, cursor=cursor, limit=500)
         yield from page.items
         if page.next_cursor is None:
             return

@@ -298,6 +298,7 @@ def list_audit(
     *,
     entity: str | None = None,
     actor_key_id: int | None = None,
+    actor_kind: ActorKind | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     cursor: str | None = None,
@@ -313,6 +314,8 @@ def list_audit(
         stmt = stmt.where(AuditEvent.entity == entity)
     if actor_key_id is not None:
         stmt = stmt.where(AuditEvent.actor_key_id == actor_key_id)
+    if actor_kind is not None:
+        stmt = stmt.where(AuditEvent.actor_kind == actor_kind)
     if since is not None:
         stmt = stmt.where(AuditEvent.created_at >= since)
     if until is not None:

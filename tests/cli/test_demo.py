@@ -90,6 +90,8 @@ def test_demo_text_output(tmp_path):
     rows = {tuple(line.split()[3:5]): int(line.split()[-1]) for line in lines}
     assert rows[("members", "created")] == 410 and rows[("assignments", "updated")] > 0  # published
     assert ("optimization_runs", "updated") in rows  # the run's bulk status updates are audited too
+    by_system = run_matcher(["audit", "--since", "1h", "--actor-kind", "system"], url)
+    assert by_system.returncode == 0 and by_system.stdout == "", by_system
 
 
 @pytest.mark.parametrize("week", ["2026-49", "W49", "2026-W54"])

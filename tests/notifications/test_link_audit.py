@@ -40,3 +40,9 @@ def test_decline_through_a_task_link_is_recorded_as_the_member_link(db, world, s
         assert event.actor_key_id is None and event.actor_role is None
         assert event.actor_label == f"member {world.members['张伟']} link {link.link.id}"
         assert event.request_id
+    with TestClient(create_app(settings)) as http:  # the office finds it by the kind of actor
+        r = http.get("/v1/audit", params={"actor_kind": "member_link"}, headers=world.h("admin"))
+        assert r.status_code == 200 and event.id in [e["id"] for e in r.json()["items"]], r.text
+        assert {e["actor_kind"] for e in r.json()["items"]} == {"member_link"}
+        bad = http.get("/v1/audit", params={"actor_kind": "robot"}, headers=world.h("admin"))
+        assert bad.status_code == 422 and "problem+json" in bad.headers["content-type"]

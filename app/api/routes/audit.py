@@ -11,6 +11,7 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.audit import AuditEventOut
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
+from app.domain.enums import ActorKind
 from app.services import audit as service
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -24,11 +25,20 @@ def list_audit(
     limit: LimitQ = 100,
     entity: Annotated[str | None, Query(max_length=40, description="Table name, e.g. demands.")] = None,
     actor: Annotated[DbId | None, Query(description="Key id of the actor.")] = None,
+    actor_kind: Annotated[ActorKind | None, Query(description="api_key, console, member_link, cli or system.")] = None,
     since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
     until: Annotated[datetime | None, Query(description="Before this time.")] = None,
 ):
     page = service.list_audit(
-        session, caller, entity=entity, actor_key_id=actor, since=since, until=until, cursor=cursor, limit=limit
+        session,
+        caller,
+        entity=entity,
+        actor_key_id=actor,
+        actor_kind=actor_kind,
+        since=since,
+        until=until,
+        cursor=cursor,
+        limit=limit,
     )
     return Page[AuditEventOut](
         items=[AuditEventOut.model_validate(e) for e in page.items], next_cursor=page.next_cursor
