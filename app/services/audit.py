@@ -78,7 +78,18 @@ current_actor: ContextVar[Actor | None] = ContextVar("matcher_audit_actor", defa
 _INFO_KEY = "matcher_audit_actor"
 
 SKIPPED_TABLES = {t.__tablename__ for t in (AuditEvent, ChangeEvent, WebhookDelivery, IdempotencyRecord)}
-VOLATILE_FIELDS = {"updated_at", "created_at", "version", "heartbeat_at", "progress", "last_used_at"}
+# Bookkeeping that changes on every touch, and the leases of the outbox and the run queue (a
+# claim is recorded by the status change it leads to, not by its attempt counter).
+VOLATILE_FIELDS = {
+    "updated_at",
+    "created_at",
+    "version",
+    "heartbeat_at",
+    "progress",
+    "last_used_at",
+    "attempts",
+    "next_attempt_at",
+}
 SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
 
 
