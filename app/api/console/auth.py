@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.console.web import ConsoleRoute, PostDep, page, see_other
 from app.api.deps import SessionDep, SettingsDep
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.i18n import t
 from app.i18n.problem_text import problem_text
 from app.services import console_sessions as sessions
@@ -88,7 +88,7 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "",  # noqa: A002 - the form field's name
 ) -> Response:
     if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
+        raise Problem(403, "csrf_failed", msg("csrf_sign_in"))
     if not api_key.strip():
         return _login_form(request, error=problem_text(Problem(401, "missing_api_key")), status=401, next_url=next)
     try:
@@ -127,7 +127,7 @@ def redeem_link(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
     if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
+        raise Problem(403, "csrf_failed", msg("csrf_sign_in"))
     new = sessions.redeem_sign_in_link(session, token=token, hours=settings.console_session_hours)
     response = see_other("/console")
     _set_session_cookie(response, request, new, settings.console_session_hours)

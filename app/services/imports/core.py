@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.models.base import Base
 from app.services.identity import Caller
 from app.services.imports.columns import Column, HeaderMap, looks_like_header, map_headers
@@ -228,10 +228,7 @@ def _reject(session: Session, errors: RowErrors, rows: int) -> None:
     session.rollback()
     items = sorted(errors.items, key=lambda e: e["row"])
     bad = sorted(errors.rows)
-    detail = (
-        f"{len(bad)} bad row(s) of {rows}: nothing was imported. Fix the rows listed in 'errors' "
-        "(row numbers as in the spreadsheet) and upload the whole file again."
-    )
+    detail = msg("import_rejected", bad=len(bad), rows=rows)
     raise Problem(
         422, "import_rejected", detail, errors=items[:MAX_REPORTED_ERRORS], bad_rows=bad, error_count=len(items)
     )
