@@ -368,7 +368,8 @@ def test_repair_run_replaces_only_what_was_declined(client, world, db):
         assert set(_statuses(db, demands[key]).values()) == {"published"}
 
 
-def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, settings):
+def test_recovery_requeues_then_fails_stale_running_runs(world, db, settings):
+    # No API process (its recovery pass every 3 s would race the one called here).
     _small_week(db, world)
     stale = utcnow() - timedelta(minutes=5)
     with db.session() as s:
@@ -402,7 +403,7 @@ def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, sett
             attempts=1,
             time_limit_s=2,
             started_at=utcnow(),
-            heartbeat_at=utcnow(),
+            heartbeat_at=utcnow() + timedelta(minutes=5),  # alive for the whole test, however slow
         )
         s.add_all([once, twice, alive])
         s.commit()
