@@ -97,7 +97,7 @@ async def _run_status(client: httpx.AsyncClient, run_id: int, key: str) -> dict[
 async def solve_phase(server: live.Server, url: str, db: str, fixture: Any, args: Any) -> dict[str, Any]:
     from bench.api_load import open_loop
 
-    admin = live.create_key(url, "admin")
+    admin = args.solve_admin_key  # made before the server started: a busy server's writers starve other processes
     week = live.next_monday().isocalendar()
     out: dict[str, Any] = {"rate": args.solve_rate, "duration_s": args.duration, "api_pid": server.proc.pid}
     out["api_rss_mb_before"] = _api_rss(server)
