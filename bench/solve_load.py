@@ -104,7 +104,7 @@ async def solve_phase(server: live.Server, url: str, db: str, fixture: Any, args
     quiet = await open_loop(server.base_url, fixture, args.solve_rate, args.duration)
     worker = _worker(url, db)
     try:
-        async with httpx.AsyncClient(base_url=server.base_url, timeout=60) as client:
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=300) as client:
             body = {"week": f"{week.year}-W{week.week:02d}", "time_limit_s": args.duration * 2 + 30}
             r = await client.post("/v1/optimization-runs", json=body, headers={"Authorization": f"Bearer {admin}"})
             assert r.status_code == 202, r.text
