@@ -11,7 +11,7 @@ from typing import Any
 import typer
 from sqlalchemy.orm import Session
 
-from app.cli.common import cli_session, fail
+from app.cli.common import cli_session, fail, say
 from app.cli.keys import OPERATOR
 from app.domain.enums import ActorKind
 from app.models import AuditEvent
@@ -82,6 +82,7 @@ def _row(e: AuditEvent) -> dict[str, Any]:
 def _print_summary(events: Iterable[AuditEvent]) -> None:
     """Who changed what, one line per actor, entity and action: the short read of a session."""
     counts = Counter((f"{e.actor_kind} {e.actor_label}", e.entity, str(e.action)) for e in events)
-    typer.echo(f"{'actor':<32} {'entity':<20} {'action':<10} {'rows':>6}")
+    head = [say(f"ops.audit_summary.{column}") for column in ("actor", "entity", "action", "rows")]
+    typer.echo(f"{head[0]:<32} {head[1]:<20} {head[2]:<10} {head[3]:>6}")
     for (actor, entity, action), n in sorted(counts.items()):
         typer.echo(f"{actor[:32]:<32} {entity:<20} {action:<10} {n:>6}")

@@ -4,6 +4,7 @@ import asyncio
 
 import typer
 
+from app.cli.common import say
 from app.settings import Settings, get_settings
 
 
@@ -21,7 +22,7 @@ def serve(
         return
     if workers != 1:
         # Request counts live in the process that answered: a second port of one of N workers would lie.
-        raise typer.BadParameter("MATCHER_METRICS_PORT needs --workers 1", param_hint="--workers")
+        raise typer.BadParameter(say("ops.metrics_port_workers"), param_hint="--workers")
     asyncio.run(_serve_with_metrics(host, port, settings))
 
 

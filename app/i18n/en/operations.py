@@ -26,4 +26,10 @@ MESSAGES: dict[str, str] = {
     "doctor.webhook_fix": "members are told through the messaging gateway (SMS/WeCom), but MATCHER_NOTIFY_WEBHOOK_URL is unset or invalid ({url})",
     "doctor.base_url_ok": "personal links in messages point to {url}",
     "doctor.base_url_fix": "personal links in messages point to this machine ({url}); members cannot open them: set MATCHER_PUBLIC_BASE_URL",
+    "ops.demo_audit_hint": "What the demo did, from the audit trail (actor `cli matcher demo`): `matcher audit --since 1h --summary`; every row with its fields: `matcher audit --since 1h`.",
+    "ops.audit_summary.actor": "actor",
+    "ops.audit_summary.entity": "entity",
+    "ops.audit_summary.action": "action",
+    "ops.audit_summary.rows": "rows",
+    "ops.metrics_port_workers": "MATCHER_METRICS_PORT needs --workers 1 (request counts live in the process that answered)",
 }

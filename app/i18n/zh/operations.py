@@ -26,4 +26,10 @@ MESSAGES: dict[str, str] = {
     "doctor.webhook_fix": "有成员通过消息网关（短信/企业微信）接收通知，但 MATCHER_NOTIFY_WEBHOOK_URL 未设置或无效（{url}）",
     "doctor.base_url_ok": "通知中的个人链接指向 {url}",
     "doctor.base_url_fix": "通知中的个人链接指向本机 {url}，成员无法打开：设置 MATCHER_PUBLIC_BASE_URL",
+    "ops.demo_audit_hint": "演示写入的内容见审计记录（操作者 `cli matcher demo`）：`matcher audit --since 1h --summary`；逐行含字段：`matcher audit --since 1h`。",
+    "ops.audit_summary.actor": "操作者",
+    "ops.audit_summary.entity": "对象",
+    "ops.audit_summary.action": "操作",
+    "ops.audit_summary.rows": "行数",
+    "ops.metrics_port_workers": "MATCHER_METRICS_PORT 需要 --workers 1（请求计数只在应答的进程内）",
 }
