@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -83,6 +84,12 @@ def _print_summary(events: Iterable[AuditEvent]) -> None:
     """Who changed what, one line per actor, entity and action: the short read of a session."""
     counts = Counter((f"{e.actor_kind} {e.actor_label}", e.entity, str(e.action)) for e in events)
     head = [say(f"ops.audit_summary.{column}") for column in ("actor", "entity", "action", "rows")]
-    typer.echo(f"{head[0]:<32} {head[1]:<20} {head[2]:<10} {head[3]:>6}")
+    typer.echo(" ".join([_pad(head[0], 32), _pad(head[1], 20), _pad(head[2], 10), _pad(head[3], 6, right=True)]))
     for (actor, entity, action), n in sorted(counts.items()):
         typer.echo(f"{actor[:32]:<32} {entity:<20} {action:<10} {n:>6}")
+
+
+def _pad(text: str, width: int, *, right: bool = False) -> str:
+    """Pad to ``width`` terminal columns (a CJK character takes two)."""
+    fill = " " * max(0, width - sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text))
+    return fill + text if right else text + fill
