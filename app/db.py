@@ -68,7 +68,9 @@ def _one_writer_at_a_time(engine: Engine) -> None:
 @lru_cache(maxsize=8)
 def get_engine(url: str) -> Engine:
     if is_sqlite(url):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **_pool_size(max_overflow=10)
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -95,7 +97,19 @@ def get_engine(url: str) -> Engine:
                 dbapi_conn.execute("BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, **_pool_size(max_overflow=20))
+
+
+#: Connections beyond the admitted requests: dispatchers, scheduler, recovery, run supervisors.
+BACKGROUND_CONNECTIONS = 4
+
+
+def _pool_size(*, max_overflow: int) -> dict[str, int]:
+    """Room for every request the server admits at once (``InFlightLimit``) plus the background
+    threads, so an admitted request never waits for a connection."""
+    from app.settings import get_settings
+
+    return {"pool_size": get_settings().max_inflight_requests + BACKGROUND_CONNECTIONS, "max_overflow": max_overflow}
 
 
 @lru_cache(maxsize=8)

@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     )
     district_code: str = Field(default="chaoyang", description="District used by CLI commands.")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted request body.")
+    max_inflight_requests: int = Field(
+        default=16,
+        ge=1,
+        le=32,
+        description="HTTP requests inside one server process at once (the rest wait, without a thread); "
+        "kept below the 40-thread pool, and the database pool is sized from it.",
+    )
     import_max_rows: int = Field(default=10_000, description="Most data rows of one imported file (422 beyond).")
     import_max_sheet_rows: int = Field(
         default=50_000, description="Most rows (blank ones too) an XLSX worksheet may declare; counted before parsing."

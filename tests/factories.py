@@ -422,3 +422,17 @@ def xlsx_bytes(rows: list[list[Any]]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def demand_body(world: World, **over: Any) -> dict[str, Any]:
+    """A valid POST /v1/demands body in 建外社区, ten days from today (override any field)."""
+    day = (datetime.now() + timedelta(days=10)).date().isoformat()
+    body: dict[str, Any] = {
+        "community_id": world.communities["建外社区"],
+        "title": "法律咨询进社区",
+        "channel": "liaison_station",
+        "starts_at": f"{day}T09:00:00+08:00",
+        "ends_at": f"{day}T11:00:00+08:00",
+    }
+    body.update(over)
+    return body

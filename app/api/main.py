@@ -15,7 +15,7 @@ from app.api.console import plan as console_plan
 from app.api.console import runs as console_runs
 from app.api.console import static as console_static
 from app.api.http import reject_unknown_query
-from app.api.middleware import RequestContextMiddleware
+from app.api.middleware import InFlightLimit, RequestContextMiddleware
 from app.api.openapi import install_openapi, operation_id
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
@@ -130,5 +130,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in CONSOLE_ROUTERS:
         app.include_router(module.router)
     console_static.install(app)
+    app.add_middleware(InFlightLimit, limit=settings.max_inflight_requests)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

@@ -6,6 +6,7 @@ arrive and an oversized upload is refused without buffering it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -195,3 +196,31 @@ class RequestContextMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class InFlightLimit:
+    """At most ``limit`` HTTP requests inside the application at once; the others wait here,
+    asynchronously, holding neither a worker thread nor a database connection.
+
+    Why: a sync FastAPI request runs its dependencies and its handler in separate hops of the
+    shared thread pool (40 threads) and holds its database connection in between. With more
+    requests in flight than connections, threads waiting for a connection (or, on SQLite, for the
+    process's write turn) could occupy every slot while the request that holds the connection
+    and the turn waited for a thread to finish in: 50 concurrent clients stalled the server for
+    the pool timeout (30 s). With the limit below both the thread pool and the connection pool
+    (``app.db`` sizes the pool from it), every admitted request can always proceed.
+    """
+
+    def __init__(self, app, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._slots: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self._slots is None:  # created inside the server's event loop
+            self._slots = asyncio.Semaphore(self.limit)
+        async with self._slots:
+            await self.app(scope, receive, send)

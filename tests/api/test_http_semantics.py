@@ -15,22 +15,10 @@ import httpx
 import pytest
 
 from app.api.main import create_app
-from tests.factories import add_assigned_demand, add_explained_assignment, add_run
+from tests.factories import add_assigned_demand, add_explained_assignment, add_run, demand_body
 from tests.live import serve_app
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
-
-
-def demand_body(world, **over) -> dict:
-    body = {
-        "community_id": world.communities["建外社区"],
-        "title": "法律咨询进社区",
-        "channel": "liaison_station",
-        "starts_at": f"{DAY}T09:00:00+08:00",
-        "ends_at": f"{DAY}T11:00:00+08:00",
-    }
-    body.update(over)
-    return body
 
 
 def new_demand(client, world) -> tuple[int, str]:
