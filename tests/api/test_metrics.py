@@ -115,4 +115,4 @@ def _get_when_up(url: str, timeout_s: float = 90.0) -> httpx.Response:
 def test_metrics_port_needs_a_single_worker(tmp_path):
     """Request counts live in the process that answered: N workers behind one metrics port would lie."""
     result = run_matcher(["serve", "--workers", "2"], f"sqlite:///{tmp_path / 'x.db'}", MATCHER_METRICS_PORT="9108")
-    assert result.returncode == 2 and "MATCHER_METRICS_PORT needs --workers 1" in result.stderr, result
+    assert result.returncode == 2 and "MATCHER_METRICS_PORT" in result.stderr, result
