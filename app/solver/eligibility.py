@@ -465,6 +465,7 @@ class Candidates:
     rank: np.ndarray  # value plus the annual-duty bonus: greedy order, part of the pruning
     eligible: np.ndarray  # (D,) eligible members per demand before pruning
     top_k: int | None  # K used for pruning, None when nothing was pruned
+    complete: bool = True  # False: generation was stopped, some demands got no pairs
 
     def __len__(self) -> int:
         return len(self.pd)
@@ -484,6 +485,7 @@ class Candidates:
             rank=self.rank[idx],
             eligible=self.eligible,
             top_k=self.top_k,
+            complete=self.complete,
         )
 
 
@@ -545,19 +547,32 @@ _PAIR_FIELDS = ("pd", "pm", "score", "km", "home", "paired", "value", "rank")
 
 
 def candidates(
-    p: Prepared, *, top_k: int | None = None, max_pairs: int | None = None, home_or_paired_only: bool = False
+    p: Prepared,
+    *,
+    top_k: int | None = None,
+    max_pairs: int | None = None,
+    home_or_paired_only: bool = False,
+    collect: EligibleCollector | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Candidates:
     """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
 
     ``top_k`` forces K; otherwise K = max_pairs / D (at least 3 x max_members) and demands
-    with fewer eligible members keep all of them.
+    with fewer eligible members keep all of them. `collect` gathers every eligible pair for
+    the bound pass over left-out pairs. `stop` (the deadline, a cancel request) is read
+    between blocks: demands of the blocks not reached get no pairs, their eligible count is
+    set to the number of members (unknown, so bounds stay valid) and the result is marked
+    incomplete.
     """
     top_k = budget_k(p, top_k, max_pairs)
     out: dict[str, list[np.ndarray]] = {k: [] for k in _PAIR_FIELDS}
     eligible = np.zeros(p.D, dtype=np.int64)
-    pruned = False
+    pruned, complete = False, True
     for js in _blocks(p):
-        block = _block_pairs(p, js, top_k, home_or_paired_only)
+        if stop is not None and (not complete or stop()):
+            eligible[js], complete = p.M, False
+            continue
+        block = _block_pairs(p, js, top_k, home_or_paired_only, collect)
         if block is None:
             continue
         eligible[js], block_pruned, pairs = block
@@ -565,11 +580,13 @@ def candidates(
         for k in _PAIR_FIELDS:
             out[k].append(pairs[k])
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
-    return _with_history(p, cat, eligible, top_k if pruned else None)
+    cand = _with_history(p, cat, eligible, top_k if pruned else None)
+    cand.complete = complete
+    return cand
 
 
 def _block_pairs(
-    p: Prepared, js: np.ndarray, top_k: int | None, home_or_paired_only: bool
+    p: Prepared, js: np.ndarray, top_k: int | None, home_or_paired_only: bool, collect: EligibleCollector | None
 ) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
     """The eligible pairs of one block of demands (eligible counts, pruned?, pair arrays)."""
     w = p.problem.weights
@@ -581,12 +598,14 @@ def _block_pairs(
     areas = p.d_area[js]
     home = p.home[rows][:, None] == areas[None, :]
     paired = p.paired[rows][:, areas] & ~home
-    if home_or_paired_only:
-        mask &= home | paired
-    eligible = mask.sum(axis=0)
     km = p.dist[p.home[rows]][:, areas]
     value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
     value -= np.where(home, 0.0, w.distance * km)
+    if collect is not None:
+        collect.add(js, rows, mask, value)
+    if home_or_paired_only:
+        mask &= home | paired
+    eligible = mask.sum(axis=0)
     duty = np.where(p.zero_activity[rows], w.duty, 0.0)
     rank = np.where(mask, value + duty[:, None], -np.inf)
     pruned = top_k is not None and top_k < len(rows) and bool((eligible > top_k).any())
@@ -678,61 +697,107 @@ def distance_km(p: Prepared, member_idx: int, demand_idx: int) -> float:
 
 
 # ----------------------------------------------------------------------------- pruned pairs
+@dataclass
+class EligiblePairs:
+    """Every eligible pair in compact form (member index, scaled value upper estimate), grouped
+    by demand; collected while the candidates are generated, so the bound over the pairs that
+    pruning left out needs no second pass over the eligibility masks.
+
+    Segment s holds the pairs of demand seg_demand[s] at pm[seg_start[s]:seg_start[s + 1]],
+    members ascending. `coef` is rint(SCALE x value) with the stability and continuity terms at
+    their largest possible value (exact terms would need per-pair look-ups; an upper estimate
+    keeps a bound valid).
+    """
+
+    seg_demand: np.ndarray  # (S,) int64
+    seg_start: np.ndarray  # (S + 1,) int64
+    pm: np.ndarray  # (N,) int32
+    coef: np.ndarray  # (N,) float32
+
+    def __len__(self) -> int:
+        return len(self.pm)
+
+    def without(self, cand: Candidates, n_members: int) -> EligiblePairs:
+        """The pairs not in `cand` (the left-out ones), empty segments dropped."""
+        lens = np.diff(self.seg_start)
+        seg_of_demand = np.full(len(cand.eligible), -1, dtype=np.int64)
+        seg_of_demand[self.seg_demand] = np.arange(len(self.seg_demand))
+        key = np.repeat(np.arange(len(lens), dtype=np.int64) * n_members, lens) + self.pm
+        seg = seg_of_demand[cand.pd]
+        ck = seg[seg >= 0] * n_members + cand.pm[seg >= 0]
+        pos = np.searchsorted(key, ck)
+        pos = pos[(pos < len(key)) & (key[np.minimum(pos, len(key) - 1)] == ck)]
+        left = np.ones(len(key), dtype=bool)
+        left[pos] = False
+        del key
+        counts = np.add.reduceat(left, self.seg_start[:-1]) if len(lens) else np.zeros(0, dtype=np.int64)
+        counts = np.where(lens > 0, counts, 0)
+        nonempty = counts > 0
+        start = np.concatenate([[0], np.cumsum(counts[nonempty])]).astype(np.int64)
+        return EligiblePairs(self.seg_demand[nonempty], start, self.pm[left], self.coef[left])
+
+
+class EligibleCollector:
+    """Gathers the EligiblePairs block by block during candidate generation."""
+
+    def __init__(self, p: Prepared, scale: int):
+        w = p.problem.weights
+        self.scale = scale
+        self.extra = max(w.stability, 0.0) * (len(p.prev_keys) > 0) + max(w.continuity, 0.0) * (len(p.served_keys) > 0)
+        self.demands: list[np.ndarray] = []
+        self.lens: list[np.ndarray] = []
+        self.pm: list[np.ndarray] = []
+        self.coef: list[np.ndarray] = []
+
+    def add(self, js: np.ndarray, rows: np.ndarray, mask: np.ndarray, value: np.ndarray) -> None:
+        ci, ri = np.nonzero(mask.T)  # demand-major: grouped by demand, members ascending
+        counts = np.bincount(ci, minlength=len(js))
+        self.demands.append(js[counts > 0])
+        self.lens.append(counts[counts > 0])
+        self.pm.append(rows[ri].astype(np.int32))
+        v = np.nan_to_num(value[ri, ci]) + self.extra
+        self.coef.append(np.rint(v * self.scale).astype(np.float32))
+
+    def pairs(self) -> EligiblePairs:
+        cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731 - local shorthand
+        lens = cat(self.lens, np.int64)
+        start = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
+        return EligiblePairs(cat(self.demands, np.int64), start, cat(self.pm, np.int32), cat(self.coef, np.float32))
+
+
 def left_out_violation(
-    p: Prepared,
-    cand: Candidates,
+    left: EligiblePairs,
+    n_demands: int,
     pot: np.ndarray,
     dpot: np.ndarray,
     with_value: np.ndarray,
-    scale: int,
     stop: Callable[[], bool] = lambda: False,
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """For pruned candidates: per potential vector k and demand d, over the eligible pairs
-    (m, d) that are NOT in `cand`, the largest ``coef(m, d) - pot[k, m]`` (-inf where there is
-    none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the reduced costs a
-    flow with member potentials pot and demand potentials dpot would see). coef is the pair's
-    scaled value when with_value[k], else 0.
+    """For pruned candidates: per potential vector k and demand d, over the left-out pairs
+    (m, d) (`left`, see EligiblePairs.without), the largest ``coef(m, d) - pot[k, m]`` (-inf
+    where there is none) and the sum of ``min(0, pot[k, m] - dpot[k, d] - coef(m, d))`` (the
+    reduced costs a flow with member potentials pot and demand potentials dpot would see).
+    coef is the pair's scaled value when with_value[k], else 0.
 
-    One more pass over the eligibility masks (about the cost of generating the candidates);
-    it lets the flow bounds account exactly for every pair that pruning left out. None when
-    `stop` (a cancel request) cut it short.
+    Vectorised over the stored pairs (segment reductions), it lets the flow bounds account
+    exactly for every pair that pruning left out. None when `stop` (the deadline or a cancel
+    request) cut it short.
     """
-    w = p.problem.weights
-    D = p.D
     P = pot.shape[0]
-    out = np.full((P, D), -np.inf)
-    neg = np.zeros((P, D))
-    kept_cnt = np.bincount(cand.pd, minlength=D)
-    room_ok = p.d_room > 0
-    d_first = np.searchsorted(cand.pd, np.arange(D + 1))  # cand is grouped by demand
-    for js in _blocks(p):
+    out = np.full((P, n_demands), -np.inf)
+    neg = np.zeros((P, n_demands))
+    if not len(left):
+        return out, neg
+    starts, segs = left.seg_start[:-1], left.seg_demand
+    lens = np.diff(left.seg_start)
+    for k in range(P):
         if stop():
             return None
-        if not (cand.eligible[js] > kept_cnt[js]).any():
-            continue
-        bm = block_masks(p, js)
-        rows = bm.rows
-        if not len(rows):
-            continue
-        mask, row_pos, col_pos = _assignable(p, bm, js, room_ok)
-        # drop the kept pairs
-        idx = np.concatenate([np.arange(d_first[j], d_first[j + 1]) for j in js])
-        _scatter_false(mask, row_pos, col_pos, cand.pm[idx], cand.pd[idx])
-        if not mask.any():
-            continue
-        areas = p.d_area[js]
-        home = p.home[rows][:, None] == areas[None, :]
-        paired = p.paired[rows][:, areas] & ~home
-        km = np.nan_to_num(p.dist[p.home[rows]][:, areas])
-        value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
-        value -= np.where(home, 0.0, w.distance * km)
-        # stability / continuity: at most their positive weights (exact terms need per-pair
-        # lookups; an upper estimate keeps the bound valid)
-        value += max(w.stability, 0.0) * (len(p.prev_keys) > 0)
-        value += max(w.continuity, 0.0) * (len(p.served_keys) > 0)
-        coef = np.rint(value * scale)
-        for k in range(P):
-            v = np.where(mask, (coef if with_value[k] else 0.0) - pot[k, rows][:, None], -np.inf)
-            out[k, js] = np.maximum(out[k, js], v.max(axis=0))
-            neg[k, js] += np.minimum(0.0, -v - dpot[k, js][None, :]).sum(axis=0)
+        v = -pot[k, left.pm]
+        if with_value[k]:
+            v += left.coef
+        out[k, segs] = np.maximum.reduceat(v, starts)
+        v += np.repeat(dpot[k, segs], lens)  # = -(reduced cost pot - dpot - coef)
+        np.maximum(v, 0.0, out=v)
+        neg[k, segs] = -np.add.reduceat(v, starts)
     return out, neg

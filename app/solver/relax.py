@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.solver.baselines import greedy_pairs
-from app.solver.eligibility import Candidates, Prepared, left_out_violation
+from app.solver.eligibility import Candidates, EligiblePairs, Prepared, left_out_violation
 from app.solver.flow import FlowNetwork, FlowResult, WorkClock, fix_and_resolve, lagrangian, repair
-from app.solver.model import SCALE, MatchModel, coverage_of, rest_of
+from app.solver.model import MatchModel, coverage_of, rest_of
 
 Clock = Callable[[], float]
 Stop = Callable[[], bool]
@@ -112,9 +112,16 @@ def relax(
     stop: Stop,
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
-    cancelled: Stop = lambda: False,
+    left_out: EligiblePairs | None = None,
+    stop_bound: Stop = lambda: False,
 ) -> Relaxation:
-    """The whole flow stage (see the module docstring); plans and bounds by `deadline`."""
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
+
+    With `correct_for_pruning`, the bounds are also corrected for the pairs `left_out` of the
+    candidates; `stop_bound` (the hard deadline, a cancel request) cuts that pass short, and
+    the bounds then fall back to ones that need no flow. Without `left_out` (candidate
+    generation was stopped before every demand was seen) they fall back at once.
+    """
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
@@ -145,13 +152,12 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        # Cancelled (before or during the pass): trivial but valid bounds. The pass is budgeted
-        # (the pipeline keeps its time back) but not cut at the deadline: on a machine slower
-        # than planned, bounds a few seconds late beat bounds that say nothing.
-        done = not cancelled()
-        done = done and correct_bounds_for_pruning(
-            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, cancelled
-        )
+        done = left_out is not None and not stop_bound()
+        if done:
+            assert left_out is not None
+            done = correct_bounds_for_pruning(
+                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound
+            )
         if not done:
             out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
             out.combined_bound_all = math.inf
@@ -236,12 +242,13 @@ def correct_bounds_for_pruning(
     cov,
     net: FlowNetwork,
     levels,
+    left_out: EligiblePairs,
     stop: Stop,
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
-    plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
-    over the eligibility masks for all flows at once. Also the unrestricted flow with
-    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the mask pass short."""
+    plus what the left-out pairs could add (FlowNetwork.pruning_slack), from one vectorised
+    pass over the stored left-out pairs for all flows at once. Also the unrestricted flow with
+    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the pass short."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     cov_net, cov_flow = cov
     jobs = []  # (network, flow, weighted, bound without the slack, tag)
@@ -255,11 +262,15 @@ def correct_bounds_for_pruning(
         jobs.append((unweighted, flow, True, b, "unweighted"))
     if not jobs:
         return True
-    potentials = [n.member_potentials(r, weighted) for n, r, weighted, _, _ in jobs]
+    potentials = []
+    for n, r, weighted, _, _ in jobs:
+        if stop():
+            return False
+        potentials.append(n.member_potentials(r, weighted))
     d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
     dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
     mpot = np.vstack([pot for _, pot in potentials])
-    found = left_out_violation(p, cand, mpot, dpot, np.array([j[2] for j in jobs]), SCALE, stop=stop)
+    found = left_out_violation(left_out, p.D, mpot, dpot, np.array([j[2] for j in jobs]), stop=stop)
     if found is None:
         return False
     viol, neg = found
@@ -286,7 +297,7 @@ def rest_bound_at(
     candidates only the flows corrected for pruning (weight 0) are valid."""
     gained = coverage - model.cov_const
     best = relaxation.combined_bound_all - relaxation.coverage_weight * gained
-    if cand.top_k is not None:
+    if cand.top_k is not None or not cand.complete:
         if relaxation.rest_bound_unweighted_all is not None:
             best = min(best, relaxation.rest_bound_unweighted_all)
         return best
