@@ -421,15 +421,19 @@ def _coverage_key(score: np.ndarray, home: np.ndarray, paired: np.ndarray, km: n
     return key - np.where(home, 0.0, w.distance * km)
 
 
-def _mark_top(sel: np.ndarray, key: np.ndarray, k: int) -> None:
-    """Mark the k largest finite entries of each column of key in sel."""
+def _top_of_columns(key: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the k largest finite entries of each column of key.
+
+    The partition runs on a transposed float32 copy (rows contiguous): about 2.5x faster than
+    partitioning float64 columns in place; ties may fall either way, deterministically."""
     k = min(k, key.shape[0])
     if k <= 0:
-        return
-    idx = np.argpartition(-key, k - 1, axis=0)[:k]  # (k, B)
-    cols = np.broadcast_to(np.arange(key.shape[1])[None, :], idx.shape)
-    ok = np.isfinite(key[idx, cols])
-    sel[idx[ok], cols[ok]] = True
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    kt = np.ascontiguousarray(key.T, dtype=np.float32)  # (B, R)
+    idx = np.argpartition(-kt, k - 1, axis=1)[:, :k]  # (B, k)
+    cols = np.broadcast_to(np.arange(kt.shape[0])[:, None], idx.shape)
+    ok = np.isfinite(kt[cols, idx])
+    return idx[ok], cols[ok]
 
 
 def _assignable(
@@ -599,33 +603,21 @@ def _block_pairs(
     home = p.home[rows][:, None] == areas[None, :]
     paired = p.paired[rows][:, areas] & ~home
     km = p.dist[p.home[rows]][:, areas]
-    value = w.quality * bm.score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
-    value -= np.where(home, 0.0, w.distance * km)
-    if collect is not None:
-        collect.add(js, rows, mask, value)
+    value = _pair_values(w, bm.score, home, paired, km)
     if home_or_paired_only:
+        if collect is not None:
+            all_ri, all_ci = np.nonzero(mask)
+            collect.add(js, rows, all_ri, all_ci, value)
         mask &= home | paired
-    eligible = mask.sum(axis=0)
+    ri, ci = np.nonzero(mask)  # every eligible pair of the block, once
+    if collect is not None and not home_or_paired_only:
+        collect.add(js, rows, ri, ci, value)
+    eligible = np.bincount(ci, minlength=len(js))
     duty = np.where(p.zero_activity[rows], w.duty, 0.0)
-    rank = np.where(mask, value + duty[:, None], -np.inf)
     pruned = top_k is not None and top_k < len(rows) and bool((eligible > top_k).any())
     if pruned:
         assert top_k is not None
-        # Coverage-relevant share first: a key that does not depend on the operator's
-        # weights (default quality/home/paired/distance, no duty), so the kept members of
-        # different demands stay spread out (locality) whatever the weights say. A key
-        # dominated by one member-level bonus (e.g. duty = 50) would put the same few
-        # members at the top of every demand, and their capacity runs out long before the
-        # demands are covered. The rest of K follows the operator's ranking.
-        cov_key = np.where(mask, _coverage_key(bm.score, home, paired, km), -np.inf)
-        sel = np.zeros(mask.shape, dtype=bool)
-        k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
-        _mark_top(sel, cov_key, k_cov)
-        if top_k > k_cov:
-            _mark_top(sel, np.where(sel, -np.inf, rank), top_k - k_cov)
-        ri, ci = np.nonzero(sel)
-    else:
-        ri, ci = np.nonzero(mask)
+        ri, ci = _keep_top(w, mask, value, duty, bm.score, home, paired, km, top_k)
     pairs = {
         "pd": js[ci],
         "pm": rows[ri],
@@ -634,9 +626,40 @@ def _block_pairs(
         "home": home[ri, ci],
         "paired": paired[ri, ci],
         "value": value[ri, ci],
-        "rank": rank[ri, ci],
+        "rank": value[ri, ci] + duty[ri],
     }
     return eligible, pruned, pairs
+
+
+def _pair_values(w: Weights, score: np.ndarray, home: np.ndarray, paired: np.ndarray, km: np.ndarray) -> np.ndarray:
+    """The pair-level objective value (quality, home / paired area, distance) of a block."""
+    value = w.quality * score + np.where(home, w.home, np.where(paired, w.paired, 0.0))
+    value -= np.where(home, 0.0, w.distance * km)
+    return value
+
+
+def _keep_top(w: Weights, mask, value, duty, score, home, paired, km, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, columns) of the pairs pruning keeps in a block.
+
+    Coverage-relevant share first: a key that does not depend on the operator's weights
+    (default quality/home/paired/distance, no duty), so the kept members of different demands
+    stay spread out (locality) whatever the weights say. A key dominated by one member-level
+    bonus (e.g. duty = 50) would put the same few members at the top of every demand, and
+    their capacity runs out long before the demands are covered. The rest of K follows the
+    operator's ranking (value plus the annual-duty bonus).
+    """
+    cw = _COVERAGE_WEIGHTS
+    same = (w.quality, w.home, w.paired, w.distance) == (cw.quality, cw.home, cw.paired, cw.distance)
+    key = value if same else _coverage_key(score, home, paired, km)
+    cov_key = np.where(mask, key, -np.inf)
+    k_cov = min(top_k, max(1, math.ceil(COVERAGE_SHARE * top_k)))
+    ri, ci = _top_of_columns(cov_key, k_cov)
+    if top_k <= k_cov:
+        return ri, ci
+    rank = np.where(mask, value + duty[:, None], -np.inf)
+    rank[ri, ci] = -np.inf  # already kept
+    r2, c2 = _top_of_columns(rank, top_k - k_cov)
+    return np.concatenate([ri, r2]), np.concatenate([ci, c2])
 
 
 def _with_history(p: Prepared, cat: dict[str, np.ndarray], eligible: np.ndarray, top_k: int | None) -> Candidates:
@@ -749,14 +772,15 @@ class EligibleCollector:
         self.pm: list[np.ndarray] = []
         self.coef: list[np.ndarray] = []
 
-    def add(self, js: np.ndarray, rows: np.ndarray, mask: np.ndarray, value: np.ndarray) -> None:
-        ci, ri = np.nonzero(mask.T)  # demand-major: grouped by demand, members ascending
+    def add(self, js: np.ndarray, rows: np.ndarray, ri: np.ndarray, ci: np.ndarray, value: np.ndarray) -> None:
+        """The eligible pairs (ri, ci) of a block (row-major, as np.nonzero gives them)."""
+        v = np.nan_to_num(value[ri, ci]) + self.extra  # gathered row-major (cache friendly)
+        order = np.argsort(ci.astype(np.int16), kind="stable")  # radix sort: by demand, members ascending
         counts = np.bincount(ci, minlength=len(js))
         self.demands.append(js[counts > 0])
         self.lens.append(counts[counts > 0])
-        self.pm.append(rows[ri].astype(np.int32))
-        v = np.nan_to_num(value[ri, ci]) + self.extra
-        self.coef.append(np.rint(v * self.scale).astype(np.float32))
+        self.pm.append(rows[ri[order]].astype(np.int32))
+        self.coef.append(np.rint(v[order] * self.scale).astype(np.float32))
 
     def pairs(self) -> EligiblePairs:
         cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731 - local shorthand
