@@ -78,6 +78,8 @@ REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model 
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 CANDIDATE_SHARE = 0.6  # candidate generation stops at this share of the time
+CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
+SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # the bound pass over left-out pairs: ~5 potential vectors over every left-out pair, plus one
 # more flow and its potentials over the model's pairs (measured on the target machine)
 BOUND_SECONDS_PER_LEFT_OUT = 6e-8
@@ -228,13 +230,22 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     """
     p = prepare(problem)
     # explanations, metrics and the checker run after the last stage: keep their time back
-    budget.keep_back(FINISH_SECONDS_PER_ITEM * (p.M + p.D))
+    finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
+    budget.keep_back(finish_s)
     cut_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
+    started = time.perf_counter()
     cand, greedy_plan, left_out = _candidates(p, problem, lambda: budget.past(cut_at))
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
         # planned from the sizes (not measured), so deterministic solves plan the same work
         reserve = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) + BOUND_SECONDS_PER_PAIR * len(cand)
+    if not problem.deterministic:
+        # a busy machine: the steps that cannot be cut (finish, the bound pass) take longer too
+        n_eligible = len(cand) + (len(left_out) if left_out is not None else 0)
+        expected = max(CANDIDATE_SECONDS_PER_PAIR * n_eligible, 0.05)
+        slowness = min(max((time.perf_counter() - started) / expected, 1.0), SLOWNESS_MAX)
+        budget.keep_back((slowness - 1.0) * finish_s)
+        reserve *= slowness
     exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
     model = build(p, cand, write_rows=exact_may_run)
     state = SolveState(

@@ -114,3 +114,37 @@ def test_large_duty_keeps_coverage_on_a_pruned_mid_size_instance():
     assert sol.metrics.weighted_coverage >= fp.metrics.weighted_coverage
     # the cross-area greedy is not far worse than fixed pairing
     assert g.metrics.weighted_coverage >= fp.metrics.weighted_coverage - 0.01
+
+
+def test_left_out_pass_matches_a_brute_force_over_every_eligible_pair():
+    """The vectorised pass over the stored left-out pairs (EligiblePairs) gives, per demand,
+    exactly the largest value - member potential and the sum of negative reduced costs over
+    the eligible pairs the pruned candidates lack (written here pair by pair from the full
+    candidate set)."""
+    import numpy as np
+
+    from app.solver.eligibility import EligibleCollector, candidates, left_out_violation, prepare
+    from app.solver.model import SCALE
+
+    prob = replace(generate(120, 60, seed=3), previous=frozenset())
+    prob = replace(prob, members=tuple(replace(m, served_communities=frozenset()) for m in prob.members))
+    p = prepare(prob)
+    full = candidates(p)
+    collect = EligibleCollector(p, SCALE)
+    pruned = candidates(p, top_k=9, collect=collect)
+    assert pruned.top_k is not None and len(pruned) < len(full)
+    left = collect.pairs().without(pruned, p.M)
+    rng = np.random.default_rng(0)
+    pot, dpot = rng.normal(0, 500, (2, p.M)), rng.normal(0, 500, (2, p.D))
+    viol, neg = left_out_violation(left, p.D, pot, dpot, np.array([True, False]))
+    kept = set(zip(pruned.pd.tolist(), pruned.pm.tolist(), strict=True))
+    want_v, want_n = np.full((2, p.D), -np.inf), np.zeros((2, p.D))
+    for d, m, v in zip(full.pd.tolist(), full.pm.tolist(), full.value.tolist(), strict=True):
+        if (d, m) in kept:
+            continue
+        for k, coef in ((0, float(np.float32(np.rint(v * SCALE)))), (1, 0.0)):
+            want_v[k, d] = max(want_v[k, d], coef - pot[k, m])
+            want_n[k, d] += min(0.0, pot[k, m] - dpot[k, d] - coef)
+    assert len(left) == len(full) - len(pruned)
+    np.testing.assert_allclose(viol, want_v, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(neg, want_n, rtol=0, atol=1e-6)
