@@ -77,7 +77,7 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
-CANDIDATE_SHARE = 0.6  # candidate generation stops at this share of the time
+CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # the bound pass over left-out pairs: ~5 potential vectors over every left-out pair, plus one
