@@ -4,6 +4,7 @@ by ``app.api.problems``. Living outside ``app.api`` keeps services free of web i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -70,14 +71,22 @@ class Problem(Exception):
         self.detail = detail
         self.errors = errors
         self.headers = headers
+        #: values for the translated detail (``problem.detail.<code>`` in the catalogue), given as
+        #: ``params={...}``; taken out of ``extra`` so they are never rendered as members
+        self.params: dict[str, Any] = dict(extra.pop("params", None) or {})
         self.extra = {**(members or {}), **extra}
 
 
 PROBLEM_TYPE_PREFIX = "urn:matcher:problem:"
 
 
-def problem_document(problem: Problem) -> dict[str, Any]:
-    """The RFC 9457 body of a problem, without request details (the CLI prints this too)."""
+def problem_document(problem: Problem, locale: str | None = None) -> dict[str, Any]:
+    """The RFC 9457 body of a problem, without request details (the CLI prints this too).
+
+    Texts are raised in English; for ``locale="zh"`` the title, the detail and the field messages
+    the catalogue knows (``app/i18n/zh/problems.py``) are Chinese. ``type`` and ``code`` never
+    change with the language: clients branch on those.
+    """
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + problem.code,
         "title": problem.title,
@@ -89,7 +98,32 @@ def problem_document(problem: Problem) -> dict[str, Any]:
     if problem.errors:
         body["errors"] = problem.errors
     body.update(problem.extra)
+    if locale == "zh":
+        _in_chinese(body, problem)
     return body
+
+
+def _in_chinese(body: dict[str, Any], problem: Problem) -> None:
+    from app.i18n import catalogue
+
+    messages = catalogue("zh")
+    if problem.title == _TITLES.get(problem.status) and f"problem.title.{problem.status}" in messages:
+        body["title"] = messages[f"problem.title.{problem.status}"]
+    template = messages.get(f"problem.detail.{problem.code}")
+    if template is not None and body.get("detail"):
+        params = dict(problem.params)
+        if "what" in params:
+            params["what"] = messages.get(f"problem.what.{params['what']}", params["what"])
+        # a problem raised without the values its Chinese text needs keeps its English detail
+        with contextlib.suppress(KeyError, IndexError):
+            body["detail"] = template.format(**params)
+    if problem.errors:
+        body["errors"] = [_field_in_chinese(e, messages) for e in problem.errors]
+
+
+def _field_in_chinese(error: dict[str, Any], messages: dict[str, str]) -> dict[str, Any]:
+    text = messages.get(f"problem.field.{error.get('code')}")
+    return {**error, "message": text} if text else error
 
 
 def field_error(field: str, message: str, code: str = "invalid") -> dict[str, str]:
@@ -98,8 +132,14 @@ def field_error(field: str, message: str, code: str = "invalid") -> dict[str, st
 
 def invalid(field: str, message: str, code: str = "invalid", status: int = 422) -> Problem:
     """A validation problem naming one field (the common case in services)."""
-    return Problem(status, "validation_error", f"{field}: {message}", errors=[field_error(field, message, code)])
+    return Problem(
+        status,
+        "validation_error",
+        f"{field}: {message}",
+        errors=[field_error(field, message, code)],
+        params={"fields": field},
+    )
 
 
 def not_found(what: str, ident: Any) -> Problem:
-    return Problem(404, "not_found", f"{what} {ident} not found")
+    return Problem(404, "not_found", f"{what} {ident} not found", params={"what": what, "ident": ident})

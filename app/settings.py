@@ -23,6 +23,14 @@ class Settings(BaseSettings):
     )
     district_code: str = Field(default="chaoyang", description="District used by CLI commands.")
     max_body_bytes: int = Field(default=5 * 1024 * 1024, description="Largest accepted request body.")
+    import_max_rows: int = Field(default=10_000, description="Most data rows of one imported file (422 beyond).")
+    import_max_sheet_rows: int = Field(
+        default=50_000, description="Most rows (blank ones too) an XLSX worksheet may declare; counted before parsing."
+    )
+    import_max_inflated_bytes: int = Field(
+        default=50 * 1024 * 1024, description="Largest inflated size of an XLSX's parts (413 beyond; zip bombs)."
+    )
+    max_demand_days: int = Field(default=14, ge=1, description="Longest a demand may last (ends_at - starts_at).")
     page_limit_default: int = 50
     page_limit_max: int = 500
     idempotency_ttl_hours: int = 24

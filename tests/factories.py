@@ -60,6 +60,10 @@ class World:
         """Auth headers for a role: admin, reader, liaison_jw, liaison_cw, other_admin."""
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
+    def w(self, role: str) -> dict[str, str]:
+        """Headers for PATCH/DELETE that are not about ETags: auth plus ``If-Match: *`` (any version)."""
+        return {**self.h(role), "If-Match": "*"}
+
 
 def build_world(db) -> World:
     """朝阳区 with areas JW/CW/LGY, four communities, skills law/finance/teaching/venue, group

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 from fastapi import FastAPI
@@ -40,7 +40,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_app(app: FastAPI, *, lifespan: str = "auto", start_timeout_s: float = 30.0) -> Iterator[str]:
+def serve_app(
+    app: FastAPI, *, lifespan: Literal["auto", "on", "off"] = "auto", start_timeout_s: float = 30.0
+) -> Iterator[str]:
     """Run ``app`` on 127.0.0.1 in a background thread; yields its base URL, stops it after."""
     port = free_port()
     server = uvicorn.Server(

@@ -32,13 +32,14 @@ def find_pg_bin() -> Path | None:
 
 class PostgresServer:
     def __init__(self) -> None:
-        self.bin = find_pg_bin()
-        if self.bin is None:
+        found = find_pg_bin()
+        if found is None:
             raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        self.bin: Path = found
         self.tmp = Path(tempfile.mkdtemp(prefix="matcher-pg-"))
         self.data = self.tmp / "data"
         self.port = free_port()
-        self.user = None
+        self.user: pwd.struct_passwd | None = None
         if os.geteuid() == 0:
             for candidate in ("postgres", "nobody"):
                 try:
@@ -46,6 +47,8 @@ class PostgresServer:
                     break
                 except KeyError:
                     continue
+            if self.user is None:
+                raise RuntimeError("running as root needs a 'postgres' or 'nobody' user for PostgreSQL")
             os.chown(self.tmp, self.user.pw_uid, self.user.pw_gid)
         os.chmod(self.tmp, 0o755)
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.db import get_sessionmaker
+from app.db import get_sessionmaker, is_sqlite
 from app.domain.enums import Role
 from app.errors import Problem
 from app.services.api_keys import authenticate
@@ -19,7 +20,7 @@ from app.settings import Settings, get_settings
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_session(settings: SettingsDep) -> Iterator[Session]:
+def get_session(request: Request, settings: SettingsDep) -> Iterator[Session]:
     """The request's unit of work (the transaction rule of ``app.services``).
 
     Services only flush; this dependency commits once the handler has returned and rolls
@@ -29,6 +30,8 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
     answered as that problem, never as a success that was not stored.
     """
     session = get_sessionmaker(settings.database_url)()
+    if is_sqlite(settings.database_url) and _checks_a_version(request):
+        _take_sqlite_write_lock(session)
     try:
         yield session
         session.commit()
@@ -40,6 +43,22 @@ def get_session(settings: SettingsDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def _checks_a_version(request: Request) -> bool:
+    """Requests that write: they read first (an object and its version, references, the
+    idempotency record) and then write, so on SQLite they take the write lock before reading."""
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+def _take_sqlite_write_lock(session: Session) -> None:
+    """SQLite (WAL) refuses a write from a transaction whose snapshot is older than the last
+    commit ("database is locked", at once, whatever the busy timeout): two PATCHes racing on one
+    ETag would give the loser a 503 instead of 412, and any write request would fail while a run
+    stores its result in the background. Taking the write lock before reading (a write statement
+    that changes nothing) makes such a request wait (busy timeout) and then read fresh data: the
+    loser of an If-Match race fails with 412, as on PostgreSQL."""
+    session.execute(text("UPDATE districts SET id = id WHERE 1 = 0"))
 
 
 ACT_AS_HEADER = "X-Act-As-District"

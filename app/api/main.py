@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from app.api.console import auth as console_auth
 from app.api.console import dashboard as console_dashboard
@@ -14,7 +14,9 @@ from app.api.console import members as console_members
 from app.api.console import plan as console_plan
 from app.api.console import runs as console_runs
 from app.api.console import static as console_static
+from app.api.http import reject_unknown_query
 from app.api.middleware import RequestContextMiddleware
+from app.api.openapi import install_openapi, operation_id
 from app.api.problems import install_problem_handlers
 from app.api.routes import (
     api_keys,
@@ -26,7 +28,7 @@ from app.api.routes import (
     demands,
     district_settings,
     districts,
-    duty_records,
+    duty,
     groups,
     health,
     imports,
@@ -34,9 +36,9 @@ from app.api.routes import (
     members,
     metrics,
     notifications,
-    optimization_runs,
     pages,
     reports,
+    runs,
     skill_suggestions,
     skills,
     webhooks,
@@ -68,9 +70,9 @@ ROUTERS = (
     members,
     demands,
     imports,
-    optimization_runs,
+    runs,
     assignments,
-    duty_records,
+    duty,
     reports,
     changes,
     audit,
@@ -116,10 +118,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(reject_unknown_query)],
+        generate_unique_id_function=operation_id,
         docs_url=None,  # served offline by app.api.console.static
         redoc_url=None,
     )
     install_problem_handlers(app)
+    install_openapi(app)
     for module in ROUTERS:
         app.include_router(module.router)
     for module in CONSOLE_ROUTERS:

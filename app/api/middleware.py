@@ -12,7 +12,8 @@ import re
 import time
 import uuid
 
-from app.api.problems import PROBLEM_JSON, TYPE_PREFIX
+from app.api.problems import PROBLEM_JSON, preferred_locale
+from app.errors import Problem, problem_document
 from app.metrics import observe_request
 from app.services.notifications.links import redact_path
 
@@ -20,26 +21,47 @@ access_log = logging.getLogger("app.access")
 _VALID_RID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 
 
+_WANTED = (b"x-request-id", b"content-length", b"if-none-match")
+
+
+def _wanted_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """Only the headers this middleware reads, decoded (ASGI header names are lowercase)."""
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw if k in _WANTED}
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/"v3" matches "v3"."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
 class RequestContextMiddleware:
-    def __init__(self, app, max_body_bytes: int) -> None:
+    """Request ids and the access log; the body limit (413 however the body is sent); 304 for a
+    GET whose If-None-Match names the representation's current ETag."""
+
+    def __init__(self, app, max_body_bytes: int, discard_body_bytes: int | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        #: After refusing a body, this much more is read and thrown away so the client, which may
+        #: still be sending (no Expect: 100-continue), reads the 413 instead of a reset connection.
+        self.discard_body_bytes = discard_body_bytes if discard_body_bytes is not None else 4 * max_body_bytes
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = _wanted_headers(scope.get("headers", []))
         rid = headers.get("x-request-id", "")
         if not _VALID_RID.match(rid):
             rid = uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status_holder = {"status": 500}
+        send = self._conditional(scope, headers, send)
 
         async def send_with_id(message):
             if message["type"] == "http.response.start":
@@ -53,23 +75,12 @@ class RequestContextMiddleware:
         except ValueError:
             declared = 0
         if declared > self.max_body_bytes:
+            await self._drain(receive)
             await self._too_large(scope, send_with_id, rid)
         else:
-            received = 0
-
-            async def limited_receive():
-                nonlocal received
-                message = await receive()
-                if message["type"] == "http.request":
-                    received += len(message.get("body", b""))
-                    if received > self.max_body_bytes:
-                        raise _BodyTooLarge
-                return message
-
-            try:
-                await self.app(scope, limited_receive, send_with_id)
-            except _BodyTooLarge:
-                await self._too_large(scope, send_with_id, rid)
+            await self._limited(scope, receive, send_with_id, rid)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         path = redact_path(scope.get("path") or "")  # personal-link tokens never reach a log
         route = scope.get("route")
         observe_request(
@@ -92,23 +103,100 @@ class RequestContextMiddleware:
             },
         )
 
+    async def _limited(self, scope, receive, send, rid: str) -> None:
+        """Run the app, counting the body as it arrives (chunked bodies declare no length). Past the
+        limit the app's own answer (frameworks turn a failing receive into a 400) is replaced by 413."""
+        received = 0
+        too_large = False
+        started = False
+
+        async def limited_receive():
+            nonlocal received, too_large
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    too_large = True
+                    raise _BodyTooLarge
+            return message
+
+        async def guarded_send(message):
+            nonlocal started
+            if too_large:
+                return  # whatever the app answers to the failed read, the client gets the 413
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except _BodyTooLarge:
+            too_large = True
+        if too_large and not started:
+            await self._drain(receive)
+            await self._too_large(scope, send, rid)
+
+    async def _drain(self, receive) -> None:
+        """Read and discard the rest of a refused body, up to the discard bound."""
+        budget = self.discard_body_bytes
+        while budget > 0:
+            message = await receive()
+            if message["type"] != "http.request":
+                return
+            budget -= len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
+
+    @staticmethod
+    def _conditional(scope, headers: dict[str, str], send):
+        """Answer 304 with no body when a GET's If-None-Match names the current ETag."""
+        if_none_match = headers.get("if-none-match")
+        if scope.get("method") not in ("GET", "HEAD") or not if_none_match:
+            return send
+        state = {"not_modified": False}
+
+        async def conditional_send(message):
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                response_headers = list(message.get("headers", []))
+                etag = next((v.decode("latin-1") for k, v in response_headers if k.lower() == b"etag"), None)
+                if etag is not None and _etag_matches(if_none_match, etag):
+                    state["not_modified"] = True
+                    kept = [
+                        (k, v)
+                        for k, v in response_headers
+                        if k.lower() in (b"etag", b"cache-control", b"vary", b"date", b"content-location")
+                    ]
+                    message = {"type": "http.response.start", "status": 304, "headers": kept}
+            elif message["type"] == "http.response.body" and state["not_modified"]:
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        return conditional_send
+
     async def _too_large(self, scope, send, rid: str) -> None:
-        body = json.dumps(
-            {
-                "type": TYPE_PREFIX + "payload_too_large",
-                "title": "Payload too large",
-                "status": 413,
-                "code": "payload_too_large",
-                "detail": f"Request bodies are limited to {self.max_body_bytes} bytes.",
-                "instance": scope.get("path"),
-                "request_id": rid,
-            }
-        ).encode()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        locale = preferred_locale(headers.get("accept-language"))
+        problem = Problem(
+            413,
+            "payload_too_large",
+            f"Request bodies are limited to {self.max_body_bytes} bytes.",
+            params={"limit": self.max_body_bytes},
+        )
+        document = problem_document(problem, locale)
+        document.update(instance=scope.get("path"), request_id=rid)
+        body = json.dumps(document, ensure_ascii=False).encode()
         await send(
             {
                 "type": "http.response.start",
                 "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())],
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"content-language", b"zh-CN" if locale == "zh" else b"en"),
+                    (b"connection", b"close"),
+                ],
             }
         )
         await send({"type": "http.response.body", "body": body})

@@ -44,4 +44,4 @@ def list_() -> None:
 def deactivate(code: str = typer.Argument(...)) -> None:
     """Its keys stop working at once; its data stays."""
     with cli_session() as session:
-        service.update_district(session, OPERATOR, code=code, changes={"active": False})
+        service.update_district(session, OPERATOR, code=code, changes={"active": False}, if_match=None)

@@ -13,12 +13,14 @@ problem JSON with --json; 1 the file cannot be opened.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import typer
 
 from app.domain.enums import Role
 from app.errors import Problem, problem_document
+from app.i18n import normalize_locale, t
 from app.services.identity import Caller
 
 app = typer.Typer(help="Bulk import members or demands from a spreadsheet (CSV UTF-8 or XLSX).", no_args_is_help=True)
@@ -61,28 +63,49 @@ def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bo
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2))
         return
-    note = " (dry run: nothing written)" if dry_run else ""
+    locale = cli_locale()
+    note = t("cli.import.dry_run_note", locale) if dry_run else ""
     typer.echo(
-        f"{kind}: {result.rows} rows: {result.created} created, {result.updated} updated, "
-        f"{result.unchanged} unchanged{note}"
+        t(
+            "cli.import.summary",
+            locale,
+            kind=t(f"cli.import.kind.{kind}", locale),
+            rows=result.rows,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            note=note,
+        )
     )
     if result.ignored_columns:
-        typer.echo(f"ignored columns: {', '.join(result.ignored_columns)}")
+        typer.echo(t("cli.import.ignored", locale, columns=", ".join(result.ignored_columns)))
+
+
+def cli_locale() -> str:
+    """The operator's language from the environment (LC_ALL, LC_MESSAGES, LANG): English when it
+    names English, Chinese otherwise (the catalogue's default, as in the demo)."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name)
+        if value:
+            return normalize_locale(value)
+    return normalize_locale(None)
 
 
 def _print_problem(exc: Problem, as_json: bool) -> None:
+    locale = cli_locale()
     if as_json:
-        typer.echo(json.dumps(problem_document(exc), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(problem_document(exc, locale), ensure_ascii=False, indent=2))
         return
-    typer.echo(f"rejected: {exc.detail or exc.code}", err=True)
-    for err in exc.errors or []:
-        where = f"row {err['row']}: " if "row" in err else ""
+    document = problem_document(exc, locale)
+    typer.echo(t("cli.import.rejected", locale, detail=document.get("detail") or exc.code), err=True)
+    for err in document.get("errors") or []:
+        where = t("cli.import.row", locale, row=err["row"]) if "row" in err else ""
         column = f" ({err['column']})" if err.get("column") and err.get("column") != err.get("field") else ""
         typer.echo(f"  {where}{err.get('field')}{column}: {err.get('message')}", err=True)
     shown = len(exc.errors or [])
     total = exc.extra.get("error_count", shown)
     if total > shown:
-        typer.echo(f"  ... and {total - shown} more", err=True)
+        typer.echo(t("cli.import.more", locale, count=total - shown), err=True)
 
 
 @app.command("members")

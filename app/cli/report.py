@@ -61,7 +61,7 @@ def report(
 
 def export_png(directory: Path, year: int, run_id: int | None) -> list[Path]:
     """Same figures as the pages: duty by group for the year, and the run's charts."""
-    from app.reports import charts
+    from app.rendering import charts
 
     directory.mkdir(parents=True, exist_ok=True)
     written = []

@@ -45,5 +45,7 @@ def set_(
     given = {"enabled": enabled, "weekday": weekday, "time": time, "publish": publish}
     changes = {k: v for k, v in given.items() if v is not None}
     with cli_session() as session:
-        settings = service.update_settings(session, _caller(session, district), changes={"schedule": changes})
+        settings = service.update_settings(
+            session, _caller(session, district), changes={"schedule": changes}, if_match=None
+        )
     typer.echo(json.dumps(settings.schedule.model_dump(), ensure_ascii=False))

@@ -6,7 +6,7 @@ the one place that converts between the two, for every layer.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 try:
@@ -40,3 +40,8 @@ def from_storage(dt: datetime) -> datetime:
 def to_local_naive(dt: datetime) -> datetime:
     """A stored timestamp as naive Beijing wall-clock time (what the pure solver works in)."""
     return from_storage(dt).replace(tzinfo=None)
+
+
+def today_local() -> date:
+    """Today's date in Beijing (the district's calendar, whatever the server's zone)."""
+    return datetime.now(LOCAL_TZ).date()

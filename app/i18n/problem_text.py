@@ -25,8 +25,13 @@ def problem_text(problem: Any, locale: str | None = None) -> str:
 
 
 def field_message(error: dict[str, Any], locale: str | None = None) -> str:
-    key = f"console.field_error.{error.get('code', 'invalid')}"
-    return t(key if _has(key) else "console.field_error.invalid", locale)
+    """The console's sentence for the error's code, else the API's short Chinese text for it (the
+    same catalogue the problem+json uses), else a general sentence."""
+    code = error.get("code", "invalid")
+    for key in (f"console.field_error.{code}", f"problem.field.{code}"):
+        if _has(key):
+            return t(key, locale)
+    return t("console.field_error.invalid", locale)
 
 
 def errors_by_field(problem: Any, locale: str | None = None, *, fields: Any = None) -> dict[str, str]:

@@ -8,10 +8,10 @@ from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, String, Table, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import AreaKind
-from app.models.base import Base, DistrictOwned, EnumText, Timestamped, UTCDateTime, Versioned, utcnow
+from app.models.base import Base, DistrictOwned, EnumText, UTCDateTime, Versioned, utcnow
 
 
-class District(Timestamped, Base):
+class District(Versioned, Base):
     __tablename__ = "districts"
 
     id: Mapped[int] = mapped_column(primary_key=True)

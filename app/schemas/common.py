@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, WithJsonSchema, field_validator
+
+from app.domain.times import localize
 
 T = TypeVar("T")
 DateOrTime = TypeVar("DateOrTime", bound=date)  # a date or a datetime, handed back as it came
@@ -59,14 +63,40 @@ def check_service_year(value: DateOrTime) -> DateOrTime:
     return value
 
 
-ServiceDate = Annotated[date, AfterValidator(check_service_year)]
+#: Years 2000..2100 as a pattern on the ISO text, so generated clients and fuzzers know the range.
+SERVICE_YEAR_PATTERN = r"^(20[0-9]{2}|2100)-"
+
+ServiceDate = Annotated[
+    date,
+    AfterValidator(check_service_year),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": SERVICE_YEAR_PATTERN}),
+]
 """A calendar date of an activity or a planning window: years 2000..2100, else 422 naming the field."""
 
-ServiceDateTime = Annotated[datetime, AfterValidator(check_service_year)]
-"""A point in time to filter on: years 2000..2100 (time-zone arithmetic near year 1 or 9999 overflows)."""
+ServiceDateTime = Annotated[
+    datetime,
+    AfterValidator(localize),
+    AfterValidator(check_service_year),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": SERVICE_YEAR_PATTERN}),
+]
+"""A point in time to filter on: years 2000..2100 (time-zone arithmetic near year 1 or 9999 overflows).
+Without an offset it is Beijing time (Asia/Shanghai), the one rule for every time the API reads."""
 
 SafeStr = Annotated[str, AfterValidator(_reject_nul)]
 """A free-text query parameter: NUL characters are a 422 naming it (PostgreSQL cannot compare them)."""
+
+
+FORM_TEXT = "form_text"
+"""Validation context key: the values come from an HTML form, where every value is text."""
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def from_form(model: type[M], data: dict[str, Any]) -> M:
+    """Validate what an HTML form posted. A form has only text, so its numbers arrive as digits
+    ("4"); JSON bodies must send numbers (``RequestModel._strict_numbers``), forms may send digits.
+    Every other rule of the model holds as for the API."""
+    return model.model_validate(data, context={FORM_TEXT: True})
 
 
 class RequestModel(BaseModel):
@@ -82,3 +112,83 @@ class RequestModel(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         return _reject_nul(value)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _strict_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        """Numbers are JSON numbers: ``true`` is not 1 and ``"3"`` is not 3 (``2.0`` is the integer 2,
+        as JSON Schema has it)."""
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and not (info.context or {}).get(FORM_TEXT):
+            _check_number(value, _numeric_kind(field.annotation), info.field_name or "")
+        return value
+
+
+class UpdateModel(RequestModel):
+    """A PATCH body: every field optional, but only the fields in ``NULLABLE`` may be sent as
+    ``null`` (to clear them); for the others the server refuses null with a 422 naming the field,
+    so their schema does not offer null (a generated client must not think it may clear them)."""
+
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, prop in target.get("properties", {}).items():
+            if name in cls.NULLABLE:
+                continue
+            branches = [b for b in prop.get("anyOf", []) if b.get("type") != "null"]
+            if "anyOf" in prop and len(branches) == 1:
+                prop.pop("anyOf")
+                prop.update(branches[0])
+            elif "anyOf" in prop:
+                prop["anyOf"] = branches
+            if prop.get("default", 0) is None:
+                prop.pop("default")
+        return schema
+
+
+def _numeric_kind(annotation: Any) -> str | None:
+    """'int' / 'float' when a field holds numbers (possibly optional or in a list), else None."""
+    if annotation is bool:
+        return None
+    if annotation is int:
+        return "int"
+    if annotation is float:
+        return "float"
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _numeric_kind(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        kinds = {_numeric_kind(a) for a in typing.get_args(annotation) if a is not type(None)}
+        return kinds.pop() if len(kinds) == 1 else None
+    if origin in (list, set, frozenset, tuple):
+        args = [a for a in typing.get_args(annotation) if a is not Ellipsis]
+        kind = _numeric_kind(args[0]) if len(args) == 1 else None
+        return f"list[{kind}]" if kind else None
+    return None
+
+
+def _check_number(value: Any, kind: str | None, name: str) -> None:
+    """Refuse what pydantic's lax mode would quietly turn into a number (true, "3"); anything
+    else is left to the field's own validation (and its error location)."""
+    if kind is None or value is None:
+        return
+    if kind.startswith("list[") and isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _check_number(item, kind[5:-1], f"{name}.{index}")
+        return
+    what = "integer" if kind == "int" else "number"
+    if isinstance(value, bool):
+        raise ValueError(f"{name}: must be a JSON {what}, not a boolean")
+    if isinstance(value, str) and _looks_numeric(value):
+        raise ValueError(f"{name}: must be a JSON {what}, not a string")
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

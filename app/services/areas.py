@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import Problem, invalid
@@ -12,6 +12,16 @@ from app.models import Area
 from app.services.crud import apply_changes, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.reference_memo import memo
+
+
+def _codes(session: Session, district_id: int) -> tuple[dict[str, Area], dict[str, Area]]:
+    """The district's areas by exact code and by lowercased code (lowest id wins)."""
+    areas = list(session.scalars(select(Area).where(Area.district_id == district_id).order_by(Area.id)))
+    folded: dict[str, Area] = {}
+    for area in areas:
+        folded.setdefault(area.code.lower(), area)
+    return {a.code: a for a in areas}, folded
 
 
 def area_by_code(session: Session, district_id: int, code: str, field: str) -> Area:
@@ -20,14 +30,8 @@ def area_by_code(session: Session, district_id: int, code: str, field: str) -> A
     Unknown is a 422 naming ``field``.
     """
     code = code.strip()
-    area = session.scalar(select(Area).where(Area.district_id == district_id, Area.code == code))
-    if area is None:
-        area = session.scalar(
-            select(Area)
-            .where(Area.district_id == district_id, func.lower(Area.code) == code.lower())
-            .order_by(Area.id)
-            .limit(1)
-        )
+    exact, folded = memo(session, ("area_codes", district_id), lambda: _codes(session, district_id))
+    area = exact.get(code) or folded.get(code.lower())
     if area is None:
         raise invalid(field, f"no area with code {code!r} in this district", "unknown_area")
     return area

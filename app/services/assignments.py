@@ -43,6 +43,7 @@ from app.domain.enums import (
     ResponseMethod,
     Role,
 )
+from app.domain.times import today_local
 from app.errors import Problem, invalid
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
@@ -50,6 +51,7 @@ from app.services.areas import area_by_code
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.read_options import ASSIGNMENT_READ
 
 # Assignments that still count towards a demand's members (the current plan).
 LIVE_STATUSES = LIVE_ASSIGNMENT_STATUSES
@@ -93,6 +95,17 @@ def view(session: Session, caller: Caller, assignment: Assignment) -> Assignment
     return _views(session, caller, [assignment])[0]
 
 
+#: What ``/v1/assignments`` lists when asked for neither a run nor a status: the plan members and
+#: communities live by. Proposals of runs not (yet) published are not a plan; ask for them with
+#: ``run_id=`` or ``status=proposed``.
+CURRENT_PLAN = (
+    AssignmentStatus.PUBLISHED,
+    AssignmentStatus.ACCEPTED,
+    AssignmentStatus.COMPLETED,
+    AssignmentStatus.DECLINED,
+)
+
+
 def list_assignments(
     session: Session,
     caller: Caller,
@@ -106,11 +119,12 @@ def list_assignments(
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page[AssignmentView]:
-    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=).
+    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=). Without ``run_id``
+    and ``statuses`` only the current plan (``CURRENT_PLAN``) is listed.
 
     A liaison only ever sees its own area; asking for another area is simply empty.
     """
-    stmt = select(Assignment).where(Assignment.district_id == caller.district_id)
+    stmt = select(Assignment).where(Assignment.district_id == caller.district_id).options(*ASSIGNMENT_READ)
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Assignment.area_id == caller.area_id)
     if area is not None:
@@ -121,6 +135,8 @@ def list_assignments(
         stmt = stmt.where(Assignment.member_id == member_id)
     if demand_id is not None:
         stmt = stmt.where(Assignment.demand_id == demand_id)
+    if not statuses and run_id is None:
+        statuses = list(CURRENT_PLAN)
     if statuses:
         known = {s.value for s in AssignmentStatus}
         unknown = sorted(set(statuses) - known)
@@ -135,6 +151,13 @@ def list_assignments(
 
 def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
     return get_scoped(session, Assignment, assignment_id, caller, "assignment", area_attr="area_id")
+
+
+def read_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
+    """``get_assignment`` for a read-only response: loads only what AssignmentOut shows."""
+    return get_scoped(
+        session, Assignment, assignment_id, caller, "assignment", area_attr="area_id", options=ASSIGNMENT_READ
+    )
 
 
 def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> Problem:
@@ -242,7 +265,10 @@ def complete(
             members={"from": "completed", "to": "completed"},
         )
     _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
-    completed_on: date = data.get("completed_on") or date.today()
+    today = today_local()
+    completed_on: date = data.get("completed_on") or today
+    if completed_on > today:
+        raise invalid("completed_on", f"{completed_on} is in the future (today is {today} in Beijing)", "future_date")
     assignment.status = AssignmentStatus.COMPLETED
     assignment.response_method = ResponseMethod(data["response_method"])
     assignment.outcome = data.get("outcome")

@@ -3,10 +3,12 @@ patch, soft deactivation. One place for these rules so resources cannot drift.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.interfaces import ORMOption
 
 from app.errors import Problem, invalid, not_found
 from app.models.base import DistrictOwned
@@ -20,30 +22,44 @@ def etag_for(version: int) -> str:
 
 
 def check_if_match(if_match: str | None, version: int) -> None:
-    """A stale ETag means someone changed the object since the caller read it."""
+    """A stale ETag means someone changed the object since the caller read it.
+
+    If-Match uses the strong comparison (RFC 9110 13.1.1): a weak tag (``W/"v3"``) never
+    matches, so it is a 412 like a stale one. ``None`` is for internal callers (the importer,
+    the optional header of POST actions); the API requires the header on PATCH and DELETE.
+    """
     if if_match is None:
         return
     tags = [t.strip() for t in if_match.split(",")]
     if "*" in tags:
         return
     current = etag_for(version)
-    if not any(t in (current, "W/" + current) for t in tags):
+    if current not in tags:
+        weak = any(t.startswith("W/") for t in tags)
         raise Problem(
             412,
             "precondition_failed",
-            f"If-Match {if_match} does not match the current ETag {current}; re-read and retry.",
+            f"If-Match {if_match} does not match the current ETag {current}"
+            + ("; a weak tag never matches (strong comparison)" if weak else "")
+            + "; re-read and retry.",
         )
 
 
 def get_scoped(
-    session: Session, model: type[M], obj_id: int, caller: Caller, what: str, area_attr: str | None = None
+    session: Session,
+    model: type[M],
+    obj_id: int,
+    caller: Caller,
+    what: str,
+    area_attr: str | None = None,
+    options: Sequence[ORMOption] = (),
 ) -> M:
     """Fetch by id within the caller's district (and area, for liaisons).
 
     Objects the caller may not see are reported as missing, never as forbidden,
     so a key cannot probe for another district's or area's data.
     """
-    obj = session.get(model, obj_id)
+    obj = session.get(model, obj_id, options=options)
     if obj is None or obj.district_id != caller.district_id:
         raise not_found(what, obj_id)
     if area_attr is not None and not caller.sees_area(getattr(obj, area_attr)):

@@ -13,7 +13,7 @@ Create and update flush but never commit: the router or the importer commits.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
@@ -28,7 +28,9 @@ from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.read_options import DEMAND_READ
 from app.services.skills import resolve_skills
+from app.settings import get_settings
 
 if TYPE_CHECKING:
     from app.schemas.demands import DemandCreate
@@ -167,10 +169,22 @@ def _check_seats_and_window(values: dict[str, Any], current: Demand | None) -> N
     hi = values.get("max_members", current.max_members if current else lo)
     if hi < lo:
         raise invalid("max_members", f"must be at least min_members ({lo})", "less_than_min")
-    start = values.get("starts_at", current.starts_at if current else None)
-    end = values.get("ends_at", current.ends_at if current else None)
-    if start is not None and end is not None and from_storage(end) <= from_storage(start):
+    _check_window(values, current)
+
+
+def _check_window(values: dict[str, Any], current: Demand | None) -> None:
+    """The effective window ends after it starts and lasts at most MATCHER_MAX_DEMAND_DAYS: a
+    months-long "demand" would block its members in every overlap check of every week."""
+    stored_start, stored_end = (current.starts_at, current.ends_at) if current else (None, None)
+    start, end = values.get("starts_at", stored_start), values.get("ends_at", stored_end)
+    if start is None or end is None:
+        return
+    start, end = from_storage(start), from_storage(end)
+    if end <= start:
         raise invalid("ends_at", "must be after starts_at", "window_order")
+    longest = timedelta(days=get_settings().max_demand_days)
+    if end - start > longest:
+        raise invalid("ends_at", f"a demand may last at most {longest.days} days (MATCHER_MAX_DEMAND_DAYS)", "too_long")
 
 
 def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:
@@ -186,6 +200,11 @@ def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> De
 
 def get_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
     return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id")
+
+
+def read_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
+    """``get_demand`` for a read-only response: loads only what DemandOut shows."""
+    return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id", options=DEMAND_READ)
 
 
 def _arrangement(demand: Demand) -> tuple:
@@ -228,7 +247,7 @@ def list_demands(
     cursor: str | None,
     limit: int,
 ) -> Page[Demand]:
-    stmt = select(Demand).where(Demand.district_id == caller.district_id)
+    stmt = select(Demand).where(Demand.district_id == caller.district_id).options(*DEMAND_READ)
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
     if area is not None:

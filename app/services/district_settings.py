@@ -15,6 +15,7 @@ from app.domain.enums import Role
 from app.errors import Problem, field_error
 from app.models import District
 from app.schemas.district_settings import DistrictSettings
+from app.services.crud import check_if_match
 from app.services.identity import Caller
 
 _REPAIR_COLUMN = "auto_publish_repairs"  # issue 9's column on districts, when that branch has landed
@@ -40,6 +41,11 @@ def read_settings(session: Session, caller: Caller) -> DistrictSettings:
     return effective(_district(session, caller))
 
 
+def settings_version(session: Session, caller: Caller) -> int:
+    """The district row's version: the ETag of its settings."""
+    return _district(session, caller).version
+
+
 def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in changes.items():
@@ -47,11 +53,15 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def update_settings(session: Session, caller: Caller, *, changes: dict[str, Any]) -> DistrictSettings:
-    """PATCH: admins only; the merged result must be valid as a whole (422 names the field)."""
+def update_settings(
+    session: Session, caller: Caller, *, changes: dict[str, Any], if_match: str | None
+) -> DistrictSettings:
+    """PATCH: admins only; the merged result must be valid as a whole (422 names the field).
+    The settings live on the district row, so its version is their ETag."""
     if caller.role != Role.ADMIN:
         raise Problem(403, "forbidden_role", "District settings need the admin role.")
     district = _district(session, caller)
+    check_if_match(if_match, district.version)
     merged = _merge(effective(district).model_dump(), {k: v for k, v in changes.items() if v is not None})
     try:
         valid = DistrictSettings.model_validate(merged)

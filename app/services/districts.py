@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from app.domain.enums import AreaKind, Role
 from app.errors import Problem, invalid, not_found
 from app.models import Area, District
+from app.services.crud import check_if_match
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
@@ -127,12 +128,15 @@ def list_districts(
     return paginate(session, stmt, District.id, cursor, limit)
 
 
-def update_district(session: Session, caller: Caller, *, code: str, changes: dict[str, Any]) -> District:
-    """Rename, change the time zone, or (de)activate a district."""
+def update_district(
+    session: Session, caller: Caller, *, code: str, changes: dict[str, Any], if_match: str | None
+) -> District:
+    """Rename, change the time zone, or (de)activate a district (If-Match: its version)."""
     require_platform(caller)
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
         raise not_found("district", code)
+    check_if_match(if_match, district.version)
     if "timezone" in changes:
         check_timezone(changes["timezone"])
     for field in ("name", "timezone", "active"):

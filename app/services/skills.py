@@ -20,6 +20,7 @@ from app.models import Skill
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.reference_memo import memo
 
 
 def normalize_token(token: str) -> str:
@@ -39,6 +40,12 @@ def _catalogue(session: Session, district_id: int) -> list[Skill]:
 
 
 def token_index(session: Session, district_id: int) -> dict[str, Skill]:
+    """Normalized code/name/synonym -> skill, for the whole district catalogue (read once per
+    transaction, see ``reference_memo``; callers must not change the dict)."""
+    return memo(session, ("skill_tokens", district_id), lambda: _token_index(session, district_id))
+
+
+def _token_index(session: Session, district_id: int) -> dict[str, Skill]:
     """Normalized code/name/synonym -> skill, for the whole district catalogue.
 
     Codes win over names and names over synonyms should legacy data ever hold a clash.

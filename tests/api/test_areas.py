@@ -14,14 +14,14 @@ def test_create_read_list_patch_deactivate(client, world):
     r = client.get(f"/v1/areas/{body['id']}", headers=world.h("reader"))
     assert r.status_code == 200 and r.json()["name"] == "三里屯街道" and r.headers["ETag"] == etag
     r = client.patch(
-        f"/v1/areas/{body['id']}", json={"liaison_name": "赵敏"}, headers={**world.h("admin"), "If-Match": etag}
+        f"/v1/areas/{body['id']}", json={"liaison_name": "赵敏"}, headers={**world.w("admin"), "If-Match": etag}
     )
     assert r.status_code == 200 and r.json()["liaison_name"] == "赵敏" and r.headers["ETag"] != etag
-    r = client.patch(f"/v1/areas/{body['id']}", json={"name": "x"}, headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(f"/v1/areas/{body['id']}", json={"name": "x"}, headers={**world.w("admin"), "If-Match": etag})
     assert r.status_code == 412
     assert r.headers["content-type"].startswith("application/problem+json")
     assert client.get(f"/v1/areas/{body['id']}", headers=world.h("admin")).json()["name"] == "三里屯街道"
-    r = client.delete(f"/v1/areas/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/areas/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     codes = [a["code"] for a in client.get("/v1/areas?active=true", headers=world.h("admin")).json()["items"]]
     assert "SLT" not in codes and "JW" in codes
@@ -54,7 +54,7 @@ def test_validation_errors_name_the_field(client, world):
     assert r.status_code == 409 and r.json()["errors"][0]["field"] == "code"
     r = client.post("/v1/areas", json={**NEW, "surprise": 1}, headers=world.h("admin"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "surprise"
-    r = client.patch(f"/v1/areas/{world.areas['JW']}", json={"name": None}, headers=world.h("admin"))
+    r = client.patch(f"/v1/areas/{world.areas['JW']}", json={"name": None}, headers=world.w("admin"))
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
 
 
@@ -78,7 +78,7 @@ def test_auth_matrix(client, world):
     assert client.post("/v1/areas", json=NEW, headers=world.h("liaison_jw")).status_code == 403
     assert client.get(f"/v1/areas/{jw}", headers=world.h("liaison_cw")).status_code == 200
     assert client.get(f"/v1/areas/{jw}", headers=world.h("other_admin")).status_code == 404
-    assert client.patch(f"/v1/areas/{jw}", json={"name": "x"}, headers=world.h("other_admin")).status_code == 404
+    assert client.patch(f"/v1/areas/{jw}", json={"name": "x"}, headers=world.w("other_admin")).status_code == 404
     assert client.get(f"/v1/areas/{world.other['area']}", headers=world.h("admin")).status_code == 404
 
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select, update
 
+from app.domain.times import today_local
 from app.models import Assignment, Demand, DutyRecord
 from tests.factories import add_assigned_demand, add_explained_assignment, add_run
 
@@ -41,13 +42,18 @@ def test_list_filters_and_cursor_paging(client, world, db):
     a4 = add_explained_assignment(db, world, cw, "张伟", status="superseded")
     a5 = add_explained_assignment(db, world, cw, "王强", status="proposed")
     h = world.h("reader")
-    assert _ids(client.get("/v1/assignments", headers=h)) == [a1, a2, a3, a4, a5]
+    # By default the current plan only: no superseded rows, no proposals of unpublished runs.
+    assert _ids(client.get("/v1/assignments", headers=h)) == [a1, a2, a3]
+    assert _ids(client.get("/v1/assignments?status=proposed", headers=h)) == [a5]
+    assert _ids(client.get("/v1/assignments?status=superseded", headers=h)) == [a4]
     assert _ids(client.get(f"/v1/assignments?run_id={run}", headers=h)) == [a1, a2, a3]
     assert _ids(client.get("/v1/assignments?area=JW", headers=h)) == [a1, a2]
-    assert _ids(client.get(f"/v1/assignments?member_id={world.members['张伟']}", headers=h)) == [a1, a4]
-    assert _ids(client.get(f"/v1/assignments?demand_id={cw}", headers=h)) == [a3, a4, a5]
+    assert _ids(client.get(f"/v1/assignments?member_id={world.members['张伟']}", headers=h)) == [a1]
+    assert _ids(client.get(f"/v1/assignments?demand_id={cw}", headers=h)) == [a3]
     assert _ids(client.get("/v1/assignments?status=accepted&status=declined", headers=h)) == [a2, a3]
-    assert _ids(client.get(f"/v1/assignments?area=CW&member_id={world.members['王强']}", headers=h)) == [a5]
+    assert _ids(
+        client.get(f"/v1/assignments?area=CW&member_id={world.members['王强']}&status=proposed", headers=h)
+    ) == [a5]
     seen, cursor = [], None
     while True:
         page = client.get(
@@ -58,7 +64,7 @@ def test_list_filters_and_cursor_paging(client, world, db):
         cursor = page["next_cursor"]
         if not cursor:
             break
-    assert seen == [a1, a2, a3, a4, a5]
+    assert seen == [a1, a2, a3]
     r = client.get("/v1/assignments?status=done", headers=h)
     assert r.status_code == 422 and r.json()["errors"][0]["field"].startswith("query.status")
     r = client.get("/v1/assignments?area=NOPE", headers=h)
@@ -199,7 +205,7 @@ def test_accept_then_complete_writes_one_duty_record_and_closes_demand(client, w
     r = client.post(
         f"/v1/assignments/{b}/complete", json={"response_method": "home_visit"}, headers=world.h("liaison_jw")
     )
-    assert r.status_code == 200 and r.json()["completed_on"] == datetime.now().date().isoformat()
+    assert r.status_code == 200 and r.json()["completed_on"] == today_local().isoformat()
     with db.session() as s:
         assert s.get(Demand, d).status == "closed"
         assert s.scalar(select(func.count()).select_from(DutyRecord).where(DutyRecord.demand_id == d)) == 2

@@ -16,17 +16,17 @@ def test_crud_happy_path(client, world):
     r = client.get(f"/v1/communities/{body['id']}", headers=world.h("liaison_jw"))
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
     r = client.patch(
-        f"/v1/communities/{body['id']}", json={"name": "北苑家园北社区"}, headers={**world.h("admin"), "If-Match": etag}
+        f"/v1/communities/{body['id']}", json={"name": "北苑家园北社区"}, headers={**world.w("admin"), "If-Match": etag}
     )
     assert r.status_code == 200 and r.json()["name"] == "北苑家园北社区" and r.headers["ETag"] != etag
     assert_problem(
         client.patch(
-            f"/v1/communities/{body['id']}", json={"name": "旧"}, headers={**world.h("admin"), "If-Match": etag}
+            f"/v1/communities/{body['id']}", json={"name": "旧"}, headers={**world.w("admin"), "If-Match": etag}
         ),
         412,
     )
     assert client.get(f"/v1/communities/{body['id']}", headers=world.h("admin")).json()["name"] == "北苑家园北社区"
-    r = client.delete(f"/v1/communities/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/communities/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     # a deactivated community takes no new demands
     r = client.post(
@@ -48,7 +48,7 @@ def test_list_filters(client, world):
     assert [c["name"] for c in list_all(client, "/v1/communities", h, area="JW")] == ["建外社区", "光华里社区"]
     assert [c["name"] for c in list_all(client, "/v1/communities", h, area="LGY")] == ["清友园社区"]
     assert len(list_all(client, "/v1/communities", h)) == 4
-    client.delete(f"/v1/communities/{world.communities['朝外社区']}", headers=world.h("admin"))
+    client.delete(f"/v1/communities/{world.communities['朝外社区']}", headers=world.w("admin"))
     assert [c["name"] for c in list_all(client, "/v1/communities", h, active=False)] == ["朝外社区"]
     assert_problem(client.get("/v1/communities", params={"area": "NOPE"}, headers=h), 422, "area")
     page = client.get("/v1/communities", params={"limit": 3}, headers=h).json()
@@ -80,11 +80,11 @@ def test_validation(client, world):
         assert_problem(client.post("/v1/communities", json=body, headers=world.h("admin")), status, field)
     cid = world.communities["光华里社区"]
     assert_problem(
-        client.patch(f"/v1/communities/{cid}", json={"name": "建外社区"}, headers=world.h("admin")), 409, "name"
+        client.patch(f"/v1/communities/{cid}", json={"name": "建外社区"}, headers=world.w("admin")), 409, "name"
     )
-    assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": None}, headers=world.h("admin")), 422, "name")
+    assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": None}, headers=world.w("admin")), 422, "name")
     assert_problem(
-        client.patch(f"/v1/communities/{cid}", json={"area_id": world.areas["CW"]}, headers=world.h("admin")),
+        client.patch(f"/v1/communities/{cid}", json={"area_id": world.areas["CW"]}, headers=world.w("admin")),
         422,
         "area_id",
     )  # communities never move
@@ -101,11 +101,11 @@ def test_auth_matrix(client, world):
         assert client.get(f"/v1/communities/{cid}", headers=world.h(role)).status_code == 200
         assert len(list_all(client, "/v1/communities", world.h(role))) == 4
         assert_problem(client.post("/v1/communities", json=new, headers=world.h(role)), 403)
-        assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": "x"}, headers=world.h(role)), 403)
-        assert_problem(client.delete(f"/v1/communities/{cid}", headers=world.h(role)), 403)
+        assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": "x"}, headers=world.w(role)), 403)
+        assert_problem(client.delete(f"/v1/communities/{cid}", headers=world.w(role)), 403)
     assert_problem(client.get(f"/v1/communities/{cid}", headers=world.h("other_admin")), 404)
-    assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": "x"}, headers=world.h("other_admin")), 404)
-    assert_problem(client.delete(f"/v1/communities/{cid}", headers=world.h("other_admin")), 404)
+    assert_problem(client.patch(f"/v1/communities/{cid}", json={"name": "x"}, headers=world.w("other_admin")), 404)
+    assert_problem(client.delete(f"/v1/communities/{cid}", headers=world.w("other_admin")), 404)
     assert_problem(client.get(f"/v1/communities/{world.other['community']}", headers=world.h("admin")), 404)
     got = client.get(f"/v1/communities/{cid}", headers=world.h("admin")).json()
     assert got["name"] == "建外社区" and got["active"] is True and got["version"] == 1

@@ -56,7 +56,7 @@ def test_crud_happy_path(client, world):
     r = client.patch(
         f"/v1/demands/{body['id']}",
         json={"priority": 5, "required_skills": ["教学"], "excluded_member_ids": []},
-        headers={**world.h("admin"), "If-Match": etag},
+        headers={**world.w("admin"), "If-Match": etag},
     )
     assert r.status_code == 200, r.text
     assert r.json()["priority"] == 5 and [s["code"] for s in r.json()["required_skills"]] == ["teaching"]
@@ -67,11 +67,11 @@ def test_crud_happy_path(client, world):
     r = client.patch(
         f"/v1/demands/{body['id']}",
         json={"required_skills": ["venue"]},
-        headers={**world.h("admin"), "If-Match": etag2},
+        headers={**world.w("admin"), "If-Match": etag2},
     )
     assert r.status_code == 200 and r.headers["ETag"] != etag2
 
-    r = client.delete(f"/v1/demands/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/demands/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert client.get(f"/v1/demands/{body['id']}", headers=world.h("admin")).json()["status"] == "cancelled"
 
@@ -90,13 +90,13 @@ def test_stale_if_match_is_412_and_changes_nothing(client, world):
     did, etag = r.json()["id"], r.headers["ETag"]
     assert (
         client.patch(
-            f"/v1/demands/{did}", json={"title": "新标题"}, headers={**world.h("admin"), "If-Match": etag}
+            f"/v1/demands/{did}", json={"title": "新标题"}, headers={**world.w("admin"), "If-Match": etag}
         ).status_code
         == 200
     )
-    r = client.patch(f"/v1/demands/{did}", json={"title": "旧的写入"}, headers={**world.h("admin"), "If-Match": etag})
+    r = client.patch(f"/v1/demands/{did}", json={"title": "旧的写入"}, headers={**world.w("admin"), "If-Match": etag})
     assert_problem(r, 412)
-    r = client.delete(f"/v1/demands/{did}", headers={**world.h("admin"), "If-Match": etag})
+    r = client.delete(f"/v1/demands/{did}", headers={**world.w("admin"), "If-Match": etag})
     assert_problem(r, 412)
     got = client.get(f"/v1/demands/{did}", headers=world.h("admin")).json()
     assert got["title"] == "新标题" and got["status"] == "open"
@@ -136,7 +136,7 @@ def test_list_filters(client, world):
     a = create(client, world).json()
     b = create(client, world, community="建外社区", priority=2).json()
     c = create(client, world, community="光华里社区", priority=2).json()
-    client.delete(f"/v1/demands/{c['id']}", headers=world.h("admin"))
+    client.delete(f"/v1/demands/{c['id']}", headers=world.w("admin"))
     h = world.h("admin")
 
     def ids(**params):
@@ -240,7 +240,7 @@ def test_patch_validation_leaves_demand_untouched(client, world):
         r = client.patch(
             f"/v1/demands/{before['id']}",
             json={**change, "description": "不应保存"},
-            headers={**world.h("admin"), "If-Match": etag},
+            headers={**world.w("admin"), "If-Match": etag},
         )
         assert_problem(r, 422, field)
         after = client.get(f"/v1/demands/{before['id']}", headers=world.h("admin"))
@@ -252,7 +252,7 @@ def test_patch_moves_community_and_area(client, world):
     r = client.patch(
         f"/v1/demands/{r.json()['id']}",
         json={"community_id": world.communities["朝外社区"], "area": "CW"},
-        headers=world.h("admin"),
+        headers=world.w("admin"),
     )
     assert r.status_code == 200, r.text
     assert r.json()["area"] == "CW" and r.json()["community_name"] == "朝外社区"
@@ -267,8 +267,8 @@ def test_auth_matrix(client, world):
     assert_problem(client.get("/v1/demands"), 401)
     assert_problem(client.post("/v1/demands", json=body), 401)
     assert_problem(client.post("/v1/demands", json=body, headers=world.h("reader")), 403)
-    assert_problem(client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.h("reader")), 403)
-    assert_problem(client.delete(f"/v1/demands/{jw['id']}", headers=world.h("reader")), 403)
+    assert_problem(client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.w("reader")), 403)
+    assert_problem(client.delete(f"/v1/demands/{jw['id']}", headers=world.w("reader")), 403)
     assert client.get(f"/v1/demands/{jw['id']}", headers=world.h("reader")).status_code == 200
     assert {d["id"] for d in list_all(client, "/v1/demands", world.h("reader"))} == {jw["id"], cw["id"]}
 
@@ -277,7 +277,7 @@ def test_auth_matrix(client, world):
     assert r.status_code == 201 and r.json()["created_by"] == "jw liaison"
     own = r.json()
     assert (
-        client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.h("liaison_jw")).status_code == 200
+        client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.w("liaison_jw")).status_code == 200
     )
     assert {d["id"] for d in list_all(client, "/v1/demands", world.h("liaison_jw"))} == {jw["id"], own["id"]}
     assert list_all(client, "/v1/demands", world.h("liaison_jw"), area="CW") == []
@@ -285,19 +285,19 @@ def test_auth_matrix(client, world):
     r = client.post("/v1/demands", json=demand(world, community="朝外社区"), headers=world.h("liaison_jw"))
     assert_problem(r, 404, "community_id")
     r = client.patch(
-        f"/v1/demands/{own['id']}", json={"community_id": world.communities["朝外社区"]}, headers=world.h("liaison_jw")
+        f"/v1/demands/{own['id']}", json={"community_id": world.communities["朝外社区"]}, headers=world.w("liaison_jw")
     )
     assert_problem(r, 404, "community_id")
     for role, did in [("liaison_cw", jw["id"]), ("liaison_jw", cw["id"])]:
         assert_problem(client.get(f"/v1/demands/{did}", headers=world.h(role)), 404)
-        assert_problem(client.patch(f"/v1/demands/{did}", json={"priority": 1}, headers=world.h(role)), 404)
-        assert_problem(client.delete(f"/v1/demands/{did}", headers=world.h(role)), 404)
-    assert client.delete(f"/v1/demands/{own['id']}", headers=world.h("liaison_jw")).json()["status"] == "cancelled"
+        assert_problem(client.patch(f"/v1/demands/{did}", json={"priority": 1}, headers=world.w(role)), 404)
+        assert_problem(client.delete(f"/v1/demands/{did}", headers=world.w(role)), 404)
+    assert client.delete(f"/v1/demands/{own['id']}", headers=world.w("liaison_jw")).json()["status"] == "cancelled"
 
     # another district sees nothing of ours
     assert_problem(client.get(f"/v1/demands/{jw['id']}", headers=world.h("other_admin")), 404)
-    assert_problem(client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.h("other_admin")), 404)
-    assert_problem(client.delete(f"/v1/demands/{jw['id']}", headers=world.h("other_admin")), 404)
+    assert_problem(client.patch(f"/v1/demands/{jw['id']}", json={"priority": 1}, headers=world.w("other_admin")), 404)
+    assert_problem(client.delete(f"/v1/demands/{jw['id']}", headers=world.w("other_admin")), 404)
     assert list_all(client, "/v1/demands", world.h("other_admin")) == []
 
     # nothing the refused requests touched has changed

@@ -27,8 +27,12 @@ def test_platform_creates_lists_renames_deactivates(client, world, platform):
     assert client.post("/v1/districts", json=body, headers=platform).status_code == 409
     codes = [d["code"] for d in client.get("/v1/districts", headers=platform).json()["items"]]
     assert codes == ["chaoyang", "haidian", "xicheng"]
-    r = client.patch("/v1/districts/xicheng", json={"name": "西城"}, headers=platform)
-    assert r.status_code == 200 and r.json()["name"] == "西城"
+    assert client.patch("/v1/districts/xicheng", json={"name": "西城"}, headers=platform).status_code == 428
+    r = client.patch("/v1/districts/xicheng", json={"name": "西城"}, headers={**platform, "If-Match": '"v1"'})
+    assert r.status_code == 200 and r.json()["name"] == "西城" and r.headers["etag"] == '"v2"'
+    stale = client.patch("/v1/districts/xicheng", json={"name": "西城区"}, headers={**platform, "If-Match": '"v1"'})
+    assert stale.status_code == 412
+    platform = {**platform, "If-Match": "*"}
     r = client.patch("/v1/districts/xicheng", json={"timezone": "Mars/Base"}, headers=platform)
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "timezone"
     assert client.patch("/v1/districts/xicheng", json={"active": False}, headers=platform).status_code == 200

@@ -20,17 +20,17 @@ def test_crud_happy_path(client, world):
     assert r.status_code == 200 and r.json() == body and r.headers["ETag"] == etag
     # pairing-only PATCH replaces the list and bumps the ETag
     r = client.patch(
-        f"/v1/groups/{body['id']}", json={"area_ids": [a["CW"]]}, headers={**world.h("admin"), "If-Match": etag}
+        f"/v1/groups/{body['id']}", json={"area_ids": [a["CW"]]}, headers={**world.w("admin"), "If-Match": etag}
     )
     assert r.status_code == 200 and r.json()["area_ids"] == [a["CW"]] and r.headers["ETag"] != etag
     assert_problem(
-        client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers={**world.h("admin"), "If-Match": etag}),
+        client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers={**world.w("admin"), "If-Match": etag}),
         412,
     )
     assert client.get(f"/v1/groups/{body['id']}", headers=world.h("admin")).json()["area_ids"] == [a["CW"]]
-    r = client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers=world.h("admin"))
+    r = client.patch(f"/v1/groups/{body['id']}", json={"area_ids": []}, headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["area_ids"] == []
-    r = client.delete(f"/v1/groups/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/groups/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     assert [g["name"] for g in list_all(client, "/v1/groups", world.h("admin"), active=True)] == ["第一小组"]
     assert [g["name"] for g in list_all(client, "/v1/groups", world.h("admin"), active=False)] == ["第五小组"]
@@ -62,15 +62,15 @@ def test_validation(client, world):
     gid = world.groups["第一小组"]
     assert_problem(
         client.patch(
-            f"/v1/groups/{gid}", json={"name": "新名", "area_ids": [world.other["area"]]}, headers=world.h("admin")
+            f"/v1/groups/{gid}", json={"name": "新名", "area_ids": [world.other["area"]]}, headers=world.w("admin")
         ),
         422,
         "area_ids",
     )
     assert_problem(
-        client.patch(f"/v1/groups/{gid}", json={"area_ids": None}, headers=world.h("admin")), 422, "area_ids"
+        client.patch(f"/v1/groups/{gid}", json={"area_ids": None}, headers=world.w("admin")), 422, "area_ids"
     )
-    assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": None}, headers=world.h("admin")), 422, "name")
+    assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": None}, headers=world.w("admin")), 422, "name")
     got = client.get(f"/v1/groups/{gid}", headers=world.h("admin")).json()
     assert (got["name"], got["area_ids"], got["version"]) == ("第一小组", sorted([a["JW"], a["CW"]]), 1)
     assert len(list_all(client, "/v1/groups", world.h("admin"))) == 1
@@ -83,11 +83,11 @@ def test_auth_matrix(client, world):
         assert client.get(f"/v1/groups/{gid}", headers=world.h(role)).status_code == 200
         assert len(list_all(client, "/v1/groups", world.h(role))) == 1
         assert_problem(client.post("/v1/groups", json={"name": "x"}, headers=world.h(role)), 403)
-        assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": "x"}, headers=world.h(role)), 403)
-        assert_problem(client.delete(f"/v1/groups/{gid}", headers=world.h(role)), 403)
+        assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": "x"}, headers=world.w(role)), 403)
+        assert_problem(client.delete(f"/v1/groups/{gid}", headers=world.w(role)), 403)
     assert_problem(client.get(f"/v1/groups/{gid}", headers=world.h("other_admin")), 404)
-    assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": "x"}, headers=world.h("other_admin")), 404)
-    assert_problem(client.delete(f"/v1/groups/{gid}", headers=world.h("other_admin")), 404)
+    assert_problem(client.patch(f"/v1/groups/{gid}", json={"name": "x"}, headers=world.w("other_admin")), 404)
+    assert_problem(client.delete(f"/v1/groups/{gid}", headers=world.w("other_admin")), 404)
     assert list_all(client, "/v1/groups", world.h("other_admin")) == []
     got = client.get(f"/v1/groups/{gid}", headers=world.h("admin")).json()
     assert got["name"] == "第一小组" and got["active"] is True

@@ -102,7 +102,9 @@ def test_id_filters_and_body_ids_outside_integer_range_are_422(client, world):
     ]
     for path, body, field in cases:
         assert_problem(client.post(path, json=body, headers=admin), 422, field)
-    r = client.patch(f"/v1/groups/{world.groups['第一小组']}", json={"area_ids": [INT4_OVER]}, headers=admin)
+    r = client.patch(
+        f"/v1/groups/{world.groups['第一小组']}", json={"area_ids": [INT4_OVER]}, headers={**admin, "If-Match": "*"}
+    )
     assert_problem(r, 422, "area_ids.0")
     assert _stored_demand_titles(client, world) == []
     assert [g["name"] for g in list_all(client, "/v1/groups", admin)] == ["第一小组"]
@@ -141,7 +143,7 @@ def test_nul_in_text_fields_is_422_naming_the_field(client, world):
 
     r = client.post("/v1/demands", json=_demand(world), headers=admin)
     assert r.status_code == 201, r.text
-    r = client.patch(f"/v1/demands/{r.json()['id']}", json={"title": NUL}, headers=admin)
+    r = client.patch(f"/v1/demands/{r.json()['id']}", json={"title": NUL}, headers={**admin, "If-Match": "*"})
     assert_problem(r, 422, "title")
     assert _stored_demand_titles(client, world) == ["防范金融诈骗知识讲座"]
     assert sorted(m["name"] for m in list_all(client, "/v1/members", admin)) == sorted(world.members)
@@ -185,7 +187,9 @@ def test_dates_outside_the_service_years_are_422(client, world):
     r = client.post("/v1/demands", json=_demand(world), headers=admin)
     assert (
         client.patch(
-            f"/v1/demands/{r.json()['id']}", json={"starts_at": "0001-01-01T00:00:00"}, headers=admin
+            f"/v1/demands/{r.json()['id']}",
+            json={"starts_at": "0001-01-01T00:00:00"},
+            headers={**admin, "If-Match": "*"},
         ).status_code
         == 422
     )

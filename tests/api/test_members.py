@@ -48,7 +48,7 @@ def test_crud_happy_path(client, world):
     r = client.patch(
         f"/v1/members/{body['id']}",
         json={"skills": [{"code": "教学", "level": 3}, {"code": "律师"}]},
-        headers={**world.h("admin"), "If-Match": etag},
+        headers={**world.w("admin"), "If-Match": etag},
     )
     assert r.status_code == 200, r.text
     assert [(s["code"], s["level"]) for s in r.json()["skills"]] == [("law", 2), ("teaching", 3)]
@@ -56,12 +56,12 @@ def test_crud_happy_path(client, world):
     r = client.patch(
         f"/v1/members/{body['id']}",
         json={"work_area": None, "group_id": None, "home_area": "JW"},
-        headers=world.h("admin"),
+        headers=world.w("admin"),
     )
     assert r.status_code == 200
     assert (r.json()["work_area"], r.json()["group_id"], r.json()["home_area"]) == (None, None, "JW")
 
-    r = client.delete(f"/v1/members/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/members/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     again = client.get(f"/v1/members/{body['id']}", headers=world.h("admin")).json()
     assert again["active"] is False and [s["code"] for s in again["skills"]] == ["law", "teaching"]
@@ -81,14 +81,14 @@ def test_stale_if_match_is_412(client, world):
     etag = client.get(f"/v1/members/{mid}", headers=world.h("admin")).headers["ETag"]
     assert (
         client.patch(
-            f"/v1/members/{mid}", json={"weekly_cap": 4}, headers={**world.h("admin"), "If-Match": etag}
+            f"/v1/members/{mid}", json={"weekly_cap": 4}, headers={**world.w("admin"), "If-Match": etag}
         ).status_code
         == 200
     )
     assert_problem(
-        client.patch(f"/v1/members/{mid}", json={"weekly_cap": 9}, headers={**world.h("admin"), "If-Match": etag}), 412
+        client.patch(f"/v1/members/{mid}", json={"weekly_cap": 9}, headers={**world.w("admin"), "If-Match": etag}), 412
     )
-    assert_problem(client.delete(f"/v1/members/{mid}", headers={**world.h("admin"), "If-Match": etag}), 412)
+    assert_problem(client.delete(f"/v1/members/{mid}", headers={**world.w("admin"), "If-Match": etag}), 412)
     got = client.get(f"/v1/members/{mid}", headers=world.h("admin")).json()
     assert got["weekly_cap"] == 4 and got["active"] is True
 
@@ -114,7 +114,7 @@ def test_list_filters(client, world):
     assert names(skill="teaching") == ["李娜"]
     assert names(skill="律师") == ["张伟"]  # synonyms work in filters too
     assert names(group_id=world.groups["第一小组"]) == ["张伟", "李娜", "王强"]
-    client.delete(f"/v1/members/{world.members['王强']}", headers=world.h("admin"))
+    client.delete(f"/v1/members/{world.members['王强']}", headers=world.w("admin"))
     assert names(active=True) == ["张伟", "李娜"] and names(active=False) == ["王强"]
     assert_problem(client.get("/v1/members", params={"area": "XX"}, headers=h), 422, "area")
     assert_problem(client.get("/v1/members", params={"skill": "烹饪"}, headers=h), 422, "skill")
@@ -181,7 +181,7 @@ def test_other_district_references_are_422(client, world):
 def test_duplicate_external_id_is_409(client, world):
     r = client.post("/v1/members", json=new(world, external_id="M-张伟"), headers=world.h("admin"))
     assert_problem(r, 409, "external_id")
-    r = client.patch(f"/v1/members/{world.members['李娜']}", json={"external_id": "M-张伟"}, headers=world.h("admin"))
+    r = client.patch(f"/v1/members/{world.members['李娜']}", json={"external_id": "M-张伟"}, headers=world.w("admin"))
     assert_problem(r, 409, "external_id")
 
 
@@ -205,7 +205,7 @@ def test_patch_validation_leaves_member_untouched(client, world):
         r = client.patch(
             f"/v1/members/{mid}",
             json={"sector": "改了", "skills": [{"code": "venue"}], **change},
-            headers={**world.h("admin"), "If-Match": before.headers["ETag"]},
+            headers={**world.w("admin"), "If-Match": before.headers["ETag"]},
         )
         assert_problem(r, 422, field)
         after = client.get(f"/v1/members/{mid}", headers=world.h("admin"))
@@ -223,11 +223,11 @@ def test_auth_matrix_and_phone_privacy(client, world):
         items = list_all(client, "/v1/members", world.h(role))
         assert len(items) == 3 and all(m["phone"] is None for m in items)  # the whole directory, no phones
         assert_problem(client.post("/v1/members", json=new(world), headers=world.h(role)), 403)
-        assert_problem(client.patch(f"/v1/members/{mid}", json={"weekly_cap": 5}, headers=world.h(role)), 403)
-        assert_problem(client.delete(f"/v1/members/{mid}", headers=world.h(role)), 403)
+        assert_problem(client.patch(f"/v1/members/{mid}", json={"weekly_cap": 5}, headers=world.w(role)), 403)
+        assert_problem(client.delete(f"/v1/members/{mid}", headers=world.w(role)), 403)
     assert_problem(client.get(f"/v1/members/{mid}", headers=world.h("other_admin")), 404)
-    assert_problem(client.patch(f"/v1/members/{mid}", json={"weekly_cap": 5}, headers=world.h("other_admin")), 404)
-    assert_problem(client.delete(f"/v1/members/{mid}", headers=world.h("other_admin")), 404)
+    assert_problem(client.patch(f"/v1/members/{mid}", json={"weekly_cap": 5}, headers=world.w("other_admin")), 404)
+    assert_problem(client.delete(f"/v1/members/{mid}", headers=world.w("other_admin")), 404)
     assert list_all(client, "/v1/members", world.h("other_admin")) == []
     got = client.get(f"/v1/members/{mid}", headers=world.h("admin")).json()
     assert got["weekly_cap"] == 2 and got["active"] is True and got["version"] == 1

@@ -23,15 +23,15 @@ def test_crud_happy_path(client, world):
     r = client.patch(
         f"/v1/skills/{body['id']}",
         json={"synonyms": ["敬老"], "category": "interest"},
-        headers={**world.h("admin"), "If-Match": etag},
+        headers={**world.w("admin"), "If-Match": etag},
     )
     assert r.status_code == 200 and r.json()["synonyms"] == ["敬老"] and r.headers["ETag"] != etag
     assert_problem(
-        client.patch(f"/v1/skills/{body['id']}", json={"name": "x"}, headers={**world.h("admin"), "If-Match": etag}),
+        client.patch(f"/v1/skills/{body['id']}", json={"name": "x"}, headers={**world.w("admin"), "If-Match": etag}),
         412,
     )
     assert client.get(f"/v1/skills/{body['id']}", headers=world.h("admin")).json()["name"] == "养老服务"
-    r = client.delete(f"/v1/skills/{body['id']}", headers=world.h("admin"))
+    r = client.delete(f"/v1/skills/{body['id']}", headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["active"] is False
     # a deactivated skill is refused for new references
     r = client.post(
@@ -82,13 +82,13 @@ def test_tokens_that_resolve_elsewhere_are_409(client, world):
         assert_problem(client.post("/v1/skills", json={**NEW, **over}, headers=world.h("admin")), 409, field)
     sid = world.skills["teaching"]
     assert_problem(
-        client.patch(f"/v1/skills/{sid}", json={"synonyms": ["培训", "场地"]}, headers=world.h("admin")),
+        client.patch(f"/v1/skills/{sid}", json={"synonyms": ["培训", "场地"]}, headers=world.w("admin")),
         409,
         "synonyms",
     )
-    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "金融"}, headers=world.h("admin")), 409, "name")
+    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "金融"}, headers=world.w("admin")), 409, "name")
     # its own tokens are no conflict
-    r = client.patch(f"/v1/skills/{sid}", json={"synonyms": ["教学", "TEACHING", "授课"]}, headers=world.h("admin"))
+    r = client.patch(f"/v1/skills/{sid}", json={"synonyms": ["教学", "TEACHING", "授课"]}, headers=world.w("admin"))
     assert r.status_code == 200 and r.json()["version"] == 2
     assert len(list_all(client, "/v1/skills", world.h("admin"))) == 4
 
@@ -104,8 +104,8 @@ def test_validation(client, world):
     for over, field in cases:
         assert_problem(client.post("/v1/skills", json={**NEW, **over}, headers=world.h("admin")), 422, field)
     sid = world.skills["law"]
-    assert_problem(client.patch(f"/v1/skills/{sid}", json={"code": "legal"}, headers=world.h("admin")), 422, "code")
-    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": None}, headers=world.h("admin")), 422, "name")
+    assert_problem(client.patch(f"/v1/skills/{sid}", json={"code": "legal"}, headers=world.w("admin")), 422, "code")
+    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": None}, headers=world.w("admin")), 422, "name")
     got = client.get(f"/v1/skills/{sid}", headers=world.h("admin")).json()
     assert (got["code"], got["name"], got["version"]) == ("law", "法律咨询", 1)
     assert len(list_all(client, "/v1/skills", world.h("admin"))) == 4
@@ -117,11 +117,11 @@ def test_auth_matrix(client, world):
     for role in ("reader", "liaison_jw", "liaison_cw"):
         assert client.get(f"/v1/skills/{sid}", headers=world.h(role)).status_code == 200
         assert_problem(client.post("/v1/skills", json=NEW, headers=world.h(role)), 403)
-        assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "x"}, headers=world.h(role)), 403)
-        assert_problem(client.delete(f"/v1/skills/{sid}", headers=world.h(role)), 403)
+        assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "x"}, headers=world.w(role)), 403)
+        assert_problem(client.delete(f"/v1/skills/{sid}", headers=world.w(role)), 403)
     for call in (client.get, client.delete):
-        assert_problem(call(f"/v1/skills/{sid}", headers=world.h("other_admin")), 404)
-    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "x"}, headers=world.h("other_admin")), 404)
+        assert_problem(call(f"/v1/skills/{sid}", headers=world.w("other_admin")), 404)
+    assert_problem(client.patch(f"/v1/skills/{sid}", json={"name": "x"}, headers=world.w("other_admin")), 404)
     got = client.get(f"/v1/skills/{sid}", headers=world.h("admin")).json()
     assert got["name"] == "法律咨询" and got["active"] is True
 

@@ -86,7 +86,7 @@ def test_registration_validation_and_lifecycle(client, world, receiver):
         f"/v1/webhooks/{created['id']}", json={"url": receiver.url + "2"}, headers={**admin, "If-Match": etag}
     )
     assert r.status_code == 412
-    r = client.delete(f"/v1/webhooks/{created['id']}", headers=admin)
+    r = client.delete(f"/v1/webhooks/{created['id']}", headers={**admin, "If-Match": "*"})
     assert r.status_code == 200 and r.json()["active"] is False
     assert [w["id"] for w in client.get("/v1/webhooks?active=true", headers=admin).json()["items"]] == [chosen["id"]]
     assert client.get(f"/v1/webhooks/{created['id']}", headers=world.h("other_admin")).status_code == 404

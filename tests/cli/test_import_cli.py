@@ -21,9 +21,10 @@ MATCHER = str(Path(sys.executable).parent / "matcher")
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "members_sample.csv"
 
 
-def run(args: list[str], url: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MATCHER_DATABASE_URL": url}
-    env.pop("MATCHER_DISTRICT_CODE", None)
+def run(args: list[str], url: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MATCHER_DATABASE_URL": url, "LANG": lang}
+    for name in ("MATCHER_DISTRICT_CODE", "LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
     return subprocess.run([MATCHER, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -112,3 +113,17 @@ def test_import_demands_end_to_end(url, tmp_path):
         demand = s.scalar(select(Demand))
         assert demand.channel == "needs_collection" and demand.created_by == "cli-import"
         assert [m.external_id for m in demand.excluded_members] == ["CY-0001"]
+
+
+def test_import_messages_follow_lang(url, tmp_path):
+    r = run(["import", "members", str(SAMPLE), "--dry-run"], url, lang="zh_CN.UTF-8")
+    assert r.returncode == 0, r.stderr
+    assert "委员：共 2 行，新建 2" in r.stdout and "试运行" in r.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("编号,姓名,居住片区\nX-1,某,NOPE\n", encoding="utf-8")
+    r = run(["import", "members", str(bad)], url, lang="zh_CN.UTF-8")
+    assert r.returncode == 2 and "导入被拒绝" in r.stderr and "第 2 行：" in r.stderr
+    r = run(["import", "members", str(bad)], url, lang="C.UTF-8")  # no language named: Chinese
+    assert "导入被拒绝" in r.stderr
+    r = run(["import", "members", str(bad)], url, lang="en_GB.UTF-8")
+    assert "rejected:" in r.stderr and "row 2: " in r.stderr

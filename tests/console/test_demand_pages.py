@@ -54,6 +54,10 @@ def test_create_shows_api_errors_next_to_fields_in_chinese(db, cw, app):
         assert re.search(r'id="err-title"[^>]*>此项必填', r.text)
         r = c.post("/console/demands/new", data={**_form(w, ends_at="2026-12-09T13:00"), "csrf_token": csrf})
         assert r.status_code == 422 and re.search(r'id="err-ends_at"[^>]*>结束时间必须晚于开始时间', r.text)
+        r = c.post("/console/demands/new", data={**_form(w, ends_at="2026-12-30T16:00"), "csrf_token": csrf})
+        assert r.status_code == 422 and re.search(r'id="err-ends_at"[^>]*>持续时间超过允许的最长天数', r.text)
+        r = c.post("/console/demands/new", data={**_form(w, priority="四"), "csrf_token": csrf})
+        assert r.status_code == 422 and re.search(r'id="err-priority"[^>]*>请填写整数', r.text)
         r = c.post("/console/demands/new", data={**_form(w, required_skills=["魔法"]), "csrf_token": csrf})
         assert r.status_code == 422 and "技能不在技能目录中" in r.text
         assert 'value="居民楼物业纠纷"' in r.text  # what was typed is kept

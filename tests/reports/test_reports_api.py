@@ -238,3 +238,21 @@ def test_format_negotiation_csv_and_xlsx_parse_back(client, rw):
     r = client.get("/v1/reports/duty?year=2026", headers={**h, "Accept": "application/xml"})
     assert r.status_code == 406 and r.json()["code"] == "not_acceptable"
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_run_report_counts_the_runs_own_members(client, rw, db):
+    """A run planned with its members of that day; members who joined later are not in its report."""
+    from app.models import Member, OptimizationRun
+
+    run = rw.runs["run2"]
+    with db.session() as s:
+        row = s.get(OptimizationRun, run)
+        plan = dict(row.stats["plan"])
+        plan["member_ids"] = [rw.w.members["张伟"], rw.w.members["李娜"], rw.members["赵敏"], rw.w.members["王强"]]
+        row.stats = {**row.stats, "plan": plan}
+        s.add(Member(district_id=rw.w.district_id, name="新委员", home_area_id=rw.w.areas["JW"], external_id="NEW-1"))
+        s.commit()
+    body = client.get(f"/v1/reports/runs/{run}", headers=rw.h("admin")).json()
+    assert [x["name"] for x in body["loads"]] == ["张伟", "李娜", "赵敏", "王强"]  # not 新委员
+    page = client.get(f"/reports/runs/{run}", headers=rw.h("admin"))
+    assert page.status_code == 200 and "共 4 名委员" in page.text

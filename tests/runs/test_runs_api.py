@@ -61,6 +61,10 @@ def test_run_lifecycle_stats_and_explanations(client, world, db):
     assert stats["partial"] is False and stats["optimized"]["demands_covered"] == 3
     assert stats["optimized"]["demands_covered"] >= stats["fixed_pairing"]["demands_covered"]
     assert stored_plan_violations(db, run["id"]) == []
+    with db.session() as s:  # the run records its own members, for its report after the directory changes
+        from app.models import OptimizationRun
+
+        assert s.get(OptimizationRun, run["id"]).stats["plan"]["member_ids"] == sorted(world.members.values())
 
     rows = client.get(f"/v1/assignments?run_id={run['id']}", headers=world.h("admin")).json()["items"]
     assert {(a["demand_id"], a["status"]) for a in rows} == {

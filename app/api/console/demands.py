@@ -21,6 +21,7 @@ from app.errors import Problem
 from app.i18n import t
 from app.i18n.format import to_local
 from app.i18n.problem_text import errors_by_field
+from app.schemas.common import from_form
 from app.services import demands as demand_service
 from app.services.console_sessions import require
 from app.services.demand_search import PAGE_SIZES, SORTS, DemandFilters, form_choices, search_demands
@@ -195,7 +196,7 @@ def create_demand(posted: PostDep, session: SessionDep) -> Response:
     if posted.text("action") == "suggest":  # the 建议技能 button without JavaScript
         return _form_page(posted.signed, session, values=values, suggestions=_suggest(session, posted.caller, values))
     try:
-        payload = DemandCreate.model_validate(_payload(values, creating=True))
+        payload = from_form(DemandCreate, _payload(values, creating=True))
         demand = demand_service.create_demand(session, posted.caller, payload)
     except ValidationError as exc:
         return _form_page(
@@ -242,7 +243,7 @@ def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Resp
         sugg = _suggest(session, posted.caller, values)
         return _form_page(posted.signed, session, values=values, demand=demand, suggestions=sugg)
     try:
-        changes = DemandUpdate.model_validate(_payload(values, creating=False)).model_dump(exclude_unset=True)
+        changes = from_form(DemandUpdate, _payload(values, creating=False)).model_dump(exclude_unset=True)
         demand_service.update_demand(session, posted.caller, demand_id, changes, f'"v{values["version"]}"')
     except ValidationError as exc:
         errors = errors_by_field(_validation_errors(exc))

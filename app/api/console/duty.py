@@ -18,7 +18,8 @@ from app.domain.enums import DutyKind
 from app.errors import Problem
 from app.i18n import t
 from app.i18n.problem_text import errors_by_field, field_message
-from app.reports import render
+from app.rendering import render
+from app.schemas.common import from_form
 from app.services import duty as duty_service
 from app.services import reports as report_service
 from app.services.console_sessions import require
@@ -68,7 +69,7 @@ def record_duty(posted: PostDep, session: SessionDep) -> Response:
     values = {k: posted.text(k) for k in ("member_id", "kind", "date", "title")}
     year = date.today().year
     try:
-        payload = DutyRecordCreate.model_validate({k: v for k, v in values.items() if v})
+        payload = from_form(DutyRecordCreate, {k: v for k, v in values.items() if v})
         if payload.kind not in RECORDABLE:
             raise Problem(422, "validation_error", errors=[{"field": "kind", "message": "", "code": "literal_error"}])
         duty_service.create_record(session, posted.caller, payload.model_dump())

@@ -28,6 +28,7 @@ from app.domain.enums import ResponseMethod
 from app.errors import Problem
 from app.i18n import t
 from app.i18n.problem_text import problem_text
+from app.schemas.common import from_form
 from app.services import assignments as assignment_service
 from app.services.console_sessions import require
 from app.services.demand_search import form_choices
@@ -134,7 +135,7 @@ def accept(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Respons
 def decline(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Response:
     require(posted.caller, "assignment.respond")
     try:
-        payload = DeclineIn.model_validate({"reason": posted.text("reason")})
+        payload = from_form(DeclineIn, {"reason": posted.text("reason")})
     except ValidationError:
         return _after_action(posted, session, assignment_id, t("console.plan.reason_required"))
     assignment_service.decline(session, posted.caller, assignment_id, payload.reason, f'"v{posted.text("version")}"')
@@ -150,7 +151,7 @@ def complete(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Respo
         "satisfaction": posted.text("satisfaction") or None,
     }
     try:
-        payload = CompleteIn.model_validate({k: v for k, v in data.items() if v is not None})
+        payload = from_form(CompleteIn, {k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         field = str(exc.errors()[0]["loc"][0])
         return _after_action(posted, session, assignment_id, t(f"console.plan.invalid.{field}"))

@@ -16,7 +16,7 @@ from app.domain.enums import ACTIVE_RUN_STATUSES
 from app.errors import Problem
 from app.i18n import t
 from app.i18n.problem_text import errors_by_field
-from app.reports import render
+from app.rendering import render
 from app.services import reports as report_service
 from app.services.console_sessions import require
 from app.services.demand_search import form_choices

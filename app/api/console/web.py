@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 from app.api.deps import SessionDep
 from app.api.problems import problem_response, validation_problem
 from app.errors import Problem
-from app.reports import render
+from app.rendering import render
 from app.services import console_sessions as sessions
 from app.services.console_sessions import SignedIn
 from app.services.identity import Caller

@@ -46,13 +46,13 @@ def update_area(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     area = service.update_area(session, caller, area_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, area, AreaOut)
 
 
 @router.delete("/{area_id}", response_model=AreaOut, summary="Deactivate an area (admin; soft)")
-def deactivate_area(area_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def deactivate_area(area_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     area = service.update_area(session, caller, area_id, {"active": False}, if_match)
     return render(response, area, AreaOut)

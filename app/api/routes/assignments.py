@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import IfMatch, with_etag
+from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatchOptional, json_body, negotiate, spreadsheet, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.services import assignments as service
+from app.services import exports
 
 router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES)
 
 _LIST_DOC = """Assignments in the caller's district (a liaison key sees only its own area).
 
+By default the **current plan**: statuses published, accepted, completed and declined. Proposals
+of runs that were not published (status `proposed`) and superseded rows are listed only when
+asked for with `run_id=` or `status=`.
+
 Ordered by id with cursor pagination. `updated_since` is **inclusive** (`updated_at >= value`;
-a time without offset is UTC) and suits a simple periodic pull, but timestamps cannot
+a time without offset is Beijing time, as everywhere in the API) and suits a simple periodic pull, but timestamps cannot
 guarantee a gap-free incremental sync (a transaction can commit an older timestamp after
 you read). For gap-free incremental sync use the change feed `/v1/changes` and keep its cursor.
-`status` may be repeated: `?status=published&status=accepted`."""
+`status` may be repeated: `?status=published&status=accepted`.
+
+With `Accept: text/csv` (UTF-8 with BOM) or the XLSX media type, or `format=csv|xlsx`, the
+answer is a spreadsheet of every selected row with Chinese headers (cursor and limit do not apply)."""
 
 
 def _out(response: Response | None, session, caller, assignment) -> AssignmentOut:
@@ -30,37 +38,55 @@ def _out(response: Response | None, session, caller, assignment) -> AssignmentOu
     return AssignmentOut.from_view(service.view(session, caller, assignment))
 
 
-@router.get("", response_model=Page[AssignmentOut], summary="List assignments", description=_LIST_DOC)
+@router.get(
+    "",
+    response_model=Page[AssignmentOut],
+    summary="List assignments; CSV/XLSX export",
+    description=_LIST_DOC,
+    responses=SPREADSHEET_CONTENT,
+)
 def list_assignments(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
     run_id: DbId | None = None,
-    area: Annotated[SafeStr | None, Query(description="Area code, e.g. JW.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code, e.g. JW.")] = None,
     member_id: DbId | None = None,
     demand_id: DbId | None = None,
     status: Annotated[list[AssignmentStatus] | None, Query(description="Repeatable.")] = None,
     updated_since: Annotated[ServiceDateTime | None, Query(description="Inclusive; ISO 8601.")] = None,
+    format: FormatQ = None,
 ):
-    page = service.list_assignments(
-        session,
-        caller,
-        run_id=run_id,
-        area=area,
-        member_id=member_id,
-        demand_id=demand_id,
-        statuses=status,
-        updated_since=updated_since,
-        cursor=cursor,
-        limit=limit,
+    def fetch(after: str | None, size: int):
+        return service.list_assignments(
+            session,
+            caller,
+            run_id=run_id,
+            area=area,
+            member_id=member_id,
+            demand_id=demand_id,
+            statuses=status,
+            updated_since=updated_since,
+            cursor=after,
+            limit=size,
+        )
+
+    fmt = negotiate(request, format)
+    if fmt != "json":
+        table = exports.assignments_table(exports.all_rows(fetch), with_phones=caller.can_read_phones)
+        body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
+        return spreadsheet(fmt, body, "assignments")
+    page = fetch(cursor, limit)
+    return json_body(
+        Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
     )
-    return Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
 def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _out(response, session, caller, service.get_assignment(session, caller, assignment_id))
+    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id))
 
 
 @router.post(
@@ -68,7 +94,9 @@ def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, s
     response_model=AssignmentOut,
     summary="Accept on the member's behalf (admin; published -> accepted; repeat is a no-op)",
 )
-def accept(assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+def accept(
+    assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatchOptional = None
+):
     assignment = service.accept(session, caller, assignment_id, if_match)
     return _out(response, session, caller, assignment)
 
@@ -87,7 +115,7 @@ def decline(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatchOptional = None,
 ):
     assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
     return _out(response, session, caller, assignment)
@@ -108,7 +136,7 @@ def complete(
     response: Response,
     caller: WriterDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatchOptional = None,
 ):
     assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
     return _out(response, session, caller, assignment)

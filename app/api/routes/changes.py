@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from app.api.deps import CallerDep, SessionDep
-from app.api.schemas.changes import ChangeOut, ChangePage
+from app.api.http import JSON
+from app.api.schemas.changes import ChangePage, change_page_json
 from app.api.schemas.common import PROBLEM_RESPONSES, SafeStr
 from app.services import changes as service
 
@@ -25,5 +26,5 @@ def list_changes(
 ):
     """Every create/update/delete of demands, assignments, optimization runs and duty records,
     each exactly once and in commit order. Liaison keys see their own area's changes only."""
-    page = service.read_changes(session, caller, after=after, limit=limit)
-    return ChangePage(items=[ChangeOut.of(e) for e in page.items], next_cursor=page.next_cursor)
+    page = service.read_changes(session, caller, after=after, limit=limit, raw_state=True)
+    return Response(change_page_json(page.items, page.next_cursor), media_type=JSON)

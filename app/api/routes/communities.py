@@ -34,7 +34,7 @@ def list_communities(
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
-    area: Annotated[SafeStr | None, Query(description="Area code, e.g. LGY.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code, e.g. LGY.")] = None,
     active: bool | None = None,
 ):
     page = service.list_communities(session, caller, area=area, active=active, cursor=cursor, limit=limit)
@@ -53,7 +53,7 @@ def update_community(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     community = service.update_community(
         session, caller, community_id, payload.model_dump(exclude_unset=True), if_match
@@ -63,7 +63,7 @@ def update_community(
 
 @router.delete("/{community_id}", response_model=CommunityOut, summary="Deactivate a community (admin; soft)")
 def deactivate_community(
-    community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
+    community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch
 ):
     community = service.update_community(session, caller, community_id, {"active": False}, if_match)
     return render(response, community, CommunityOut)

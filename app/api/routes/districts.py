@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.api.deps import CallerDep, SessionDep
+from app.api.http import IfMatch, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, Page
 from app.api.schemas.districts import DistrictCreate, DistrictCreated, DistrictOut, DistrictUpdate
@@ -41,7 +42,10 @@ def list_districts(
     return Page[DistrictOut](items=[DistrictOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
 
 
-@router.patch("/{code}", response_model=DistrictOut, summary="Rename or (de)activate a district (platform)")
-def update_district(code: str, payload: DistrictUpdate, caller: CallerDep, session: SessionDep):
+@router.patch("/{code}", response_model=DistrictOut, summary="Rename or (de)activate a district (platform; If-Match)")
+def update_district(
+    code: str, payload: DistrictUpdate, caller: CallerDep, session: SessionDep, response: Response, if_match: IfMatch
+):
     changes = payload.model_dump(exclude_unset=True)
-    return DistrictOut.model_validate(service.update_district(session, caller, code=code, changes=changes))
+    district = service.update_district(session, caller, code=code, changes=changes, if_match=if_match)
+    return render(response, district, DistrictOut)

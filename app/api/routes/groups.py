@@ -46,15 +46,13 @@ def update_group(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     group = service.update_group(session, caller, group_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, group, GroupOut)
 
 
 @router.delete("/{group_id}", response_model=GroupOut, summary="Deactivate a group (admin; soft)")
-def deactivate_group(
-    group_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
-):
+def deactivate_group(group_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     group = service.update_group(session, caller, group_id, {"active": False}, if_match)
     return render(response, group, GroupOut)

@@ -25,7 +25,7 @@ from app.domain.enums import LinkKind, ResponseMethod
 from app.errors import Problem
 from app.i18n import t
 from app.models import MemberLink
-from app.reports.render import render
+from app.rendering.render import render
 from app.services import member_tasks
 from app.services.notifications.links import LinkProblem, nonce_ok, token_hash
 from app.services.ratelimit import link_limiter

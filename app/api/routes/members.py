@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep
-from app.api.http import IdempotencyDep, IfMatch, idempotent_create, with_etag
+from app.api.http import (
+    SPREADSHEET_CONTENT,
+    FormatQ,
+    IdempotencyDep,
+    IfMatch,
+    idempotent_create,
+    negotiate,
+    spreadsheet,
+    with_etag,
+)
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.members import MemberCreate, MemberOut, MemberUpdate
 from app.models import Member
+from app.services import exports
 from app.services import members as service
 from app.services.identity import Caller
 
@@ -34,20 +44,43 @@ def create_member(payload: MemberCreate, caller: AdminDep, session: SessionDep, 
     )
 
 
-@router.get("", response_model=Page[MemberOut], summary="List members (phones for admins only)")
+EXPORT_DOC = """With `Accept: text/csv` (CSV, UTF-8 with BOM) or the XLSX media type, or `format=csv|xlsx`,
+the answer is a spreadsheet of every selected row (cursor and limit do not apply) with the
+Chinese headers `POST /v1/members:import` reads, so an exported file edited in Excel imports
+back: unedited rows stay unchanged, edited cells update those fields. Keys that may not read
+phones get no 电话 column."""
+
+
+@router.get(
+    "",
+    response_model=Page[MemberOut],
+    summary="List members (phones for admins only); CSV/XLSX export",
+    description=EXPORT_DOC,
+    responses=SPREADSHEET_CONTENT,
+)
 def list_members(
+    request: Request,
     caller: CallerDep,
     session: SessionDep,
     cursor: CursorQ = None,
     limit: LimitQ = 50,
-    area: Annotated[SafeStr | None, Query(description="Home area code, e.g. JW.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Home area code, e.g. JW.")] = None,
     group_id: Annotated[DbId | None, Query(description="Working group id.")] = None,
     skill: Annotated[SafeStr | None, Query(description="Skill code, name or synonym.")] = None,
     active: bool | None = None,
+    format: FormatQ = None,
 ):
-    page = service.list_members(
-        session, caller, area=area, group_id=group_id, skill=skill, active=active, cursor=cursor, limit=limit
-    )
+    def fetch(after: str | None, size: int):
+        return service.list_members(
+            session, caller, area=area, group_id=group_id, skill=skill, active=active, cursor=after, limit=size
+        )
+
+    fmt = negotiate(request, format)
+    if fmt != "json":
+        table = exports.members_table(exports.all_rows(fetch), with_phones=caller.can_read_phones)
+        body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
+        return spreadsheet(fmt, body, "members")
+    page = fetch(cursor, limit)
     return Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor)
 
 
@@ -63,15 +96,13 @@ def update_member(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
     return _render(response, member, caller)
 
 
 @router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
-def deactivate_member(
-    member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
-):
+def deactivate_member(member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     member = service.deactivate_member(session, caller, member_id, if_match)
     return _render(response, member, caller)

@@ -28,7 +28,7 @@ from app.api.deps import SessionDep, raw_api_key
 from app.api.problems import problem_response, validation_problem
 from app.api.schemas.common import DbId, OpenAPIResponses
 from app.errors import Problem
-from app.reports import render
+from app.rendering import render
 from app.services import console_sessions
 from app.services import reports as service
 from app.services.api_keys import authenticate

@@ -16,9 +16,9 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import CallerDep, SessionDep
+from app.api.http import CSV, XLSX, FormatQ, negotiate
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, OpenAPIResponses, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
-from app.errors import Problem
 from app.services import reports as service
 from app.services.reports.table import Table, to_csv, to_xlsx
 
@@ -28,41 +28,9 @@ router = APIRouter(
     responses={**PROBLEM_RESPONSES, 406: {"description": "Accept names no format this report is produced in"}},
 )
 
-CSV = "text/csv"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-JSON = "application/json"
-_MEDIA = {CSV: "csv", XLSX: "xlsx", JSON: "json", "application/*": "json", "text/*": "csv", "*/*": "json"}
-Format = Literal["json", "csv", "xlsx"]
-FormatQ = Annotated[Format | None, Query(description="Overrides the Accept header.")]
 _FILE_CONTENT: OpenAPIResponses = {
     200: {"content": {CSV: {}, XLSX: {}}, "description": "The report (JSON, CSV or XLSX)"}
 }
-
-
-def negotiate(request: Request, fmt: str | None) -> str:
-    """The format to answer in; 406 when Accept excludes all three."""
-    if fmt:
-        return fmt
-    accept = request.headers.get("accept", "").strip()
-    if not accept:
-        return "json"
-    ranked = []
-    for i, part in enumerate(accept.split(",")):
-        media, *params = [p.strip() for p in part.split(";")]
-        q = 1.0
-        for p in params:
-            if p.startswith("q="):
-                try:
-                    q = float(p[2:])
-                except ValueError:
-                    q = 0.0
-        if media.lower() in _MEDIA and q > 0:
-            ranked.append((-q, i, _MEDIA[media.lower()]))
-    if not ranked:
-        raise Problem(
-            406, "not_acceptable", f"Reports are produced as {JSON}, {CSV} or {XLSX} (or use ?format=json|csv|xlsx)."
-        )
-    return min(ranked)[2]
 
 
 def respond(fmt: str, body, tables: list[Table], filename: str):

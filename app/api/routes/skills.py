@@ -53,15 +53,13 @@ def update_skill(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     skill = service.update_skill(session, caller, skill_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, skill, SkillOut)
 
 
 @router.delete("/{skill_id}", response_model=SkillOut, summary="Deactivate a skill (admin; soft)")
-def deactivate_skill(
-    skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
-):
+def deactivate_skill(skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     skill = service.update_skill(session, caller, skill_id, {"active": False}, if_match)
     return render(response, skill, SkillOut)

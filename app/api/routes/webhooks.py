@@ -56,16 +56,14 @@ def update_webhook(
     response: Response,
     caller: AdminDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     hook = service.update_webhook(session, caller, webhook_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, hook, WebhookOut)
 
 
 @router.delete("/{webhook_id}", response_model=WebhookOut, summary="Deactivate a webhook (admin; soft)")
-def deactivate_webhook(
-    webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch = None
-):
+def deactivate_webhook(webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     hook = service.update_webhook(session, caller, webhook_id, {"active": False}, if_match)
     return render(response, hook, WebhookOut)
 

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from app.api.schemas.common import RequestModel, Stamped, enum_literal
+from app.api.schemas.common import RequestModel, Stamped, UpdateModel, enum_literal
 from app.domain import enums
 
 if TYPE_CHECKING:
@@ -39,7 +39,9 @@ class AreaCreate(RequestModel):
     }
 
 
-class AreaUpdate(RequestModel):
+class AreaUpdate(UpdateModel):
+    NULLABLE = frozenset({"lat", "lon", "liaison_name", "liaison_phone"})
+
     name: str | None = Field(None, min_length=1, max_length=100)
     kind: AreaKind | None = None
     lat: float | None = Field(None, ge=-90, le=90)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, TypeAdapter, field_validator
 
 from app.api.schemas.common import ResponseModel, enum_literal
 from app.domain import enums
@@ -54,3 +55,26 @@ class ChangePage(BaseModel):
         description="The last cursor returned, or the given one when nothing is new: "
         "store it and pass it as ?after= next time."
     )
+
+
+_TIMES = TypeAdapter(list[datetime])
+
+
+def change_page_json(items: list[Any], next_cursor: str) -> bytes:
+    """A ChangePage as JSON bytes, from feed rows whose ``state`` is the stored JSON text.
+
+    The feed's hot path: a page of 1000 events would otherwise decode 1000 state documents,
+    validate 1000 ChangeOut models and encode everything again. The output is the same
+    document ``ChangePage(...).model_dump_json()`` gives (checked by a test); times go through
+    pydantic's own datetime encoding so they read exactly alike.
+    """
+    times = _TIMES.dump_python(
+        [e.created_at if e.created_at.tzinfo else e.created_at.replace(tzinfo=UTC) for e in items], mode="json"
+    )
+    parts = [
+        f'{{"cursor":"{e.id}","id":{e.id},"entity_type":"{e.entity_type}","entity_id":{e.entity_id},'
+        f'"change_kind":"{e.change_kind}","area_id":{"null" if e.area_id is None else e.area_id},'
+        f'"state":{e.state},"created_at":"{created}"}}'
+        for e, created in zip(items, times, strict=True)
+    ]
+    return f'{{"items":[{",".join(parts)}],"next_cursor":{json.dumps(next_cursor)}}}'.encode()

@@ -19,6 +19,7 @@ from app.schemas.common import (
     SafeStr,
     ServiceDate,
     ServiceDateTime,
+    UpdateModel,
     check_service_year,
     enum_literal,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "SafeStr",
     "ServiceDate",
     "ServiceDateTime",
+    "UpdateModel",
     "YEAR_MAX",
     "YEAR_MIN",
     "check_service_year",
@@ -59,8 +61,25 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null on the last page.")
 
 
+class ProblemError(BaseModel):
+    """One offending field (or cell, for imports)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    field: str = Field(description="The field: `weekly_cap`, `skills.0.level`, `query.status`, `If-Match`.")
+    message: str = Field(description="What is wrong, for a person.")
+    code: str = Field(description="Stable machine code, e.g. `missing`, `too_long`, `unknown_parameter`.")
+    row: int | None = Field(None, description="Imports: spreadsheet row number (header = 1).")
+    column: str | None = Field(None, description="Imports: the header as written in the file.")
+
+
 class ProblemFields(BaseModel):
-    """The RFC 9457 members every problem carries; each problem shape adds its own ``errors``."""
+    """RFC 9457 problem details (media type application/problem+json). ``type`` and ``code`` are
+    stable identifiers to branch on; ``title``, ``detail`` and the messages are for people.
+    Some problems carry more members (``from``/``to`` of a refused transition, ``bad_rows``);
+    each problem shape adds its own ``errors``."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = Field(examples=["urn:matcher:problem:validation_error"])
     title: str
@@ -72,9 +91,9 @@ class ProblemFields(BaseModel):
 
 
 class Problem(ProblemFields):
-    """RFC 9457 problem details (media type application/problem+json)."""
+    """A problem whose ``errors`` name offending fields."""
 
-    errors: list[dict[str, str]] | None = Field(None, description="Offending fields: {field, message, code}.")
+    errors: list[ProblemError] | None = Field(None, description="Offending fields: {field, message, code}.")
 
 
 OpenAPIResponses = dict[int | str, dict[str, Any]]

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from app.api.schemas.common import DbId, RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped, UpdateModel
 
 
 class CommunityCreate(RequestModel):
@@ -22,8 +22,10 @@ class CommunityCreate(RequestModel):
     model_config = {"json_schema_extra": {"examples": [{"area_id": 3, "name": "清友园社区"}]}}
 
 
-class CommunityUpdate(RequestModel):
+class CommunityUpdate(UpdateModel):
     """PATCH: only the given fields change. The area cannot change (create a new community instead)."""
+
+    NULLABLE = frozenset()
 
     name: str | None = Field(None, min_length=1, max_length=100, description="New name, unique within the area.")
     active: bool | None = Field(None, description="false hides the community from new demands.")

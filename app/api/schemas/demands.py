@@ -11,15 +11,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import DbId, Stamped
+from app.api.schemas.common import DbId, Stamped, UpdateModel
 from app.domain.times import from_storage
 from app.schemas.demands import CHANNEL_DOC, TIME_DOC, Channel, DemandCreate, DemandStatus, _Localized
 
 __all__ = ["Channel", "DemandCreate", "DemandOut", "DemandStatus", "DemandUpdate"]
 
 
-class DemandUpdate(_Localized):
+class DemandUpdate(_Localized, UpdateModel):
     """Every field optional; given lists replace the stored ones."""
+
+    NULLABLE = frozenset({"external_id", "area", "description"})
 
     external_id: str | None = Field(None, min_length=1, max_length=60, description="Id in the source system.")
     community_id: DbId | None = Field(None, description="Move to another community (a liaison: of its area).")

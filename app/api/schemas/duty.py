@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, field_validator
 
-from app.api.schemas.common import DbId, RequestModel, ServiceDate, Stamped, enum_literal
+from app.api.schemas.common import DbId, RequestModel, ServiceDate, Stamped, UpdateModel, enum_literal
 from app.domain import enums
 
 if TYPE_CHECKING:
@@ -35,7 +35,9 @@ class DutyRecordCreate(RequestModel):
     }
 
 
-class DutyRecordUpdate(RequestModel):
+class DutyRecordUpdate(UpdateModel):
+    NULLABLE = frozenset()
+
     kind: DutyKind | None = Field(None, description=_KIND_DOC)
     date: ServiceDate | None = None
     title: str | None = Field(None, min_length=1, max_length=200)
@@ -65,7 +67,9 @@ class DutyCounts(BaseModel):
     activity: int
 
 
-class MemberDutyOut(BaseModel):
+class DutySummaryMember(BaseModel):
+    """One member's duty counts in ``GET /v1/duty-records/summary``."""
+
     member_id: int
     name: str
     group_id: int | None
@@ -79,4 +83,4 @@ class DutySummary(BaseModel):
     year: int
     members: int
     met: int
-    items: list[MemberDutyOut]
+    items: list[DutySummaryMember]

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import DbId, RequestModel, Stamped
+from app.api.schemas.common import DbId, RequestModel, Stamped, UpdateModel
 
 
 class GroupCreate(RequestModel):
@@ -24,8 +24,10 @@ class GroupCreate(RequestModel):
     model_config = {"json_schema_extra": {"examples": [{"name": "第五小组", "area_ids": [1, 3]}]}}
 
 
-class GroupUpdate(RequestModel):
+class GroupUpdate(UpdateModel):
     """PATCH: only the given fields change; ``area_ids`` replaces the whole pairing."""
+
+    NULLABLE = frozenset()
 
     name: str | None = Field(None, min_length=1, max_length=100, description="New name, unique in the district.")
     area_ids: list[DbId] | None = Field(None, description="Replaces the whole pairing list; [] clears it.")

@@ -25,7 +25,9 @@ __all__ = ["IMPORT_RESPONSES", "ImportProblem", "ImportResult", "ImportRowError"
 
 
 class ImportRowError(BaseModel):
-    row: int = Field(description="Spreadsheet row number (header = 1); 1 for a header problem.")
+    row: int | None = Field(
+        None, description="Spreadsheet row number (header = 1); 1 for a header problem; absent for a missing file."
+    )
     field: str = Field(description="Import field, e.g. home_area, skills, min_members.", examples=["skills"])
     column: str | None = Field(None, description="The header as written in the file.", examples=["技能"])
     message: str

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import DbId, RequestModel, Stamped
+from app.api.schemas.common import DbId, Stamped, UpdateModel
 from app.domain.enums import NotificationChannel
 from app.schemas.members import EMAIL, MemberCreate, MemberSkillIn, WeeklySlot
 
@@ -27,8 +27,12 @@ __all__ = [
 ]
 
 
-class MemberUpdate(RequestModel):
+class MemberUpdate(UpdateModel):
     """Every field optional; given lists (skills, blackout_dates, weekly_slots) replace the stored ones."""
+
+    NULLABLE = frozenset(
+        {"external_id", "sector", "group_id", "work_area", "phone", "max_distance_km", "email", "preferred_channel"}
+    )
 
     external_id: str | None = Field(None, min_length=1, max_length=60, description="Id in the member portal.")
     name: str | None = Field(None, min_length=1, max_length=60, description="Full name.")

@@ -9,7 +9,9 @@ from pydantic import Field
 from app.api.schemas.common import ResponseModel
 
 
-class MemberDutyOut(ResponseModel):
+class DutyReportMember(ResponseModel):
+    """One member's line of the annual duty report (``GET /v1/reports/duty``)."""
+
     member_id: int
     name: str
     group_id: int | None
@@ -37,7 +39,7 @@ class DutyReportOut(ResponseModel):
     kinds: list[str]
     total_members: int
     total_met: int
-    members: list[MemberDutyOut] = Field(description="Per member (every `by`).")
+    members: list[DutyReportMember] = Field(description="Per member (every `by`).")
     groups: list[DutyGroupOut] = Field(description="Per group or area (by=group|area); empty for by=member.")
 
 

@@ -26,7 +26,11 @@ else:
 
 class RunCreate(RequestModel):
     week: str | None = Field(
-        None, description="ISO week, e.g. 2026-W48 (or give window_start/window_end).", examples=["2026-W48"]
+        None,
+        pattern=r"^[0-9]{4}-?W[0-9]{2}$",
+        description="ISO week, e.g. 2026-W48 or 2026W48, years 2000-2100. Required unless window_start and "
+        "window_end are given (not both: 422 on `week`).",
+        examples=["2026-W48"],
     )
     window_start: ServiceDate | None = Field(None, description="First day of the window (inclusive).")
     window_end: ServiceDate | None = Field(None, description="Last day of the window (inclusive).")
@@ -46,7 +50,17 @@ class RunCreate(RequestModel):
     )
 
     model_config = {
-        "json_schema_extra": {"examples": [{"week": "2026-W48", "time_limit_s": 20, "weights": {"distance": 0.5}}]}
+        "json_schema_extra": {
+            "examples": [{"week": "2026-W48", "time_limit_s": 20, "weights": {"distance": 0.5}}],
+            # the server's rule (422 otherwise): a week, or a window given by both of its ends
+            "anyOf": [
+                {"required": ["week"], "properties": {"week": {"type": "string"}}},
+                {
+                    "required": ["window_start", "window_end"],
+                    "properties": {"window_start": {"type": "string"}, "window_end": {"type": "string"}},
+                },
+            ],
+        }
     }
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from app.api.schemas.common import RequestModel, Stamped, enum_literal
+from app.api.schemas.common import RequestModel, Stamped, UpdateModel, enum_literal
 from app.domain import enums
 
 if TYPE_CHECKING:
@@ -46,8 +46,10 @@ class SkillCreate(RequestModel):
     }
 
 
-class SkillUpdate(RequestModel):
+class SkillUpdate(UpdateModel):
     """PATCH: only the given fields change. The code is fixed (the solver and reports key on it)."""
+
+    NULLABLE = frozenset({"synonyms"})
 
     name: str | None = Field(None, min_length=1, max_length=100, description="New display name.")
     category: SkillCategory | None = Field(None, description="expertise | interest | resource")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
-from app.api.schemas.common import RequestModel, ResponseModel, Stamped, enum_literal
+from app.api.schemas.common import RequestModel, ResponseModel, Stamped, UpdateModel, enum_literal
 from app.domain import enums
 from app.services.webhooks import check_url
 
@@ -24,7 +24,12 @@ def _unique(values: list[str]) -> list[str]:
 
 
 class WebhookCreate(RequestModel):
-    url: str = Field(max_length=500, examples=["https://liaison.example.gov.cn/hooks/matcher"])
+    url: str = Field(
+        max_length=500,
+        pattern=r"^https?://[^\s/?#@]+[^\s]*$",
+        description="Absolute http(s) URL with a host.",
+        examples=["https://liaison.example.gov.cn/hooks/matcher"],
+    )
     event_types: list[EventType] = Field(min_length=1, description="Events to receive.")
     description: str | None = Field(None, max_length=200, examples=["民情联络站系统"])
     secret: str | None = Field(
@@ -55,8 +60,10 @@ class WebhookCreate(RequestModel):
     }
 
 
-class WebhookUpdate(RequestModel):
-    url: str | None = Field(None, max_length=500)
+class WebhookUpdate(UpdateModel):
+    NULLABLE = frozenset({"description"})
+
+    url: str | None = Field(None, max_length=500, pattern=r"^https?://[^\s/?#@]+[^\s]*$")
     event_types: list[EventType] | None = Field(None, min_length=1)
     description: str | None = Field(None, max_length=200)
     secret: str | None = Field(None, min_length=16, max_length=100, description="Rotate the signing secret.")

@@ -95,6 +95,8 @@ MESSAGES: dict[str, str] = {
     "console.field_error.area_mismatch": "社区不属于所选片区。",
     "console.field_error.less_than_min": "最多人数不能少于最少人数。",
     "console.field_error.window_order": "结束时间必须晚于开始时间。",
+    "console.field_error.too_long": "持续时间超过允许的最长天数（默认 14 天）。",
+    "console.field_error.future_date": "日期不能晚于今天。",
     "console.field_error.unknown_member": "委员不存在。",
     "console.field_error.unknown": "所选内容不存在。",
     "console.field_error.duplicate": "已存在相同内容。",

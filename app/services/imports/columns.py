@@ -37,11 +37,17 @@ MEMBER_COLUMNS: tuple[Column, ...] = (
     Column("weekly_cap", ("每周上限", "每周最多", "weekly_cap", "cap")),
     Column("accepts_cross_area", ("接受跨片", "是否接受跨片", "跨片", "accepts_cross_area", "cross_area")),
     Column("max_distance_km", ("最远距离km", "最远距离", "最远距离公里", "max_distance_km", "max_distance")),
-    Column("skills", ("技能", "专长", "特长", "专业特长", "skills")),
+    Column("skills", ("专业特长", "技能", "专长", "特长", "skills")),
+    Column("interests", ("兴趣爱好", "兴趣", "爱好", "interests")),
+    Column("resources", ("资源状况", "资源", "可提供资源", "resources")),
     Column("blackout_dates", ("不可用日期", "不可用", "blackout_dates", "blackout")),
     Column("weekly_slots", ("每周时段", "可用时段", "weekly_slots", "slots")),
     Column("active", ("在任", "有效", "是否有效", "active")),
 )
+
+#: Skill columns of the member sheet -> the skill category (``Skill.category``) their words must
+#: have; ``skills`` (专业特长/技能) takes any category, as the API's ``skills`` list does.
+SKILL_COLUMNS: dict[str, str | None] = {"skills": None, "interests": "interest", "resources": "resource"}
 
 DEMAND_COLUMNS: tuple[Column, ...] = (
     Column("external_id", ("编号", "需求编号", "external_id", "id", "外部编号")),

@@ -1,7 +1,15 @@
 """Read an uploaded spreadsheet into rows of raw cells.
 
-Two formats: CSV in UTF-8 (with or without the BOM Excel writes for 'CSV UTF-8')
-and XLSX (first/active worksheet, via openpyxl in read-only mode). The format is
+Two formats: CSV and XLSX (first/active worksheet, via openpyxl in read-only mode).
+CSV is decoded as UTF-8 (with or without the BOM Excel writes for 'CSV UTF-8'),
+else as GB18030 (a superset of the GBK that Excel on Chinese Windows writes for
+plain 'CSV'); text that is neither is refused with 415 ``unsupported_encoding``.
+
+An XLSX is a ZIP: before openpyxl inflates anything, the declared inflated size
+of its parts and the number of sheet rows are bounded (``MATCHER_IMPORT_MAX_*``),
+so a small "zip bomb" is refused in milliseconds instead of being parsed. The
+declared sizes can be trusted as bounds: ``zipfile`` never inflates a member past
+its declared size (a lying archive fails its CRC check and is unreadable). The format is
 decided by the bytes themselves first (an XLSX is a ZIP holding
 ``xl/workbook.xml``), then by the file name and content type, because browsers
 and scripts label uploads inconsistently. Anything else is refused with 415 so
@@ -15,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +33,7 @@ from app.errors import Problem
 
 #: Rows beyond this (after the header) reject the file with 422; the body limit
 #: (MATCHER_MAX_BODY_BYTES, 413) bounds the bytes, this bounds the work.
+#: The default of ``MATCHER_IMPORT_MAX_ROWS``.
 MAX_ROWS = 10_000
 #: Columns beyond this are not read (guards against sheets whose declared
 #: dimension spans thousands of empty columns).
@@ -78,7 +88,7 @@ def detect_format(data: bytes, filename: str | None, content_type: str | None) -
             is_workbook = False
         if is_workbook:
             return "xlsx"
-        raise unsupported("The file is a ZIP archive but not an XLSX workbook; upload .xlsx or UTF-8 .csv.")
+        raise unsupported("The file is a ZIP archive but not an XLSX workbook; upload .xlsx or .csv (UTF-8 or GBK).")
     if data.startswith(_OLE_MAGIC):
         raise unsupported("Legacy .xls workbooks are not supported; save as .xlsx or CSV UTF-8.")
     if ext in {"xlsx", "xlsm"} or ctype in _XLSX_TYPES:
@@ -87,19 +97,36 @@ def detect_format(data: bytes, filename: str | None, content_type: str | None) -
     if not looks_csv:
         raise unsupported(
             f"Unsupported file type ({filename or 'no name'}, {ctype or 'no content type'}); "
-            "upload .xlsx or UTF-8 .csv."
+            "upload .xlsx or .csv (UTF-8 or GBK)."
         )
     if b"\x00" in data[:4096]:
-        raise unsupported("The file is binary, not CSV text (UTF-16 text is not supported: use CSV UTF-8).")
+        raise unsupported("The file is binary, not CSV text (UTF-16 text is not supported: use CSV UTF-8 or GBK).")
     return "csv"
 
 
-def _too_many_rows() -> Problem:
+@dataclass(frozen=True)
+class Limits:
+    """How much one uploaded file may make the server do (from ``MATCHER_IMPORT_*``)."""
+
+    max_rows: int = MAX_ROWS
+    max_sheet_rows: int = 50_000
+    max_inflated_bytes: int = 50 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from app.settings import get_settings
+
+        settings = get_settings()
+        return cls(settings.import_max_rows, settings.import_max_sheet_rows, settings.import_max_inflated_bytes)
+
+
+def _too_many_rows(limit: int, counted: str = "data rows") -> Problem:
     return Problem(
         422,
         "too_many_rows",
-        f"A file may hold at most {MAX_ROWS} data rows; split it.",
-        errors=[{"row": 1, "field": "file", "message": f"more than {MAX_ROWS} data rows", "code": "too_many_rows"}],
+        f"A file may hold at most {limit} {counted}; split it.",
+        params={"limit": limit},
+        errors=[{"row": 1, "field": "file", "message": f"more than {limit} {counted}", "code": "too_many_rows"}],
     )
 
 
@@ -116,44 +143,113 @@ def _blank(cells: list[Any]) -> bool:
     return all(c is None or not str(c).strip() for c in cells)
 
 
-#: Non-blank rows read at most: the data rows plus a header and a few title rows above it.
-_MAX_READ = MAX_ROWS + HEADER_SEARCH_ROWS
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (BOM or not), else GB18030 (which reads every GBK/GB2312 file), else 415.
 
-
-def _read_csv(data: bytes) -> list[Row]:
+    UTF-8 is tried first because a GB18030 decoder accepts many UTF-8 byte sequences
+    (as the wrong characters), while GBK text is almost never valid UTF-8.
+    """
     try:
-        content = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise unsupported("CSV files must be UTF-8 (Excel: 另存为 'CSV UTF-8'); this one is not.") from None
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        detail = (
+            f"The CSV file is neither UTF-8 nor GB18030/GBK text (undecodable bytes at offset {exc.start}); "
+            "save it again as 'CSV UTF-8' (Excel: 另存为 CSV UTF-8)."
+        )
+        raise Problem(
+            415,
+            "unsupported_encoding",
+            detail,
+            errors=[{"field": "file", "message": detail, "code": "unsupported_encoding"}],
+        ) from None
+
+
+def _read_csv(data: bytes, limits: Limits) -> list[Row]:
+    content = decode_csv(data)
+    max_read = limits.max_rows + HEADER_SEARCH_ROWS
     rows: list[Row] = []
     reader = csv.reader(io.StringIO(content, newline=""))
     try:
         for number, cells in enumerate(reader, start=1):
             if _blank(cells):
                 continue
-            if len(rows) >= _MAX_READ:
-                raise _too_many_rows()
+            if len(rows) >= max_read:
+                raise _too_many_rows(limits.max_rows)
             rows.append(Row(number, cells[:MAX_COLUMNS]))
     except csv.Error as exc:
         raise _unreadable(f"CSV is malformed near row {reader.line_num}: {exc}") from None
     return rows
 
 
-def _read_xlsx(data: bytes) -> list[Row]:
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]{0,10}:)?row[\s/>]")
+
+
+def check_workbook_bounds(data: bytes, limits: Limits) -> None:
+    """Refuse an XLSX whose parts inflate past the limit (413) or whose sheets hold too many
+    rows (422), reading only the ZIP directory and streaming the sheet XML once through a
+    counter, so a zip bomb costs milliseconds and openpyxl never sees it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            inflated = sum(info.file_size for info in infos)
+            if inflated > limits.max_inflated_bytes:
+                detail = (
+                    f"The workbook inflates to {inflated} bytes; at most {limits.max_inflated_bytes} are read. "
+                    "Split the file or remove what is not member/demand data."
+                )
+                raise Problem(
+                    413,
+                    "workbook_too_large",
+                    detail,
+                    params={"limit": limits.max_inflated_bytes},
+                    errors=[{"field": "file", "message": detail, "code": "workbook_too_large"}],
+                )
+            sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
+            for info in sheets:
+                if _count_rows(archive, info) > limits.max_sheet_rows:
+                    raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
+        raise _unreadable(f"The workbook cannot be read: {exc}") from None
+
+
+def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int = 1 << 20) -> int:
+    """Row elements in one worksheet part, counted on the raw XML in 1 MiB chunks.
+
+    A match ending inside the carried-over tail was counted with the previous chunk.
+    """
+    count = 0
+    tail = b""
+    with archive.open(info) as part:
+        while block := part.read(chunk):
+            window = tail + block
+            count += sum(1 for m in _ROW_TAG.finditer(window) if m.end() > len(tail))
+            tail = window[-32:]
+    return count
+
+
+def _read_xlsx(data: bytes, limits: Limits) -> list[Row]:
     from openpyxl import load_workbook
 
+    check_workbook_bounds(data, limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise _unreadable(f"The workbook cannot be read: {exc}") from None
+    max_read = limits.max_rows + HEADER_SEARCH_ROWS
     try:
         sheet = workbook.active or workbook.worksheets[0]
         rows: list[Row] = []
         for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
+            if number > limits.max_sheet_rows:  # openpyxl pads rows a sheet skips; count those too
+                raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
             if _blank(list(cells)):
                 continue
-            if len(rows) >= _MAX_READ:
-                raise _too_many_rows()
+            if len(rows) >= max_read:
+                raise _too_many_rows(limits.max_rows)
             rows.append(Row(number, list(cells)))
     except Problem:
         raise
@@ -169,14 +265,16 @@ def read_table(
     filename: str | None = None,
     content_type: str | None = None,
     is_header: Callable[[list[str]], bool] | None = None,
+    limits: Limits | None = None,
 ) -> Table:
     """Detect the format; return the header and the non-blank data rows below it.
 
     The header is the first non-blank row, unless ``is_header`` recognises one of the
     first few rows: offices often put a title row (朝阳区政协委员名册) above the header.
     """
+    limits = limits or Limits.from_settings()
     fmt = detect_format(data, filename, content_type)
-    raw = _read_csv(data) if fmt == "csv" else _read_xlsx(data)
+    raw = _read_csv(data, limits) if fmt == "csv" else _read_xlsx(data, limits)
     if not raw:
         raise _unreadable("The file is empty; the first row must be the header row (column names).")
     texts = [["" if c is None else str(c).strip() for c in r.cells] for r in raw[:HEADER_SEARCH_ROWS]]
@@ -185,6 +283,6 @@ def read_table(
     while headers and not headers[-1]:
         headers.pop()
     rows = raw[at + 1 :]
-    if len(rows) > MAX_ROWS:
-        raise _too_many_rows()
+    if len(rows) > limits.max_rows:
+        raise _too_many_rows(limits.max_rows)
     return Table(fmt, raw[at].line, headers, rows)

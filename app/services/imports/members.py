@@ -6,6 +6,11 @@ whose columns the file has, and only if something differs: an identical row is
 Within a present column an empty cell means "no value" (cleared, or the
 default for fields that have one), so the sheet stays the source of truth for
 the columns it carries.
+
+Skills come from three columns, as the catalogue's kinds: 专业特长/技能 (any
+skill), 兴趣爱好 (interests) and 资源状况 (resources). A 技能 column replaces all of a
+member's skills with those the row names in any of the three; without it, the
+兴趣爱好/资源状况 columns replace only the skills of their own kind.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from app.models import Member
 from app.schemas.members import MemberCreate
 from app.services import members as member_service
 from app.services.identity import Caller
-from app.services.imports.columns import MEMBER_COLUMNS
+from app.services.imports.columns import MEMBER_COLUMNS, SKILL_COLUMNS
 from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row, load_by_ids
 from app.services.imports.refs import References
 from app.services.imports.values import (
@@ -28,6 +33,8 @@ from app.services.imports.values import (
     parse_dates,
     parse_float,
     parse_int,
+    parse_name,
+    parse_phone,
     parse_skills,
     parse_slots,
     text,
@@ -36,7 +43,7 @@ from app.services.imports.values import (
 DEFAULT_SKILL_LEVEL = 2
 
 #: import field (column) -> MemberCreate field it fills
-_FIELD_OF = {"group": "group_id"}
+_FIELD_OF = {"group": "group_id", "interests": "skills", "resources": "skills"}
 
 
 class MemberImporter:
@@ -49,6 +56,8 @@ class MemberImporter:
         self.existing: dict[str, int] = {}
         self.seen: dict[str, int] = {}
         self._loaded: list = []  # stored rows this file updates, kept alive in the identity map
+        #: line -> skill categories the row's skill columns replace (None: all of them)
+        self.replaced_kinds: dict[int, set[str] | None] = {}
 
     def load(self, session: Session, caller: Caller) -> None:
         self.refs = References(session, caller.district_id)
@@ -89,17 +98,17 @@ class MemberImporter:
                 errors.add(line, name, str(exc))
 
         cell("external_id", text, required=True)
-        cell("name", text, required=True)
+        cell("name", parse_name, required=True)
         cell("sector", text)
         cell("group", lambda v: refs.group(text(v)).id)
         cell("home_area", lambda v: refs.area(text(v)).code, required=True)
         cell("work_area", lambda v: refs.area(text(v)).code)
-        cell("phone", text)
+        cell("phone", parse_phone)
         cell("email", text)
         cell("weekly_cap", parse_int, default=_default("weekly_cap"))
         cell("accepts_cross_area", parse_bool, default=_default("accepts_cross_area"))
         cell("max_distance_km", parse_float)
-        cell("skills", lambda v: self._skills(v), default=list)
+        self._skill_columns(cells, errors, data)
         cell("blackout_dates", parse_dates, default=list)
         cell("weekly_slots", parse_slots, default=list)
         cell("active", parse_bool, default=True)
@@ -117,21 +126,44 @@ class MemberImporter:
                 self.seen[external_id] = line
         return finish_row(self, MemberCreate, data, cells, errors, before, external_id, _FIELD_OF)
 
-    def _skills(self, value: Any) -> list[dict[str, Any]]:
-        """Skill tokens (code, name or synonym) -> canonical codes; a skill named twice keeps its higher level."""
-        assert self.refs is not None
+    def _skill_columns(self, cells: RowCells, errors: RowErrors, data: dict[str, Any]) -> None:
+        """Merge the 专业特长/兴趣爱好/资源状况 columns into one ``skills`` list (see the module doc)."""
+        present = [name for name in SKILL_COLUMNS if cells.present(name)]
+        if not present:
+            return
         levels: dict[str, int] = {}
+        for name in present:
+            raw = cells.get(name)
+            if raw is None:
+                continue
+            try:
+                for code, level in self._skills(raw, SKILL_COLUMNS[name]):
+                    levels[code] = max(levels.get(code, 0), level)
+            except CellError as exc:
+                errors.add(cells.line, name, str(exc))
+        data["skills"] = [{"code": code, "level": lvl} for code, lvl in levels.items()]
+        kinds = {SKILL_COLUMNS[name] for name in present}
+        self.replaced_kinds[cells.line] = None if None in kinds else {k for k in kinds if k}
+
+    def _skills(self, value: Any, kind: str | None) -> list[tuple[str, int]]:
+        """Skill tokens (code, name or synonym) -> (canonical code, level); a column of one kind
+        (兴趣爱好: interest, 资源状况: resource) takes only skills of that kind."""
+        assert self.refs is not None
+        found: list[tuple[str, int]] = []
         unknown: list[str] = []
         for token, level in parse_skills(value):
             try:
-                code = self.refs.skill(token).code
+                skill = self.refs.skill(token)
             except CellError as exc:
                 unknown.append(str(exc))
                 continue
-            levels[code] = max(levels.get(code, 0), level or DEFAULT_SKILL_LEVEL)
+            if kind is not None and skill.category != kind:
+                unknown.append(f"{token!r} is a skill of kind {skill.category!r}, not {kind!r}")
+                continue
+            found.append((skill.code, level or DEFAULT_SKILL_LEVEL))
         if unknown:
             raise CellError("; ".join(unknown))
-        return [{"code": code, "level": lvl} for code, lvl in levels.items()]
+        return found
 
     # -- writing ------------------------------------------------------------------------------
 
@@ -142,6 +174,11 @@ class MemberImporter:
             return RowResult(row.line, row.external_id, "created", member.id)
         member = member_service.get_member(session, caller, member_id)
         wanted = row.payload.model_dump(include=row.present)
+        kinds = self.replaced_kinds.get(row.line)
+        if "skills" in wanted and kinds is not None:  # keep the stored skills of kinds the file lacks
+            wanted["skills"] += [
+                {"code": ms.skill.code, "level": ms.level} for ms in member.skills if ms.skill.category not in kinds
+            ]
         current = snapshot(member)
         changes = {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
         if not changes:

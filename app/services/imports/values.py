@@ -10,6 +10,7 @@ CSV cells are always text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -18,6 +19,23 @@ LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 #: Separators accepted between list items: ; ； 、 , ， and line breaks.
 LIST_SEPARATORS = re.compile(r"[;；、,，\n\r]+")
+
+#: Invisible characters pasted in from web pages and Word (zero-width spaces, BOMs): never data.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+#: Dots typed between the parts of a minority or foreign name (阿依古丽·买买提); stored as U+00B7.
+_NAME_DOTS = re.compile(r"\s*[·•・．.﹒‧∙⋅]\s*")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff\U00020000-\U0003134f])\s+(?=[\u3400-\u9fff\U00020000-\U0003134f])")
+#: Excel's day 0 (its serial dates count from 1899-12-30, the 1900 leap-year bug included).
+_EXCEL_EPOCH = date(1899, 12, 30)
+_EXCEL_SERIALS = range(36_526, 73_051)  # 2000-01-01 .. 2099-12-31 as Excel day numbers
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）.]+")
+_CN_MOBILE = re.compile(r"^(?:\+?86|0086)?(1\d{10})$")
+#: What a phone cell may hold: digits, +, separators, and an extension (转 / ext / x).
+_PHONE_TYPED = re.compile(r"\+?[\d\s\-()（）./,#]+(?:(?:转|ext\.?|x)\s*\d+)?", re.IGNORECASE)
+
+#: How yes/no and weekdays are written back into exported sheets (forms the parsers read).
+YES, NO = "是", "否"
+WEEKDAY_NAMES = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 
 _TRUE = {"是", "true", "t", "yes", "y", "1", "对", "√", "✓", "允许", "接受"}
 _FALSE = {"否", "false", "f", "no", "n", "0", "不", "×", "✗", "不允许", "不接受"}
@@ -48,7 +66,8 @@ def is_blank(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
-    """Normalise a cell to text: numbers typed into XLSX ids/phones lose their '.0'."""
+    """Normalise a cell to text: numbers typed into XLSX ids/phones lose their '.0'; leading and
+    trailing spaces (ideographic U+3000 and no-break ones too) and invisible characters go."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
@@ -57,7 +76,35 @@ def text(value: Any) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value).strip()
+    return str(value).translate(_INVISIBLE).strip()
+
+
+def folded(value: Any) -> str:
+    """Text with full-width forms folded to ASCII (NFKC: '１２．５' -> '12.5', '：' -> ':'), for
+    cells that hold numbers, dates, times and codes, never for names or free text."""
+    return unicodedata.normalize("NFKC", text(value)).strip()
+
+
+def parse_name(value: Any) -> str:
+    """A person's name; the dot between the parts of a minority name is stored as '·' whatever
+    was typed (•, ・, ．, a full stop), with no spaces around it; spaces between Chinese
+    characters go."""
+    name = " ".join(text(value).split())
+    name = _CJK_GAP.sub("", name)  # '王　强': offices pad two-character names to align them
+    return _NAME_DOTS.sub("·", name).strip("·")
+
+
+def parse_phone(value: Any) -> str:
+    """'+86 138 0013 8000', '138-0013-8000', '１３８００１３８０００' -> '13800138000'. Mainland mobile
+    numbers are stored as their 11 digits; other numbers (landlines, extensions) as typed."""
+    typed = folded(value)
+    compact = _PHONE_SEPARATORS.sub("", typed)
+    mobile = _CN_MOBILE.match(compact)
+    if mobile:
+        return mobile[1]
+    if not _PHONE_TYPED.fullmatch(typed) or sum(ch.isdigit() for ch in typed) < 5:
+        raise CellError(f"{text(value)!r} is not a phone number")
+    return " ".join(typed.split())
 
 
 def parse_bool(value: Any) -> bool:
@@ -65,7 +112,7 @@ def parse_bool(value: Any) -> bool:
         return value
     if isinstance(value, (int, float)) and value in (0, 1):
         return bool(value)
-    token = text(value).lower()
+    token = folded(value).lower()
     if token in _TRUE:
         return True
     if token in _FALSE:
@@ -82,11 +129,11 @@ def parse_int(value: Any) -> int:
         if value.is_integer():
             return int(value)
         raise CellError(f"{value} is not a whole number")
-    token = text(value)
+    token = folded(value).replace(",", "")
     try:
         number = float(token)
     except ValueError:
-        raise CellError(f"{token!r} is not a whole number") from None
+        raise CellError(f"{text(value)!r} is not a whole number") from None
     if not number.is_integer():
         raise CellError(f"{token!r} is not a whole number")
     return int(number)
@@ -97,7 +144,7 @@ def parse_float(value: Any) -> float:
         raise CellError("expected a number")
     if isinstance(value, (int, float)):
         return float(value)
-    token = text(value).lower().removesuffix("km").removesuffix("公里").strip()
+    token = folded(value).lower().removesuffix("km").removesuffix("公里").strip()
     try:
         return float(token)
     except ValueError:
@@ -105,12 +152,17 @@ def parse_float(value: Any) -> float:
 
 
 def parse_date(value: Any) -> date:
-    """2026-12-05, 2026/12/5, 2026.12.05, 2026年12月5日, or an XLSX date cell."""
+    """2026-12-05, 2026/12/5, 2026.12.05, 2026年12月5日 (full-width digits too), an XLSX date
+    cell, or an Excel day number (a date cell that lost its format: 46363 is 2026-12-07)."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    token = text(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if float(value).is_integer() and int(value) in _EXCEL_SERIALS:
+            return _EXCEL_EPOCH + timedelta(days=int(value))
+        raise CellError(f"{text(value)!r} is not a date (use YYYY-MM-DD)")
+    token = folded(value)
     match = _DATE.match(token)
     if match:
         try:
@@ -127,7 +179,7 @@ def parse_datetime(value: Any) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
     if isinstance(value, date):
         raise CellError(f"{value.isoformat()} has no time of day (use YYYY-MM-DD HH:MM)")
-    token = text(value)
+    token = folded(value)
     try:
         parsed = datetime.fromisoformat(token.replace("Z", "+00:00"))
     except ValueError:
@@ -154,10 +206,11 @@ def split_list(value: Any) -> list[str]:
 
 
 def parse_skills(value: Any) -> list[tuple[str, int | None]]:
-    """'法律咨询:3;金融' -> [('法律咨询', 3), ('金融', None)]; the level is 1..3."""
+    """'法律咨询:3;金融' -> [('法律咨询', 3), ('金融', None)]; the level is 1..3 (full-width '：３' too)."""
     result: list[tuple[str, int | None]] = []
     for item in split_list(value):
         name, sep, level = item.replace("：", ":").partition(":")
+        level = unicodedata.normalize("NFKC", level)
         name = name.strip()
         if not name:
             raise CellError(f"{item!r} has no skill name")
@@ -197,6 +250,7 @@ def parse_slots(value: Any) -> list[dict[str, Any]]:
     """'周六 09:00-12:00;周日 14:00-17:00' or 'Sat 09:00-12:00' -> [{weekday, start, end}]."""
     slots = []
     for item in split_list(value):
+        item = unicodedata.normalize("NFKC", item)
         match = _SLOT.match(item)
         if not match:
             raise CellError(f"{item!r} is not a weekly slot (e.g. 周六 09:00-12:00)")
@@ -209,7 +263,7 @@ def parse_slots(value: Any) -> list[dict[str, Any]]:
 
 def parse_dates(value: Any) -> list[date]:
     """Dates separated like lists; '2026-12-01~2026-12-03' (or 至) is an inclusive range."""
-    if isinstance(value, (date, datetime)):
+    if isinstance(value, (date, datetime, int, float)) and not isinstance(value, bool):
         return [parse_date(value)]
     days: list[date] = []
     for item in split_list(value):

@@ -206,6 +206,18 @@ def _metrics(stats: dict | None) -> list[MetricRow]:
     return rows
 
 
+def _run_members(session: Session, caller: Caller, run: OptimizationRun) -> dict[int, Member]:
+    """The members the run planned with (recorded with its result), not today's directory: a run
+    of 410 members still reports 410 after 20 more joined. Runs stored before the record was kept
+    fall back to the district's active members."""
+    recorded = ((run.stats or {}).get("plan") or {}).get("member_ids")
+    stmt = select(Member).where(Member.district_id == caller.district_id)
+    if recorded is not None:
+        ids = [int(i) for i in recorded]
+        return {m.id: m for m in session.scalars(stmt.where(Member.id.in_(ids)))} if ids else {}
+    return {m.id: m for m in session.scalars(stmt.where(Member.active.is_(True)))}
+
+
 def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
     run = get_scoped(session, OptimizationRun, run_id, caller, "optimization run")
     areas = list(session.scalars(select(Area).where(Area.district_id == caller.district_id).order_by(Area.id)))
@@ -245,12 +257,7 @@ def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
         if demand_ids
         else {}
     )
-    members = {
-        m.id: m
-        for m in session.scalars(
-            select(Member).where(Member.district_id == caller.district_id, Member.active.is_(True))
-        )
-    }
+    members = _run_members(session, caller, run)
     for a in plan:  # members deactivated since still show with their load
         members.setdefault(a.member_id, a.member)
 

@@ -334,7 +334,11 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "time_limit_s": problem.time_limit_s,
         },
         "cap_weeks": built.cap_weeks,
-        "plan": {"demand_ids": sorted(demands), "kept_pairs": sorted([list(p) for p in built.kept_pairs])},
+        "plan": {
+            "demand_ids": sorted(demands),
+            "member_ids": sorted(m.id for m in problem.members),  # the run's own members, for its report
+            "kept_pairs": sorted([list(p) for p in built.kept_pairs]),
+        },
     }
     now = utcnow()
     with session_scope(url) as s:

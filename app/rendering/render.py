@@ -19,7 +19,7 @@ from app.domain import enums
 from app.i18n import label, t
 from app.i18n.format import format_date, format_datetime, format_time
 from app.i18n.problem_text import field_message, problem_text
-from app.reports import charts
+from app.rendering import charts
 
 
 @lru_cache(maxsize=1)

@@ -118,19 +118,31 @@ def _empty(ax, text: str = "暂无数据") -> None:
     ax.set_yticks([])
 
 
+def axis_label(name: str, limit: int = 4) -> str:
+    """An area name short enough to stay readable on a 43 x 43 matrix: the administrative suffix
+    (街道, 地区, 乡) goes, long names are cut with an ellipsis ('酒仙桥' stays, '东湖' too)."""
+    for suffix in ("街道", "地区", "乡"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
 def flow_heatmap(codes: Sequence[str], names: dict[str, str], matrix: Sequence[Sequence[int]]) -> Figure:
     """Member home area (rows) -> demand area (columns), counts in the cells."""
     n = max(len(codes), 1)
-    size = min(3 + 0.45 * n, 14)
-    fig = _figure(size + 1.5, size)
+    size = min(4 + 0.3 * n, 16)
+    fig = _figure(size + 2, size + 1)
     ax = fig.add_subplot()
     if not codes:
         _empty(ax)
         return fig
     im = ax.imshow(matrix, cmap="Blues", aspect="equal")
-    labels = [names.get(c, c) for c in codes]
-    ax.set_xticks(range(len(codes)), labels, rotation=60, ha="right", fontsize=9)
-    ax.set_yticks(range(len(codes)), labels, fontsize=9)
+    labels = [axis_label(names.get(c, c)) for c in codes]
+    fontsize = 10 if n <= 20 else 8
+    ax.set_xticks(range(len(codes)), labels, rotation=90, ha="center", fontsize=fontsize)
+    ax.set_yticks(range(len(codes)), labels, fontsize=fontsize)
+    ax.tick_params(axis="x", pad=2)
     ax.set_xlabel("需求所在片区")
     ax.set_ylabel("委员所在片区")
     peak = max((v for row in matrix for v in row), default=0)

@@ -33,18 +33,18 @@ def test_create_read_patch_delete(client, world, db):
     r = client.patch(
         f"/v1/duty-records/{rec['id']}",
         json={"title": "关于社区养老服务的建议", "date": "2026-04-01"},
-        headers={**world.h("admin"), "If-Match": etag},
+        headers={**world.w("admin"), "If-Match": etag},
     )
     assert r.status_code == 200 and r.json()["title"] == "关于社区养老服务的建议" and r.headers["ETag"] != etag
     r = client.patch(
-        f"/v1/duty-records/{rec['id']}", json={"title": "x"}, headers={**world.h("admin"), "If-Match": etag}
+        f"/v1/duty-records/{rec['id']}", json={"title": "x"}, headers={**world.w("admin"), "If-Match": etag}
     )
     assert r.status_code == 412 and r.json()["code"] == "precondition_failed"
-    r = client.delete(f"/v1/duty-records/{rec['id']}", headers={**world.h("admin"), "If-Match": etag})
+    r = client.delete(f"/v1/duty-records/{rec['id']}", headers={**world.w("admin"), "If-Match": etag})
     assert r.status_code == 412
-    assert client.delete(f"/v1/duty-records/{rec['id']}", headers=world.h("admin")).status_code == 204
+    assert client.delete(f"/v1/duty-records/{rec['id']}", headers=world.w("admin")).status_code == 204
     assert client.get(f"/v1/duty-records/{rec['id']}", headers=world.h("admin")).status_code == 404
-    assert client.delete(f"/v1/duty-records/{rec['id']}", headers=world.h("admin")).status_code == 404
+    assert client.delete(f"/v1/duty-records/{rec['id']}", headers=world.w("admin")).status_code == 404
 
 
 def test_idempotent_create(client, world):
@@ -80,17 +80,17 @@ def test_auth_matrix(client, world):
     assert client.get("/v1/duty-records", headers=world.h("other_admin")).json()["items"] == []
     # Writing: liaison patches its own area's records but cannot move them out; delete is admin only.
     assert (
-        client.patch(f"/v1/duty-records/{own}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 200
+        client.patch(f"/v1/duty-records/{own}", json={"title": "改"}, headers=world.w("liaison_jw")).status_code == 200
     )
-    r = client.patch(f"/v1/duty-records/{own}", json={"area_id": world.areas["CW"]}, headers=world.h("liaison_jw"))
+    r = client.patch(f"/v1/duty-records/{own}", json={"area_id": world.areas["CW"]}, headers=world.w("liaison_jw"))
     assert r.status_code == 403
     assert (
-        client.patch(f"/v1/duty-records/{cw}", json={"title": "改"}, headers=world.h("liaison_jw")).status_code == 404
+        client.patch(f"/v1/duty-records/{cw}", json={"title": "改"}, headers=world.w("liaison_jw")).status_code == 404
     )
-    assert client.patch(f"/v1/duty-records/{jw}", json={"title": "改"}, headers=world.h("reader")).status_code == 403
-    assert client.delete(f"/v1/duty-records/{own}", headers=world.h("liaison_jw")).status_code == 403
-    assert client.delete(f"/v1/duty-records/{own}", headers=world.h("reader")).status_code == 403
-    assert client.delete(f"/v1/duty-records/{own}", headers=world.h("other_admin")).status_code == 404
+    assert client.patch(f"/v1/duty-records/{jw}", json={"title": "改"}, headers=world.w("reader")).status_code == 403
+    assert client.delete(f"/v1/duty-records/{own}", headers=world.w("liaison_jw")).status_code == 403
+    assert client.delete(f"/v1/duty-records/{own}", headers=world.w("reader")).status_code == 403
+    assert client.delete(f"/v1/duty-records/{own}", headers=world.w("other_admin")).status_code == 404
     assert client.get(f"/v1/duty-records/{own}", headers=world.h("admin")).json()["title"] == "改"
 
 
@@ -129,7 +129,7 @@ def test_validation_names_the_field(client, world, db):
         ({"title": None}, "title"),
         ({"member_id": 1}, "member_id"),
     ]:
-        r = client.patch(f"/v1/duty-records/{rec}", json=over, headers=world.h("admin"))
+        r = client.patch(f"/v1/duty-records/{rec}", json=over, headers=world.w("admin"))
         assert r.status_code == 422 and [e["field"] for e in r.json()["errors"]] == [field], (over, r.text)
     for q, field in [("kind=x", "query.kind"), ("year=1800", "query.year"), ("area=NOPE", "area")]:
         r = client.get(f"/v1/duty-records?{q}", headers=world.h("admin"))

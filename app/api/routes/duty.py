@@ -6,13 +6,37 @@ from datetime import date as date_type
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from starlette.convertors import Convertor, register_url_convertor
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
 from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
-from app.api.schemas.duty import DutyKind, DutyRecordCreate, DutyRecordOut, DutyRecordUpdate, DutySummary, MemberDutyOut
+from app.api.schemas.duty import (
+    DutyKind,
+    DutyRecordCreate,
+    DutyRecordOut,
+    DutyRecordUpdate,
+    DutySummary,
+    DutySummaryMember,
+)
 from app.services import duty as service
+
+
+class _IdConvertor(Convertor[str]):
+    """Path ids are digits (a sign too, so -1 is a 422 naming the id, not a 404): then
+    ``/summary`` is not an id, and PATCH /v1/duty-records/summary is 405, as the OpenAPI says."""
+
+    regex = "-?[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+register_url_convertor("id", _IdConvertor())
 
 router = APIRouter(prefix="/v1/duty-records", tags=["duty-records"], responses=PROBLEM_RESPONSES)
 
@@ -45,7 +69,7 @@ def list_records(
     member_id: DbId | None = None,
     kind: DutyKind | None = None,
     year: YearQ = None,
-    area: Annotated[SafeStr | None, Query(description="Area code of the record.")] = None,
+    area: Annotated[SafeStr | None, Query(min_length=1, max_length=20, description="Area code of the record.")] = None,
     group_id: DbId | None = None,
 ):
     page = service.list_records(
@@ -75,13 +99,15 @@ def summary(
     caller: CallerDep,
     session: SessionDep,
     year: YearQ = None,
-    area: Annotated[SafeStr | None, Query(description="Home area code of the members.")] = None,
+    area: Annotated[
+        SafeStr | None, Query(min_length=1, max_length=20, description="Home area code of the members.")
+    ] = None,
     group_id: DbId | None = None,
 ):
     year = year or date_type.today().year
     rows = service.summary_for(session, caller, year, area, group_id)
     items = [
-        MemberDutyOut(
+        DutySummaryMember(
             member_id=r.member_id,
             name=r.name,
             group_id=r.group_id,
@@ -95,13 +121,13 @@ def summary(
     return DutySummary(year=year, members=len(items), met=sum(i.met for i in items), items=items)
 
 
-@router.get("/{record_id}", response_model=DutyRecordOut, summary="Read a duty record (ETag)")
+@router.get("/{record_id:id}", response_model=DutyRecordOut, summary="Read a duty record (ETag)")
 def get_record(record_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
     return render(response, service.get_record(session, caller, record_id), DutyRecordOut)
 
 
 @router.patch(
-    "/{record_id}",
+    "/{record_id:id}",
     response_model=DutyRecordOut,
     summary="Correct a duty record (admin; liaison for its area; honours If-Match)",
 )
@@ -111,13 +137,15 @@ def update_record(
     response: Response,
     caller: WriterDep,
     session: SessionDep,
-    if_match: IfMatch = None,
+    if_match: IfMatch,
 ):
     record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
     return render(response, record, DutyRecordOut)
 
 
-@router.delete("/{record_id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)")
-def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch = None):
+@router.delete(
+    "/{record_id:id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)"
+)
+def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch):
     service.delete_record(session, caller, record_id, if_match)
     return Response(status_code=204)
