@@ -727,9 +727,8 @@ class EligiblePairs:
     pruning left out needs no second pass over the eligibility masks.
 
     Segment s holds the pairs of demand seg_demand[s] at pm[seg_start[s]:seg_start[s + 1]],
-    members ascending. `coef` is rint(SCALE x value) with the stability and continuity terms at
-    their largest possible value (exact terms would need per-pair look-ups; an upper estimate
-    keeps a bound valid).
+    members ascending. `coef` is rint(SCALE x value), the stability and continuity terms
+    included exactly (the same value the model would give the pair).
     """
 
     seg_demand: np.ndarray  # (S,) int64
@@ -764,9 +763,7 @@ class EligibleCollector:
     """Gathers the EligiblePairs block by block during candidate generation."""
 
     def __init__(self, p: Prepared, scale: int):
-        w = p.problem.weights
-        self.scale = scale
-        self.extra = max(w.stability, 0.0) * (len(p.prev_keys) > 0) + max(w.continuity, 0.0) * (len(p.served_keys) > 0)
+        self.p, self.scale = p, scale
         self.demands: list[np.ndarray] = []
         self.lens: list[np.ndarray] = []
         self.pm: list[np.ndarray] = []
@@ -774,19 +771,36 @@ class EligibleCollector:
 
     def add(self, js: np.ndarray, rows: np.ndarray, ri: np.ndarray, ci: np.ndarray, value: np.ndarray) -> None:
         """The eligible pairs (ri, ci) of a block (row-major, as np.nonzero gives them)."""
-        v = np.nan_to_num(value[ri, ci]) + self.extra  # gathered row-major (cache friendly)
+        m, d = rows[ri], js[ci]
+        v = np.nan_to_num(value[ri, ci]) + self._history(m, d)
         order = np.argsort(ci.astype(np.int16), kind="stable")  # radix sort: by demand, members ascending
         counts = np.bincount(ci, minlength=len(js))
         self.demands.append(js[counts > 0])
         self.lens.append(counts[counts > 0])
-        self.pm.append(rows[ri[order]].astype(np.int32))
+        self.pm.append(m[order].astype(np.int32))
         self.coef.append(np.rint(v[order] * self.scale).astype(np.float32))
+
+    def _history(self, m: np.ndarray, d: np.ndarray) -> np.ndarray:
+        """The stability and continuity terms of each pair, exactly (as _with_history)."""
+        p, w = self.p, self.p.problem.weights
+        extra = np.zeros(len(m))
+        if len(p.prev_keys):
+            extra += np.where(_in_sorted(p.prev_keys, d * p.M + m), w.stability, 0.0)
+        if len(p.served_keys):
+            extra += np.where(_in_sorted(p.served_keys, m * p.n_comm + p.d_comm[d]), w.continuity, 0.0)
+        return extra
 
     def pairs(self) -> EligiblePairs:
         cat = lambda parts, dtype: np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)  # noqa: E731 - local shorthand
         lens = cat(self.lens, np.int64)
         start = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
         return EligiblePairs(cat(self.demands, np.int64), start, cat(self.pm, np.int32), cat(self.coef, np.float32))
+
+
+def _in_sorted(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """query in keys, for sorted keys (a binary search per query, no sort of the queries)."""
+    pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
+    return keys[pos] == query
 
 
 def left_out_violation(

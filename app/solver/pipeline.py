@@ -77,6 +77,9 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
+# coverage weights (per priority point, in weight units) of the flows that bound the rest at
+# the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
+REST_BOUND_WEIGHTS = (0.0, 15.0, 60.0)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
@@ -337,6 +340,7 @@ def relax_with_flows(state: SolveState) -> None:
         correct_for_pruning=state.pruned,
         left_out=state.left_out,
         stop_bound=lambda: budget.past(budget.promised),
+        rest_weights=tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else (),
     )
     state.steps.append("min-cost-flow")
 

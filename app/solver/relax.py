@@ -50,8 +50,9 @@ class Relaxation:
     # the same two bounds valid for every eligible pair (differ from the above when pruned)
     coverage_bound_all: float = math.inf
     combined_bound_all: float = math.inf
-    # rest bound over every eligible pair with coverage weight 0 (pruned candidates only)
-    rest_bound_unweighted_all: float | None = None
+    # (mu, bound on flow_mu) over every eligible pair, for small coverage weights mu (pruned
+    # candidates only): rest <= flow_mu - mu x coverage gained, see rest_bound_at
+    rest_flows_all: list[tuple[int, float]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
 
@@ -114,6 +115,7 @@ def relax(
     correct_for_pruning: bool = False,
     left_out: EligiblePairs | None = None,
     stop_bound: Stop = lambda: False,
+    rest_weights: tuple[int, ...] = (0,),
 ) -> Relaxation:
     """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
 
@@ -156,12 +158,12 @@ def relax(
         if done:
             assert left_out is not None
             done = correct_bounds_for_pruning(
-                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound
+                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
             )
         if not done:
             out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
             out.combined_bound_all = math.inf
-            out.rest_bound_unweighted_all = None
+            out.rest_flows_all = []
     return out
 
 
@@ -244,22 +246,27 @@ def correct_bounds_for_pruning(
     levels,
     left_out: EligiblePairs,
     stop: Stop,
+    rest_weights: tuple[int, ...] = (0,),
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
     plus what the left-out pairs could add (FlowNetwork.pruning_slack), from one vectorised
-    pass over the stored left-out pairs for all flows at once. Also the unrestricted flow with
-    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the pass short."""
+    pass over the stored left-out pairs for all flows at once. Also the unrestricted flows with
+    the small coverage weights `rest_weights` (0: the rest alone), used by `rest_bound_at`.
+    False when `stop` cut the pass short."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     cov_net, cov_flow = cov
-    jobs = []  # (network, flow, weighted, bound without the slack, tag)
+    jobs: list[tuple[FlowNetwork, FlowResult, bool, float, str | int]] = []  # (net, flow, weighted, bound, tag)
     if cov_flow.ok:
         jobs.append((cov_net, cov_flow, False, cov_flow.value, "coverage"))
     jobs += [(net, flow, True, b, "level") for b, flow in levels]
-    unweighted = FlowNetwork(p, cand, model.pair_coef, tier_values, 0, model.peak_weight)
-    flow = unweighted.solve(peak=None)
-    if flow.ok:
-        b = flow.value + model.peak_weight * (unweighted._peak(flow.chosen) - model.peak_lb)
-        jobs.append((unweighted, flow, True, b, "unweighted"))
+    for mu in rest_weights:
+        if stop():
+            return False
+        rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
+        flow = rest_net.solve(peak=None)
+        if flow.ok:
+            b = flow.value + model.peak_weight * (rest_net._peak(flow.chosen) - model.peak_lb)
+            jobs.append((rest_net, flow, True, b, mu))
     if not jobs:
         return True
     potentials = []
@@ -282,7 +289,7 @@ def correct_bounds_for_pruning(
         elif tag == "level":
             level_bounds.append(total)
         else:
-            out.rest_bound_unweighted_all = total
+            out.rest_flows_all.append((int(tag), total))
     out.combined_bound_all = float(max(level_bounds, default=math.inf))
     return True
 
@@ -298,8 +305,8 @@ def rest_bound_at(
     gained = coverage - model.cov_const
     best = relaxation.combined_bound_all - relaxation.coverage_weight * gained
     if cand.top_k is not None or not cand.complete:
-        if relaxation.rest_bound_unweighted_all is not None:
-            best = min(best, relaxation.rest_bound_unweighted_all)
+        for mu, flow_bound in relaxation.rest_flows_all:
+            best = min(best, flow_bound - mu * gained)
         return best
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in weights:

@@ -126,8 +126,11 @@ def test_left_out_pass_matches_a_brute_force_over_every_eligible_pair():
     from app.solver.eligibility import EligibleCollector, candidates, left_out_violation, prepare
     from app.solver.model import SCALE
 
-    prob = replace(generate(120, 60, seed=3), previous=frozenset())
-    prob = replace(prob, members=tuple(replace(m, served_communities=frozenset()) for m in prob.members))
+    prob = generate(120, 60, seed=3)
+    some = candidates(prepare(prob))  # earlier proposals on every 7th eligible pair: stability counts
+    previous = {(prob.demands[d].id, prob.members[m].id) for d, m in zip(some.pd[::7], some.pm[::7], strict=True)}
+    prob = replace(prob, previous=frozenset(previous))
+    assert any(m.served_communities for m in prob.members)  # and continuity
     p = prepare(prob)
     full = candidates(p)
     collect = EligibleCollector(p, SCALE)
