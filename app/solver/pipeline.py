@@ -277,10 +277,8 @@ def _candidates(
         return candidates(p, stop=stop), None, None
     collect = EligibleCollector(p, SCALE)
     wide = candidates(p, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0), collect=collect, stop=stop)
-    if not wide.complete:
-        return wide, None, None
     if wide.top_k is not None and wide.top_k <= k:
-        return wide, None, collect.pairs().without(wide, p.M)
+        return wide, None, _left_out(collect, wide, p)
     greedy_plan = greedy_pairs(p, wide)
     keep = np.zeros(len(wide), dtype=bool)
     keep[prune(wide, k)] = True
@@ -289,11 +287,16 @@ def _candidates(
     rank_in_member = np.arange(len(order)) - np.searchsorted(members_sorted, members_sorted, side="left")
     keep[order[rank_in_member < MEMBER_KEEP]] = True
     if keep.all():
-        return wide, None, None
+        return wide, None, _left_out(collect, wide, p)
     keep[greedy_plan] = True
     kept = np.nonzero(keep)[0]
     cand = replace(wide.subset(kept), top_k=k)
-    return cand, _reindex(len(wide), kept)[greedy_plan], collect.pairs().without(cand, p.M)
+    return cand, _reindex(len(wide), kept)[greedy_plan], _left_out(collect, cand, p)
+
+
+def _left_out(collect: EligibleCollector, cand: Candidates, p: Prepared) -> EligiblePairs | None:
+    """The eligible pairs `cand` lacks; None when generation stopped early (not all known)."""
+    return collect.pairs().without(cand, p.M) if cand.complete else None
 
 
 def _reindex(n: int, kept: np.ndarray) -> np.ndarray:
