@@ -474,6 +474,28 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.pd)
 
+    def with_pairs(self, pd: np.ndarray, pm: np.ndarray) -> Candidates:
+        """These pairs plus (pd, pm), the added ones with zero values (for bound networks,
+        which read only pd and pm)."""
+        n = len(pd)
+        zeros, false = np.zeros(n), np.zeros(n, dtype=bool)
+        cat = lambda a, b: np.concatenate([a, b])  # noqa: E731 - local shorthand
+        return Candidates(
+            pd=cat(self.pd, pd.astype(np.int64)),
+            pm=cat(self.pm, pm.astype(np.int64)),
+            score=cat(self.score, zeros),
+            km=cat(self.km, zeros),
+            home=cat(self.home, false),
+            paired=cat(self.paired, false),
+            prev=cat(self.prev, false),
+            served=cat(self.served, false),
+            value=cat(self.value, zeros),
+            rank=cat(self.rank, zeros),
+            eligible=self.eligible,
+            top_k=self.top_k,
+            complete=self.complete,
+        )
+
     def subset(self, idx: np.ndarray) -> Candidates:
         """The pairs at `idx` (in that order), same eligibility counts and K."""
         return Candidates(
@@ -752,11 +774,19 @@ class EligiblePairs:
         left = np.ones(len(key), dtype=bool)
         left[pos] = False
         del key
-        counts = np.add.reduceat(left, self.seg_start[:-1]) if len(lens) else np.zeros(0, dtype=np.int64)
+        return self.keep(left)
+
+    def keep(self, mask: np.ndarray) -> EligiblePairs:
+        """The pairs where `mask` is true, empty segments dropped."""
+        lens = np.diff(self.seg_start)
+        counts = np.add.reduceat(mask, self.seg_start[:-1]) if len(lens) else np.zeros(0, dtype=np.int64)
         counts = np.where(lens > 0, counts, 0)
         nonempty = counts > 0
         start = np.concatenate([[0], np.cumsum(counts[nonempty])]).astype(np.int64)
-        return EligiblePairs(self.seg_demand[nonempty], start, self.pm[left], self.coef[left])
+        return EligiblePairs(self.seg_demand[nonempty], start, self.pm[mask], self.coef[mask])
+
+    def demand_of_pairs(self) -> np.ndarray:
+        return np.repeat(self.seg_demand, np.diff(self.seg_start))
 
 
 class EligibleCollector:

@@ -282,16 +282,55 @@ def correct_bounds_for_pruning(
         return False
     viol, neg = found
     level_bounds = []
+    left_count = np.bincount(left_out.pm, minlength=p.M)
     for k, (n, r, weighted, b, tag) in enumerate(jobs):
-        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted)
+        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted, left_count)
         if tag == "coverage":
             out.coverage_bound_all = float(model.cov_const + math.floor(total / seats + 1e-6))
+            reached = coverage_of(model, out.plan)
+            if out.coverage_bound_all > reached:
+                found_cov = coverage_bound_by_columns(p, cand, model, seats, left_out, stop)
+                out.coverage_bound_all = max(float(reached), min(out.coverage_bound_all, found_cov))
         elif tag == "level":
             level_bounds.append(total)
         else:
             out.rest_flows_all.append((int(tag), total))
     out.combined_bound_all = float(max(level_bounds, default=math.inf))
     return True
+
+
+COLUMN_ROUNDS = 3  # pricing rounds of the coverage bound over the left-out pairs
+
+
+def coverage_bound_by_columns(
+    p: Prepared, cand: Candidates, model: MatchModel, seats: int, left_out: EligiblePairs, stop: Stop
+) -> float:
+    """The coverage bound over every eligible pair, tightened by column generation: a coverage
+    flow whose members have all their load tiers, the pruning slack over the pairs left out,
+    then the left-out pairs with a negative reduced cost join the network and the flow is
+    solved again (COLUMN_ROUNDS flows). Every round's bound holds for the unpruned problem (its network
+    is a subset of the eligible pairs, the slack covers the rest), so the least is kept."""
+    best = math.inf
+    for _ in range(COLUMN_ROUNDS):
+        net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0, full_tiers=True)
+        flow = net.solve()
+        if not flow.ok or stop():
+            break
+        pi, pot = net.member_potentials(flow, False)
+        d_pot = pi[net.sink - p.D + np.arange(p.D)]
+        found = left_out_violation(left_out, p.D, pot[None, :], d_pot[None, :], np.array([False]), stop=stop)
+        if found is None:
+            break
+        left_count = np.bincount(left_out.pm, minlength=p.M)
+        total = flow.value + net.pruning_slack(flow, pi, found[0][0], found[1][0], False, left_count)
+        best = min(best, float(model.cov_const + math.floor(total / seats + 1e-6)))
+        demand_of = left_out.demand_of_pairs()
+        join = pot[left_out.pm] - d_pot[demand_of] < -1e-9  # negative reduced cost: worth adding
+        if not join.any() or stop():
+            break
+        cand = cand.with_pairs(demand_of[join], left_out.pm[join])
+        left_out = left_out.keep(~join)
+    return best
 
 
 def rest_bound_at(

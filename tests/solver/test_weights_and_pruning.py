@@ -151,3 +151,23 @@ def test_left_out_pass_matches_a_brute_force_over_every_eligible_pair():
     assert len(left) == len(full) - len(pruned)
     np.testing.assert_allclose(viol, want_v, rtol=0, atol=1e-6)
     np.testing.assert_allclose(neg, want_n, rtol=0, atol=1e-6)
+
+
+def test_pruned_coverage_bound_with_column_generation_holds_on_hard_families():
+    """Teams of 2-3 and tight caps with pruned candidates: the coverage bound (pruning slack
+    over left-out pairs, priced columns, members counting only the tiers they have pairs
+    for) stays at or above the unpruned optimum, and within one priority point of it here."""
+    from bench.generate import generate_family
+
+    for family in ("teams", "caps"):
+        prob = generate_family(family, 90, 60, seed=2, time_limit_s=10.0, num_workers=2)
+        full = solve(replace(prob, top_k=None, max_pairs=None))
+        assert full.stats.status == "OPTIMAL"
+        pruned = solve(replace(prob, top_k=9))
+        assert pruned.stats.top_k is not None
+        assert check(prob, pruned) == []
+        assert full.stats.coverage_value - EPS <= pruned.stats.coverage_bound <= full.stats.coverage_value + 1
+        assert (
+            pruned.stats.rest_bound >= full.stats.rest_value - 0.01
+            or pruned.stats.coverage_value < full.stats.coverage_value
+        )
