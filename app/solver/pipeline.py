@@ -83,10 +83,10 @@ REST_BOUND_WEIGHTS = (0.0, 15.0, 60.0)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
-# the bound pass over left-out pairs: ~5 potential vectors over every left-out pair, plus one
-# more flow and its potentials over the model's pairs (measured on the target machine)
+# the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
+# six more flows and their potentials over the model's pairs (measured on the target machine)
 BOUND_SECONDS_PER_LEFT_OUT = 6e-8
-BOUND_SECONDS_PER_PAIR = 8e-6
+BOUND_SECONDS_PER_PAIR = 1.2e-5
 FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
