@@ -255,7 +255,7 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
         problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress
     )
     if not cand.complete:
-        state.steps.append(f"candidate generation stopped at the deadline ({int((cand.eligible > 0).sum())} demands)")
+        state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
     return state
 
 
