@@ -22,16 +22,22 @@ very tight:
    (each demand's best few members plus the flow plan's pairs): coverage, then the rest. Its
    plans are feasible for the full problem; its bounds are not used.
 5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
-   reported bounds are the flow bounds corrected for every left-out pair (relax.py): a reported
-   bound is never below the value of a feasible plan of the unpruned problem.
+   reported bounds are the flow bounds corrected for every left-out pair (relax.py, over the
+   eligible pairs collected once during candidate generation): coverage by column generation,
+   the rest also from flows with small coverage weights. A reported bound is never below the
+   value of a feasible plan of the unpruned problem.
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
-Time: every stage reads the one deadline in `Budget` (the time finish() needs is kept back);
-the flow stage gets a share of what is left, keeping back the pruning-bound pass, and every
-loop checks the deadline and the cancel request. Deterministic solves (Problem.deterministic)
-plan their work instead: a work clock for the flow stage, CP-SAT deterministic time and a
-planned budget for the exact stages, all for 60 % of the limit, with the promised wall time
-(limit x 1.05 + 0.5 s) as the hard stop.
+Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
+the one deadline in `Budget` (the time finish() needs is kept back, scaled by the slowness
+measured during candidate generation, so a busy machine keeps back more). Candidate generation
+checks the deadline and the cancel request between blocks of demands and stops at
+CANDIDATE_SHARE of the time (the demands not reached get no pairs; bounds fall back to ones that
+hold without them); the flow stage gets a share of what is left, keeping back the bound pass
+over left-out pairs, which stops at the promised time (bounds then fall back, never a late
+answer). Deterministic solves (Problem.deterministic) plan their work instead: a work clock
+for the flow stage, CP-SAT deterministic time and a planned budget for the exact stages, all
+for 60 % of the limit, with the promised wall time as the hard stop.
 """
 
 from __future__ import annotations

@@ -11,8 +11,10 @@ above. This stage
 4. tightens the level bounds by pricing the overlap cliques (a Lagrangian dual, each iterate's
    flow repaired into one more candidate plan);
 5. keeps, by reduced costs, only the pairs that may appear in a plan better than the best one;
-6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality, one
-   more pass over the eligibility masks), so a reported bound holds for the unpruned problem.
+6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality,
+   one vectorised pass over the eligible pairs stored during candidate generation; column
+   generation for coverage; flows with small coverage weights for the rest), so a reported
+   bound holds for the unpruned problem.
 
 In lexicographic mode the coverage weight inside the flows is larger than any possible swing of
 the rest, so the flows order plans exactly as the lexicographic objective does.
