@@ -85,7 +85,7 @@ REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
-REST_BOUND_WEIGHTS = (0.0, 15.0, 60.0)
+REST_BOUND_WEIGHTS = (0.0,)  # 15 and 60 tried: no tighter at 2k or city (see docs/solver.md)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
