@@ -7,6 +7,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
+# One pytest worker per core; a test file stays on one worker (its module fixtures, e.g. one live
+# server or browser per file, are built once). PYTEST_PARALLEL= runs the suite in one process.
+PYTEST_PARALLEL ?= -n auto --dist loadfile
+
 .PHONY: install demo lint test bench serve
 
 $(STAMP): pyproject.toml
@@ -29,7 +33,7 @@ lint: install
 
 test: lint
 	bash scripts/ensure-test-deps
-	$(BIN)/pytest -p no:cacheprovider
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_PARALLEL)
 
 bench: install
 	$(BIN)/python -m bench

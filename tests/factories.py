@@ -348,6 +348,21 @@ def new_run(district_id: int, status: str = "succeeded") -> OptimizationRun:
     )
 
 
+def lost_run(district_id: int, week_start: date, *, attempts: int, minutes_ago: int) -> OptimizationRun:
+    """A run left ``running`` by a worker that stopped heartbeating ``minutes_ago`` (for recovery)."""
+    stale = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    return OptimizationRun(
+        district_id=district_id,
+        window_start=week_start,
+        window_end=week_start + timedelta(days=6),
+        status="running",
+        attempts=attempts,
+        time_limit_s=2,
+        started_at=stale,
+        heartbeat_at=stale,
+    )
+
+
 def new_assignment(district_id: int, demand: Demand, member_id: int, run_id: int | None) -> Assignment:
     return Assignment(
         district_id=district_id,

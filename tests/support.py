@@ -4,6 +4,8 @@ and the independent checker over a stored plan. Builders of data are in ``tests.
 from __future__ import annotations
 
 import time
+import traceback
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,6 +16,8 @@ from app.solver import check
 from tests.factories import World, plan_of
 
 PROBLEM_JSON = "application/problem+json"
+#: Locale variables cleared for an in-process command (the caller's shell must not pick its language).
+LOCALE_VARS = ("LC_ALL", "LC_MESSAGES", "LANG", "MATCHER_DISTRICT_CODE")
 ENDED = ("succeeded", "failed", "cancelled")
 
 
@@ -102,3 +106,37 @@ def stored_plan_violations(db, run_id: int) -> list[str]:
     problem = built.problem
     proposed = [(d, m) for d, m in rows if (d, m) not in problem.pinned]
     return check(problem, plan_of(proposed, sorted(problem.pinned)))
+
+
+@dataclass
+class CommandResult:
+    """What ``matcher ARGS`` returned, shaped like ``subprocess.CompletedProcess``."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_matcher(args: list[str], url: str, **env: str) -> CommandResult:
+    """``matcher ARGS`` in this process with ``MATCHER_DATABASE_URL=url`` (and ``env``).
+
+    The same Typer app the binary runs, without the binary's 1-2 s start-up (imports of
+    OR-Tools, FastAPI, ...); each CLI module keeps one subprocess test of the real binary. An
+    exception that is not an exit is appended to stderr with its traceback, as Python prints it.
+    """
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from app.settings import get_settings
+
+    cleared: dict[str, str | None] = dict.fromkeys(LOCALE_VARS)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, args, env={**cleared, "MATCHER_DATABASE_URL": url, **env})
+    finally:
+        get_settings.cache_clear()
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        exc = result.exception
+        stderr += "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return CommandResult(result.exit_code, result.stdout, stderr)

@@ -43,7 +43,7 @@ def list_keys(district: str | None = typer.Option(None, help="Only this district
     from sqlalchemy import select
 
     with cli_session() as session:
-        codes = dict(session.execute(select(District.id, District.code)).tuples().all())
+        codes: dict[int, str] = dict(session.execute(select(District.id, District.code)).all())
         stmt = select(ApiKey).order_by(ApiKey.id)
         if district:
             stmt = stmt.where(ApiKey.district_id == get_district(session, district).id)

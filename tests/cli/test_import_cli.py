@@ -16,16 +16,22 @@ from app import migrate
 from app.db import get_engine, get_sessionmaker
 from app.models import Area, Community, Demand, Group, Member, Skill
 from app.services.districts import ensure_district
+from tests.support import CommandResult, run_matcher
 
 MATCHER = str(Path(sys.executable).parent / "matcher")
 SAMPLE = Path(__file__).parent.parent / "fixtures" / "members_sample.csv"
 
 
-def run(args: list[str], url: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+def binary(args: list[str], url: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+    """The installed binary, as an operator runs it (the first test); the others run in process."""
     env = {**os.environ, "MATCHER_DATABASE_URL": url, "LANG": lang}
     for name in ("MATCHER_DISTRICT_CODE", "LC_ALL", "LC_MESSAGES"):
         env.pop(name, None)
     return subprocess.run([MATCHER, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+def run(args: list[str], url: str, lang: str = "en_US.UTF-8") -> CommandResult:
+    return run_matcher(args, url, LANG=lang)
 
 
 @pytest.fixture
@@ -55,7 +61,7 @@ def members(url: str) -> dict[str, Member]:
 
 
 def test_import_members_end_to_end(url, tmp_path):
-    r = run(["import", "members", str(SAMPLE), "--dry-run"], url)
+    r = binary(["import", "members", str(SAMPLE), "--dry-run"], url)
     assert r.returncode == 0, r.stderr
     assert "2 created" in r.stdout and "dry run" in r.stdout
     assert members(url) == {}

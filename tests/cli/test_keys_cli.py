@@ -14,24 +14,26 @@ from app.errors import Problem
 from app.models import Area
 from app.services.api_keys import authenticate
 from app.services.districts import ensure_district
+from tests.support import run_matcher as run
 
 MATCHER = str(Path(sys.executable).parent / "matcher")
 
 
-def run(args: list[str], url: str) -> subprocess.CompletedProcess:
+def binary(args: list[str], url: str) -> subprocess.CompletedProcess:
+    """The installed binary, as the ops scripts run it (the first test); the others run in process."""
     env = {**os.environ, "MATCHER_DATABASE_URL": url}
     return subprocess.run([MATCHER, *args], env=env, capture_output=True, text=True, timeout=120)
 
 
 def test_upgrade_then_create_keys(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    r = run(["db", "upgrade"], url)
+    r = binary(["db", "upgrade"], url)
     assert r.returncode == 0, r.stderr
     with get_sessionmaker(url)() as s:
         d = ensure_district(s, "chaoyang", "朝阳区")
         s.add(Area(district_id=d.id, code="JW", name="建外街道", kind="street"))
         s.commit()
-    r = run(["keys", "create", "--role", "admin", "--name", "ops"], url)
+    r = binary(["keys", "create", "--role", "admin", "--name", "ops"], url)
     assert r.returncode == 0, r.stderr
     key = r.stdout.strip()
     assert key.startswith("mk_") and "\n" not in key

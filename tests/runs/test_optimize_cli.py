@@ -1,4 +1,5 @@
-"""``matcher optimize`` end to end, as the ops script runs it: a subprocess on a temp SQLite file."""
+"""``matcher optimize`` end to end on a temp SQLite file: once as the ops script runs it (the
+installed binary in a subprocess), the other calls in process (``run_matcher``)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from sqlalchemy import select
 
 from app.models import Assignment, OptimizationRun
 from tests.factories import WEEK, add_demand
-from tests.support import stored_plan_violations
+from tests.support import run_matcher, stored_plan_violations
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
 SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+
+
+def _in_process(db, *args: str):
+    return run_matcher(["optimize", "--week", WEEK, *args], db.url, MATCHER_DISTRICT_CODE="chaoyang")
 
 
 def _optimize(db, *args: str) -> subprocess.CompletedProcess:
@@ -46,18 +51,18 @@ def test_optimize_json_publish(world, db, tmp_path):
     assert statuses == {"published"}
     assert stored_plan_violations(db, run_id) == []
 
-    text = _optimize(db, "--time-limit", "2")  # the table for people
+    text = _in_process(db, "--time-limit", "2")  # the table for people
     assert text.returncode == 0, text.stderr[-3000:]
     assert "fixed pairing" in text.stdout and "greedy" in text.stdout and "demands covered" in text.stdout
 
 
 @SQLITE_ONLY
 def test_optimize_errors_exit_non_zero(world, db, tmp_path):
-    bad = _optimize(db, "--scope", "JW,NOPE")
+    bad = _in_process(db, "--scope", "JW,NOPE")
     assert bad.returncode == 2 and "scope" in bad.stderr
     weights = tmp_path / "w.json"
     weights.write_text(json.dumps({"gravity": 1}))
-    bad = _optimize(db, "--weights", str(weights))
+    bad = _in_process(db, "--weights", str(weights))
     assert bad.returncode == 2 and "gravity" in bad.stderr
     with db.session() as s:
         assert s.scalars(select(OptimizationRun)).all() == []

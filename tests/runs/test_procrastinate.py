@@ -6,20 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
 from app.models import OptimizationRun
-from app.models.base import utcnow
 from app.services.identity import Caller
 from app.services.runs.execute import recover_stale_runs
 from app.services.runs.executor import TASK_NAME, ProcrastinateExecutor, defer_job
 from app.services.runs.service import create_run
 from app.settings import get_settings
 from app.tasks import close_stalled_jobs
-from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members
+from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, lost_run
 from tests.support import stored_plan_violations, wait_db
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
@@ -75,18 +73,8 @@ def test_a_rolled_back_run_insert_leaves_no_job(world, db):
 @PG_ONLY
 def test_recovery_requeues_a_lost_run_as_a_new_job(world, db):
     add_demand(db, world, skills=("law",))
-    stale = utcnow() - timedelta(minutes=3)
     with db.session() as s:
-        run = OptimizationRun(
-            district_id=world.district_id,
-            window_start=WEEK_START,
-            window_end=WEEK_START + timedelta(days=6),
-            status="running",
-            attempts=1,
-            time_limit_s=2,
-            started_at=stale,
-            heartbeat_at=stale,
-        )
+        run = lost_run(world.district_id, WEEK_START, attempts=1, minutes_ago=3)
         s.add(run)
         s.commit()
     assert recover_stale_runs(db.url, defer_job) == [(run.id, "requeued")]

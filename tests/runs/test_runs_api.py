@@ -13,7 +13,7 @@ from app.models import Assignment, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.runs.execute import fail_run, recover_stale_runs
 from app.services.runs.executor import InProcessExecutor
-from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members
+from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, lost_run
 from tests.support import stored_plan_violations, wait_db, wait_for
 
 URL = "/v1/optimization-runs"
@@ -370,40 +370,10 @@ def test_repair_run_replaces_only_what_was_declined(client, world, db):
 
 def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, settings):
     _small_week(db, world)
-    stale = utcnow() - timedelta(minutes=5)
     with db.session() as s:
-        once = OptimizationRun(
-            district_id=world.district_id,
-            window_start=WEEK_START,
-            window_end=WEEK_START + timedelta(days=6),
-            status="running",
-            attempts=1,
-            time_limit_s=2,
-            started_at=stale,
-            heartbeat_at=stale,
-        )
-        nxt = WEEK_START + timedelta(days=7)
-        twice = OptimizationRun(
-            district_id=world.district_id,
-            window_start=nxt,
-            window_end=nxt + timedelta(days=6),
-            status="running",
-            attempts=2,
-            time_limit_s=2,
-            started_at=stale,
-            heartbeat_at=stale,
-        )
-        fresh_start = WEEK_START + timedelta(days=14)
-        alive = OptimizationRun(
-            district_id=world.district_id,
-            window_start=fresh_start,
-            window_end=fresh_start + timedelta(days=6),
-            status="running",
-            attempts=1,
-            time_limit_s=2,
-            started_at=utcnow(),
-            heartbeat_at=utcnow(),
-        )
+        once = lost_run(world.district_id, WEEK_START, attempts=1, minutes_ago=5)
+        twice = lost_run(world.district_id, WEEK_START + timedelta(days=7), attempts=2, minutes_ago=5)
+        alive = lost_run(world.district_id, WEEK_START + timedelta(days=14), attempts=1, minutes_ago=0)
         s.add_all([once, twice, alive])
         s.commit()
     actions = dict(recover_stale_runs(db.url, InProcessExecutor(db.url).enqueue))
@@ -417,7 +387,7 @@ def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, sett
     assert stored_plan_violations(db, once.id) == []
     # with nobody to hand a requeued run to, a stale run is failed outright
     with db.session() as s:
-        s.get(OptimizationRun, alive.id).heartbeat_at = stale
+        s.get(OptimizationRun, alive.id).heartbeat_at = utcnow() - timedelta(minutes=5)
         s.commit()
     assert recover_stale_runs(db.url, None) == [(alive.id, "failed")]
 

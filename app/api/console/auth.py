@@ -38,7 +38,7 @@ def _set_session_cookie(response: Response, request: Request, new: NewSession, h
     response.delete_cookie(sessions.LOGIN_CSRF_COOKIE, path="/login")
 
 
-def _login_form(request: Request, *, error: str | None = None, status: int = 200, next_url: str = "") -> HTMLResponse:
+def _login_form(request: Request, *, error: str | None = None, status: int = 200, next_url: str = "") -> Response:
     token = sessions.new_login_csrf()
     response = page(
         None,
@@ -50,6 +50,11 @@ def _login_form(request: Request, *, error: str | None = None, status: int = 200
         error=error,
         next_url=next_url,
     )
+    return _with_login_csrf(response, request, token)
+
+
+def _with_login_csrf(response: Response, request: Request, token: str) -> Response:
+    """The sign-in forms' CSRF token also goes into a cookie only /login reads (double submit)."""
     response.set_cookie(
         sessions.LOGIN_CSRF_COOKIE,
         token,
@@ -60,6 +65,11 @@ def _login_form(request: Request, *, error: str | None = None, status: int = 200
         path="/login",
     )
     return response
+
+
+def _check_login_csrf(request: Request, csrf_token: str) -> None:
+    if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
+        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
 
 
 def _title() -> str:
@@ -87,8 +97,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "",  # noqa: A002 - the form field's name
 ) -> Response:
-    if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
+    _check_login_csrf(request, csrf_token)
     if not api_key.strip():
         return _login_form(request, error=problem_text(Problem(401, "missing_api_key")), status=401, next_url=next)
     try:
@@ -106,16 +115,7 @@ def link_page(request: Request, token: str) -> Response:
     """A confirm button, so a link preview or prefetch does not use up the one-time link."""
     csrf = sessions.new_login_csrf()
     response = page(None, "console/link.html", nav=None, title=_title(), token=token, login_csrf=csrf)
-    response.set_cookie(
-        sessions.LOGIN_CSRF_COOKIE,
-        csrf,
-        max_age=3600,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/login",
-    )
-    return response
+    return _with_login_csrf(response, request, csrf)
 
 
 @router.post("/login/link/{token}", response_class=HTMLResponse)
@@ -126,8 +126,7 @@ def redeem_link(
     settings: SettingsDep,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
+    _check_login_csrf(request, csrf_token)
     new = sessions.redeem_sign_in_link(session, token=token, hours=settings.console_session_hours)
     response = see_other("/console")
     _set_session_cookie(response, request, new, settings.console_session_hours)
