@@ -190,7 +190,7 @@ def _families(args) -> int:
     print("-" * len(head))
     for family in [f.strip() for f in args.families.split(",")] if args.families != "all" else FAMILIES:
         for size in [s.strip() for s in args.family_sizes.split(",")]:
-            limit = FAMILY_SIZES[size][2]
+            limit = args.family_limit or FAMILY_SIZES[size][2]
             load1 = _load1()
             row = _family_child(family, size, args.seed, limit, args.deterministic)
             if row.get("status") == "ERROR":
@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--families", nargs="?", const="all", help="hard families (comma list or all) instead of the sizes")
     ap.add_argument("--family-sizes", default="district,2k")
     ap.add_argument("--no-long", action="store_true", help="--families: skip the longer best-known run")
+    ap.add_argument("--family-limit", type=float, help="--families: time limit instead of the size's default")
     ap.add_argument("--deterministic", action="store_true", help="solve with deterministic=True (as runs do)")
     ap.add_argument("--family-worker", help=argparse.SUPPRESS)
     ap.add_argument("--reference", action="store_true", help="district size against the HiGHS reference MILP")
