@@ -298,6 +298,26 @@ def _fmt_pct(x) -> str:
     return "-" if x is None else f"{100 * x:.3f}%"
 
 
+def _print_row(row: dict, size: str, method: str) -> None:
+    """One line of the sizes table."""
+    if row.get("status") == "ERROR":
+        print(f"{size:8} {method:13} ERROR {row.get('error')}", flush=True)
+        return
+    print(
+        f"{size:8} {method:13} {row['status']:9} {row['build_s']:7.2f} "
+        f"{row['solve_s']:7.2f} {row['wall_s']:7.2f} {row['objective']:13.2f} "
+        f"{(row['bound'] if row['bound'] is not None else float('nan')):13.2f} "
+        f"{_fmt_pct(row['gap']):>9} {_fmt_pct(row['gap_obj']):>9} "
+        f"{row['coverage']:7.0f} "
+        f"{(row['coverage_bound'] if row['coverage_bound'] is not None else float('nan')):7.0f} "
+        f"{_fmt_pct(_rest_gap(row)):>9} "
+        f"{row['peak_mb']:8.1f} {row['weighted_coverage']:6.3f} {row['time_limit_s']:5.0f} "
+        f"{'held' if row['wall_s'] <= promise_s(row['time_limit_s']) else 'BROKEN':>8} {row['load1']:5.2f}  "
+        f"{_target(row)}",
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench")
     ap.add_argument("--sizes", default="district,2k,city")
@@ -358,22 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.json:
                 print(json.dumps(row), flush=True)
                 continue
-            if row.get("status") == "ERROR":
-                print(f"{size:8} {method:13} ERROR {row.get('error')}", flush=True)
-                continue
-            print(
-                f"{size:8} {method:13} {row['status']:9} {row['build_s']:7.2f} "
-                f"{row['solve_s']:7.2f} {row['wall_s']:7.2f} {row['objective']:13.2f} "
-                f"{(row['bound'] if row['bound'] is not None else float('nan')):13.2f} "
-                f"{_fmt_pct(row['gap']):>9} {_fmt_pct(row['gap_obj']):>9} "
-                f"{row['coverage']:7.0f} "
-                f"{(row['coverage_bound'] if row['coverage_bound'] is not None else float('nan')):7.0f} "
-                f"{_fmt_pct(_rest_gap(row)):>9} "
-                f"{row['peak_mb']:8.1f} {row['weighted_coverage']:6.3f} {row['time_limit_s']:5.0f} "
-                f"{'held' if row['wall_s'] <= promise_s(row['time_limit_s']) else 'BROKEN':>8} {row['load1']:5.2f}  "
-                f"{_target(row)}",
-                flush=True,
-            )
+            _print_row(row, size, method)
     if not args.json:
         print()
         for row in rows:

@@ -217,9 +217,8 @@ class FlowNetwork:
         member potential, see eligibility.left_out_violation), so no left-out pair has a
         negative reduced costs (neg[d]) is cheaper: every arc touches at most one demand
         node, so the choice is made demand by demand. Members without a node, and load tiers
-        the pruned network lacks, are accounted for explicitly; with `left_count` (left-out
-        pairs per member) a member counts only as many tiers as it has eligible pairs.
-        """
+        the pruned network lacks, are counted explicitly (with `left_count`, left-out pairs
+        per member, only as many tiers as the member has eligible pairs)."""
         p, cand = self.p, self.cand
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs

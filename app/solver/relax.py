@@ -119,13 +119,9 @@ def relax(
     stop_bound: Stop = lambda: False,
     rest_weights: tuple[int, ...] = (0,),
 ) -> Relaxation:
-    """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
-
-    With `correct_for_pruning`, the bounds are also corrected for the pairs `left_out` of the
-    candidates; `stop_bound` (the hard deadline, a cancel request) cuts that pass short, and
-    the bounds then fall back to ones that need no flow. Without `left_out` (candidate
-    generation was stopped before every demand was seen) they fall back at once.
-    """
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`. The
+    bounds corrected for the pairs `left_out` fall back to ones that need no flow when
+    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
@@ -288,11 +284,7 @@ def correct_bounds_for_pruning(
     for k, (n, r, weighted, b, tag) in enumerate(jobs):
         total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted, left_count)
         if tag == "coverage":
-            out.coverage_bound_all = float(model.cov_const + math.floor(total / seats + 1e-6))
-            reached = coverage_of(model, out.plan)
-            if out.coverage_bound_all > reached:
-                found_cov = coverage_bound_by_columns(p, cand, model, seats, left_out, stop)
-                out.coverage_bound_all = max(float(reached), min(out.coverage_bound_all, found_cov))
+            out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
         elif tag == "level":
             level_bounds.append(total)
         else:
@@ -302,6 +294,16 @@ def correct_bounds_for_pruning(
 
 
 COLUMN_ROUNDS = 3  # pricing rounds of the coverage bound over the left-out pairs
+
+
+def _coverage_bound_all(p, cand, model, out: Relaxation, seats: int, total: float, left_out, stop) -> float:
+    """The coverage flow's bound plus its pruning slack (`total`, seat units) in priority
+    points, tightened by column generation while it is above the plan's coverage."""
+    bound = float(model.cov_const + math.floor(total / seats + 1e-6))
+    reached = coverage_of(model, out.plan)
+    if bound > reached:
+        bound = max(float(reached), min(bound, coverage_bound_by_columns(p, cand, model, seats, left_out, stop)))
+    return bound
 
 
 def coverage_bound_by_columns(
