@@ -29,8 +29,8 @@ very tight:
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
 Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
-the one deadline in `Budget` (the time finish() needs is kept back, scaled by the slowness
-measured during candidate generation, so a busy machine keeps back more). Candidate generation
+the one deadline in `Budget` (the time finish() needs is kept back, scaled by the machine's
+load per core, so a busy machine keeps back more). Candidate generation
 checks the deadline and the cancel request between blocks of demands and stops at
 CANDIDATE_SHARE of the time (the demands not reached get no pairs; bounds fall back to ones that
 hold without them); the flow stage gets a share of what is left, keeping back the bound pass
@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -87,7 +88,6 @@ REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful C
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
 REST_BOUND_WEIGHTS = (0.0,)  # 15 and 60 tried: no tighter at 2k or city (see docs/solver.md)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
-CANDIDATE_SECONDS_PER_PAIR = 3.5e-7  # candidate generation per eligible pair, idle target machine
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
 # six more flows and their potentials over the model's pairs (measured on the target machine)
@@ -242,7 +242,6 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
     budget.keep_back(finish_s)
     cut_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
-    started = time.perf_counter()
     cand, greedy_plan, left_out = _candidates(p, problem, lambda: budget.past(cut_at))
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
@@ -250,9 +249,7 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
         reserve = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) + BOUND_SECONDS_PER_PAIR * len(cand)
     if not problem.deterministic:
         # a busy machine: the steps that cannot be cut (finish, the bound pass) take longer too
-        n_eligible = len(cand) + (len(left_out) if left_out is not None else 0)
-        expected = max(CANDIDATE_SECONDS_PER_PAIR * n_eligible, 0.05)
-        slowness = min(max((time.perf_counter() - started) / expected, 1.0), SLOWNESS_MAX)
+        slowness = machine_slowness()
         budget.keep_back((slowness - 1.0) * finish_s)
         reserve *= slowness
     exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
@@ -263,6 +260,17 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     if not cand.complete:
         state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
     return state
+
+
+def machine_slowness() -> float:
+    """How much slower than idle this machine runs now: the 1-minute load average per core
+    (1 when idle, at most SLOWNESS_MAX). A measured ratio of candidate time to a per-pair
+    constant was tried first and misjudged small instances (fixed costs per block)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 1.0
+    return min(max(load / max(os.cpu_count() or 1, 1), 1.0), SLOWNESS_MAX)
 
 
 def _candidates(
