@@ -4,8 +4,8 @@ by ``app.api.problems``. Living outside ``app.api`` keeps services free of web i
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 _DEFAULT_CODES = {
@@ -47,6 +47,43 @@ _TITLES = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Msg:
+    """A sentence of the problem catalogue (``problem.msg.<name>`` in ``app/i18n/<locale>/problems.py``)
+    with its values, kept unrendered so the answer can be written in the caller's language
+    (English for logs, the CLI and ``Problem.detail``). A value that is itself a ``Msg`` (the kind
+    of object in "member 7 not found") is rendered in the same language, and a list of them is
+    rendered joined by "; "."""
+
+    name: str
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def render(self, locale: str) -> str:
+        from app.i18n import t
+
+        return t(f"problem.msg.{self.name}", locale, **{k: _rendered(v, locale) for k, v in self.params.items()})
+
+
+def _rendered(value: Any, locale: str) -> Any:
+    if isinstance(value, Msg):
+        return value.render(locale)
+    if isinstance(value, list) and value and all(isinstance(v, Msg) for v in value):
+        return "; ".join(v.render(locale) for v in value)
+    return value
+
+
+def msg(name: str, /, **params: Any) -> Msg:
+    """``msg("unknown_area_code", code="JW")``: the catalogue sentence ``problem.msg.unknown_area_code``."""
+    return Msg(name, params)
+
+
+class FieldError(dict[str, Any]):
+    """One entry of a problem's ``errors[]`` (``{field, message, code}``, a plain dict for JSON and
+    comparisons) that remembers its catalogue sentence so the message can be given in Chinese."""
+
+    text: Msg | None = None
+
+
 class Problem(Exception):
     """Raised anywhere below the routers; rendered as problem+json."""
 
@@ -54,26 +91,29 @@ class Problem(Exception):
         self,
         status: int,
         code: str | None = None,
-        detail: str | None = None,
+        detail: str | Msg | None = None,
         *,
         title: str | None = None,
-        errors: list[dict[str, Any]] | None = None,
+        errors: Sequence[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         members: Mapping[str, Any] | None = None,
         **extra: Any,
     ) -> None:
-        """``members`` and ``extra`` are RFC 9457 extension members of the body; ``members`` takes
-        the ones whose names are no Python identifier (``from``) or are decided at run time."""
-        super().__init__(detail or code or str(status))
-        self.status = status
+        """``detail`` is a catalogue sentence (``msg(...)``), so it follows Accept-Language; ``members``
+        and ``extra`` are RFC 9457 extension members of the body; ``members`` takes the ones whose
+        names are no Python identifier (``from``) or are decided at run time."""
         self.code = code or _DEFAULT_CODES.get(status, "error")
+        params = dict(extra.pop("params", None) or {})
+        if isinstance(detail, str) and params:
+            detail = Msg(self.code, params)  # the older form: the sentence of the code, with params
+        #: the catalogue sentence of the detail (None for a literal detail, kept as given)
+        self.text: Msg | None = detail if isinstance(detail, Msg) else None
+        self.detail = detail.render("en") if isinstance(detail, Msg) else detail
+        super().__init__(self.detail or self.code or str(status))
+        self.status = status
         self.title = title or _TITLES.get(status, "Error")
-        self.detail = detail
-        self.errors = errors
+        self.errors = list(errors) if errors is not None else None
         self.headers = headers
-        #: values for the translated detail (``problem.detail.<code>`` in the catalogue), given as
-        #: ``params={...}``; taken out of ``extra`` so they are never rendered as members
-        self.params: dict[str, Any] = dict(extra.pop("params", None) or {})
         self.extra = {**(members or {}), **extra}
 
 
@@ -83,9 +123,9 @@ PROBLEM_TYPE_PREFIX = "urn:matcher:problem:"
 def problem_document(problem: Problem, locale: str | None = None) -> dict[str, Any]:
     """The RFC 9457 body of a problem, without request details (the CLI prints this too).
 
-    Texts are raised in English; for ``locale="zh"`` the title, the detail and the field messages
-    the catalogue knows (``app/i18n/zh/problems.py``) are Chinese. ``type`` and ``code`` never
-    change with the language: clients branch on those.
+    For ``locale="zh"`` the title, the detail and the field messages are Chinese (from the
+    catalogue sentences the problem carries, ``app/i18n/zh/problems.py``), else English. ``type``
+    and ``code`` never change with the language: clients branch on those.
     """
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_PREFIX + problem.code,
@@ -109,37 +149,41 @@ def _in_chinese(body: dict[str, Any], problem: Problem) -> None:
     messages = catalogue("zh")
     if problem.title == _TITLES.get(problem.status) and f"problem.title.{problem.status}" in messages:
         body["title"] = messages[f"problem.title.{problem.status}"]
-    template = messages.get(f"problem.detail.{problem.code}")
-    if template is not None and body.get("detail"):
-        params = dict(problem.params)
-        if "what" in params:
-            params["what"] = messages.get(f"problem.what.{params['what']}", params["what"])
-        # a problem raised without the values its Chinese text needs keeps its English detail
-        with contextlib.suppress(KeyError, IndexError):
-            body["detail"] = template.format(**params)
+    if problem.text is not None:
+        body["detail"] = problem.text.render("zh")
     if problem.errors:
         body["errors"] = [_field_in_chinese(e, messages) for e in problem.errors]
 
 
 def _field_in_chinese(error: dict[str, Any], messages: dict[str, str]) -> dict[str, Any]:
-    text = messages.get(f"problem.field.{error.get('code')}")
-    return {**error, "message": text} if text else error
+    text = getattr(error, "text", None)
+    if isinstance(text, Msg):
+        return {**error, "message": text.render("zh")}
+    generic = messages.get(f"problem.field.{error.get('code')}")
+    return {**error, "message": generic} if generic else dict(error)
 
 
-def field_error(field: str, message: str, code: str = "invalid") -> dict[str, str]:
-    return {"field": field, "message": message, "code": code}
+def field_error(field: str, message: str | Msg, code: str = "invalid", **extra: Any) -> FieldError:
+    """``{field, message, code}`` (and ``extra`` such as ``row``); a ``Msg`` message follows the language."""
+    error = FieldError(field=field, message=message.render("en") if isinstance(message, Msg) else message, code=code)
+    error.update(extra)
+    if isinstance(message, Msg):
+        error.text = message
+    return error
 
 
-def invalid(field: str, message: str, code: str = "invalid", status: int = 422) -> Problem:
-    """A validation problem naming one field (the common case in services)."""
+def invalid(field: str, message: str | Msg, code: str = "invalid", status: int = 422) -> Problem:
+    """A validation problem naming one field (the common case in services); the detail is
+    "<field>: <message>" in the caller's language."""
+    text = message if isinstance(message, Msg) else msg("literal", text=message)
     return Problem(
         status,
         "validation_error",
-        f"{field}: {message}",
+        msg("field_invalid", field=field, message=text),
         errors=[field_error(field, message, code)],
-        params={"fields": field},
     )
 
 
 def not_found(what: str, ident: Any) -> Problem:
-    return Problem(404, "not_found", f"{what} {ident} not found", params={"what": what, "ident": ident})
+    """``what`` names the kind of object (``demand``, ``duty record``): a ``problem.msg.what.<what>``."""
+    return Problem(404, "not_found", msg("not_found", what=msg(f"what.{what}"), ident=ident))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +22,11 @@ from app.settings import get_settings
 
 log = logging.getLogger("app.runs")
 
-RECOVERY_EVERY_S = 30.0
+#: procrastinate's own worker heartbeat, and how old it may get before the worker counts as dead;
+#: with the run heartbeat (app.services.runs.execute) a killed worker's run and job are dealt with
+#: within about 13 s by any other worker's recovery pass.
+WORKER_HEARTBEAT_S = 2.0
+WORKER_STALLED_AFTER_S = 10.0
 
 
 def conninfo(database_url: str) -> str:
@@ -73,15 +76,24 @@ def make_app(database_url: str) -> App:
 app = make_app(get_settings().database_url)
 
 
-def _recovery_loop(database_url: str, stop: threading.Event) -> None:
+async def _recovery_pass(application: App, database_url: str) -> None:
+    """Jobs of dead workers out of ``doing`` (marked failed), then their runs requeued (a new job)."""
     from app.services.runs.execute import recover_stale_runs
     from app.services.runs.executor import defer_job
 
-    while not stop.wait(RECOVERY_EVERY_S):
-        try:
-            recover_stale_runs(database_url, defer_job)
-        except Exception:  # noqa: BLE001 - try again next round
-            log.warning("periodic run recovery failed", exc_info=True)
+    try:
+        await _close_stalled_jobs(application, WORKER_STALLED_AFTER_S)
+        await asyncio.to_thread(recover_stale_runs, database_url, defer_job)
+    except Exception:  # noqa: BLE001 - try again next round
+        log.warning("run recovery failed", exc_info=True)
+
+
+async def _recovery_loop(application: App, database_url: str) -> None:
+    from app.services.runs.execute import RECOVERY_EVERY_S
+
+    while True:
+        await asyncio.sleep(RECOVERY_EVERY_S)
+        await _recovery_pass(application, database_url)
 
 
 async def _close_stalled_jobs(application: App, seconds_since_heartbeat: float) -> list[int]:
@@ -114,34 +126,27 @@ def close_stalled_jobs(database_url: str, seconds_since_heartbeat: float = 60.0)
 def run_worker(
     database_url: str, *, wait: bool = True, concurrency: int = 1, install_signal_handlers: bool = True, **options: Any
 ) -> None:
-    """Recover stale runs, then work the optimization queue (until stopped, or until the
-    queue is empty when ``wait`` is False). Recovery repeats every 30 s while it runs."""
-    from app.services.runs.execute import recover_stale_runs
-    from app.services.runs.executor import defer_job
-
-    recover_stale_runs(database_url, defer_job)
+    """Work the optimization queue (until stopped, or until the queue is empty when ``wait`` is
+    False) while recovering dead workers' jobs and runs every few seconds (first at start)."""
     application = make_app(database_url)
-    stop = threading.Event()
-    janitor = threading.Thread(target=_recovery_loop, args=(database_url, stop), name="run-recovery", daemon=True)
-    janitor.start()
+    options.setdefault("update_heartbeat_interval", WORKER_HEARTBEAT_S)
+    options.setdefault("stalled_worker_timeout", WORKER_STALLED_AFTER_S)
 
     async def main() -> None:
         async with application.open_async():
+            await _recovery_pass(application, database_url)  # before the first job (also with --no-wait)
+            janitor = asyncio.create_task(_recovery_loop(application, database_url))
             try:
-                await _close_stalled_jobs(application, 60.0)
-            except Exception:  # noqa: BLE001 - housekeeping must not keep the worker from starting
-                log.warning("could not check for stalled jobs", exc_info=True)
-            await application.run_worker_async(
-                queues=[QUEUE, SCHEDULE_QUEUE],
-                wait=wait,
-                concurrency=concurrency,
-                listen_notify=wait,
-                install_signal_handlers=install_signal_handlers,
-                additional_context={"database_url": database_url},
-                **options,
-            )
+                await application.run_worker_async(
+                    queues=[QUEUE, SCHEDULE_QUEUE],
+                    wait=wait,
+                    concurrency=concurrency,
+                    listen_notify=wait,
+                    install_signal_handlers=install_signal_handlers,
+                    additional_context={"database_url": database_url},
+                    **options,
+                )
+            finally:
+                janitor.cancel()
 
-    try:
-        asyncio.run(main())
-    finally:
-        stop.set()
+    asyncio.run(main())

@@ -1,13 +1,15 @@
 """`python -m bench api`: the API under a realistic mix, against a real `matcher serve`.
 
 The mix (issue 11): 60 % integrator list reads of 100 rows (/v1/assignments, /v1/demands,
-/v1/changes), 25 % single GETs, 15 % liaison writes (POST and PATCH of demands). Three phases:
+/v1/changes), 25 % single GETs, 15 % liaison writes (POST and PATCH of demands). Four phases:
 
 - sequential: one request at a time per endpoint (service time without queueing);
 - closed loop: ``--clients`` clients, each sends its next request when the last one answered;
 - open loop: requests start at ``--rate`` per second whatever the server does; latency is
   measured from the scheduled start, so a stalled server shows as latency (no coordinated
-  omission). In-flight requests are capped, and every phase stops after ``--duration`` s.
+  omission). In-flight requests are capped, and every phase stops after ``--duration`` s;
+- solve: read p99 and the API's own RSS without and while a city-size solve runs
+  (bench/solve_load.py; the instance is added before the server starts).
 
 Loopback only; bounded in time and count. Figures per endpoint: n, p50/p95/p99/max (ms),
 status counts; totals: requests/s, errors (status >= 500 or transport failures); server CPU
@@ -319,6 +321,10 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
         result["loadavg_before"] = load_before
         result["loadavg_after"] = live.machine_facts()["loadavg"]
         out[name] = result
+    if "solve" in args.phases:
+        from bench.solve_load import solve_phase
+
+        out["solve"] = await solve_phase(server, url, args.db_kind, fixture, args)
     return out
 
 
@@ -327,10 +333,17 @@ def run_one(db: str, args) -> dict[str, Any]:  # noqa: ANN001 - argparse namespa
         t0 = time.perf_counter()
         live.load_demo_with_plan(url)
         loaded_s = round(time.perf_counter() - t0, 1)
+        city = None
+        if "solve" in args.phases:
+            from bench.solve_load import add_city_instance
+
+            city = add_city_instance(url, args.solve_members, args.solve_demands)
+            args.solve_admin_key = live.create_key(url, "admin")
+        args.db_kind = db
         with live.serve(url, workers=args.workers) as server:
             result = asyncio.run(_phases(server, url, args))
         result["server_errors"] = server.extra.get("server_errors")
-    result.update({"db": db, "workers": args.workers, "demo_load_s": loaded_s})
+    result.update({"db": db, "workers": args.workers, "demo_load_s": loaded_s, "city_instance": city})
     return result
 
 
@@ -352,6 +365,11 @@ def render(result: dict[str, Any]) -> str:
         for label, e in r["endpoints"].items():
             status = " ".join(f"{k}:{v}" for k, v in sorted(e["status"].items()))
             lines.append(f"   {label:34} {e['n']:>6} {e['p50']:>8} {e['p95']:>8} {e['p99']:>8} {e['max']:>8}  {status}")
+    if "solve" in result:
+        from bench.solve_load import render as render_solve
+
+        lines.append(f"-- city instance added before the server started: {result['city_instance']}")
+        lines.extend(render_solve(result["solve"]))
     errors = result.get("server_errors") or {}
     lines.append(f"-- server log: {errors.get('count', 0)} ERROR records")
     lines.extend(f"   {line}" for line in errors.get("first", []))
@@ -365,7 +383,10 @@ def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser
     ap.add_argument("--duration", type=float, default=30.0, help="seconds per load phase")
     ap.add_argument("--rate", type=float, default=200.0, help="open-loop offered requests/s")
     ap.add_argument("--sequential", type=int, default=200, help="requests per endpoint, one at a time")
-    ap.add_argument("--phases", default="sequential,closed_loop,open_loop")
+    ap.add_argument("--phases", default="sequential,closed_loop,open_loop,solve")
+    ap.add_argument("--solve-members", type=int, default=10_000, help="members added for the solve phase")
+    ap.add_argument("--solve-demands", type=int, default=2_000, help="demands in the solve phase's week")
+    ap.add_argument("--solve-rate", type=float, default=20.0, help="open-loop requests/s during the solve phase")
     ap.add_argument("--json", action="store_true", help="one JSON object per database")
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import get_sessionmaker, is_sqlite
 from app.domain.enums import Role
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.services.api_keys import authenticate
 from app.services.audit import Actor, record_act_as, set_actor
 from app.services.identity import Caller
@@ -78,7 +78,7 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
         raise Problem(
             401,
             "missing_api_key",
-            "Send an API key as 'Authorization: Bearer <key>' or 'X-API-Key'.",
+            msg("missing_api_key"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     caller = authenticate(session, raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
@@ -96,7 +96,7 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 def require_roles(*roles: str):
     def _check(caller: CallerDep) -> Caller:
         if caller.role not in roles:
-            raise Problem(403, "forbidden_role", f"This action needs one of the roles: {', '.join(roles)}.")
+            raise Problem(403, "forbidden_role", msg("forbidden_role", roles=", ".join(roles)))
         return caller
 
     return _check

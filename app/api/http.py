@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from app.errors import Problem
+from app.errors import Problem, field_error, msg
 from app.services.crud import etag_for
 from app.services.idempotency import IdempotencyKey, StoredResponse
 
@@ -132,9 +132,7 @@ def negotiate(request: Request, fmt: str | None) -> str:
         if media.lower() in _MEDIA and q > 0:
             ranked.append((-q, i, _MEDIA[media.lower()]))
     if not ranked:
-        raise Problem(
-            406, "not_acceptable", f"This is produced as {JSON}, {CSV} or {XLSX} (or use ?format=json|csv|xlsx)."
-        )
+        raise Problem(406, "not_acceptable", msg("not_acceptable"))
     return min(ranked)[2]
 
 
@@ -176,12 +174,12 @@ def reject_unknown_query(request: Request) -> None:
     known = _declared_query_names(route)
     unknown = sorted({name for name in request.query_params if name not in known})
     if unknown:
-        from app.errors import field_error
-
-        allowed = ", ".join(sorted(known)) or "none"
+        allowed = ", ".join(sorted(known)) or "-"
         raise Problem(
             422,
             "validation_error",
-            f"Unknown query parameter(s): {', '.join(unknown)} (this operation takes: {allowed}).",
-            errors=[field_error(f"query.{name}", "unknown query parameter", "unknown_parameter") for name in unknown],
+            msg("unknown_query_parameters", names=", ".join(unknown), allowed=allowed),
+            errors=[
+                field_error(f"query.{name}", msg("unknown_query_parameter"), "unknown_parameter") for name in unknown
+            ],
         )

@@ -13,7 +13,7 @@ import time
 import uuid
 
 from app.api.problems import PROBLEM_JSON, preferred_locale
-from app.errors import Problem, problem_document
+from app.errors import Problem, msg, problem_document
 from app.metrics import observe_request
 from app.services.notifications.links import redact_path
 
@@ -178,12 +178,7 @@ class RequestContextMiddleware:
     async def _too_large(self, scope, send, rid: str) -> None:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         locale = preferred_locale(headers.get("accept-language"))
-        problem = Problem(
-            413,
-            "payload_too_large",
-            f"Request bodies are limited to {self.max_body_bytes} bytes.",
-            params={"limit": self.max_body_bytes},
-        )
+        problem = Problem(413, "payload_too_large", msg("payload_too_large", limit=self.max_body_bytes))
         document = problem_document(problem, locale)
         document.update(instance=scope.get("path"), request_id=rid)
         body = json.dumps(document, ensure_ascii=False).encode()

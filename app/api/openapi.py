@@ -3,19 +3,24 @@
 FastAPI's generated document is completed here, once, after every route is known: every 4xx/5xx
 an operation documents references the ``Problem`` schema under ``application/problem+json``;
 PATCH and DELETE document 428 (their If-Match header is required); operations that need a key
-carry the two security schemes (``Authorization: Bearer`` or ``X-API-Key``).
+carry the two security schemes (``Authorization: Bearer`` or ``X-API-Key``); a body the server
+takes in several forms (a run's week or window) is ``oneOf`` one named schema per form.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from app.api.problems import PROBLEM_JSON
+from app.api.schemas.runs import BODY_FORMS
 
+REF_TEMPLATE = "#/components/schemas/{model}"
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 SECURITY_SCHEMES = {
     "bearer": {"type": "http", "scheme": "bearer", "description": "`Authorization: Bearer <API key>`."},
@@ -88,10 +93,31 @@ def complete(schema: dict[str, Any]) -> None:
                     problem = {PROBLEM_JSON: {"schema": _problem_schema(response)}}
                     others = {k: v for k, v in content.items() if k not in (PROBLEM_JSON, "application/json")}
                     response["content"] = {**problem, **others}  # pages also answer errors in text/html
+            if operation.get("operationId") in BODY_FORMS:
+                _body_forms(schema, operation, BODY_FORMS[operation["operationId"]])
             if path.startswith("/v1/"):
                 operation["security"] = [{"bearer": []}, {"apiKey": []}]
                 responses.setdefault("401", {"description": "Missing or invalid API key"})
                 responses["401"]["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
+
+
+def _body_forms(document: dict[str, Any], operation: dict[str, Any], forms: tuple[type[BaseModel], ...]) -> None:
+    """Document the request body as ``oneOf`` its forms, each a named component schema, so code
+    generators make one typed model per form (the schema of the union model the handler validates
+    says only "both optional", which generates an untyped body)."""
+    schemas = document["components"].setdefault("schemas", {})
+    refs = []
+    for form in forms:
+        schema = form.model_json_schema(ref_template=REF_TEMPLATE)
+        for name, definition in schema.pop("$defs", {}).items():
+            schemas.setdefault(name, definition)
+        schemas[form.__name__] = schema
+        refs.append({"$ref": REF_TEMPLATE.format(model=form.__name__)})
+    content = operation["requestBody"]["content"]["application/json"]
+    replaced = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
+    content["schema"] = {"oneOf": refs}
+    if replaced and f'"{REF_TEMPLATE.format(model=replaced)}"' not in json.dumps(document):
+        schemas.pop(replaced, None)  # the union model is documented through its forms only
 
 
 def _problem_schema(response: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.errors import PROBLEM_TYPE_PREFIX, Problem, field_error, problem_document
+from app.errors import PROBLEM_TYPE_PREFIX, Msg, Problem, field_error, msg, problem_document
 
 log = logging.getLogger("app.errors")
 
@@ -84,9 +84,8 @@ def precondition_required() -> Problem:
     return Problem(
         428,
         "precondition_required",
-        "This request changes an object and needs an If-Match header with the ETag of the version "
-        "you read (GET it first), or `If-Match: *` to change whatever version is stored.",
-        errors=[field_error("If-Match", "required header is missing", "missing")],
+        msg("precondition_required"),
+        errors=[field_error("If-Match", msg("header_missing"), "missing")],
     )
 
 
@@ -101,18 +100,26 @@ def validation_problem(exc: RequestValidationError) -> Problem:
         return Problem(
             400,
             "malformed_json",
-            "The request body is not valid JSON.",
-            errors=[field_error("body", "malformed JSON", "json_invalid")],
+            msg("malformed_json"),
+            errors=[field_error("body", msg("malformed_json_field"), "json_invalid")],
         )
     fields = []
     for e in errors:
         loc = e.get("loc", ())
         fields.append(field_error(_loc_to_field(loc), str(e.get("msg", "invalid")), str(e.get("type", "invalid"))))
     names = ", ".join(sorted({f["field"] for f in fields}))
-    return Problem(422, "validation_error", f"Invalid fields: {names}", errors=fields, params={"fields": names})
+    return Problem(422, "validation_error", msg("validation_error", fields=names), errors=fields)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _http_detail(status: int, detail: str | None) -> Msg | str | None:
+    """Starlette's own errors (404 of an unknown path, ...) carry its English reason phrase as
+    detail; the catalogue says it in the caller's language."""
+    if status == 404 and detail in (None, "Not Found"):
+        return msg("no_such_path")
+    return detail
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -143,10 +150,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 405:
             headers["Allow"] = ", ".join(allowed_methods(request))
-            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}."
-            params = {"method": request.method, "allow": headers["Allow"]}
-            return problem_response(Problem(405, detail=detail, headers=headers, params=params), request)
-        return problem_response(Problem(exc.status_code, detail=detail, headers=headers or None), request)
+            text = msg("method_not_allowed", method=request.method, allow=headers["Allow"])
+            return problem_response(Problem(405, detail=text, headers=headers), request)
+        return problem_response(
+            Problem(exc.status_code, detail=_http_detail(exc.status_code, detail), headers=headers or None), request
+        )
 
     @app.exception_handler(StaleDataError)
     async def _stale(request: Request, _exc: StaleDataError):
@@ -158,36 +166,30 @@ def install_problem_handlers(app: FastAPI) -> None:
                 Problem(
                     412,
                     "precondition_failed",
-                    "The object was changed by another request after you read it; re-read and retry.",
+                    msg("lost_race"),
                 ),
                 request,
             )
-        return problem_response(
-            Problem(409, "concurrent_update", "The object was changed by another request; re-read and retry."), request
-        )
+        return problem_response(Problem(409, "concurrent_update", msg("concurrent_update")), request)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError):
         log.info("integrity error: %s", exc.orig)
-        return problem_response(
-            Problem(409, "conflict", "The change conflicts with stored data (duplicate or missing reference)."), request
-        )
+        return problem_response(Problem(409, "conflict", msg("conflict")), request)
 
     @app.exception_handler(DataError)
     async def _data(request: Request, exc: DataError):
         # Backstop: request schemas bound ids and refuse NUL/NaN, so reaching here means a value
         # slipped past them (e.g. out of a column's range); it is still the client's input, not a 500.
         log.warning("database refused a value: %s", exc.orig)
-        return problem_response(Problem(422, "invalid_value", "A value is out of range or not storable."), request)
+        return problem_response(Problem(422, "invalid_value", msg("invalid_value")), request)
 
     @app.exception_handler(OperationalError)
     async def _operational(request: Request, exc: OperationalError):
         log.error("database unavailable: %s", exc.orig)
-        return problem_response(
-            Problem(503, "database_unavailable", "The database is busy or unreachable; retry."), request
-        )
+        return problem_response(Problem(503, "database_unavailable", msg("database_unavailable")), request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception):
         log.exception("unhandled error")
-        return problem_response(Problem(500), request)
+        return problem_response(Problem(500, detail=msg("internal_error")), request)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 import typer
 
-from app.cli.common import fail
+from app.cli.common import fail, say
 from app.demo.data import CHANNEL_LABELS, DISTRICT_NAME
 from app.demo.load import DemoRefused, load_demo
 from app.demo.summary import DemoSummary
@@ -75,14 +75,12 @@ def demo(
 
 def render_links(links: dict) -> str:
     p = links["published"]
-    lines = [
-        f"Published the plan: {p.get('published')} proposals; each member's message is in the outbox "
-        "(log channel: `matcher serve` sends it, phone and place masked).",
-        "Example personal links (open them while `matcher serve` runs; MATCHER_PUBLIC_BASE_URL sets the host):",
-    ]
+    lines = [say("cli.demo.published", count=p.get("published")), say("cli.demo.links")]
     lines += [f"  {t['member']} · {t['need']}: {t['url']}" for t in links["task_links"]]
     if links.get("member_link"):
-        lines.append(f"  all tasks of {links['member_link']['member']}: {links['member_link']['url']}")
+        lines.append(
+            say("cli.demo.member_link", member=links["member_link"]["member"], url=links["member_link"]["url"])
+        )
     return "\n".join(lines)
 
 
@@ -95,29 +93,41 @@ def render_text(s: DemoSummary) -> str:
     c = s.counts
     width = max(s.demands_by_channel.values(), default=1)
     lines = [
-        f"{DISTRICT_NAME} demo database ready: {s.database_url}",
-        f"  seed {s.seed}, week {s.week} ({s.week_start} .. {s.week_end}), built in {s.elapsed_s} s",
+        say("cli.demo.ready", district=DISTRICT_NAME, url=s.database_url),
+        say("cli.demo.facts", seed=s.seed, week=s.week, start=s.week_start, end=s.week_end, elapsed=s.elapsed_s),
         "",
-        f"  areas {c['areas']} · communities {c['communities']} · groups {c['groups']} "
-        f"(paired areas {c['group_areas']}) · skills {c['skills']}",
-        f"  members {c['members']} (skills held {c['member_skills']}) · demands {c['demands']} "
-        f"(conflict exclusions {c['demand_exclusions']}) · duty records {c['duty_records']}",
+        say(
+            "cli.demo.counts_reference",
+            areas=c["areas"],
+            communities=c["communities"],
+            groups=c["groups"],
+            paired=c["group_areas"],
+            skills=c["skills"],
+        ),
+        say(
+            "cli.demo.counts_people",
+            members=c["members"],
+            member_skills=c["member_skills"],
+            demands=c["demands"],
+            exclusions=c["demand_exclusions"],
+            duty_records=c["duty_records"],
+        ),
         "",
-        "Demands by channel:",
+        say("cli.demo.by_channel"),
     ]
     for channel, n in s.demands_by_channel.items():
         bar = "#" * max(1, round(30 * n / width))
         label = CHANNEL_LABELS.get(channel, "")
         pad = " " * max(0, 14 - _columns(label))
         lines.append(f"  {channel:<17} {label}{pad} {n:>4}  {bar}")
-    lines.append("Demands by priority (5 = most urgent):")
+    lines.append(say("cli.demo.by_priority"))
     lines += [f"  {p}: {n}" for p, n in s.demands_by_priority.items()]
     lines += [
         "",
-        f"Members without a community activity this year: {s.members_without_activity} of {c['members']}",
+        say("cli.demo.without_activity", count=s.members_without_activity, members=c["members"]),
         "",
-        f"Admin API key (shown once, not stored in clear): {s.admin_key}",
-        "Try it:",
+        say("cli.demo.admin_key", key=s.admin_key),
+        say("cli.demo.try"),
         f"  MATCHER_DATABASE_URL='{s.database_url}' matcher serve",
         f"  curl -H 'Authorization: Bearer {s.admin_key}' http://127.0.0.1:8000/v1/areas",
     ]

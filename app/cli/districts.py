@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from sqlalchemy import select
 
-from app.cli.common import cli_session, fail
+from app.cli.common import cli_session, fail, say
 from app.cli.keys import OPERATOR
 from app.models import District
 from app.services import districts as service
@@ -24,11 +24,12 @@ def create(
 ) -> None:
     """Create the district and its areas; print the first admin key alone on the last line of stdout."""
     if areas is not None and not areas.is_file():
-        fail(f"no such file: {areas}", code=2)
+        fail(say("cli.no_such_file", path=areas), code=2)
     with cli_session() as session:
         rows = service.parse_areas_csv(areas.read_text(encoding="utf-8-sig")) if areas is not None else None
         created = service.create_district(session, OPERATOR, code=code, name=name, timezone=timezone, areas=rows)
-        typer.echo(f"district {created.district.code} ({created.district.name}): {created.areas} areas", err=True)
+        district = created.district
+        typer.echo(say("cli.districts.created", code=district.code, name=district.name, areas=created.areas), err=True)
     typer.echo(created.admin_key)
 
 

@@ -13,14 +13,14 @@ problem JSON with --json; 1 the file cannot be opened.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import typer
 
+from app.cli.common import cli_locale
 from app.domain.enums import Role
 from app.errors import Problem, problem_document
-from app.i18n import normalize_locale, t
+from app.i18n import t
 from app.services.identity import Caller
 
 app = typer.Typer(help="Bulk import members or demands from a spreadsheet (CSV UTF-8 or XLSX).", no_args_is_help=True)
@@ -79,16 +79,6 @@ def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bo
     )
     if result.ignored_columns:
         typer.echo(t("cli.import.ignored", locale, columns=", ".join(result.ignored_columns)))
-
-
-def cli_locale() -> str:
-    """The operator's language from the environment (LC_ALL, LC_MESSAGES, LANG): English when it
-    names English, Chinese otherwise (the catalogue's default, as in the demo)."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name)
-        if value:
-            return normalize_locale(value)
-    return normalize_locale(None)
 
 
 def _print_problem(exc: Problem, as_json: bool) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import typer
 
-from app.cli.common import cli_session, fail
+from app.cli.common import cli_session, fail, say
 from app.domain.enums import Role
 from app.models import ApiKey, District
 from app.services.api_keys import ROTATION_GRACE, create_api_key, key_status, revoke_key, rotate_key
@@ -79,7 +79,7 @@ def rotate(
 ) -> None:
     """Print the new secret alone on stdout; the old one keeps working for the grace period."""
     if grace_hours < 0:
-        fail("--grace-hours must not be negative", code=2)
+        fail(say("cli.keys.grace_negative"), code=2)
     with cli_session() as session:
         _, issued = rotate_key(session, OPERATOR, key_id=key_id, grace=timedelta(hours=grace_hours))
     typer.echo(issued.secret)

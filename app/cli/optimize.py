@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
+from app.cli.common import echo_problem, say
 from app.db import session_scope
 from app.domain.enums import Role, RunMode, RunStatus
 from app.errors import Problem
@@ -31,19 +33,20 @@ from app.services.runs.executor import SynchronousExecutor
 from app.services.runs.publish import publish_run
 from app.settings import get_settings
 
-# (label, metric key, format) for the comparison table.
-ROWS: list[tuple[str, str, str]] = [
-    ("demands covered", "demands_covered", "count"),
-    ("priority-weighted coverage", "weighted_coverage", "pct"),
-    ("assignments", "assignments", "int"),
-    ("mean skill score", "mean_skill_score", "f2"),
-    ("cross-area share", "cross_area_share", "pct"),
-    ("mean distance (km)", "mean_distance_km", "f1"),
-    ("load peak", "load_peak", "int"),
-    ("load std", "load_std", "f2"),
-    ("no-activity members served", "zero_activity_members_served", "zero"),
+# (metric key, format) for the comparison table; the labels are ``cli.optimize.row.<key>``.
+ROWS: list[tuple[str, str]] = [
+    ("demands_covered", "count"),
+    ("weighted_coverage", "pct"),
+    ("assignments", "int"),
+    ("mean_skill_score", "f2"),
+    ("cross_area_share", "pct"),
+    ("mean_distance_km", "f1"),
+    ("load_peak", "int"),
+    ("load_std", "f2"),
+    ("zero_activity_members_served", "zero"),
 ]
-PLANS = (("optimized", "optimized"), ("fixed_pairing", "fixed pairing"), ("greedy", "greedy"))
+#: the plans side by side (labels ``cli.optimize.plan.<key>``)
+PLANS = ("optimized", "fixed_pairing", "greedy")
 
 
 def _cell(metrics: dict[str, Any] | None, key: str, fmt: str) -> str:
@@ -67,13 +70,15 @@ def _cell(metrics: dict[str, Any] | None, key: str, fmt: str) -> str:
 
 def comparison_table(stats: dict[str, Any]) -> str:
     """The plan beside both baselines, computed on the same problem."""
-    header = ["", *[label for _, label in PLANS]]
-    body = [[label, *[_cell(stats.get(key), k, fmt) for key, _ in PLANS]] for label, k, fmt in ROWS]
-    widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header))]
+    header = ["", *[say(f"cli.optimize.plan.{key}") for key in PLANS]]
+    body = [[say(f"cli.optimize.row.{k}"), *[_cell(stats.get(key), k, fmt) for key in PLANS]] for k, fmt in ROWS]
+    widths = [max(_columns(r[i]) for r in [header, *body]) for i in range(len(header))]
 
     def line(r: list[str]) -> str:
-        """The label left-aligned, the figures right-aligned, each in its column's width."""
-        return "  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(r))
+        """The label left-aligned, the figures right-aligned, each in its column's width (a CJK
+        character takes two columns)."""
+        pads = [" " * (widths[i] - _columns(c)) for i, c in enumerate(r)]
+        return "  ".join(c + pads[0] if i == 0 else pads[i] + c for i, c in enumerate(r))
 
     return "\n".join([line(header), "  ".join("-" * w for w in widths), *[line(r) for r in body]])
 
@@ -105,11 +110,11 @@ class _Display:
             return
         self.last = now
         obj, bound = p.get("objective"), p.get("best_bound")
-        text = f"solving… {p.get('elapsed_s', 0):5.1f} s"
+        text = say("cli.optimize.progress", elapsed=p.get("elapsed_s", 0))
         if obj is not None:
-            text += f"  best {obj:,.2f}"
+            text += say("cli.optimize.best", value=obj)
         if bound is not None:
-            text += f"  bound {bound:,.2f}"
+            text += say("cli.optimize.bound", value=bound)
         if self.tty:
             print("\r" + text.ljust(70), end="", file=sys.stderr, flush=True)
         else:
@@ -228,10 +233,10 @@ def optimize_demo_week(
     out.pop("published", None)
     if echo:
         gap = r.get("gap")
+        proposals = (r.get("counts") or {}).get("proposals")
+        solver = r.get("solver_status")
         typer.echo(
-            f"Optimised the demo week: run {r['id']} {r['status']} · solver {r.get('solver_status')} · "
-            f"gap {'-' if gap is None else f'{100 * gap:.2f}%'} · "
-            f"proposals {(r.get('counts') or {}).get('proposals')}"
+            say("cli.demo.optimised", id=r["id"], status=r["status"], solver=solver, gap=_gap(gap), proposals=proposals)
         )
         if result.stats:
             typer.echo(comparison_table(result.stats))
@@ -245,12 +250,13 @@ def _read_weights(path: Path) -> dict[str, Any]:
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise typer.BadParameter(f"cannot read JSON weights from {path}: {exc}", param_hint="--weights") from None
+        message = say("cli.optimize.weights_unreadable", path=path, error=exc)
+        raise typer.BadParameter(message, param_hint="--weights") from None
     try:
         return WeightsIn.model_validate(raw).model_dump(exclude_none=True)
     except ValidationError as exc:
         fields = ", ".join(".".join(str(p) for p in e["loc"]) + f" ({e['msg']})" for e in exc.errors())
-        raise typer.BadParameter(f"invalid weights: {fields}", param_hint="--weights") from None
+        raise typer.BadParameter(say("cli.optimize.weights_invalid", fields=fields), param_hint="--weights") from None
 
 
 def optimize(
@@ -282,36 +288,56 @@ def optimize(
             progress=True,
         )
     except Problem as exc:
-        typer.echo(f"error: {exc.detail or exc.code}", err=True)
-        for err in exc.errors or []:
-            typer.echo(f"  {err.get('field')}: {err.get('message')}", err=True)
+        echo_problem(exc)
         raise typer.Exit(2) from None
     run = result.run
     ok = run["status"] in (RunStatus.SUCCEEDED, RunStatus.PUBLISHED) and (not publish or result.published is not None)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
     else:
-        c = run.get("counts") or {}
-        gap = run.get("gap")
-        typer.echo(
-            f"run {run['id']} {run['status']} · window {run['window_start']} .. {run['window_end']} · "
-            f"solver {run.get('solver_status')} · objective {run.get('objective')} · "
-            f"bound {run.get('best_bound')} · gap {'-' if gap is None else f'{100 * gap:.2f}%'}"
-        )
-        typer.echo(
-            f"members {c.get('members')} · demands {c.get('demands')} · proposals {c.get('proposals')} · "
-            f"kept (accepted) {c.get('pinned')} · unmet {c.get('unmet')}"
-        )
-        if result.stats:
-            typer.echo("")
-            typer.echo(comparison_table(result.stats))
-        if result.published is not None:
-            p = result.published
-            typer.echo(
-                f"\npublished {p.get('published')} · superseded {p.get('superseded')} · "
-                f"demands assigned {p.get('demands_assigned')}"
-            )
-        if run.get("error"):
-            typer.echo(f"error: {run['error']}", err=True)
+        _echo_result(result)
     if not ok:
         raise typer.Exit(1)
+
+
+def _gap(gap: float | None) -> str:
+    return "-" if gap is None else f"{100 * gap:.2f}%"
+
+
+def _columns(text: str) -> int:
+    """Terminal width: CJK characters take two columns."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _echo_result(result: OptimizeResult) -> None:
+    """The run's figures, its plan beside the baselines and what was published, as text."""
+    run, c = result.run, result.run.get("counts") or {}
+    typer.echo(
+        say(
+            "cli.optimize.run",
+            id=run["id"],
+            status=run["status"],
+            start=run["window_start"],
+            end=run["window_end"],
+            solver=run.get("solver_status"),
+            objective=run.get("objective"),
+            bound=run.get("best_bound"),
+            gap=_gap(run.get("gap")),
+        )
+    )
+    counts = {k: c.get(k) for k in ("members", "demands", "proposals", "pinned", "unmet")}
+    typer.echo(say("cli.optimize.counts", **counts))
+    if result.stats:
+        typer.echo("")
+        typer.echo(comparison_table(result.stats))
+    if result.published is not None:
+        p = result.published
+        published = say(
+            "cli.optimize.published",
+            published=p.get("published"),
+            superseded=p.get("superseded"),
+            assigned=p.get("demands_assigned"),
+        )
+        typer.echo("\n" + published)
+    if run.get("error"):
+        typer.echo(say("cli.error", message=run["error"]), err=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import typer
 
-from app.cli.common import cli_session, fail
+from app.cli.common import cli_session, fail, say
 from app.domain.enums import Role
 from app.services import reports as service
 from app.services.districts import get_district
@@ -34,10 +34,10 @@ def _emit(tables: list[Table], csv_file: Path | None, xlsx_file: Path | None) ->
     """Table on stdout unless a file was asked for."""
     if csv_file is not None:
         csv_file.write_text(to_csv(tables[0]), encoding="utf-8")
-        typer.echo(f"wrote {csv_file}", err=True)
+        typer.echo(say("cli.wrote", path=csv_file), err=True)
     if xlsx_file is not None:
         xlsx_file.write_bytes(to_xlsx(*tables))
-        typer.echo(f"wrote {xlsx_file}", err=True)
+        typer.echo(say("cli.wrote", path=xlsx_file), err=True)
     if csv_file is None and xlsx_file is None:
         typer.echo(to_text(tables[0]), nl=False)
 
@@ -80,7 +80,7 @@ def export_png(directory: Path, year: int, run_id: int | None) -> list[Path]:
                 }
             )
         else:
-            typer.echo("no optimization run with figures yet: only the duty charts are written", err=True)
+            typer.echo(say("cli.report.no_run_figures"), err=True)
     for name, fig in figures.items():
         path = directory / f"{name}.png"
         path.write_bytes(charts.to_png(fig))
@@ -107,7 +107,7 @@ def _parse_date(value: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        fail(f"--{field}: expected a date like 2026-11-01, got {value!r}", 2)
+        fail(say("cli.report.bad_date", field=field, value=value), 2)
 
 
 @app.command("needs")

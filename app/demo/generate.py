@@ -16,7 +16,7 @@ from app.demo import data
 from app.demo.plan import DemoPlan, plan_demo
 from app.demo.summary import DemoSummary, summarize
 from app.domain.enums import DemandStatus, Role
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.models import Area, Community, Demand, DutyRecord, Group, Member, MemberSkill, Skill
 from app.services.api_keys import create_api_key
 from app.services.districts import ensure_district
@@ -33,9 +33,7 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
     plan = plan_demo(seed, week_start)
     district = ensure_district(session, data.DISTRICT_CODE, data.DISTRICT_NAME)
     if session.scalar(select(Area.id).where(Area.district_id == district.id).limit(1)) is not None:
-        raise Problem(
-            409, "demo_exists", f"District {data.DISTRICT_CODE!r} already has data; the demo needs a fresh database."
-        )
+        raise Problem(409, "demo_exists", msg("demo_exists", code=data.DISTRICT_CODE))
     write_plan(session, district.id, plan)
     key = create_api_key(session, district.id, Role.ADMIN, "demo admin")
     session.flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.enums import NotificationChannel
@@ -23,7 +23,10 @@ class MemberSkill(Base):
 
 class Member(DistrictOwned, Versioned, Base):
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("district_id", "external_id"),)
+    __table_args__ = (
+        UniqueConstraint("district_id", "external_id"),
+        Index("ix_members_district_group_cursor", "district_id", "group_id", "id"),  # migration 0007
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(60))

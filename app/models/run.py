@@ -72,7 +72,14 @@ class Assignment(DistrictOwned, Versioned, Base):
     """
 
     __tablename__ = "assignments"
-    __table_args__ = (Index("ix_assignments_run_demand", "run_id", "demand_id"),)
+    __table_args__ = (
+        Index("ix_assignments_run_demand", "run_id", "demand_id"),
+        # The list's filters in keyset order (migration 0007; ``python -m bench explain``).
+        Index("ix_assignments_district_status_cursor", "district_id", "status", "id"),
+        Index("ix_assignments_district_area_cursor", "district_id", "area_id", "id"),
+        Index("ix_assignments_run_cursor", "run_id", "id"),
+        Index("ix_assignments_member_cursor", "member_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("optimization_runs.id"), index=True)

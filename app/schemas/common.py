@@ -9,7 +9,15 @@ from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 import annotated_types
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from app.domain.times import localize
 
@@ -73,8 +81,20 @@ ServiceDate = Annotated[
 ]
 """A calendar date of an activity or a planning window: years 2000..2100, else 422 naming the field."""
 
+
+def _iso_text(value: Any) -> Any:
+    """A time is ISO 8601 text (or a datetime in Python): a number would be read as a Unix time,
+    which the schema does not describe (schemathesis found ``?until=0.5`` accepted)."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not value[:4].isdigit() or value[4:5] != "-":
+        raise ValueError("an ISO 8601 date-time, e.g. 2026-12-07T09:00:00+08:00")
+    return value
+
+
 ServiceDateTime = Annotated[
     datetime,
+    BeforeValidator(_iso_text),
     AfterValidator(localize),
     AfterValidator(check_service_year),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": SERVICE_YEAR_PATTERN}),

@@ -20,7 +20,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
-from app.errors import Problem, invalid, not_found
+from app.errors import Msg, Problem, invalid, msg, not_found
 from app.models import ApiKey, Area, District
 from app.models.base import utcnow
 from app.services.identity import NO_DISTRICT, ROLES, Caller
@@ -76,20 +76,20 @@ def _district_active(session: Session, district_id: int) -> bool:
     return bool(session.scalar(select(District.active).where(District.id == district_id)))
 
 
-def _unauthorized(code: str, detail: str) -> Problem:
+def _unauthorized(code: str, detail: Msg) -> Problem:
     return Problem(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def _resolve_area(session: Session, district_id: int | None, role: str, area_code: str | None) -> int | None:
     if role == Role.LIAISON:
         if not area_code:
-            raise invalid("area", "a liaison key is bound to one area")
+            raise invalid("area", msg("liaison_key_area"))
         area_id = session.scalar(select(Area.id).where(Area.district_id == district_id, Area.code == area_code))
         if area_id is None:
-            raise invalid("area", f"unknown area code {area_code!r}")
+            raise invalid("area", msg("unknown_area_code", code=area_code))
         return area_id
     if area_code:
-        raise invalid("area", "only liaison keys are bound to an area")
+        raise invalid("area", msg("only_liaison_area"))
     return None
 
 
@@ -121,7 +121,7 @@ def _new_key(
 def _check_expiry(expires_at: datetime | None) -> datetime | None:
     expires_at = _aware(expires_at)
     if expires_at is not None and expires_at <= utcnow():
-        raise invalid("expires_at", "must be in the future")
+        raise invalid("expires_at", msg("must_be_future"))
     return expires_at
 
 
@@ -139,9 +139,9 @@ def create_api_key(
     ``platform`` keys have no district; every other role is bound to exactly one.
     """
     if role not in ROLES:
-        raise invalid("role", f"must be one of {', '.join(ROLES)}")
+        raise invalid("role", msg("one_of", values=", ".join(ROLES)))
     if (role == Role.PLATFORM) != (district_id is None):
-        raise invalid("district", "platform keys are bound to no district; every other key to one")
+        raise invalid("district", msg("platform_key_district"))
     area_id = _resolve_area(session, district_id, role, area_code)
     issued = _new_key(
         session,
@@ -166,18 +166,18 @@ def authenticate(session: Session, raw: str, *, act_as: str | None = None) -> Ca
         .where(ApiKey.key_hash == hash_key(raw))
     ).first()
     if found is None:
-        raise _unauthorized("invalid_api_key", "The API key is unknown or revoked.")
+        raise _unauthorized("invalid_api_key", msg("invalid_api_key"))
     key, district_active = found
     status = key_status(key)
     if status != "active":
-        raise _unauthorized(f"{status}_api_key", f"The API key is {status}.")
+        raise _unauthorized(f"{status}_api_key", msg(f"{status}_api_key"))
     if key.district_id is not None and not district_active:
-        raise _unauthorized("district_inactive", "The API key's district is deactivated.")
+        raise _unauthorized("district_inactive", msg("district_inactive"))
     _touch(session, key)
     if key.role == Role.PLATFORM:
         return _platform_caller(session, key, act_as)
     if act_as:
-        raise Problem(403, "act_as_forbidden", "Only platform keys may act as a district (X-Act-As-District).")
+        raise Problem(403, "act_as_forbidden", msg("act_as_forbidden"))
     assert key.district_id is not None
     return Caller(api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id, area_id=key.area_id)
 
@@ -187,7 +187,7 @@ def _platform_caller(session: Session, key: ApiKey, act_as: str | None) -> Calle
         return Caller(api_key_id=key.id, name=key.name, role=Role.PLATFORM, district_id=NO_DISTRICT)
     district = session.scalar(select(District).where(District.code == act_as))
     if district is None:
-        raise invalid("X-Act-As-District", f"unknown district code {act_as!r}", status=404)
+        raise invalid("X-Act-As-District", msg("unknown_district_code", code=act_as), status=404)
     return Caller(api_key_id=key.id, name=key.name, role=Role.ADMIN, district_id=district.id, acting_as=district.code)
 
 
@@ -216,7 +216,7 @@ def touch(session: Session, caller: Caller) -> None:
 
 def _require_manager(caller: Caller) -> None:
     if caller.role not in (Role.ADMIN, Role.PLATFORM):
-        raise Problem(403, "forbidden_role", "Managing keys needs the admin or platform role.")
+        raise Problem(403, "forbidden_role", msg("keys_role"))
 
 
 def _scoped_key(session: Session, caller: Caller, key_id: int) -> ApiKey:
@@ -249,25 +249,25 @@ def issue_key(
     """``POST /v1/api-keys``: admins issue keys in their own district; platform keys in any."""
     _require_manager(caller)
     if role not in ROLES:
-        raise invalid("role", f"must be one of {', '.join(ROLES)}")
+        raise invalid("role", msg("one_of", values=", ".join(ROLES)))
     district_id: int | None
     if caller.is_platform:
         if role == Role.PLATFORM:
             if district_code:
-                raise invalid("district", "platform keys are bound to no district")
+                raise invalid("district", msg("platform_key_no_district"))
             district_id = None
         else:
             if not district_code:
-                raise invalid("district", "name the district (code) the key is bound to")
+                raise invalid("district", msg("key_needs_district"))
             found = session.scalar(select(District.id).where(District.code == district_code))
             if found is None:
-                raise invalid("district", f"unknown district code {district_code!r}")
+                raise invalid("district", msg("unknown_district_code", code=district_code))
             district_id = found
     else:
         if role == Role.PLATFORM:
-            raise invalid("role", "only a platform key can issue platform keys", status=403)
+            raise invalid("role", msg("platform_issues_platform"), status=403)
         if district_code and district_code != caller.acting_as and not _is_own(session, caller, district_code):
-            raise invalid("district", "an admin issues keys for its own district only", status=403)
+            raise invalid("district", msg("admin_own_district_keys"), status=403)
         district_id = caller.district_id
     area_id = _resolve_area(session, district_id, role, area_code)
     return _new_key(
@@ -294,10 +294,10 @@ def rotate_key(
 ) -> tuple[ApiKey, IssuedKey]:
     """A new secret for the same name, role and scope; the old one works for ``grace`` more."""
     if grace < timedelta(0) or grace > MAX_ROTATION_GRACE:
-        raise invalid("grace_hours", f"must be between 0 and {int(MAX_ROTATION_GRACE.total_seconds() // 3600)}")
+        raise invalid("grace_hours", msg("between", low=0, high=int(MAX_ROTATION_GRACE.total_seconds() // 3600)))
     old = _scoped_key(session, caller, key_id)
     if key_status(old) != "active":
-        raise Problem(409, "key_not_active", f"Key {key_id} is {key_status(old)}; only an active key can be rotated.")
+        raise Problem(409, "key_not_active", msg("key_not_active", id=key_id, status=key_status(old)))
     new = _new_key(
         session,
         district_id=old.district_id,

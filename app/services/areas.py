@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Area
 from app.services.crud import apply_changes, get_scoped
 from app.services.identity import Caller
@@ -33,7 +33,7 @@ def area_by_code(session: Session, district_id: int, code: str, field: str) -> A
     exact, folded = memo(session, ("area_codes", district_id), lambda: _codes(session, district_id))
     area = exact.get(code) or folded.get(code.lower())
     if area is None:
-        raise invalid(field, f"no area with code {code!r} in this district", "unknown_area")
+        raise invalid(field, msg("unknown_area_code", code=code), "unknown_area")
     return area
 
 
@@ -42,8 +42,8 @@ def create_area(session: Session, caller: Caller, data: dict[str, Any]) -> Area:
         raise Problem(
             409,
             "duplicate_code",
-            f"An area with code {data['code']!r} already exists.",
-            errors=[{"field": "code", "message": "already exists", "code": "duplicate"}],
+            msg("duplicate_area_code", code=data["code"]),
+            errors=[field_error("code", msg("already_exists"), "duplicate")],
         )
     area = Area(district_id=caller.district_id, **data)
     session.add(area)

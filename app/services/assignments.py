@@ -44,7 +44,7 @@ from app.domain.enums import (
     Role,
 )
 from app.domain.times import today_local
-from app.errors import Problem, invalid
+from app.errors import Problem, invalid, msg
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
 from app.services.areas import area_by_code
@@ -141,7 +141,7 @@ def list_assignments(
         known = {s.value for s in AssignmentStatus}
         unknown = sorted(set(statuses) - known)
         if unknown:
-            raise invalid("status", f"unknown status {unknown[0]!r}; one of {', '.join(AssignmentStatus)}")
+            raise invalid("status", msg("unknown_status", status=unknown[0], values=", ".join(AssignmentStatus)))
         stmt = stmt.where(Assignment.status.in_(statuses))
     if updated_since is not None:
         stmt = stmt.where(Assignment.updated_at >= _utc(updated_since))
@@ -165,7 +165,7 @@ def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> 
     return Problem(
         409,
         "invalid_transition",
-        f"An assignment cannot go from {current.value!r} to {target.value!r}; only from {' or '.join(allowed)}.",
+        msg("invalid_transition", current=current.value, target=target.value, allowed=" / ".join(allowed)),
         members={"from": current.value, "to": target.value},
     )
 
@@ -201,7 +201,7 @@ def _live_count(session: Session, demand_id: int) -> int:
 def decline(session: Session, caller: Caller, assignment_id: int, reason: str, if_match: str | None) -> Assignment:
     reason = (reason or "").strip()
     if not reason:
-        raise invalid("reason", "a decline needs a reason", "missing")
+        raise invalid("reason", msg("decline_needs_reason"), "missing")
     assignment = get_assignment(session, caller, assignment_id)
     if assignment.status == AssignmentStatus.DECLINED:
         if assignment.decline_reason == reason:
@@ -209,7 +209,7 @@ def decline(session: Session, caller: Caller, assignment_id: int, reason: str, i
         raise Problem(
             409,
             "already_declined",
-            "This assignment was already declined with a different reason.",
+            msg("already_declined"),
             members={"from": "declined", "to": "declined"},
         )
     _check_transition(assignment, AssignmentStatus.DECLINED, if_match)
@@ -252,7 +252,7 @@ def complete(
     """Record how the member answered the need; writes the activity record once."""
     assignment = get_assignment(session, caller, assignment_id)
     if data.get("response_method") not in {m.value for m in ResponseMethod}:
-        raise invalid("response_method", f"one of {', '.join(ResponseMethod)}")
+        raise invalid("response_method", msg("one_of", values=", ".join(ResponseMethod)))
     record = session.scalar(select(DutyRecord).where(DutyRecord.assignment_id == assignment.id))
     if assignment.status == AssignmentStatus.COMPLETED:
         if _same_completion(record, assignment, data):
@@ -260,15 +260,14 @@ def complete(
         raise Problem(
             409,
             "already_completed",
-            "This assignment was already completed with a different response; "
-            "correct the outcome through its duty record or ask an admin.",
+            msg("already_completed"),
             members={"from": "completed", "to": "completed"},
         )
     _check_transition(assignment, AssignmentStatus.COMPLETED, if_match)
     today = today_local()
     completed_on: date = data.get("completed_on") or today
     if completed_on > today:
-        raise invalid("completed_on", f"{completed_on} is in the future (today is {today} in Beijing)", "future_date")
+        raise invalid("completed_on", msg("completed_in_future", day=completed_on, today=today), "future_date")
     assignment.status = AssignmentStatus.COMPLETED
     assignment.response_method = ResponseMethod(data["response_method"])
     assignment.outcome = data.get("outcome")

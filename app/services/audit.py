@@ -32,7 +32,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.domain.enums import ActorKind, AuditAction, Role
-from app.errors import Problem, invalid
+from app.errors import Problem, invalid, msg
 from app.models import AuditEvent, ChangeEvent, District, IdempotencyRecord, WebhookDelivery
 from app.models.base import utcnow
 from app.services.changes import _json_value
@@ -166,7 +166,7 @@ def _events(session: Session, actor: Actor) -> list[dict[str, Any]]:
 def _append_only(session: Session, _ctx: Any, _instances: Any) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEvent):
-            raise invalid("audit", "the audit trail is append-only", status=409)
+            raise invalid("audit", msg("audit_append_only"), status=409)
 
 
 @event.listens_for(Session, "after_flush")
@@ -216,7 +216,7 @@ def list_audit(
 ) -> Page[AuditEvent]:
     """Admins read their district's trail; platform keys (not acting) read every district's."""
     if caller.role not in (Role.ADMIN, Role.PLATFORM):
-        raise Problem(403, "forbidden_role", "The audit trail needs the admin or platform role.")
+        raise Problem(403, "forbidden_role", msg("audit_role"))
     stmt = select(AuditEvent)
     if caller.role != Role.PLATFORM:
         stmt = stmt.where(AuditEvent.district_id == caller.district_id)

@@ -54,7 +54,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from app.domain.enums import ChangeKind, EntityType, Role, RunStatus
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.models import Assignment, ChangeEvent, Demand, DutyRecord, OptimizationRun
 from app.models.base import Base, table_of
 from app.services.identity import Caller
@@ -319,7 +319,7 @@ def parse_cursor(after: str | None) -> int:
     # isascii: str.isdigit() also accepts digits such as "²" that int() refuses; the bound keeps
     # the value inside PostgreSQL's bigint (and SQLite's integer), which a 19-digit number may exceed.
     if not (after.isascii() and after.isdigit()) or len(after) > 19 or int(after) > 2**63 - 1:
-        raise invalid("after", "must be a cursor returned as next_cursor (a non-negative integer)")
+        raise invalid("after", msg("feed_cursor"))
     return int(after)
 
 
@@ -332,7 +332,7 @@ def read_changes(
     writes it into the response as it is, instead of decoding and re-encoding every document.
     """
     if not 1 <= limit <= MAX_LIMIT:
-        raise invalid("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise invalid("limit", msg("between", low=1, high=MAX_LIMIT))
     position = parse_cursor(after)
     columns = (*_FEED_COLUMNS[:-2], cast(ChangeEvent.state, Text).label("state"), _FEED_COLUMNS[-1])
     stmt = select(*(columns if raw_state else _FEED_COLUMNS)).where(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Area, Community
 from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
@@ -23,7 +23,7 @@ def area_in_district(session: Session, district_id: int, area_id: int, field: st
     """An area id from a payload: unknown or another district's is a 422 naming ``field``."""
     area = session.get(Area, area_id)
     if area is None or area.district_id != district_id:
-        raise invalid(field, f"no area with id {area_id} in this district", "unknown_area")
+        raise invalid(field, msg("unknown_area_id", id=area_id), "unknown_area")
     return area
 
 
@@ -35,8 +35,8 @@ def _check_name_free(session: Session, area_id: int, name: str, exclude_id: int 
         raise Problem(
             409,
             "duplicate_name",
-            f"A community named {name!r} already exists in this area.",
-            errors=[{"field": "name", "message": "already exists in this area", "code": "duplicate"}],
+            msg("duplicate_community_name", name=name),
+            errors=[field_error("name", msg("already_exists_in_area"), "duplicate")],
         )
 
 

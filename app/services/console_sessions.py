@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
 from app.domain.times import stored_utc
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.models import ApiKey, ConsoleSession, ConsoleSignInLink
 from app.models.base import utcnow
 from app.services.api_keys import authenticate, create_api_key, hash_key, key_usable
@@ -66,7 +66,7 @@ def can(caller: Caller, action: str) -> bool:
 
 def require(caller: Caller, action: str) -> None:
     if not can(caller, action):
-        raise Problem(403, "forbidden_role", f"The role {caller.role!r} may not do {action!r} in the console.")
+        raise Problem(403, "forbidden_role", msg("console_role", role=caller.role, action=action))
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def sign_in_with_key(session: Session, *, raw_key: str, hours: float) -> NewSess
     """Check the API key (401 when unknown or revoked) and open a session acting as it."""
     caller = authenticate(session, raw_key.strip())
     if caller.district_id is None:
-        raise Problem(403, "forbidden_role", "The console is for district keys; a platform key manages tenants.")
+        raise Problem(403, "forbidden_role", msg("console_platform_key"))
     return _open(session, caller, hours)
 
 
@@ -147,7 +147,7 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
     now = utcnow()
     link = session.scalar(select(ConsoleSignInLink).where(ConsoleSignInLink.token_hash == _hash(token)))
     if link is None or link.used_at is not None or stored_utc(link.expires_at) <= now:
-        raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
+        raise Problem(401, "invalid_sign_in_link", msg("invalid_sign_in_link"))
     claimed = cast(
         CursorResult[Any],
         session.execute(
@@ -159,7 +159,7 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float) -> NewSes
     )
     key = session.get(ApiKey, link.api_key_id)
     if claimed.rowcount != 1 or key is None or not _district_key_usable(session, key):  # a racing twin used it first
-        raise Problem(401, "invalid_sign_in_link", "The sign-in link is unknown, expired or already used.")
+        raise Problem(401, "invalid_sign_in_link", msg("invalid_sign_in_link"))
     return _open(session, key, hours)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
-from app.errors import Problem, invalid, not_found
+from app.errors import Problem, invalid, msg, not_found
 from app.models.base import DistrictOwned
 from app.services.identity import Caller
 
@@ -36,13 +36,8 @@ def check_if_match(if_match: str | None, version: int) -> None:
     current = etag_for(version)
     if current not in tags:
         weak = any(t.startswith("W/") for t in tags)
-        raise Problem(
-            412,
-            "precondition_failed",
-            f"If-Match {if_match} does not match the current ETag {current}"
-            + ("; a weak tag never matches (strong comparison)" if weak else "")
-            + "; re-read and retry.",
-        )
+        name = "precondition_failed_weak" if weak else "precondition_failed"
+        raise Problem(412, "precondition_failed", msg(name, if_match=if_match, current=current))
 
 
 def get_scoped(
@@ -73,5 +68,5 @@ def apply_changes(obj: Any, changes: dict[str, Any], if_match: str | None) -> No
     columns = sa_inspect(type(obj)).columns
     for field, value in changes.items():
         if value is None and field in columns and not columns[field].nullable:
-            raise invalid(field, "may not be null")
+            raise invalid(field, msg("not_null"))
         setattr(obj, field, value)

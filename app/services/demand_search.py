@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.i18n.format import LOCAL_TZ
 from app.models import Area, Community, Demand, Skill, demand_skills
 from app.services.areas import area_by_code
@@ -70,7 +70,7 @@ def search_demands(
     per_page: int = 20,
 ) -> DemandPage:
     if sort not in SORTS:
-        raise invalid("sort", f"one of {', '.join(SORTS)}")
+        raise invalid("sort", msg("one_of", values=", ".join(SORTS)))
     stmt = select(Demand).where(Demand.district_id == caller.district_id)
     if caller.role == "liaison":
         stmt = stmt.where(Demand.area_id == caller.area_id)
@@ -88,7 +88,7 @@ def search_demands(
     if f.skill:
         skill = token_index(session, caller.district_id).get(normalize_token(f.skill))
         if skill is None:
-            raise invalid("skill", f"unknown skill {f.skill!r}", "unknown_skill")
+            raise invalid("skill", msg("unknown_skill", skill=f.skill), "unknown_skill")
         stmt = stmt.where(Demand.id.in_(select(demand_skills.c.demand_id).where(demand_skills.c.skill_id == skill.id)))
     if f.date_from:
         stmt = stmt.where(Demand.starts_at >= _local_midnight(f.date_from))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import DemandStatus, Role
 from app.domain.times import from_storage, to_utc
-from app.errors import Problem, field_error, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Community, Demand, Member
 from app.models.base import utcnow
 from app.services.areas import area_by_code
@@ -53,19 +53,19 @@ _NOT_NULL = (
 
 def _require_writer(caller: Caller) -> None:
     if caller.role not in (Role.ADMIN, Role.LIAISON):
-        raise Problem(403, "forbidden_role", "Only admin and liaison keys write demands.")
+        raise Problem(403, "forbidden_role", msg("demands_role"))
 
 
 def _community(session: Session, caller: Caller, community_id: int) -> Community:
     community = session.get(Community, community_id)
     if community is None or community.district_id != caller.district_id:
-        raise invalid("community_id", f"no community with id {community_id} in this district", "unknown_community")
+        raise invalid("community_id", msg("unknown_community_id", id=community_id), "unknown_community")
     if not caller.sees_area(community.area_id):
         raise Problem(
             404,
             "not_found",
-            f"community {community_id} not found in your area",
-            errors=[field_error("community_id", "not in the area of this liaison key", "not_visible")],
+            msg("community_not_in_area", id=community_id),
+            errors=[field_error("community_id", msg("not_liaison_area"), "not_visible")],
         )
     return community
 
@@ -85,10 +85,9 @@ def _excluded_members(session: Session, district_id: int, ids: list[int]) -> lis
         raise Problem(
             422,
             "validation_error",
-            f"excluded_member_ids: no member with id {missing} in this district",
+            msg("field_invalid", field="excluded_member_ids", message=msg("unknown_member_id", id=missing)),
             errors=[
-                field_error("excluded_member_ids", f"no member with id {i} in this district", "unknown_member")
-                for i in missing
+                field_error("excluded_member_ids", msg("unknown_member_id", id=i), "unknown_member") for i in missing
             ],
         )
     return [found[i] for i in wanted]
@@ -102,8 +101,8 @@ def _check_external_id_free(session: Session, district_id: int, external_id: str
         raise Problem(
             409,
             "duplicate_external_id",
-            f"A demand with external_id {external_id!r} already exists.",
-            errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}],
+            msg("duplicate_demand_external_id", external_id=external_id),
+            errors=[field_error("external_id", msg("already_exists"), "duplicate")],
         )
 
 
@@ -116,7 +115,7 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
         data = {**data, "max_members": data.get("min_members") or 1}  # default: exactly min_members seats
     for field in _NOT_NULL:
         if field in data and data[field] is None:
-            raise invalid(field, "may not be null")
+            raise invalid(field, msg("not_null"))
     values: dict[str, Any] = {
         k: data[k]
         for k in ("external_id", "title", "description", "channel", "priority", "min_members", "max_members", "status")
@@ -147,17 +146,17 @@ def _place(session: Session, caller: Caller, data: dict[str, Any], current: Dema
         community = _community(session, caller, data["community_id"])
         moved = current is None or community.id != current.community_id
         if moved and not community.active:
-            raise invalid("community_id", f"community {community.id} is deactivated", "inactive_community")
+            raise invalid("community_id", msg("inactive_community", id=community.id), "inactive_community")
         values["community"] = community
         values["area"] = community.area
     if data.get("area") is not None:
         area = area_by_code(session, caller.district_id, data["area"], "area")
         if community is None:
-            raise invalid("community_id", "is required to place the demand in an area", "missing")
+            raise invalid("community_id", msg("community_required"), "missing")
         if area.id != community.area_id:
             raise invalid(
                 "community_id",
-                f"community {community.name} is in area {community.area.code}, not {area.code}",
+                msg("area_mismatch", community=community.name, area=community.area.code, given=area.code),
                 "area_mismatch",
             )
     return values
@@ -168,7 +167,7 @@ def _check_seats_and_window(values: dict[str, Any], current: Demand | None) -> N
     lo = values.get("min_members", current.min_members if current else 1)
     hi = values.get("max_members", current.max_members if current else lo)
     if hi < lo:
-        raise invalid("max_members", f"must be at least min_members ({lo})", "less_than_min")
+        raise invalid("max_members", msg("max_below_min", min=lo), "less_than_min")
     _check_window(values, current)
 
 
@@ -181,10 +180,10 @@ def _check_window(values: dict[str, Any], current: Demand | None) -> None:
         return
     start, end = from_storage(start), from_storage(end)
     if end <= start:
-        raise invalid("ends_at", "must be after starts_at", "window_order")
+        raise invalid("ends_at", msg("ends_before_starts"), "window_order")
     longest = timedelta(days=get_settings().max_demand_days)
     if end - start > longest:
-        raise invalid("ends_at", f"a demand may last at most {longest.days} days (MATCHER_MAX_DEMAND_DAYS)", "too_long")
+        raise invalid("ends_at", msg("demand_too_long", days=longest.days), "too_long")
 
 
 def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
-from app.errors import Problem, field_error
+from app.errors import Problem, field_error, msg
 from app.models import District
 from app.schemas.district_settings import DistrictSettings
 from app.services.crud import check_if_match
@@ -24,7 +24,7 @@ _REPAIR_COLUMN = "auto_publish_repairs"  # issue 9's column on districts, when t
 def _district(session: Session, caller: Caller) -> District:
     district = session.get(District, caller.district_id)
     if district is None:  # a platform key not acting as a district
-        raise Problem(404, "not_found", "No district: act as one with X-Act-As-District.")
+        raise Problem(404, "not_found", msg("no_district_act_as"))
     return district
 
 
@@ -59,7 +59,7 @@ def update_settings(
     """PATCH: admins only; the merged result must be valid as a whole (422 names the field).
     The settings live on the district row, so its version is their ETag."""
     if caller.role != Role.ADMIN:
-        raise Problem(403, "forbidden_role", "District settings need the admin role.")
+        raise Problem(403, "forbidden_role", msg("settings_admin_only"))
     district = _district(session, caller)
     check_if_match(if_match, district.version)
     merged = _merge(effective(district).model_dump(), {k: v for k, v in changes.items() if v is not None})
@@ -67,9 +67,8 @@ def update_settings(
         valid = DistrictSettings.model_validate(merged)
     except ValidationError as exc:
         errors = [field_error(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()]
-        raise Problem(
-            422, "validation_error", errors[0]["field"] + ": " + errors[0]["message"], errors=errors
-        ) from None
+        names = ", ".join(sorted({e["field"] for e in errors}))
+        raise Problem(422, "validation_error", msg("validation_error", fields=names), errors=errors) from None
     district.settings = valid.model_dump(mode="json")
     if hasattr(District, _REPAIR_COLUMN):
         setattr(district, _REPAIR_COLUMN, valid.auto_publish_repairs)

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AreaKind, Role
-from app.errors import Problem, invalid, not_found
+from app.errors import Problem, invalid, msg, not_found
 from app.models import Area, District
 from app.services.crud import check_if_match
 from app.services.identity import Caller
@@ -47,22 +47,20 @@ def ensure_district(session: Session, code: str, name: str | None = None) -> Dis
 def get_district(session: Session, code: str) -> District:
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
-        raise Problem(
-            404, "unknown_district", f"No district with code {code!r}; run `matcher demo` or create it first."
-        )
+        raise Problem(404, "unknown_district", msg("unknown_district", code=code))
     return district
 
 
 def require_platform(caller: Caller) -> None:
     if caller.role != Role.PLATFORM:
-        raise Problem(403, "forbidden_role", "Managing districts needs a platform key.")
+        raise Problem(403, "forbidden_role", msg("districts_platform_only"))
 
 
 def check_timezone(name: str) -> str:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise invalid("timezone", f"unknown IANA time zone {name!r} (e.g. Asia/Shanghai)") from None
+        raise invalid("timezone", msg("unknown_timezone", name=name)) from None
     return name
 
 
@@ -71,19 +69,19 @@ def parse_areas_csv(text: str) -> list[dict[str, Any]]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [c for c in ("code", "name_zh", "kind") if c not in (reader.fieldnames or [])]
     if missing:
-        raise invalid("areas", f"missing columns: {', '.join(missing)} (expected {', '.join(AREA_COLUMNS)})")
+        raise invalid("areas", msg("area_csv_columns", missing=", ".join(missing), expected=", ".join(AREA_COLUMNS)))
     rows, seen = [], set()
     for n, r in enumerate(reader, start=2):
         code, kind = (r.get("code") or "").strip(), (r.get("kind") or "").strip()
         if not code or code in seen:
-            raise invalid("areas", f"line {n}: empty or repeated code {code!r}")
+            raise invalid("areas", msg("area_csv_code", line=n, code=code))
         if kind not in tuple(AreaKind):
-            raise invalid("areas", f"line {n}: kind must be one of {', '.join(AreaKind)}")
+            raise invalid("areas", msg("area_csv_kind", line=n, kinds=", ".join(AreaKind)))
         try:
             lat = float(r["lat_approx"]) if (r.get("lat_approx") or "").strip() else None
             lon = float(r["lon_approx"]) if (r.get("lon_approx") or "").strip() else None
         except ValueError:
-            raise invalid("areas", f"line {n}: lat_approx/lon_approx must be numbers") from None
+            raise invalid("areas", msg("area_csv_coords", line=n)) from None
         seen.add(code)
         rows.append(
             {"code": code, "name": (r.get("name_zh") or code).strip(), "kind": AreaKind(kind), "lat": lat, "lon": lon}
@@ -105,9 +103,9 @@ def create_district(
 
     require_platform(caller)
     if not CODE_PATTERN.match(code):
-        raise invalid("code", "lowercase letters, digits, '-' or '_', starting with a letter (2-40 characters)")
+        raise invalid("code", msg("district_code_format"))
     if session.scalar(select(District.id).where(District.code == code)) is not None:
-        raise Problem(409, "district_exists", f"A district with code {code!r} exists already.")
+        raise Problem(409, "district_exists", msg("district_exists", code=code))
     district = District(code=code, name=name, timezone=check_timezone(timezone), settings={})
     session.add(district)
     session.flush()

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import DutyKind, Role
-from app.errors import Problem, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Area, Assignment, Demand, DutyRecord, Member
 from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
@@ -34,7 +34,7 @@ KINDS = tuple(DutyKind)
 def _in_district(session: Session, caller: Caller, model: type, obj_id: int, fld: str, what: str) -> Any:
     obj = session.get(model, obj_id)
     if obj is None or obj.district_id != caller.district_id:
-        raise invalid(fld, f"unknown {what} {obj_id}", "unknown")
+        raise invalid(fld, msg("unknown_object", what=msg(f"what.{what}"), id=obj_id), "unknown")
     return obj
 
 
@@ -43,8 +43,8 @@ def _check_area_write(caller: Caller, area_id: int | None) -> None:
         raise Problem(
             403,
             "forbidden_area",
-            "A liaison key may only record duty in its own area.",
-            errors=[{"field": "area_id", "message": "not the liaison's area", "code": "forbidden"}],
+            msg("liaison_own_area_duty"),
+            errors=[field_error("area_id", msg("not_liaison_area"), "forbidden")],
         )
 
 
@@ -56,13 +56,13 @@ def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> Dut
     if data.get("assignment_id") is not None:
         assignment = _in_district(session, caller, Assignment, data["assignment_id"], "assignment_id", "assignment")
         if assignment.member_id != member.id:
-            raise invalid("assignment_id", "belongs to another member")
+            raise invalid("assignment_id", msg("assignment_of_other_member"))
         if session.scalar(select(DutyRecord.id).where(DutyRecord.assignment_id == assignment.id)):
             raise Problem(
                 409,
                 "duplicate_assignment_record",
-                "This assignment already has its duty record.",
-                errors=[{"field": "assignment_id", "message": "already recorded", "code": "duplicate"}],
+                msg("duplicate_assignment_record"),
+                errors=[field_error("assignment_id", msg("already_recorded"), "duplicate")],
             )
         if demand is None:
             demand = session.get(Demand, assignment.demand_id)
@@ -128,7 +128,7 @@ def update_record(
 ) -> DutyRecord:
     record = get_record(session, caller, record_id)
     if "area_id" in changes and changes["area_id"] is None:
-        raise invalid("area_id", "may not be null")  # every record belongs to an area
+        raise invalid("area_id", msg("not_null"))  # every record belongs to an area
     if changes.get("area_id") is not None:
         _in_district(session, caller, Area, changes["area_id"], "area_id", "area")
         _check_area_write(caller, changes["area_id"])

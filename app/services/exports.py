@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.enums import AssignmentStatus, Channel, DemandStatus
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.i18n import label, t
 from app.models import Demand, Member
 from app.services.imports.columns import DEMAND_COLUMNS, MEMBER_COLUMNS, SKILL_COLUMNS
@@ -42,9 +42,7 @@ def all_rows(fetch: Callable[[str | None, int], Page[Any]]) -> Iterator[Any]:
         page = fetch(cursor, _PAGE)
         seen += len(page.items)
         if seen > MAX_EXPORT_ROWS:
-            raise Problem(
-                413, "export_too_large", f"An export holds at most {MAX_EXPORT_ROWS} rows; narrow the filters."
-            )
+            raise Problem(413, "export_too_large", msg("export_too_large", limit=MAX_EXPORT_ROWS))
         yield from page.items
         if page.next_cursor is None:
             return

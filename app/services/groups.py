@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem, field_error, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Area, Group
 from app.models.base import utcnow
 from app.services.crud import apply_changes, check_if_match, get_scoped
@@ -32,8 +32,8 @@ def resolve_area_ids(session: Session, district_id: int, area_ids: list[int], fi
         raise Problem(
             422,
             "validation_error",
-            f"{field}: no area with id {missing} in this district",
-            errors=[field_error(field, f"no area with id {i} in this district", "unknown_area") for i in missing],
+            msg("field_invalid", field=field, message=msg("unknown_area_id", id=missing)),
+            errors=[field_error(field, msg("unknown_area_id", id=i), "unknown_area") for i in missing],
         )
     return [found[i] for i in wanted]
 
@@ -41,7 +41,7 @@ def resolve_area_ids(session: Session, district_id: int, area_ids: list[int], fi
 def group_in_district(session: Session, district_id: int, group_id: int, field: str) -> Group:
     group = session.get(Group, group_id)
     if group is None or group.district_id != district_id:
-        raise invalid(field, f"no group with id {group_id} in this district", "unknown_group")
+        raise invalid(field, msg("unknown_group_id", id=group_id), "unknown_group")
     return group
 
 
@@ -53,8 +53,8 @@ def _check_name_free(session: Session, district_id: int, name: str, exclude_id: 
         raise Problem(
             409,
             "duplicate_name",
-            f"A group named {name!r} already exists.",
-            errors=[{"field": "name", "message": "already exists", "code": "duplicate"}],
+            msg("duplicate_group_name", name=name),
+            errors=[field_error("name", msg("already_exists"), "duplicate")],
         )
 
 
@@ -91,7 +91,7 @@ def update_group(
     if "area_ids" in changes:
         ids = changes.pop("area_ids")
         if ids is None:
-            raise invalid("area_ids", "may not be null; send [] to clear the pairing")
+            raise invalid("area_ids", msg("area_ids_not_null"))
         areas = resolve_area_ids(session, caller.district_id, ids, "area_ids")
     if changes.get("name") is not None:
         _check_name_free(session, caller.district_id, changes["name"], group.id)

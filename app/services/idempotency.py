@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.errors import Problem
+from app.errors import Problem, field_error, msg
 from app.models import IdempotencyRecord
 from app.services.identity import Caller
 
@@ -31,9 +31,9 @@ class IdempotencyKey:
     @staticmethod
     def from_request(key: str | None, method: str, path: str, body: bytes) -> IdempotencyKey:
         if key is not None and not (1 <= len(key) <= 200):
-            from app.errors import invalid
+            from app.errors import invalid, msg
 
-            raise invalid("Idempotency-Key", "must be 1 to 200 characters")
+            raise invalid("Idempotency-Key", msg("idempotency_key_length"))
         return IdempotencyKey(key, method, path, hashlib.sha256(body).hexdigest())
 
 
@@ -57,8 +57,8 @@ def _lookup(session: Session, caller: Caller, idem: IdempotencyKey) -> StoredRes
         raise Problem(
             422,
             "idempotency_key_reused",
-            "This Idempotency-Key was already used with a different request.",
-            errors=[{"field": "Idempotency-Key", "message": "reused with a different body", "code": "reused"}],
+            msg("idempotency_key_reused"),
+            errors=[field_error("Idempotency-Key", msg("idempotency_key_reused_field"), "reused")],
         )
     return StoredResponse(rec.status_code, rec.response_body, dict(rec.response_headers or {}), True)
 

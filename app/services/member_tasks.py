@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, LinkKind, ResponseMethod, Role
 from app.domain.times import stored_utc
-from app.errors import Problem, invalid, not_found
+from app.errors import Problem, invalid, msg, not_found
 from app.i18n import t
 from app.models import Assignment, Demand, Member, MemberLink
 from app.models.base import utcnow
@@ -149,12 +149,12 @@ def answer(
 def completion(form: dict[str, Any]) -> dict[str, Any]:
     method = form.get("response_method")
     if method not in ResponseMethod.__members__.values():
-        raise invalid("response_method", f"one of {', '.join(ResponseMethod)}")
+        raise invalid("response_method", msg("one_of", values=", ".join(ResponseMethod)))
     raw = (form.get("satisfaction") or "").strip()
     satisfaction = None
     if raw:
         if raw not in ("1", "2", "3", "4", "5"):
-            raise invalid("satisfaction", "1..5")
+            raise invalid("satisfaction", msg("satisfaction_range"))
         satisfaction = int(raw)
     outcome = (form.get("outcome") or "").strip()[:2000] or None
     return {"response_method": method, "outcome": outcome, "satisfaction": satisfaction}
@@ -175,7 +175,7 @@ def set_blackout(session: Session, link: MemberLink, *, add: str | None = None, 
             raise invalid("date", t("link.blackout.bad_date")) from None
         if adding and day not in dates:
             if len(dates) >= MAX_BLACKOUTS:
-                raise Problem(422, "too_many_dates", f"at most {MAX_BLACKOUTS} dates")
+                raise Problem(422, "too_many_dates", msg("too_many_dates", limit=MAX_BLACKOUTS))
             dates.append(day)
         elif not adding and day in dates:
             dates.remove(day)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Member, MemberSkill
 from app.models.base import utcnow
 from app.services.areas import area_by_code
@@ -57,8 +57,8 @@ def _check_external_id_free(session: Session, district_id: int, external_id: str
         raise Problem(
             409,
             "duplicate_external_id",
-            f"A member with external_id {external_id!r} already exists.",
-            errors=[{"field": "external_id", "message": "already exists", "code": "duplicate"}],
+            msg("duplicate_member_external_id", external_id=external_id),
+            errors=[field_error("external_id", msg("already_exists"), "duplicate")],
         )
 
 
@@ -66,11 +66,11 @@ def _resolve(session: Session, district_id: int, data: dict[str, Any], member_id
     """Turn payload fields into attribute values (ORM objects for references); raises on any error."""
     for field in _NOT_NULL:
         if field in data and data[field] is None:
-            raise invalid(field, "may not be null")
+            raise invalid(field, msg("not_null"))
     columns = Member.__table__.c
     for field in _PLAIN:
         if field in data and data[field] is None and not columns[field].nullable:
-            raise invalid(field, "may not be null")
+            raise invalid(field, msg("not_null"))
     values: dict[str, Any] = {k: data[k] for k in _PLAIN if k in data}
     if values.get("external_id") is not None:
         _check_external_id_free(session, district_id, values["external_id"], member_id)
@@ -125,7 +125,7 @@ def _apply(member: Member, values: dict[str, Any]) -> None:
 
 def _require_admin(caller: Caller) -> None:
     if not caller.is_admin:
-        raise Problem(403, "forbidden_role", "Only admin keys write members.")
+        raise Problem(403, "forbidden_role", msg("members_admin_only"))
 
 
 def create_member(session: Session, caller: Caller, payload: MemberCreate) -> Member:
@@ -176,7 +176,7 @@ def list_members(
     if skill is not None:
         found = token_index(session, caller.district_id).get(normalize_token(skill))
         if found is None:
-            raise invalid("skill", f"unknown skill {skill!r}", "unknown_skill")
+            raise invalid("skill", msg("unknown_skill", skill=skill), "unknown_skill")
         stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == found.id)))
     if active is not None:
         stmt = stmt.where(Member.active.is_(active))

@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from app.errors import invalid
+from app.errors import invalid, msg
 
 T = TypeVar("T")
 
@@ -33,7 +33,7 @@ def decode_cursor(cursor: str | None) -> int | None:
             raise ValueError
         return value
     except Exception:  # noqa: BLE001 - any malformed cursor is the caller's error
-        raise invalid("cursor", "malformed cursor; pass back next_cursor unchanged") from None
+        raise invalid("cursor", msg("malformed_cursor")) from None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import Problem, field_error, invalid
+from app.errors import Problem, field_error, invalid, msg
 from app.models import Skill
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
@@ -72,18 +72,14 @@ def resolve_skills(session: Session, district_id: int, tokens: list[str], field:
     for raw in tokens:
         skill = index.get(normalize_token(raw))
         if skill is None:
-            errors.append(
-                field_error(
-                    field, f"unknown skill {raw!r} (use a code, name or synonym from /v1/skills)", "unknown_skill"
-                )
-            )
+            errors.append(field_error(field, msg("unknown_skill_token", skill=raw), "unknown_skill"))
         elif not skill.active:
-            errors.append(field_error(field, f"skill {skill.code!r} is deactivated", "inactive_skill"))
+            errors.append(field_error(field, msg("inactive_skill", code=skill.code), "inactive_skill"))
         elif skill not in found:
             found.append(skill)
     if errors:
-        detail = "; ".join(e["message"] for e in errors)
-        raise Problem(422, "validation_error", f"{field}: {detail}", errors=errors)
+        detail = msg("field_invalid", field=field, message=[e.text for e in errors])
+        raise Problem(422, "validation_error", detail, errors=errors)
     return found
 
 
@@ -109,11 +105,10 @@ def _check_tokens_free(session: Session, district_id: int, candidate: Skill, exc
     for field, token in _tokens_of(candidate):
         holder = taken.get(token)
         if holder is not None:
-            errors.append(field_error(field, f"{token!r} already resolves to skill {holder.code!r}", "duplicate"))
+            errors.append(field_error(field, msg("skill_token_taken", token=token, code=holder.code), "duplicate"))
     if errors:
-        raise Problem(
-            409, "skill_token_taken", "; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors
-        )
+        detail = [msg("field_invalid", field=e["field"], message=e.text) for e in errors]
+        raise Problem(409, "skill_token_taken", msg("literal", text=detail), errors=errors)
 
 
 def create_skill(session: Session, caller: Caller, data: dict[str, Any]) -> Skill:
@@ -147,7 +142,7 @@ def update_skill(
     check_if_match(if_match, skill.version)
     for field in ("name", "category", "active"):
         if field in changes and changes[field] is None:
-            raise invalid(field, "may not be null")
+            raise invalid(field, msg("not_null"))
     if "synonyms" in changes:
         changes = {**changes, "synonyms": _clean_synonyms(changes["synonyms"] or [])}
     # Check the would-be state before touching the tracked object, so a refusal changes nothing.

@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import rowcount
 from app.domain.enums import ChangeKind, DeliveryStatus, EntityType
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.models import ChangeEvent, Webhook, WebhookDelivery
 from app.models.base import table_of, utcnow
 from app.services.changes import latest_change_id
@@ -168,7 +168,7 @@ def list_deliveries(
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     if status is not None:
         if status not in DELIVERY_STATUSES:
-            raise invalid("status", f"must be one of {', '.join(DELIVERY_STATUSES)}")
+            raise invalid("status", msg("one_of", values=", ".join(DELIVERY_STATUSES)))
         stmt = stmt.where(WebhookDelivery.status == status)
     return paginate(session, stmt, WebhookDelivery.id, cursor, limit)
 

@@ -33,7 +33,7 @@ def test_patch_records_actor_fields_before_after_masked(client, world, db):
     assert "weekly_cap" in event["changes"] and "updated_at" not in event["changes"]
     # filters and scoping
     assert _audit(client, world, actor=event["actor_key_id"]) == [event]
-    assert _audit(client, world, entity="members", since="2999-01-01T00:00:00Z") == []
+    assert _audit(client, world, entity="members", since="2100-01-01T00:00:00Z") == []
     other = client.get("/v1/audit", headers=world.h("other_admin")).json()["items"]
     assert all(e["district_id"] == world.other_district_id for e in other)
     assert client.get("/v1/audit", headers=world.h("reader")).status_code == 403

@@ -1,5 +1,6 @@
 """A client generated from /openapi.json by openapi-python-client works against a live server:
-cursor paging, an idempotent create, a run, the duty report, and a 404 parsed as a Problem.
+cursor paging, an idempotent create, runs created through the typed week and window forms of the
+body, a run, the duty report, and a 404 parsed as a Problem.
 
 The client is generated once per module into a temporary directory and imported from there;
 each test then talks to uvicorn serving a fresh database of each kind.
@@ -11,7 +12,7 @@ import importlib
 import json
 import subprocess
 import sys
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,7 @@ def test_a_generated_client_works_against_a_live_server(generated, world, settin
     demands_create = importlib.import_module(f"{PACKAGE}.api.demands.demands_create")
     demands_get = importlib.import_module(f"{PACKAGE}.api.demands.demands_get")
     runs_get = importlib.import_module(f"{PACKAGE}.api.optimization_runs.runs_get")
+    runs_create = importlib.import_module(f"{PACKAGE}.api.optimization_runs.runs_create")
     reports_duty = importlib.import_module(f"{PACKAGE}.api.reports.reports_duty")
     models = importlib.import_module(f"{PACKAGE}.models")
     run_id = add_run(db, world)
@@ -97,6 +99,7 @@ def test_a_generated_client_works_against_a_live_server(generated, world, settin
         # a run and the duty report parse into their models
         run = runs_get.sync(client=client, run_id=run_id)
         assert isinstance(run, models.RunOut) and run.id == run_id
+        _runs_through_the_typed_body(client, models, runs_create, runs_get)
         report = reports_duty.sync(client=client, year=datetime.now().year)
         assert isinstance(report, models.DutyReportOut), report
         assert {m.name for m in report.members} == set(world.members)
@@ -106,3 +109,24 @@ def test_a_generated_client_works_against_a_live_server(generated, world, settin
         missing = demands_get.sync_detailed(client=client, demand_id=999_999)
         assert missing.status_code == 404
         assert isinstance(missing.parsed, models.Problem) and missing.parsed.code == "not_found"
+
+
+def _runs_through_the_typed_body(client, models, runs_create, runs_get) -> None:
+    """The run-create body is ``oneOf`` a week form and a window form, each a typed model; a run
+    is created through each (past windows with no demands, so there is nothing to solve)."""
+    by_week = models.RunCreateWeek(week="2025-W02", time_limit_s=1)
+    by_window = models.RunCreateWindow(window_start=date(2025, 1, 13), window_end=date(2025, 1, 15), time_limit_s=1)
+    created = [runs_create.sync(client=client, body=body) for body in (by_week, by_window)]
+    assert all(isinstance(r, models.RunOut) for r in created), created
+    assert [(r.week, r.window_start, r.window_end) for r in created] == [
+        ("2025-W02", date(2025, 1, 6), date(2025, 1, 12)),
+        (None, date(2025, 1, 13), date(2025, 1, 15)),
+    ]
+    for run in created:
+        stored = runs_get.sync(client=client, run_id=run.id)
+        assert (stored.window_start, stored.time_limit_s) == (run.window_start, 1.0)
+    # the typed forms cannot carry both (no additional properties); sent raw, both are refused
+    both = {"week": "2025-W04", "window_start": "2025-01-20", "window_end": "2025-01-26"}
+    assert "window_start" not in models.RunCreateWeek.from_dict(both).to_dict()
+    refused = client.get_httpx_client().post("/v1/optimization-runs", json=both)
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "week"  # the rule the schema states

@@ -312,6 +312,16 @@ def test_a_time_without_offset_is_beijing_time_everywhere(client, world, db):
     assert r.json()["id"] in ids
 
 
+def test_a_number_is_no_time_in_a_filter(client, world, db):
+    """Found by schemathesis's coverage phase: ``/v1/audit?until=0.5`` was read as a Unix time."""
+    for params in ({"until": "0.5"}, {"since": "1700000000"}, {"since": "2026"}):
+        r = client.get("/v1/audit", params=params, headers=world.h("admin"))
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == f"query.{next(iter(params))}", r.text
+    assert client.get("/v1/audit", params={"since": "2026-01-01T08:00:00"}, headers=world.h("admin")).status_code == 200
+    r = client.get("/v1/demands", params={"starts_after": "1800000000"}, headers=world.h("admin"))
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.starts_after", r.text
+
+
 # -- /v1/assignments by default ----------------------------------------------------------------
 
 

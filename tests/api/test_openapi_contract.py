@@ -77,9 +77,14 @@ def test_keyed_operations_declare_both_security_schemes(spec):
 
 def test_hidden_constraints_are_in_the_schema(spec):
     schemas = spec["components"]["schemas"]
-    run = schemas["RunCreate"]
-    assert [branch["required"] for branch in run["anyOf"]] == [["week"], ["window_start", "window_end"]]
-    assert re.fullmatch(run["properties"]["week"]["anyOf"][0]["pattern"], "2026-W48")
+    body = spec["paths"]["/v1/optimization-runs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"oneOf": [{"$ref": f"#/components/schemas/{n}"} for n in ("RunCreateWeek", "RunCreateWindow")]}
+    week, window = schemas["RunCreateWeek"], schemas["RunCreateWindow"]
+    assert week["required"] == ["week"] and window["required"] == ["window_start", "window_end"]
+    assert week["additionalProperties"] is False and window["additionalProperties"] is False  # exactly one form
+    assert set(week["properties"]) - {"week"} == set(window["properties"]) - {"window_start", "window_end"}
+    assert re.fullmatch(week["properties"]["week"]["pattern"], "2026-W48")
+    assert "RunCreate" not in schemas
     idem = next(p for p in spec["paths"]["/v1/demands"]["post"]["parameters"] if p["name"] == "Idempotency-Key")
     assert (idem["schema"]["anyOf"][0]["minLength"], idem["schema"]["anyOf"][0]["maxLength"]) == (1, 200)
     duty_date = schemas["DutyRecordCreate"]["properties"]["date"]

@@ -69,17 +69,21 @@ def test_demo_json_subprocess_builds_the_database(tmp_path):
     assert all("/t/" in t["url"] for t in links["task_links"]) and "/m/" in links["member_link"]["url"]
 
 
-def test_demo_text_output(tmp_path):
+def test_demo_text_output_is_chinese_by_default(tmp_path, monkeypatch):
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")  # a locale naming no language: the demo speaks Chinese
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     result = CliRunner().invoke(cli, ["demo", "--database-url", url, "--week", "2026-W50", "--seed", "3"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "朝阳区 demo database ready" in out and "2026-W50 (2026-12-07 .. 2026-12-13)" in out
-    assert "members 410" in out and "demands 250" in out
+    assert "朝阳区演示数据库已就绪" in out and "2026-W50（2026-12-07 至 2026-12-13）" in out
+    assert "委员 410" in out and "需求 250" in out
     assert "liaison_station" in out and "民情联络站" in out
-    assert "Members without a community activity this year: 164 of 410" in out
-    assert "Admin API key" in out and "mk_" in out
-    assert out.count("http://127.0.0.1:8000/t/") == 2 and "Example personal links" in out
+    assert "今年尚未参加社区活动的委员：164 / 410" in out
+    assert "管理员 API 密钥" in out and "mk_" in out
+    assert out.count("http://127.0.0.1:8000/t/") == 2 and "个人链接示例" in out
+    assert "演示周已优化" in out and "定点包片" in out
 
 
 @pytest.mark.parametrize("week", ["2026-49", "W49", "2026-W54"])

@@ -19,12 +19,14 @@ MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
 SQLITE_ONLY = pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 
 
-def _in_process(db, *args: str):
-    return run_matcher(["optimize", "--week", WEEK, *args], db.url, MATCHER_DISTRICT_CODE="chaoyang")
+def _in_process(db, *args: str, lang: str = "en_US.UTF-8"):
+    return run_matcher(["optimize", "--week", WEEK, *args], db.url, MATCHER_DISTRICT_CODE="chaoyang", LANG=lang)
 
 
-def _optimize(db, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_DISTRICT_CODE": "chaoyang"}
+def _optimize(db, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess:
+    env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_DISTRICT_CODE": "chaoyang", "LANG": lang}
+    for name in ("LC_ALL", "LC_MESSAGES"):
+        env.pop(name, None)
     return subprocess.run(
         [MATCHER, "optimize", "--week", WEEK, *args], env=env, capture_output=True, text=True, timeout=180
     )
@@ -51,9 +53,10 @@ def test_optimize_json_publish(world, db, tmp_path):
     assert statuses == {"published"}
     assert stored_plan_violations(db, run_id) == []
 
-    text = _in_process(db, "--time-limit", "2")  # the table for people
+    text = _in_process(db, "--time-limit", "2", lang="zh_CN.UTF-8")  # the table for people, in their language
     assert text.returncode == 0, text.stderr[-3000:]
-    assert "fixed pairing" in text.stdout and "greedy" in text.stdout and "demands covered" in text.stdout
+    assert "定点包片" in text.stdout and "贪心" in text.stdout and "满足的需求" in text.stdout
+    assert "批次" in text.stdout and "求解中" in text.stderr
 
 
 @SQLITE_ONLY

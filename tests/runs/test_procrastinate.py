@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import func, select, text
@@ -87,37 +88,69 @@ def test_recovery_requeues_a_lost_run_as_a_new_job(world, db):
     assert stored_plan_violations(db, run.id) == []
 
 
+def _workers_alive(db) -> int:
+    with db.session() as s:
+        return s.execute(text("SELECT count(*) FROM procrastinate_workers")).scalar_one()
+
+
 @PG_ONLY
-def test_a_worker_killed_mid_run_leaves_a_run_that_recovery_requeues(client, world, db, monkeypatch):
-    monkeypatch.setenv("MATCHER_RUN_EXECUTOR", "procrastinate")
-    get_settings.cache_clear()
+def test_a_worker_killed_mid_run_leaves_a_run_that_recovery_requeues(world, db):
     add_members(db, world, 200)  # a hard packing instance: the solve is still going when the worker dies
     add_demands_bulk(db, world, 300, days=2, seats=(2, 3))
-    r = client.post("/v1/optimization-runs", json={"week": WEEK, "time_limit_s": 120}, headers=world.h("admin"))
-    run_id = r.json()["id"]
+    caller = Caller(api_key_id=0, name="test", role="admin", district_id=world.district_id)
+    with db.session() as s:  # no API process here: only the workers can notice the dead one
+        run_id = create_run(s, caller, {"week": WEEK, "time_limit_s": 120}, ProcrastinateExecutor()).id
+        s.commit()
     env = {**os.environ, "MATCHER_DATABASE_URL": db.url}
-    proc = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    doomed = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    survivor = None
     try:
         assert wait_db(db, run_id, statuses=("running", "succeeded", "failed", "cancelled")) == "running"
+        with db.session() as s:
+            s.get(OptimizationRun, run_id).time_limit_s = 2  # the retry (read at its claim) stays short
+            s.commit()
+        survivor = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until = time.monotonic() + 60
+        while _workers_alive(db) < 2:
+            assert time.monotonic() < wait_until, "the second worker never registered"
+            time.sleep(0.2)
+        doomed.kill()  # SIGKILL: no chance to clean up
+        killed = time.monotonic()
+        doomed.wait(timeout=30)
+        while True:  # the survivor's recovery pass requeues the run and fails the dead job
+            with db.session() as s:
+                attempts = s.scalar(select(OptimizationRun.attempts).where(OptimizationRun.id == run_id))
+                doing = s.execute(text("SELECT count(*) FROM procrastinate_jobs WHERE status = 'doing'")).scalar_one()
+            if attempts == 2:
+                break
+            assert time.monotonic() - killed < 15, "the dead worker's run was not noticed within 15 s"
+            time.sleep(0.1)
+        noticed = time.monotonic() - killed
+        assert noticed < 15 and doing <= 1, (noticed, doing)  # at most the retry's own job is running
+        assert wait_db(db, run_id, timeout=90) == "succeeded"
     finally:
-        proc.kill()  # SIGKILL: no chance to clean up
-        proc.wait(timeout=30)
+        for proc in (doomed, survivor):
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+                proc.wait(timeout=30)
     with db.session() as s:
-        assert s.get(OptimizationRun, run_id).status == "running"  # what a dead worker leaves behind
-        s.get(OptimizationRun, run_id).time_limit_s = 2  # keep the retry short
-        s.commit()
-    assert recover_stale_runs(db.url, defer_job, stale_after_s=0) == [(run_id, "requeued")]
-    (dead_job,) = close_stalled_jobs(db.url, seconds_since_heartbeat=0)  # the killed worker's job
-    done = _worker(db)
-    assert done.returncode == 0, done.stderr[-2000:]
-    with db.session() as s:
-        run = s.get(OptimizationRun, run_id)
-        assert run.status == "succeeded" and run.attempts == 2, (run.error, done.stderr[-3000:])
-        # The run's jobs only: the worker also runs the weekly-schedule periodic task (its own jobs).
-        run_jobs = text("SELECT id, status FROM procrastinate_jobs WHERE task_name = :task")
-        jobs = dict(s.execute(run_jobs, {"task": TASK_NAME}).all())
-    assert jobs.pop(dead_job) == "failed" and list(jobs.values()) == ["succeeded"]
+        run_jobs = text("SELECT status FROM procrastinate_jobs WHERE task_name = :task ORDER BY id")
+        jobs = list(s.scalars(run_jobs, {"task": TASK_NAME}))
+    assert jobs == ["failed", "succeeded"]  # the dead worker's job is not left in doing
     assert stored_plan_violations(db, run_id) == []
+
+
+@PG_ONLY
+def test_close_stalled_jobs_fails_only_jobs_of_dead_workers(world, db):
+    with db.session() as s:
+        defer_job(s, 99)
+        s.commit()
+    assert close_stalled_jobs(db.url, seconds_since_heartbeat=0) == []  # todo, not doing: nobody's job
+    with db.session() as s:
+        s.execute(text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = NULL"))
+        s.commit()
+    (job,) = close_stalled_jobs(db.url, seconds_since_heartbeat=10)  # its worker is gone
+    assert _jobs(db)[0][3] == "failed" and job > 0
 
 
 def test_worker_refuses_sqlite(tmp_path):

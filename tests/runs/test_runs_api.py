@@ -368,12 +368,14 @@ def test_repair_run_replaces_only_what_was_declined(client, world, db):
         assert set(_statuses(db, demands[key]).values()) == {"published"}
 
 
-def test_recovery_requeues_then_fails_stale_running_runs(client, world, db, settings):
+def test_recovery_requeues_then_fails_stale_running_runs(world, db, settings):
+    # No API process (its recovery pass every 3 s would race the one called here).
     _small_week(db, world)
     with db.session() as s:
         once = lost_run(world.district_id, WEEK_START, attempts=1, minutes_ago=5)
         twice = lost_run(world.district_id, WEEK_START + timedelta(days=7), attempts=2, minutes_ago=5)
         alive = lost_run(world.district_id, WEEK_START + timedelta(days=14), attempts=1, minutes_ago=0)
+        alive.heartbeat_at = utcnow() + timedelta(minutes=5)  # alive for the whole test, however slow
         s.add_all([once, twice, alive])
         s.commit()
     actions = dict(recover_stale_runs(db.url, InProcessExecutor(db.url).enqueue))

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.api.console.web import ConsoleRoute, PostDep, page, see_other
 from app.api.deps import SessionDep, SettingsDep
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.i18n import t
 from app.i18n.problem_text import problem_text
 from app.services import console_sessions as sessions
@@ -69,7 +69,7 @@ def _with_login_csrf(response: Response, request: Request, token: str) -> Respon
 
 def _check_login_csrf(request: Request, csrf_token: str) -> None:
     if not sessions.login_csrf_ok(request.cookies.get(sessions.LOGIN_CSRF_COOKIE), csrf_token):
-        raise Problem(403, "csrf_failed", "The sign-in form's security token is missing or wrong.")
+        raise Problem(403, "csrf_failed", msg("csrf_sign_in"))
 
 
 def _title() -> str:

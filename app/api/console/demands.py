@@ -17,7 +17,7 @@ from app.api.deps import SessionDep
 from app.api.schemas.common import DbId
 from app.api.schemas.demands import DemandCreate, DemandUpdate
 from app.domain.enums import Channel, DemandStatus
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.i18n import t
 from app.i18n.format import to_local
 from app.i18n.problem_text import errors_by_field
@@ -113,7 +113,7 @@ def _validation_errors(exc: ValidationError) -> Problem:
         {"field": str(e["loc"][0]) if e["loc"] else "body", "message": e["msg"], "code": e["type"]}
         for e in exc.errors()
     ]
-    return Problem(422, "validation_error", "invalid form", errors=errors)
+    return Problem(422, "validation_error", msg("invalid_form"), errors=errors)
 
 
 def _skill_options(

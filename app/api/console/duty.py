@@ -15,7 +15,7 @@ from app.api.console.web import BlankIsNone, ConsoleRoute, PostDep, SignedInDep,
 from app.api.deps import SessionDep
 from app.api.schemas.duty import DutyRecordCreate
 from app.domain.enums import DutyKind
-from app.errors import Problem
+from app.errors import Problem, field_error, msg
 from app.i18n import t
 from app.i18n.problem_text import errors_by_field, field_message
 from app.rendering import render
@@ -71,7 +71,9 @@ def record_duty(posted: PostDep, session: SessionDep) -> Response:
     try:
         payload = from_form(DutyRecordCreate, {k: v for k, v in values.items() if v})
         if payload.kind not in RECORDABLE:
-            raise Problem(422, "validation_error", errors=[{"field": "kind", "message": "", "code": "literal_error"}])
+            raise Problem(
+                422, "validation_error", msg("invalid_form"), errors=[field_error("kind", "", "literal_error")]
+            )
         duty_service.create_record(session, posted.caller, payload.model_dump())
     except ValidationError as exc:
         errors = {str(e["loc"][0]): field_message({"code": e["type"]}) for e in exc.errors()}

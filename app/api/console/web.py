@@ -17,7 +17,7 @@ from starlette.datastructures import FormData
 
 from app.api.deps import SessionDep
 from app.api.problems import problem_response, validation_problem
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.rendering import render
 from app.services import console_sessions as sessions
 from app.services.console_sessions import SignedIn
@@ -131,7 +131,7 @@ async def csrf_checked(request: Request, signed: SignedInDep) -> Posted:
         value = form.get(sessions.CSRF_FIELD)
         token = value if isinstance(value, str) else None
     if not signed.csrf_ok(token):
-        raise Problem(403, "csrf_failed", "The form's security token is missing or wrong; reload the page.")
+        raise Problem(403, "csrf_failed", msg("csrf_form"))
     return Posted(signed=signed, form=form, htmx=is_htmx(request))
 
 

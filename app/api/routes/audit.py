@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import CallerDep, SessionDep
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.audit import AuditEventOut
-from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
+from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, ServiceDateTime
 from app.services import audit as service
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
@@ -24,8 +23,8 @@ def list_audit(
     limit: LimitQ = 100,
     entity: Annotated[str | None, Query(max_length=40, description="Table name, e.g. demands.")] = None,
     actor: Annotated[DbId | None, Query(description="Key id of the actor.")] = None,
-    since: Annotated[datetime | None, Query(description="From this time (inclusive).")] = None,
-    until: Annotated[datetime | None, Query(description="Before this time.")] = None,
+    since: Annotated[ServiceDateTime | None, Query(description="From this time (inclusive); ISO 8601.")] = None,
+    until: Annotated[ServiceDateTime | None, Query(description="Before this time; ISO 8601.")] = None,
 ):
     page = service.list_audit(
         session, caller, entity=entity, actor_key_id=actor, since=since, until=until, cursor=cursor, limit=limit

@@ -27,7 +27,7 @@ from app.api.console.web import PAGE_HEADERS
 from app.api.deps import SessionDep, raw_api_key
 from app.api.problems import problem_response, validation_problem
 from app.api.schemas.common import DbId, OpenAPIResponses
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.rendering import render
 from app.services import console_sessions
 from app.services import reports as service
@@ -102,7 +102,7 @@ def page_caller(
         raise Problem(
             401,
             "missing_api_key",
-            "Send an API key as 'Authorization: Bearer <key>' or add '?key=<key>' to the link.",
+            msg("missing_api_key_page"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     caller = authenticate(session, raw)

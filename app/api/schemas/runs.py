@@ -12,7 +12,18 @@ from app.domain import enums
 from app.schemas.runs import WeightsIn
 from app.solver.types import SolverStatus
 
-__all__ = ["PublishOut", "RunCreate", "RunMode", "RunOut", "RunStatus", "UnmetOut", "WeightsIn"]
+__all__ = [
+    "BODY_FORMS",
+    "PublishOut",
+    "RunCreate",
+    "RunCreateWeek",
+    "RunCreateWindow",
+    "RunMode",
+    "RunOut",
+    "RunStatus",
+    "UnmetOut",
+    "WeightsIn",
+]
 
 if TYPE_CHECKING:
     RunStatus = enums.RunStatus
@@ -24,16 +35,13 @@ else:
     SolverStatusField = enum_literal(SolverStatus)
 
 
-class RunCreate(RequestModel):
-    week: str | None = Field(
-        None,
-        pattern=r"^[0-9]{4}-?W[0-9]{2}$",
-        description="ISO week, e.g. 2026-W48 or 2026W48, years 2000-2100. Required unless window_start and "
-        "window_end are given (not both: 422 on `week`).",
-        examples=["2026-W48"],
-    )
-    window_start: ServiceDate | None = Field(None, description="First day of the window (inclusive).")
-    window_end: ServiceDate | None = Field(None, description="Last day of the window (inclusive).")
+_WEEK_PATTERN = r"^[0-9]{4}-?W[0-9]{2}$"
+_WEEK_HELP = "ISO week, e.g. 2026-W48 or 2026W48, years 2000-2100."
+
+
+class RunOptions(RequestModel):
+    """What a run takes besides its window (shared by both forms of the body)."""
+
     weights: WeightsIn | None = None
     time_limit_s: float | None = Field(None, ge=1, le=300, description="Solver time limit, 1..300 s.")
     scope: list[str] | None = Field(None, description="Only demands in these areas (codes).", examples=[["JW", "CW"]])
@@ -49,19 +57,35 @@ class RunCreate(RequestModel):
         "unmet demands left open, keeping every other assignment.",
     )
 
-    model_config = {
-        "json_schema_extra": {
-            "examples": [{"week": "2026-W48", "time_limit_s": 20, "weights": {"distance": 0.5}}],
-            # the server's rule (422 otherwise): a week, or a window given by both of its ends
-            "anyOf": [
-                {"required": ["week"], "properties": {"week": {"type": "string"}}},
-                {
-                    "required": ["window_start", "window_end"],
-                    "properties": {"window_start": {"type": "string"}, "window_end": {"type": "string"}},
-                },
-            ],
-        }
-    }
+
+class RunCreateWeek(RunOptions):
+    """A run for one ISO week (Monday to Sunday)."""
+
+    week: str = Field(pattern=_WEEK_PATTERN, description=_WEEK_HELP, examples=["2026-W48"])
+
+    model_config = {"json_schema_extra": {"examples": [{"week": "2026-W48", "time_limit_s": 20}]}}
+
+
+class RunCreateWindow(RunOptions):
+    """A run for a window of days given by both of its ends (at most the service's maximum)."""
+
+    window_start: ServiceDate = Field(description="First day of the window (inclusive).")
+    window_end: ServiceDate = Field(description="Last day of the window (inclusive).")
+
+
+class RunCreate(RunOptions):
+    """What the server validates: a week, or a window given by both of its ends, never both (422
+    naming the field otherwise). The OpenAPI document shows it as ``oneOf`` the two forms above
+    (``RunCreateWeek``, ``RunCreateWindow``), so generated clients get a typed model for each."""
+
+    week: str | None = Field(None, pattern=_WEEK_PATTERN, description=_WEEK_HELP)
+    window_start: ServiceDate | None = Field(None, description="First day of the window (inclusive).")
+    window_end: ServiceDate | None = Field(None, description="Last day of the window (inclusive).")
+
+
+#: Request bodies documented as ``oneOf`` their forms (operation id -> the forms' models); the
+#: handler validates the union model, whose rules the forms state (see ``app.api.openapi``).
+BODY_FORMS: dict[str, tuple[type[BaseModel], ...]] = {"runs_create": (RunCreateWeek, RunCreateWindow)}
 
 
 class RunOut(Stamped):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.services.identity import Caller
 from app.services.imports.core import ImportReport, RowResult, run_import
 from app.services.imports.demands import DemandImporter
@@ -33,7 +33,7 @@ def import_members(
 ) -> ImportReport:
     """Create or update members keyed by external_id (admin keys only)."""
     if not caller.is_admin:
-        raise Problem(403, "forbidden_role", "Only admin keys import members.")
+        raise Problem(403, "forbidden_role", msg("import_members_role"))
     return run_import(
         session, caller, MemberImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
     )
@@ -50,7 +50,7 @@ def import_demands(
 ) -> ImportReport:
     """Create demands, or update those whose external_id is stored; liaisons only for their own area."""
     if caller.role not in (Role.ADMIN, Role.LIAISON):
-        raise Problem(403, "forbidden_role", "Only admin and liaison keys import demands.")
+        raise Problem(403, "forbidden_role", msg("import_demands_role"))
     return run_import(
         session, caller, DemandImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
     )

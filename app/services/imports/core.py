@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Problem
+from app.errors import Msg, Problem, field_error, msg
 from app.models.base import Base
 from app.services.identity import Caller
 from app.services.imports.columns import Column, HeaderMap, looks_like_header, map_headers
@@ -74,21 +74,20 @@ class RowErrors:
         self.rows: set[int] = set()
         self._fields: dict[int, set[str]] = {}
 
-    def add(self, row: int, field_name: str, message: str, code: str = "invalid") -> None:
-        entry: dict[str, Any] = {"row": row, "field": field_name}
-        if field_name in self.labels:
-            entry["column"] = self.labels[field_name]
-        entry.update(message=message, code=code)
+    def add(self, row: int, field_name: str, message: str | Msg, code: str = "invalid") -> None:
+        """A ``Msg`` message (a service rule's sentence) is given in the caller's language."""
+        column = {"column": self.labels[field_name]} if field_name in self.labels else {}
+        entry = field_error(field_name, message, code, row=row, **column)
         self.items.append(entry)
         self.rows.add(row)
         self._fields.setdefault(row, set()).add(field_name)
 
     def add_problem(self, row: int, problem: Problem, rename: dict[str, str]) -> None:
-        for err in problem.errors or [
-            {"field": "row", "message": problem.detail or problem.code, "code": problem.code}
-        ]:
+        for err in problem.errors or [field_error("row", problem.text or problem.detail or problem.code, problem.code)]:
             name = str(err.get("field") or "row")
-            self.add(row, rename.get(name, name), str(err.get("message")), str(err.get("code") or problem.code))
+            text = getattr(err, "text", None)
+            message = text if isinstance(text, Msg) else str(err.get("message"))
+            self.add(row, rename.get(name, name), message, str(err.get("code") or problem.code))
 
     def add_validation(self, row: int, exc: ValidationError, rename: dict[str, str]) -> None:
         """Schema errors, except for fields whose cell was already reported (their value is missing)."""
@@ -228,10 +227,7 @@ def _reject(session: Session, errors: RowErrors, rows: int) -> None:
     session.rollback()
     items = sorted(errors.items, key=lambda e: e["row"])
     bad = sorted(errors.rows)
-    detail = (
-        f"{len(bad)} bad row(s) of {rows}: nothing was imported. Fix the rows listed in 'errors' "
-        "(row numbers as in the spreadsheet) and upload the whole file again."
-    )
+    detail = msg("import_rejected", bad=len(bad), rows=rows)
     raise Problem(
         422, "import_rejected", detail, errors=items[:MAX_REPORTED_ERRORS], bad_rows=bad, error_count=len(items)
     )

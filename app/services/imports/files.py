@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from app.errors import Problem
+from app.errors import Msg, Problem, field_error, msg
 
 #: Rows beyond this (after the header) reject the file with 422; the body limit
 #: (MATCHER_MAX_BODY_BYTES, 413) bounds the bytes, this bounds the work.
@@ -66,12 +66,9 @@ class Table:
     rows: list[Row]
 
 
-def unsupported(detail: str) -> Problem:
+def unsupported(detail: Msg) -> Problem:
     return Problem(
-        415,
-        "unsupported_media_type",
-        detail,
-        errors=[{"field": "file", "message": detail, "code": "unsupported_media_type"}],
+        415, "unsupported_media_type", detail, errors=[field_error("file", detail, "unsupported_media_type")]
     )
 
 
@@ -88,19 +85,16 @@ def detect_format(data: bytes, filename: str | None, content_type: str | None) -
             is_workbook = False
         if is_workbook:
             return "xlsx"
-        raise unsupported("The file is a ZIP archive but not an XLSX workbook; upload .xlsx or .csv (UTF-8 or GBK).")
+        raise unsupported(msg("import_zip_not_xlsx"))
     if data.startswith(_OLE_MAGIC):
-        raise unsupported("Legacy .xls workbooks are not supported; save as .xlsx or CSV UTF-8.")
+        raise unsupported(msg("import_legacy_xls"))
     if ext in {"xlsx", "xlsm"} or ctype in _XLSX_TYPES:
-        raise unsupported("The file is labelled XLSX but is not a valid workbook.")
+        raise unsupported(msg("import_bad_xlsx"))
     looks_csv = ext in {"csv", "txt"} or ctype in _CSV_TYPES or (not ext and ctype in {"", "application/octet-stream"})
     if not looks_csv:
-        raise unsupported(
-            f"Unsupported file type ({filename or 'no name'}, {ctype or 'no content type'}); "
-            "upload .xlsx or .csv (UTF-8 or GBK)."
-        )
+        raise unsupported(msg("import_unknown_type", filename=filename or "-", content_type=ctype or "-"))
     if b"\x00" in data[:4096]:
-        raise unsupported("The file is binary, not CSV text (UTF-16 text is not supported: use CSV UTF-8 or GBK).")
+        raise unsupported(msg("import_binary"))
     return "csv"
 
 
@@ -120,23 +114,18 @@ class Limits:
         return cls(settings.import_max_rows, settings.import_max_sheet_rows, settings.import_max_inflated_bytes)
 
 
-def _too_many_rows(limit: int, counted: str = "data rows") -> Problem:
+def _too_many_rows(limit: int, counted: str = "data_rows") -> Problem:
+    """``counted`` is ``data_rows`` or ``sheet_rows`` (blank rows of a worksheet count too)."""
     return Problem(
         422,
         "too_many_rows",
-        f"A file may hold at most {limit} {counted}; split it.",
-        params={"limit": limit},
-        errors=[{"row": 1, "field": "file", "message": f"more than {limit} {counted}", "code": "too_many_rows"}],
+        msg(f"too_many_{counted}", limit=limit),
+        errors=[field_error("file", msg(f"more_{counted}", limit=limit), "too_many_rows", row=1)],
     )
 
 
-def _unreadable(detail: str) -> Problem:
-    return Problem(
-        422,
-        "unreadable_file",
-        detail,
-        errors=[{"row": 1, "field": "file", "message": detail, "code": "unreadable_file"}],
-    )
+def _unreadable(detail: Msg) -> Problem:
+    return Problem(422, "unreadable_file", detail, errors=[field_error("file", detail, "unreadable_file", row=1)])
 
 
 def _blank(cells: list[Any]) -> bool:
@@ -156,15 +145,9 @@ def decode_csv(data: bytes) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError as exc:
-        detail = (
-            f"The CSV file is neither UTF-8 nor GB18030/GBK text (undecodable bytes at offset {exc.start}); "
-            "save it again as 'CSV UTF-8' (Excel: 另存为 CSV UTF-8)."
-        )
+        detail = msg("unsupported_encoding", offset=exc.start)
         raise Problem(
-            415,
-            "unsupported_encoding",
-            detail,
-            errors=[{"field": "file", "message": detail, "code": "unsupported_encoding"}],
+            415, "unsupported_encoding", detail, errors=[field_error("file", detail, "unsupported_encoding")]
         ) from None
 
 
@@ -181,7 +164,7 @@ def _read_csv(data: bytes, limits: Limits) -> list[Row]:
                 raise _too_many_rows(limits.max_rows)
             rows.append(Row(number, cells[:MAX_COLUMNS]))
     except csv.Error as exc:
-        raise _unreadable(f"CSV is malformed near row {reader.line_num}: {exc}") from None
+        raise _unreadable(msg("csv_malformed", line=reader.line_num, error=exc)) from None
     return rows
 
 
@@ -197,23 +180,16 @@ def check_workbook_bounds(data: bytes, limits: Limits) -> None:
             infos = archive.infolist()
             inflated = sum(info.file_size for info in infos)
             if inflated > limits.max_inflated_bytes:
-                detail = (
-                    f"The workbook inflates to {inflated} bytes; at most {limits.max_inflated_bytes} are read. "
-                    "Split the file or remove what is not member/demand data."
-                )
+                detail = msg("workbook_too_large", inflated=inflated, limit=limits.max_inflated_bytes)
                 raise Problem(
-                    413,
-                    "workbook_too_large",
-                    detail,
-                    params={"limit": limits.max_inflated_bytes},
-                    errors=[{"field": "file", "message": detail, "code": "workbook_too_large"}],
+                    413, "workbook_too_large", detail, errors=[field_error("file", detail, "workbook_too_large")]
                 )
             sheets = [i for i in infos if i.filename.startswith("xl/worksheets/") and i.filename.endswith(".xml")]
             for info in sheets:
                 if _count_rows(archive, info) > limits.max_sheet_rows:
-                    raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
+                    raise _too_many_rows(limits.max_sheet_rows, "sheet_rows")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError) as exc:
-        raise _unreadable(f"The workbook cannot be read: {exc}") from None
+        raise _unreadable(msg("workbook_unreadable", error=exc)) from None
 
 
 def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, chunk: int = 1 << 20) -> int:
@@ -238,14 +214,14 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[Row]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise _unreadable(f"The workbook cannot be read: {exc}") from None
+        raise _unreadable(msg("workbook_unreadable", error=exc)) from None
     max_read = limits.max_rows + HEADER_SEARCH_ROWS
     try:
         sheet = workbook.active or workbook.worksheets[0]
         rows: list[Row] = []
         for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1):
             if number > limits.max_sheet_rows:  # openpyxl pads rows a sheet skips; count those too
-                raise _too_many_rows(limits.max_sheet_rows, "worksheet rows (blank rows count too)")
+                raise _too_many_rows(limits.max_sheet_rows, "sheet_rows")
             if _blank(list(cells)):
                 continue
             if len(rows) >= max_read:
@@ -254,7 +230,7 @@ def _read_xlsx(data: bytes, limits: Limits) -> list[Row]:
     except Problem:
         raise
     except Exception as exc:  # a damaged sheet may only fail while its rows are read
-        raise _unreadable(f"The workbook cannot be read: {exc}") from None
+        raise _unreadable(msg("workbook_unreadable", error=exc)) from None
     finally:
         workbook.close()
     return rows
@@ -276,7 +252,7 @@ def read_table(
     fmt = detect_format(data, filename, content_type)
     raw = _read_csv(data, limits) if fmt == "csv" else _read_xlsx(data, limits)
     if not raw:
-        raise _unreadable("The file is empty; the first row must be the header row (column names).")
+        raise _unreadable(msg("import_empty"))
     texts = [["" if c is None else str(c).strip() for c in r.cells] for r in raw[:HEADER_SEARCH_ROWS]]
     at = next((i for i, cells in enumerate(texts) if is_header and is_header(cells)), 0)
     headers = texts[at]

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, NotificationChannel, NotificationEvent, NotificationStatus
-from app.errors import Problem, invalid
+from app.errors import Problem, invalid, msg
 from app.models import Assignment, Demand, Member, Notification, NotificationAttempt
 from app.models.base import utcnow
 from app.services.crud import get_scoped
@@ -125,11 +125,11 @@ def list_notifications(
         stmt = stmt.where(Notification.member_id == member_id)
     if status is not None:
         if status not in NotificationStatus.__members__.values():
-            raise invalid("status", f"one of {', '.join(NotificationStatus)}")
+            raise invalid("status", msg("one_of", values=", ".join(NotificationStatus)))
         stmt = stmt.where(Notification.status == status)
     if channel is not None:
         if channel not in NotificationChannel.__members__.values():
-            raise invalid("channel", f"one of {', '.join(NotificationChannel)}")
+            raise invalid("channel", msg("one_of", values=", ".join(NotificationChannel)))
         stmt = stmt.where(Notification.channel == channel)
     return paginate(session, stmt, Notification.id, cursor, limit)
 
@@ -156,7 +156,7 @@ def retry(session: Session, caller: Caller, notification_id: int) -> Notificatio
     goes back to ``failed`` if that attempt fails too). A sent one is 409."""
     row = get_notification(session, caller, notification_id)
     if row.status == NotificationStatus.SENT:
-        raise Problem(409, "notification_sent", f"Notification {row.id} was already sent.")
+        raise Problem(409, "notification_sent", msg("notification_sent", id=row.id))
     row.status = NotificationStatus.PENDING
     row.next_attempt_at = utcnow()
     session.flush()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import DutyKind, Role
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.i18n import label
 from app.models import Area, Group
 from app.services.duty import KINDS as DUTY_KINDS
@@ -112,9 +112,9 @@ class DutyReport:
 
 def duty_report(session: Session, caller: Caller, year: int, by: str = "member") -> DutyReport:
     if by not in ("member", "group", "area"):
-        raise invalid("by", "must be one of member, group, area")
+        raise invalid("by", msg("one_of", values="member, group, area"))
     if not 2000 <= year <= 2100:
-        raise invalid("year", "must be between 2000 and 2100")
+        raise invalid("year", msg("between", low=2000, high=2100))
     area_id = caller.area_id if caller.role == Role.LIAISON else None
     status = duty_status(session, caller.district_id, year, area_id)
     groups = dict(session.execute(select(Group.id, Group.name).where(Group.district_id == caller.district_id)).all())

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, DemandStatus, Role
 from app.domain.times import LOCAL_TZ
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.models import Area, Assignment, Demand, Member, MemberSkill, OptimizationRun, Skill, UnmetDemand
 from app.services.assignments import LIVE_STATUSES
 from app.services.identity import Caller
@@ -159,9 +159,9 @@ def period(date_from: date | None, date_to: date | None) -> tuple[date, date]:
     date_from = date_from or date(today.year, 1, 1)
     date_to = date_to or date(date_from.year, 12, 31)
     if date_to < date_from:
-        raise invalid("to", "must not be before 'from'")
+        raise invalid("to", msg("to_before_from"))
     if (date_to - date_from).days > 3 * 366:
-        raise invalid("to", "a report spans at most three years")
+        raise invalid("to", msg("report_span"))
     return date_from, date_to
 
 
@@ -275,7 +275,7 @@ def needs_report(
     session: Session, caller: Caller, date_from: date | None, date_to: date | None, by: str = "area"
 ) -> NeedsReport:
     if by not in ("area", "skill"):
-        raise invalid("by", "must be one of area, skill")
+        raise invalid("by", msg("one_of", values="area, skill"))
     date_from, date_to = period(date_from, date_to)
     facts = demand_facts(session, caller, date_from, date_to)
     report = NeedsReport(date_from=date_from, date_to=date_to, by=by)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from app.errors import invalid
+from app.errors import invalid, msg
 from app.solver.types import Weights
 
 
@@ -46,9 +46,9 @@ def weights_from_form(values: dict[str, str]) -> dict[str, float] | None:
         try:
             value = float(raw)
         except ValueError:
-            raise invalid(f"weights.{s.name}", "a number", "float_parsing") from None
+            raise invalid(f"weights.{s.name}", msg("a_number"), "float_parsing") from None
         if not s.low <= value <= s.high:
-            raise invalid(f"weights.{s.name}", f"between {s.low} and {s.high}", "out_of_bounds")
+            raise invalid(f"weights.{s.name}", msg("between", low=s.low, high=s.high), "out_of_bounds")
         if abs(value - s.default) > 1e-9:
             out[s.name] = value
     return out or None

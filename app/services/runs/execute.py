@@ -2,8 +2,10 @@
 ``matcher optimize``): claim -> build the problem -> solve on a separate thread while this
 thread keeps the row alive -> store the plan in one transaction.
 
-While the solver works, this thread polls the run row about twice a second: it writes a
-heartbeat every few seconds (so a lost worker is noticed), writes progress (best objective
+From the claim to the end, a keep-alive thread writes the run's heartbeat every 2 s (also while
+the problem is built and the plan stored), so a run whose process died is noticed within
+``STALE_AFTER_S`` plus one recovery pass. While the solver works, this thread polls the run row
+about twice a second: it writes progress (best objective
 and bound, throttled to one write a second), and turns ``cancel_requested`` into the
 solver's cancel Event. Every write is conditional on ``status='running'`` and the attempt
 number this executor claimed, so an executor that recovery has already given up on can
@@ -15,9 +17,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,9 +40,12 @@ from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairin
 log = logging.getLogger("app.runs")
 
 POLL_S = 0.5
-HEARTBEAT_S = 5.0
+HEARTBEAT_S = 2.0
 PROGRESS_MIN_S = 1.0
-STALE_AFTER_S = 60.0
+#: A running run whose heartbeat is older than this is lost: 5 missed beats. Recovery passes run
+#: every ``RECOVERY_EVERY_S``, so a dead executor's run is requeued or failed within about 13 s.
+STALE_AFTER_S = 10.0
+RECOVERY_EVERY_S = 3.0
 MAX_ATTEMPTS = 2
 
 ProgressDisplay = Callable[[dict[str, Any]], None]
@@ -166,6 +173,39 @@ def execute_run(
         log.info("run %s not claimed (status %s)", run_id, status)
         return status or "missing"
     workers = num_workers or get_settings().solver_workers
+    with _keep_alive(url, run_id, attempt):
+        return _execute_claimed(url, run_id, attempt, workers, display)
+
+
+@contextmanager
+def _keep_alive(url: str, run_id: int, attempt: int) -> Iterator[None]:
+    """Beat the run's heartbeat every ``HEARTBEAT_S`` while the block runs (build, solve, store)."""
+    engine = get_engine(url)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(
+                        update(OptimizationRun)
+                        .where(*_owned(run_id, attempt))
+                        .values(heartbeat_at=utcnow(), version=OptimizationRun.version + 1)
+                    )
+            except Exception:  # noqa: BLE001 - a missed heartbeat is retried next beat
+                log.warning("run %s: heartbeat write failed", run_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _execute_claimed(url: str, run_id: int, attempt: int, workers: int, display: ProgressDisplay | None) -> str:
+    """Build, solve and store a run this executor has claimed as ``attempt``."""
     try:
         with session_scope(url) as s:
             built = build_problem(s, s.get_one(OptimizationRun, run_id), num_workers=workers)
@@ -223,7 +263,6 @@ def _watch(
 ) -> bool:
     """Keep the row alive until the solver thread ends; True if the run was taken from us."""
     engine = get_engine(url)
-    last_beat = time.monotonic()
     last_write = 0.0
     pending: dict[str, Any] | None = None
     latest: dict[str, Any] = {}
@@ -250,12 +289,15 @@ def _watch(
                 if row.cancel_requested and not cancel.is_set():
                     log.info("run %s: cancel requested; stopping the solver", run_id)
                     cancel.set()
-                values: dict[str, Any] = {}
-                if now - last_beat >= HEARTBEAT_S:
-                    values["heartbeat_at"] = utcnow()
+                values: dict[str, Any] = {}  # the heartbeat itself is ``_keep_alive``'s
                 if pending is not None and now - last_write >= PROGRESS_MIN_S:
                     values["progress"] = json_safe(
-                        {**pending, "elapsed_s": round(now - started, 2), "updated_at": utcnow().isoformat()}
+                        {
+                            **pending,
+                            "pid": os.getpid(),
+                            "elapsed_s": round(now - started, 2),
+                            "updated_at": utcnow().isoformat(),
+                        }
                     )
                     values["heartbeat_at"] = utcnow()
                     pending = None
@@ -266,7 +308,6 @@ def _watch(
                         .where(*_owned(run_id, attempt))
                         .values(**values, version=OptimizationRun.version + 1)
                     )
-                    last_beat = now
         except Exception:  # noqa: BLE001 - a missed heartbeat is retried next tick
             log.warning("run %s: heartbeat/progress write failed", run_id, exc_info=True)
     return False
@@ -334,6 +375,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "time_limit_s": problem.time_limit_s,
         },
         "cap_weeks": built.cap_weeks,
+        "executor_pid": os.getpid(),  # the process that solved it (on SQLite: not the API's)
         "plan": {
             "demand_ids": sorted(demands),
             "member_ids": sorted(m.id for m in problem.members),  # the run's own members, for its report
@@ -430,7 +472,8 @@ def recover_stale_runs(
     """Requeue (attempts < MAX_ATTEMPTS, via ``enqueue``) or fail runs with a stale heartbeat.
 
     ``enqueue`` is the executor's hand-off, run in the same transaction as the requeue; with
-    none (nobody could execute a requeued run) stale runs are failed outright.
+    none (nobody could execute a requeued run) stale runs are failed outright. The query is one
+    indexed look-up on ``status`` (a handful of running rows), cheap enough for every 3 s.
     """
     cutoff = utcnow() - timedelta(seconds=stale_after_s)
     actions: list[tuple[int, str]] = []
@@ -445,40 +488,61 @@ def recover_stale_runs(
             .order_by(OptimizationRun.id)
         ).all()
         for run_id, attempts in stale:
-            guard = _owned(run_id, attempts)
-            if enqueue is not None and attempts < MAX_ATTEMPTS:
-                res = s.execute(
-                    update(OptimizationRun)
-                    .where(*guard)
-                    .values(
-                        status=RunStatus.QUEUED,
-                        heartbeat_at=None,
-                        progress=None,
-                        error=f"worker lost during attempt {attempts}; requeued",
-                        version=OptimizationRun.version + 1,
-                    ),
-                    execution_options={"synchronize_session": False},
-                )
-                if rowcount(res) == 1:
-                    enqueue(s, run_id)
-                    actions.append((run_id, "requeued"))
-            else:
-                res = s.execute(
-                    update(OptimizationRun)
-                    .where(*guard)
-                    .values(
-                        status=RunStatus.FAILED,
-                        finished_at=utcnow(),
-                        error=f"worker lost (no heartbeat for {int(stale_after_s)} s after {attempts} attempt(s))",
-                        version=OptimizationRun.version + 1,
-                    ),
-                    execution_options={"synchronize_session": False},
-                )
-                if rowcount(res) == 1:
-                    actions.append((run_id, RunStatus.FAILED))
+            action = _give_up(s, run_id, attempts, enqueue, lost=f"no heartbeat for {int(stale_after_s)} s")
+            if action is not None:
+                actions.append((run_id, action))
     for run_id, action in actions:
         log.warning("recovery: run %s %s (stale heartbeat)", run_id, action)
     return actions
+
+
+def abandon_run(url: str, run_id: int, *, reason: str, enqueue: Callable[[Session, int], object] | None) -> str | None:
+    """The process executing a run is known dead (its supervisor reaped it): requeue or fail
+    the run now, with the reason; None if the run had already ended. A run the dead process
+    never claimed is failed (requeueing it would not count an attempt, so could loop)."""
+    with session_scope(url) as s:
+        row = s.execute(
+            select(OptimizationRun.status, OptimizationRun.attempts).where(OptimizationRun.id == run_id)
+        ).first()
+        if row is None:
+            return None
+        if row.status == RunStatus.QUEUED:
+            fail_run(url, run_id, f"{reason} before it started the run")
+            return RunStatus.FAILED
+        if row.status != RunStatus.RUNNING:
+            return None
+        return _give_up(s, run_id, row.attempts, enqueue, lost=reason)
+
+
+def _give_up(
+    s: Session, run_id: int, attempts: int, enqueue: Callable[[Session, int], object] | None, *, lost: str
+) -> str | None:
+    """Requeue or fail a lost run, guarded by the attempt seen; the action taken, or None."""
+    guard = _owned(run_id, attempts)
+    if enqueue is not None and attempts < MAX_ATTEMPTS:
+        values: dict[str, Any] = {
+            "status": RunStatus.QUEUED,
+            "heartbeat_at": None,
+            "progress": None,
+            "error": f"worker lost during attempt {attempts} ({lost}); requeued",
+        }
+    else:
+        values = {
+            "status": RunStatus.FAILED,
+            "finished_at": utcnow(),
+            "error": f"worker lost ({lost} after {attempts} attempt(s))",
+        }
+    res = s.execute(
+        update(OptimizationRun).where(*guard).values(**values, version=OptimizationRun.version + 1),
+        execution_options={"synchronize_session": False},
+    )
+    if rowcount(res) != 1:
+        return None
+    if values["status"] == RunStatus.QUEUED:
+        assert enqueue is not None
+        enqueue(s, run_id)
+        return "requeued"
+    return RunStatus.FAILED
 
 
 def queued_run_ids(url: str) -> list[int]:

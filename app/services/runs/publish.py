@@ -29,7 +29,7 @@ from app.domain.enums import (
     RunMode,
     RunStatus,
 )
-from app.errors import Problem
+from app.errors import Problem, msg
 from app.models import Assignment, Demand, Notification, OptimizationRun
 from app.models.base import utcnow
 from app.services.runs.service import get_run
@@ -94,8 +94,7 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         raise Problem(
             409,
             "run_not_publishable",
-            f"Run {run.id} is {run.status}; only a succeeded run (or a cancelled run that kept "
-            "its best plan) can be published.",
+            msg("run_not_publishable", id=run.id, status=run.status),
             run_status=run.status,
         )
     newer = session.scalar(
@@ -114,8 +113,7 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         raise Problem(
             409,
             "newer_run_published",
-            f"Run {newer}, newer than run {run.id}, is already published for this window; "
-            "publishing the older plan over it is refused.",
+            msg("newer_run_published", newer=newer, id=run.id),
             newer_run_id=newer,
         )
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.db import rowcount
 from app.domain.enums import ACTIVE_RUN_STATUSES, Role, RunMode, RunStatus
 from app.domain.times import stored_utc
-from app.errors import Problem, invalid
+from app.errors import Problem, invalid, msg
 from app.models import Area, Demand, OptimizationRun, UnmetDemand
 from app.models.base import utcnow
 from app.services.crud import get_scoped
@@ -45,31 +45,31 @@ class Window:
 def parse_week(week: str, field: str = "week") -> Window:
     m = WEEK_RE.match(week or "")
     if not m:
-        raise invalid(field, "an ISO week like 2026-W48")
+        raise invalid(field, msg("iso_week"))
     if not 2000 <= int(m.group(1)) <= 2100:  # the range the API accepts for dates and report years
-        raise invalid(field, "the year must be between 2000 and 2100")
+        raise invalid(field, msg("week_year"))
     try:
         monday = date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
     except ValueError:
-        raise invalid(field, f"{week} is not a week of that year") from None
+        raise invalid(field, msg("week_not_in_year", week=week)) from None
     return Window(monday, monday + timedelta(days=6), f"{m.group(1)}-W{m.group(2)}")
 
 
 def resolve_window(week: str | None, window_start: date | None, window_end: date | None) -> Window:
     if week is not None:
         if window_start is not None or window_end is not None:
-            raise invalid("week", "give either week or window_start/window_end, not both")
+            raise invalid("week", msg("week_or_window"))
         return parse_week(week)
     if window_start is None and window_end is None:
-        raise invalid("week", "required: week (e.g. 2026-W48) or window_start and window_end", "missing")
+        raise invalid("week", msg("week_required"), "missing")
     if window_start is None:
-        raise invalid("window_start", "required with window_end", "missing")
+        raise invalid("window_start", msg("required_with", other="window_end"), "missing")
     if window_end is None:
-        raise invalid("window_end", "required with window_start", "missing")
+        raise invalid("window_end", msg("required_with", other="window_start"), "missing")
     if window_end < window_start:
-        raise invalid("window_end", "must not be before window_start")
+        raise invalid("window_end", msg("not_before", other="window_start"))
     if (window_end - window_start).days + 1 > MAX_WINDOW_DAYS:
-        raise invalid("window_end", f"a window is at most {MAX_WINDOW_DAYS} days")
+        raise invalid("window_end", msg("window_too_long", days=MAX_WINDOW_DAYS))
     iso = window_start.isocalendar()
     is_week = window_start.weekday() == 0 and (window_end - window_start).days == 6
     return Window(window_start, window_end, f"{iso.year}-W{iso.week:02d}" if is_week else None)
@@ -80,22 +80,21 @@ def _scope_ids(session: Session, district_id: int, scope: list[str] | None) -> l
         return None
     codes = list(dict.fromkeys(c.strip() for c in scope))
     if not codes or any(not c for c in codes):
-        raise invalid("scope", "a non-empty list of area codes")
+        raise invalid("scope", msg("scope_list"))
     found = dict(
         session.execute(select(Area.code, Area.id).where(Area.district_id == district_id, Area.code.in_(codes))).all()
     )
     unknown = [c for c in codes if c not in found]
     if unknown:
-        raise invalid("scope", f"unknown area code(s): {', '.join(unknown)}", "unknown")
+        raise invalid("scope", msg("unknown_area_codes", codes=", ".join(unknown)), "unknown")
     return [found[c] for c in codes]
 
 
 def _already_active(existing_id: int | None) -> Problem:
-    where = f" (run {existing_id})" if existing_id else ""
     return Problem(
         409,
         "run_already_active",
-        f"A run for this district and window is already queued or running{where}; wait for it or cancel it first.",
+        msg("run_already_active_id", id=existing_id) if existing_id else msg("run_already_active"),
         members={"run_id": existing_id} if existing_id else None,
     )
 
@@ -106,11 +105,11 @@ def solver_options(data: dict[str, Any]) -> dict[str, Any]:
     deterministic = data.get("deterministic")
     deterministic = True if deterministic is None else deterministic
     if not isinstance(deterministic, bool):
-        raise invalid("deterministic", "true or false")
+        raise invalid("deterministic", msg("true_or_false"))
     seed = data.get("seed")
     seed = 0 if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**31:
-        raise invalid("seed", "an integer between 0 and 2147483647")
+        raise invalid("seed", msg("between", low=0, high=2147483647))
     return {"deterministic": deterministic, "seed": seed}
 
 
@@ -121,11 +120,11 @@ def create_run(
     window = resolve_window(data.get("week"), data.get("window_start"), data.get("window_end"))
     mode = data.get("mode") or RunMode.FULL
     if mode not in MODES:
-        raise invalid("mode", "full or repair")
+        raise invalid("mode", msg("one_of", values="full, repair"))
     time_limit = data.get("time_limit_s")
     time_limit = float(default_time_limit_s if time_limit is None else time_limit)
     if not 1 <= time_limit <= 300:
-        raise invalid("time_limit_s", "between 1 and 300 seconds")
+        raise invalid("time_limit_s", msg("between_seconds", low=1, high=300))
     scope_ids = _scope_ids(session, caller.district_id, data.get("scope"))
     weights = {k: v for k, v in (data.get("weights") or {}).items() if v is not None} or None
     options = solver_options(data)
@@ -175,7 +174,7 @@ def list_runs(
     stmt = select(OptimizationRun).where(OptimizationRun.district_id == caller.district_id)
     if status is not None:
         if status not in RUN_STATUSES:
-            raise invalid("status", f"one of {', '.join(RUN_STATUSES)}")
+            raise invalid("status", msg("one_of", values=", ".join(RUN_STATUSES)))
         stmt = stmt.where(OptimizationRun.status == status)
     if week is not None:
         w = parse_week(week)
@@ -212,7 +211,7 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
             raise Problem(
                 409,
                 "run_not_active",
-                f"Run {run.id} is {run.status}; only a queued or running run can be cancelled.",
+                msg("run_not_active", id=run.id, status=run.status),
                 run_status=run.status,
             )
     session.flush()

@@ -1,0 +1,48 @@
+"""命令行输出（demo、optimize、report、keys、districts 与错误）；LANG 指明英文时用 app/i18n/en/cli.py。"""
+
+MESSAGES: dict[str, str] = {
+    "cli.error": "错误：{message}",
+    "cli.wrote": "已写入 {path}",
+    "cli.no_such_file": "文件不存在：{path}",
+    "cli.demo.ready": "{district}演示数据库已就绪：{url}",
+    "cli.demo.facts": "  随机种子 {seed}，周次 {week}（{start} 至 {end}），用时 {elapsed} 秒",
+    "cli.demo.counts_reference": "  片区 {areas} · 社区 {communities} · 小组 {groups}（结对片区 {paired}）· 技能 {skills}",
+    "cli.demo.counts_people": (
+        "  委员 {members}（技能 {member_skills} 项）· 需求 {demands}（回避 {exclusions} 项）· 履职记录 {duty_records}"
+    ),
+    "cli.demo.by_channel": "需求来源渠道：",
+    "cli.demo.by_priority": "需求优先级（5 为最紧急）：",
+    "cli.demo.without_activity": "今年尚未参加社区活动的委员：{count} / {members}",
+    "cli.demo.admin_key": "管理员 API 密钥（只显示这一次，不以明文保存）：{key}",
+    "cli.demo.try": "试一试：",
+    "cli.demo.published": "方案已发布：{count} 条派单；给每位委员的消息在发件箱中（日志渠道：由 `matcher serve` 发送，电话与地点已打码）。",
+    "cli.demo.links": "个人链接示例（在 `matcher serve` 运行时打开；主机名由 MATCHER_PUBLIC_BASE_URL 设置）：",
+    "cli.demo.member_link": "  {member}的全部任务：{url}",
+    "cli.demo.optimised": "演示周已优化：批次 {id} {status} · 求解器 {solver} · 差距 {gap} · 派单 {proposals}",
+    "cli.optimize.progress": "求解中… {elapsed:5.1f} 秒",
+    "cli.optimize.best": "  当前最优 {value:,.2f}",
+    "cli.optimize.bound": "  上界 {value:,.2f}",
+    "cli.optimize.run": (
+        "批次 {id} {status} · 时间窗口 {start} 至 {end} · 求解器 {solver} · 目标值 {objective} · 上界 {bound} · 差距 {gap}"
+    ),
+    "cli.optimize.counts": "委员 {members} · 需求 {demands} · 派单 {proposals} · 保留（已接受）{pinned} · 未满足 {unmet}",
+    "cli.optimize.published": "已发布 {published} · 被替换 {superseded} · 已派单的需求 {assigned}",
+    "cli.optimize.weights_unreadable": "无法从 {path} 读取 JSON 权重：{error}",
+    "cli.optimize.weights_invalid": "权重有误：{fields}",
+    "cli.optimize.row.demands_covered": "满足的需求",
+    "cli.optimize.row.weighted_coverage": "按优先级加权的覆盖率",
+    "cli.optimize.row.assignments": "派单数",
+    "cli.optimize.row.mean_skill_score": "平均技能匹配分",
+    "cli.optimize.row.cross_area_share": "跨片派单占比",
+    "cli.optimize.row.mean_distance_km": "平均距离（公里）",
+    "cli.optimize.row.load_peak": "最高负荷",
+    "cli.optimize.row.load_std": "负荷标准差",
+    "cli.optimize.row.zero_activity_members_served": "今年首次参加活动的委员",
+    "cli.optimize.plan.optimized": "优化方案",
+    "cli.optimize.plan.fixed_pairing": "定点包片",
+    "cli.optimize.plan.greedy": "贪心",
+    "cli.report.no_run_figures": "还没有带图表数据的优化批次：只写出履职图表",
+    "cli.report.bad_date": "--{field}：应为 2026-11-01 这样的日期，收到 {value!r}",
+    "cli.keys.grace_negative": "--grace-hours 不能为负数",
+    "cli.districts.created": "行政区 {code}（{name}）：{areas} 个片区",
+}
