@@ -608,6 +608,7 @@ def finish(state: SolveState) -> Solution:
         candidate_pairs=len(state.candidates),
         method=method,
         top_k=state.candidates.top_k,
+        candidates_complete=state.candidates.complete,
         coverage_value=float(state.coverage),
         coverage_bound=coverage_bound,
         rest_value=state.rest / SCALE,

@@ -26,7 +26,7 @@ def test_cancel_before_start_stops_candidate_generation():
     assert check(prob, sol) == []
     # cancel works inside candidate generation too: no demand was reached, nothing proposed,
     # and the bounds stay valid (every priority point counts as reachable)
-    assert "candidate generation stopped" in sol.stats.method
+    assert "candidate generation stopped" in sol.stats.method and sol.stats.candidates_complete is False
     assert sol.assignments == ()
     assert sol.stats.coverage_bound >= sum(d.priority for d in prob.demands if d.min_members <= len(prob.members))
 
@@ -45,6 +45,7 @@ def test_cancel_during_search_keeps_the_best_plan():
     assert check(prob, sol) == []
     assert seen and all(o <= b + 1e-6 for o, b in seen)
     assert sol.stats.objective >= seen[0][0] - 1e-6
+    assert sol.stats.candidates_complete  # cancelled after generation: every demand was considered
 
 
 def test_cancel_inside_cp_sat():
