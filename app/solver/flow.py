@@ -68,9 +68,14 @@ class FlowNetwork:
         tier_values: dict[int, list[int]],
         cov_weight: int,
         peak_weight: int,
+        full_tiers: bool = False,
     ):
+        """`full_tiers`: every member gets all its load tiers, not just as many as it has pairs
+        (bound networks: their potentials then price the capacity of members whose pairs
+        pruning left out, instead of the pruning slack counting that capacity as free)."""
         self.p, self.cand = p, cand
         self.peak_weight = peak_weight
+        self.full_tiers = full_tiers
         self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
         members = np.unique(cand.pm)
         n_mem = len(members)
@@ -82,7 +87,7 @@ class FlowNetwork:
         tt, tc, tl = [], [], []
         cnt_m = np.bincount(cand.pm, minlength=p.M)
         for m in members:
-            r = int(min(p.cap_left[m], cnt_m[m]))
+            r = int(p.cap_left[m] if full_tiers else min(p.cap_left[m], cnt_m[m]))
             vals = tier_values.get(int(m)) or [0] * r
             for k, v in enumerate(vals[:r]):
                 tt.append(m_node[m])
@@ -193,7 +198,15 @@ class FlowNetwork:
         pot[present] = pi[1 + np.arange(len(present))]
         return pi, pot
 
-    def pruning_slack(self, r: FlowResult, pi: np.ndarray, viol: np.ndarray, neg: np.ndarray, weighted: bool) -> float:
+    def pruning_slack(
+        self,
+        r: FlowResult,
+        pi: np.ndarray,
+        viol: np.ndarray,
+        neg: np.ndarray,
+        weighted: bool,
+        left_count: np.ndarray | None = None,
+    ) -> float:
         """How much the optimum of this flow problem can rise when every pair that candidate
         pruning left out is added back (>= 0, model units).
 
@@ -202,11 +215,10 @@ class FlowNetwork:
         network with all eligible pairs. From the optimal potentials of `r`, each demand's
         potential is lowered to -viol[d] (viol[d] = max over its left-out pairs of value minus
         member potential, see eligibility.left_out_violation), so no left-out pair has a
-        negative reduced cost, unless keeping its potential and paying the left-out pairs'
         negative reduced costs (neg[d]) is cheaper: every arc touches at most one demand
         node, so the choice is made demand by demand. Members without a node, and load tiers
-        the pruned network lacks, are accounted for explicitly.
-        """
+        the pruned network lacks, are counted explicitly (with `left_count`, left-out pairs
+        per member, only as many tiers as the member has eligible pairs)."""
         p, cand = self.p, self.cand
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
@@ -233,14 +245,15 @@ class FlowNetwork:
         tmax, vals = self._tier_table(weighted)
         cnt_m = np.bincount(cand.pm, minlength=p.M)
         more = 0.0
+        reach = p.cap_left if left_count is None else np.minimum(p.cap_left, cnt_m + left_count)
         for node, m in enumerate(present.tolist(), start=1):
-            have = int(min(p.cap_left[m], cnt_m[m]))
-            for v in vals[m][have:]:
+            have = int(p.cap_left[m] if self.full_tiers else min(p.cap_left[m], cnt_m[m]))
+            for v in vals[m][have : int(reach[m])]:
                 lb += min(0.0, -v + pi[src] - pi[node])
                 more += 1.0
         absent = np.ones(p.M, dtype=bool)
         absent[present] = False
-        more += float(p.cap_left[absent].sum())
+        more += float(reach[absent].sum())
         supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
         lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
         opt = float((costs.astype(np.float64) * flows).sum())

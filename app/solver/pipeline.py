@@ -22,22 +22,29 @@ very tight:
    (each demand's best few members plus the flow plan's pairs): coverage, then the rest. Its
    plans are feasible for the full problem; its bounds are not used.
 5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
-   reported bounds are the flow bounds corrected for every left-out pair (relax.py): a reported
-   bound is never below the value of a feasible plan of the unpruned problem.
+   reported bounds are the flow bounds corrected for every left-out pair (relax.py, over the
+   eligible pairs collected once during candidate generation): coverage by column generation,
+   the rest also from flows with small coverage weights. A reported bound is never below the
+   value of a feasible plan of the unpruned problem.
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
-Time: every stage reads the one deadline in `Budget` (the time finish() needs is kept back);
-the flow stage gets a share of what is left, keeping back the pruning-bound pass, and every
-loop checks the deadline and the cancel request. Deterministic solves (Problem.deterministic)
-plan their work instead: a work clock for the flow stage, CP-SAT deterministic time and a
-planned budget for the exact stages, all for 60 % of the limit, with the promised wall time
-(limit x 1.05 + 0.5 s) as the hard stop.
+Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
+the one deadline in `Budget` (the time finish() needs is kept back, scaled by the machine's
+load per core, so a busy machine keeps back more). Candidate generation
+checks the deadline and the cancel request between blocks of demands and stops at
+CANDIDATE_SHARE of the time (the demands not reached get no pairs; bounds fall back to ones that
+hold without them); the flow stage gets a share of what is left, keeping back the bound pass
+over left-out pairs, which stops at the promised time (bounds then fall back, never a late
+answer). Deterministic solves (Problem.deterministic) plan their work instead: a work clock
+for the flow stage, CP-SAT deterministic time and a planned budget for the exact stages, all
+for 60 % of the limit, with the promised wall time as the hard stop.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -47,7 +54,16 @@ import numpy as np
 
 from app.solver.baselines import BASELINE_MAX_PAIRS, greedy_pairs
 from app.solver.checker import check
-from app.solver.eligibility import Candidates, Prepared, budget_k, candidates, prepare, prune
+from app.solver.eligibility import (
+    Candidates,
+    EligibleCollector,
+    EligiblePairs,
+    Prepared,
+    budget_k,
+    candidates,
+    prepare,
+    prune,
+)
 from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
 from app.solver.flow import WorkClock
@@ -68,7 +84,15 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
-BOUND_PASS_FACTOR = 1.5  # the pruning-bound pass costs about this x candidate generation
+# coverage weights (per priority point, in weight units) of the flows that bound the rest at
+# the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
+REST_BOUND_WEIGHTS = (0.0,)  # 15 and 60 tried: no tighter at 2k or city (see docs/solver.md)
+CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
+SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
+# the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
+# six more flows and their potentials over the model's pairs (measured on the target machine)
+BOUND_SECONDS_PER_LEFT_OUT = 6e-8
+BOUND_SECONDS_PER_PAIR = 1.2e-5
 FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
@@ -80,6 +104,7 @@ class Budget:
 
     start: float
     deadline: float
+    promised: float  # start + the promised wall time (limit x 1.05 + 0.5 s)
     cancel: threading.Event | None = None
 
     @classmethod
@@ -88,11 +113,20 @@ class Budget:
         of it (DETERMINISTIC_PLAN_SHARE) and keep the promised wall time as the hard stop, so a
         slower or busier machine than the one the plan assumes still repeats the same plan."""
         now, limit = time.perf_counter(), problem.time_limit_s
-        hard = limit * 1.05 + 0.5 if problem.deterministic else limit
-        return cls(now, now + hard, cancel)
+        promised = limit * 1.05 + 0.5
+        return cls(now, now + (promised if problem.deterministic else limit), now + promised, cancel)
+
+    def keep_back(self, seconds: float) -> None:
+        """Time a later step needs (finish()) comes off both deadlines."""
+        self.deadline -= seconds
+        self.promised -= seconds
 
     def left(self) -> float:
         return max(self.deadline - time.perf_counter(), 0.0)
+
+    def past(self, at: float) -> bool:
+        """Cancelled, or the clock is past `at`: the stop test of the fixed-cost steps."""
+        return self.cancelled() or time.perf_counter() >= at
 
     def cancelled(self) -> bool:
         return self.cancel is not None and self.cancel.is_set()
@@ -111,6 +145,7 @@ class SolveState:
     prepared: Prepared
     candidates: Candidates  # the model's pairs (pruned when over the pair budget)
     greedy_plan: np.ndarray | None  # the greedy baseline's plan over a wider pair set, if pruned
+    left_out: EligiblePairs | None  # eligible pairs pruning left out (None: not pruned, or unknown)
     model: MatchModel
     built_at: float
     bound_reserve: float  # seconds kept back for the pruning-bound pass
@@ -140,7 +175,8 @@ class SolveState:
 
     @property
     def pruned(self) -> bool:
-        return self.candidates.top_k is not None
+        """Bounds over the model's pairs do not hold for the problem: pruned or cut short."""
+        return self.candidates.top_k is not None or not self.candidates.complete
 
     @property
     def combined_value(self) -> int:
@@ -195,38 +231,68 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
 
 # ----------------------------------------------------------------------------- candidates
 def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress | None) -> SolveState:
-    """Prepared arrays, candidate pairs (pruned to the pair budget) and the model over them."""
+    """Prepared arrays, candidate pairs (pruned to the pair budget) and the model over them.
+
+    Generation reads the deadline between blocks of demands and stops at CANDIDATE_SHARE of
+    the time (or a cancel request); the demands not reached then get no pairs, and the
+    bounds fall back to ones that hold without them.
+    """
     p = prepare(problem)
     # explanations, metrics and the checker run after the last stage: keep their time back
-    budget.deadline -= FINISH_SECONDS_PER_ITEM * (p.M + p.D)
-    started = time.perf_counter()
-    cand, greedy_plan = _candidates(p, problem)
-    # with pruning, the bounds over every eligible pair cost one more pass over the
-    # eligibility masks after the flow stage (about what generating candidates costs)
-    took = time.perf_counter() - started
-    if problem.deterministic:  # planned from the size, not measured: the same on every run
-        took = DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
-    reserve = BOUND_PASS_FACTOR * took if cand.top_k is not None else 0.0
+    finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
+    budget.keep_back(finish_s)
+    cut_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
+    cand, greedy_plan, left_out = _candidates(p, problem, lambda: budget.past(cut_at))
+    reserve = 0.0
+    if cand.top_k is not None and left_out is not None:
+        # planned from the sizes (not measured), so deterministic solves plan the same work
+        reserve = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) + BOUND_SECONDS_PER_PAIR * len(cand)
+    if not problem.deterministic:
+        # a busy machine: the steps that cannot be cut (finish, the bound pass) take longer too
+        slowness = machine_slowness()
+        budget.keep_back((slowness - 1.0) * finish_s)
+        reserve *= slowness
     exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
     model = build(p, cand, write_rows=exact_may_run)
-    return SolveState(problem, budget, p, cand, greedy_plan, model, time.perf_counter(), reserve, on_progress)
+    state = SolveState(
+        problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress
+    )
+    if not cand.complete:
+        state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
+    return state
 
 
-def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray | None]:
-    """The model's candidate pairs and, when they are pruned, the greedy baseline's plan.
+def machine_slowness() -> float:
+    """How much slower than idle this machine runs now: the 1-minute load average per core
+    (1 when idle, at most SLOWNESS_MAX). A measured ratio of candidate time to a per-pair
+    constant was tried first and misjudged small instances (fixed costs per block)."""
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 1.0
+    return min(max(load / max(os.cpu_count() or 1, 1), 1.0), SLOWNESS_MAX)
+
+
+def _candidates(
+    p: Prepared, problem: Problem, stop: Callable[[], bool]
+) -> tuple[Candidates, np.ndarray | None, EligiblePairs | None]:
+    """The model's candidate pairs, the greedy baseline's plan and the left-out pairs (the
+    last two when the candidates are pruned).
 
     When the pair budget forces pruning, the wider candidate set the greedy baseline uses is
     generated once (the cost is in the eligibility masks, not in the number of pairs kept),
-    the greedy plan is computed on it, and the model keeps the pruned pairs, each member's best
-    MEMBER_KEEP pairs (a member left out of every demand's top K would lose its chance and
-    its annual-duty bonus, and loosen the bounds) and that plan's pairs.
+    collecting every eligible pair on the way for the bound pass; the greedy plan is computed
+    on it, and the model keeps the pruned pairs, each member's best MEMBER_KEEP pairs (a member
+    left out of every demand's top K would lose its chance and its annual-duty bonus, and
+    loosen the bounds) and that plan's pairs.
     """
     k = budget_k(p, problem.top_k, problem.max_pairs)
     if k is None:
-        return candidates(p, top_k=None, max_pairs=None), None
-    wide = candidates(p, top_k=None, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0))
+        return candidates(p, stop=stop), None, None
+    collect = EligibleCollector(p, SCALE)
+    wide = candidates(p, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0), collect=collect, stop=stop)
     if wide.top_k is not None and wide.top_k <= k:
-        return wide, None
+        return wide, None, _left_out(collect, wide, p)
     greedy_plan = greedy_pairs(p, wide)
     keep = np.zeros(len(wide), dtype=bool)
     keep[prune(wide, k)] = True
@@ -235,10 +301,16 @@ def _candidates(p: Prepared, problem: Problem) -> tuple[Candidates, np.ndarray |
     rank_in_member = np.arange(len(order)) - np.searchsorted(members_sorted, members_sorted, side="left")
     keep[order[rank_in_member < MEMBER_KEEP]] = True
     if keep.all():
-        return wide, None
+        return wide, None, _left_out(collect, wide, p)
     keep[greedy_plan] = True
     kept = np.nonzero(keep)[0]
-    return replace(wide.subset(kept), top_k=k), _reindex(len(wide), kept)[greedy_plan]
+    cand = replace(wide.subset(kept), top_k=k)
+    return cand, _reindex(len(wide), kept)[greedy_plan], _left_out(collect, cand, p)
+
+
+def _left_out(collect: EligibleCollector, cand: Candidates, p: Prepared) -> EligiblePairs | None:
+    """The eligible pairs `cand` lacks; None when generation stopped early (not all known)."""
+    return collect.pairs().without(cand, p.M) if cand.complete else None
 
 
 def _reindex(n: int, kept: np.ndarray) -> np.ndarray:
@@ -283,7 +355,9 @@ def relax_with_flows(state: SolveState) -> None:
         stop=stop,
         start_plans=starts,
         correct_for_pruning=state.pruned,
-        cancelled=budget.cancelled,
+        left_out=state.left_out,
+        stop_bound=lambda: budget.past(budget.promised),
+        rest_weights=tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else (),
     )
     state.steps.append("min-cost-flow")
 
@@ -534,6 +608,7 @@ def finish(state: SolveState) -> Solution:
         candidate_pairs=len(state.candidates),
         method=method,
         top_k=state.candidates.top_k,
+        candidates_complete=state.candidates.complete,
         coverage_value=float(state.coverage),
         coverage_bound=coverage_bound,
         rest_value=state.rest / SCALE,

@@ -11,8 +11,10 @@ above. This stage
 4. tightens the level bounds by pricing the overlap cliques (a Lagrangian dual, each iterate's
    flow repaired into one more candidate plan);
 5. keeps, by reduced costs, only the pairs that may appear in a plan better than the best one;
-6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality, one
-   more pass over the eligibility masks), so a reported bound holds for the unpruned problem.
+6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality,
+   one vectorised pass over the eligible pairs stored during candidate generation; column
+   generation for coverage; flows with small coverage weights for the rest), so a reported
+   bound holds for the unpruned problem.
 
 In lexicographic mode the coverage weight inside the flows is larger than any possible swing of
 the rest, so the flows order plans exactly as the lexicographic objective does.
@@ -27,9 +29,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.solver.baselines import greedy_pairs
-from app.solver.eligibility import Candidates, Prepared, left_out_violation
+from app.solver.eligibility import Candidates, EligiblePairs, Prepared, left_out_violation
 from app.solver.flow import FlowNetwork, FlowResult, WorkClock, fix_and_resolve, lagrangian, repair
-from app.solver.model import SCALE, MatchModel, coverage_of, rest_of
+from app.solver.model import MatchModel, coverage_of, rest_of
 
 Clock = Callable[[], float]
 Stop = Callable[[], bool]
@@ -50,8 +52,9 @@ class Relaxation:
     # the same two bounds valid for every eligible pair (differ from the above when pruned)
     coverage_bound_all: float = math.inf
     combined_bound_all: float = math.inf
-    # rest bound over every eligible pair with coverage weight 0 (pruned candidates only)
-    rest_bound_unweighted_all: float | None = None
+    # (mu, bound on flow_mu) over every eligible pair, for small coverage weights mu (pruned
+    # candidates only): rest <= flow_mu - mu x coverage gained, see rest_bound_at
+    rest_flows_all: list[tuple[int, float]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
 
 
@@ -112,9 +115,13 @@ def relax(
     stop: Stop,
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
-    cancelled: Stop = lambda: False,
+    left_out: EligiblePairs | None = None,
+    stop_bound: Stop = lambda: False,
+    rest_weights: tuple[int, ...] = (0,),
 ) -> Relaxation:
-    """The whole flow stage (see the module docstring); plans and bounds by `deadline`."""
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`. The
+    bounds corrected for the pairs `left_out` fall back to ones that need no flow when
+    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
@@ -145,17 +152,16 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        # Cancelled (before or during the pass): trivial but valid bounds. The pass is budgeted
-        # (the pipeline keeps its time back) but not cut at the deadline: on a machine slower
-        # than planned, bounds a few seconds late beat bounds that say nothing.
-        done = not cancelled()
-        done = done and correct_bounds_for_pruning(
-            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, cancelled
-        )
+        done = left_out is not None and not stop_bound()
+        if done:
+            assert left_out is not None
+            done = correct_bounds_for_pruning(
+                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
+            )
         if not done:
             out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
             out.combined_bound_all = math.inf
-            out.rest_bound_unweighted_all = None
+            out.rest_flows_all = []
     return out
 
 
@@ -236,44 +242,99 @@ def correct_bounds_for_pruning(
     cov,
     net: FlowNetwork,
     levels,
+    left_out: EligiblePairs,
     stop: Stop,
+    rest_weights: tuple[int, ...] = (0,),
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
-    plus what the left-out pairs could add (FlowNetwork.pruning_slack), with one extra pass
-    over the eligibility masks for all flows at once. Also the unrestricted flow with
-    coverage weight 0, used by `rest_bound_at`. False when `stop` cut the mask pass short."""
+    plus what the left-out pairs could add (FlowNetwork.pruning_slack), from one vectorised
+    pass over the stored left-out pairs for all flows at once. Also the unrestricted flows with
+    the small coverage weights `rest_weights` (0: the rest alone), used by `rest_bound_at`.
+    False when `stop` cut the pass short."""
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     cov_net, cov_flow = cov
-    jobs = []  # (network, flow, weighted, bound without the slack, tag)
+    jobs: list[tuple[FlowNetwork, FlowResult, bool, float, str | int]] = []  # (net, flow, weighted, bound, tag)
     if cov_flow.ok:
         jobs.append((cov_net, cov_flow, False, cov_flow.value, "coverage"))
     jobs += [(net, flow, True, b, "level") for b, flow in levels]
-    unweighted = FlowNetwork(p, cand, model.pair_coef, tier_values, 0, model.peak_weight)
-    flow = unweighted.solve(peak=None)
-    if flow.ok:
-        b = flow.value + model.peak_weight * (unweighted._peak(flow.chosen) - model.peak_lb)
-        jobs.append((unweighted, flow, True, b, "unweighted"))
+    for mu in rest_weights:
+        if stop():
+            return False
+        rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
+        flow = rest_net.solve(peak=None)
+        if flow.ok:
+            b = flow.value + model.peak_weight * (rest_net._peak(flow.chosen) - model.peak_lb)
+            jobs.append((rest_net, flow, True, b, mu))
     if not jobs:
         return True
-    potentials = [n.member_potentials(r, weighted) for n, r, weighted, _, _ in jobs]
+    potentials = []
+    for n, r, weighted, _, _ in jobs:
+        if stop():
+            return False
+        potentials.append(n.member_potentials(r, weighted))
     d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
     dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
     mpot = np.vstack([pot for _, pot in potentials])
-    found = left_out_violation(p, cand, mpot, dpot, np.array([j[2] for j in jobs]), SCALE, stop=stop)
+    found = left_out_violation(left_out, p.D, mpot, dpot, np.array([j[2] for j in jobs]), stop=stop)
     if found is None:
         return False
     viol, neg = found
     level_bounds = []
+    left_count = np.bincount(left_out.pm, minlength=p.M)
     for k, (n, r, weighted, b, tag) in enumerate(jobs):
-        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted)
+        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted, left_count)
         if tag == "coverage":
-            out.coverage_bound_all = float(model.cov_const + math.floor(total / seats + 1e-6))
+            out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
         elif tag == "level":
             level_bounds.append(total)
         else:
-            out.rest_bound_unweighted_all = total
+            out.rest_flows_all.append((int(tag), total))
     out.combined_bound_all = float(max(level_bounds, default=math.inf))
     return True
+
+
+COLUMN_ROUNDS = 3  # pricing rounds of the coverage bound over the left-out pairs
+
+
+def _coverage_bound_all(p, cand, model, out: Relaxation, seats: int, total: float, left_out, stop) -> float:
+    """The coverage flow's bound plus its pruning slack (`total`, seat units) in priority
+    points, tightened by column generation while it is above the plan's coverage."""
+    bound = float(model.cov_const + math.floor(total / seats + 1e-6))
+    reached = coverage_of(model, out.plan)
+    if bound > reached:
+        bound = max(float(reached), min(bound, coverage_bound_by_columns(p, cand, model, seats, left_out, stop)))
+    return bound
+
+
+def coverage_bound_by_columns(
+    p: Prepared, cand: Candidates, model: MatchModel, seats: int, left_out: EligiblePairs, stop: Stop
+) -> float:
+    """The coverage bound over every eligible pair, tightened by column generation: a coverage
+    flow whose members have all their load tiers, the pruning slack over the pairs left out,
+    then the left-out pairs with a negative reduced cost join the network and the flow is
+    solved again (COLUMN_ROUNDS flows). Every round's bound holds for the unpruned problem (its network
+    is a subset of the eligible pairs, the slack covers the rest), so the least is kept."""
+    best = math.inf
+    for _ in range(COLUMN_ROUNDS):
+        net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0, full_tiers=True)
+        flow = net.solve()
+        if not flow.ok or stop():
+            break
+        pi, pot = net.member_potentials(flow, False)
+        d_pot = pi[net.sink - p.D + np.arange(p.D)]
+        found = left_out_violation(left_out, p.D, pot[None, :], d_pot[None, :], np.array([False]), stop=stop)
+        if found is None:
+            break
+        left_count = np.bincount(left_out.pm, minlength=p.M)
+        total = flow.value + net.pruning_slack(flow, pi, found[0][0], found[1][0], False, left_count)
+        best = min(best, float(model.cov_const + math.floor(total / seats + 1e-6)))
+        demand_of = left_out.demand_of_pairs()
+        join = pot[left_out.pm] - d_pot[demand_of] < -1e-9  # negative reduced cost: worth adding
+        if not join.any() or stop():
+            break
+        cand = cand.with_pairs(demand_of[join], left_out.pm[join])
+        left_out = left_out.keep(~join)
+    return best
 
 
 def rest_bound_at(
@@ -286,9 +347,9 @@ def rest_bound_at(
     candidates only the flows corrected for pruning (weight 0) are valid."""
     gained = coverage - model.cov_const
     best = relaxation.combined_bound_all - relaxation.coverage_weight * gained
-    if cand.top_k is not None:
-        if relaxation.rest_bound_unweighted_all is not None:
-            best = min(best, relaxation.rest_bound_unweighted_all)
+    if cand.top_k is not None or not cand.complete:
+        for mu, flow_bound in relaxation.rest_flows_all:
+            best = min(best, flow_bound - mu * gained)
         return best
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in weights:

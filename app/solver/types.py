@@ -221,6 +221,9 @@ class SolveStats:
     rest_value: float = 0.0  # quality, home, distance, balance, duty, stability, continuity
     rest_bound: float = 0.0
     top_k: int | None = None  # members kept per demand when candidates were pruned
+    # False when candidate generation stopped (deadline or cancel) before every demand was reached:
+    # the plan then says nothing about the demands not reached.
+    candidates_complete: bool = True
 
 
 @dataclass(frozen=True)

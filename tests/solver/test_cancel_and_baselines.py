@@ -17,14 +17,18 @@ def _hard_instance():
     return replace(generate(410, 300, seed=1, mismatch=0.6), time_limit_s=20.0)
 
 
-def test_cancel_before_start_returns_a_feasible_plan():
+def test_cancel_before_start_stops_candidate_generation():
     prob = _hard_instance()
     ev = threading.Event()
     ev.set()
     sol = solve(prob, cancel=ev)
     assert sol.stats.status == "CANCELLED"
     assert check(prob, sol) == []
-    assert sol.assignments  # the flow/greedy plan, not an empty one
+    # cancel works inside candidate generation too: no demand was reached, nothing proposed,
+    # and the bounds stay valid (every priority point counts as reachable)
+    assert "candidate generation stopped" in sol.stats.method and sol.stats.candidates_complete is False
+    assert sol.assignments == ()
+    assert sol.stats.coverage_bound >= sum(d.priority for d in prob.demands if d.min_members <= len(prob.members))
 
 
 def test_cancel_during_search_keeps_the_best_plan():
@@ -41,6 +45,7 @@ def test_cancel_during_search_keeps_the_best_plan():
     assert check(prob, sol) == []
     assert seen and all(o <= b + 1e-6 for o, b in seen)
     assert sol.stats.objective >= seen[0][0] - 1e-6
+    assert sol.stats.candidates_complete  # cancelled after generation: every demand was considered
 
 
 def test_cancel_inside_cp_sat():

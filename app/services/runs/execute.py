@@ -341,6 +341,7 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
         "fixed_pairing": _metrics(outcome.fixed),
         "greedy": _metrics(outcome.greedy),
         "partial": cancelled,
+        "candidates_complete": sol.stats.candidates_complete,
         "objectives": {
             "optimized": sol.stats.objective,
             "fixed_pairing": outcome.fixed.stats.objective if outcome.fixed else None,

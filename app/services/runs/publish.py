@@ -50,11 +50,16 @@ def _lock(session: Session, run: OptimizationRun) -> None:
 
 
 def publishable(run: OptimizationRun) -> bool:
+    """A succeeded run, or a cancelled one whose best plan so far is kept -- unless the cancel came
+    while candidates were still being generated: that plan never considered the demands not yet
+    reached, and publishing it would replace their proposals with nothing."""
     if run.status == RunStatus.SUCCEEDED:
         return True
+    stats = run.stats or {}
     return (
         run.status == RunStatus.CANCELLED
-        and bool((run.stats or {}).get("partial"))
+        and bool(stats.get("partial"))
+        and bool(stats.get("candidates_complete", True))
         and run.solver_status == SolverStatus.CANCELLED
     )
 
