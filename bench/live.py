@@ -94,7 +94,7 @@ def create_key(url: str, role: str, area: str | None = None) -> str:
     with session_scope(url) as session:
         district_id = session.scalar(select(District.id).where(District.code == get_settings().district_code))
         assert district_id is not None, "demo district missing"
-        return create_api_key(session, district_id, role, f"bench-{role}", area)
+        return create_api_key(session, district_id=district_id, role=role, name=f"bench-{role}", area_code=area)
 
 
 def process_tree(pid: int) -> list[int]:

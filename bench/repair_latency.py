@@ -68,8 +68,8 @@ def _decline_one(url: str, run_id: int, skip: int) -> int:
             if live.get(a.demand_id) == a.demand.min_members
         ]
         a = candidates[skip % len(candidates)]
-        link = mint_task_link(s, a).link
-        answer(s, link, "decline", {"reason": "schedule"})
+        link = mint_task_link(s, assignment=a).link
+        answer(s, link=link, action="decline", form={"reason": "schedule"})
         return a.id
 
 

@@ -71,8 +71,8 @@ def build_world(db) -> World:
     王强 (LGY, venue); 海淀区 with one area and community; keys admin, reader, liaison_jw,
     liaison_cw (朝阳) and other_admin (海淀). Written through the ORM: fast."""
     with db.session() as s:
-        d = ensure_district(s, "chaoyang", "朝阳区")
-        o = ensure_district(s, "haidian", "海淀区")
+        d = ensure_district(s, code="chaoyang", name="朝阳区")
+        o = ensure_district(s, code="haidian", name="海淀区")
         w = World(district_id=d.id, other_district_id=o.id)
         for code, name, kind, lat, lon in [
             ("JW", "建外街道", "street", 39.905, 116.45),
@@ -138,11 +138,11 @@ def build_world(db) -> World:
         s.add(oc)
         s.flush()
         w.other["community"] = oc.id
-        w.keys["admin"] = create_api_key(s, d.id, "admin", "test admin")
-        w.keys["reader"] = create_api_key(s, d.id, "reader", "test reader")
-        w.keys["liaison_jw"] = create_api_key(s, d.id, "liaison", "jw liaison", "JW")
-        w.keys["liaison_cw"] = create_api_key(s, d.id, "liaison", "cw liaison", "CW")
-        w.keys["other_admin"] = create_api_key(s, o.id, "admin", "other admin")
+        w.keys["admin"] = create_api_key(s, district_id=d.id, role="admin", name="test admin")
+        w.keys["reader"] = create_api_key(s, district_id=d.id, role="reader", name="test reader")
+        w.keys["liaison_jw"] = create_api_key(s, district_id=d.id, role="liaison", name="jw liaison", area_code="JW")
+        w.keys["liaison_cw"] = create_api_key(s, district_id=d.id, role="liaison", name="cw liaison", area_code="CW")
+        w.keys["other_admin"] = create_api_key(s, district_id=o.id, role="admin", name="other admin")
         s.commit()
     return w
 

@@ -97,7 +97,7 @@ def stored_plan_violations(db, run_id: int) -> list[str]:
     """Rebuild the run's problem from the database and check the stored proposals (plus the
     pinned pairs they sit beside) with the solver's independent checker."""
     with db.session() as s:
-        built = build_problem(s, s.get_one(OptimizationRun, run_id))
+        built = build_problem(s, run=s.get_one(OptimizationRun, run_id))
         rows = s.execute(
             select(Assignment.demand_id, Assignment.member_id).where(
                 Assignment.run_id == run_id, Assignment.status.in_(("proposed", "published"))

@@ -81,10 +81,10 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
             msg("missing_api_key"),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate(session, raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
+    caller = authenticate(session, raw=raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
     request.state.caller = caller
     request_id = getattr(request.state, "request_id", None)
-    set_actor(session, Actor.for_caller(caller, request_id=request_id))
+    set_actor(session, actor=Actor.for_caller(caller, request_id=request_id))
     if caller.acting_as:
         record_act_as(session, caller, path=request.url.path, request_id=request_id)
     return caller

@@ -90,7 +90,7 @@ def idempotent_create(
         body = jsonable_encoder(out_schema.model_validate(obj))
         return 201, body, {"ETag": etag_for(obj.version), "Location": f"{location_prefix}/{obj.id}"}
 
-    return stored_response(run_idempotent(session, caller, idem, _create))
+    return stored_response(run_idempotent(session, caller, idem=idem, create=_create))
 
 
 def render(response: Response, obj: Any, out_schema: type[BaseModel]) -> BaseModel:

@@ -42,7 +42,7 @@ def audit(
 ) -> None:
     start = _since(since)
     with cli_session() as session:
-        district_id = get_district(session, district).id if district else None
+        district_id = get_district(session, code=district).id if district else None
         events = (
             e
             for e in _events(session, entity, actor_kind, start)

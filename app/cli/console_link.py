@@ -21,7 +21,7 @@ def console_link(
     It signs the browser in with a new key of that role; the key itself is never shown."""
     settings = get_settings()
     with cli_session() as session:
-        d = get_district(session, district or settings.district_code)
+        d = get_district(session, code=district or settings.district_code)
         token = create_sign_in_link(
             session, district_id=d.id, role=role, area_code=area, minutes=settings.console_link_minutes
         )

@@ -54,7 +54,7 @@ def _run(kind: str, file: Path, dry_run: bool, district: str | None, as_json: bo
     run = service.import_members if kind == "members" else service.import_demands
     try:
         with session_scope(get_settings().database_url) as session:
-            caller = operator(get_district(session, district or get_settings().district_code).id)
+            caller = operator(get_district(session, code=district or get_settings().district_code).id)
             report = run(session, caller, data, filename=file.name, dry_run=dry_run)
     except Problem as exc:
         _print_problem(exc, as_json)

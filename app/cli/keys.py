@@ -32,8 +32,10 @@ def create(
     with cli_session() as session:
         district_id = None
         if role != Role.PLATFORM:
-            district_id = get_district(session, district or get_settings().district_code).id
-        raw = create_api_key(session, district_id, role, name, area, expires_at=expires_at)
+            district_id = get_district(session, code=district or get_settings().district_code).id
+        raw = create_api_key(
+            session, district_id=district_id, role=role, name=name, area_code=area, expires_at=expires_at
+        )
     typer.echo(raw)
 
 
@@ -46,7 +48,7 @@ def list_keys(district: str | None = typer.Option(None, help="Only this district
         codes: dict[int, str] = dict(session.execute(select(District.id, District.code)).all())
         stmt = select(ApiKey).order_by(ApiKey.id)
         if district:
-            stmt = stmt.where(ApiKey.district_id == get_district(session, district).id)
+            stmt = stmt.where(ApiKey.district_id == get_district(session, code=district).id)
         for key in session.scalars(stmt):
             typer.echo(
                 "\t".join(

@@ -26,7 +26,7 @@ def member(
     """Print a new /m/ link for the member alone on stdout (valid MATCHER_MEMBER_LINK_DAYS days)."""
     cfg = NotifySettings()
     with cli_session() as session:
-        d = get_district(session, district or get_settings().district_code)
+        d = get_district(session, code=district or get_settings().district_code)
         found = session.scalar(select(Member).where(Member.district_id == d.id, Member.external_id == external_id))
         if found is None:
             fail(f"no member with external_id {external_id!r} in district {d.code}", code=2)

@@ -168,7 +168,7 @@ def run_optimization(
     """Create a run and execute it synchronously in this process (also used by ``matcher demo``)."""
     settings = get_settings()
     with session_scope(url) as s:
-        d = get_district(s, district_code)
+        d = get_district(s, code=district_code)
         caller = Caller(api_key_id=0, name="matcher optimize", role=Role.ADMIN, district_id=d.id)
         data = {
             "week": week,
@@ -180,7 +180,7 @@ def run_optimization(
             "mode": mode,
         }
         run = service.create_run(
-            s, caller, data, SynchronousExecutor(), default_time_limit_s=settings.solver_time_limit_s
+            s, caller, data=data, executor=SynchronousExecutor(), default_time_limit_s=settings.solver_time_limit_s
         )
         s.flush()
         run_id = run.id
@@ -196,8 +196,8 @@ def run_optimization(
     with session_scope(url) as s:
         run = s.get_one(OptimizationRun, run_id)
         if publish and run.status == RunStatus.SUCCEEDED:
-            run, published = publish_run(s, caller, run_id)
-        view = service.run_view(s, run)
+            run, published = publish_run(s, caller, run_id=run_id)
+        view = service.run_view(s, run=run)
     return OptimizeResult(run=view, published=published)
 
 

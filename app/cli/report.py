@@ -26,7 +26,7 @@ app = typer.Typer(
 
 
 def _caller(session) -> Caller:
-    district = get_district(session, get_settings().district_code)
+    district = get_district(session, code=get_settings().district_code)
     return Caller(api_key_id=0, name="cli", role=Role.ADMIN, district_id=district.id)
 
 
@@ -69,14 +69,14 @@ def export_png(directory: Path, year: int, run_id: int | None) -> list[Path]:
         caller = _caller(session)
         figures = {
             f"duty-{year}-{name}": fig
-            for name, fig in charts.duty_figures(service.duty_report(session, caller, year, "group")).items()
+            for name, fig in charts.duty_figures(service.duty_report(session, caller, year=year, by="group")).items()
         }
-        run_id = run_id if run_id is not None else service.latest_run_id(session, caller.district_id)
+        run_id = run_id if run_id is not None else service.latest_run_id(session, district_id=caller.district_id)
         if run_id is not None:
             figures.update(
                 {
                     f"run-{run_id}-{name}": fig
-                    for name, fig in charts.run_figures(service.run_report(session, caller, run_id)).items()
+                    for name, fig in charts.run_figures(service.run_report(session, caller, run_id=run_id)).items()
                 }
             )
         else:
@@ -97,7 +97,7 @@ def duty(
 ) -> None:
     """Annual duty compliance (建议/信息/活动 each at least once a year)."""
     with cli_session() as session:
-        tables = [service.duty_report(session, _caller(session), year, by).table()]
+        tables = [service.duty_report(session, _caller(session), year=year, by=by).table()]
     _emit(tables, csv_file, xlsx_file)
 
 
@@ -121,7 +121,7 @@ def needs(
     """Demands raised, covered and unmet (with causes), speed, response methods, satisfaction."""
     lo, hi = _parse_date(date_from, "from"), _parse_date(date_to, "to")
     with cli_session() as session:
-        tables = [service.needs_report(session, _caller(session), lo, hi, by).table()]
+        tables = [service.needs_report(session, _caller(session), date_from=lo, date_to=hi, by=by).table()]
     _emit(tables, csv_file, xlsx_file)
 
 
@@ -135,7 +135,7 @@ def skill_gaps(
     """Skills most often required but unmet, and how many members hold them."""
     lo, hi = _parse_date(date_from, "from"), _parse_date(date_to, "to")
     with cli_session() as session:
-        tables = [service.skill_gap_report(session, _caller(session), lo, hi).table()]
+        tables = [service.skill_gap_report(session, _caller(session), date_from=lo, date_to=hi).table()]
     _emit(tables, csv_file, xlsx_file)
 
 
@@ -147,5 +147,5 @@ def run_cmd(
 ) -> None:
     """A run's figures beside its baselines (XLSX adds coverage, flows, loads, unmet)."""
     with cli_session() as session:
-        tables = service.run_report(session, _caller(session), run_id).tables()
+        tables = service.run_report(session, _caller(session), run_id=run_id).tables()
     _emit(tables, csv_file, xlsx_file)

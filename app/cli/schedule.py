@@ -19,7 +19,7 @@ DISTRICT = typer.Option(None, help="District code (default MATCHER_DISTRICT_CODE
 
 
 def _caller(session, code: str | None) -> Caller:
-    district = get_district(session, code or get_settings().district_code)
+    district = get_district(session, code=code or get_settings().district_code)
     return Caller(api_key_id=0, name="matcher schedule", role=Role.ADMIN, district_id=district.id)
 
 
@@ -29,7 +29,7 @@ def show(district: str | None = DISTRICT) -> None:
     with cli_session() as session:
         caller = _caller(session, district)
         settings = service.read_settings(session, caller)
-        tz = get_district(session, district or get_settings().district_code).timezone
+        tz = get_district(session, code=district or get_settings().district_code).timezone
     typer.echo(json.dumps({**settings.schedule.model_dump(), "timezone": tz}, ensure_ascii=False))
 
 

@@ -31,11 +31,11 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
     flushes: the caller owns the transaction, so a failure leaves nothing half-written.
     """
     plan = plan_demo(seed, week_start)
-    district = ensure_district(session, data.DISTRICT_CODE, data.DISTRICT_NAME)
+    district = ensure_district(session, code=data.DISTRICT_CODE, name=data.DISTRICT_NAME)
     if session.scalar(select(Area.id).where(Area.district_id == district.id).limit(1)) is not None:
         raise Problem(409, "demo_exists", msg("demo_exists", code=data.DISTRICT_CODE))
     write_plan(session, district.id, plan)
-    key = create_api_key(session, district.id, Role.ADMIN, "demo admin")
+    key = create_api_key(session, district_id=district.id, role=Role.ADMIN, name="demo admin")
     session.flush()
     return summarize(session, district.id, data.DISTRICT_CODE, seed, week_start, key)
 

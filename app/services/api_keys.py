@@ -127,11 +127,11 @@ def _check_expiry(expires_at: datetime | None) -> datetime | None:
 
 def create_api_key(
     session: Session,
+    *,
     district_id: int | None,
     role: str,
     name: str,
     area_code: str | None = None,
-    *,
     expires_at: datetime | None = None,
 ) -> str:
     """Create a key and return the raw secret (shown once, never stored).
@@ -154,7 +154,7 @@ def create_api_key(
     return issued.secret
 
 
-def authenticate(session: Session, raw: str, *, act_as: str | None = None) -> Caller:
+def authenticate(session: Session, *, raw: str, act_as: str | None = None) -> Caller:
     """The caller behind a raw key, or 401 when the key is unknown, revoked or expired.
 
     ``act_as`` (a district code, from ``X-Act-As-District``) is honoured for platform keys
@@ -233,7 +233,7 @@ def list_keys(session: Session, caller: Caller, *, cursor: str | None, limit: in
     stmt = select(ApiKey)
     if not caller.is_platform:
         stmt = stmt.where(ApiKey.district_id == caller.district_id)
-    return paginate(session, stmt, ApiKey.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=ApiKey.id, cursor=cursor, limit=limit)
 
 
 def issue_key(

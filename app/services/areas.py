@@ -24,20 +24,20 @@ def _codes(session: Session, district_id: int) -> tuple[dict[str, Area], dict[st
     return {a.code: a for a in areas}, folded
 
 
-def area_by_code(session: Session, district_id: int, code: str, field: str) -> Area:
+def area_by_code(session: Session, *, district_id: int, code: str, field: str) -> Area:
     """An area code (exact, else any case, as the importer accepts) from a payload or filter.
 
     Unknown is a 422 naming ``field``.
     """
     code = code.strip()
-    exact, folded = memo(session, ("area_codes", district_id), lambda: _codes(session, district_id))
+    exact, folded = memo(session, key=("area_codes", district_id), load=lambda: _codes(session, district_id))
     area = exact.get(code) or folded.get(code.lower())
     if area is None:
         raise invalid(field, msg("unknown_area_code", code=code), "unknown_area")
     return area
 
 
-def create_area(session: Session, caller: Caller, data: dict[str, Any]) -> Area:
+def create_area(session: Session, caller: Caller, *, data: dict[str, Any]) -> Area:
     if session.scalar(select(Area.id).where(Area.district_id == caller.district_id, Area.code == data["code"])):
         raise Problem(
             409,
@@ -51,8 +51,8 @@ def create_area(session: Session, caller: Caller, data: dict[str, Any]) -> Area:
     return area
 
 
-def get_area(session: Session, caller: Caller, area_id: int) -> Area:
-    return get_scoped(session, Area, area_id, caller, "area")
+def get_area(session: Session, caller: Caller, *, area_id: int) -> Area:
+    return get_scoped(session, model=Area, obj_id=area_id, caller=caller, what="area")
 
 
 def list_areas(
@@ -63,11 +63,13 @@ def list_areas(
         stmt = stmt.where(Area.kind == kind)
     if active is not None:
         stmt = stmt.where(Area.active.is_(active))
-    return paginate(session, stmt, Area.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Area.id, cursor=cursor, limit=limit)
 
 
-def update_area(session: Session, caller: Caller, area_id: int, changes: dict[str, Any], if_match: str | None) -> Area:
-    area = get_area(session, caller, area_id)
+def update_area(
+    session: Session, caller: Caller, *, area_id: int, changes: dict[str, Any], if_match: str | None
+) -> Area:
+    area = get_area(session, caller, area_id=area_id)
     apply_changes(area, changes, if_match)
     session.flush()
     return area

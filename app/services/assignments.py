@@ -91,7 +91,7 @@ def _views(session: Session, caller: Caller, rows: list[Assignment]) -> list[Ass
     return [AssignmentView(a, records.get(a.id), caller.can_read_phones) for a in rows]
 
 
-def view(session: Session, caller: Caller, assignment: Assignment) -> AssignmentView:
+def view(session: Session, caller: Caller, *, assignment: Assignment) -> AssignmentView:
     return _views(session, caller, [assignment])[0]
 
 
@@ -128,7 +128,9 @@ def list_assignments(
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Assignment.area_id == caller.area_id)
     if area is not None:
-        stmt = stmt.where(Assignment.area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            Assignment.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if run_id is not None:
         stmt = stmt.where(Assignment.run_id == run_id)
     if member_id is not None:
@@ -145,18 +147,26 @@ def list_assignments(
         stmt = stmt.where(Assignment.status.in_(statuses))
     if updated_since is not None:
         stmt = stmt.where(Assignment.updated_at >= _utc(updated_since))
-    page = paginate(session, stmt, Assignment.id, cursor, limit)
+    page = paginate(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
     return Page(items=_views(session, caller, page.items), next_cursor=page.next_cursor)
 
 
-def get_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
-    return get_scoped(session, Assignment, assignment_id, caller, "assignment", area_attr="area_id")
+def get_assignment(session: Session, caller: Caller, *, assignment_id: int) -> Assignment:
+    return get_scoped(
+        session, model=Assignment, obj_id=assignment_id, caller=caller, what="assignment", area_attr="area_id"
+    )
 
 
-def read_assignment(session: Session, caller: Caller, assignment_id: int) -> Assignment:
+def read_assignment(session: Session, caller: Caller, *, assignment_id: int) -> Assignment:
     """``get_assignment`` for a read-only response: loads only what AssignmentOut shows."""
     return get_scoped(
-        session, Assignment, assignment_id, caller, "assignment", area_attr="area_id", options=ASSIGNMENT_READ
+        session,
+        model=Assignment,
+        obj_id=assignment_id,
+        caller=caller,
+        what="assignment",
+        area_attr="area_id",
+        options=ASSIGNMENT_READ,
     )
 
 
@@ -176,8 +186,8 @@ def _check_transition(assignment: Assignment, target: AssignmentStatus, if_match
     check_if_match(if_match, assignment.version)
 
 
-def accept(session: Session, caller: Caller, assignment_id: int, if_match: str | None) -> Assignment:
-    assignment = get_assignment(session, caller, assignment_id)
+def accept(session: Session, caller: Caller, *, assignment_id: int, if_match: str | None) -> Assignment:
+    assignment = get_assignment(session, caller, assignment_id=assignment_id)
     if assignment.status == AssignmentStatus.ACCEPTED:
         return assignment  # a retried accept changes nothing
     _check_transition(assignment, AssignmentStatus.ACCEPTED, if_match)
@@ -198,11 +208,11 @@ def _live_count(session: Session, demand_id: int) -> int:
     )
 
 
-def decline(session: Session, caller: Caller, assignment_id: int, reason: str, if_match: str | None) -> Assignment:
+def decline(session: Session, caller: Caller, *, assignment_id: int, reason: str, if_match: str | None) -> Assignment:
     reason = (reason or "").strip()
     if not reason:
         raise invalid("reason", msg("decline_needs_reason"), "missing")
-    assignment = get_assignment(session, caller, assignment_id)
+    assignment = get_assignment(session, caller, assignment_id=assignment_id)
     if assignment.status == AssignmentStatus.DECLINED:
         if assignment.decline_reason == reason:
             return assignment
@@ -247,10 +257,10 @@ def _same_completion(record: DutyRecord | None, assignment: Assignment, data: di
 
 
 def complete(
-    session: Session, caller: Caller, assignment_id: int, data: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, assignment_id: int, data: dict[str, Any], if_match: str | None
 ) -> Assignment:
     """Record how the member answered the need; writes the activity record once."""
-    assignment = get_assignment(session, caller, assignment_id)
+    assignment = get_assignment(session, caller, assignment_id=assignment_id)
     if data.get("response_method") not in {m.value for m in ResponseMethod}:
         raise invalid("response_method", msg("one_of", values=", ".join(ResponseMethod)))
     record = session.scalar(select(DutyRecord).where(DutyRecord.assignment_id == assignment.id))

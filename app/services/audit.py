@@ -93,7 +93,7 @@ VOLATILE_FIELDS = {
 SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
 
 
-def set_actor(session: Session, actor: Actor) -> None:
+def set_actor(session: Session, *, actor: Actor) -> None:
     """Name who acts through this session (the API and personal links call it per request)."""
     session.info[_INFO_KEY] = actor
 
@@ -331,4 +331,4 @@ def list_audit(
         stmt = stmt.where(AuditEvent.created_at >= since)
     if until is not None:
         stmt = stmt.where(AuditEvent.created_at < until)
-    return paginate(session, stmt, AuditEvent.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=AuditEvent.id, cursor=cursor, limit=limit)

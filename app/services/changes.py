@@ -344,7 +344,7 @@ def read_changes(
     return FeedPage(items=items, next_cursor=str(items[-1].id) if items else str(position))
 
 
-def latest_change_id(session: Session, district_id: int) -> int:
+def latest_change_id(session: Session, *, district_id: int) -> int:
     return (
         session.scalar(select(func.coalesce(func.max(ChangeEvent.id), 0)).where(ChangeEvent.district_id == district_id))
         or 0

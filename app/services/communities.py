@@ -19,7 +19,7 @@ from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
 
-def area_in_district(session: Session, district_id: int, area_id: int, field: str) -> Area:
+def area_in_district(session: Session, *, district_id: int, area_id: int, field: str) -> Area:
     """An area id from a payload: unknown or another district's is a 422 naming ``field``."""
     area = session.get(Area, area_id)
     if area is None or area.district_id != district_id:
@@ -40,8 +40,8 @@ def _check_name_free(session: Session, area_id: int, name: str, exclude_id: int 
         )
 
 
-def create_community(session: Session, caller: Caller, data: dict[str, Any]) -> Community:
-    area = area_in_district(session, caller.district_id, data["area_id"], "area_id")
+def create_community(session: Session, caller: Caller, *, data: dict[str, Any]) -> Community:
+    area = area_in_district(session, district_id=caller.district_id, area_id=data["area_id"], field="area_id")
     _check_name_free(session, area.id, data["name"], None)
     community = Community(district_id=caller.district_id, area=area, name=data["name"])
     session.add(community)
@@ -49,8 +49,8 @@ def create_community(session: Session, caller: Caller, data: dict[str, Any]) -> 
     return community
 
 
-def get_community(session: Session, caller: Caller, community_id: int) -> Community:
-    return get_scoped(session, Community, community_id, caller, "community")
+def get_community(session: Session, caller: Caller, *, community_id: int) -> Community:
+    return get_scoped(session, model=Community, obj_id=community_id, caller=caller, what="community")
 
 
 def list_communities(
@@ -58,16 +58,18 @@ def list_communities(
 ) -> Page[Community]:
     stmt = select(Community).where(Community.district_id == caller.district_id)
     if area is not None:
-        stmt = stmt.where(Community.area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            Community.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if active is not None:
         stmt = stmt.where(Community.active.is_(active))
-    return paginate(session, stmt, Community.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Community.id, cursor=cursor, limit=limit)
 
 
 def update_community(
-    session: Session, caller: Caller, community_id: int, changes: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, community_id: int, changes: dict[str, Any], if_match: str | None
 ) -> Community:
-    community = get_community(session, caller, community_id)
+    community = get_community(session, caller, community_id=community_id)
     check_if_match(if_match, community.version)
     if changes.get("name") is not None:
         _check_name_free(session, community.area_id, changes["name"], community.id)

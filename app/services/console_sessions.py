@@ -58,13 +58,13 @@ def csrf_token_for(session_token: str) -> str:
     return hashlib.sha256(b"matcher-console-csrf:" + session_token.encode()).hexdigest()
 
 
-def can(caller: Caller, action: str) -> bool:
+def can(caller: Caller, *, action: str) -> bool:
     """May this caller do ``action`` (a key of ``_ACTIONS``) in the console?"""
     return caller.role in _ACTIONS[action]
 
 
-def require(caller: Caller, action: str) -> None:
-    if not can(caller, action):
+def require(caller: Caller, *, action: str) -> None:
+    if not can(caller, action=action):
         raise Problem(403, "forbidden_role", msg("console_role", role=caller.role, action=action))
 
 
@@ -104,7 +104,7 @@ def _caller_of(key: ApiKey) -> Caller:
 def _open(session: Session, key: ApiKey | Caller, hours: float, request_id: str | None) -> NewSession:
     """Open a session acting as ``key``; signing in is already the key's act in the audit trail."""
     caller = key if isinstance(key, Caller) else _caller_of(key)
-    set_actor(session, Actor.for_console(caller, request_id=request_id))
+    set_actor(session, actor=Actor.for_console(caller, request_id=request_id))
     _purge_expired(session)
     token = secrets.token_urlsafe(32)
     csrf = csrf_token_for(token)
@@ -125,7 +125,7 @@ def _open(session: Session, key: ApiKey | Caller, hours: float, request_id: str 
 
 def sign_in_with_key(session: Session, *, raw_key: str, hours: float, request_id: str | None = None) -> NewSession:
     """Check the API key (401 when unknown or revoked) and open a session acting as it."""
-    caller = authenticate(session, raw_key.strip())
+    caller = authenticate(session, raw=raw_key.strip())
     if caller.district_id is None:
         raise Problem(403, "forbidden_role", msg("console_platform_key"))
     return _open(session, caller, hours, request_id)
@@ -134,7 +134,7 @@ def sign_in_with_key(session: Session, *, raw_key: str, hours: float, request_id
 def create_sign_in_link(session: Session, *, district_id: int, role: str, area_code: str | None, minutes: float) -> str:
     """A one-time sign-in token for a new console key of ``role`` (the key's secret is never shown)."""
     name = f"console-link {role}" + (f" {area_code}" if area_code else "")
-    raw = create_api_key(session, district_id, role, name, area_code)
+    raw = create_api_key(session, district_id=district_id, role=role, name=name, area_code=area_code)
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw)))
     assert key is not None  # just flushed
     token = secrets.token_urlsafe(32)
@@ -158,7 +158,7 @@ def redeem_sign_in_link(session: Session, *, token: str, hours: float, request_i
         raise Problem(401, "invalid_sign_in_link", msg("invalid_sign_in_link"))
     key = session.get(ApiKey, link.api_key_id)
     if key is not None:  # using the link is already the key's act
-        set_actor(session, Actor.for_console(_caller_of(key), request_id=request_id))
+        set_actor(session, actor=Actor.for_console(_caller_of(key), request_id=request_id))
     claimed = audited_update(
         session,
         ConsoleSignInLink,

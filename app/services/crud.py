@@ -42,6 +42,7 @@ def check_if_match(if_match: str | None, version: int) -> None:
 
 def get_scoped(
     session: Session,
+    *,
     model: type[M],
     obj_id: int,
     caller: Caller,

@@ -76,7 +76,9 @@ def search_demands(
         stmt = stmt.where(Demand.area_id == caller.area_id)
     f = filters
     if f.area:
-        stmt = stmt.where(Demand.area_id == area_by_code(session, caller.district_id, f.area, "area").id)
+        stmt = stmt.where(
+            Demand.area_id == area_by_code(session, district_id=caller.district_id, code=f.area, field="area").id
+        )
     if f.community_id:
         stmt = stmt.where(Demand.community_id == f.community_id)
     if f.status:
@@ -86,7 +88,7 @@ def search_demands(
     if f.priority:
         stmt = stmt.where(Demand.priority == f.priority)
     if f.skill:
-        skill = token_index(session, caller.district_id).get(normalize_token(f.skill))
+        skill = token_index(session, district_id=caller.district_id).get(normalize_token(f.skill))
         if skill is None:
             raise invalid("skill", msg("unknown_skill", skill=f.skill), "unknown_skill")
         stmt = stmt.where(Demand.id.in_(select(demand_skills.c.demand_id).where(demand_skills.c.skill_id == skill.id)))

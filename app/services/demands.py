@@ -127,7 +127,7 @@ def _resolve(session: Session, caller: Caller, data: dict[str, Any], current: De
     values.update(_place(session, caller, data, current))
     if "required_skills" in data:
         values["required_skills"] = resolve_skills(
-            session, caller.district_id, data["required_skills"], "required_skills"
+            session, district_id=caller.district_id, tokens=data["required_skills"], field="required_skills"
         )
     if "excluded_member_ids" in data:
         values["excluded_members"] = _excluded_members(session, caller.district_id, data["excluded_member_ids"])
@@ -150,7 +150,7 @@ def _place(session: Session, caller: Caller, data: dict[str, Any], current: Dema
         values["community"] = community
         values["area"] = community.area
     if data.get("area") is not None:
-        area = area_by_code(session, caller.district_id, data["area"], "area")
+        area = area_by_code(session, district_id=caller.district_id, code=data["area"], field="area")
         if community is None:
             raise invalid("community_id", msg("community_required"), "missing")
         if area.id != community.area_id:
@@ -186,7 +186,7 @@ def _check_window(values: dict[str, Any], current: Demand | None) -> None:
         raise invalid("ends_at", msg("demand_too_long", days=longest.days), "too_long")
 
 
-def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> Demand:
+def create_demand(session: Session, caller: Caller, *, payload: DemandCreate) -> Demand:
     """Create an open demand; ``created_by`` records the API key name."""
     _require_writer(caller)
     values = _resolve(session, caller, payload.model_dump(), None)
@@ -197,13 +197,15 @@ def create_demand(session: Session, caller: Caller, payload: DemandCreate) -> De
     return demand
 
 
-def get_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
-    return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id")
+def get_demand(session: Session, caller: Caller, *, demand_id: int) -> Demand:
+    return get_scoped(session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id")
 
 
-def read_demand(session: Session, caller: Caller, demand_id: int) -> Demand:
+def read_demand(session: Session, caller: Caller, *, demand_id: int) -> Demand:
     """``get_demand`` for a read-only response: loads only what DemandOut shows."""
-    return get_scoped(session, Demand, demand_id, caller, "demand", area_attr="area_id", options=DEMAND_READ)
+    return get_scoped(
+        session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id", options=DEMAND_READ
+    )
 
 
 def _arrangement(demand: Demand) -> tuple:
@@ -211,10 +213,10 @@ def _arrangement(demand: Demand) -> tuple:
     return (demand.status, from_storage(demand.starts_at), from_storage(demand.ends_at), demand.community_id)
 
 
-def update_demand(session: Session, caller: Caller, demand_id: int, changes: dict, if_match: str | None) -> Demand:
+def update_demand(session: Session, caller: Caller, *, demand_id: int, changes: dict, if_match: str | None) -> Demand:
     """PATCH semantics; list fields (required_skills, excluded_member_ids) replace the old lists."""
     _require_writer(caller)
-    demand = get_demand(session, caller, demand_id)
+    demand = get_demand(session, caller, demand_id=demand_id)
     check_if_match(if_match, demand.version)
     values = _resolve(session, caller, dict(changes), demand)
     before = _arrangement(demand)
@@ -225,12 +227,14 @@ def update_demand(session: Session, caller: Caller, demand_id: int, changes: dic
     if before != _arrangement(demand):
         from app.services.notifications.outbox import demand_changed
 
-        demand_changed(session, demand, cancelled=demand.status == "cancelled" and before[0] != "cancelled")
+        demand_changed(session, demand=demand, cancelled=demand.status == "cancelled" and before[0] != "cancelled")
     return demand
 
 
-def cancel_demand(session: Session, caller: Caller, demand_id: int, if_match: str | None) -> Demand:
-    return update_demand(session, caller, demand_id, {"status": DemandStatus.CANCELLED}, if_match)
+def cancel_demand(session: Session, caller: Caller, *, demand_id: int, if_match: str | None) -> Demand:
+    return update_demand(
+        session, caller, demand_id=demand_id, changes={"status": DemandStatus.CANCELLED}, if_match=if_match
+    )
 
 
 def list_demands(
@@ -250,7 +254,9 @@ def list_demands(
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
     if area is not None:
-        stmt = stmt.where(Demand.area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            Demand.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if community_id is not None:
         stmt = stmt.where(Demand.community_id == community_id)
     if status is not None:
@@ -261,4 +267,4 @@ def list_demands(
         stmt = stmt.where(Demand.starts_at >= to_utc(starts_after))
     if starts_before is not None:
         stmt = stmt.where(Demand.starts_at < to_utc(starts_before))
-    return paginate(session, stmt, Demand.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)

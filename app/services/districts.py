@@ -35,7 +35,7 @@ class NewDistrict:
     admin_key: str  # the first admin key, shown once
 
 
-def ensure_district(session: Session, code: str, name: str | None = None) -> District:
+def ensure_district(session: Session, *, code: str, name: str | None = None) -> District:
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
         district = District(code=code, name=name or code)
@@ -44,7 +44,7 @@ def ensure_district(session: Session, code: str, name: str | None = None) -> Dis
     return district
 
 
-def get_district(session: Session, code: str) -> District:
+def get_district(session: Session, *, code: str) -> District:
     district = session.scalar(select(District).where(District.code == code))
     if district is None:
         raise Problem(404, "unknown_district", msg("unknown_district", code=code))
@@ -112,7 +112,7 @@ def create_district(
     for row in areas or []:
         session.add(Area(district_id=district.id, **row))
     session.flush()
-    key = create_api_key(session, district.id, Role.ADMIN, f"{code} admin")
+    key = create_api_key(session, district_id=district.id, role=Role.ADMIN, name=f"{code} admin")
     return NewDistrict(district=district, areas=len(areas or []), admin_key=key)
 
 
@@ -123,7 +123,7 @@ def list_districts(
     stmt = select(District)
     if active is not None:
         stmt = stmt.where(District.active.is_(active))
-    return paginate(session, stmt, District.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=District.id, cursor=cursor, limit=limit)
 
 
 def update_district(

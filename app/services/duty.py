@@ -48,7 +48,7 @@ def _check_area_write(caller: Caller, area_id: int | None) -> None:
         )
 
 
-def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> DutyRecord:
+def create_record(session: Session, caller: Caller, *, data: dict[str, Any]) -> DutyRecord:
     member = _in_district(session, caller, Member, data["member_id"], "member_id", "member")
     demand = None
     if data.get("demand_id") is not None:
@@ -86,8 +86,10 @@ def create_record(session: Session, caller: Caller, data: dict[str, Any]) -> Dut
     return record
 
 
-def get_record(session: Session, caller: Caller, record_id: int) -> DutyRecord:
-    return get_scoped(session, DutyRecord, record_id, caller, "duty record", area_attr="area_id")
+def get_record(session: Session, caller: Caller, *, record_id: int) -> DutyRecord:
+    return get_scoped(
+        session, model=DutyRecord, obj_id=record_id, caller=caller, what="duty record", area_attr="area_id"
+    )
 
 
 def _year_bounds(year: int) -> tuple[date, date]:
@@ -110,7 +112,9 @@ def list_records(
     if caller.role == Role.LIAISON:
         stmt = stmt.where(DutyRecord.area_id == caller.area_id)
     if area is not None:
-        stmt = stmt.where(DutyRecord.area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            DutyRecord.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if member_id is not None:
         stmt = stmt.where(DutyRecord.member_id == member_id)
     if kind is not None:
@@ -120,13 +124,13 @@ def list_records(
         stmt = stmt.where(DutyRecord.date >= start, DutyRecord.date < end)
     if group_id is not None:
         stmt = stmt.where(DutyRecord.member_id.in_(select(Member.id).where(Member.group_id == group_id)))
-    return paginate(session, stmt, DutyRecord.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=DutyRecord.id, cursor=cursor, limit=limit)
 
 
 def update_record(
-    session: Session, caller: Caller, record_id: int, changes: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, record_id: int, changes: dict[str, Any], if_match: str | None
 ) -> DutyRecord:
-    record = get_record(session, caller, record_id)
+    record = get_record(session, caller, record_id=record_id)
     if "area_id" in changes and changes["area_id"] is None:
         raise invalid("area_id", msg("not_null"))  # every record belongs to an area
     if changes.get("area_id") is not None:
@@ -137,8 +141,8 @@ def update_record(
     return record
 
 
-def delete_record(session: Session, caller: Caller, record_id: int, if_match: str | None) -> None:
-    record = get_record(session, caller, record_id)
+def delete_record(session: Session, caller: Caller, *, record_id: int, if_match: str | None) -> None:
+    record = get_record(session, caller, record_id=record_id)
     check_if_match(if_match, record.version)
     session.delete(record)
     session.flush()
@@ -159,10 +163,10 @@ class MemberDuty:
 
 def duty_status(
     session: Session,
+    *,
     district_id: int,
     year: int,
     area_id: int | None = None,
-    *,
     group_id: int | None = None,
     include_inactive: bool = False,
 ) -> list[MemberDuty]:
@@ -206,11 +210,15 @@ def duty_status(
 
 
 def summary_for(
-    session: Session, caller: Caller, year: int, area: str | None = None, group_id: int | None = None
+    session: Session, caller: Caller, *, year: int, area: str | None = None, group_id: int | None = None
 ) -> list[MemberDuty]:
     """``duty_status`` as a caller may see it: a liaison only gets its own area's members."""
     if caller.role == Role.LIAISON:
         area_id: int | None = caller.area_id
     else:
-        area_id = area_by_code(session, caller.district_id, area, "area").id if area is not None else None
-    return duty_status(session, caller.district_id, year, area_id, group_id=group_id)
+        area_id = (
+            area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+            if area is not None
+            else None
+        )
+    return duty_status(session, district_id=caller.district_id, year=year, area_id=area_id, group_id=group_id)

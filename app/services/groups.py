@@ -19,7 +19,7 @@ from app.services.identity import Caller
 from app.services.pagination import Page, paginate
 
 
-def resolve_area_ids(session: Session, district_id: int, area_ids: list[int], field: str) -> list[Area]:
+def resolve_area_ids(session: Session, *, district_id: int, area_ids: list[int], field: str) -> list[Area]:
     """Areas for a list of ids, in order, without duplicates; any foreign/unknown id is a 422."""
     wanted = list(dict.fromkeys(area_ids))
     found = (
@@ -38,7 +38,7 @@ def resolve_area_ids(session: Session, district_id: int, area_ids: list[int], fi
     return [found[i] for i in wanted]
 
 
-def group_in_district(session: Session, district_id: int, group_id: int, field: str) -> Group:
+def group_in_district(session: Session, *, district_id: int, group_id: int, field: str) -> Group:
     group = session.get(Group, group_id)
     if group is None or group.district_id != district_id:
         raise invalid(field, msg("unknown_group_id", id=group_id), "unknown_group")
@@ -58,8 +58,10 @@ def _check_name_free(session: Session, district_id: int, name: str, exclude_id: 
         )
 
 
-def create_group(session: Session, caller: Caller, data: dict[str, Any]) -> Group:
-    areas = resolve_area_ids(session, caller.district_id, data.get("area_ids") or [], "area_ids")
+def create_group(session: Session, caller: Caller, *, data: dict[str, Any]) -> Group:
+    areas = resolve_area_ids(
+        session, district_id=caller.district_id, area_ids=data.get("area_ids") or [], field="area_ids"
+    )
     _check_name_free(session, caller.district_id, data["name"], None)
     group = Group(district_id=caller.district_id, name=data["name"])
     group.areas = areas
@@ -68,8 +70,8 @@ def create_group(session: Session, caller: Caller, data: dict[str, Any]) -> Grou
     return group
 
 
-def get_group(session: Session, caller: Caller, group_id: int) -> Group:
-    return get_scoped(session, Group, group_id, caller, "group")
+def get_group(session: Session, caller: Caller, *, group_id: int) -> Group:
+    return get_scoped(session, model=Group, obj_id=group_id, caller=caller, what="group")
 
 
 def list_groups(
@@ -78,13 +80,13 @@ def list_groups(
     stmt = select(Group).where(Group.district_id == caller.district_id)
     if active is not None:
         stmt = stmt.where(Group.active.is_(active))
-    return paginate(session, stmt, Group.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Group.id, cursor=cursor, limit=limit)
 
 
 def update_group(
-    session: Session, caller: Caller, group_id: int, changes: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, group_id: int, changes: dict[str, Any], if_match: str | None
 ) -> Group:
-    group = get_group(session, caller, group_id)
+    group = get_group(session, caller, group_id=group_id)
     check_if_match(if_match, group.version)
     changes = dict(changes)
     areas = None
@@ -92,7 +94,7 @@ def update_group(
         ids = changes.pop("area_ids")
         if ids is None:
             raise invalid("area_ids", msg("area_ids_not_null"))
-        areas = resolve_area_ids(session, caller.district_id, ids, "area_ids")
+        areas = resolve_area_ids(session, district_id=caller.district_id, area_ids=ids, field="area_ids")
     if changes.get("name") is not None:
         _check_name_free(session, caller.district_id, changes["name"], group.id)
     apply_changes(group, changes, None)

@@ -66,6 +66,7 @@ def _lookup(session: Session, caller: Caller, idem: IdempotencyKey) -> StoredRes
 def run_idempotent(
     session: Session,
     caller: Caller,
+    *,
     idem: IdempotencyKey,
     create: Callable[[], tuple[int, Any, dict[str, str]]],
 ) -> StoredResponse:

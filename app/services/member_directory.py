@@ -55,9 +55,11 @@ def search_members(
     if group_id:
         stmt = stmt.where(Member.group_id == group_id)
     if area:
-        stmt = stmt.where(Member.home_area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            Member.home_area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if skill:
-        found = token_index(session, caller.district_id).get(normalize_token(skill))
+        found = token_index(session, district_id=caller.district_id).get(normalize_token(skill))
         skill_id = found.id if found is not None else -1
         stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == skill_id)))
     members = list(session.scalars(stmt).unique())
@@ -90,8 +92,8 @@ class MemberProfile:
         return self.week_load > self.member.weekly_cap
 
 
-def member_profile(session: Session, caller: Caller, member_id: int, *, week: str) -> MemberProfile:
-    member = get_member(session, caller, member_id)
+def member_profile(session: Session, caller: Caller, *, member_id: int, week: str) -> MemberProfile:
+    member = get_member(session, caller, member_id=member_id)
     window = parse_week(week)
     year = window.start.year
     stmt = (

@@ -40,14 +40,14 @@ def member_caller(link: MemberLink) -> Caller:
     )
 
 
-def open_link(session: Session, token: str, kind: LinkKind) -> MemberLink:
+def open_link(session: Session, *, token: str, kind: LinkKind) -> MemberLink:
     """The live link (``LinkProblem`` otherwise), its last use noted."""
-    link = resolve(session, token, kind)
+    link = resolve(session, token=token, kind=kind)
     link.last_used_at = utcnow()
     return link
 
 
-def assignment_of(session: Session, link: MemberLink, assignment_id: int | None = None) -> Assignment:
+def assignment_of(session: Session, *, link: MemberLink, assignment_id: int | None = None) -> Assignment:
     """The assignment this link may act on (a task link: its own; a member link: any of theirs)."""
     wanted = link.assignment_id if link.kind == LinkKind.TASK else assignment_id
     a = session.get(Assignment, wanted) if wanted is not None else None
@@ -100,7 +100,7 @@ def task_view(assignment: Assignment, now: datetime | None = None) -> TaskView:
     )
 
 
-def open_tasks(session: Session, link: MemberLink) -> list[Assignment]:
+def open_tasks(session: Session, *, link: MemberLink) -> list[Assignment]:
     return list(
         session.scalars(
             select(Assignment)
@@ -122,14 +122,14 @@ def decline_reason_text(choice: str | None, typed: str | None) -> str:
 
 
 def answer(
-    session: Session, link: MemberLink, action: str, form: dict[str, Any], assignment_id: int | None = None
+    session: Session, *, link: MemberLink, action: str, form: dict[str, Any], assignment_id: int | None = None
 ) -> str:
     """Apply one answer (flushes; the caller commits). Returns the state reached.
 
     A repeat of an answer already given (a double tap, a reload) reports that state and changes
     nothing, even if the second tap picked another reason.
     """
-    a = assignment_of(session, link, assignment_id)
+    a = assignment_of(session, link=link, assignment_id=assignment_id)
     caller = member_caller(link)
     target = {"accept": "accepted", "decline": "declined", "complete": "completed"}.get(action)
     if target is None:
@@ -137,12 +137,12 @@ def answer(
     if a.status == target:
         return target
     if action == "accept":
-        assignment_service.accept(session, caller, a.id, None)
+        assignment_service.accept(session, caller, assignment_id=a.id, if_match=None)
     elif action == "decline":
         reason = decline_reason_text(form.get("reason"), form.get("reason_text"))
-        assignment_service.decline(session, caller, a.id, reason, None)
+        assignment_service.decline(session, caller, assignment_id=a.id, reason=reason, if_match=None)
     else:
-        assignment_service.complete(session, caller, a.id, completion(form), None)
+        assignment_service.complete(session, caller, assignment_id=a.id, data=completion(form), if_match=None)
     return target
 
 
@@ -160,7 +160,7 @@ def completion(form: dict[str, Any]) -> dict[str, Any]:
     return {"response_method": method, "outcome": outcome, "satisfaction": satisfaction}
 
 
-def set_blackout(session: Session, link: MemberLink, *, add: str | None = None, remove: str | None = None) -> list[str]:
+def set_blackout(session: Session, *, link: MemberLink, add: str | None = None, remove: str | None = None) -> list[str]:
     """Add or remove one blackout date of the link's member (read by the next run)."""
     member = session.get(Member, link.member_id)
     if member is None:
@@ -184,12 +184,12 @@ def set_blackout(session: Session, link: MemberLink, *, add: str | None = None, 
     return member.blackout_dates
 
 
-def member_name(session: Session, link: MemberLink) -> str:
+def member_name(session: Session, *, link: MemberLink) -> str:
     member = session.get(Member, link.member_id)
     return member.name if member else ""
 
 
-def blackouts(session: Session, link: MemberLink) -> list[str]:
+def blackouts(session: Session, *, link: MemberLink) -> list[str]:
     member = session.get(Member, link.member_id)
     today = date.today().isoformat()
     return [d for d in sorted(str(x)[:10] for x in (member.blackout_dates or [])) if d >= today] if member else []

@@ -75,17 +75,25 @@ def _resolve(session: Session, district_id: int, data: dict[str, Any], member_id
     if values.get("external_id") is not None:
         _check_external_id_free(session, district_id, values["external_id"], member_id)
     if "home_area" in data:
-        values["home_area"] = area_by_code(session, district_id, data["home_area"], "home_area")
+        values["home_area"] = area_by_code(session, district_id=district_id, code=data["home_area"], field="home_area")
     if "work_area" in data:
         code = data["work_area"]
-        values["work_area"] = area_by_code(session, district_id, code, "work_area") if code else None
+        values["work_area"] = (
+            area_by_code(session, district_id=district_id, code=code, field="work_area") if code else None
+        )
     if "group_id" in data:
         gid = data["group_id"]
-        values["group"] = group_in_district(session, district_id, gid, "group_id") if gid is not None else None
+        values["group"] = (
+            group_in_district(session, district_id=district_id, group_id=gid, field="group_id")
+            if gid is not None
+            else None
+        )
     if "skills" in data:
         items = data["skills"]
-        skills = resolve_skills(session, district_id, [_get(i, "code") for i in items], "skills")
-        by_token = token_index(session, district_id)
+        skills = resolve_skills(
+            session, district_id=district_id, tokens=[_get(i, "code") for i in items], field="skills"
+        )
+        by_token = token_index(session, district_id=district_id)
         levels: dict[int, tuple[Any, int]] = {s.id: (s, 0) for s in skills}
         for item in items:
             skill = by_token[normalize_token(_get(item, "code"))]
@@ -128,7 +136,7 @@ def _require_admin(caller: Caller) -> None:
         raise Problem(403, "forbidden_role", msg("members_admin_only"))
 
 
-def create_member(session: Session, caller: Caller, payload: MemberCreate) -> Member:
+def create_member(session: Session, caller: Caller, *, payload: MemberCreate) -> Member:
     """Create a member of the caller's district from a validated ``MemberCreate``."""
     _require_admin(caller)
     data = payload.model_dump()
@@ -140,14 +148,14 @@ def create_member(session: Session, caller: Caller, payload: MemberCreate) -> Me
     return member
 
 
-def get_member(session: Session, caller: Caller, member_id: int) -> Member:
-    return get_scoped(session, Member, member_id, caller, "member")
+def get_member(session: Session, caller: Caller, *, member_id: int) -> Member:
+    return get_scoped(session, model=Member, obj_id=member_id, caller=caller, what="member")
 
 
-def update_member(session: Session, caller: Caller, member_id: int, changes: dict, if_match: str | None) -> Member:
+def update_member(session: Session, caller: Caller, *, member_id: int, changes: dict, if_match: str | None) -> Member:
     """PATCH semantics: only the given fields change; a ``skills`` list replaces the old one."""
     _require_admin(caller)
-    member = get_member(session, caller, member_id)
+    member = get_member(session, caller, member_id=member_id)
     check_if_match(if_match, member.version)
     values = _resolve(session, caller.district_id, dict(changes), member.id)
     if values:
@@ -170,18 +178,20 @@ def list_members(
 ) -> Page[Member]:
     stmt = select(Member).where(Member.district_id == caller.district_id)
     if area is not None:
-        stmt = stmt.where(Member.home_area_id == area_by_code(session, caller.district_id, area, "area").id)
+        stmt = stmt.where(
+            Member.home_area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
+        )
     if group_id is not None:
         stmt = stmt.where(Member.group_id == group_id)
     if skill is not None:
-        found = token_index(session, caller.district_id).get(normalize_token(skill))
+        found = token_index(session, district_id=caller.district_id).get(normalize_token(skill))
         if found is None:
             raise invalid("skill", msg("unknown_skill", skill=skill), "unknown_skill")
         stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == found.id)))
     if active is not None:
         stmt = stmt.where(Member.active.is_(active))
-    return paginate(session, stmt, Member.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
 
 
-def deactivate_member(session: Session, caller: Caller, member_id: int, if_match: str | None) -> Member:
-    return update_member(session, caller, member_id, {"active": False}, if_match)
+def deactivate_member(session: Session, caller: Caller, *, member_id: int, if_match: str | None) -> Member:
+    return update_member(session, caller, member_id=member_id, changes={"active": False}, if_match=if_match)

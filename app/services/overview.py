@@ -106,7 +106,7 @@ def week_overview(session: Session, caller: Caller, *, week: str) -> WeekOvervie
         for d in open_ones
     ]
     area_id = caller.area_id if caller.role == "liaison" else None
-    duty = duty_status(session, caller.district_id, window.start.year, area_id)
+    duty = duty_status(session, district_id=caller.district_id, year=window.start.year, area_id=area_id)
     last_run = session.scalars(
         select(OptimizationRun)
         .where(

@@ -42,7 +42,7 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def paginate(session: Session, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
+def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(id_column > after)

@@ -23,7 +23,7 @@ _INFO_KEY = "matcher_reference_memo"
 _REFERENCE_MODELS = (Skill, Area, Group, Community)
 
 
-def memo(session: Session, key: tuple[Any, ...], load: Callable[[], T]) -> T:
+def memo(session: Session, *, key: tuple[Any, ...], load: Callable[[], T]) -> T:
     cache = session.info.setdefault(_INFO_KEY, {})
     if key not in cache:
         cache[key] = load()

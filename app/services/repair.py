@@ -98,7 +98,7 @@ def _start_due(factory: sessionmaker[Session], now: datetime, cfg: NotifySetting
                 "time_limit_s": cfg.repair_time_limit_s,
             }
             try:
-                run = create_run(s, _repair_caller(mark.district_id), data, executor)
+                run = create_run(s, _repair_caller(mark.district_id), data=data, executor=executor)
             except Problem as exc:
                 s.rollback()
                 if exc.code != "run_already_active":
@@ -146,7 +146,7 @@ def _publish_finished(factory: sessionmaker[Session]) -> int:
     for run_id, district_id in ready:
         with factory() as s:
             try:
-                _, summary = publish_run(s, _repair_caller(district_id), run_id)
+                _, summary = publish_run(s, _repair_caller(district_id), run_id=run_id)
                 s.commit()
             except Problem as exc:  # e.g. a newer run was published meanwhile: leave it to the office
                 s.rollback()

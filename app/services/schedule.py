@@ -69,7 +69,7 @@ def due(district: District, now: datetime) -> Due | None:
     return Due(tick=tick, period=planned_week(tick))
 
 
-def run_due(session: Session, executor: Executor, *, now: datetime | None = None) -> list[ScheduledPeriod]:
+def run_due(session: Session, *, executor: Executor, now: datetime | None = None) -> list[ScheduledPeriod]:
     """Start every district's due weekly run (at most once per period); publish finished ones."""
     from app.services.runs.service import create_run
 
@@ -95,7 +95,7 @@ def run_due(session: Session, executor: Executor, *, now: datetime | None = None
         }
         try:
             with session.begin_nested():
-                row.run_id = create_run(session, caller, data, executor).id
+                row.run_id = create_run(session, caller, data=data, executor=executor).id
         except Problem as exc:  # e.g. a run for that week is already active: recorded, not retried
             row.error = (exc.detail or exc.code)[:500]
         session.flush()
@@ -122,7 +122,7 @@ def _publish_finished(session: Session) -> None:
         caller = Caller(api_key_id=0, name="weekly schedule", role=Role.ADMIN, district_id=row.district_id)
         try:
             with session.begin_nested():
-                publish_run(session, caller, row.run_id)
+                publish_run(session, caller, run_id=row.run_id)
         except Problem as exc:
             row.error = (exc.detail or exc.code)[:500]
         row.published = True
@@ -134,7 +134,7 @@ def tick(database_url: str, executor: Executor, *, now: datetime | None = None) 
     from app.db import session_scope
 
     with session_scope(database_url) as session:
-        return len(run_due(session, executor, now=now))
+        return len(run_due(session, executor=executor, now=now))
 
 
 def start_inprocess_scheduler(settings: object) -> Callable[[], None]:

@@ -39,10 +39,10 @@ def _catalogue(session: Session, district_id: int) -> list[Skill]:
     return list(session.scalars(select(Skill).where(Skill.district_id == district_id).order_by(Skill.id)))
 
 
-def token_index(session: Session, district_id: int) -> dict[str, Skill]:
+def token_index(session: Session, *, district_id: int) -> dict[str, Skill]:
     """Normalized code/name/synonym -> skill, for the whole district catalogue (read once per
     transaction, see ``reference_memo``; callers must not change the dict)."""
-    return memo(session, ("skill_tokens", district_id), lambda: _token_index(session, district_id))
+    return memo(session, key=("skill_tokens", district_id), load=lambda: _token_index(session, district_id))
 
 
 def _token_index(session: Session, district_id: int) -> dict[str, Skill]:
@@ -60,13 +60,13 @@ def _token_index(session: Session, district_id: int) -> dict[str, Skill]:
     return index
 
 
-def resolve_skills(session: Session, district_id: int, tokens: list[str], field: str) -> list[Skill]:
+def resolve_skills(session: Session, *, district_id: int, tokens: list[str], field: str) -> list[Skill]:
     """Resolve codes, names or synonyms (case-insensitive, trimmed) to canonical skills.
 
     Returns the skills in the order first mentioned, without duplicates. Unknown or
     deactivated skills raise one 422 listing every offending token under ``field``.
     """
-    index = token_index(session, district_id)
+    index = token_index(session, district_id=district_id)
     found: list[Skill] = []
     errors = []
     for raw in tokens:
@@ -111,7 +111,7 @@ def _check_tokens_free(session: Session, district_id: int, candidate: Skill, exc
         raise Problem(409, "skill_token_taken", msg("literal", text=detail), errors=errors)
 
 
-def create_skill(session: Session, caller: Caller, data: dict[str, Any]) -> Skill:
+def create_skill(session: Session, caller: Caller, *, data: dict[str, Any]) -> Skill:
     data = {**data, "synonyms": _clean_synonyms(data.get("synonyms") or [])}
     skill = Skill(district_id=caller.district_id, **data)
     _check_tokens_free(session, caller.district_id, skill, exclude_id=None)
@@ -120,8 +120,8 @@ def create_skill(session: Session, caller: Caller, data: dict[str, Any]) -> Skil
     return skill
 
 
-def get_skill(session: Session, caller: Caller, skill_id: int) -> Skill:
-    return get_scoped(session, Skill, skill_id, caller, "skill")
+def get_skill(session: Session, caller: Caller, *, skill_id: int) -> Skill:
+    return get_scoped(session, model=Skill, obj_id=skill_id, caller=caller, what="skill")
 
 
 def list_skills(
@@ -132,13 +132,13 @@ def list_skills(
         stmt = stmt.where(Skill.category == category)
     if active is not None:
         stmt = stmt.where(Skill.active.is_(active))
-    return paginate(session, stmt, Skill.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Skill.id, cursor=cursor, limit=limit)
 
 
 def update_skill(
-    session: Session, caller: Caller, skill_id: int, changes: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, skill_id: int, changes: dict[str, Any], if_match: str | None
 ) -> Skill:
-    skill = get_skill(session, caller, skill_id)
+    skill = get_skill(session, caller, skill_id=skill_id)
     check_if_match(if_match, skill.version)
     for field in ("name", "category", "active"):
         if field in changes and changes[field] is None:

@@ -120,7 +120,7 @@ def check_url(url: str) -> str:
     return url
 
 
-def create_webhook(session: Session, caller: Caller, data: dict[str, Any]) -> Webhook:
+def create_webhook(session: Session, caller: Caller, *, data: dict[str, Any]) -> Webhook:
     """Starts at the current end of the feed: a new webhook gets changes from now on."""
     hook = Webhook(
         district_id=caller.district_id,
@@ -129,15 +129,15 @@ def create_webhook(session: Session, caller: Caller, data: dict[str, Any]) -> We
         event_types=list(data["event_types"]),
         active=data.get("active", True),
         secret=data.get("secret") or generate_secret(),
-        last_change_id=latest_change_id(session, caller.district_id),
+        last_change_id=latest_change_id(session, district_id=caller.district_id),
     )
     session.add(hook)
     session.flush()
     return hook
 
 
-def get_webhook(session: Session, caller: Caller, webhook_id: int) -> Webhook:
-    return get_scoped(session, Webhook, webhook_id, caller, "webhook")
+def get_webhook(session: Session, caller: Caller, *, webhook_id: int) -> Webhook:
+    return get_scoped(session, model=Webhook, obj_id=webhook_id, caller=caller, what="webhook")
 
 
 def list_webhooks(
@@ -146,14 +146,14 @@ def list_webhooks(
     stmt = select(Webhook).where(Webhook.district_id == caller.district_id)
     if active is not None:
         stmt = stmt.where(Webhook.active.is_(active))
-    return paginate(session, stmt, Webhook.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Webhook.id, cursor=cursor, limit=limit)
 
 
 def update_webhook(
-    session: Session, caller: Caller, webhook_id: int, changes: dict[str, Any], if_match: str | None
+    session: Session, caller: Caller, *, webhook_id: int, changes: dict[str, Any], if_match: str | None
 ) -> Webhook:
     """PATCH; re-activating resumes from the stored position (nothing missed meanwhile is lost)."""
-    hook = get_webhook(session, caller, webhook_id)
+    hook = get_webhook(session, caller, webhook_id=webhook_id)
     if "event_types" in changes and changes["event_types"] is not None:
         changes["event_types"] = list(changes["event_types"])
     apply_changes(hook, changes, if_match)
@@ -162,15 +162,15 @@ def update_webhook(
 
 
 def list_deliveries(
-    session: Session, caller: Caller, webhook_id: int, *, status: str | None, cursor: str | None, limit: int
+    session: Session, caller: Caller, *, webhook_id: int, status: str | None, cursor: str | None, limit: int
 ) -> Page[WebhookDelivery]:
-    get_webhook(session, caller, webhook_id)
+    get_webhook(session, caller, webhook_id=webhook_id)
     stmt = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
     if status is not None:
         if status not in DELIVERY_STATUSES:
             raise invalid("status", msg("one_of", values=", ".join(DELIVERY_STATUSES)))
         stmt = stmt.where(WebhookDelivery.status == status)
-    return paginate(session, stmt, WebhookDelivery.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=WebhookDelivery.id, cursor=cursor, limit=limit)
 
 
 # --------------------------------------------------------------------------- dispatch

@@ -87,7 +87,7 @@ def test_expires_at_must_be_future_and_applies(client, world):
 
 def test_last_used_at_is_written_at_most_once_a_minute(client, world, db):
     with db.session() as s:
-        raw = create_api_key(s, world.district_id, "reader", "touch")
+        raw = create_api_key(s, district_id=world.district_id, role="reader", name="touch")
         s.commit()
     assert client.get("/v1/areas", headers=_bearer(raw)).status_code == 200
     with db.session() as s:

@@ -79,7 +79,7 @@ def test_act_as_is_audited(client, world, db):
     from app.services.api_keys import create_api_key
 
     with db.session() as s:
-        raw = create_api_key(s, None, "platform", "city office")
+        raw = create_api_key(s, district_id=None, role="platform", name="city office")
         s.commit()
     r = client.get("/v1/members", headers={"Authorization": f"Bearer {raw}", "X-Act-As-District": "chaoyang"})
     assert r.status_code == 200

@@ -67,8 +67,8 @@ def test_cancelling_a_queued_run_is_a_bulk_update_with_its_audit_row(db, world):
         run_id = run.id
     caller = Caller(api_key_id=7, name="test admin", role=Role.ADMIN, district_id=world.district_id)
     with db.session() as s:
-        set_actor(s, Actor.for_caller(caller, request_id="bulk-1"))
-        assert cancel_run(s, caller, run_id).status == "cancelled"
+        set_actor(s, actor=Actor.for_caller(caller, request_id="bulk-1"))
+        assert cancel_run(s, caller, run_id=run_id).status == "cancelled"
         s.commit()
     (event,) = [e for e in _rows(db, "optimization_runs", run_id) if e.request_id == "bulk-1"]
     assert event.action == AuditAction.UPDATED and event.actor_kind == ActorKind.API_KEY

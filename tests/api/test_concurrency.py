@@ -33,7 +33,7 @@ DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 def small_world(pg_db) -> dict:
     """The slice of the API test world this test needs, built through the ORM."""
     with pg_db.session() as s:
-        d = ensure_district(s, "chaoyang", "朝阳区")
+        d = ensure_district(s, code="chaoyang", name="朝阳区")
         area = Area(district_id=d.id, code="LGY", name="来广营地区", kind="township")
         s.add(area)
         s.flush()
@@ -45,7 +45,7 @@ def small_world(pg_db) -> dict:
             ]
         )
         s.flush()
-        key = create_api_key(s, d.id, "admin", "load admin")
+        key = create_api_key(s, district_id=d.id, role="admin", name="load admin")
         s.commit()
         return {"community_id": community.id, "key": key}
 

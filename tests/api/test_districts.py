@@ -10,7 +10,7 @@ from app.services.api_keys import create_api_key
 @pytest.fixture
 def platform(db, world) -> dict[str, str]:
     with db.session() as s:
-        raw = create_api_key(s, None, "platform", "city office")
+        raw = create_api_key(s, district_id=None, role="platform", name="city office")
         s.commit()
     return {"Authorization": f"Bearer {raw}"}
 

@@ -186,7 +186,7 @@ def test_duty_status_counts_and_met(client, world, db):
     ]:
         assert _post(client, world, member, kind=kind, date=d).status_code == 201
     with db.session() as s:
-        rows = {r.name: r for r in duty_status(s, world.district_id, 2026)}
+        rows = {r.name: r for r in duty_status(s, district_id=world.district_id, year=2026)}
         assert list(rows) == ["张伟", "李娜", "王强"]
         zw, ln, wq = rows["张伟"], rows["李娜"], rows["王强"]
         assert zw.counts == {"suggestion": 1, "information": 1, "activity": 2} and zw.met and zw.missing == []
@@ -194,9 +194,14 @@ def test_duty_status_counts_and_met(client, world, db):
         assert ln.missing == ["information", "activity"]
         assert wq.counts["activity"] == 1 and wq.missing == ["suggestion", "information"]
         assert zw.home_area_id == world.areas["JW"] and zw.group_id == world.groups["第一小组"]
-        assert [r.name for r in duty_status(s, world.district_id, 2026, area_id=world.areas["CW"])] == ["李娜"]
-        assert duty_status(s, world.district_id, 2025, area_id=world.areas["CW"])[0].counts["information"] == 1
-        assert duty_status(s, world.other_district_id, 2026) == []
+        assert [
+            r.name for r in duty_status(s, district_id=world.district_id, year=2026, area_id=world.areas["CW"])
+        ] == ["李娜"]
+        assert (
+            duty_status(s, district_id=world.district_id, year=2025, area_id=world.areas["CW"])[0].counts["information"]
+            == 1
+        )
+        assert duty_status(s, district_id=world.other_district_id, year=2026) == []
     r = client.get("/v1/duty-records/summary?year=2026", headers=world.h("reader"))
     assert r.status_code == 200, r.text
     body = r.json()

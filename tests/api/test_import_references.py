@@ -39,12 +39,12 @@ def test_import_reads_the_catalogue_once_per_file(client, world, db, settings):
 
 def test_a_reference_changed_in_the_transaction_is_seen(db, world):
     with db.session() as s:
-        assert area_by_code(s, world.district_id, "JW", "area").code == "JW"
+        assert area_by_code(s, district_id=world.district_id, code="JW", field="area").code == "JW"
         s.add(Area(district_id=world.district_id, code="NEW", name="新片区", kind="street"))
         s.flush()
-        assert area_by_code(s, world.district_id, "NEW", "area").name == "新片区"
-        [skill] = resolve_skills(s, world.district_id, ["law"], "skills")
+        assert area_by_code(s, district_id=world.district_id, code="NEW", field="area").name == "新片区"
+        [skill] = resolve_skills(s, district_id=world.district_id, tokens=["law"], field="skills")
         skill.synonyms = ["普法"]
         s.flush()
-        assert resolve_skills(s, world.district_id, ["普法"], "skills") == [skill]
+        assert resolve_skills(s, district_id=world.district_id, tokens=["普法"], field="skills") == [skill]
         s.rollback()

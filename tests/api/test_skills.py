@@ -128,13 +128,20 @@ def test_auth_matrix(client, world):
 
 def test_resolve_skills_function(db, world):
     with db.session() as s:
-        got = resolve_skills(s, world.district_id, ["  律师", "FINANCE", "金融", "防金融诈骗", "Law", "场地"], "skills")
+        got = resolve_skills(
+            s,
+            district_id=world.district_id,
+            tokens=["  律师", "FINANCE", "金融", "防金融诈骗", "Law", "场地"],
+            field="skills",
+        )
         assert [k.code for k in got] == ["law", "finance", "venue"]
-        assert resolve_skills(s, world.district_id, [], "skills") == []
+        assert resolve_skills(s, district_id=world.district_id, tokens=[], field="skills") == []
         with pytest.raises(Problem) as exc:
-            resolve_skills(s, world.district_id, ["law", "烹饪", ""], "required_skills")
+            resolve_skills(s, district_id=world.district_id, tokens=["law", "烹饪", ""], field="required_skills")
         assert exc.value.status == 422
         assert [e["field"] for e in exc.value.errors] == ["required_skills", "required_skills"]
         assert "烹饪" in exc.value.errors[0]["message"]
         with pytest.raises(Problem):
-            resolve_skills(s, world.other_district_id, ["law"], "skills")  # catalogues are per district
+            resolve_skills(
+                s, district_id=world.other_district_id, tokens=["law"], field="skills"
+            )  # catalogues are per district

@@ -69,7 +69,7 @@ def _a_ids(db, world) -> dict[str, object]:
         )
         s.add_all([record, hook, note])
         s.flush()
-        create_api_key(s, world.district_id, "reader", "a reader")
+        create_api_key(s, district_id=world.district_id, role="reader", name="a reader")
         ids = {
             "record_id": record.id,
             "webhook_id": hook.id,
@@ -161,6 +161,6 @@ def test_platform_key_reads_and_changes_nothing_in_a_district(client, world, db,
 
 def create_key(db, district_id, role) -> str:
     with db.session() as s:
-        raw = create_api_key(s, district_id, role, f"walk {role}")
+        raw = create_api_key(s, district_id=district_id, role=role, name=f"walk {role}")
         s.commit()
         return raw

@@ -29,7 +29,7 @@ TRANSACTIONS = 30  # per writer: creates, then updates of the writer's own deman
 
 def _place(s):
     """One district, area and community to write demands into (flushed, not committed)."""
-    district = ensure_district(s, "chaoyang", "朝阳区")
+    district = ensure_district(s, code="chaoyang", name="朝阳区")
     area = Area(district_id=district.id, code="JW", name="建外街道", kind="street")
     s.add(area)
     s.flush()

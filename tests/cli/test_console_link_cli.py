@@ -22,7 +22,7 @@ def test_console_link_signs_in_once(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     migrate.upgrade(url)  # in-process: the subprocess below is the command under test
     with get_sessionmaker(url)() as s:
-        d = ensure_district(s, "chaoyang", "朝阳区")
+        d = ensure_district(s, code="chaoyang", name="朝阳区")
         district_id = d.id
         s.add(Area(district_id=d.id, code="JW", name="建外街道", kind="street"))
         s.commit()

@@ -39,8 +39,8 @@ def url(tmp_path) -> str:
     url = f"sqlite:///{tmp_path / 'import.db'}"
     migrate.upgrade(url)
     with get_sessionmaker(url)() as s:
-        d = ensure_district(s, "chaoyang", "朝阳区")
-        ensure_district(s, "haidian", "海淀区")
+        d = ensure_district(s, code="chaoyang", name="朝阳区")
+        ensure_district(s, code="haidian", name="海淀区")
         areas = {}
         for code, name in [("JW", "建外街道"), ("CW", "朝外街道"), ("LGY", "来广营地区")]:
             areas[code] = Area(district_id=d.id, code=code, name=name, kind="street")

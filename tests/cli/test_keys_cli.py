@@ -30,7 +30,7 @@ def test_upgrade_then_create_keys(tmp_path):
     r = binary(["db", "upgrade"], url)
     assert r.returncode == 0, r.stderr
     with get_sessionmaker(url)() as s:
-        d = ensure_district(s, "chaoyang", "朝阳区")
+        d = ensure_district(s, code="chaoyang", name="朝阳区")
         s.add(Area(district_id=d.id, code="JW", name="建外街道", kind="street"))
         s.commit()
     r = binary(["keys", "create", "--role", "admin", "--name", "ops"], url)
@@ -38,7 +38,7 @@ def test_upgrade_then_create_keys(tmp_path):
     key = r.stdout.strip()
     assert key.startswith("mk_") and "\n" not in key
     with get_sessionmaker(url)() as s:
-        caller = authenticate(s, key)
+        caller = authenticate(s, raw=key)
         assert caller.role == "admin"
     r = run(["keys", "create", "--role", "liaison", "--area", "JW"], url)
     assert r.returncode == 0 and r.stdout.strip().startswith("mk_")
@@ -52,7 +52,7 @@ def test_list_revoke_rotate(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     assert run(["db", "upgrade"], url).returncode == 0
     with get_sessionmaker(url)() as s:
-        ensure_district(s, "chaoyang", "朝阳区")
+        ensure_district(s, code="chaoyang", name="朝阳区")
         s.commit()
     first = run(["keys", "create", "--role", "admin", "--name", "ops"], url).stdout.strip()
     r = run(["keys", "list"], url)
@@ -65,9 +65,9 @@ def test_list_revoke_rotate(tmp_path):
     assert r.returncode == 0, r.stderr
     second = r.stdout.strip()
     with get_sessionmaker(url)() as s:
-        assert authenticate(s, second).role == "admin"
+        assert authenticate(s, raw=second).role == "admin"
         try:
-            authenticate(s, first)
+            authenticate(s, raw=first)
             raise AssertionError("the rotated key with no grace must be refused")
         except Problem as exc:
             assert exc.status == 401
@@ -88,7 +88,7 @@ def test_districts_create_with_areas_csv_prints_an_admin_key(tmp_path):
     assert r.returncode == 0, r.stderr
     key = r.stdout.strip().splitlines()[-1]
     with get_sessionmaker(url)() as s:
-        caller = authenticate(s, key)
+        caller = authenticate(s, raw=key)
         assert caller.role == "admin"
         assert sorted(s.scalars(select(Area.code).where(Area.district_id == caller.district_id))) == ["HD1", "HD2"]
     assert "haidian\t海淀区\tAsia/Shanghai\tactive" in run(["districts", "list"], url).stdout

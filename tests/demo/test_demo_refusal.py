@@ -13,7 +13,7 @@ from app.services.districts import ensure_district
 def test_refuses_a_database_with_another_district(db):
     check_target(db.url)  # migrated but empty: fine
     with db.session() as s:
-        ensure_district(s, "haidian", "海淀区")
+        ensure_district(s, code="haidian", name="海淀区")
         s.commit()
     with pytest.raises(DemoRefused, match="haidian") as exc:
         check_target(db.url)
@@ -27,7 +27,7 @@ def test_refuses_a_demo_changed_through_the_api(db):
     from app.models import AuditEvent
 
     with db.session() as s:
-        ensure_district(s, "chaoyang", "朝阳区")
+        ensure_district(s, code="chaoyang", name="朝阳区")
         s.commit()
     check_target(db.url)  # only the demo's own district
     with db.session() as s:

@@ -265,7 +265,7 @@ def _check_database(db) -> None:
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Skill)) == len(data.SKILLS)
         assert s.scalar(select(func.count()).select_from(DutyRecord)) == summary.counts["duty_records"]
-        caller = authenticate(s, summary.admin_key)
+        caller = authenticate(s, raw=summary.admin_key)
         assert caller.role == "admin"
         groups = s.scalars(select(Group)).all()
         assert {a.code for g in groups for a in g.areas} == {a.code for a in s.scalars(select(Area))}

@@ -172,7 +172,7 @@ def stored_plan(db, w: World, http: httpx.Client) -> Plan:
 
 def task_link(db, assignment_id: int) -> MintedLink:
     with db.session() as s:
-        minted = mint_task_link(s, s.get(Assignment, assignment_id))
+        minted = mint_task_link(s, assignment=s.get(Assignment, assignment_id))
         s.commit()
         return minted
 

@@ -219,7 +219,7 @@ def test_member_page_lists_tasks_and_sets_blackout_dates(db, world, server, http
         assert member.blackout_dates == [day]
         from app.models import OptimizationRun
 
-        built = build_problem(s, s.get(OptimizationRun, plan.run_id))
+        built = build_problem(s, run=s.get(OptimizationRun, plan.run_id))
         zhang = next(m for m in built.problem.members if m.id == member.id)
         assert any(d.isoformat() == day for d in zhang.blackout_dates)  # the next run sees it
     assert day in http.get(f"/m/{mine.token}").text

@@ -46,7 +46,7 @@ def test_reminder_before_the_event_and_nudge_for_silence_each_once(db, world):
     config = cfg(reminder_before_h=24, nudge_after_h=48)
     now = utcnow()
     with db.session() as s:  # the proposal to 王强 went out 49 h ago and was never answered
-        tell_members(s, _run_stub(), [s.get(Assignment, silent)], [])
+        tell_members(s, run=_run_stub(), published=[s.get(Assignment, silent)], superseded=[])
         s.commit()
         s.execute(update(Notification).values(status="sent", sent_at=now - timedelta(hours=49)))
         s.commit()
@@ -69,7 +69,7 @@ def _run_stub():
 def test_rolled_back_publish_leaves_no_notification(db, world):
     a = add_assignment(db, world, add_demand(db, world), "张伟", "published")
     with db.session() as s:
-        tell_members(s, _run_stub(), [s.get(Assignment, a)], [])
+        tell_members(s, run=_run_stub(), published=[s.get(Assignment, a)], superseded=[])
         assert _count_in(s) == 1
         s.rollback()
     assert _count(db) == 0
@@ -83,7 +83,7 @@ def test_office_view_filters_pages_and_retries(db, world, client):
     ids = [add_assignment(db, world, add_demand(db, world, day=i), "张伟", "published") for i in range(3)]
     ids.append(add_assignment(db, world, add_demand(db, world, skills=("finance",)), "李娜", "published"))
     with db.session() as s:
-        tell_members(s, _run_stub(), [s.get(Assignment, i) for i in ids], [])
+        tell_members(s, run=_run_stub(), published=[s.get(Assignment, i) for i in ids], superseded=[])
         s.commit()
         s.execute(
             update(Notification).where(Notification.assignment_id == ids[0]).values(status="failed", last_error="x")

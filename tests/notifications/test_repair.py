@@ -83,7 +83,7 @@ def test_without_auto_publish_the_repair_waits_for_the_office(db, world, client,
 def test_cancelled_and_moved_needs_tell_their_members(db, world, client):
     plan = publish_plan(db, world, client)
     with db.session() as s:
-        link = mint_task_link(s, s.get(Assignment, plan.assignments["张伟"]))
+        link = mint_task_link(s, assignment=s.get(Assignment, plan.assignments["张伟"]))
         s.commit()
     h = world.h("admin")
     demand = client.get(f"/v1/demands/{plan.demands['finance']}", headers=h)

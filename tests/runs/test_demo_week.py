@@ -39,7 +39,7 @@ def test_demo_week_plan_beats_fixed_pairing_and_serves_annual_duty(tmp_path):
     # "Where capacity allows": no member still without an activity this year can be added to
     # a demand with a free seat without breaking a hard rule (the independent checker says so).
     with db.session() as s:
-        problem = build_problem(s, s.get(OptimizationRun, run_id)).problem
+        problem = build_problem(s, run=s.get(OptimizationRun, run_id)).problem
         plan = s.execute(select(Assignment.demand_id, Assignment.member_id).where(Assignment.run_id == run_id)).all()
     load = {}
     for d, _ in plan:

@@ -29,7 +29,7 @@ def _run(db, world, *, mode="full", days=7, scope=None, weights=None) -> Optimiz
 
 def _build(db, run):
     with db.session() as s:
-        return build_problem(s, s.get(OptimizationRun, run.id))
+        return build_problem(s, run=s.get(OptimizationRun, run.id))
 
 
 def test_members_times_and_availability_are_local(db, world):

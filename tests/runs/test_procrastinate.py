@@ -61,7 +61,7 @@ def test_post_defers_a_job_in_the_same_commit_and_the_worker_runs_it(client, wor
 def test_a_rolled_back_run_insert_leaves_no_job(world, db):
     caller = Caller(api_key_id=0, name="test", role="admin", district_id=world.district_id)
     with db.session() as s:
-        run = create_run(s, caller, {"week": WEEK}, ProcrastinateExecutor())
+        run = create_run(s, caller, data={"week": WEEK}, executor=ProcrastinateExecutor())
         assert run.id is not None
         seen_inside = s.execute(text("SELECT count(*) FROM procrastinate_jobs")).scalar_one()
         s.rollback()
@@ -99,7 +99,7 @@ def test_a_worker_killed_mid_run_leaves_a_run_that_recovery_requeues(world, db):
     add_demands_bulk(db, world, 300, days=2, seats=(2, 3))
     caller = Caller(api_key_id=0, name="test", role="admin", district_id=world.district_id)
     with db.session() as s:  # no API process here: only the workers can notice the dead one
-        run_id = create_run(s, caller, {"week": WEEK, "time_limit_s": 120}, ProcrastinateExecutor()).id
+        run_id = create_run(s, caller, data={"week": WEEK, "time_limit_s": 120}, executor=ProcrastinateExecutor()).id
         s.commit()
     env = {**os.environ, "MATCHER_DATABASE_URL": db.url}
     doomed = subprocess.Popen([MATCHER, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

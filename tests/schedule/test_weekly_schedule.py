@@ -26,18 +26,18 @@ def test_each_period_runs_once_and_missed_ticks_run_once(db):
     monday_6 = {"enabled": True, "weekday": 0, "time": "06:00", "publish": False}
     _districts(db, {"d1": monday_6, "d2": {**monday_6, "time": "23:00"}, "d3": None})
     with db.session() as s:
-        started = run_due(s, SynchronousExecutor(), now=WEDNESDAY)
+        started = run_due(s, executor=SynchronousExecutor(), now=WEDNESDAY)
         s.commit()
         assert sorted(r.period for r in started) == ["2026-W50", "2026-W50"]  # d3 has no schedule
         runs = list(s.scalars(select(OptimizationRun).order_by(OptimizationRun.district_id)))
         assert [(r.week, r.created_by, r.status) for r in runs] == [("2026-W50", "weekly schedule", "queued")] * 2
     with db.session() as s:  # the same period again: nothing
-        assert run_due(s, SynchronousExecutor(), now=WEDNESDAY) == []
+        assert run_due(s, executor=SynchronousExecutor(), now=WEDNESDAY) == []
         s.commit()
     # the ticker was down for three weeks: one run, for the latest tick's week, not three
     later = datetime(2026, 12, 23, 2, 0, tzinfo=UTC)
     with db.session() as s:
-        started = run_due(s, SynchronousExecutor(), now=later)
+        started = run_due(s, executor=SynchronousExecutor(), now=later)
         s.commit()
         assert [r.period for r in started] == ["2026-W53", "2026-W53"]
         assert s.scalar(select(func.count()).select_from(ScheduledPeriod)) == 4

@@ -127,7 +127,7 @@ def _skill_options(
     """Suggested skills first (checked, with why), then the chosen ones, then the matches of ``q``."""
     choices = form_choices(session, caller).skills
     by_code = {s.code: s for s in choices}
-    index = token_index(session, caller.district_id)
+    index = token_index(session, district_id=caller.district_id)
     chosen = {index[normalize_token(c)].code for c in selected if normalize_token(c) in index}
     out: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -180,7 +180,7 @@ EMPTY = {**dict.fromkeys(FORM_FIELDS, ""), "priority": "3", "min_members": "1", 
 
 @router.get("/demands/new", response_class=HTMLResponse)
 def new_demand(signed: SignedInDep, session: SessionDep) -> HTMLResponse:
-    require(signed.caller, "demand.write")
+    require(signed.caller, action="demand.write")
     return _form_page(signed, session, values=dict(EMPTY))
 
 
@@ -191,13 +191,13 @@ def _suggest(session: Session, caller: Caller, values: dict[str, Any]) -> list[S
 
 @router.post("/demands/new", response_class=HTMLResponse)
 def create_demand(posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "demand.write")
+    require(posted.caller, action="demand.write")
     values = _values(posted)
     if posted.text("action") == "suggest":  # the 建议技能 button without JavaScript
         return _form_page(posted.signed, session, values=values, suggestions=_suggest(session, posted.caller, values))
     try:
         payload = from_form(DemandCreate, _payload(values, creating=True))
-        demand = demand_service.create_demand(session, posted.caller, payload)
+        demand = demand_service.create_demand(session, posted.caller, payload=payload)
     except ValidationError as exc:
         return _form_page(
             posted.signed, session, values=values, errors=errors_by_field(_validation_errors(exc)), status=422
@@ -229,22 +229,24 @@ def _values_of(demand: Any) -> dict[str, Any]:
 
 @router.get("/demands/{demand_id}", response_class=HTMLResponse)
 def demand_page(demand_id: DbId, signed: SignedInDep, session: SessionDep, saved: bool = False) -> HTMLResponse:
-    demand = demand_service.get_demand(session, signed.caller, demand_id)
+    demand = demand_service.get_demand(session, signed.caller, demand_id=demand_id)
     flash = t("console.saved") if saved else None
     return _form_page(signed, session, values=_values_of(demand), demand=demand, flash=flash)
 
 
 @router.post("/demands/{demand_id}", response_class=HTMLResponse)
 def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "demand.write")
-    demand = demand_service.get_demand(session, posted.caller, demand_id)
+    require(posted.caller, action="demand.write")
+    demand = demand_service.get_demand(session, posted.caller, demand_id=demand_id)
     values = {**_values(posted), "version": posted.text("version")}
     if posted.text("action") == "suggest":
         sugg = _suggest(session, posted.caller, values)
         return _form_page(posted.signed, session, values=values, demand=demand, suggestions=sugg)
     try:
         changes = from_form(DemandUpdate, _payload(values, creating=False)).model_dump(exclude_unset=True)
-        demand_service.update_demand(session, posted.caller, demand_id, changes, f'"v{values["version"]}"')
+        demand_service.update_demand(
+            session, posted.caller, demand_id=demand_id, changes=changes, if_match=f'"v{values["version"]}"'
+        )
     except ValidationError as exc:
         errors = errors_by_field(_validation_errors(exc))
         return _form_page(posted.signed, session, values=values, demand=demand, errors=errors, status=422)
@@ -259,8 +261,8 @@ def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Resp
 
 @router.post("/demands/{demand_id}/cancel")
 def cancel_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "demand.write")
-    demand_service.cancel_demand(session, posted.caller, demand_id, f'"v{posted.text("version")}"')
+    require(posted.caller, action="demand.write")
+    demand_service.cancel_demand(session, posted.caller, demand_id=demand_id, if_match=f'"v{posted.text("version")}"')
     return see_other(f"/console/demands/{demand_id}?saved=1")
 
 

@@ -31,7 +31,7 @@ RECORDABLE = (DutyKind.SUGGESTION, DutyKind.INFORMATION)  # activities come from
 
 def _duty_page(signed, session, *, year: int, values: dict, errors: dict | None = None, status: int = 200,
                flash: str | None = None) -> HTMLResponse:  # fmt: skip
-    report = report_service.duty_report(session, signed.caller, year, "group")
+    report = report_service.duty_report(session, signed.caller, year=year, by="group")
     return page(
         signed,
         "console/duty.html",
@@ -65,7 +65,7 @@ def duty_page(
 
 @router.post("/duty")
 def record_duty(posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "duty.write")
+    require(posted.caller, action="duty.write")
     values = {k: posted.text(k) for k in ("member_id", "kind", "date", "title")}
     year = date.today().year
     try:
@@ -74,7 +74,7 @@ def record_duty(posted: PostDep, session: SessionDep) -> Response:
             raise Problem(
                 422, "validation_error", msg("invalid_form"), errors=[field_error("kind", "", "literal_error")]
             )
-        duty_service.create_record(session, posted.caller, payload.model_dump())
+        duty_service.create_record(session, posted.caller, data=payload.model_dump())
     except ValidationError as exc:
         errors = {str(e["loc"][0]): field_message({"code": e["type"]}) for e in exc.errors()}
         return _duty_page(posted.signed, session, year=year, values=values, errors=errors, status=422)

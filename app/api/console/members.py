@@ -53,7 +53,7 @@ def directory(
 def member_page(
     member_id: DbId, signed: SignedInDep, session: SessionDep, week: Annotated[str | None, Query(max_length=10)] = None
 ) -> HTMLResponse:
-    profile = member_profile(session, signed.caller, member_id, week=week or coming_week())
+    profile = member_profile(session, signed.caller, member_id=member_id, week=week or coming_week())
     return page(
         signed, "console/member.html", nav="members", title=profile.member.name, p=profile, week=profile.window.week
     )

@@ -126,25 +126,33 @@ def _plan_of(posted: Posted, session: SessionDep, back: str) -> WeekPlan:
 
 @router.post("/assignments/{assignment_id}/accept")
 def accept(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "assignment.respond")
-    assignment_service.accept(session, posted.caller, assignment_id, f'"v{posted.text("version")}"')
+    require(posted.caller, action="assignment.respond")
+    assignment_service.accept(
+        session, posted.caller, assignment_id=assignment_id, if_match=f'"v{posted.text("version")}"'
+    )
     return _after_action(posted, session, assignment_id)
 
 
 @router.post("/assignments/{assignment_id}/decline")
 def decline(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "assignment.respond")
+    require(posted.caller, action="assignment.respond")
     try:
         payload = from_form(DeclineIn, {"reason": posted.text("reason")})
     except ValidationError:
         return _after_action(posted, session, assignment_id, t("console.plan.reason_required"))
-    assignment_service.decline(session, posted.caller, assignment_id, payload.reason, f'"v{posted.text("version")}"')
+    assignment_service.decline(
+        session,
+        posted.caller,
+        assignment_id=assignment_id,
+        reason=payload.reason,
+        if_match=f'"v{posted.text("version")}"',
+    )
     return _after_action(posted, session, assignment_id)
 
 
 @router.post("/assignments/{assignment_id}/complete")
 def complete(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "assignment.complete")
+    require(posted.caller, action="assignment.complete")
     data = {
         "response_method": posted.text("response_method") or None,
         "outcome": posted.text("outcome") or None,
@@ -157,7 +165,11 @@ def complete(assignment_id: DbId, posted: PostDep, session: SessionDep) -> Respo
         return _after_action(posted, session, assignment_id, t(f"console.plan.invalid.{field}"))
     try:
         assignment_service.complete(
-            session, posted.caller, assignment_id, payload.model_dump(), f'"v{posted.text("version")}"'
+            session,
+            posted.caller,
+            assignment_id=assignment_id,
+            data=payload.model_dump(),
+            if_match=f'"v{posted.text("version")}"',
         )
     except Problem as exc:
         if exc.status != 409 or not posted.htmx:

@@ -59,7 +59,7 @@ def runs_page(
 
 @router.post("/runs")
 def start_run(posted: PostDep, session: SessionDep, settings: SettingsDep) -> Response:
-    require(posted.caller, "run.manage")
+    require(posted.caller, action="run.manage")
     week = posted.text("week")
     try:
         data = {
@@ -69,7 +69,11 @@ def start_run(posted: PostDep, session: SessionDep, settings: SettingsDep) -> Re
             "time_limit_s": float(posted.text("time_limit_s")) if posted.text("time_limit_s") else None,
         }
         run = run_service.create_run(
-            session, posted.caller, data, get_executor(settings), default_time_limit_s=settings.solver_time_limit_s
+            session,
+            posted.caller,
+            data=data,
+            executor=get_executor(settings),
+            default_time_limit_s=settings.solver_time_limit_s,
         )
     except ValueError:
         session.rollback()
@@ -84,11 +88,11 @@ def start_run(posted: PostDep, session: SessionDep, settings: SettingsDep) -> Re
 
 
 def _live_context(signed, session, run_id: int) -> dict:
-    run = run_service.get_run(session, signed.caller, run_id)
-    view = run_view(session, run)
+    run = run_service.get_run(session, signed.caller, run_id=run_id)
+    view = run_view(session, run=run)
     finished = run.status not in ACTIVE_RUN_STATUSES
-    report = report_service.run_report(session, signed.caller, run_id) if finished and run.stats else None
-    diff = plan_diff(session, signed.caller, run_id) if finished and publishable(run) else None
+    report = report_service.run_report(session, signed.caller, run_id=run_id) if finished and run.stats else None
+    diff = plan_diff(session, signed.caller, run_id=run_id) if finished and publishable(run) else None
     return {"run": view, "active": not finished, "report": report, "diff": diff, "can_publish": publishable(run)}
 
 
@@ -110,19 +114,19 @@ def run_live(run_id: DbId, signed: SignedInDep, session: SessionDep) -> HTMLResp
 @router.get("/runs/{run_id}/report", response_class=HTMLResponse)
 def run_report_page(run_id: DbId, signed: SignedInDep, session: SessionDep) -> HTMLResponse:
     """The run report (charts beside both baselines) inside the console."""
-    report = report_service.run_report(session, signed.caller, run_id)
+    report = report_service.run_report(session, signed.caller, run_id=run_id)
     return page(signed, "run.html", nav="runs", **render.run_page_context(report))
 
 
 @router.post("/runs/{run_id}/cancel")
 def cancel_run(run_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "run.manage")
-    run_service.cancel_run(session, posted.caller, run_id)
+    require(posted.caller, action="run.manage")
+    run_service.cancel_run(session, posted.caller, run_id=run_id)
     return see_other(f"/console/runs/{run_id}")
 
 
 @router.post("/runs/{run_id}/publish")
 def publish(run_id: DbId, posted: PostDep, session: SessionDep) -> Response:
-    require(posted.caller, "run.manage")
-    publish_run(session, posted.caller, run_id)
+    require(posted.caller, action="run.manage")
+    publish_run(session, posted.caller, run_id=run_id)
     return see_other(f"/console/runs/{run_id}?published=true")

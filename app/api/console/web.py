@@ -98,7 +98,7 @@ def signed_in(request: Request, session: SessionDep) -> SignedIn:
         raise SignInRequired
     request.state.caller = found.caller
     request.state.signed_in = found
-    set_actor(session, Actor.for_console(found.caller, request_id=getattr(request.state, "request_id", None)))
+    set_actor(session, actor=Actor.for_console(found.caller, request_id=getattr(request.state, "request_id", None)))
     return found
 
 
@@ -148,7 +148,7 @@ def page(signed: SignedIn | None, template: str, *, nav: str | None, status: int
         me=caller,
         csrf=signed.csrf_token if signed else None,
         nav=nav,
-        can=(lambda action: caller is not None and sessions.can(caller, action)),
+        can=(lambda action: caller is not None and sessions.can(caller, action=action)),
         **context,
     )
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)

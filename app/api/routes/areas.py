@@ -17,7 +17,12 @@ router = APIRouter(prefix="/v1/areas", tags=["areas"], responses=PROBLEM_RESPONS
 @router.post("", status_code=201, response_model=AreaOut, summary="Create an area (admin)")
 def create_area(payload: AreaCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
     return idempotent_create(
-        session, caller, idem, lambda: service.create_area(session, caller, payload.model_dump()), AreaOut, "/v1/areas"
+        session,
+        caller,
+        idem,
+        lambda: service.create_area(session, caller, data=payload.model_dump()),
+        AreaOut,
+        "/v1/areas",
     )
 
 
@@ -36,7 +41,7 @@ def list_areas(
 
 @router.get("/{area_id}", response_model=AreaOut, summary="Read an area")
 def get_area(area_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_area(session, caller, area_id), AreaOut)
+    return render(response, service.get_area(session, caller, area_id=area_id), AreaOut)
 
 
 @router.patch("/{area_id}", response_model=AreaOut, summary="Update an area (admin; honours If-Match)")
@@ -48,11 +53,13 @@ def update_area(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    area = service.update_area(session, caller, area_id, payload.model_dump(exclude_unset=True), if_match)
+    area = service.update_area(
+        session, caller, area_id=area_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, area, AreaOut)
 
 
 @router.delete("/{area_id}", response_model=AreaOut, summary="Deactivate an area (admin; soft)")
 def deactivate_area(area_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    area = service.update_area(session, caller, area_id, {"active": False}, if_match)
+    area = service.update_area(session, caller, area_id=area_id, changes={"active": False}, if_match=if_match)
     return render(response, area, AreaOut)

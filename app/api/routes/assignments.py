@@ -35,7 +35,7 @@ answer is a spreadsheet of every selected row with Chinese headers (cursor and l
 def _out(response: Response | None, session, caller, assignment) -> AssignmentOut:
     if response is not None:
         with_etag(response, assignment.version)
-    return AssignmentOut.from_view(service.view(session, caller, assignment))
+    return AssignmentOut.from_view(service.view(session, caller, assignment=assignment))
 
 
 @router.get(
@@ -86,7 +86,7 @@ def list_assignments(
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
 def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id))
+    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id=assignment_id))
 
 
 @router.post(
@@ -97,7 +97,7 @@ def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, s
 def accept(
     assignment_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatchOptional = None
 ):
-    assignment = service.accept(session, caller, assignment_id, if_match)
+    assignment = service.accept(session, caller, assignment_id=assignment_id, if_match=if_match)
     return _out(response, session, caller, assignment)
 
 
@@ -117,7 +117,7 @@ def decline(
     session: SessionDep,
     if_match: IfMatchOptional = None,
 ):
-    assignment = service.decline(session, caller, assignment_id, payload.reason, if_match)
+    assignment = service.decline(session, caller, assignment_id=assignment_id, reason=payload.reason, if_match=if_match)
     return _out(response, session, caller, assignment)
 
 
@@ -138,5 +138,7 @@ def complete(
     session: SessionDep,
     if_match: IfMatchOptional = None,
 ):
-    assignment = service.complete(session, caller, assignment_id, payload.model_dump(), if_match)
+    assignment = service.complete(
+        session, caller, assignment_id=assignment_id, data=payload.model_dump(), if_match=if_match
+    )
     return _out(response, session, caller, assignment)

@@ -22,7 +22,7 @@ def create_community(payload: CommunityCreate, caller: AdminDep, session: Sessio
         session,
         caller,
         idem,
-        lambda: service.create_community(session, caller, payload.model_dump()),
+        lambda: service.create_community(session, caller, data=payload.model_dump()),
         CommunityOut,
         "/v1/communities",
     )
@@ -43,7 +43,7 @@ def list_communities(
 
 @router.get("/{community_id}", response_model=CommunityOut, summary="Read a community")
 def get_community(community_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_community(session, caller, community_id), CommunityOut)
+    return render(response, service.get_community(session, caller, community_id=community_id), CommunityOut)
 
 
 @router.patch("/{community_id}", response_model=CommunityOut, summary="Update a community (admin; honours If-Match)")
@@ -56,7 +56,7 @@ def update_community(
     if_match: IfMatch,
 ):
     community = service.update_community(
-        session, caller, community_id, payload.model_dump(exclude_unset=True), if_match
+        session, caller, community_id=community_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
     )
     return render(response, community, CommunityOut)
 
@@ -65,5 +65,7 @@ def update_community(
 def deactivate_community(
     community_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch
 ):
-    community = service.update_community(session, caller, community_id, {"active": False}, if_match)
+    community = service.update_community(
+        session, caller, community_id=community_id, changes={"active": False}, if_match=if_match
+    )
     return render(response, community, CommunityOut)

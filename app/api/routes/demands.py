@@ -35,7 +35,7 @@ router = APIRouter(prefix="/v1/demands", tags=["demands"], responses=PROBLEM_RES
 @router.post("", status_code=201, response_model=DemandOut, summary="Create a demand (admin, or liaison of its area)")
 def create_demand(payload: DemandCreate, caller: WriterDep, session: SessionDep, idem: IdempotencyDep):
     return idempotent_create(
-        session, caller, idem, lambda: service.create_demand(session, caller, payload), DemandOut, "/v1/demands"
+        session, caller, idem, lambda: service.create_demand(session, caller, payload=payload), DemandOut, "/v1/demands"
     )
 
 
@@ -97,7 +97,7 @@ def list_demands(
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
 def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.read_demand(session, caller, demand_id), DemandOut)
+    return render(response, service.read_demand(session, caller, demand_id=demand_id), DemandOut)
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
@@ -109,11 +109,13 @@ def update_demand(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    demand = service.update_demand(session, caller, demand_id, payload.model_dump(exclude_unset=True), if_match)
+    demand = service.update_demand(
+        session, caller, demand_id=demand_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, demand, DemandOut)
 
 
 @router.delete("/{demand_id}", response_model=DemandOut, summary="Cancel a demand (status=cancelled)")
 def cancel_demand(demand_id: DbId, response: Response, caller: WriterDep, session: SessionDep, if_match: IfMatch):
-    demand = service.cancel_demand(session, caller, demand_id, if_match)
+    demand = service.cancel_demand(session, caller, demand_id=demand_id, if_match=if_match)
     return render(response, demand, DemandOut)

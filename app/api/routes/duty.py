@@ -54,7 +54,7 @@ def create_record(payload: DutyRecordCreate, caller: WriterDep, session: Session
         session,
         caller,
         idem,
-        lambda: service.create_record(session, caller, payload.model_dump()),
+        lambda: service.create_record(session, caller, data=payload.model_dump()),
         DutyRecordOut,
         "/v1/duty-records",
     )
@@ -105,7 +105,7 @@ def summary(
     group_id: DbId | None = None,
 ):
     year = year or date_type.today().year
-    rows = service.summary_for(session, caller, year, area, group_id)
+    rows = service.summary_for(session, caller, year=year, area=area, group_id=group_id)
     items = [
         DutySummaryMember(
             member_id=r.member_id,
@@ -123,7 +123,7 @@ def summary(
 
 @router.get("/{record_id:id}", response_model=DutyRecordOut, summary="Read a duty record (ETag)")
 def get_record(record_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_record(session, caller, record_id), DutyRecordOut)
+    return render(response, service.get_record(session, caller, record_id=record_id), DutyRecordOut)
 
 
 @router.patch(
@@ -139,7 +139,9 @@ def update_record(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    record = service.update_record(session, caller, record_id, payload.model_dump(exclude_unset=True), if_match)
+    record = service.update_record(
+        session, caller, record_id=record_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, record, DutyRecordOut)
 
 
@@ -147,5 +149,5 @@ def update_record(
     "/{record_id:id}", status_code=204, summary="Delete a duty record (admin; hard delete; honours If-Match)"
 )
 def delete_record(record_id: DbId, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    service.delete_record(session, caller, record_id, if_match)
+    service.delete_record(session, caller, record_id=record_id, if_match=if_match)
     return Response(status_code=204)

@@ -20,7 +20,7 @@ def create_group(payload: GroupCreate, caller: AdminDep, session: SessionDep, id
         session,
         caller,
         idem,
-        lambda: service.create_group(session, caller, payload.model_dump()),
+        lambda: service.create_group(session, caller, data=payload.model_dump()),
         GroupOut,
         "/v1/groups",
     )
@@ -36,7 +36,7 @@ def list_groups(
 
 @router.get("/{group_id}", response_model=GroupOut, summary="Read a group")
 def get_group(group_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_group(session, caller, group_id), GroupOut)
+    return render(response, service.get_group(session, caller, group_id=group_id), GroupOut)
 
 
 @router.patch("/{group_id}", response_model=GroupOut, summary="Update a group (admin; honours If-Match)")
@@ -48,11 +48,13 @@ def update_group(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    group = service.update_group(session, caller, group_id, payload.model_dump(exclude_unset=True), if_match)
+    group = service.update_group(
+        session, caller, group_id=group_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, group, GroupOut)
 
 
 @router.delete("/{group_id}", response_model=GroupOut, summary="Deactivate a group (admin; soft)")
 def deactivate_group(group_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    group = service.update_group(session, caller, group_id, {"active": False}, if_match)
+    group = service.update_group(session, caller, group_id=group_id, changes={"active": False}, if_match=if_match)
     return render(response, group, GroupOut)

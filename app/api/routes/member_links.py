@@ -93,11 +93,11 @@ def _open(session, request: Request, token: str, kind: LinkKind) -> MemberLink |
     if limited is not None:
         return limited
     try:
-        link = member_tasks.open_link(session, token, kind)
+        link = member_tasks.open_link(session, token=token, kind=kind)
     except LinkProblem as exc:
         return _message(request, _LINK_STATUS[exc.reason], exc.reason)
     rid = getattr(request.state, "request_id", None)
-    set_actor(session, Actor.for_member_link(member_id=link.member_id, link_id=link.id, request_id=rid))
+    set_actor(session, actor=Actor.for_member_link(member_id=link.member_id, link_id=link.id, request_id=rid))
     return link
 
 
@@ -135,7 +135,7 @@ def task_page(token: Token, request: Request, session: SessionDep, done: str | N
     link = _open(session, request, token, LinkKind.TASK)
     if isinstance(link, Response):
         return link
-    task = member_tasks.task_view(member_tasks.assignment_of(session, link))
+    task = member_tasks.task_view(member_tasks.assignment_of(session, link=link))
     done = done if done in ("accepted", "declined", "completed") else None
     return _html("member/task.html", title=t("link.task.title"), done=done, **_task_context(link, task, f"/t/{token}"))
 
@@ -147,7 +147,7 @@ async def task_answer(token: Token, request: Request, session: SessionDep):
         return opened
     link, form = opened
     try:
-        state = member_tasks.answer(session, link, form.get("action", ""), form)
+        state = member_tasks.answer(session, link=link, action=form.get("action", ""), form=form)
     except Problem as exc:
         session.rollback()  # nothing of a refused answer is kept (the request's unit of work commits the rest)
         return _answer_problem(request, exc, f"/t/{token}")
@@ -161,7 +161,7 @@ def member_page(token: Token, request: Request, session: SessionDep, done: str |
         return link
     tasks = [
         {"task": member_tasks.task_view(a), "action": f"/m/{token}/tasks/{a.id}"}
-        for a in member_tasks.open_tasks(session, link)
+        for a in member_tasks.open_tasks(session, link=link)
     ]
     done_text = None
     if done in ("accepted", "declined", "completed"):
@@ -171,12 +171,12 @@ def member_page(token: Token, request: Request, session: SessionDep, done: str |
     return _html(
         "member/member.html",
         title=t("link.member.title"),
-        name=member_tasks.member_name(session, link),
+        name=member_tasks.member_name(session, link=link),
         tasks=tasks,
         nonce=link.form_nonce,
         reasons=member_tasks.DECLINE_REASONS,
         methods=[m.value for m in ResponseMethod],
-        blackouts=member_tasks.blackouts(session, link),
+        blackouts=member_tasks.blackouts(session, link=link),
         blackout_action=f"/m/{token}/blackout",
         done=bool(done_text),
         done_text=done_text,
@@ -192,7 +192,9 @@ async def member_answer(
         return opened
     link, form = opened
     try:
-        state = member_tasks.answer(session, link, form.get("action", ""), form, assignment_id)
+        state = member_tasks.answer(
+            session, link=link, action=form.get("action", ""), form=form, assignment_id=assignment_id
+        )
     except Problem as exc:
         session.rollback()
         if exc.status == 404:
@@ -208,7 +210,7 @@ async def member_blackout(token: Token, request: Request, session: SessionDep):
         return opened
     link, form = opened
     try:
-        member_tasks.set_blackout(session, link, add=form.get("add"), remove=form.get("remove"))
+        member_tasks.set_blackout(session, link=link, add=form.get("add"), remove=form.get("remove"))
     except Problem as exc:
         session.rollback()
         return _answer_problem(request, exc, f"/m/{token}")

@@ -40,7 +40,7 @@ def _render(response: Response, member: Member, caller: Caller) -> MemberOut:
 @router.post("", status_code=201, response_model=MemberOut, summary="Create a member (admin)")
 def create_member(payload: MemberCreate, caller: AdminDep, session: SessionDep, idem: IdempotencyDep):
     return idempotent_create(
-        session, caller, idem, lambda: service.create_member(session, caller, payload), MemberOut, "/v1/members"
+        session, caller, idem, lambda: service.create_member(session, caller, payload=payload), MemberOut, "/v1/members"
     )
 
 
@@ -86,7 +86,7 @@ def list_members(
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
 def get_member(member_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _render(response, service.get_member(session, caller, member_id), caller)
+    return _render(response, service.get_member(session, caller, member_id=member_id), caller)
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
@@ -98,11 +98,13 @@ def update_member(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    member = service.update_member(session, caller, member_id, payload.model_dump(exclude_unset=True), if_match)
+    member = service.update_member(
+        session, caller, member_id=member_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return _render(response, member, caller)
 
 
 @router.delete("/{member_id}", response_model=MemberOut, summary="Deactivate a member (admin; soft)")
 def deactivate_member(member_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    member = service.deactivate_member(session, caller, member_id, if_match)
+    member = service.deactivate_member(session, caller, member_id=member_id, if_match=if_match)
     return _render(response, member, caller)

@@ -28,7 +28,7 @@ def list_notifications(
     page = service.list_notifications(
         session, caller, member_id=member_id, status=status, channel=channel, cursor=cursor, limit=limit
     )
-    attempts = service.attempts_of(session, [n.id for n in page.items])
+    attempts = service.attempts_of(session, notification_ids=[n.id for n in page.items])
     items = [NotificationOut.model_validate(service.view(n, attempts[n.id])) for n in page.items]
     return Page[NotificationOut](items=items, next_cursor=page.next_cursor)
 
@@ -39,5 +39,7 @@ def list_notifications(
     summary="Send a failed or pending notification again now (admin; a sent one is 409)",
 )
 def retry(notification_id: DbId, caller: AdminDep, session: SessionDep):
-    row = service.retry(session, caller, notification_id)
-    return NotificationOut.model_validate(service.view(row, service.attempts_of(session, [row.id])[row.id]))
+    row = service.retry(session, caller, notification_id=notification_id)
+    return NotificationOut.model_validate(
+        service.view(row, service.attempts_of(session, notification_ids=[row.id])[row.id])
+    )

@@ -105,7 +105,7 @@ def page_caller(
             msg("missing_api_key_page"),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate(session, raw)
+    caller = authenticate(session, raw=raw)
     request.state.caller = caller
     return caller
 
@@ -120,10 +120,10 @@ def _page(html: str) -> HTMLResponse:
 @router.get("/runs/{run_id}", response_class=HTMLResponse, summary="Run report page (HTML)")
 def run_page(run_id: DbId, caller: PageCaller, session: SessionDep):
     """The run's figures beside both baselines, cross-area flows, member loads, coverage and unmet demands."""
-    return _page(render.run_page(service.run_report(session, caller, run_id), me=caller, nav="runs"))
+    return _page(render.run_page(service.run_report(session, caller, run_id=run_id), me=caller, nav="runs"))
 
 
 @router.get("/duty/{year}", response_class=HTMLResponse, summary="Annual duty page (HTML)")
 def duty_page(year: Annotated[int, Path(ge=2000, le=2100)], caller: PageCaller, session: SessionDep):
     """Duty compliance by group (stacked bars) and the members missing each kind."""
-    return _page(render.duty_page(service.duty_report(session, caller, year, "group"), me=caller, nav="duty"))
+    return _page(render.duty_page(service.duty_report(session, caller, year=year, by="group"), me=caller, nav="duty"))

@@ -68,7 +68,7 @@ def duty(
     (kinds joined by ';')."""
     fmt = negotiate(request, format)
     year = year or date.today().year
-    report = service.duty_report(session, caller, year, by)
+    report = service.duty_report(session, caller, year=year, by=by)
     return respond(fmt, DutyReportOut.model_validate(report), [report.table()], f"duty-{year}-{by}")
 
 
@@ -92,7 +92,7 @@ def needs(
     format: FormatQ = None,
 ):
     fmt = negotiate(request, format)
-    report = service.needs_report(session, caller, date_from, date_to, by)
+    report = service.needs_report(session, caller, date_from=date_from, date_to=date_to, by=by)
     return respond(
         fmt, NeedsReportOut.model_validate(report), [report.table()], f"needs-{report.date_from}-{report.date_to}-{by}"
     )
@@ -113,7 +113,7 @@ def skill_gaps(
     format: FormatQ = None,
 ):
     fmt = negotiate(request, format)
-    report = service.skill_gap_report(session, caller, date_from, date_to)
+    report = service.skill_gap_report(session, caller, date_from=date_from, date_to=date_to)
     return respond(
         fmt,
         SkillGapReportOut.model_validate(report),
@@ -131,5 +131,5 @@ def skill_gaps(
 def run(run_id: DbId, request: Request, caller: CallerDep, session: SessionDep, format: FormatQ = None):
     """CSV carries the metrics table; XLSX adds one sheet each for coverage, flows, loads and unmet demands."""
     fmt = negotiate(request, format)
-    report = service.run_report(session, caller, run_id)
+    report = service.run_report(session, caller, run_id=run_id)
     return respond(fmt, RunReportOut.model_validate(report), report.tables(), f"run-{run_id}")

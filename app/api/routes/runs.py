@@ -21,7 +21,7 @@ router = APIRouter(prefix="/v1/optimization-runs", tags=["optimization runs"], r
 
 
 def _out(session, run) -> RunOut:
-    return RunOut.model_validate(service.run_view(session, run))
+    return RunOut.model_validate(service.run_view(session, run=run))
 
 
 @router.post(
@@ -37,15 +37,15 @@ def create_run(payload: RunCreate, caller: AdminDep, session: SessionDep, settin
         run = service.create_run(
             session,
             caller,
-            payload.model_dump(exclude_unset=False),
-            executor,
+            data=payload.model_dump(exclude_unset=False),
+            executor=executor,
             default_time_limit_s=settings.solver_time_limit_s,
         )
         session.flush()
         body = jsonable_encoder(_out(session, run))
         return 202, body, {"ETag": f'"v{run.version}"', "Location": f"/v1/optimization-runs/{run.id}"}
 
-    return stored_response(run_idempotent(session, caller, idem, _create))
+    return stored_response(run_idempotent(session, caller, idem=idem, create=_create))
 
 
 @router.get("", response_model=Page[RunOut], summary="List runs (filters: status, week)")
@@ -63,7 +63,7 @@ def list_runs(
 
 @router.get("/{run_id}", response_model=RunOut, summary="Status, progress, figures of a run and both baselines")
 def get_run(run_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    run = service.get_run(session, caller, run_id)
+    run = service.get_run(session, caller, run_id=run_id)
     with_etag(response, run.version)
     return _out(session, run)
 
@@ -74,7 +74,7 @@ def get_run(run_id: DbId, response: Response, caller: CallerDep, session: Sessio
     summary="Demands the run could not cover, with the reason (plain Chinese)",
 )
 def list_unmet(run_id: DbId, caller: CallerDep, session: SessionDep, cursor: CursorQ = None, limit: LimitQ = 50):
-    page = service.list_unmet(session, caller, run_id, cursor=cursor, limit=limit)
+    page = service.list_unmet(session, caller, run_id=run_id, cursor=cursor, limit=limit)
     return Page[UnmetOut](items=[UnmetOut.model_validate(u) for u in page.items], next_cursor=page.next_cursor)
 
 
@@ -85,7 +85,7 @@ def list_unmet(run_id: DbId, caller: CallerDep, session: SessionDep, cursor: Cur
     summary="Cancel a run (admin); a running solve stops within a second or two and keeps its best plan",
 )
 def cancel_run(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
-    run = service.cancel_run(session, caller, run_id)
+    run = service.cancel_run(session, caller, run_id=run_id)
     session.refresh(run)
     with_etag(response, run.version)
     return _out(session, run)
@@ -97,7 +97,7 @@ def cancel_run(run_id: DbId, response: Response, caller: AdminDep, session: Sess
     summary="Make the run's proposals the current plan (admin; one transaction)",
 )
 def publish(run_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
-    run, summary = publish_run(session, caller, run_id)
+    run, summary = publish_run(session, caller, run_id=run_id)
     with_etag(response, run.version)
     return PublishOut(
         run=_out(session, run),

@@ -22,7 +22,7 @@ def create_skill(payload: SkillCreate, caller: AdminDep, session: SessionDep, id
         session,
         caller,
         idem,
-        lambda: service.create_skill(session, caller, payload.model_dump()),
+        lambda: service.create_skill(session, caller, data=payload.model_dump()),
         SkillOut,
         "/v1/skills",
     )
@@ -43,7 +43,7 @@ def list_skills(
 
 @router.get("/{skill_id}", response_model=SkillOut, summary="Read a skill")
 def get_skill(skill_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.get_skill(session, caller, skill_id), SkillOut)
+    return render(response, service.get_skill(session, caller, skill_id=skill_id), SkillOut)
 
 
 @router.patch("/{skill_id}", response_model=SkillOut, summary="Update a skill (admin; honours If-Match)")
@@ -55,11 +55,13 @@ def update_skill(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    skill = service.update_skill(session, caller, skill_id, payload.model_dump(exclude_unset=True), if_match)
+    skill = service.update_skill(
+        session, caller, skill_id=skill_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, skill, SkillOut)
 
 
 @router.delete("/{skill_id}", response_model=SkillOut, summary="Deactivate a skill (admin; soft)")
 def deactivate_skill(skill_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    skill = service.update_skill(session, caller, skill_id, {"active": False}, if_match)
+    skill = service.update_skill(session, caller, skill_id=skill_id, changes={"active": False}, if_match=if_match)
     return render(response, skill, SkillOut)

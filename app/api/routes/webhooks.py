@@ -30,7 +30,7 @@ def create_webhook(payload: WebhookCreate, caller: AdminDep, session: SessionDep
         session,
         caller,
         idem,
-        lambda: service.create_webhook(session, caller, payload.model_dump()),
+        lambda: service.create_webhook(session, caller, data=payload.model_dump()),
         WebhookCreated,
         "/v1/webhooks",
     )
@@ -46,7 +46,7 @@ def list_webhooks(
 
 @router.get("/{webhook_id}", response_model=WebhookOut, summary="Read a webhook (admin)")
 def get_webhook(webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep):
-    return render(response, service.get_webhook(session, caller, webhook_id), WebhookOut)
+    return render(response, service.get_webhook(session, caller, webhook_id=webhook_id), WebhookOut)
 
 
 @router.patch("/{webhook_id}", response_model=WebhookOut, summary="Update a webhook (admin; honours If-Match)")
@@ -58,13 +58,15 @@ def update_webhook(
     session: SessionDep,
     if_match: IfMatch,
 ):
-    hook = service.update_webhook(session, caller, webhook_id, payload.model_dump(exclude_unset=True), if_match)
+    hook = service.update_webhook(
+        session, caller, webhook_id=webhook_id, changes=payload.model_dump(exclude_unset=True), if_match=if_match
+    )
     return render(response, hook, WebhookOut)
 
 
 @router.delete("/{webhook_id}", response_model=WebhookOut, summary="Deactivate a webhook (admin; soft)")
 def deactivate_webhook(webhook_id: DbId, response: Response, caller: AdminDep, session: SessionDep, if_match: IfMatch):
-    hook = service.update_webhook(session, caller, webhook_id, {"active": False}, if_match)
+    hook = service.update_webhook(session, caller, webhook_id=webhook_id, changes={"active": False}, if_match=if_match)
     return render(response, hook, WebhookOut)
 
 
@@ -78,5 +80,5 @@ def list_deliveries(
     status: Annotated[DeliveryStatus | None, Query()] = None,
 ):
     """Oldest first: status, attempts, last status code and error, timestamps, payload."""
-    page = service.list_deliveries(session, caller, webhook_id, status=status, cursor=cursor, limit=limit)
+    page = service.list_deliveries(session, caller, webhook_id=webhook_id, status=status, cursor=cursor, limit=limit)
     return Page[DeliveryOut](items=[DeliveryOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)

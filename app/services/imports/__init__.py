@@ -35,7 +35,13 @@ def import_members(
     if not caller.is_admin:
         raise Problem(403, "forbidden_role", msg("import_members_role"))
     return run_import(
-        session, caller, MemberImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
+        session,
+        caller,
+        importer=MemberImporter(),
+        data=data,
+        filename=filename,
+        content_type=content_type,
+        dry_run=dry_run,
     )
 
 
@@ -52,5 +58,11 @@ def import_demands(
     if caller.role not in (Role.ADMIN, Role.LIAISON):
         raise Problem(403, "forbidden_role", msg("import_demands_role"))
     return run_import(
-        session, caller, DemandImporter(), data, filename=filename, content_type=content_type, dry_run=dry_run
+        session,
+        caller,
+        importer=DemandImporter(),
+        data=data,
+        filename=filename,
+        content_type=content_type,
+        dry_run=dry_run,
     )

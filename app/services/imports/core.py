@@ -173,9 +173,9 @@ class Importer(Protocol[P]):
 def run_import(
     session: Session,
     caller: Caller,
+    *,
     importer: Importer[Any],
     data: bytes,
-    *,
     filename: str | None = None,
     content_type: str | None = None,
     dry_run: bool = False,
@@ -233,7 +233,7 @@ def _reject(session: Session, errors: RowErrors, rows: int) -> None:
     )
 
 
-def load_by_ids(session: Session, model: type[Base], ids: list[int], chunk: int = 500) -> list[Any]:
+def load_by_ids(session: Session, *, model: type[Base], ids: list[int], chunk: int = 500) -> list[Any]:
     """Load rows (and their eager relationships) into the session in a few IN queries, so that
     the per-row ``session.get`` of the services is answered from the identity map. The caller
     keeps the returned list alive: the identity map only holds weak references."""

@@ -135,7 +135,7 @@ class DemandImporter:
 
     def prefetch(self, session: Session, rows: list[ParsedRow[DemandCreate]]) -> None:
         ids = [i for i in ((self.existing.get(r.external_id or "") or (None,))[0] for r in rows) if i is not None]
-        self._loaded = load_by_ids(session, Demand, ids)
+        self._loaded = load_by_ids(session, model=Demand, ids=ids)
 
     # -- parsing ------------------------------------------------------------------------------
 
@@ -253,15 +253,15 @@ class DemandImporter:
     def apply(self, session: Session, caller: Caller, row: ParsedRow[DemandCreate]) -> RowResult:
         stored = self.existing.get(row.external_id or "")
         if stored is None:
-            demand = demand_service.create_demand(session, caller, row.payload)
+            demand = demand_service.create_demand(session, caller, payload=row.payload)
             return RowResult(row.line, row.external_id, "created", demand.id)
-        demand = demand_service.get_demand(session, caller, stored[0])
+        demand = demand_service.get_demand(session, caller, demand_id=stored[0])
         wanted = row.payload.model_dump(include=row.present)
         current = snapshot(demand)
         changes = {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
         if not changes:
             return RowResult(row.line, row.external_id, "unchanged", demand.id)
-        demand_service.update_demand(session, caller, demand.id, changes, None)
+        demand_service.update_demand(session, caller, demand_id=demand.id, changes=changes, if_match=None)
         return RowResult(row.line, row.external_id, "updated", demand.id)
 
 

@@ -70,7 +70,7 @@ class MemberImporter:
 
     def prefetch(self, session: Session, rows: list[ParsedRow[MemberCreate]]) -> None:
         ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
-        self._loaded = load_by_ids(session, Member, ids)
+        self._loaded = load_by_ids(session, model=Member, ids=ids)
 
     # -- parsing ------------------------------------------------------------------------------
 
@@ -170,9 +170,9 @@ class MemberImporter:
     def apply(self, session: Session, caller: Caller, row: ParsedRow[MemberCreate]) -> RowResult:
         member_id = self.existing.get(row.external_id or "")
         if member_id is None:
-            member = member_service.create_member(session, caller, row.payload)
+            member = member_service.create_member(session, caller, payload=row.payload)
             return RowResult(row.line, row.external_id, "created", member.id)
-        member = member_service.get_member(session, caller, member_id)
+        member = member_service.get_member(session, caller, member_id=member_id)
         wanted = row.payload.model_dump(include=row.present)
         kinds = self.replaced_kinds.get(row.line)
         if "skills" in wanted and kinds is not None:  # keep the stored skills of kinds the file lacks
@@ -183,7 +183,7 @@ class MemberImporter:
         changes = {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
         if not changes:
             return RowResult(row.line, row.external_id, "unchanged", member.id)
-        member_service.update_member(session, caller, member.id, changes, None)
+        member_service.update_member(session, caller, member_id=member.id, changes=changes, if_match=None)
         return RowResult(row.line, row.external_id, "updated", member.id)
 
 

@@ -39,7 +39,7 @@ class References:
             select(Community).where(Community.district_id == district_id).order_by(Community.id)
         ):
             self._communities[_key(community.name)].append(community)
-        self._skills: dict[str, Skill] = token_index(session, district_id)
+        self._skills: dict[str, Skill] = token_index(session, district_id=district_id)
 
     def area(self, value: str) -> Area:
         area = self._areas.get(_key(value))

@@ -25,9 +25,9 @@ from app.settings import NotifySettings
 def publish_with_example_links(url: str, district_code: str, run_id: int, count: int = 2) -> dict[str, Any]:
     cfg = NotifySettings()
     with session_scope(url) as s:
-        district = get_district(s, district_code)
+        district = get_district(s, code=district_code)
         caller = Caller(api_key_id=0, name="matcher demo", role=Role.ADMIN, district_id=district.id)
-        _, summary = publish_run(s, caller, run_id)
+        _, summary = publish_run(s, caller, run_id=run_id)
         rows = list(
             s.scalars(
                 select(Assignment)
@@ -41,7 +41,7 @@ def publish_with_example_links(url: str, district_code: str, run_id: int, count:
                 "assignment_id": a.id,
                 "member": a.member.name,
                 "need": a.demand.title,
-                "url": mint_task_link(s, a, cfg).url(cfg.public_base_url),
+                "url": mint_task_link(s, assignment=a, cfg=cfg).url(cfg.public_base_url),
             }
             for a in rows
         ]

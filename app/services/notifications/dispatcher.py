@@ -113,7 +113,7 @@ def _claim(s: Session, notification_id: int, now: datetime, cfg: NotifySettings)
         return None
     url = None
     if event not in _WITHOUT_LINK:
-        minted = mint_task_link(s, assignment, cfg)
+        minted = mint_task_link(s, assignment=assignment, cfg=cfg)
         row.link_id = minted.link.id
         url = minted.url(cfg.public_base_url)
     message = messages.build(event=event, assignment=assignment, demand=demand, member=member, url=url)

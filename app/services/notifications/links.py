@@ -77,7 +77,7 @@ def _mint(
     return MintedLink(link, token)
 
 
-def mint_task_link(session: Session, assignment: Assignment, cfg: NotifySettings | None = None) -> MintedLink:
+def mint_task_link(session: Session, *, assignment: Assignment, cfg: NotifySettings | None = None) -> MintedLink:
     """A new link for the assignment's member to answer it (flushes; the caller commits)."""
     cfg = cfg or NotifySettings()
     demand = session.get(Demand, assignment.demand_id)
@@ -114,7 +114,7 @@ class LinkProblem(Exception):
         self.reason = reason
 
 
-def resolve(session: Session, token: str, kind: LinkKind, *, now: datetime | None = None) -> MemberLink:
+def resolve(session: Session, *, token: str, kind: LinkKind, now: datetime | None = None) -> MemberLink:
     """The live link of ``token`` (of the given kind), or ``LinkProblem``."""
     if not MIN_TOKEN_LEN <= len(token) <= MAX_TOKEN_LEN:
         raise LinkProblem("unknown")
@@ -132,7 +132,7 @@ def nonce_ok(link: MemberLink, nonce: str | None) -> bool:
     return bool(nonce) and hmac.compare_digest(link.form_nonce, nonce or "")
 
 
-def revoke_for_assignments(session: Session, assignment_ids: list[int], reason: str) -> int:
+def revoke_for_assignments(session: Session, *, assignment_ids: list[int], reason: str) -> int:
     """Revoke every live task link of these assignments (superseded, withdrawn, need cancelled)."""
     if not assignment_ids:
         return 0

@@ -78,7 +78,7 @@ def enqueue(
     return row
 
 
-def demand_changed(session: Session, demand: Demand, *, cancelled: bool, cfg: NotifySettings | None = None) -> None:
+def demand_changed(session: Session, *, demand: Demand, cancelled: bool, cfg: NotifySettings | None = None) -> None:
     """A need was cancelled or its time/place changed (same transaction as the change).
 
     Its members with a live task are told (a cancellation also revokes their task links), and
@@ -97,7 +97,7 @@ def demand_changed(session: Session, demand: Demand, *, cancelled: bool, cfg: No
         ).unique()
     )
     if cancelled:
-        revoke_for_assignments(session, [a.id for a in live], "need cancelled")
+        revoke_for_assignments(session, assignment_ids=[a.id for a in live], reason="need cancelled")
     event = NotificationEvent.CANCELLED if cancelled else NotificationEvent.CHANGED
     for a in live:
         enqueue(session, event=event, assignment=a, cause=f"a{a.id}v{demand.version}", cfg=cfg)
@@ -131,14 +131,14 @@ def list_notifications(
         if channel not in NotificationChannel.__members__.values():
             raise invalid("channel", msg("one_of", values=", ".join(NotificationChannel)))
         stmt = stmt.where(Notification.channel == channel)
-    return paginate(session, stmt, Notification.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=Notification.id, cursor=cursor, limit=limit)
 
 
-def get_notification(session: Session, caller: Caller, notification_id: int) -> Notification:
-    return get_scoped(session, Notification, notification_id, caller, "notification")
+def get_notification(session: Session, caller: Caller, *, notification_id: int) -> Notification:
+    return get_scoped(session, model=Notification, obj_id=notification_id, caller=caller, what="notification")
 
 
-def attempts_of(session: Session, notification_ids: list[int]) -> dict[int, list[NotificationAttempt]]:
+def attempts_of(session: Session, *, notification_ids: list[int]) -> dict[int, list[NotificationAttempt]]:
     out: dict[int, list[NotificationAttempt]] = {i: [] for i in notification_ids}
     if notification_ids:
         rows = session.scalars(
@@ -151,10 +151,10 @@ def attempts_of(session: Session, notification_ids: list[int]) -> dict[int, list
     return out
 
 
-def retry(session: Session, caller: Caller, notification_id: int) -> Notification:
+def retry(session: Session, caller: Caller, *, notification_id: int) -> Notification:
     """Try a failed (or still pending) notification again now: one more attempt (a failed one
     goes back to ``failed`` if that attempt fails too). A sent one is 409."""
-    row = get_notification(session, caller, notification_id)
+    row = get_notification(session, caller, notification_id=notification_id)
     if row.status == NotificationStatus.SENT:
         raise Problem(409, "notification_sent", msg("notification_sent", id=row.id))
     row.status = NotificationStatus.PENDING

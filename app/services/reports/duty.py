@@ -110,13 +110,13 @@ class DutyReport:
         return Table(f"{self.year}年履职情况（{label}）", cols, rows)
 
 
-def duty_report(session: Session, caller: Caller, year: int, by: str = "member") -> DutyReport:
+def duty_report(session: Session, caller: Caller, *, year: int, by: str = "member") -> DutyReport:
     if by not in ("member", "group", "area"):
         raise invalid("by", msg("one_of", values="member, group, area"))
     if not 2000 <= year <= 2100:
         raise invalid("year", msg("between", low=2000, high=2100))
     area_id = caller.area_id if caller.role == Role.LIAISON else None
-    status = duty_status(session, caller.district_id, year, area_id)
+    status = duty_status(session, district_id=caller.district_id, year=year, area_id=area_id)
     groups = dict(session.execute(select(Group.id, Group.name).where(Group.district_id == caller.district_id)).all())
     areas = dict(session.execute(select(Area.id, Area.name).where(Area.district_id == caller.district_id)).all())
     members = [

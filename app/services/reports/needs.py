@@ -173,7 +173,7 @@ def _days(start: datetime | None, end: datetime | None) -> float | None:
     return round((end - start).total_seconds() / 86400, 4)
 
 
-def demand_facts(session: Session, caller: Caller, date_from: date, date_to: date) -> list[DemandFacts]:
+def demand_facts(session: Session, caller: Caller, *, date_from: date, date_to: date) -> list[DemandFacts]:
     lo = datetime.combine(date_from, time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
     hi = datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=LOCAL_TZ).astimezone(UTC)
     stmt = (
@@ -272,12 +272,12 @@ def _row(key: str, name: str, facts: list[DemandFacts]) -> NeedsRow:
 
 
 def needs_report(
-    session: Session, caller: Caller, date_from: date | None, date_to: date | None, by: str = "area"
+    session: Session, caller: Caller, *, date_from: date | None, date_to: date | None, by: str = "area"
 ) -> NeedsReport:
     if by not in ("area", "skill"):
         raise invalid("by", msg("one_of", values="area, skill"))
     date_from, date_to = period(date_from, date_to)
-    facts = demand_facts(session, caller, date_from, date_to)
+    facts = demand_facts(session, caller, date_from=date_from, date_to=date_to)
     report = NeedsReport(date_from=date_from, date_to=date_to, by=by)
     buckets: dict[str, list[DemandFacts]] = defaultdict(list)
     names: dict[str, str] = {}
@@ -306,9 +306,11 @@ def needs_report(
     return report
 
 
-def skill_gap_report(session: Session, caller: Caller, date_from: date | None, date_to: date | None) -> SkillGapReport:
+def skill_gap_report(
+    session: Session, caller: Caller, *, date_from: date | None, date_to: date | None
+) -> SkillGapReport:
     date_from, date_to = period(date_from, date_to)
-    facts = demand_facts(session, caller, date_from, date_to)
+    facts = demand_facts(session, caller, date_from=date_from, date_to=date_to)
     required: Counter = Counter()
     unmet: Counter = Counter()
     for f in facts:

@@ -166,7 +166,7 @@ class RunReport:
         ]
 
 
-def latest_run_id(session: Session, district_id: int) -> int | None:
+def latest_run_id(session: Session, *, district_id: int) -> int | None:
     """The latest run that has figures (for `matcher report --png` without --run).
 
     Checked in Python: a JSON column may hold a JSON null, which SQL's IS NULL does not see.
@@ -218,8 +218,8 @@ def _run_members(session: Session, caller: Caller, run: OptimizationRun) -> dict
     return {m.id: m for m in session.scalars(stmt.where(Member.active.is_(True)))}
 
 
-def run_report(session: Session, caller: Caller, run_id: int) -> RunReport:
-    run = get_scoped(session, OptimizationRun, run_id, caller, "optimization run")
+def run_report(session: Session, caller: Caller, *, run_id: int) -> RunReport:
+    run = get_scoped(session, model=OptimizationRun, obj_id=run_id, caller=caller, what="optimization run")
     areas = list(session.scalars(select(Area).where(Area.district_id == caller.district_id).order_by(Area.id)))
     by_id = {a.id: a for a in areas}
     own = caller.area_id if caller.role == Role.LIAISON else None

@@ -51,8 +51,8 @@ def _row(a: Assignment) -> DiffRow:
     return DiffRow(a.id, a.demand_id, a.demand.title, a.member_id, a.member.name, a.demand.area.name, a.status)
 
 
-def plan_diff(session: Session, caller: Caller, run_id: int) -> PlanDiff:
-    run = get_run(session, caller, run_id)
+def plan_diff(session: Session, caller: Caller, *, run_id: int) -> PlanDiff:
+    run = get_run(session, caller, run_id=run_id)
     plan = (run.stats or {}).get("plan") or {}
     demand_ids = [int(d) for d in plan.get("demand_ids", [])]
     kept_pairs = {(int(d), int(m)) for d, m in plan.get("kept_pairs", [])}

@@ -210,7 +210,7 @@ def _execute_claimed(url: str, run_id: int, attempt: int, workers: int, display:
     """Build, solve and store a run this executor has claimed as ``attempt``."""
     try:
         with session_scope(url) as s:
-            built = build_problem(s, s.get_one(OptimizationRun, run_id), num_workers=workers)
+            built = build_problem(s, run=s.get_one(OptimizationRun, run_id), num_workers=workers)
     except Exception as exc:  # noqa: BLE001 - the reason is stored on the run
         log.exception("run %s: building the problem failed", run_id)
         fail_run(url, run_id, f"building the problem failed: {type(exc).__name__}: {exc}", attempt=attempt)

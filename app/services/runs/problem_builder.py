@@ -105,7 +105,7 @@ def _blackouts(raw: list[str] | None) -> frozenset[date]:
     return frozenset(out)
 
 
-def area_coords(session: Session, district_id: int) -> tuple[dict[str, tuple[float, float]], dict[int, str]]:
+def area_coords(session: Session, *, district_id: int) -> tuple[dict[str, tuple[float, float]], dict[int, str]]:
     areas = list(session.scalars(select(Area).where(Area.district_id == district_id)))
     known = [(a.lat, a.lon) for a in areas if a.lat is not None and a.lon is not None]
     centre = (
@@ -120,10 +120,10 @@ def run_solver_options(run: OptimizationRun) -> dict[str, Any]:
     return {"deterministic": True, "seed": 0, **((run.stats or {}).get("solver_options") or {})}
 
 
-def build_problem(session: Session, run: OptimizationRun, *, num_workers: int = 2) -> BuiltProblem:
+def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 2) -> BuiltProblem:
     """Read everything the run needs in one session and return the solver's input."""
     district_id = run.district_id
-    coords, code_of = area_coords(session, district_id)
+    coords, code_of = area_coords(session, district_id=district_id)
     ws_utc, we_utc = window_bounds_utc(run.window_start, run.window_end)
     weeks = cap_weeks(run.window_start, run.window_end)
 

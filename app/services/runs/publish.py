@@ -65,7 +65,7 @@ def publishable(run: OptimizationRun) -> bool:
 
 
 def tell_members(
-    session: Session, run: OptimizationRun, published: list[Assignment], superseded: list[Assignment]
+    session: Session, *, run: OptimizationRun, published: list[Assignment], superseded: list[Assignment]
 ) -> None:
     """Queue the messages of a publish in its own transaction: an invitation to every newly
     proposed member (a repair invitation after a repair run), a withdrawal to every member
@@ -78,7 +78,7 @@ def tell_members(
         outbox.enqueue(session, event=event, assignment=a, cfg=cfg)
     if superseded:
         ids = [a.id for a in superseded]
-        links.revoke_for_assignments(session, ids, "superseded")
+        links.revoke_for_assignments(session, assignment_ids=ids, reason="superseded")
         told = set(session.scalars(select(Notification.assignment_id).where(Notification.assignment_id.in_(ids))))
         again = {(a.demand_id, a.member_id) for a in published}  # re-proposed: the invitation says it
         for a in superseded:
@@ -86,9 +86,9 @@ def tell_members(
                 outbox.enqueue(session, event=NotificationEvent.CANCELLED, assignment=a, cfg=cfg)
 
 
-def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
+def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
     """Make the run's plan current (flushes; the caller commits once)."""
-    run = get_run(session, caller, run_id)
+    run = get_run(session, caller, run_id=run_id)
     if run.status == RunStatus.PUBLISHED:
         return run, dict((run.stats or {}).get("publish") or {})
     _lock(session, run)
@@ -172,7 +172,7 @@ def publish_run(session: Session, caller, run_id: int) -> tuple[OptimizationRun,
         newly_published.append(a)
         summary["published"] += 1
     session.flush()
-    tell_members(session, run, newly_published, superseded)
+    tell_members(session, run=run, published=newly_published, superseded=superseded)
 
     live = Counter(
         dict(

@@ -114,7 +114,7 @@ def solver_options(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_run(
-    session: Session, caller: Caller, data: dict[str, Any], executor: Executor, *, default_time_limit_s: float = 10.0
+    session: Session, caller: Caller, *, data: dict[str, Any], executor: Executor, default_time_limit_s: float = 10.0
 ) -> OptimizationRun:
     """Insert a queued run and hand it to the executor, in the caller's transaction (no commit)."""
     window = resolve_window(data.get("week"), data.get("window_start"), data.get("window_end"))
@@ -164,8 +164,8 @@ def create_run(
     return run
 
 
-def get_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun:
-    return get_scoped(session, OptimizationRun, run_id, caller, "optimization run")
+def get_run(session: Session, caller: Caller, *, run_id: int) -> OptimizationRun:
+    return get_scoped(session, model=OptimizationRun, obj_id=run_id, caller=caller, what="optimization run")
 
 
 def list_runs(
@@ -179,13 +179,13 @@ def list_runs(
     if week is not None:
         w = parse_week(week)
         stmt = stmt.where(OptimizationRun.window_start == w.start, OptimizationRun.window_end == w.end)
-    return paginate(session, stmt, OptimizationRun.id, cursor, limit)
+    return paginate(session, stmt=stmt, id_column=OptimizationRun.id, cursor=cursor, limit=limit)
 
 
-def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun:
+def cancel_run(session: Session, caller: Caller, *, run_id: int) -> OptimizationRun:
     """Queued: cancelled at once. Running: flag it; the executor's watcher stops the solver
     within about a second and stores the best plan found so far. Flushes, no commit."""
-    run = get_run(session, caller, run_id)
+    run = get_run(session, caller, run_id=run_id)
     now = utcnow()
     cancelled = audited_update(
         session,
@@ -224,7 +224,7 @@ def cancel_run(session: Session, caller: Caller, run_id: int) -> OptimizationRun
 # ------------------------------------------------------------------------------- views
 
 
-def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
+def run_view(session: Session, *, run: OptimizationRun) -> dict[str, Any]:
     """The API shape of a run (scope as area codes; internal plan bookkeeping left out)."""
     scope = None
     if run.scope_area_ids:
@@ -269,14 +269,14 @@ def run_view(session: Session, run: OptimizationRun) -> dict[str, Any]:
 
 
 def list_unmet(
-    session: Session, caller: Caller, run_id: int, *, cursor: str | None, limit: int
+    session: Session, caller: Caller, *, run_id: int, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     """Unmet demands of a run with their reason; a liaison sees its own area only."""
-    run = get_run(session, caller, run_id)
+    run = get_run(session, caller, run_id=run_id)
     stmt = select(UnmetDemand).where(UnmetDemand.run_id == run.id)
     if caller.role == Role.LIAISON:
         stmt = stmt.join(Demand, Demand.id == UnmetDemand.demand_id).where(Demand.area_id == caller.area_id)
-    page = paginate(session, stmt, UnmetDemand.id, cursor, limit)
+    page = paginate(session, stmt=stmt, id_column=UnmetDemand.id, cursor=cursor, limit=limit)
     demand_ids = [u.demand_id for u in page.items]
     demands = (
         {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
