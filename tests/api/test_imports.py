@@ -635,3 +635,22 @@ def test_cell_parsers_read_what_offices_type():
     assert parse_channel("民情联络站") == "liaison_station" and parse_channel("WeChat Forum") == "wechat_forum"
     with pytest.raises(CellError):
         parse_channel("电话")
+
+
+def test_bad_cells_are_reported_in_the_callers_language(client, world, db):
+    rows = [list(row) for row in MEMBER_ROWS_CN]
+    rows[0][4] = "火星片区"  # no such area
+    rows[1][7] = "三"  # not a whole number
+    data = csv_bytes([MEMBER_HEADER_CN, *rows])
+    before = count(db, Member)
+    zh = upload(client, "members", data, {**world.h("admin"), "Accept-Language": "zh-CN"}).json()
+    en = upload(client, "members", data, {**world.h("admin"), "Accept-Language": "en"}).json()
+    by_field = {(e["row"], e["field"]): e["message"] for e in zh["errors"]}
+    assert "未知的片区“火星片区”" in by_field[(2, "home_area")]
+    assert "“三”不是整数" in by_field[(3, "weekly_cap")]
+    english = {(e["row"], e["field"]): e["message"] for e in en["errors"]}
+    assert "unknown area '火星片区'" in english[(2, "home_area")]
+    assert [(e["row"], e["field"], e["code"]) for e in zh["errors"]] == [
+        (e["row"], e["field"], e["code"]) for e in en["errors"]
+    ]
+    assert count(db, Member) == before  # all-or-nothing

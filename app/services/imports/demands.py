@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.times import from_storage, localize
+from app.errors import Msg, msg
 from app.models import Demand, Member
 from app.schemas.demands import DemandCreate
 from app.services import demands as demand_service
@@ -74,10 +75,7 @@ def parse_channel(value: Any) -> str:
         return code
     if token in CHANNEL_LABELS:
         return CHANNEL_LABELS[token]
-    raise CellError(
-        f"unknown channel {token!r} (e.g. 民情联络站, 民需收集库, 民众接待日, 民意信箱, 委员论坛, "
-        f"民情助理, 议事会, 其他; or a code: {', '.join(CHANNELS)})"
-    )
+    raise CellError(msg("cell_unknown_channel", value=token, codes=", ".join(CHANNELS)))
 
 
 _PLAIN_FIELDS: tuple[tuple[str, Callable[[Any], Any]], ...] = (
@@ -155,7 +153,7 @@ class DemandImporter:
             try:
                 return parse(raw)
             except CellError as exc:
-                errors.add(line, name, str(exc))
+                errors.add(line, name, exc.message)
                 return None
 
         external_id = read("external_id", text)
@@ -222,17 +220,17 @@ class DemandImporter:
     def _skills(self, value: Any) -> list[str]:
         assert self.refs is not None
         codes: list[str] = []
-        unknown: list[str] = []
+        unknown: list[Msg] = []
         for token in split_list(value):
             try:
                 code = self.refs.skill(token.replace("：", ":").split(":")[0].strip()).code
             except CellError as exc:
-                unknown.append(str(exc))
+                unknown.append(exc.message)
                 continue
             if code not in codes:
                 codes.append(code)
         if unknown:
-            raise CellError("; ".join(unknown))
+            raise CellError(msg("literal", text=unknown))
         return codes
 
     def _members(self, value: Any) -> list[int]:
@@ -245,7 +243,7 @@ class DemandImporter:
             elif member_id not in ids:
                 ids.append(member_id)
         if unknown:
-            raise CellError(f"no member with external_id {', '.join(map(repr, unknown))} in this district")
+            raise CellError(msg("cell_unknown_members", ids=", ".join(map(repr, unknown))))
         return ids
 
     # -- writing ------------------------------------------------------------------------------

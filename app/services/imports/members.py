@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import Msg, msg
 from app.models import Member
 from app.schemas.members import MemberCreate
 from app.services import members as member_service
@@ -95,7 +96,7 @@ class MemberImporter:
             try:
                 data[target] = parse(raw)
             except CellError as exc:
-                errors.add(line, name, str(exc))
+                errors.add(line, name, exc.message)
 
         cell("external_id", text, required=True)
         cell("name", parse_name, required=True)
@@ -140,7 +141,7 @@ class MemberImporter:
                 for code, level in self._skills(raw, SKILL_COLUMNS[name]):
                     levels[code] = max(levels.get(code, 0), level)
             except CellError as exc:
-                errors.add(cells.line, name, str(exc))
+                errors.add(cells.line, name, exc.message)
         data["skills"] = [{"code": code, "level": lvl} for code, lvl in levels.items()]
         kinds = {SKILL_COLUMNS[name] for name in present}
         self.replaced_kinds[cells.line] = None if None in kinds else {k for k in kinds if k}
@@ -150,19 +151,19 @@ class MemberImporter:
         (兴趣爱好: interest, 资源状况: resource) takes only skills of that kind."""
         assert self.refs is not None
         found: list[tuple[str, int]] = []
-        unknown: list[str] = []
+        unknown: list[Msg] = []
         for token, level in parse_skills(value):
             try:
                 skill = self.refs.skill(token)
             except CellError as exc:
-                unknown.append(str(exc))
+                unknown.append(exc.message)
                 continue
             if kind is not None and skill.category != kind:
-                unknown.append(f"{token!r} is a skill of kind {skill.category!r}, not {kind!r}")
+                unknown.append(msg("cell_skill_kind", value=token, found=str(skill.category), wanted=str(kind)))
                 continue
             found.append((skill.code, level or DEFAULT_SKILL_LEVEL))
         if unknown:
-            raise CellError("; ".join(unknown))
+            raise CellError(msg("literal", text=unknown))
         return found
 
     # -- writing ------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.errors import msg
 from app.models import Area, Community, Group, Skill
 from app.services.imports.values import CellError
 from app.services.skills import normalize_token, token_index
@@ -44,13 +45,13 @@ class References:
     def area(self, value: str) -> Area:
         area = self._areas.get(_key(value))
         if area is None:
-            raise CellError(f"unknown area {value!r} (use an area code or name from /v1/areas)")
+            raise CellError(msg("cell_unknown_area", value=value))
         return area
 
     def group(self, value: str) -> Group:
         group = self._groups.get(_key(value))
         if group is None:
-            raise CellError(f"unknown group {value!r} (use a group name from /v1/groups)")
+            raise CellError(msg("cell_unknown_group", value=value))
         return group
 
     def community(self, value: str, area: Area | None, prefer_area_id: int | None = None) -> Community:
@@ -62,21 +63,18 @@ class References:
         if area is not None:
             candidates = [c for c in candidates if c.area_id == area.id]
             if not candidates:
-                raise CellError(f"no community {value!r} in area {area.code} ({area.name})")
+                raise CellError(msg("cell_community_not_in_area", value=value, area=f"{area.code} ({area.name})"))
         if not candidates:
-            raise CellError(f"unknown community {value!r} (use a community name from /v1/communities)")
+            raise CellError(msg("cell_unknown_community", value=value))
         if len(candidates) > 1:
             where = ", ".join(sorted(self.areas_by_id[c.area_id].code for c in candidates))
-            raise CellError(
-                f"community name {value!r} exists in several areas ({where}); "
-                "add an area column (片区/area) to say which"
-            )
+            raise CellError(msg("cell_community_ambiguous", value=value, areas=where))
         return candidates[0]
 
     def skill(self, token: str) -> Skill:
         skill = self._skills.get(normalize_token(token))
         if skill is None:
-            raise CellError(f"unknown skill {token!r} (use a code, name or synonym from /v1/skills)")
+            raise CellError(msg("cell_unknown_skill", value=token))
         if not skill.active:
-            raise CellError(f"skill {skill.code!r} is deactivated")
+            raise CellError(msg("cell_inactive_skill", code=skill.code))
         return skill

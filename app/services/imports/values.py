@@ -14,6 +14,8 @@ import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+from app.errors import Msg, msg
+
 #: Spreadsheet times carry no zone; district offices work in Beijing time (no DST).
 LOCAL_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 
@@ -58,7 +60,12 @@ _MAX_DATE_RANGE_DAYS = 366
 
 
 class CellError(ValueError):
-    """A cell's value cannot be read; the message goes into the bad-row report."""
+    """A cell's value cannot be read; its sentence (a catalogue ``Msg``, so the bad-row report
+    speaks the caller's language) goes into the bad-row report. ``str()`` is the English one."""
+
+    def __init__(self, message: Msg) -> None:
+        super().__init__(message.render("en"))
+        self.message = message
 
 
 def is_blank(value: Any) -> bool:
@@ -103,7 +110,7 @@ def parse_phone(value: Any) -> str:
     if mobile:
         return mobile[1]
     if not _PHONE_TYPED.fullmatch(typed) or sum(ch.isdigit() for ch in typed) < 5:
-        raise CellError(f"{text(value)!r} is not a phone number")
+        raise CellError(msg("cell_not_phone", value=text(value)))
     return " ".join(typed.split())
 
 
@@ -117,38 +124,38 @@ def parse_bool(value: Any) -> bool:
         return True
     if token in _FALSE:
         return False
-    raise CellError(f"{text(value)!r} is not yes/no (是/否, true/false, 1/0)")
+    raise CellError(msg("cell_not_yes_no", value=text(value)))
 
 
 def parse_int(value: Any) -> int:
     if isinstance(value, bool):
-        raise CellError("expected a whole number")
+        raise CellError(msg("cell_expected_whole_number"))
     if isinstance(value, int):
         return value
     if isinstance(value, float):
         if value.is_integer():
             return int(value)
-        raise CellError(f"{value} is not a whole number")
+        raise CellError(msg("cell_not_whole_number", value=str(value)))
     token = folded(value).replace(",", "")
     try:
         number = float(token)
     except ValueError:
-        raise CellError(f"{text(value)!r} is not a whole number") from None
+        raise CellError(msg("cell_not_whole_number", value=text(value))) from None
     if not number.is_integer():
-        raise CellError(f"{token!r} is not a whole number")
+        raise CellError(msg("cell_not_whole_number", value=token))
     return int(number)
 
 
 def parse_float(value: Any) -> float:
     if isinstance(value, bool):
-        raise CellError("expected a number")
+        raise CellError(msg("cell_expected_number"))
     if isinstance(value, (int, float)):
         return float(value)
     token = folded(value).lower().removesuffix("km").removesuffix("公里").strip()
     try:
         return float(token)
     except ValueError:
-        raise CellError(f"{text(value)!r} is not a number") from None
+        raise CellError(msg("cell_not_number", value=text(value))) from None
 
 
 def parse_date(value: Any) -> date:
@@ -161,15 +168,15 @@ def parse_date(value: Any) -> date:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if float(value).is_integer() and int(value) in _EXCEL_SERIALS:
             return _EXCEL_EPOCH + timedelta(days=int(value))
-        raise CellError(f"{text(value)!r} is not a date (use YYYY-MM-DD)")
+        raise CellError(msg("cell_not_date", value=text(value)))
     token = folded(value)
     match = _DATE.match(token)
     if match:
         try:
             return date(int(match[1]), int(match[2]), int(match[3]))
         except ValueError as exc:
-            raise CellError(f"{token!r} is not a valid date ({exc})") from None
-    raise CellError(f"{token!r} is not a date (use YYYY-MM-DD)")
+            raise CellError(msg("cell_invalid_date", value=token, reason=str(exc))) from None
+    raise CellError(msg("cell_not_date", value=token))
 
 
 def parse_datetime(value: Any) -> datetime:
@@ -178,7 +185,7 @@ def parse_datetime(value: Any) -> datetime:
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=LOCAL_TZ)
     if isinstance(value, date):
-        raise CellError(f"{value.isoformat()} has no time of day (use YYYY-MM-DD HH:MM)")
+        raise CellError(msg("cell_no_time_of_day", value=value.isoformat()))
     token = folded(value)
     try:
         parsed = datetime.fromisoformat(token.replace("Z", "+00:00"))
@@ -186,7 +193,7 @@ def parse_datetime(value: Any) -> datetime:
         parsed = None
     if parsed is not None:
         if len(token) <= 10:  # a bare date parses as midnight: refuse, a need has a time
-            raise CellError(f"{token!r} has no time of day (use YYYY-MM-DD HH:MM)")
+            raise CellError(msg("cell_no_time_of_day", value=token))
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=LOCAL_TZ)
     match = _DATETIME.match(token)
     if match:
@@ -194,9 +201,9 @@ def parse_datetime(value: Any) -> datetime:
         try:
             moment = time(int(match["h"]), int(match["m"]), int(match["s"] or 0))
         except ValueError:
-            raise CellError(f"{token!r} has an invalid time of day") from None
+            raise CellError(msg("cell_invalid_time_of_day", value=token)) from None
         return datetime.combine(day, moment, LOCAL_TZ)
-    raise CellError(f"{token!r} is not a date and time (use YYYY-MM-DD HH:MM)")
+    raise CellError(msg("cell_not_datetime", value=token))
 
 
 def split_list(value: Any) -> list[str]:
@@ -213,16 +220,16 @@ def parse_skills(value: Any) -> list[tuple[str, int | None]]:
         level = unicodedata.normalize("NFKC", level)
         name = name.strip()
         if not name:
-            raise CellError(f"{item!r} has no skill name")
+            raise CellError(msg("cell_no_skill_name", value=item))
         if not sep:
             result.append((name, None))
             continue
         try:
             lvl = int(level.strip())
         except ValueError:
-            raise CellError(f"{item!r}: the level after ':' must be 1, 2 or 3") from None
+            raise CellError(msg("cell_skill_level", value=item)) from None
         if not 1 <= lvl <= 3:
-            raise CellError(f"{item!r}: the level after ':' must be 1, 2 or 3")
+            raise CellError(msg("cell_skill_level", value=item))
         result.append((name, lvl))
     return result
 
@@ -235,14 +242,14 @@ def parse_weekday(token: str) -> int:
     for prefix in _CN_DAY_PREFIX:
         if t.startswith(prefix) and t[len(prefix) :] in _CN_DAYS:
             return _CN_DAYS[t[len(prefix) :]]
-    raise CellError(f"{token!r} is not a weekday (周一..周日 or Mon..Sun)")
+    raise CellError(msg("cell_not_weekday", value=token))
 
 
 def _hhmm(token: str) -> str:
     hours, minutes = token.replace("：", ":").split(":")
     h, m = int(hours), int(minutes)
     if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
-        raise CellError(f"{token!r} is not a time of day")
+        raise CellError(msg("cell_not_time_of_day", value=token))
     return f"{h:02d}:{m:02d}"
 
 
@@ -253,10 +260,10 @@ def parse_slots(value: Any) -> list[dict[str, Any]]:
         item = unicodedata.normalize("NFKC", item)
         match = _SLOT.match(item)
         if not match:
-            raise CellError(f"{item!r} is not a weekly slot (e.g. 周六 09:00-12:00)")
+            raise CellError(msg("cell_not_weekly_slot", value=item))
         start, end = _hhmm(match["start"]), _hhmm(match["end"])
         if end <= start:
-            raise CellError(f"{item!r}: the end must be after the start")
+            raise CellError(msg("cell_slot_end_before_start", value=item))
         slots.append({"weekday": parse_weekday(match["day"]), "start": start, "end": end})
     return slots
 
@@ -272,9 +279,9 @@ def parse_dates(value: Any) -> list[date]:
             first, last = parse_date(match[1].strip()), parse_date(match[2].strip())
             span = (last - first).days
             if span < 0:
-                raise CellError(f"{item!r}: the range ends before it starts")
+                raise CellError(msg("cell_range_ends_before_start", value=item))
             if span >= _MAX_DATE_RANGE_DAYS:
-                raise CellError(f"{item!r}: a range may cover at most {_MAX_DATE_RANGE_DAYS} days")
+                raise CellError(msg("cell_range_too_long", value=item, days=_MAX_DATE_RANGE_DAYS))
             days.extend(first + timedelta(days=i) for i in range(span + 1))
         else:
             days.append(parse_date(item))
