@@ -4,7 +4,9 @@ receiver for webhooks, and a headless Chromium driven through chromedriver (Sele
 from __future__ import annotations
 
 import json
+import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -27,7 +29,6 @@ CHROMIUM_FLAGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
-    "--hide-scrollbars",
     # Nothing but the app itself can be reached: an outside fetch would fail and show up.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
@@ -62,19 +63,45 @@ def serve_app(
         thread.join(timeout=20)
 
 
-@contextmanager
-def chromium_session(profile: Path, *, width: int = 1280, height: int = 2000) -> Iterator[Any]:
-    """One headless Chromium (fresh profile) for many pages: starting the browser is the slow
-    part, a page load is not. The browser console is recorded (``driver.get_log("browser")``)."""
+def require_chromium(what: str) -> None:
+    """Debian's chromium and chromedriver must be there: a failure under CI=true, else a loud skip."""
+    import pytest
+
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
+    if missing:
+        message = (
+            f"{', '.join(missing)} not installed: {what} cannot be tested in a browser (run scripts/ensure-test-deps)"
+        )
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message + " (CI=true requires it)")
+        sys.stderr.write(f"\n!!! {message}; SKIPPING the browser test !!!\n")
+        pytest.skip(message)
+
+
+def chromium_options(profile: Path, *extra: str) -> Any:
+    """Headless Chromium options with a fresh profile, that reach nothing but 127.0.0.1, with the
+    browser console recorded (``driver.get_log("browser")``); ``extra`` flags are added."""
     from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}"]:
+    for flag in [*CHROMIUM_FLAGS, f"--user-data-dir={profile}", *extra]:
         options.add_argument(flag)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    return options
+
+
+def start_chromium(options: Any) -> Any:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+@contextmanager
+def chromium_session(profile: Path, *, width: int = 1280, height: int = 2000) -> Iterator[Any]:
+    """One headless Chromium for many pages: starting the browser is the slow part, a page load is not."""
+    driver = start_chromium(chromium_options(profile, f"--window-size={width},{height}", "--hide-scrollbars"))
     try:
         yield driver
     finally:

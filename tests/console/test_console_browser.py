@@ -13,7 +13,6 @@ from __future__ import annotations
 import io
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -23,44 +22,19 @@ import pytest
 from matplotlib import image as mpimg
 from openpyxl import load_workbook
 
-from tests.live import serve_app
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-FLAGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # nothing but the app can be reached
-]  # fmt: skip
-
-
-def _require_browser() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
-    if missing:
-        message = f"{', '.join(missing)} not installed (run scripts/ensure-test-deps)"
-        if IN_CI:
-            pytest.fail(message + " (CI=true requires it)")
-        sys.stderr.write(f"\n!!! {message}; SKIPPING the console browser test !!!\n")
-        pytest.skip(message)
+from tests.live import chromium_options, require_chromium, serve_app, start_chromium
 
 
 class Browser:
     """One Chromium session; every visited page is checked for console errors and photographed."""
 
     def __init__(self, base: str, tmp_path: Path):
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-
         self.base, self.shots, self.downloads = base, tmp_path / "screenshots", tmp_path / "downloads"
         self.shots.mkdir()
         self.downloads.mkdir()
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for flag in [*FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000"]:
-            options.add_argument(flag)
+        options = chromium_options(tmp_path / "profile", "--window-size=1280,1000")
         options.add_experimental_option("prefs", {"download.default_directory": str(self.downloads)})
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        self.driver = start_chromium(options)
         self.driver.implicitly_wait(0)
         self.driver.execute_cdp_cmd(
             "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(self.downloads)}
@@ -122,7 +96,7 @@ def assert_not_blank(png: Path) -> None:
 
 @pytest.fixture
 def browser(cw, settings, tmp_path):
-    _require_browser()
+    require_chromium("the console")
     from app.api.main import create_app
 
     with serve_app(create_app(settings), lifespan="off") as base:

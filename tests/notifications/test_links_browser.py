@@ -5,21 +5,14 @@ the form are the subject here (the link rules run on both databases in test_link
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-import tempfile
-
 import pytest
-from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from app.models import Assignment
-from tests.conftest import IN_CI, _fresh_database
+from tests.conftest import _fresh_database
+from tests.live import chromium_options, require_chromium, start_chromium
 from tests.notifications.conftest import stored_plan, task_link
-
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @pytest.fixture
@@ -28,40 +21,18 @@ def db(request):
 
 
 @pytest.fixture
-def browser():
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    if not (os.path.exists(path) and os.path.exists(CHROMEDRIVER)):
-        message = "chromium/chromedriver not installed: the member page cannot be tested in a browser"
-        if IN_CI:
-            pytest.fail(message + " (CI=true requires it)")
-        sys.stderr.write(f"\n!!! {message}; SKIPPING !!!\n")
-        pytest.skip(message)
-    profile = tempfile.mkdtemp(prefix="chromium-member-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = path
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(flag)
+def browser(tmp_path):
+    require_chromium("the member page")
+    options = chromium_options(tmp_path / "profile")
     # A 360 px wide phone (a plain window cannot be made that narrow).
     options.add_experimental_option(
         "mobileEmulation", {"deviceMetrics": {"width": 360, "height": 740, "pixelRatio": 2}}
     )
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
+    driver = start_chromium(options)
     try:
         yield driver
     finally:
         driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def test_task_page_at_360px_without_javascript(db, world, server, http, browser):

@@ -12,29 +12,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 
 import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
 from app.api.main import create_app
-from tests.live import CHROMEDRIVER, CHROMIUM, chromium_session, serve_app
-
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require_chromium() -> None:
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(p)]
-    if missing:
-        message = (
-            f"{', '.join(missing)} not installed: the report pages cannot be tested in a browser "
-            "(run scripts/ensure-test-deps)"
-        )
-        if IN_CI:
-            pytest.fail(message + " (CI=true requires it)")
-        print(f"\n!!! {message}; SKIPPING the browser test !!!\n", file=sys.stderr)  # noqa: T201 - a skipped browser test must be loud
-        pytest.skip(message)
+from tests.live import chromium_session, require_chromium, serve_app
 
 
 @pytest.fixture
@@ -61,7 +45,7 @@ def assert_not_blank(png_path) -> None:
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)
 def test_report_pages_in_headless_chromium(db, rw, live_server, tmp_path):
-    require_chromium()
+    require_chromium("the report pages")
     key = rw.w.keys["reader"]
     pages = {
         "run": (
