@@ -22,6 +22,7 @@ from app.api.console.web import (
     see_other,
 )
 from app.api.deps import SessionDep
+from app.api.http import XLSX
 from app.api.schemas.assignments import CompleteIn, DeclineIn
 from app.api.schemas.common import DbId
 from app.domain.enums import ResponseMethod
@@ -37,7 +38,6 @@ from app.services.week_plan import WeekPlan, plan_csv, plan_xlsx, week_plan
 router = APIRouter(prefix="/console", tags=["console"], route_class=ConsoleRoute, include_in_schema=False)
 WeekQ = Annotated[str | None, Query(max_length=10)]
 AreaQ = Annotated[str | None, Query(max_length=20)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @router.get("/plan", response_class=HTMLResponse)
