@@ -47,3 +47,13 @@ def errors_by_field(problem: Any, locale: str | None = None, *, fields: Any = No
     if not out:
         out["_form"] = problem_text(problem, locale)
     return out
+
+
+def form_errors(exc: Any, locale: str | None = None) -> dict[str, str]:
+    """A form's validation errors (a pydantic ``ValidationError``) as ``{field: sentence}``, the
+    first error of each field, like ``errors_by_field`` for a problem."""
+    out: dict[str, str] = {}
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "body"
+        out.setdefault(field, field_message({"code": err["type"]}, locale))
+    return out

@@ -17,10 +17,10 @@ from app.api.deps import SessionDep
 from app.api.schemas.common import DbId
 from app.api.schemas.demands import DemandCreate, DemandUpdate
 from app.domain.enums import Channel, DemandStatus
-from app.errors import Problem, msg
+from app.errors import Problem
 from app.i18n import t
 from app.i18n.format import to_local
-from app.i18n.problem_text import errors_by_field
+from app.i18n.problem_text import errors_by_field, form_errors
 from app.schemas.common import from_form
 from app.services import demands as demand_service
 from app.services.console_sessions import require
@@ -108,14 +108,6 @@ def _payload(values: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     return data
 
 
-def _validation_errors(exc: ValidationError) -> Problem:
-    errors = [
-        {"field": str(e["loc"][0]) if e["loc"] else "body", "message": e["msg"], "code": e["type"]}
-        for e in exc.errors()
-    ]
-    return Problem(422, "validation_error", msg("invalid_form"), errors=errors)
-
-
 def _skill_options(
     session: Session,
     caller: Caller,
@@ -199,9 +191,7 @@ def create_demand(posted: PostDep, session: SessionDep) -> Response:
         payload = from_form(DemandCreate, _payload(values, creating=True))
         demand = demand_service.create_demand(session, posted.caller, payload=payload)
     except ValidationError as exc:
-        return _form_page(
-            posted.signed, session, values=values, errors=errors_by_field(_validation_errors(exc)), status=422
-        )
+        return _form_page(posted.signed, session, values=values, errors=form_errors(exc), status=422)
     except Problem as exc:
         session.rollback()
         if exc.status not in (404, 409, 422):
@@ -248,7 +238,7 @@ def update_demand(demand_id: DbId, posted: PostDep, session: SessionDep) -> Resp
             session, posted.caller, demand_id=demand_id, changes=changes, if_match=f'"v{values["version"]}"'
         )
     except ValidationError as exc:
-        errors = errors_by_field(_validation_errors(exc))
+        errors = form_errors(exc)
         return _form_page(posted.signed, session, values=values, demand=demand, errors=errors, status=422)
     except Problem as exc:
         session.rollback()

@@ -17,7 +17,7 @@ from app.api.schemas.duty import DutyRecordCreate
 from app.domain.enums import DutyKind
 from app.errors import Problem, field_error, msg
 from app.i18n import t
-from app.i18n.problem_text import errors_by_field, field_message
+from app.i18n.problem_text import errors_by_field, form_errors
 from app.rendering import render
 from app.schemas.common import from_form
 from app.services import duty as duty_service
@@ -76,7 +76,7 @@ def record_duty(posted: PostDep, session: SessionDep) -> Response:
             )
         duty_service.create_record(session, posted.caller, data=payload.model_dump())
     except ValidationError as exc:
-        errors = {str(e["loc"][0]): field_message({"code": e["type"]}) for e in exc.errors()}
+        errors = form_errors(exc)
         return _duty_page(posted.signed, session, year=year, values=values, errors=errors, status=422)
     except Problem as exc:
         session.rollback()
