@@ -19,12 +19,10 @@ from app.services.identity import Caller
 from app.settings import Settings, get_settings
 
 
-async def app_settings(request: Request) -> Settings:
-    """The settings the application was created with (``create_app``), read without building a
-    new ``Settings`` from the environment on every request. ``async`` because it does no I/O: a
-    sync dependency would cost a hop through the thread pool."""
-    settings = getattr(request.app.state, "settings", None)
-    return settings if isinstance(settings, Settings) else get_settings()
+async def app_settings() -> Settings:
+    """``get_settings()`` (cached) as a dependency. ``async`` because it does no I/O: a sync
+    dependency would cost a hop through the thread pool on every request."""
+    return get_settings()
 
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]

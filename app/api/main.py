@@ -123,7 +123,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,  # served offline by app.api.console.static
         redoc_url=None,
     )
-    app.state.settings = settings
     install_problem_handlers(app)
     install_openapi(app)
     for module in ROUTERS:
