@@ -83,7 +83,19 @@ def load_demo_with_plan(url: str) -> dict:
     summary = load_demo(url, 7, next_monday(), reset_postgresql=True)
     run = optimize_demo_week(url, summary.district, summary.week, echo=False)["run"]
     published = publish_with_example_links(url, summary.district, int(run["id"]))["published"]
-    return {"district": summary.district, "week": summary.week, "published": published}
+    return {"district": summary.district, "week": summary.week, "published": published, "sent": drain_outbox(url)}
+
+
+def drain_outbox(url: str) -> int:
+    """Send the members' notifications publishing queued (log channel) before the server starts,
+    so the figures measure the API in its steady state, not the first minutes after a publish
+    while the server's notifier works through hundreds of messages beside the requests."""
+    from app.services.notifications.dispatcher import Dispatcher
+
+    dispatcher, sent = Dispatcher(url), 0
+    while (result := dispatcher.run_once(scan=False)).sent or result.failed_attempts:
+        sent += result.sent
+    return sent
 
 
 def create_key(url: str, role: str, area: str | None = None) -> str:
