@@ -83,7 +83,22 @@ def load_demo_with_plan(url: str) -> dict:
     summary = load_demo(url, 7, next_monday(), reset_postgresql=True)
     run = optimize_demo_week(url, summary.district, summary.week, echo=False)["run"]
     published = publish_with_example_links(url, summary.district, int(run["id"]))["published"]
-    return {"district": summary.district, "week": summary.week, "published": published, "sent": drain_outbox(url)}
+    sent = drain_outbox(url)
+    analyze(url)
+    return {"district": summary.district, "week": summary.week, "published": published, "sent": sent}
+
+
+def analyze(url: str) -> None:
+    """PostgreSQL: gather planner statistics, as autovacuum does for a database in service. Right
+    after a bulk load the tables have none, and the planner, guessing one row per table, sorts every
+    current-plan assignment for each page of 100 (measured: 4.5 ms execution, 0.9 ms with them)."""
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+        engine.dispose()
 
 
 def drain_outbox(url: str) -> int:
