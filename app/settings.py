@@ -66,8 +66,9 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="Niceness added to a solve's child process (SQLite: the API starts it), so the API "
-        "keeps its share of the CPU while a long solve runs; the solver still keeps its time limit.",
+        description="Niceness added to the processes that solve (the API's solve children on SQLite, "
+        "`matcher worker`), so an API on the same host keeps its share of the CPU while a long solve "
+        "runs; the solver still keeps its time limit.",
     )
     console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
     console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")
