@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -55,6 +55,10 @@ class FlowResult:
     ok: bool
     peak: int | None = None  # peak level the flow was limited to
     arcs: tuple | None = None  # (tails, heads, caps, costs, flows) of the solved network
+    # a priced flow (lagrangian): the penalties it was solved with and the multipliers' sum,
+    # so its bound is value + priced (+ the peak term at its lower bound when peak is None)
+    penalty: np.ndarray | None = None
+    priced: float = 0.0
 
 
 class FlowNetwork:
@@ -77,6 +81,7 @@ class FlowNetwork:
         self.peak_weight = peak_weight
         self.full_tiers = full_tiers
         self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
+        self.last_solve_s = 0.0  # wall time of the last solve: what the next one may take
         members = np.unique(cand.pm)
         n_mem = len(members)
         m_node = np.full(p.M, -1, dtype=np.int64)
@@ -120,6 +125,7 @@ class FlowNetwork:
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
         if self.work is not None:
             self.work.spend(len(tails))
+        started = time.perf_counter()
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         smcf.set_node_supply(self.source, supply)
@@ -130,6 +136,7 @@ class FlowNetwork:
         all_flows = smcf.flows(np.arange(len(tails)))
         flows = all_flows[first : first + len(self.pair_cost)]
         chosen = np.nonzero(flows > 0)[0]
+        self.last_solve_s = time.perf_counter() - started
         limit = peak
         if peak is None:
             peak = self._peak(chosen)
@@ -272,14 +279,33 @@ class FlowNetwork:
         rc_in = c + dist[t] - dist[h]
         return np.where(f > 0, -rc_in, rc_in)
 
-    def bound(self, peak_lb: int, peak_ub: int) -> list[tuple[float, FlowResult]]:
+    def bound(
+        self, peak_lb: int, peak_ub: int, stop: Callable[[], bool] = lambda: False
+    ) -> list[tuple[float, FlowResult]]:
         """Upper bounds on the weighted objective, one per peak level, with their flows; the
-        overall bound is the largest."""
+        overall bound is the largest.
+
+        Levels are solved from the highest down, and `stop` (the deadline, or a re-solve that
+        would overrun it) is read before each one after the first. The levels not solved are
+        then covered by the lowest one solved, P: the flow value F can only grow with the
+        level, so F(P) - peak_weight x peak_lb bounds every level below P; its flow is handed on
+        as an unlimited one (peak None), which the later stages re-solve with every tier."""
         if self.peak_weight == 0 or peak_ub <= peak_lb:
             r = self.solve(peak=None)
             # r.value counts the peak at its real level; the bound needs the lowest level
             return [(r.value + self.peak_weight * (self._peak(r.chosen) - peak_lb), r)]
-        return [(r.value, r) for r in (self.solve(peak=P) for P in range(peak_lb, peak_ub + 1))]
+        out: list[tuple[float, FlowResult]] = []
+        for level in range(peak_ub, peak_lb - 1, -1):
+            if out and stop():
+                last = out[-1][1]
+                assert last.peak is not None, "every level solved so far had its peak"
+                floor = last.value + self.peak_weight * (last.peak - peak_lb)
+                out[-1] = (floor, replace(last, peak=None))
+                break
+            r = self.solve(peak=level)
+            if r.ok:
+                out.append((r.value, r))
+        return out
 
     def _peak(self, chosen: np.ndarray) -> int:
         loads = self.p.base_load.copy()
@@ -384,6 +410,7 @@ def lagrangian(
         if start.peak is None:  # count the peak term at its lower bound for a valid bound
             val += net.peak_weight * (net._peak(r.chosen) - peak_lb)
         if val < best - 1e-9:
+            r.penalty, r.priced = pen, float(lam.sum())
             best, best_r, best_pen, stall = val, r, pen, 0
         else:
             stall += 1

@@ -358,6 +358,8 @@ def relax_with_flows(state: SolveState) -> None:
         left_out=state.left_out,
         stop_bound=lambda: budget.past(budget.promised),
         rest_weights=tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else (),
+        hard_deadline=budget.deadline - state.bound_reserve,
+        bound_deadline=budget.promised,
     )
     state.steps.append("min-cost-flow")
 

@@ -23,6 +23,7 @@ the rest, so the flows order plans exactly as the lexicographic objective does.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -118,19 +119,31 @@ def relax(
     left_out: EligiblePairs | None = None,
     stop_bound: Stop = lambda: False,
     rest_weights: tuple[int, ...] = (0,),
+    hard_deadline: float = math.inf,
+    bound_deadline: float = math.inf,
 ) -> Relaxation:
     """The whole flow stage (see the module docstring); plans and bounds by `deadline`. The
     bounds corrected for the pairs `left_out` fall back to ones that need no flow when
-    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown."""
-    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown.
+
+    `hard_deadline` and `bound_deadline` are wall times (time.perf_counter) no flow solve may
+    end after, in the flow stage and in the bound pass: a solve is not started when one as
+    long as the last would overrun (the first flows' solve times are measured)."""
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
-    cov_flow = cov_net.solve()
-    coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
-    net = FlowNetwork(p, cand, model.pair_coef, tier_values, weight, model.peak_weight)
+    net = FlowNetwork(p, cand, model.pair_coef, {m: v for m, (_, v) in model.tiers.items()}, weight, model.peak_weight)
     if isinstance(clock, WorkClock):
         net.work = clock
-    levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub) if r.ok]
+    stop = _ahead(stop, (cov_net, net), hard_deadline)
+    stop_bound = _ahead(stop_bound, (cov_net, net), bound_deadline)
+    if stop():  # not even time for the first flow: the greedy plan, bounds without flows
+        out = trivial_relaxation(p, cand, model, weight, start_plans)
+        if correct_for_pruning:
+            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        return out
+    cov_flow = cov_net.solve()
+    coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
+    levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub, stop) if r.ok]
     levels.sort(key=lambda br: -br[0])
     # the greedy plan over the wider pair set, when given, is at least as good as one over these
     inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
@@ -152,17 +165,35 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        done = left_out is not None and not stop_bound()
-        if done:
-            assert left_out is not None
-            done = correct_bounds_for_pruning(
-                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
-            )
-        if not done:
-            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
-            out.combined_bound_all = math.inf
-            out.rest_flows_all = []
+        _correct_or_fall_back(
+            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
+        )
     return out
+
+
+def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
+    """`stop`, or also true when a flow solve as long as the last one of `nets` would end
+    past `deadline` (a wall time): so a re-solve that would overrun is never started."""
+
+    def ahead() -> bool:
+        nxt = max(n.last_solve_s for n in nets)
+        return stop() or time.perf_counter() + nxt > deadline
+
+    return ahead
+
+
+def _correct_or_fall_back(
+    p, cand, model, out: Relaxation, seats, cov, net, levels, left_out, stop, rest_weights
+) -> None:
+    """The bounds over every eligible pair, or, when that pass is cut or `left_out` is
+    unknown, the ones that need no flow."""
+    done = left_out is not None and not stop()
+    if done:
+        done = correct_bounds_for_pruning(p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights)
+    if not done:
+        out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        out.combined_bound_all = math.inf
+        out.rest_flows_all = []
 
 
 def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchModel) -> float:
@@ -286,11 +317,109 @@ def correct_bounds_for_pruning(
         if tag == "coverage":
             out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
         elif tag == "level":
-            level_bounds.append(total)
+            level_bounds.append((total, r))
         else:
             out.rest_flows_all.append((int(tag), total))
-    out.combined_bound_all = float(max(level_bounds, default=math.inf))
+    out.combined_bound_all = LevelColumns(p, cand, model, out.coverage_weight, left_out).bound(level_bounds, stop)
     return True
+
+
+LEVEL_COLUMN_ROUNDS = 5  # column generation rounds of the top peak level's bound
+JOIN_PER_DEMAND = 2  # when many left-out pairs price out, each demand adds at most this many per round
+
+
+class LevelColumns:
+    """The weighted (peak level) bounds over every eligible pair by column generation.
+
+    The pruning slack of a weighted flow is weak duality with the pruned flow's potentials,
+    which are far from optimal for the left-out pairs: at city size it was worth more than the
+    whole rest objective. Adding the left-out pairs whose reduced cost is negative (at most
+    JOIN_PER_DEMAND per demand and round) and solving again shrinks the slack to nothing in
+    a few rounds (city: 46,000 -> 3,000 -> 90 -> 3 -> 0). Every round's flow bound plus
+    slack holds for the unpruned problem (the network is a subset of the eligible pairs, the
+    slack covers the rest; left-out pairs carry no overlap penalty, i.e. their cliques are
+    not priced, which only loosens the priced bound), so the least is kept, and a round cut
+    by the deadline leaves a valid bound. The columns joined for one level are kept for the
+    next: they are mostly the same pairs."""
+
+    def __init__(self, p: Prepared, cand: Candidates, model: MatchModel, weight: int, left_out: EligiblePairs):
+        self.p, self.model, self.weight = p, model, weight
+        self.cand, self.left_out = cand, left_out  # the network's pairs grow, the left-out ones shrink
+        self.coef = model.pair_coef.astype(np.int64)
+        self.tier_values = {m: v for m, (_, v) in model.tiers.items()}
+
+    def bound(self, levels: list[tuple[float, FlowResult]], stop: Stop) -> float:
+        """The largest level bound over every eligible pair. Only the highest level (`levels`:
+        (one-pass bound with slack, flow)) is tightened by column generation: a plan whose
+        peak load is P' <= P is in level P's network, where it is counted at the peak P, so
+        level P's bound + peak_weight x (P - P') bounds level P' too (a flow handed on with
+        peak None counts the peak at its lower bound and covers every level below)."""
+        if not levels:
+            return math.inf
+        lowest = self.model.peak_lb
+
+        def peak_of(flow: FlowResult) -> int:
+            return lowest if flow.peak is None else flow.peak
+
+        ordered = sorted(levels, key=lambda tf: (tf[1].peak is not None, peak_of(tf[1])), reverse=True)
+        top_total, top_flow = ordered[0]
+        top = min(top_total, self._by_columns(top_flow, LEVEL_COLUMN_ROUNDS, stop))
+        best = top
+        for total, flow in ordered[1:]:
+            from_top = top + self.model.peak_weight * (peak_of(top_flow) - peak_of(flow))
+            best = max(best, min(total, from_top))
+        return float(best)
+
+    def _by_columns(self, flow: FlowResult, rounds: int, stop: Stop) -> float:
+        """The least bound over `rounds` rounds (inf when none finished) on every plan whose
+        peak load is at least the flow's level."""
+        p, model, best = self.p, self.model, math.inf
+        for _ in range(rounds):
+            if stop():
+                break
+            net = FlowNetwork(
+                p, self.cand, self.coef, self.tier_values, self.weight, model.peak_weight, full_tiers=True
+            )
+            penalty = None
+            if flow.penalty is not None:  # the joined pairs are in no priced clique
+                penalty = np.zeros(len(self.cand), dtype=np.int64)
+                penalty[: len(flow.penalty)] = flow.penalty
+            # every load tier is open (over every eligible pair a member may reach a load above
+            # the pruned model's highest level), the peak counted at the flow's level
+            r = net.solve(peak=None, penalty=penalty)
+            if not r.ok or stop():
+                break
+            level = model.peak_lb if flow.peak is None else flow.peak
+            b = r.value + flow.priced + model.peak_weight * (net._peak(r.chosen) - level)
+            pi, pot = net.member_potentials(r, True)
+            d_pot = pi[net.sink - p.D + np.arange(p.D)]
+            found = left_out_violation(self.left_out, p.D, pot[None, :], d_pot[None, :], np.array([True]), stop=stop)
+            if found is None:
+                break
+            left_count = np.bincount(self.left_out.pm, minlength=p.M)
+            best = min(best, b + net.pruning_slack(r, pi, found[0][0], found[1][0], True, left_count))
+            if not self._join(pot, d_pot):
+                break
+        return best
+
+    def _join(self, pot: np.ndarray, d_pot: np.ndarray) -> bool:
+        """Move the left-out pairs with a negative reduced cost (the best JOIN_PER_DEMAND of
+        each demand) into the network; False when there is none."""
+        left = self.left_out
+        demand_of = left.demand_of_pairs()
+        reduced = pot[left.pm] - d_pot[demand_of] - left.coef
+        idx = np.nonzero(reduced < -1e-6)[0]
+        if not len(idx):
+            return False
+        order = idx[np.lexsort((reduced[idx], demand_of[idx]))]
+        d_sorted = demand_of[order]
+        rank = np.arange(len(order)) - np.searchsorted(d_sorted, d_sorted, side="left")
+        join = np.zeros(len(left), dtype=bool)
+        join[order[rank < JOIN_PER_DEMAND]] = True
+        self.cand = self.cand.with_pairs(demand_of[join], left.pm[join].astype(np.int64))
+        self.coef = np.concatenate([self.coef, np.rint(left.coef[join]).astype(np.int64)])
+        self.left_out = left.keep(~join)
+        return True
 
 
 COLUMN_ROUNDS = 3  # pricing rounds of the coverage bound over the left-out pairs
