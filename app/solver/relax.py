@@ -277,51 +277,64 @@ def correct_bounds_for_pruning(
     stop: Stop,
     rest_weights: tuple[int, ...] = (0,),
 ) -> bool:
-    """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
-    plus what the left-out pairs could add (FlowNetwork.pruning_slack), from one vectorised
-    pass over the stored left-out pairs for all flows at once. Also the unrestricted flows with
-    the small coverage weights `rest_weights` (0: the rest alone), used by `rest_bound_at`.
-    False when `stop` cut the pass short."""
-    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    """Bounds valid for every eligible pair when the candidates were pruned, most important
+    first: coverage (its flow bound plus what the left-out pairs could add, see
+    FlowNetwork.pruning_slack, then column generation), the weighted bound (column generation
+    on the highest peak level, LevelColumns), and only while coverage is not proven, the
+    unrestricted flows with the small coverage weights `rest_weights` (0: the rest alone,
+    used by `rest_bound_at`; with coverage proven the weighted bound is far tighter).
+    False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
-    jobs: list[tuple[FlowNetwork, FlowResult, bool, float, str | int]] = []  # (net, flow, weighted, bound, tag)
+    out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
     if cov_flow.ok:
-        jobs.append((cov_net, cov_flow, False, cov_flow.value, "coverage"))
-    jobs += [(net, flow, True, b, "level") for b, flow in levels]
+        total = _with_slack(p, cov_net, cov_flow, False, cov_flow.value, left_out, stop)
+        if total is None:
+            return False
+        out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
+    top = _highest_level(levels)
+    if top is None or stop():
+        return True
+    total = _with_slack(p, net, top[1], True, top[0], left_out, stop)
+    if total is None:
+        return True
+    columns = LevelColumns(p, cand, model, out.coverage_weight, left_out)
+    out.combined_bound_all = columns.bound(top, total, [flow for _, flow in levels], stop)
+    if out.coverage_bound_all <= coverage_of(model, out.plan):
+        return True
+    tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in rest_weights:
         if stop():
-            return False
+            break
         rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
         flow = rest_net.solve(peak=None)
         if flow.ok:
             b = flow.value + model.peak_weight * (rest_net._peak(flow.chosen) - model.peak_lb)
-            jobs.append((rest_net, flow, True, b, mu))
-    if not jobs:
-        return True
-    potentials = []
-    for n, r, weighted, _, _ in jobs:
-        if stop():
-            return False
-        potentials.append(n.member_potentials(r, weighted))
-    d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
-    dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
-    mpot = np.vstack([pot for _, pot in potentials])
-    found = left_out_violation(left_out, p.D, mpot, dpot, np.array([j[2] for j in jobs]), stop=stop)
-    if found is None:
-        return False
-    viol, neg = found
-    level_bounds = []
-    left_count = np.bincount(left_out.pm, minlength=p.M)
-    for k, (n, r, weighted, b, tag) in enumerate(jobs):
-        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted, left_count)
-        if tag == "coverage":
-            out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
-        elif tag == "level":
-            level_bounds.append((total, r))
-        else:
-            out.rest_flows_all.append((int(tag), total))
-    out.combined_bound_all = LevelColumns(p, cand, model, out.coverage_weight, left_out).bound(level_bounds, stop)
+            total = _with_slack(p, rest_net, flow, True, b, left_out, stop)
+            if total is not None:
+                out.rest_flows_all.append((mu, total))
     return True
+
+
+def _with_slack(
+    p: Prepared, net: FlowNetwork, flow: FlowResult, weighted: bool, bound: float, left_out: EligiblePairs, stop: Stop
+) -> float | None:
+    """`bound` (of `flow` on `net`) plus the pruning slack over `left_out`; None when cut."""
+    if stop():
+        return None
+    pi, pot = net.member_potentials(flow, weighted)
+    d_pot = pi[net.sink - p.D + np.arange(p.D)]
+    found = left_out_violation(left_out, p.D, pot[None, :], d_pot[None, :], np.array([weighted]), stop=stop)
+    if found is None:
+        return None
+    left_count = np.bincount(left_out.pm, minlength=p.M)
+    return bound + net.pruning_slack(flow, pi, found[0][0], found[1][0], weighted, left_count)
+
+
+def _highest_level(levels) -> tuple[float, FlowResult] | None:
+    """The level with the highest peak (a flow with peak None, the lowest level, last)."""
+    if not levels:
+        return None
+    return max(levels, key=lambda bf: (bf[1].peak is not None, bf[1].peak or 0))
 
 
 LEVEL_COLUMN_ROUNDS = 5  # column generation rounds of the top peak level's bound
@@ -348,27 +361,20 @@ class LevelColumns:
         self.coef = model.pair_coef.astype(np.int64)
         self.tier_values = {m: v for m, (_, v) in model.tiers.items()}
 
-    def bound(self, levels: list[tuple[float, FlowResult]], stop: Stop) -> float:
-        """The largest level bound over every eligible pair. Only the highest level (`levels`:
-        (one-pass bound with slack, flow)) is tightened by column generation: a plan whose
-        peak load is P' <= P is in level P's network, where it is counted at the peak P, so
-        level P's bound + peak_weight x (P - P') bounds level P' too (a flow handed on with
-        peak None counts the peak at its lower bound and covers every level below)."""
-        if not levels:
-            return math.inf
+    def bound(self, top: tuple[float, FlowResult], total: float, flows: list[FlowResult], stop: Stop) -> float:
+        """The weighted bound over every eligible pair from the highest peak level `top` (its
+        bound, and `total`: that bound plus its one-pass pruning slack), tightened by column
+        generation. A plan whose peak load is P' below the top level P is in level P's
+        network, counted at the peak P, so the top's bound + peak_weight x (P - P') bounds the
+        other levels (`flows`) too (a flow with peak None counts the peak at its lower bound)."""
         lowest = self.model.peak_lb
 
         def peak_of(flow: FlowResult) -> int:
             return lowest if flow.peak is None else flow.peak
 
-        ordered = sorted(levels, key=lambda tf: (tf[1].peak is not None, peak_of(tf[1])), reverse=True)
-        top_total, top_flow = ordered[0]
-        top = min(top_total, self._by_columns(top_flow, LEVEL_COLUMN_ROUNDS, stop))
-        best = top
-        for total, flow in ordered[1:]:
-            from_top = top + self.model.peak_weight * (peak_of(top_flow) - peak_of(flow))
-            best = max(best, min(total, from_top))
-        return float(best)
+        best = min(total, self._by_columns(top[1], LEVEL_COLUMN_ROUNDS, stop))
+        lowest_level = min((peak_of(f) for f in flows), default=peak_of(top[1]))
+        return float(best + self.model.peak_weight * (peak_of(top[1]) - lowest_level))
 
     def _by_columns(self, flow: FlowResult, rounds: int, stop: Stop) -> float:
         """The least bound over `rounds` rounds (inf when none finished) on every plan whose
