@@ -59,6 +59,7 @@ class FlowResult:
     # so its bound is value + priced (+ the peak term at its lower bound when peak is None)
     penalty: np.ndarray | None = None
     priced: float = 0.0
+    multipliers: np.ndarray | None = None  # one per overlap clique (the model's cliques)
 
 
 class FlowNetwork:
@@ -225,7 +226,9 @@ class FlowNetwork:
         negative reduced costs (neg[d]) is cheaper: every arc touches at most one demand
         node, so the choice is made demand by demand. Members without a node, and load tiers
         the pruned network lacks, are counted explicitly (with `left_count`, left-out pairs
-        per member, only as many tiers as the member has eligible pairs)."""
+        per member, only as many tiers as the member has eligible pairs). Load tiers the
+        flow's peak level closed are counted as open too, so the bound also holds for plans
+        whose peak is above that level (their peak counted at the level)."""
         p, cand = self.p, self.cand
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
@@ -258,6 +261,12 @@ class FlowNetwork:
             for v in vals[m][have : int(reach[m])]:
                 lb += min(0.0, -v + pi[src] - pi[node])
                 more += 1.0
+        n_tiers = len(self.tier_cost)
+        closed = caps[:n_tiers] == 0  # above the flow's peak level: counted as open
+        if closed.any():
+            reduced = costs[:n_tiers][closed] + pi[tails[:n_tiers][closed]] - pi[heads[:n_tiers][closed]]
+            lb += float(np.minimum(reduced, 0.0).sum())
+            more += float(closed.sum())
         absent = np.ones(p.M, dtype=bool)
         absent[present] = False
         more += float(reach[absent].sum())
@@ -410,7 +419,7 @@ def lagrangian(
         if start.peak is None:  # count the peak term at its lower bound for a valid bound
             val += net.peak_weight * (net._peak(r.chosen) - peak_lb)
         if val < best - 1e-9:
-            r.penalty, r.priced = pen, float(lam.sum())
+            r.penalty, r.priced, r.multipliers = pen, float(lam.sum()), lam.copy()
             best, best_r, best_pen, stall = val, r, pen, 0
         else:
             stall += 1

@@ -280,9 +280,9 @@ def correct_bounds_for_pruning(
     """Bounds valid for every eligible pair when the candidates were pruned, most important
     first: coverage (its flow bound plus what the left-out pairs could add, see
     FlowNetwork.pruning_slack, then column generation), the weighted bound (column generation
-    on the highest peak level, LevelColumns), and only while coverage is not proven, the
-    unrestricted flows with the small coverage weights `rest_weights` (0: the rest alone,
-    used by `rest_bound_at`; with coverage proven the weighted bound is far tighter).
+    on the highest peak level, LevelColumns), and unless that bound already holds the rest
+    within REST_FLOW_SKIP_GAP, the unrestricted flows with the small coverage weights
+    `rest_weights` (0: the rest alone, used by `rest_bound_at`).
     False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
     out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
@@ -292,14 +292,10 @@ def correct_bounds_for_pruning(
             return False
         out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
     top = _highest_level(levels)
-    if top is None or stop():
-        return True
-    total = _with_slack(p, net, top[1], True, top[0], left_out, stop)
-    if total is None:
-        return True
-    columns = LevelColumns(p, cand, model, out.coverage_weight, left_out)
-    out.combined_bound_all = columns.bound(top, total, [flow for _, flow in levels], stop)
-    if out.coverage_bound_all <= coverage_of(model, out.plan):
+    if top is not None:
+        columns = LevelColumns(p, cand, model, out.coverage_weight, left_out)
+        out.combined_bound_all = columns.bound(net, top, [flow for _, flow in levels], stop)
+    if _rest_gap_of_weighted_bound(model, out) <= REST_FLOW_SKIP_GAP:
         return True
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in rest_weights:
@@ -313,6 +309,20 @@ def correct_bounds_for_pruning(
             if total is not None:
                 out.rest_flows_all.append((mu, total))
     return True
+
+
+REST_FLOW_SKIP_GAP = 0.005  # the rest-alone flow is skipped when the weighted bound is this tight
+
+
+def _rest_gap_of_weighted_bound(model: MatchModel, out: Relaxation) -> float:
+    """The rest gap the weighted bound leaves at the relaxation plan's coverage. Over every
+    pair the flow may cover a fraction of a demand more than any plan, which the coverage
+    weight turns into a huge rest bound (teams of 2-3); then the rest-alone flow is tighter."""
+    if out.coverage_bound_all > coverage_of(model, out.plan):
+        return math.inf
+    rest = rest_of(model, out.plan)
+    bound = out.combined_bound_all - out.coverage_weight * (coverage_of(model, out.plan) - model.cov_const)
+    return (bound - rest) / max(abs(rest), 1.0)
 
 
 def _with_slack(
@@ -337,94 +347,154 @@ def _highest_level(levels) -> tuple[float, FlowResult] | None:
     return max(levels, key=lambda bf: (bf[1].peak is not None, bf[1].peak or 0))
 
 
-LEVEL_COLUMN_ROUNDS = 5  # column generation rounds of the top peak level's bound
+LEVEL_COLUMN_ROUNDS = 4  # re-solves of the top peak level's bound with the pairs joined
 JOIN_PER_DEMAND = 2  # when many left-out pairs price out, each demand adds at most this many per round
 
 
+class CliquePoints:
+    """The overlap cliques of the model, each as (member, time point): a clique of a member's
+    proposals is the set alive just before the earliest of their ends, t, so every pair of
+    that member whose demand contains t overlaps all of them. Pricing a clique with a
+    multiplier then prices the pairs pruning left out as well: the clique extended by them
+    is still a set of which at most one can be chosen, and the pairs of the model in it are
+    the same, so their penalties do not change."""
+
+    def __init__(self, p: Prepared, cand: Candidates, cliques: list[list[int]]):
+        self.p = p
+        cid = np.repeat(np.arange(len(cliques)), [len(c) for c in cliques])
+        pidx = np.fromiter((k for c in cliques for k in c), dtype=np.int64, count=len(cid))
+        self.at = np.full(len(cliques), np.inf)
+        np.minimum.at(self.at, cid, p.d_end[cand.pd[pidx]])
+        first = np.searchsorted(cid, np.arange(len(cliques)))
+        self.member = cand.pm[pidx[first]] if len(cliques) else np.zeros(0, dtype=np.int64)
+
+    def penalty(self, lam: np.ndarray, pm: np.ndarray, pd: np.ndarray) -> np.ndarray:
+        """Per pair (pm, pd): the multipliers of its member's cliques whose time point lies
+        inside its demand (start < t <= end, t standing for the instant just before)."""
+        out = np.zeros(len(pm), dtype=np.int64)
+        on = lam > 0
+        if not on.any() or not len(pm):
+            return out
+        s, e = self.p.d_start[pd], self.p.d_end[pd]
+        times = np.unique(np.concatenate([self.at[on], s, e]))
+        span = len(times) + 1
+        key = self.member[on].astype(np.int64) * span + np.searchsorted(times, self.at[on])
+        order = np.argsort(key, kind="stable")
+        key, summed = key[order], np.concatenate([[0], np.cumsum(lam[on][order])])
+        base = pm.astype(np.int64) * span
+        lo = np.searchsorted(key, base + np.searchsorted(times, s), side="right")
+        hi = np.searchsorted(key, base + np.searchsorted(times, e), side="right")
+        return (summed[hi] - summed[lo]).astype(np.int64)
+
+
 class LevelColumns:
-    """The weighted (peak level) bounds over every eligible pair by column generation.
+    """The weighted bound over every eligible pair, by column generation on the highest peak
+    level.
 
     The pruning slack of a weighted flow is weak duality with the pruned flow's potentials,
     which are far from optimal for the left-out pairs: at city size it was worth more than the
-    whole rest objective. Adding the left-out pairs whose reduced cost is negative (at most
-    JOIN_PER_DEMAND per demand and round) and solving again shrinks the slack to nothing in
-    a few rounds (city: 46,000 -> 3,000 -> 90 -> 3 -> 0). Every round's flow bound plus
-    slack holds for the unpruned problem (the network is a subset of the eligible pairs, the
-    slack covers the rest; left-out pairs carry no overlap penalty, i.e. their cliques are
-    not priced, which only loosens the priced bound), so the least is kept, and a round cut
-    by the deadline leaves a valid bound. The columns joined for one level are kept for the
-    next: they are mostly the same pairs."""
+    whole rest objective (46,000 rest points, and W-scale at the lowest level). Adding the
+    left-out pairs whose reduced cost is negative (at most JOIN_PER_DEMAND per demand and
+    round) and solving again shrinks the slack to nothing in a few rounds (city: 46,000 ->
+    3,000 -> 90 -> 3 -> 0). Every round's flow bound plus slack holds for the unpruned problem
+    (the network is a subset of the eligible pairs, the slack covers the rest; the joined
+    pairs carry no overlap penalty, i.e. they are in no priced clique, which only loosens a
+    priced bound), so the least is kept and a round cut by the deadline leaves a valid bound.
+    One pass over the left-out pairs per round gives both the slack and the pairs to join.
+
+    A plan whose peak load is P' below the top level P is in level P's network, counted at
+    the peak P, so the top's bound + peak_weight x (P - P') bounds every lower level; the
+    slack counts the load tiers above the top level as open (over every eligible pair a
+    member may reach a load above the pruned model's highest level), with the peak counted
+    at the top level, so plans above it are covered too."""
 
     def __init__(self, p: Prepared, cand: Candidates, model: MatchModel, weight: int, left_out: EligiblePairs):
         self.p, self.model, self.weight = p, model, weight
         self.cand, self.left_out = cand, left_out  # the network's pairs grow, the left-out ones shrink
         self.coef = model.pair_coef.astype(np.int64)
-        self.tier_values = {m: v for m, (_, v) in model.tiers.items()}
+        self.left_count = np.bincount(left_out.pm, minlength=p.M)
+        self.cliques = CliquePoints(p, cand, model.cliques)
 
-    def bound(self, top: tuple[float, FlowResult], total: float, flows: list[FlowResult], stop: Stop) -> float:
-        """The weighted bound over every eligible pair from the highest peak level `top` (its
-        bound, and `total`: that bound plus its one-pass pruning slack), tightened by column
-        generation. A plan whose peak load is P' below the top level P is in level P's
-        network, counted at the peak P, so the top's bound + peak_weight x (P - P') bounds the
-        other levels (`flows`) too (a flow with peak None counts the peak at its lower bound)."""
+    def bound(self, net: FlowNetwork, top: tuple[float, FlowResult], flows: list[FlowResult], stop: Stop) -> float:
+        """The bound over every level (`flows`) from the highest, `top` = (bound, flow on
+        `net`); inf when `stop` cuts it before the first slack is known."""
         lowest = self.model.peak_lb
 
         def peak_of(flow: FlowResult) -> int:
             return lowest if flow.peak is None else flow.peak
 
-        best = min(total, self._by_columns(top[1], LEVEL_COLUMN_ROUNDS, stop))
-        lowest_level = min((peak_of(f) for f in flows), default=peak_of(top[1]))
-        return float(best + self.model.peak_weight * (peak_of(top[1]) - lowest_level))
+        bound, flow = top
+        level = peak_of(flow)
+        best = math.inf
+        for _ in range(LEVEL_COLUMN_ROUNDS + 1):
+            slack = self._slack_and_join(net, flow, stop)
+            if slack is None:
+                break
+            best = min(best, bound + slack[0])
+            if not slack[1] or stop():
+                break
+            net, flow, bound = self._solve(top[1], level)
+            if not flow.ok:
+                break
+        return best + self.model.peak_weight * (level - min(peak_of(f) for f in [*flows, top[1]]))
 
-    def _by_columns(self, flow: FlowResult, rounds: int, stop: Stop) -> float:
-        """The least bound over `rounds` rounds (inf when none finished) on every plan whose
-        peak load is at least the flow's level."""
-        p, model, best = self.p, self.model, math.inf
-        for _ in range(rounds):
-            if stop():
-                break
-            net = FlowNetwork(
-                p, self.cand, self.coef, self.tier_values, self.weight, model.peak_weight, full_tiers=True
-            )
-            penalty = None
-            if flow.penalty is not None:  # the joined pairs are in no priced clique
-                penalty = np.zeros(len(self.cand), dtype=np.int64)
-                penalty[: len(flow.penalty)] = flow.penalty
-            # every load tier is open (over every eligible pair a member may reach a load above
-            # the pruned model's highest level), the peak counted at the flow's level
-            r = net.solve(peak=None, penalty=penalty)
-            if not r.ok or stop():
-                break
-            level = model.peak_lb if flow.peak is None else flow.peak
-            b = r.value + flow.priced + model.peak_weight * (net._peak(r.chosen) - level)
-            pi, pot = net.member_potentials(r, True)
-            d_pot = pi[net.sink - p.D + np.arange(p.D)]
-            found = left_out_violation(self.left_out, p.D, pot[None, :], d_pot[None, :], np.array([True]), stop=stop)
-            if found is None:
-                break
-            left_count = np.bincount(self.left_out.pm, minlength=p.M)
-            best = min(best, b + net.pruning_slack(r, pi, found[0][0], found[1][0], True, left_count))
-            if not self._join(pot, d_pot):
-                break
-        return best
+    def _solve(self, top: FlowResult, level: int) -> tuple[FlowNetwork, FlowResult, float]:
+        """The network over the pairs joined so far with every load tier (the ones above the
+        level are closed in the flow and counted as open by the slack), the top's penalties."""
+        model, tiers = self.model, {m: v for m, (_, v) in self.model.tiers.items()}
+        net = FlowNetwork(self.p, self.cand, self.coef, tiers, self.weight, model.peak_weight, full_tiers=True)
+        penalty = None
+        if top.penalty is not None:
+            penalty = np.zeros(len(self.cand), dtype=np.int64)
+            penalty[: len(top.penalty)] = top.penalty
+            if top.multipliers is not None:
+                joined = slice(len(top.penalty), len(self.cand))
+                penalty[joined] = self.cliques.penalty(top.multipliers, self.cand.pm[joined], self.cand.pd[joined])
+        r = net.solve(peak=top.peak, penalty=penalty)
+        if top.peak is not None:  # r.value counts the peak at the level
+            return net, r, r.value + top.priced
+        return net, r, r.value + top.priced + model.peak_weight * (net._peak(r.chosen) - level)
 
-    def _join(self, pot: np.ndarray, d_pot: np.ndarray) -> bool:
-        """Move the left-out pairs with a negative reduced cost (the best JOIN_PER_DEMAND of
-        each demand) into the network; False when there is none."""
-        left = self.left_out
-        demand_of = left.demand_of_pairs()
-        reduced = pot[left.pm] - d_pot[demand_of] - left.coef
-        idx = np.nonzero(reduced < -1e-6)[0]
+    def _slack_and_join(self, net: FlowNetwork, flow: FlowResult, stop: Stop) -> tuple[float, bool] | None:
+        """(The pruning slack of `flow`, whether pairs joined), from one pass over the
+        left-out pairs: per demand the largest value over member potential (the slack) and
+        the pairs with a negative reduced cost, the best JOIN_PER_DEMAND of which join."""
+        if stop():
+            return None
+        p, left = self.p, self.left_out
+        pi, pot = net.member_potentials(flow, True)
+        d_pot = pi[net.sink - p.D + np.arange(p.D)]
+        starts, segs, lens = left.seg_start[:-1], left.seg_demand, np.diff(left.seg_start)
+        viol, neg = np.full(p.D, -np.inf), np.zeros(p.D)
+        if len(left):
+            v = left.coef - pot[left.pm]
+            viol[segs] = np.maximum.reduceat(v, starts)
+            v += np.repeat(d_pot[segs], lens)  # minus the reduced cost
+            neg[segs] = -np.add.reduceat(np.maximum(v, 0.0), starts)
+            joined = self._join(np.nonzero(v > 1e-6)[0], v)
+            del v
+        else:
+            joined = False
+        return net.pruning_slack(flow, pi, viol, neg, True, self.left_count), joined
+
+    def _join(self, idx: np.ndarray, gain: np.ndarray) -> bool:
+        """Move the left-out pairs `idx` (gain: minus their reduced cost), at most the best
+        JOIN_PER_DEMAND of each demand, into the network."""
         if not len(idx):
             return False
-        order = idx[np.lexsort((reduced[idx], demand_of[idx]))]
-        d_sorted = demand_of[order]
-        rank = np.arange(len(order)) - np.searchsorted(d_sorted, d_sorted, side="left")
-        join = np.zeros(len(left), dtype=bool)
-        join[order[rank < JOIN_PER_DEMAND]] = True
-        self.cand = self.cand.with_pairs(demand_of[join], left.pm[join].astype(np.int64))
-        self.coef = np.concatenate([self.coef, np.rint(left.coef[join]).astype(np.int64)])
-        self.left_out = left.keep(~join)
+        left = self.left_out
+        seg = np.searchsorted(left.seg_start, idx, side="right") - 1
+        order = np.lexsort((-gain[idx], seg))
+        s_sorted = seg[order]
+        rank = np.arange(len(order)) - np.searchsorted(s_sorted, s_sorted, side="left")
+        take = idx[order[rank < JOIN_PER_DEMAND]]
+        pm = left.pm[take].astype(np.int64)
+        self.cand = self.cand.with_pairs(left.seg_demand[seg[order[rank < JOIN_PER_DEMAND]]], pm)
+        self.coef = np.concatenate([self.coef, np.rint(left.coef[take]).astype(np.int64)])
+        self.left_count -= np.bincount(pm, minlength=self.p.M)
+        keep = np.ones(len(left), dtype=bool)
+        keep[take] = False
+        self.left_out = left.keep(keep)
         return True
 
 
