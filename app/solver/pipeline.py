@@ -91,7 +91,7 @@ CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
 # six more flows and their potentials over the model's pairs (measured on the target machine)
-BOUND_SECONDS_PER_LEFT_OUT = 6e-8
+BOUND_SECONDS_PER_LEFT_OUT = 1.2e-7
 BOUND_SECONDS_PER_PAIR = 1.2e-5
 FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
@@ -382,10 +382,12 @@ def _planned_usable(state: SolveState) -> float:
 
 
 def fix_by_reduced_costs(state: SolveState) -> None:
-    """The model the exact stages work on: only pairs that may appear in a better plan."""
+    """The model the exact stages work on: only pairs that may appear in a better plan (the
+    whole model when there is no time left for those stages)."""
     r, cand = state.relaxation, state.candidates
     kept = np.nonzero(r.keep)[0]
-    if len(kept) < len(cand):
+    # past the deadline (a busy machine) no exact stage runs: the rebuild would only cost time
+    if len(kept) < len(cand) and state.budget.left() >= REDUCED_MIN_SECONDS:
         state.work_candidates = cand.subset(kept)
         state.work_model = build(state.prepared, state.work_candidates)
         state.take(_reindex(len(cand), kept)[r.plan])

@@ -348,7 +348,7 @@ def _highest_level(levels) -> tuple[float, FlowResult] | None:
 
 
 LEVEL_COLUMN_ROUNDS = 4  # re-solves of the top peak level's bound with the pairs joined
-JOIN_PER_DEMAND = 2  # when many left-out pairs price out, each demand adds at most this many per round
+JOIN_PER_DEMAND = 6  # when many left-out pairs price out, each demand adds at most this many per round
 
 
 class CliquePoints:
