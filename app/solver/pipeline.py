@@ -69,7 +69,14 @@ from app.solver.explain import assemble
 from app.solver.flow import WorkClock
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
-from app.solver.relax import Relaxation, lexicographic_weight, relax, rest_bound_at, trivial_relaxation
+from app.solver.relax import (
+    Relaxation,
+    bound_every_pair,
+    lexicographic_weight,
+    relax,
+    rest_bound_at,
+    trivial_relaxation,
+)
 from app.solver.types import InfeasiblePlanError, Problem, Solution, SolverStatus, SolveStats
 
 log = logging.getLogger(__name__)
@@ -189,6 +196,10 @@ class SolveState:
         self.plan = plan
         self.coverage, self.rest = coverage_of(self.work_model, plan), rest_of(self.work_model, plan)
 
+    def exact_left(self) -> float:
+        """Wall time the exact stages may use: to the deadline, less the bound pass's reserve."""
+        return max(self.budget.left() - self.bound_reserve, 0.0)
+
     def is_cancelled(self) -> bool:
         self.cancelled = self.cancelled or self.budget.cancelled()
         return self.cancelled
@@ -225,6 +236,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
         reduced_pair_stage(state)
     else:
         weighted_stage(state)
+    bound_every_pair_stage(state)
     bounds_over_all_pairs(state)
     return finish(state)
 
@@ -325,7 +337,7 @@ def relax_with_flows(state: SolveState) -> None:
     """The flow stage (relax.py), or a trivial relaxation for method "cp-sat"."""
     p, cand, model, problem = state.prepared, state.candidates, state.model, state.problem
     starts = () if state.greedy_plan is None else (state.greedy_plan,)
-    state.stage_clock = StageClock(state.budget.left, problem.time_limit_s if problem.deterministic else None)
+    state.stage_clock = StageClock(state.exact_left, problem.time_limit_s if problem.deterministic else None)
     if problem.method == "cp-sat":  # plain CP-SAT from the greedy plan: no flow, no fixing
         weight = 0 if state.lexicographic else state.coverage_weight
         state.relaxation = trivial_relaxation(p, cand, model, weight, starts)
@@ -340,7 +352,7 @@ def relax_with_flows(state: SolveState) -> None:
     clock, deadline = _flow_clock(state, share)
     budget = state.budget
     if problem.deterministic:  # what the flow stage was not planned, the exact stages get
-        state.stage_clock = StageClock(budget.left, (1 - share) * _planned_usable(state))
+        state.stage_clock = StageClock(state.exact_left, (1 - share) * _planned_usable(state))
 
     def stop() -> bool:  # the wall deadline stays a hard stop, deterministic or not
         return budget.cancelled() or budget.left() <= 0
@@ -355,11 +367,7 @@ def relax_with_flows(state: SolveState) -> None:
         stop=stop,
         start_plans=starts,
         correct_for_pruning=state.pruned,
-        left_out=state.left_out,
-        stop_bound=lambda: budget.past(budget.promised),
-        rest_weights=tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else (),
         hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
-        bound_deadline=budget.promised,
     )
     state.steps.append("min-cost-flow")
 
@@ -556,6 +564,22 @@ def _weighted_units(state: SolveState, value: float, bound: float) -> tuple[floa
 
 
 # ----------------------------------------------------------------------------- bound, finish
+def bound_every_pair_stage(state: SolveState) -> None:
+    """With pruned candidates: the flow bounds corrected for every left-out pair
+    (relax.bound_every_pair), last, in the time kept back for it up to the promised time, so
+    the plan stages before it are never short of time for a bound. Then the rest bound at the
+    coverage the plan reached."""
+    if not state.pruned or state.problem.method == "cp-sat":
+        return
+    p, cand, model, r, budget = state.prepared, state.candidates, state.model, state.relaxation, state.budget
+    rest_weights = tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else ()
+    bound_every_pair(
+        p, cand, model, r, state.left_out, lambda: budget.past(budget.promised), budget.promised, rest_weights
+    )
+    if state.lexicographic:
+        state.rest_bound_at_coverage = rest_bound_at(p, cand, model, r, state.coverage, [])
+
+
 def bounds_over_all_pairs(state: SolveState) -> None:
     """With pruned candidates, report bounds over every eligible pair, not just the kept ones."""
     if not state.pruned:

@@ -57,6 +57,9 @@ class Relaxation:
     # candidates only): rest <= flow_mu - mu x coverage gained, see rest_bound_at
     rest_flows_all: list[tuple[int, float]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    # pruned candidates: what the bound pass over every pair starts from (bound_every_pair):
+    # (seats per coverage unit, (coverage network, its flow), weighted network, its levels)
+    pass_inputs: tuple | None = None
 
 
 @dataclass
@@ -116,26 +119,20 @@ def relax(
     stop: Stop,
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
-    left_out: EligiblePairs | None = None,
-    stop_bound: Stop = lambda: False,
-    rest_weights: tuple[int, ...] = (0,),
     hard_deadline: float = math.inf,
-    bound_deadline: float = math.inf,
 ) -> Relaxation:
-    """The whole flow stage (see the module docstring); plans and bounds by `deadline`. The
-    bounds corrected for the pairs `left_out` fall back to ones that need no flow when
-    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown.
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
+    With `correct_for_pruning` the bounds over every eligible pair are the ones that need no
+    flow until bound_every_pair (a later stage) tightens them.
 
-    `hard_deadline` and `bound_deadline` are wall times (time.perf_counter) no flow solve may
-    end after, in the flow stage and in the bound pass: a solve is not started when one as
-    long as the last would overrun (the first flows' solve times are measured)."""
+    `hard_deadline` is the wall time (time.perf_counter) no flow solve may end after: a solve
+    is not started when one as long as the last would overrun (solve times are measured)."""
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
     net = FlowNetwork(p, cand, model.pair_coef, {m: v for m, (_, v) in model.tiers.items()}, weight, model.peak_weight)
     if isinstance(clock, WorkClock):
         net.work = clock
     stop = _ahead(stop, (cov_net, net), hard_deadline)
-    stop_bound = _ahead(stop_bound, (cov_net, net), bound_deadline)
     if stop():  # not even time for the first flow: the greedy plan, bounds without flows
         out = trivial_relaxation(p, cand, model, weight, start_plans)
         if correct_for_pruning:
@@ -165,9 +162,9 @@ def relax(
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        _correct_or_fall_back(
-            p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
-        )
+        out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        out.combined_bound_all = math.inf
+        out.pass_inputs = (seats, (cov_net, cov_flow), net, levels)
     return out
 
 
@@ -182,15 +179,27 @@ def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
     return ahead
 
 
-def _correct_or_fall_back(
-    p, cand, model, out: Relaxation, seats, cov, net, levels, left_out, stop, rest_weights
+def bound_every_pair(
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    out: Relaxation,
+    left_out: EligiblePairs | None,
+    stop: Stop,
+    deadline: float,
+    rest_weights: tuple[int, ...] = (0,),
 ) -> None:
-    """The bounds over every eligible pair, or, when that pass is cut or `left_out` is
-    unknown, the ones that need no flow."""
-    done = left_out is not None and not stop()
-    if done:
-        done = correct_bounds_for_pruning(p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights)
-    if not done:
+    """The bound pass, after the exact stages: `out`'s bounds over every eligible pair
+    (correct_bounds_for_pruning) from the flows relax() kept, or, when `stop` cuts the pass
+    before the coverage bound or `left_out` is unknown, the ones that need no flow. No flow
+    is started that would end after `deadline` (a wall time)."""
+    if out.pass_inputs is None or left_out is None:
+        return
+    seats, cov, net, levels = out.pass_inputs
+    stop = _ahead(stop, (cov[0], net), deadline)
+    if stop() or not correct_bounds_for_pruning(
+        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights
+    ):
         out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
         out.combined_bound_all = math.inf
         out.rest_flows_all = []
