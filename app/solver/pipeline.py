@@ -24,20 +24,24 @@ very tight:
 5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
    reported bounds are the flow bounds corrected for every left-out pair (relax.py, over the
    eligible pairs collected once during candidate generation): coverage by column generation,
-   the rest also from flows with small coverage weights. A reported bound is never below the
-   value of a feasible plan of the unpruned problem.
+   the weighted bound by column generation on the highest peak level (the rest bound at the
+   coverage reached follows from it), the rest-alone flow when that is loose. This stage runs
+   last, in the time kept back for it, so the plan stages are never short of time for it. A
+   reported bound is never below the value of a feasible plan of the unpruned problem.
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
 Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
 the one deadline in `Budget` (the time finish() needs is kept back, scaled by the machine's
-load per core, so a busy machine keeps back more). Candidate generation
-checks the deadline and the cancel request between blocks of demands and stops at
-CANDIDATE_SHARE of the time (the demands not reached get no pairs; bounds fall back to ones that
-hold without them); the flow stage gets a share of what is left, keeping back the bound pass
-over left-out pairs, which stops at the promised time (bounds then fall back, never a late
-answer). Deterministic solves (Problem.deterministic) plan their work instead: a work clock
-for the flow stage, CP-SAT deterministic time and a planned budget for the exact stages, all
-for 60 % of the limit, with the promised wall time as the hard stop.
+load per core, so a busy machine keeps back more). Candidate generation checks the deadline
+and the cancel request between blocks of demands and stops at CANDIDATE_SHARE of the time (the
+demands not reached get no pairs; bounds fall back to ones that hold without them). The flow
+stage gets a share of what is left after the bound pass's reserve; no flow solve is started
+that would end past the deadline (each solve's time is measured; peak levels are solved from
+the highest down, so a cut leaves a valid bound), the exact stages stop at the deadline less
+the reserve, and the bound pass stops at the promised time (bounds then fall back, never a
+late answer). Deterministic solves (Problem.deterministic) plan their work instead: a work
+clock for the flow stage, CP-SAT deterministic time and a planned budget for the exact
+stages, all for 60 % of the limit, with the promised wall time as the hard stop.
 """
 
 from __future__ import annotations

@@ -11,10 +11,13 @@ above. This stage
 4. tightens the level bounds by pricing the overlap cliques (a Lagrangian dual, each iterate's
    flow repaired into one more candidate plan);
 5. keeps, by reduced costs, only the pairs that may appear in a plan better than the best one;
-6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality,
-   one vectorised pass over the eligible pairs stored during candidate generation; column
-   generation for coverage; flows with small coverage weights for the rest), so a reported
-   bound holds for the unpruned problem.
+6. when candidates were pruned, corrects every bound for the left-out pairs (bound_every_pair,
+   a later stage of the pipeline): weak duality from the flows' potentials, one vectorised
+   pass over the eligible pairs stored during candidate generation, then column generation
+   (coverage: coverage_bound_by_columns; the weighted bound: LevelColumns on the highest peak
+   level, the joined pairs priced through the overlap cliques' time points), and the
+   rest-alone flow when the weighted bound is loose, so a reported bound holds for the
+   unpruned problem.
 
 In lexicographic mode the coverage weight inside the flows is larger than any possible swing of
 the rest, so the flows order plans exactly as the lexicographic objective does.
