@@ -289,7 +289,11 @@ class FlowNetwork:
         return np.where(f > 0, -rc_in, rc_in)
 
     def bound(
-        self, peak_lb: int, peak_ub: int, stop: Callable[[], bool] = lambda: False
+        self,
+        peak_lb: int,
+        peak_ub: int,
+        stop: Callable[[], bool] = lambda: False,
+        hopeless: Callable[[float, FlowResult], bool] = lambda _bound, _flow: False,
     ) -> list[tuple[float, FlowResult]]:
         """Upper bounds on the weighted objective, one per peak level, with their flows; the
         overall bound is the largest.
@@ -298,7 +302,10 @@ class FlowNetwork:
         would overrun it) is read before each one after the first. The levels not solved are
         then covered by the lowest one solved, P: the flow value F can only grow with the
         level, so F(P) - peak_weight x peak_lb bounds every level below P; its flow is handed on
-        as an unlimited one (peak None), which the later stages re-solve with every tier."""
+        as an unlimited one (peak None), which the later stages re-solve with every tier.
+        The same cover ends the loop when `hopeless` says a level's bound, counted at the
+        lowest level (F(P) - peak_weight x peak_lb, above every level below), cannot beat the
+        best plan: the levels below are not solved at all."""
         if self.peak_weight == 0 or peak_ub <= peak_lb:
             r = self.solve(peak=None)
             # r.value counts the peak at its real level; the bound needs the lowest level
@@ -312,8 +319,13 @@ class FlowNetwork:
                 out[-1] = (floor, replace(last, peak=None))
                 break
             r = self.solve(peak=level)
-            if r.ok:
-                out.append((r.value, r))
+            if not r.ok:
+                continue
+            out.append((r.value, r))
+            floor = r.value + self.peak_weight * (level - peak_lb)
+            if level > peak_lb and hopeless(floor, r):
+                out.append((floor, replace(r, peak=None)))
+                break
         return out
 
     def _peak(self, chosen: np.ndarray) -> int:

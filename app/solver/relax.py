@@ -143,13 +143,23 @@ def relax(
         return out
     cov_flow = cov_net.solve()
     coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
-    levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub, stop) if r.ok]
-    levels.sort(key=lambda br: -br[0])
     # the greedy plan over the wider pair set, when given, is at least as good as one over these
     inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
     for plan in start_plans:
         inc.offer(plan)
-    _first_plans(p, cand, net, levels, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+    planned: list[FlowResult] = []
+
+    def plan_first_then_judge(bound: float, flow: FlowResult) -> bool:
+        """The highest level's plan first (arc fixing, repair), so that the levels below it
+        can be judged against it: they are not solved when none could beat it."""
+        if not planned:
+            _plan_from(p, cand, net, flow, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+            planned.append(flow)
+        return bound <= inc.value
+
+    levels = net.bound(model.peak_lb, model.peak_ub, stop, plan_first_then_judge)
+    levels.sort(key=lambda br: -br[0])
+    _first_plans(p, cand, net, levels, inc, planned, deadline, clock, stop)
     now = clock()
     levels = _price_overlaps(
         p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
@@ -219,12 +229,20 @@ def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchMode
     return float(coverable + model.cov_const)
 
 
-def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, until: float, clock: Clock, stop: Stop) -> None:
-    """Arc fixing and repair on the two best peak levels' flows (the second gets 0.3 s)."""
-    for i, (_, flow) in enumerate(levels[:2]):
-        share = until if i == 0 else min(until, clock() + 0.3)
-        fixed = fix_and_resolve(net, flow, flow.peak, deadline=share, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
-        inc.offer(repair(p, cand, fixed))
+def _plan_from(p, cand, net: FlowNetwork, flow: FlowResult, inc: Incumbent, until: float, clock: Clock, stop: Stop):
+    """Arc fixing on one level's flow until `until`, then repair into a feasible plan."""
+    fixed = fix_and_resolve(net, flow, flow.peak, deadline=until, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
+    inc.offer(repair(p, cand, fixed))
+
+
+def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, planned, deadline: float, clock, stop) -> None:
+    """Plans from the two best peak levels' flows that could beat the incumbent and were not
+    planned from yet (the first gets FIXING_SHARE of the stage, the second 0.3 s)."""
+    todo = [flow for bound, flow in levels[:2] if bound > inc.value and all(flow is not f for f in planned)]
+    for flow in todo:
+        until = clock() + FIXING_SHARE * max(deadline - clock(), 0.0) if not planned else clock() + 0.3
+        _plan_from(p, cand, net, flow, inc, min(until, deadline), clock, stop)
+        planned.append(flow)
 
 
 def _price_overlaps(p, cand, net, model, levels, inc: Incumbent, until: float, deadline: float, clock, stop):
