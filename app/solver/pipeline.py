@@ -94,16 +94,17 @@ FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
 FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
+REDUCED_SHORT_PER_DEMAND = 40  # ... and a demand the plan leaves short keeps its best this many
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
 REST_BOUND_WEIGHTS = (0.0,)  # 15 and 60 tried: no tighter at 2k or city (see docs/solver.md)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
-# the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
-# six more flows and their potentials over the model's pairs (measured on the target machine)
-BOUND_SECONDS_PER_LEFT_OUT = 1.2e-7
-BOUND_SECONDS_PER_PAIR = 1.2e-5
+# the bound pass over left-out pairs (measured under load 3.3: 2k 0.72 s with coverage proven;
+# city ~2 s per column-generation round, which is mostly the passes over the left-out pairs)
+BOUND_SECONDS_PER_LEFT_OUT = 2e-7
+BOUND_SECONDS_PER_PAIR = 4e-6
 FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
@@ -523,19 +524,32 @@ def reduced_pair_stage(state: SolveState) -> None:
         return
     per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
     first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first
-    keep = (np.arange(len(cand)) - first) < per_demand
+    rank = np.arange(len(cand)) - first
+    keep = rank < per_demand
+    # a demand the plan leaves short may need members the best few do not include (teams)
+    short = state.coverage < state.coverage_bound
+    if short:
+        keep |= ~_covered(state, cand)[cand.pd] & (rank < REDUCED_SHORT_PER_DEMAND)
     keep[state.plan] = True
     kept = np.nonzero(keep)[0]
     state.work_candidates = cand.subset(kept)
     state.work_model = build(p, state.work_candidates)
     state.take(_reindex(len(cand), kept)[state.plan])
-    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand + the flow plan)")
+    extra = f", best {REDUCED_SHORT_PER_DEMAND} of demands left short" if short else ""
+    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand{extra} + the flow plan)")
     before = len(state.steps)
     if state.coverage < state.coverage_bound:
         _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, 0.6, lp=False)
     if not state.is_cancelled() and state.rest < state.rest_bound:
         _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
     del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
+
+
+def _covered(state: SolveState, cand: Candidates) -> np.ndarray:
+    """(D,) demands the incumbent plan (indices into `cand`) staffs to min_members."""
+    p = state.prepared
+    seats = np.bincount(cand.pd[state.plan], minlength=p.D) + p.pinned_count
+    return seats >= np.array([d.min_members for d in state.problem.demands], dtype=np.int64)
 
 
 def weighted_stage(state: SolveState) -> None:
