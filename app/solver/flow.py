@@ -252,9 +252,26 @@ class FlowNetwork:
         low_d = np.bincount(dem[on], weights=part_low[on], minlength=p.D)
         lb = float(part_keep[~on].sum()) + float(np.maximum(keep_d, low_d).sum())
         pi = low  # src, sink and member potentials are the same in both
-        tmax, vals = self._tier_table(weighted)
+        tiers_lb, more = self._missing_tiers(r, pi, weighted, left_count)
+        lb += tiers_lb
+        supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
+        lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
+        opt = float((costs.astype(np.float64) * flows).sum())
+        return max(0.0, opt - lb)
+
+    def _missing_tiers(
+        self, r: FlowResult, pi: np.ndarray, weighted: bool, left_count: np.ndarray | None
+    ) -> tuple[float, float]:
+        """For pruning_slack: (their part of the dual bound, how many) of the load tiers the
+        network with every eligible pair has and this flow lacks: tiers beyond a member's
+        pairs, tiers the flow's peak level closed, and every tier of members without a node."""
+        p, cand = self.p, self.cand
+        assert r.arcs is not None, "a solved flow keeps its arcs"
+        tails, heads, caps, costs, _ = r.arcs
+        src, present = self.source, np.unique(cand.pm)
+        _, vals = self._tier_table(weighted)
         cnt_m = np.bincount(cand.pm, minlength=p.M)
-        more = 0.0
+        lb, more = 0.0, 0.0
         reach = p.cap_left if left_count is None else np.minimum(p.cap_left, cnt_m + left_count)
         for node, m in enumerate(present.tolist(), start=1):
             have = int(p.cap_left[m] if self.full_tiers else min(p.cap_left[m], cnt_m[m]))
@@ -269,11 +286,7 @@ class FlowNetwork:
             more += float(closed.sum())
         absent = np.ones(p.M, dtype=bool)
         absent[present] = False
-        more += float(reach[absent].sum())
-        supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
-        lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
-        opt = float((costs.astype(np.float64) * flows).sum())
-        return max(0.0, opt - lb)
+        return lb, more + float(reach[absent].sum())
 
     def pair_reduced_costs(self, r: FlowResult) -> np.ndarray:
         """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,

@@ -147,19 +147,7 @@ def relax(
     inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
     for plan in start_plans:
         inc.offer(plan)
-    planned: list[FlowResult] = []
-
-    def plan_first_then_judge(bound: float, flow: FlowResult) -> bool:
-        """The highest level's plan first (arc fixing, repair), so that the levels below it
-        can be judged against it: they are not solved when none could beat it."""
-        if not planned:
-            _plan_from(p, cand, net, flow, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
-            planned.append(flow)
-        return bound <= inc.value
-
-    levels = net.bound(model.peak_lb, model.peak_ub, stop, plan_first_then_judge)
-    levels.sort(key=lambda br: -br[0])
-    _first_plans(p, cand, net, levels, inc, planned, deadline, clock, stop)
+    levels = _levels_and_first_plans(p, cand, net, model, inc, deadline, clock, stop)
     now = clock()
     levels = _price_overlaps(
         p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
@@ -170,7 +158,8 @@ def relax(
         coverage_bound=float(coverage_bound),
         combined_bound=float(combined),
         coverage_weight=weight,
-        keep=_pairs_that_may_improve(net, levels, inc),
+        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline
+        keep=np.ones(len(cand), dtype=bool) if stop() else _pairs_that_may_improve(net, levels, inc),
         coverage_bound_all=float(coverage_bound),
         combined_bound_all=float(combined),
     )
@@ -181,12 +170,16 @@ def relax(
     return out
 
 
+AHEAD_FACTOR = 2.0  # a solve may take this many times the last one (weighted after coverage: 1.9x)
+
+
 def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
-    """`stop`, or also true when a flow solve as long as the last one of `nets` would end
-    past `deadline` (a wall time): so a re-solve that would overrun is never started."""
+    """`stop`, or also true when a flow solve AHEAD_FACTOR times as long as the last one of
+    `nets` would end past `deadline` (a wall time): so a re-solve that would overrun is never
+    started."""
 
     def ahead() -> bool:
-        nxt = max(n.last_solve_s for n in nets)
+        nxt = AHEAD_FACTOR * max(n.last_solve_s for n in nets)
         return stop() or time.perf_counter() + nxt > deadline
 
     return ahead
@@ -227,6 +220,24 @@ def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchMode
         if 0 < need <= min(int(cand.eligible[j]), int(p.d_room[j])):
             coverable += d.priority
     return float(coverable + model.cov_const)
+
+
+def _levels_and_first_plans(p, cand, net: FlowNetwork, model: MatchModel, inc: Incumbent, deadline: float, clock, stop):
+    """The peak levels' bounds and flows, best first, and the first plans from them: the
+    highest level's plan first (arc fixing, repair), so that the levels below it can be judged
+    against it (they are not solved when none could beat it), then the best other level's."""
+    planned: list[FlowResult] = []
+
+    def plan_first_then_judge(bound: float, flow: FlowResult) -> bool:
+        if not planned:
+            _plan_from(p, cand, net, flow, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+            planned.append(flow)
+        return bound <= inc.value
+
+    levels = net.bound(model.peak_lb, model.peak_ub, stop, plan_first_then_judge)
+    levels.sort(key=lambda br: -br[0])
+    _first_plans(p, cand, net, levels, inc, planned, deadline, clock, stop)
+    return levels
 
 
 def _plan_from(p, cand, net: FlowNetwork, flow: FlowResult, inc: Incumbent, until: float, clock: Clock, stop: Stop):
