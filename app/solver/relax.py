@@ -319,15 +319,19 @@ def correct_bounds_for_pruning(
     rest_weights: tuple[int, ...] = (0,),
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned, most important
-    first: coverage (its flow bound plus what the left-out pairs could add, see
-    FlowNetwork.pruning_slack, then column generation), the weighted bound (column generation
+    first: coverage (no pass when the plan staffs every demand that could be staffed; else
+    its flow bound plus what the left-out pairs could add, see FlowNetwork.pruning_slack,
+    then column generation), the weighted bound (column generation
     on the highest peak level, LevelColumns), and unless that bound already holds the rest
     within REST_FLOW_SKIP_GAP, the unrestricted flows with the small coverage weights
     `rest_weights` (0: the rest alone, used by `rest_bound_at`).
     False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
     out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
-    if cov_flow.ok:
+    everything = coverage_bound_without_flows(p, cand, model)
+    if everything <= coverage_of(model, out.plan):  # every demand that could be staffed is: proven
+        out.coverage_bound_all = everything
+    elif cov_flow.ok:
         total = _with_slack(p, cov_net, cov_flow, False, cov_flow.value, left_out, stop)
         if total is None:
             return False
