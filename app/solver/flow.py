@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -55,6 +55,11 @@ class FlowResult:
     ok: bool
     peak: int | None = None  # peak level the flow was limited to
     arcs: tuple | None = None  # (tails, heads, caps, costs, flows) of the solved network
+    # a priced flow (lagrangian): the penalties it was solved with and the multipliers' sum,
+    # so its bound is value + priced (+ the peak term at its lower bound when peak is None)
+    penalty: np.ndarray | None = None
+    priced: float = 0.0
+    multipliers: np.ndarray | None = None  # one per overlap clique (the model's cliques)
 
 
 class FlowNetwork:
@@ -77,6 +82,7 @@ class FlowNetwork:
         self.peak_weight = peak_weight
         self.full_tiers = full_tiers
         self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
+        self.last_solve_s = 0.0  # wall time of the last solve: what the next one may take
         members = np.unique(cand.pm)
         n_mem = len(members)
         m_node = np.full(p.M, -1, dtype=np.int64)
@@ -120,6 +126,7 @@ class FlowNetwork:
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
         if self.work is not None:
             self.work.spend(len(tails))
+        started = time.perf_counter()
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
         smcf.set_node_supply(self.source, supply)
@@ -130,6 +137,7 @@ class FlowNetwork:
         all_flows = smcf.flows(np.arange(len(tails)))
         flows = all_flows[first : first + len(self.pair_cost)]
         chosen = np.nonzero(flows > 0)[0]
+        self.last_solve_s = time.perf_counter() - started
         limit = peak
         if peak is None:
             peak = self._peak(chosen)
@@ -218,7 +226,9 @@ class FlowNetwork:
         negative reduced costs (neg[d]) is cheaper: every arc touches at most one demand
         node, so the choice is made demand by demand. Members without a node, and load tiers
         the pruned network lacks, are counted explicitly (with `left_count`, left-out pairs
-        per member, only as many tiers as the member has eligible pairs)."""
+        per member, only as many tiers as the member has eligible pairs). Load tiers the
+        flow's peak level closed are counted as open too, so the bound also holds for plans
+        whose peak is above that level (their peak counted at the level)."""
         p, cand = self.p, self.cand
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
@@ -242,22 +252,41 @@ class FlowNetwork:
         low_d = np.bincount(dem[on], weights=part_low[on], minlength=p.D)
         lb = float(part_keep[~on].sum()) + float(np.maximum(keep_d, low_d).sum())
         pi = low  # src, sink and member potentials are the same in both
-        tmax, vals = self._tier_table(weighted)
+        tiers_lb, more = self._missing_tiers(r, pi, weighted, left_count)
+        lb += tiers_lb
+        supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
+        lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
+        opt = float((costs.astype(np.float64) * flows).sum())
+        return max(0.0, opt - lb)
+
+    def _missing_tiers(
+        self, r: FlowResult, pi: np.ndarray, weighted: bool, left_count: np.ndarray | None
+    ) -> tuple[float, float]:
+        """For pruning_slack: (their part of the dual bound, how many) of the load tiers the
+        network with every eligible pair has and this flow lacks: tiers beyond a member's
+        pairs, tiers the flow's peak level closed, and every tier of members without a node."""
+        p, cand = self.p, self.cand
+        assert r.arcs is not None, "a solved flow keeps its arcs"
+        tails, heads, caps, costs, _ = r.arcs
+        src, present = self.source, np.unique(cand.pm)
+        _, vals = self._tier_table(weighted)
         cnt_m = np.bincount(cand.pm, minlength=p.M)
-        more = 0.0
+        lb, more = 0.0, 0.0
         reach = p.cap_left if left_count is None else np.minimum(p.cap_left, cnt_m + left_count)
         for node, m in enumerate(present.tolist(), start=1):
             have = int(p.cap_left[m] if self.full_tiers else min(p.cap_left[m], cnt_m[m]))
             for v in vals[m][have : int(reach[m])]:
                 lb += min(0.0, -v + pi[src] - pi[node])
                 more += 1.0
+        n_tiers = len(self.tier_cost)
+        closed = caps[:n_tiers] == 0  # above the flow's peak level: counted as open
+        if closed.any():
+            reduced = costs[:n_tiers][closed] + pi[tails[:n_tiers][closed]] - pi[heads[:n_tiers][closed]]
+            lb += float(np.minimum(reduced, 0.0).sum())
+            more += float(closed.sum())
         absent = np.ones(p.M, dtype=bool)
         absent[present] = False
-        more += float(reach[absent].sum())
-        supply = float(caps[-1]) + more  # last arc: the bypass, cap = supply
-        lb += supply * (pi[snk] - pi[src]) + more * min(0.0, pi[src] - pi[snk])
-        opt = float((costs.astype(np.float64) * flows).sum())
-        return max(0.0, opt - lb)
+        return lb, more + float(reach[absent].sum())
 
     def pair_reduced_costs(self, r: FlowResult) -> np.ndarray:
         """Least value lost by flipping each pair arc of an optimal flow (forcing it in if unused,
@@ -272,14 +301,45 @@ class FlowNetwork:
         rc_in = c + dist[t] - dist[h]
         return np.where(f > 0, -rc_in, rc_in)
 
-    def bound(self, peak_lb: int, peak_ub: int) -> list[tuple[float, FlowResult]]:
+    def bound(
+        self,
+        peak_lb: int,
+        peak_ub: int,
+        stop: Callable[[], bool] = lambda: False,
+        hopeless: Callable[[float, FlowResult], bool] = lambda _bound, _flow: False,
+    ) -> list[tuple[float, FlowResult]]:
         """Upper bounds on the weighted objective, one per peak level, with their flows; the
-        overall bound is the largest."""
+        overall bound is the largest.
+
+        Levels are solved from the highest down, and `stop` (the deadline, or a re-solve that
+        would overrun it) is read before each one after the first. The levels not solved are
+        then covered by the lowest one solved, P: the flow value F can only grow with the
+        level, so F(P) - peak_weight x peak_lb bounds every level below P; its flow is handed on
+        as an unlimited one (peak None), which the later stages re-solve with every tier.
+        The same cover ends the loop when `hopeless` says a level's bound, counted at the
+        lowest level (F(P) - peak_weight x peak_lb, above every level below), cannot beat the
+        best plan: the levels below are not solved at all."""
         if self.peak_weight == 0 or peak_ub <= peak_lb:
             r = self.solve(peak=None)
             # r.value counts the peak at its real level; the bound needs the lowest level
             return [(r.value + self.peak_weight * (self._peak(r.chosen) - peak_lb), r)]
-        return [(r.value, r) for r in (self.solve(peak=P) for P in range(peak_lb, peak_ub + 1))]
+        out: list[tuple[float, FlowResult]] = []
+        for level in range(peak_ub, peak_lb - 1, -1):
+            if out and stop():
+                last = out[-1][1]
+                assert last.peak is not None, "every level solved so far had its peak"
+                floor = last.value + self.peak_weight * (last.peak - peak_lb)
+                out[-1] = (floor, replace(last, peak=None))
+                break
+            r = self.solve(peak=level)
+            if not r.ok:
+                continue
+            out.append((r.value, r))
+            floor = r.value + self.peak_weight * (level - peak_lb)
+            if level > peak_lb and hopeless(floor, r):
+                out.append((floor, replace(r, peak=None)))
+                break
+        return out
 
     def _peak(self, chosen: np.ndarray) -> int:
         loads = self.p.base_load.copy()
@@ -384,6 +444,7 @@ def lagrangian(
         if start.peak is None:  # count the peak term at its lower bound for a valid bound
             val += net.peak_weight * (net._peak(r.chosen) - peak_lb)
         if val < best - 1e-9:
+            r.penalty, r.priced, r.multipliers = pen, float(lam.sum()), lam.copy()
             best, best_r, best_pen, stall = val, r, pen, 0
         else:
             stall += 1

@@ -24,20 +24,24 @@ very tight:
 5. bound: with pruned candidates the LP / CP-SAT bounds hold for the pruned model only, so the
    reported bounds are the flow bounds corrected for every left-out pair (relax.py, over the
    eligible pairs collected once during candidate generation): coverage by column generation,
-   the rest also from flows with small coverage weights. A reported bound is never below the
-   value of a feasible plan of the unpruned problem.
+   the weighted bound by column generation on the highest peak level (the rest bound at the
+   coverage reached follows from it), the rest-alone flow when that is loose. This stage runs
+   last, in the time kept back for it, so the plan stages are never short of time for it. A
+   reported bound is never below the value of a feasible plan of the unpruned problem.
 6. finish: explanations, metrics, and the independent checker (checker.py) on the plan.
 
 Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
 the one deadline in `Budget` (the time finish() needs is kept back, scaled by the machine's
-load per core, so a busy machine keeps back more). Candidate generation
-checks the deadline and the cancel request between blocks of demands and stops at
-CANDIDATE_SHARE of the time (the demands not reached get no pairs; bounds fall back to ones that
-hold without them); the flow stage gets a share of what is left, keeping back the bound pass
-over left-out pairs, which stops at the promised time (bounds then fall back, never a late
-answer). Deterministic solves (Problem.deterministic) plan their work instead: a work clock
-for the flow stage, CP-SAT deterministic time and a planned budget for the exact stages, all
-for 60 % of the limit, with the promised wall time as the hard stop.
+load per core, so a busy machine keeps back more). Candidate generation checks the deadline
+and the cancel request between blocks of demands and stops at CANDIDATE_SHARE of the time (the
+demands not reached get no pairs; bounds fall back to ones that hold without them). The flow
+stage gets a share of what is left after the bound pass's reserve; no flow solve is started
+that would end past the deadline (each solve's time is measured; peak levels are solved from
+the highest down, so a cut leaves a valid bound), the exact stages stop at the deadline less
+the reserve, and the bound pass stops at the promised time (bounds then fall back, never a
+late answer). Deterministic solves (Problem.deterministic) plan their work instead: a work
+clock for the flow stage, CP-SAT deterministic time and a planned budget for the exact
+stages, all for 60 % of the limit, with the promised wall time as the hard stop.
 """
 
 from __future__ import annotations
@@ -69,7 +73,14 @@ from app.solver.explain import assemble
 from app.solver.flow import WorkClock
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
-from app.solver.relax import Relaxation, lexicographic_weight, relax, rest_bound_at, trivial_relaxation
+from app.solver.relax import (
+    Relaxation,
+    bound_every_pair,
+    lexicographic_weight,
+    relax,
+    rest_bound_at,
+    trivial_relaxation,
+)
 from app.solver.types import InfeasiblePlanError, Problem, Solution, SolverStatus, SolveStats
 
 log = logging.getLogger(__name__)
@@ -83,17 +94,18 @@ FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
 FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
+REDUCED_SHORT_PER_DEMAND = 40  # ... and a demand the plan leaves short keeps its best this many
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
 REST_BOUND_WEIGHTS = (0.0,)  # 15 and 60 tried: no tighter at 2k or city (see docs/solver.md)
 CANDIDATE_SHARE = 0.7  # candidate generation stops at this share of the time
 SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
-# the bound pass over left-out pairs: ~8 potential vectors over every left-out pair, plus up to
-# six more flows and their potentials over the model's pairs (measured on the target machine)
-BOUND_SECONDS_PER_LEFT_OUT = 6e-8
-BOUND_SECONDS_PER_PAIR = 1.2e-5
-FINISH_SECONDS_PER_ITEM = 1.5e-4  # finish() per member + demand on the target machine (0.6 s at 2k x 2k)
+# the bound pass over left-out pairs (measured under load 3.3: 2k 0.72 s with coverage proven;
+# city ~2 s per column-generation round, which is mostly the passes over the left-out pairs)
+BOUND_SECONDS_PER_LEFT_OUT = 2e-7
+BOUND_SECONDS_PER_PAIR = 4e-6
+FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
 
@@ -189,6 +201,10 @@ class SolveState:
         self.plan = plan
         self.coverage, self.rest = coverage_of(self.work_model, plan), rest_of(self.work_model, plan)
 
+    def exact_left(self) -> float:
+        """Wall time the exact stages may use: to the deadline, less the bound pass's reserve."""
+        return max(self.budget.left() - self.bound_reserve, 0.0)
+
     def is_cancelled(self) -> bool:
         self.cancelled = self.cancelled or self.budget.cancelled()
         return self.cancelled
@@ -225,6 +241,7 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
         reduced_pair_stage(state)
     else:
         weighted_stage(state)
+    bound_every_pair_stage(state)
     bounds_over_all_pairs(state)
     return finish(state)
 
@@ -325,7 +342,7 @@ def relax_with_flows(state: SolveState) -> None:
     """The flow stage (relax.py), or a trivial relaxation for method "cp-sat"."""
     p, cand, model, problem = state.prepared, state.candidates, state.model, state.problem
     starts = () if state.greedy_plan is None else (state.greedy_plan,)
-    state.stage_clock = StageClock(state.budget.left, problem.time_limit_s if problem.deterministic else None)
+    state.stage_clock = StageClock(state.exact_left, problem.time_limit_s if problem.deterministic else None)
     if problem.method == "cp-sat":  # plain CP-SAT from the greedy plan: no flow, no fixing
         weight = 0 if state.lexicographic else state.coverage_weight
         state.relaxation = trivial_relaxation(p, cand, model, weight, starts)
@@ -340,7 +357,7 @@ def relax_with_flows(state: SolveState) -> None:
     clock, deadline = _flow_clock(state, share)
     budget = state.budget
     if problem.deterministic:  # what the flow stage was not planned, the exact stages get
-        state.stage_clock = StageClock(budget.left, (1 - share) * _planned_usable(state))
+        state.stage_clock = StageClock(state.exact_left, (1 - share) * _planned_usable(state))
 
     def stop() -> bool:  # the wall deadline stays a hard stop, deterministic or not
         return budget.cancelled() or budget.left() <= 0
@@ -355,9 +372,7 @@ def relax_with_flows(state: SolveState) -> None:
         stop=stop,
         start_plans=starts,
         correct_for_pruning=state.pruned,
-        left_out=state.left_out,
-        stop_bound=lambda: budget.past(budget.promised),
-        rest_weights=tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else (),
+        hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
     )
     state.steps.append("min-cost-flow")
 
@@ -380,10 +395,12 @@ def _planned_usable(state: SolveState) -> float:
 
 
 def fix_by_reduced_costs(state: SolveState) -> None:
-    """The model the exact stages work on: only pairs that may appear in a better plan."""
+    """The model the exact stages work on: only pairs that may appear in a better plan (the
+    whole model when there is no time left for those stages)."""
     r, cand = state.relaxation, state.candidates
     kept = np.nonzero(r.keep)[0]
-    if len(kept) < len(cand):
+    # past the deadline (a busy machine) no exact stage runs: the rebuild would only cost time
+    if len(kept) < len(cand) and state.budget.left() >= REDUCED_MIN_SECONDS:
         state.work_candidates = cand.subset(kept)
         state.work_model = build(state.prepared, state.work_candidates)
         state.take(_reindex(len(cand), kept)[r.plan])
@@ -507,19 +524,32 @@ def reduced_pair_stage(state: SolveState) -> None:
         return
     per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
     first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first
-    keep = (np.arange(len(cand)) - first) < per_demand
+    rank = np.arange(len(cand)) - first
+    keep = rank < per_demand
+    # a demand the plan leaves short may need members the best few do not include (teams)
+    short = state.coverage < state.coverage_bound
+    if short:
+        keep |= ~_covered(state, cand)[cand.pd] & (rank < REDUCED_SHORT_PER_DEMAND)
     keep[state.plan] = True
     kept = np.nonzero(keep)[0]
     state.work_candidates = cand.subset(kept)
     state.work_model = build(p, state.work_candidates)
     state.take(_reindex(len(cand), kept)[state.plan])
-    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand + the flow plan)")
+    extra = f", best {REDUCED_SHORT_PER_DEMAND} of demands left short" if short else ""
+    state.steps.append(f"cp-sat on {len(kept)} pairs (best {per_demand} per demand{extra} + the flow plan)")
     before = len(state.steps)
     if state.coverage < state.coverage_bound:
         _run_stage(state, _coverage_objective(state), state.coverage, state.coverage_bound, 0.6, lp=False)
     if not state.is_cancelled() and state.rest < state.rest_bound:
         _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
     del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
+
+
+def _covered(state: SolveState, cand: Candidates) -> np.ndarray:
+    """(D,) demands the incumbent plan (indices into `cand`) staffs to min_members."""
+    p = state.prepared
+    seats = np.bincount(cand.pd[state.plan], minlength=p.D) + p.pinned_count
+    return seats >= np.array([d.min_members for d in state.problem.demands], dtype=np.int64)
 
 
 def weighted_stage(state: SolveState) -> None:
@@ -552,6 +582,22 @@ def _weighted_units(state: SolveState, value: float, bound: float) -> tuple[floa
 
 
 # ----------------------------------------------------------------------------- bound, finish
+def bound_every_pair_stage(state: SolveState) -> None:
+    """With pruned candidates: the flow bounds corrected for every left-out pair
+    (relax.bound_every_pair), last, in the time kept back for it up to the promised time, so
+    the plan stages before it are never short of time for a bound. Then the rest bound at the
+    coverage the plan reached."""
+    if not state.pruned or state.problem.method == "cp-sat":
+        return
+    p, cand, model, r, budget = state.prepared, state.candidates, state.model, state.relaxation, state.budget
+    rest_weights = tuple(int(mu * SCALE) for mu in REST_BOUND_WEIGHTS) if state.lexicographic else ()
+    bound_every_pair(
+        p, cand, model, r, state.left_out, lambda: budget.past(budget.promised), budget.promised, rest_weights
+    )
+    if state.lexicographic:
+        state.rest_bound_at_coverage = rest_bound_at(p, cand, model, r, state.coverage, [])
+
+
 def bounds_over_all_pairs(state: SolveState) -> None:
     """With pruned candidates, report bounds over every eligible pair, not just the kept ones."""
     if not state.pruned:

@@ -11,10 +11,13 @@ above. This stage
 4. tightens the level bounds by pricing the overlap cliques (a Lagrangian dual, each iterate's
    flow repaired into one more candidate plan);
 5. keeps, by reduced costs, only the pairs that may appear in a plan better than the best one;
-6. when candidates were pruned, corrects every bound for the left-out pairs (weak duality,
-   one vectorised pass over the eligible pairs stored during candidate generation; column
-   generation for coverage; flows with small coverage weights for the rest), so a reported
-   bound holds for the unpruned problem.
+6. when candidates were pruned, corrects every bound for the left-out pairs (bound_every_pair,
+   a later stage of the pipeline): weak duality from the flows' potentials, one vectorised
+   pass over the eligible pairs stored during candidate generation, then column generation
+   (coverage: coverage_bound_by_columns; the weighted bound: LevelColumns on the highest peak
+   level, the joined pairs priced through the overlap cliques' time points), and the
+   rest-alone flow when the weighted bound is loose, so a reported bound holds for the
+   unpruned problem.
 
 In lexicographic mode the coverage weight inside the flows is larger than any possible swing of
 the rest, so the flows order plans exactly as the lexicographic objective does.
@@ -23,6 +26,7 @@ the rest, so the flows order plans exactly as the lexicographic objective does.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -56,6 +60,9 @@ class Relaxation:
     # candidates only): rest <= flow_mu - mu x coverage gained, see rest_bound_at
     rest_flows_all: list[tuple[int, float]] = field(default_factory=list)
     steps: list[str] = field(default_factory=list)
+    # pruned candidates: what the bound pass over every pair starts from (bound_every_pair):
+    # (seats per coverage unit, (coverage network, its flow), weighted network, its levels)
+    pass_inputs: tuple | None = None
 
 
 @dataclass
@@ -115,28 +122,32 @@ def relax(
     stop: Stop,
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
-    left_out: EligiblePairs | None = None,
-    stop_bound: Stop = lambda: False,
-    rest_weights: tuple[int, ...] = (0,),
+    hard_deadline: float = math.inf,
 ) -> Relaxation:
-    """The whole flow stage (see the module docstring); plans and bounds by `deadline`. The
-    bounds corrected for the pairs `left_out` fall back to ones that need no flow when
-    `stop_bound` (the promised time, a cancel) cuts that pass or `left_out` is unknown."""
-    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
+    With `correct_for_pruning` the bounds over every eligible pair are the ones that need no
+    flow until bound_every_pair (a later stage) tightens them.
+
+    `hard_deadline` is the wall time (time.perf_counter) no flow solve may end after: a solve
+    is not started when one as long as the last would overrun (solve times are measured)."""
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
-    cov_flow = cov_net.solve()
-    coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
-    net = FlowNetwork(p, cand, model.pair_coef, tier_values, weight, model.peak_weight)
+    net = FlowNetwork(p, cand, model.pair_coef, {m: v for m, (_, v) in model.tiers.items()}, weight, model.peak_weight)
     if isinstance(clock, WorkClock):
         net.work = clock
-    levels = [(b, r) for b, r in net.bound(model.peak_lb, model.peak_ub) if r.ok]
-    levels.sort(key=lambda br: -br[0])
+    stop = _ahead(stop, (cov_net, net), hard_deadline)
+    if stop():  # not even time for the first flow: the greedy plan, bounds without flows
+        out = trivial_relaxation(p, cand, model, weight, start_plans)
+        if correct_for_pruning:
+            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        return out
+    cov_flow = cov_net.solve()
+    coverage_bound = (model.cov_const + math.floor(cov_flow.value / seats + 1e-9)) if cov_flow.ok else math.inf
     # the greedy plan over the wider pair set, when given, is at least as good as one over these
     inc = Incumbent(model, weight, start_plans[0] if start_plans else greedy_pairs(p, cand))
     for plan in start_plans:
         inc.offer(plan)
-    _first_plans(p, cand, net, levels, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+    levels = _levels_and_first_plans(p, cand, net, model, inc, deadline, clock, stop)
     now = clock()
     levels = _price_overlaps(
         p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
@@ -147,22 +158,57 @@ def relax(
         coverage_bound=float(coverage_bound),
         combined_bound=float(combined),
         coverage_weight=weight,
-        keep=_pairs_that_may_improve(net, levels, inc),
+        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline
+        keep=np.ones(len(cand), dtype=bool) if stop() else _pairs_that_may_improve(net, levels, inc),
         coverage_bound_all=float(coverage_bound),
         combined_bound_all=float(combined),
     )
     if correct_for_pruning:
-        done = left_out is not None and not stop_bound()
-        if done:
-            assert left_out is not None
-            done = correct_bounds_for_pruning(
-                p, cand, model, out, seats, (cov_net, cov_flow), net, levels, left_out, stop_bound, rest_weights
-            )
-        if not done:
-            out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
-            out.combined_bound_all = math.inf
-            out.rest_flows_all = []
+        out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        out.combined_bound_all = math.inf
+        out.pass_inputs = (seats, (cov_net, cov_flow), net, levels)
     return out
+
+
+AHEAD_FACTOR = 2.0  # a solve may take this many times the last one (weighted after coverage: 1.9x)
+
+
+def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
+    """`stop`, or also true when a flow solve AHEAD_FACTOR times as long as the last one of
+    `nets` would end past `deadline` (a wall time): so a re-solve that would overrun is never
+    started."""
+
+    def ahead() -> bool:
+        nxt = AHEAD_FACTOR * max(n.last_solve_s for n in nets)
+        return stop() or time.perf_counter() + nxt > deadline
+
+    return ahead
+
+
+def bound_every_pair(
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    out: Relaxation,
+    left_out: EligiblePairs | None,
+    stop: Stop,
+    deadline: float,
+    rest_weights: tuple[int, ...] = (0,),
+) -> None:
+    """The bound pass, after the exact stages: `out`'s bounds over every eligible pair
+    (correct_bounds_for_pruning) from the flows relax() kept, or, when `stop` cuts the pass
+    before the coverage bound or `left_out` is unknown, the ones that need no flow. No flow
+    is started that would end after `deadline` (a wall time)."""
+    if out.pass_inputs is None or left_out is None:
+        return
+    seats, cov, net, levels = out.pass_inputs
+    stop = _ahead(stop, (cov[0], net), deadline)
+    if stop() or not correct_bounds_for_pruning(
+        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights
+    ):
+        out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
+        out.combined_bound_all = math.inf
+        out.rest_flows_all = []
 
 
 def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchModel) -> float:
@@ -176,12 +222,38 @@ def coverage_bound_without_flows(p: Prepared, cand: Candidates, model: MatchMode
     return float(coverable + model.cov_const)
 
 
-def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, until: float, clock: Clock, stop: Stop) -> None:
-    """Arc fixing and repair on the two best peak levels' flows (the second gets 0.3 s)."""
-    for i, (_, flow) in enumerate(levels[:2]):
-        share = until if i == 0 else min(until, clock() + 0.3)
-        fixed = fix_and_resolve(net, flow, flow.peak, deadline=share, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
-        inc.offer(repair(p, cand, fixed))
+def _levels_and_first_plans(p, cand, net: FlowNetwork, model: MatchModel, inc: Incumbent, deadline: float, clock, stop):
+    """The peak levels' bounds and flows, best first, and the first plans from them: the
+    highest level's plan first (arc fixing, repair), so that the levels below it can be judged
+    against it (they are not solved when none could beat it), then the best other level's."""
+    planned: list[FlowResult] = []
+
+    def plan_first_then_judge(bound: float, flow: FlowResult) -> bool:
+        if not planned:
+            _plan_from(p, cand, net, flow, inc, clock() + FIXING_SHARE * max(deadline - clock(), 0.0), clock, stop)
+            planned.append(flow)
+        return bound <= inc.value
+
+    levels = net.bound(model.peak_lb, model.peak_ub, stop, plan_first_then_judge)
+    levels.sort(key=lambda br: -br[0])
+    _first_plans(p, cand, net, levels, inc, planned, deadline, clock, stop)
+    return levels
+
+
+def _plan_from(p, cand, net: FlowNetwork, flow: FlowResult, inc: Incumbent, until: float, clock: Clock, stop: Stop):
+    """Arc fixing on one level's flow until `until`, then repair into a feasible plan."""
+    fixed = fix_and_resolve(net, flow, flow.peak, deadline=until, stop=stop, rounds=FIXING_ROUNDS, clock=clock)
+    inc.offer(repair(p, cand, fixed))
+
+
+def _first_plans(p, cand, net: FlowNetwork, levels, inc: Incumbent, planned, deadline: float, clock, stop) -> None:
+    """Plans from the two best peak levels' flows that could beat the incumbent and were not
+    planned from yet (the first gets FIXING_SHARE of the stage, the second 0.3 s)."""
+    todo = [flow for bound, flow in levels[:2] if bound > inc.value and all(flow is not f for f in planned)]
+    for flow in todo:
+        until = clock() + FIXING_SHARE * max(deadline - clock(), 0.0) if not planned else clock() + 0.3
+        _plan_from(p, cand, net, flow, inc, min(until, deadline), clock, stop)
+        planned.append(flow)
 
 
 def _price_overlaps(p, cand, net, model, levels, inc: Incumbent, until: float, deadline: float, clock, stop):
@@ -246,51 +318,229 @@ def correct_bounds_for_pruning(
     stop: Stop,
     rest_weights: tuple[int, ...] = (0,),
 ) -> bool:
-    """Bounds valid for every eligible pair when the candidates were pruned: each flow bound
-    plus what the left-out pairs could add (FlowNetwork.pruning_slack), from one vectorised
-    pass over the stored left-out pairs for all flows at once. Also the unrestricted flows with
-    the small coverage weights `rest_weights` (0: the rest alone), used by `rest_bound_at`.
-    False when `stop` cut the pass short."""
-    tier_values = {m: v for m, (_, v) in model.tiers.items()}
+    """Bounds valid for every eligible pair when the candidates were pruned, most important
+    first: coverage (no pass when the plan staffs every demand that could be staffed; else
+    its flow bound plus what the left-out pairs could add, see FlowNetwork.pruning_slack,
+    then column generation), the weighted bound (column generation
+    on the highest peak level, LevelColumns), and unless that bound already holds the rest
+    within REST_FLOW_SKIP_GAP, the unrestricted flows with the small coverage weights
+    `rest_weights` (0: the rest alone, used by `rest_bound_at`).
+    False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
-    jobs: list[tuple[FlowNetwork, FlowResult, bool, float, str | int]] = []  # (net, flow, weighted, bound, tag)
-    if cov_flow.ok:
-        jobs.append((cov_net, cov_flow, False, cov_flow.value, "coverage"))
-    jobs += [(net, flow, True, b, "level") for b, flow in levels]
+    out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
+    everything = coverage_bound_without_flows(p, cand, model)
+    if everything <= coverage_of(model, out.plan):  # every demand that could be staffed is: proven
+        out.coverage_bound_all = everything
+    elif cov_flow.ok:
+        total = _with_slack(p, cov_net, cov_flow, False, cov_flow.value, left_out, stop)
+        if total is None:
+            return False
+        out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
+    top = _highest_level(levels)
+    if top is not None:
+        columns = LevelColumns(p, cand, model, out.coverage_weight, left_out)
+        out.combined_bound_all = columns.bound(net, top, [flow for _, flow in levels], stop)
+    if _rest_gap_of_weighted_bound(model, out) <= REST_FLOW_SKIP_GAP:
+        return True
+    tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in rest_weights:
         if stop():
-            return False
+            break
         rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
         flow = rest_net.solve(peak=None)
         if flow.ok:
             b = flow.value + model.peak_weight * (rest_net._peak(flow.chosen) - model.peak_lb)
-            jobs.append((rest_net, flow, True, b, mu))
-    if not jobs:
-        return True
-    potentials = []
-    for n, r, weighted, _, _ in jobs:
-        if stop():
-            return False
-        potentials.append(n.member_potentials(r, weighted))
-    d_nodes = [n.sink - p.D + np.arange(p.D) for n, *_ in jobs]
-    dpot = np.vstack([pi[d] for (pi, _), d in zip(potentials, d_nodes, strict=True)])
-    mpot = np.vstack([pot for _, pot in potentials])
-    found = left_out_violation(left_out, p.D, mpot, dpot, np.array([j[2] for j in jobs]), stop=stop)
-    if found is None:
-        return False
-    viol, neg = found
-    level_bounds = []
-    left_count = np.bincount(left_out.pm, minlength=p.M)
-    for k, (n, r, weighted, b, tag) in enumerate(jobs):
-        total = b + n.pruning_slack(r, potentials[k][0], viol[k], neg[k], weighted, left_count)
-        if tag == "coverage":
-            out.coverage_bound_all = _coverage_bound_all(p, cand, model, out, seats, total, left_out, stop)
-        elif tag == "level":
-            level_bounds.append(total)
-        else:
-            out.rest_flows_all.append((int(tag), total))
-    out.combined_bound_all = float(max(level_bounds, default=math.inf))
+            total = _with_slack(p, rest_net, flow, True, b, left_out, stop)
+            if total is not None:
+                out.rest_flows_all.append((mu, total))
     return True
+
+
+REST_FLOW_SKIP_GAP = 0.005  # the rest-alone flow is skipped when the weighted bound is this tight
+
+
+def _rest_gap_of_weighted_bound(model: MatchModel, out: Relaxation) -> float:
+    """The rest gap the weighted bound leaves at the relaxation plan's coverage. Over every
+    pair the flow may cover a fraction of a demand more than any plan, which the coverage
+    weight turns into a huge rest bound (teams of 2-3); then the rest-alone flow is tighter."""
+    if out.coverage_bound_all > coverage_of(model, out.plan):
+        return math.inf
+    rest = rest_of(model, out.plan)
+    bound = out.combined_bound_all - out.coverage_weight * (coverage_of(model, out.plan) - model.cov_const)
+    return (bound - rest) / max(abs(rest), 1.0)
+
+
+def _with_slack(
+    p: Prepared, net: FlowNetwork, flow: FlowResult, weighted: bool, bound: float, left_out: EligiblePairs, stop: Stop
+) -> float | None:
+    """`bound` (of `flow` on `net`) plus the pruning slack over `left_out`; None when cut."""
+    if stop():
+        return None
+    pi, pot = net.member_potentials(flow, weighted)
+    d_pot = pi[net.sink - p.D + np.arange(p.D)]
+    found = left_out_violation(left_out, p.D, pot[None, :], d_pot[None, :], np.array([weighted]), stop=stop)
+    if found is None:
+        return None
+    left_count = np.bincount(left_out.pm, minlength=p.M)
+    return bound + net.pruning_slack(flow, pi, found[0][0], found[1][0], weighted, left_count)
+
+
+def _highest_level(levels) -> tuple[float, FlowResult] | None:
+    """The level with the highest peak (a flow with peak None, the lowest level, last)."""
+    if not levels:
+        return None
+    return max(levels, key=lambda bf: (bf[1].peak is not None, bf[1].peak or 0))
+
+
+LEVEL_COLUMN_ROUNDS = 4  # re-solves of the top peak level's bound with the pairs joined
+JOIN_PER_DEMAND = 6  # when many left-out pairs price out, each demand adds at most this many per round
+
+
+class CliquePoints:
+    """The overlap cliques of the model, each as (member, time point): a clique of a member's
+    proposals is the set alive just before the earliest of their ends, t, so every pair of
+    that member whose demand contains t overlaps all of them. Pricing a clique with a
+    multiplier then prices the pairs pruning left out as well: the clique extended by them
+    is still a set of which at most one can be chosen, and the pairs of the model in it are
+    the same, so their penalties do not change."""
+
+    def __init__(self, p: Prepared, cand: Candidates, cliques: list[list[int]]):
+        self.p = p
+        cid = np.repeat(np.arange(len(cliques)), [len(c) for c in cliques])
+        pidx = np.fromiter((k for c in cliques for k in c), dtype=np.int64, count=len(cid))
+        self.at = np.full(len(cliques), np.inf)
+        np.minimum.at(self.at, cid, p.d_end[cand.pd[pidx]])
+        first = np.searchsorted(cid, np.arange(len(cliques)))
+        self.member = cand.pm[pidx[first]] if len(cliques) else np.zeros(0, dtype=np.int64)
+
+    def penalty(self, lam: np.ndarray, pm: np.ndarray, pd: np.ndarray) -> np.ndarray:
+        """Per pair (pm, pd): the multipliers of its member's cliques whose time point lies
+        inside its demand (start < t <= end, t standing for the instant just before)."""
+        out = np.zeros(len(pm), dtype=np.int64)
+        on = lam > 0
+        if not on.any() or not len(pm):
+            return out
+        s, e = self.p.d_start[pd], self.p.d_end[pd]
+        times = np.unique(np.concatenate([self.at[on], s, e]))
+        span = len(times) + 1
+        key = self.member[on].astype(np.int64) * span + np.searchsorted(times, self.at[on])
+        order = np.argsort(key, kind="stable")
+        key, summed = key[order], np.concatenate([[0], np.cumsum(lam[on][order])])
+        base = pm.astype(np.int64) * span
+        lo = np.searchsorted(key, base + np.searchsorted(times, s), side="right")
+        hi = np.searchsorted(key, base + np.searchsorted(times, e), side="right")
+        return (summed[hi] - summed[lo]).astype(np.int64)
+
+
+class LevelColumns:
+    """The weighted bound over every eligible pair, by column generation on the highest peak
+    level.
+
+    The pruning slack of a weighted flow is weak duality with the pruned flow's potentials,
+    which are far from optimal for the left-out pairs: at city size it was worth more than the
+    whole rest objective (46,000 rest points, and W-scale at the lowest level). Adding the
+    left-out pairs whose reduced cost is negative (at most JOIN_PER_DEMAND per demand and
+    round) and solving again shrinks the slack to nothing in a few rounds (city: 46,000 ->
+    3,000 -> 90 -> 3 -> 0). Every round's flow bound plus slack holds for the unpruned problem
+    (the network is a subset of the eligible pairs, the slack covers the rest; the joined
+    pairs carry no overlap penalty, i.e. they are in no priced clique, which only loosens a
+    priced bound), so the least is kept and a round cut by the deadline leaves a valid bound.
+    One pass over the left-out pairs per round gives both the slack and the pairs to join.
+
+    A plan whose peak load is P' below the top level P is in level P's network, counted at
+    the peak P, so the top's bound + peak_weight x (P - P') bounds every lower level; the
+    slack counts the load tiers above the top level as open (over every eligible pair a
+    member may reach a load above the pruned model's highest level), with the peak counted
+    at the top level, so plans above it are covered too."""
+
+    def __init__(self, p: Prepared, cand: Candidates, model: MatchModel, weight: int, left_out: EligiblePairs):
+        self.p, self.model, self.weight = p, model, weight
+        self.cand, self.left_out = cand, left_out  # the network's pairs grow, the left-out ones shrink
+        self.coef = model.pair_coef.astype(np.int64)
+        self.left_count = np.bincount(left_out.pm, minlength=p.M)
+        self.cliques = CliquePoints(p, cand, model.cliques)
+
+    def bound(self, net: FlowNetwork, top: tuple[float, FlowResult], flows: list[FlowResult], stop: Stop) -> float:
+        """The bound over every level (`flows`) from the highest, `top` = (bound, flow on
+        `net`); inf when `stop` cuts it before the first slack is known."""
+        lowest = self.model.peak_lb
+
+        def peak_of(flow: FlowResult) -> int:
+            return lowest if flow.peak is None else flow.peak
+
+        bound, flow = top
+        level = peak_of(flow)
+        best = math.inf
+        for _ in range(LEVEL_COLUMN_ROUNDS + 1):
+            slack = self._slack_and_join(net, flow, stop)
+            if slack is None:
+                break
+            best = min(best, bound + slack[0])
+            if not slack[1] or stop():
+                break
+            net, flow, bound = self._solve(top[1], level)
+            if not flow.ok:
+                break
+        return best + self.model.peak_weight * (level - min(peak_of(f) for f in [*flows, top[1]]))
+
+    def _solve(self, top: FlowResult, level: int) -> tuple[FlowNetwork, FlowResult, float]:
+        """The network over the pairs joined so far with every load tier (the ones above the
+        level are closed in the flow and counted as open by the slack), the top's penalties."""
+        model, tiers = self.model, {m: v for m, (_, v) in self.model.tiers.items()}
+        net = FlowNetwork(self.p, self.cand, self.coef, tiers, self.weight, model.peak_weight, full_tiers=True)
+        penalty = None
+        if top.penalty is not None:
+            penalty = np.zeros(len(self.cand), dtype=np.int64)
+            penalty[: len(top.penalty)] = top.penalty
+            if top.multipliers is not None:
+                joined = slice(len(top.penalty), len(self.cand))
+                penalty[joined] = self.cliques.penalty(top.multipliers, self.cand.pm[joined], self.cand.pd[joined])
+        r = net.solve(peak=top.peak, penalty=penalty)
+        if top.peak is not None:  # r.value counts the peak at the level
+            return net, r, r.value + top.priced
+        return net, r, r.value + top.priced + model.peak_weight * (net._peak(r.chosen) - level)
+
+    def _slack_and_join(self, net: FlowNetwork, flow: FlowResult, stop: Stop) -> tuple[float, bool] | None:
+        """(The pruning slack of `flow`, whether pairs joined), from one pass over the
+        left-out pairs: per demand the largest value over member potential (the slack) and
+        the pairs with a negative reduced cost, the best JOIN_PER_DEMAND of which join."""
+        if stop():
+            return None
+        p, left = self.p, self.left_out
+        pi, pot = net.member_potentials(flow, True)
+        d_pot = pi[net.sink - p.D + np.arange(p.D)]
+        starts, segs, lens = left.seg_start[:-1], left.seg_demand, np.diff(left.seg_start)
+        viol, neg = np.full(p.D, -np.inf), np.zeros(p.D)
+        if len(left):
+            v = left.coef - pot[left.pm]
+            viol[segs] = np.maximum.reduceat(v, starts)
+            v += np.repeat(d_pot[segs], lens)  # minus the reduced cost
+            neg[segs] = -np.add.reduceat(np.maximum(v, 0.0), starts)
+            joined = self._join(np.nonzero(v > 1e-6)[0], v)
+            del v
+        else:
+            joined = False
+        return net.pruning_slack(flow, pi, viol, neg, True, self.left_count), joined
+
+    def _join(self, idx: np.ndarray, gain: np.ndarray) -> bool:
+        """Move the left-out pairs `idx` (gain: minus their reduced cost), at most the best
+        JOIN_PER_DEMAND of each demand, into the network."""
+        if not len(idx):
+            return False
+        left = self.left_out
+        seg = np.searchsorted(left.seg_start, idx, side="right") - 1
+        order = np.lexsort((-gain[idx], seg))
+        s_sorted = seg[order]
+        rank = np.arange(len(order)) - np.searchsorted(s_sorted, s_sorted, side="left")
+        take = idx[order[rank < JOIN_PER_DEMAND]]
+        pm = left.pm[take].astype(np.int64)
+        self.cand = self.cand.with_pairs(left.seg_demand[seg[order[rank < JOIN_PER_DEMAND]]], pm)
+        self.coef = np.concatenate([self.coef, np.rint(left.coef[take]).astype(np.int64)])
+        self.left_count -= np.bincount(pm, minlength=self.p.M)
+        keep = np.ones(len(left), dtype=bool)
+        keep[take] = False
+        self.left_out = left.keep(keep)
+        return True
 
 
 COLUMN_ROUNDS = 3  # pricing rounds of the coverage bound over the left-out pairs
