@@ -13,10 +13,11 @@ not survive FastAPI's thread hops between dependency and handler); the CLI and t
 
 Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
 fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
-Bulk ``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
-``audited_update`` / ``audited_delete``, which read the touched rows back (``RETURNING``) and
-write one audit row per row in the same transaction (for an update the new values of the
-changed columns, the old ones are not read; for a delete the row as it was). The application has
+Bulk ``INSERT``/``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
+``audited_insert`` / ``audited_update`` / ``audited_delete``, which read the touched rows back
+(``RETURNING``) and write one audit row per row in the same transaction (for an insert the row
+as stored, for an update the new values of the changed columns, the old ones are not read; for
+a delete the row as it was). The application has
 no update or delete path for audit rows; a flush that tries one is refused.
 """
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, event, insert, select, update
+from sqlalchemy import ColumnElement, delete, event, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -223,19 +224,21 @@ def _row(
 
 
 def _record_statement(session: Session, table: Any, action: AuditAction, rows: list[Any]) -> None:
-    """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns)."""
+    """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns),
+    or mappings in that shape. A created row is recorded as a flush records it: every column,
+    its ``id`` among them."""
     if table.name in SKIPPED_TABLES or not rows:
         return
     actor = _actor_of(session)
     events = []
     for row in rows:
-        values = dict(row._mapping)
-        entity_id = values.pop("id")
+        values = dict(row) if isinstance(row, dict) else dict(row._mapping)
+        entity_id = values.get("id") if action == AuditAction.CREATED else values.pop("id", None)
         district_id = entity_id if table.name == "districts" else values.get("district_id")
         if action == AuditAction.UPDATED:
             values.pop("district_id", None)
         changes = {
-            k: [None, mask(k, _json_value(v))] if action == AuditAction.UPDATED else [mask(k, _json_value(v)), None]
+            k: [mask(k, _json_value(v)), None] if action == AuditAction.DELETED else [None, mask(k, _json_value(v))]
             for k, v in values.items()
             if k not in VOLATILE_FIELDS
         }
@@ -250,8 +253,51 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
                     changes=changes,
                 )
             )
-    if events:
-        session.execute(insert(AuditEvent), events)
+    if events:  # on the session's connection, as the flush path writes: a Core executemany, not an ORM bulk insert
+        session.connection().execute(insert(AuditEvent), events)
+
+
+def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """``INSERT`` many rows in a few multi-row statements outside the unit of work, audited like
+    a flush: one ``created`` row each, showing every column but the bookkeeping ones.
+
+    For bulk writers (the importer's thousands of new members): a flush per object costs a
+    unit-of-work pass, an INSERT and an audit INSERT each. Every row gives every column the
+    audit shows (what a flush would show of an object with all its fields set); a table with
+    an ``id`` column draws it from the database. Returns the ids in the order of ``rows``
+    (``None`` for a table without ``id``).
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    shown = [c.name for c in table.c if c.name not in VOLATILE_FIELDS and c.name != "id"]
+    missing = {name for name in shown if name not in rows[0]}
+    if missing:
+        raise ValueError(f"audited_insert into {table.name}: every row must give {sorted(missing)}")
+    ids: list[Any]
+    if "id" not in table.c:
+        session.execute(insert(table), rows)
+        ids = [None] * len(rows)
+    elif session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the table's sequence in one query, then a plain executemany: psycopg
+        # parsing the huge multi-row INSERT ... RETURNING statements was most of the time.
+        ids = sorted(
+            session.scalars(
+                select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                    func.generate_series(1, len(rows))
+                )
+            )
+        )
+        rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
+        session.execute(insert(table), rows)
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(session.execute(stmt, rows).scalars())
+        rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
+    if "id" in table.c:
+        shown.insert(0, "id")
+    _record_statement(session, table, AuditAction.CREATED, [{k: row[k] for k in shown} for row in rows])
+    return ids
 
 
 def audited_update(session: Session, model: Any, *where: ColumnElement[bool], values: dict[str, Any]) -> list[int]:

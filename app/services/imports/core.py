@@ -10,7 +10,9 @@ Flow, for one uploaded file:
 4. write the rows that parsed through the ordinary member/demand services, in
    file order, inside one transaction (the stored objects they update are
    loaded up front in a few queries); a service refusing a row adds to the
-   report, it does not stop it;
+   report, it does not stop it. An importer may check rows in ``apply`` and
+   store them together in ``finish`` (new members: a few multi-row INSERTs
+   instead of a flush per row);
 5. any bad row: roll back and raise one 422 listing them all; ``dry_run``: roll
    back and return the report; otherwise commit.
 
@@ -168,6 +170,7 @@ class Importer(Protocol[P]):
     def prefetch(self, session: Session, rows: list[ParsedRow[P]]) -> None: ...
     def parse(self, cells: RowCells, errors: RowErrors) -> ParsedRow[P] | None: ...
     def apply(self, session: Session, caller: Caller, row: ParsedRow[P]) -> RowResult: ...
+    def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None: ...
 
 
 def run_import(
@@ -211,6 +214,8 @@ def run_import(
         except SQLAlchemyError:
             session.rollback()
             raise
+    if not errors:  # rows the importer writes together (a rejected file skips the writing)
+        importer.finish(session, caller, errors)
     if errors:
         _reject(session, errors, len(table.rows))
     if dry_run:
