@@ -37,7 +37,8 @@ from sqlalchemy.orm import Session
 from app.domain.enums import ActorKind, AuditAction, Role
 from app.errors import Problem, invalid, msg
 from app.models import AuditEvent, ChangeEvent, District, IdempotencyRecord, WebhookDelivery
-from app.models.base import utcnow
+from app.models.base import table_of, utcnow
+from app.services.bulk_insert import insert_rows
 from app.services.changes import _json_value
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
@@ -92,6 +93,8 @@ VOLATILE_FIELDS = {
     "next_attempt_at",
 }
 SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
+#: Column values that are JSON as they are (``_json_value`` leaves them alone).
+_JSON_PLAIN = frozenset({str, int, bool, type(None), list, dict})
 
 
 def set_actor(session: Session, *, actor: Actor) -> None:
@@ -107,6 +110,11 @@ def acting(actor: Actor) -> Iterator[None]:
         yield
     finally:
         current_actor.reset(token)
+
+
+def _masked(field: str) -> bool:
+    """Whether ``mask`` may change a value of ``field`` (a phone, an e-mail address, a secret)."""
+    return field in SECRET_FIELDS or "phone" in field or "email" in field
 
 
 def mask(field: str, value: Any) -> Any:
@@ -231,17 +239,23 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
         return
     actor = _actor_of(session)
     events = []
+    first = rows[0] if isinstance(rows[0], dict) else rows[0]._mapping
+    shown = [k for k in first if k not in VOLATILE_FIELDS and (k != "id" or action == AuditAction.CREATED)]
+    if action == AuditAction.UPDATED:
+        shown = [k for k in shown if k != "district_id"]
+    masked = {k for k in shown if _masked(k)}
     for row in rows:
-        values = dict(row) if isinstance(row, dict) else dict(row._mapping)
-        entity_id = values.get("id") if action == AuditAction.CREATED else values.pop("id", None)
+        values = row if isinstance(row, dict) else row._mapping
+        entity_id = values.get("id")
         district_id = entity_id if table.name == "districts" else values.get("district_id")
-        if action == AuditAction.UPDATED:
-            values.pop("district_id", None)
-        changes = {
-            k: [mask(k, _json_value(v)), None] if action == AuditAction.DELETED else [None, mask(k, _json_value(v))]
-            for k, v in values.items()
-            if k not in VOLATILE_FIELDS
-        }
+        changes: dict[str, list[Any]] = {}
+        for k in shown:
+            v = values[k]
+            if type(v) not in _JSON_PLAIN:
+                v = _json_value(v)
+            if k in masked:
+                v = mask(k, v)
+            changes[k] = [v, None] if action == AuditAction.DELETED else [None, v]
         if changes:
             events.append(
                 _row(
@@ -253,8 +267,7 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
                     changes=changes,
                 )
             )
-    if events:  # on the session's connection, as the flush path writes: a Core executemany, not an ORM bulk insert
-        session.connection().execute(insert(AuditEvent), events)
+    insert_rows(session, table_of(AuditEvent), events)
 
 
 def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
@@ -276,11 +289,11 @@ def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> 
         raise ValueError(f"audited_insert into {table.name}: every row must give {sorted(missing)}")
     ids: list[Any]
     if "id" not in table.c:
-        session.execute(insert(table), rows)
+        insert_rows(session, table, rows)
         ids = [None] * len(rows)
     elif session.get_bind().dialect.name == "postgresql":
-        # Ids drawn from the table's sequence in one query, then a plain executemany: psycopg
-        # parsing the huge multi-row INSERT ... RETURNING statements was most of the time.
+        # Ids drawn from the table's sequence in one query, then one COPY (``insert_rows``):
+        # psycopg parsing the huge multi-row INSERT ... RETURNING statements was most of the time.
         ids = sorted(
             session.scalars(
                 select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
@@ -289,7 +302,7 @@ def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> 
             )
         )
         rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
-        session.execute(insert(table), rows)
+        insert_rows(session, table, rows)
     else:
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         ids = list(session.execute(stmt, rows).scalars())
