@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from app.errors import Msg, Problem, msg
 from app.models import Area, Member, MemberSkill, Skill
+from app.models.base import table_of
 from app.schemas.members import MemberCreate
 from app.services import members as member_service
 from app.services.identity import Caller
@@ -78,7 +79,8 @@ class MemberImporter:
         row, the common case of a re-import, never builds an ORM object); load only the members
         that do change, so ``update_member`` finds them in the identity map."""
         updates = [(r, self.existing[r.external_id]) for r in rows if r.external_id in self.existing]
-        stored = stored_members(session, [member_id for _, member_id in updates])
+        fields = set().union(*(row.present for row, _ in updates))
+        stored = stored_members(session, [member_id for _, member_id in updates], fields)
         for row, member_id in updates:
             self.changes[row.line] = self._changes(row, stored[member_id])
         changed = [member_id for row, member_id in updates if self.changes[row.line]]
@@ -236,57 +238,62 @@ def _default(name: str):
     return lambda: info.get_default(call_default_factory=True)
 
 
-def stored_members(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+def stored_members(session: Session, ids: list[int], fields: set[str]) -> dict[int, dict[str, Any]]:
     """Stored members by id in the comparable shape of ``_comparable`` (what a row would say), read
-    as plain rows in a few IN queries; ``skill_rows`` holds (code, level, category) of each skill."""
-    home, work = aliased(Area), aliased(Area)
+    as plain Core rows in a few IN queries, and only the ``fields`` a file's columns can change
+    (a file without a 每周时段 column does not decode anyone's slots); ``skill_rows`` holds
+    (code, level, category) of each skill."""
+    m = table_of(Member).c
+    areas = table_of(Area)
+    home, work = areas.alias("home"), areas.alias("work")
+    plain = [m[name] for name in _PLAIN_STORED if name in fields]
+    columns: list[Any] = [m.id, *plain]
+    source: Any = table_of(Member)
+    if "home_area" in fields:
+        columns.append(home.c.code.label("home_area"))
+        source = source.join(home, home.c.id == m.home_area_id)
+    if "work_area" in fields:
+        columns.append(work.c.code.label("work_area"))
+        source = source.outerjoin(work, work.c.id == m.work_area_id)
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), _CHUNK):
         chunk = ids[start : start + _CHUNK]
-        members = session.execute(
-            select(*_STORED, home.code.label("home_area"), work.code.label("work_area"))
-            .join(home, home.id == Member.home_area_id)
-            .outerjoin(work, work.id == Member.work_area_id)
-            .where(Member.id.in_(chunk))
-        )
-        for m in members:
-            found[m.id] = {
-                **{c.key: getattr(m, c.key) for c in _STORED},
-                "home_area": m.home_area,
-                "work_area": m.work_area,
-                "skills": [],
-                "skill_rows": [],
-                "blackout_dates": sorted(str(d) for d in m.blackout_dates or []),
-                "weekly_slots": sorted(
-                    (int(s["weekday"]), str(s["start"]), str(s["end"])) for s in m.weekly_slots or []
-                ),
-            }
-        skills = session.execute(
-            select(MemberSkill.member_id, Skill.code, MemberSkill.level, Skill.category)
-            .join(Skill, Skill.id == MemberSkill.skill_id)
-            .where(MemberSkill.member_id.in_(chunk))
-        )
-        for member_id, code, level, category in skills:
-            found[member_id]["skill_rows"].append((code, level, category))
+        for row in session.execute(select(*columns).select_from(source).where(m.id.in_(chunk))):
+            stored = row._asdict()
+            if "blackout_dates" in stored:
+                stored["blackout_dates"] = sorted(str(d) for d in stored["blackout_dates"] or [])
+            if "weekly_slots" in stored:
+                stored["weekly_slots"] = sorted(
+                    (int(s["weekday"]), str(s["start"]), str(s["end"])) for s in stored["weekly_slots"] or []
+                )
+            found[row.id] = {**stored, "skill_rows": []}
+        if "skills" in fields:
+            ms, skill = table_of(MemberSkill).c, table_of(Skill)
+            for member_id, code, level, category in session.execute(
+                select(ms.member_id, skill.c.code, ms.level, skill.c.category)
+                .join_from(table_of(MemberSkill), skill, skill.c.id == ms.skill_id)
+                .where(ms.member_id.in_(chunk))
+            ):
+                found[member_id]["skill_rows"].append((code, level, category))
     for member in found.values():
         member["skills"] = sorted((code, level) for code, level, _ in member["skill_rows"])
     return found
 
 
-_STORED = (
-    Member.id,
-    Member.external_id,
-    Member.name,
-    Member.sector,
-    Member.group_id,
-    Member.phone,
-    Member.email,
-    Member.weekly_cap,
-    Member.accepts_cross_area,
-    Member.max_distance_km,
-    Member.blackout_dates,
-    Member.weekly_slots,
-    Member.active,
+#: Row fields stored in a ``members`` column of the same name.
+_PLAIN_STORED = (
+    "external_id",
+    "name",
+    "sector",
+    "group_id",
+    "phone",
+    "email",
+    "weekly_cap",
+    "accepts_cross_area",
+    "max_distance_km",
+    "blackout_dates",
+    "weekly_slots",
+    "active",
 )
 _CHUNK = 500  # ids per IN (...) query
 
