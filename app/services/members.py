@@ -214,8 +214,13 @@ def get_member(session: Session, caller: Caller, *, member_id: int) -> Member:
     return get_scoped(session, model=Member, obj_id=member_id, caller=caller, what="member")
 
 
-def update_member(session: Session, caller: Caller, *, member_id: int, changes: dict, if_match: str | None) -> Member:
-    """PATCH semantics: only the given fields change; a ``skills`` list replaces the old one."""
+def update_member(
+    session: Session, caller: Caller, *, member_id: int, changes: dict, if_match: str | None, flush: bool = True
+) -> Member:
+    """PATCH semantics: only the given fields change; a ``skills`` list replaces the old one.
+
+    ``flush=False`` leaves the change in the session for one flush of many (the bulk importer);
+    a refused change still raises here, before anything is touched."""
     _require_admin(caller)
     member = get_member(session, caller, member_id=member_id)
     check_if_match(if_match, member.version)
@@ -223,7 +228,8 @@ def update_member(session: Session, caller: Caller, *, member_id: int, changes: 
     if values:
         _apply(member, values)
         member.updated_at = utcnow()  # skills-only changes must still bump the version (ETag)
-    session.flush()
+    if flush:
+        session.flush()
     return member
 
 

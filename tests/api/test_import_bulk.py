@@ -151,6 +151,20 @@ def test_more_rows_than_one_insert_statement_holds_get_their_own_ids(client, wor
     again = upload(client, "members", data, world.h("admin")).json()  # the same file: every row unchanged
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1_201)
 
+    # Every row changed (one flush for all): each member once more, its version bumped, audited.
+    changed = data.replace("法律咨询".encode(), "法律咨询:3".encode())
+    r = upload(client, "members", changed, world.h("admin"))
+    assert r.status_code == 200, r.text
+    assert (r.json()["updated"], r.json()["unchanged"]) == (600, 601)  # the rows that have a skill
+    with db.session() as s:
+        versions = dict(s.execute(select(Member.id, Member.version).where(Member.id.in_(ids))).all())
+        levels = set(s.scalars(select(MemberSkill.level).where(MemberSkill.member_id.in_(ids))))
+        updated = s.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "member_skills", AuditEvent.action == "updated")
+        ).all()
+    assert sorted(set(versions.values())) == [1, 2] and list(versions.values()).count(2) == 600
+    assert levels == {3} and len(updated) == 600 and {tuple(e.changes["level"]) for e in updated} == {(2, 3)}
+
 
 class _RacedImporter(MemberImporter):
     """Checks the file, then another transaction commits a member with row 3's external id

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.errors import Msg, Problem, msg
 from app.models import Area, Member, MemberSkill, Skill
@@ -62,6 +63,7 @@ class MemberImporter:
         self.changes: dict[int, dict[str, Any]] = {}  # line -> what the row changes in its stored member
         self.new: list[tuple[member_service.NewMember, int]] = []  # checked new members and their lines
         self._created: list[RowResult] = []
+        self.updated: list[int] = []  # lines of the rows whose member changes
         #: line -> skill categories the row's skill columns replace (None: all of them)
         self.replaced_kinds: dict[int, set[str] | None] = {}
 
@@ -205,12 +207,20 @@ class MemberImporter:
         changes = self.changes[row.line]
         if not changes:
             return RowResult(row.line, row.external_id, "unchanged", member_id)
-        member_service.update_member(session, caller, member_id=member_id, changes=changes, if_match=None)
+        member_service.update_member(session, caller, member_id=member_id, changes=changes, if_match=None, flush=False)
+        self.updated.append(row.line)
         return RowResult(row.line, row.external_id, "updated", member_id)
 
     def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None:
-        """Store the new members in a few multi-row INSERTs. A clash with a member stored since
-        the file was checked (a concurrent import) is reported on the rows it hits."""
+        """Flush the updates at once, then store the new members in a few multi-row INSERTs. A
+        member changed since the file was checked is reported on the first updated row; a clash
+        with a member stored meanwhile (a concurrent import) on the rows it hits."""
+        try:
+            session.flush()  # only updates are pending: new members are not in the session
+        except (IntegrityError, StaleDataError):
+            session.rollback()
+            errors.add(min(self.updated, default=1), "row", msg("import_row_conflict"), "conflict")
+            return
         if not self.new:
             return
         try:
