@@ -74,13 +74,28 @@ def next_monday() -> date:
 
 
 def load_demo_with_plan(url: str) -> dict:
-    """`matcher demo` on ``url``: the demo district and its optimised week (so assignments exist)."""
+    """`matcher demo` on ``url``: the demo district and its optimised week, published as the demo
+    publishes it, so the current plan (what ``/v1/assignments`` lists by default) has rows."""
     from app.cli.optimize import optimize_demo_week
     from app.demo.load import load_demo
+    from app.services.notifications.demo import publish_with_example_links
 
     summary = load_demo(url, 7, next_monday(), reset_postgresql=True)
-    optimize_demo_week(url, summary.district, summary.week, echo=False)
-    return {"district": summary.district, "week": summary.week}
+    run = optimize_demo_week(url, summary.district, summary.week, echo=False)["run"]
+    published = publish_with_example_links(url, summary.district, int(run["id"]))["published"]
+    return {"district": summary.district, "week": summary.week, "published": published, "sent": drain_outbox(url)}
+
+
+def drain_outbox(url: str) -> int:
+    """Send the members' notifications publishing queued (log channel) before the server starts,
+    so the figures measure the API in its steady state, not the first minutes after a publish
+    while the server's notifier works through hundreds of messages beside the requests."""
+    from app.services.notifications.dispatcher import Dispatcher
+
+    dispatcher, sent = Dispatcher(url), 0
+    while (result := dispatcher.run_once(scan=False)).sent or result.failed_attempts:
+        sent += result.sent
+    return sent
 
 
 def create_key(url: str, role: str, area: str | None = None) -> str:

@@ -94,8 +94,8 @@ def idempotent_create(
 
 
 def render(response: Response, obj: Any, out_schema: type[BaseModel]) -> BaseModel:
-    """Render one object with its ETag header."""
-    with_etag(response, obj.version)
+    """Render one object (an ORM object or a document dict) with its ETag header."""
+    with_etag(response, obj["version"] if isinstance(obj, dict) else obj.version)
     return out_schema.model_validate(obj)
 
 
@@ -163,8 +163,8 @@ def _declared_query_names(route: Any) -> frozenset[str]:
     return _KNOWN_QUERY[key]
 
 
-def reject_unknown_query(request: Request) -> None:
-    """A misspelt filter must not silently return everything: a query parameter the API
+async def reject_unknown_query(request: Request) -> None:
+    """(``async``: it does no I/O, so it runs on the event loop, not in a pool thread.) A misspelt filter must not silently return everything: a query parameter the API
     operation does not declare is a 422 naming it (``query.<name>``)."""
     if not request.url.path.startswith("/v1/"):
         return

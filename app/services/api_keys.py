@@ -15,8 +15,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.enums import Role
@@ -48,7 +49,23 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def key_status(key: ApiKey, *, now: datetime | None = None) -> str:
+class _KeyState(Protocol):
+    """What decides whether a key works: an ``ApiKey`` or a row of ``_KEY_BY_HASH``."""
+
+    active: bool
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+
+class _KeyInUse(Protocol):
+    """What recording a key's use and naming its caller read: an ``ApiKey`` or a key row."""
+
+    id: int
+    name: str
+    last_used_at: datetime | None
+
+
+def key_status(key: _KeyState, *, now: datetime | None = None) -> str:
     """``active``, ``revoked`` or ``expired`` (the state the key list shows)."""
     now = now or utcnow()
     if not key.active or key.revoked_at is not None:
@@ -154,24 +171,38 @@ def create_api_key(
     return issued.secret
 
 
+#: Built once: every request runs it, and building a statement costs more than running it here.
+_KEY_BY_HASH = (
+    select(
+        ApiKey.id,
+        ApiKey.name,
+        ApiKey.role,
+        ApiKey.district_id,
+        ApiKey.area_id,
+        ApiKey.active,
+        ApiKey.revoked_at,
+        ApiKey.expires_at,
+        ApiKey.last_used_at,
+        District.active.label("district_active"),
+    )
+    .outerjoin(District, District.id == ApiKey.district_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
+
+
 def authenticate(session: Session, *, raw: str, act_as: str | None = None) -> Caller:
     """The caller behind a raw key, or 401 when the key is unknown, revoked or expired.
 
     ``act_as`` (a district code, from ``X-Act-As-District``) is honoured for platform keys
     only: the caller becomes that district's admin, marked ``acting_as`` in the audit trail.
     """
-    found = session.execute(
-        select(ApiKey, District.active)
-        .outerjoin(District, District.id == ApiKey.district_id)
-        .where(ApiKey.key_hash == hash_key(raw))
-    ).first()
-    if found is None:
+    key = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(raw)}).first()
+    if key is None:
         raise _unauthorized("invalid_api_key", msg("invalid_api_key"))
-    key, district_active = found
     status = key_status(key)
     if status != "active":
         raise _unauthorized(f"{status}_api_key", msg(f"{status}_api_key"))
-    if key.district_id is not None and not district_active:
+    if key.district_id is not None and not key.district_active:
         raise _unauthorized("district_inactive", msg("district_inactive"))
     _touch(session, key)
     if key.role == Role.PLATFORM:
@@ -182,7 +213,7 @@ def authenticate(session: Session, *, raw: str, act_as: str | None = None) -> Ca
     return Caller(api_key_id=key.id, name=key.name, role=key.role, district_id=key.district_id, area_id=key.area_id)
 
 
-def _platform_caller(session: Session, key: ApiKey, act_as: str | None) -> Caller:
+def _platform_caller(session: Session, key: _KeyInUse, act_as: str | None) -> Caller:
     if not act_as:
         return Caller(api_key_id=key.id, name=key.name, role=Role.PLATFORM, district_id=NO_DISTRICT)
     district = session.scalar(select(District).where(District.code == act_as))
@@ -191,7 +222,7 @@ def _platform_caller(session: Session, key: ApiKey, act_as: str | None) -> Calle
     return Caller(api_key_id=key.id, name=key.name, role=Role.ADMIN, district_id=district.id, acting_as=district.code)
 
 
-def _touch(session: Session, key: ApiKey) -> None:
+def _touch(session: Session, key: _KeyInUse) -> None:
     """Record use, at most once a minute per key (the WHERE makes concurrent requests write once)."""
     now = utcnow()
     last = _aware(key.last_used_at)

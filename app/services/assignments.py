@@ -48,9 +48,10 @@ from app.errors import Problem, invalid, msg
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
 from app.services.areas import area_by_code
+from app.services.assignment_documents import assignment_documents, document_of, visible_assignment_rows
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
-from app.services.pagination import Page, paginate
+from app.services.pagination import Page, SelectT, paginate, paginate_rows
 from app.services.read_options import ASSIGNMENT_READ
 
 # Assignments that still count towards a demand's members (the current plan).
@@ -95,6 +96,12 @@ def view(session: Session, caller: Caller, *, assignment: Assignment) -> Assignm
     return _views(session, caller, [assignment])[0]
 
 
+def document(session: Session, caller: Caller, *, assignment: Assignment) -> dict[str, Any]:
+    """The API document of an assignment the caller holds (after a write)."""
+    v = view(session, caller, assignment=assignment)
+    return document_of(v.assignment, v.duty_record, show_phone=v.show_phone)
+
+
 #: What ``/v1/assignments`` lists when asked for neither a run nor a status: the plan members and
 #: communities live by. Proposals of runs not (yet) published are not a plan; ask for them with
 #: ``run_id=`` or ``status=proposed``.
@@ -106,49 +113,65 @@ CURRENT_PLAN = (
 )
 
 
-def list_assignments(
-    session: Session,
-    caller: Caller,
-    *,
-    run_id: int | None = None,
-    area: str | None = None,
-    member_id: int | None = None,
-    demand_id: int | None = None,
-    statuses: Sequence[str] | None = None,
-    updated_since: datetime | None = None,
-    cursor: str | None = None,
-    limit: int = 50,
-) -> Page[AssignmentView]:
-    """Filtered, id-ordered keyset page. ``updated_since`` is inclusive (>=). Without ``run_id``
-    and ``statuses`` only the current plan (``CURRENT_PLAN``) is listed.
+@dataclass(frozen=True)
+class AssignmentFilter:
+    """The list filters of ``GET /v1/assignments`` (each None = not filtered). ``updated_since``
+    is inclusive (>=). Without ``run_id`` and ``statuses`` only the current plan
+    (``CURRENT_PLAN``) is listed."""
 
-    A liaison only ever sees its own area; asking for another area is simply empty.
-    """
-    stmt = select(Assignment).where(Assignment.district_id == caller.district_id).options(*ASSIGNMENT_READ)
-    if caller.role == Role.LIAISON:
-        stmt = stmt.where(Assignment.area_id == caller.area_id)
-    if area is not None:
-        stmt = stmt.where(
-            Assignment.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
-        )
-    if run_id is not None:
-        stmt = stmt.where(Assignment.run_id == run_id)
-    if member_id is not None:
-        stmt = stmt.where(Assignment.member_id == member_id)
-    if demand_id is not None:
-        stmt = stmt.where(Assignment.demand_id == demand_id)
-    if not statuses and run_id is None:
+    run_id: int | None = None
+    area: str | None = None
+    member_id: int | None = None
+    demand_id: int | None = None
+    statuses: Sequence[str] | None = None
+    updated_since: datetime | None = None
+
+
+def _filtered(session: Session, caller: Caller, stmt: SelectT, where: AssignmentFilter) -> SelectT:
+    """``stmt`` (over assignments) narrowed by ``where``; unknown area or status is a 422."""
+    if where.area is not None:
+        area_id = area_by_code(session, district_id=caller.district_id, code=where.area, field="area").id
+        stmt = stmt.where(Assignment.area_id == area_id)
+    if where.run_id is not None:
+        stmt = stmt.where(Assignment.run_id == where.run_id)
+    if where.member_id is not None:
+        stmt = stmt.where(Assignment.member_id == where.member_id)
+    if where.demand_id is not None:
+        stmt = stmt.where(Assignment.demand_id == where.demand_id)
+    statuses = where.statuses
+    if not statuses and where.run_id is None:
         statuses = list(CURRENT_PLAN)
     if statuses:
-        known = {s.value for s in AssignmentStatus}
-        unknown = sorted(set(statuses) - known)
+        unknown = sorted(set(statuses) - {s.value for s in AssignmentStatus})
         if unknown:
             raise invalid("status", msg("unknown_status", status=unknown[0], values=", ".join(AssignmentStatus)))
         stmt = stmt.where(Assignment.status.in_(statuses))
-    if updated_since is not None:
-        stmt = stmt.where(Assignment.updated_at >= _utc(updated_since))
+    if where.updated_since is not None:
+        stmt = stmt.where(Assignment.updated_at >= _utc(where.updated_since))
+    return stmt
+
+
+def list_assignments(
+    session: Session, caller: Caller, *, where: AssignmentFilter, cursor: str | None = None, limit: int = 50
+) -> Page[AssignmentView]:
+    """A filtered, id-ordered keyset page of assignment objects (the spreadsheet export reads
+    them; JSON lists use ``list_assignment_documents``). A liaison only ever sees its own area;
+    asking for another area is simply empty."""
+    stmt = select(Assignment).where(Assignment.district_id == caller.district_id).options(*ASSIGNMENT_READ)
+    if caller.role == Role.LIAISON:
+        stmt = stmt.where(Assignment.area_id == caller.area_id)
+    stmt = _filtered(session, caller, stmt, where)
     page = paginate(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
     return Page(items=_views(session, caller, page.items), next_cursor=page.next_cursor)
+
+
+def list_assignment_documents(
+    session: Session, caller: Caller, *, where: AssignmentFilter, cursor: str | None = None, limit: int = 50
+) -> Page[dict[str, Any]]:
+    """The same page as ``list_assignments``, as documents read from rows (assignment_documents)."""
+    stmt = _filtered(session, caller, visible_assignment_rows(caller), where)
+    page = paginate_rows(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
+    return Page(items=assignment_documents(caller, rows=page.items), next_cursor=page.next_cursor)
 
 
 def get_assignment(session: Session, caller: Caller, *, assignment_id: int) -> Assignment:

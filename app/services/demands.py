@@ -13,6 +13,7 @@ Create and update flush but never commit: the router or the importer commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +27,9 @@ from app.models import Community, Demand, Member
 from app.models.base import utcnow
 from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.demand_documents import demand_document, demand_documents, visible_demand_rows
 from app.services.identity import Caller
-from app.services.pagination import Page, paginate
+from app.services.pagination import Page, SelectT, paginate, paginate_rows
 from app.services.read_options import DEMAND_READ
 from app.services.skills import resolve_skills
 from app.settings import get_settings
@@ -201,11 +203,9 @@ def get_demand(session: Session, caller: Caller, *, demand_id: int) -> Demand:
     return get_scoped(session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id")
 
 
-def read_demand(session: Session, caller: Caller, *, demand_id: int) -> Demand:
-    """``get_demand`` for a read-only response: loads only what DemandOut shows."""
-    return get_scoped(
-        session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id", options=DEMAND_READ
-    )
+def read_demand(session: Session, caller: Caller, *, demand_id: int) -> dict[str, Any]:
+    """``get_demand`` for a read-only response: the demand's document (``DemandOut`` fields)."""
+    return demand_document(session, caller, demand_id=demand_id)
 
 
 def _arrangement(demand: Demand) -> tuple:
@@ -237,34 +237,52 @@ def cancel_demand(session: Session, caller: Caller, *, demand_id: int, if_match:
     )
 
 
+@dataclass(frozen=True)
+class DemandFilter:
+    """The list filters of ``GET /v1/demands`` (each None = not filtered)."""
+
+    area: str | None = None
+    community_id: int | None = None
+    status: str | None = None
+    priority: int | None = None
+    starts_after: datetime | None = None
+    starts_before: datetime | None = None
+
+
+def _filtered(session: Session, caller: Caller, stmt: SelectT, where: DemandFilter) -> SelectT:
+    """``stmt`` (over demands) narrowed by ``where``; an unknown area code is a 422 on ``area``."""
+    if where.area is not None:
+        area_id = area_by_code(session, district_id=caller.district_id, code=where.area, field="area").id
+        stmt = stmt.where(Demand.area_id == area_id)
+    if where.community_id is not None:
+        stmt = stmt.where(Demand.community_id == where.community_id)
+    if where.status is not None:
+        stmt = stmt.where(Demand.status == where.status)
+    if where.priority is not None:
+        stmt = stmt.where(Demand.priority == where.priority)
+    if where.starts_after is not None:
+        stmt = stmt.where(Demand.starts_at >= to_utc(where.starts_after))
+    if where.starts_before is not None:
+        stmt = stmt.where(Demand.starts_at < to_utc(where.starts_before))
+    return stmt
+
+
 def list_demands(
-    session: Session,
-    caller: Caller,
-    *,
-    area: str | None,
-    community_id: int | None,
-    status: str | None,
-    priority: int | None,
-    starts_after: datetime | None,
-    starts_before: datetime | None,
-    cursor: str | None,
-    limit: int,
+    session: Session, caller: Caller, *, where: DemandFilter, cursor: str | None, limit: int
 ) -> Page[Demand]:
+    """A page of demand objects (the spreadsheet export reads them); JSON lists use
+    ``list_demand_documents``."""
     stmt = select(Demand).where(Demand.district_id == caller.district_id).options(*DEMAND_READ)
     if caller.role == Role.LIAISON:
         stmt = stmt.where(Demand.area_id == caller.area_id)
-    if area is not None:
-        stmt = stmt.where(
-            Demand.area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
-        )
-    if community_id is not None:
-        stmt = stmt.where(Demand.community_id == community_id)
-    if status is not None:
-        stmt = stmt.where(Demand.status == status)
-    if priority is not None:
-        stmt = stmt.where(Demand.priority == priority)
-    if starts_after is not None:
-        stmt = stmt.where(Demand.starts_at >= to_utc(starts_after))
-    if starts_before is not None:
-        stmt = stmt.where(Demand.starts_at < to_utc(starts_before))
+    stmt = _filtered(session, caller, stmt, where)
     return paginate(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
+
+
+def list_demand_documents(
+    session: Session, caller: Caller, *, where: DemandFilter, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """A page of demand documents (``DemandOut`` fields), read as rows (see demand_documents)."""
+    stmt = _filtered(session, caller, visible_demand_rows(caller), where)
+    page = paginate_rows(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
+    return Page(items=demand_documents(session, rows=page.items), next_cursor=page.next_cursor)

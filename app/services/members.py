@@ -26,6 +26,7 @@ from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.groups import group_in_district
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
+from app.services.read_options import MEMBER_READ
 from app.services.skills import normalize_token, resolve_skills, token_index
 
 if TYPE_CHECKING:
@@ -244,7 +245,7 @@ def list_members(
     cursor: str | None,
     limit: int,
 ) -> Page[Member]:
-    stmt = select(Member).where(Member.district_id == caller.district_id)
+    stmt = select(Member).where(Member.district_id == caller.district_id).options(*MEMBER_READ)
     if area is not None:
         stmt = stmt.where(
             Member.home_area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id

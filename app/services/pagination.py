@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from app.errors import invalid, msg
 
 T = TypeVar("T")
+#: Any select a filter narrows and hands back as it came (entities or document rows).
+SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
 
 
 def encode_cursor(last_id: int) -> str:
@@ -42,11 +44,27 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
+def _keyset(stmt: Select[*tuple[Any, ...]], id_column: Any, cursor: str | None, limit: int) -> Select[*tuple[Any, ...]]:
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(id_column > after)
-    rows = list(session.scalars(stmt.order_by(id_column).limit(limit + 1)).unique())
+    return stmt.order_by(id_column).limit(limit + 1)
+
+
+def _page(rows: list[Any], limit: int) -> Page[Any]:
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
+    """A page of ORM objects (``stmt`` selects one entity)."""
+    return _page(list(session.scalars(_keyset(stmt, id_column, cursor, limit)).unique()), limit)
+
+
+def paginate_rows(
+    session: Session, *, stmt: Select[*tuple[Any, ...]], id_column: Any, cursor: str | None, limit: int
+) -> Page[Any]:
+    """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
+    of read-only lists, which never need ORM objects."""
+    return _page(list(session.execute(_keyset(stmt, id_column, cursor, limit))), limit)

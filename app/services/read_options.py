@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import joinedload, lazyload, load_only, selectinload
 
-from app.models import Area, Assignment, Community, Demand, Member, Skill
+from app.models import Area, Assignment, Community, Demand, Group, Member, MemberSkill, Skill
 
 #: What AssignmentOut shows of the demand (title, community name, area code) and of the member.
 ASSIGNMENT_READ = (
@@ -32,5 +32,21 @@ DEMAND_READ = (
     joinedload(Demand.area).options(load_only(Area.id, Area.code, Area.name), lazyload("*")),
     selectinload(Demand.required_skills).options(load_only(Skill.id, Skill.code, Skill.name), lazyload("*")),
     selectinload(Demand.excluded_members).options(load_only(Member.id), lazyload("*")),
+    lazyload("*"),
+)
+
+#: What MemberOut shows: group and area names, skills by code, name, category and level. Without
+#: it a list of 100 members loaded each group's paired areas and every area's relations: about
+#: 1,200 ORM objects and nine select-in queries per page (about 100 ms).
+MEMBER_READ = (
+    joinedload(Member.group).options(load_only(Group.id, Group.name), lazyload("*")),
+    joinedload(Member.home_area).options(load_only(Area.id, Area.code, Area.name), lazyload("*")),
+    joinedload(Member.work_area).options(load_only(Area.id, Area.code, Area.name), lazyload("*")),
+    selectinload(Member.skills).options(
+        joinedload(MemberSkill.skill).options(
+            load_only(Skill.id, Skill.code, Skill.name, Skill.category), lazyload("*")
+        ),
+        lazyload("*"),
+    ),
     lazyload("*"),
 )

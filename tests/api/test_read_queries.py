@@ -114,3 +114,80 @@ def test_a_revoked_key_fails_at_once_despite_the_key_cache(client, world, db):
         s.execute(update(ApiKey).where(ApiKey.key_hash == hash_key(world.keys["admin"])).values(active=False))
         s.commit()
     assert client.get("/v1/demands", headers=h2).status_code == 401
+
+
+def test_demand_documents_match_the_response_model_built_from_the_object(client, world, db):
+    from app.api.schemas.demands import DemandOut
+    from app.services.demand_documents import demand_document
+
+    decorated = add_assigned_demand(db, world, community="清友园社区")
+    _decorate(db, world, decorated)
+    plain = add_assigned_demand(db, world, title="无技能的需求")  # no skills, no exclusions
+    with db.session() as s:
+        s.get(Demand, plain).description = '楼道 "照明" 不足'
+        s.commit()
+    reader = Caller(api_key_id=0, name="t", role="reader", district_id=world.district_id)
+    for demand_id in (decorated, plain):
+        with db.session() as s:
+            from_object = DemandOut.model_validate(s.get(Demand, demand_id)).model_dump(mode="json")
+            document = DemandOut.model_validate(demand_document(s, reader, demand_id=demand_id))
+        assert document.model_dump(mode="json") == from_object
+        listed = client.get("/v1/demands?limit=100", headers=world.h("reader")).json()["items"]
+        assert [d for d in listed if d["id"] == demand_id] == [from_object]
+        single = client.get(f"/v1/demands/{demand_id}", headers=world.h("reader"))
+        assert single.json() == from_object and single.headers["etag"] == f'"v{from_object["version"]}"'
+
+
+def test_a_demand_outside_the_callers_scope_is_missing_not_forbidden(client, world, db):
+    jw = add_assigned_demand(db, world)  # 建外社区, area JW
+    assert client.get(f"/v1/demands/{jw}", headers=world.h("liaison_jw")).status_code == 200
+    other_area = client.get(f"/v1/demands/{jw}", headers=world.h("liaison_cw"))
+    other_district = client.get(f"/v1/demands/{jw}", headers=world.h("other_admin"))
+    assert other_area.status_code == other_district.status_code == 404
+    assert other_area.headers["content-type"].startswith("application/problem+json")
+    listed = client.get("/v1/demands?limit=100", headers=world.h("liaison_cw")).json()["items"]
+    assert jw not in [d["id"] for d in listed]
+
+
+def _assignment_documents_by_id(db, caller: Caller) -> dict[int, dict]:
+    """Every listed assignment twice: from rows (the list's path) and from the ORM objects."""
+    from app.api.schemas.assignments import AssignmentOut
+    from app.models import Assignment
+    from app.services.assignments import AssignmentFilter, document, list_assignment_documents
+
+    with db.session() as s:
+        page = list_assignment_documents(s, caller, where=AssignmentFilter(statuses=["published", "completed"]))
+        from_rows = {d["id"]: AssignmentOut.of(d).model_dump(mode="json") for d in page.items}
+        from_objects = {
+            i: AssignmentOut.of(document(s, caller, assignment=s.get_one(Assignment, i))).model_dump(mode="json")
+            for i in from_rows
+        }
+    assert from_rows == from_objects
+    return from_rows
+
+
+def test_assignment_documents_match_the_objects_they_are_read_from(db, world):
+    from app.models import Assignment
+    from tests.factories import add_assignment, new_duty_record
+
+    run = add_run(db, world)
+    explained = add_explained_assignment(db, world, add_assigned_demand(db, world), "张伟", run_id=run)
+    bare = add_assignment(db, world, add_assigned_demand(db, world, community="清友园社区"), "李娜")
+    odd = add_assignment(db, world, add_assigned_demand(db, world), "王强", explanation={"skill_score": "高"})
+    done = add_assignment(db, world, add_assigned_demand(db, world), "张伟", status="completed")
+    with db.session() as s:
+        record = new_duty_record(world.district_id, world.members["张伟"], world.areas["JW"])
+        record.assignment_id = done
+        s.add(record)
+        s.get_one(Assignment, bare).decline_reason = '"时间" 冲突'
+        s.commit()
+        record_id = record.id
+    admin = Caller(api_key_id=0, name="t", role="admin", district_id=world.district_id)
+    reader = Caller(api_key_id=0, name="t", role="reader", district_id=world.district_id)
+    by_admin, by_reader = _assignment_documents_by_id(db, admin), _assignment_documents_by_id(db, reader)
+    assert set(by_admin) == {explained, bare, odd, done}
+    assert by_admin[explained]["explanation_text"] and by_admin[explained]["explanation"]["skill_score"] == 1.0
+    assert by_admin[odd]["explanation"] == {"skill_score": "高"}  # an unexpected shape passes through
+    assert by_admin[done]["duty_record_id"] == record_id and by_admin[done]["completed_on"] == "2026-12-07"
+    assert by_admin[bare]["duty_record_id"] is None and by_admin[bare]["community_name"] == "清友园社区"
+    assert by_admin[bare]["member_phone"] is not None and by_reader[bare]["member_phone"] is None

@@ -35,7 +35,7 @@ answer is a spreadsheet of every selected row with Chinese headers (cursor and l
 def _out(response: Response | None, session, caller, assignment) -> AssignmentOut:
     if response is not None:
         with_etag(response, assignment.version)
-    return AssignmentOut.from_view(service.view(session, caller, assignment=assignment))
+    return AssignmentOut.of(service.document(session, caller, assignment=assignment))
 
 
 @router.get(
@@ -59,29 +59,25 @@ def list_assignments(
     updated_since: Annotated[ServiceDateTime | None, Query(description="Inclusive; ISO 8601.")] = None,
     format: FormatQ = None,
 ):
+    where = service.AssignmentFilter(
+        run_id=run_id,
+        area=area,
+        member_id=member_id,
+        demand_id=demand_id,
+        statuses=status,
+        updated_since=updated_since,
+    )
+
     def fetch(after: str | None, size: int):
-        return service.list_assignments(
-            session,
-            caller,
-            run_id=run_id,
-            area=area,
-            member_id=member_id,
-            demand_id=demand_id,
-            statuses=status,
-            updated_since=updated_since,
-            cursor=after,
-            limit=size,
-        )
+        return service.list_assignments(session, caller, where=where, cursor=after, limit=size)
 
     fmt = negotiate(request, format)
     if fmt != "json":
         table = exports.assignments_table(exports.all_rows(fetch), with_phones=caller.can_read_phones)
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "assignments")
-    page = fetch(cursor, limit)
-    return json_body(
-        Page[AssignmentOut](items=[AssignmentOut.from_view(v) for v in page.items], next_cursor=page.next_cursor)
-    )
+    page = service.list_assignment_documents(session, caller, where=where, cursor=cursor, limit=limit)
+    return json_body(Page[AssignmentOut](items=[AssignmentOut.of(d) for d in page.items], next_cursor=page.next_cursor))
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")

@@ -70,26 +70,24 @@ def list_demands(
     ] = None,
     format: FormatQ = None,
 ):
+    where = service.DemandFilter(
+        area=area,
+        community_id=community_id,
+        status=status,
+        priority=priority,
+        starts_after=starts_after,
+        starts_before=starts_before,
+    )
+
     def fetch(after: str | None, size: int):
-        return service.list_demands(
-            session,
-            caller,
-            area=area,
-            community_id=community_id,
-            status=status,
-            priority=priority,
-            starts_after=starts_after,
-            starts_before=starts_before,
-            cursor=after,
-            limit=size,
-        )
+        return service.list_demands(session, caller, where=where, cursor=after, limit=size)
 
     fmt = negotiate(request, format)
     if fmt != "json":
         table = exports.demands_table(exports.all_rows(fetch))
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "demands")
-    page = fetch(cursor, limit)
+    page = service.list_demand_documents(session, caller, where=where, cursor=cursor, limit=limit)
     return json_body(
         Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
     )

@@ -13,6 +13,7 @@ from app.api.http import (
     IdempotencyDep,
     IfMatch,
     idempotent_create,
+    json_body,
     negotiate,
     spreadsheet,
     with_etag,
@@ -81,7 +82,7 @@ def list_members(
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "members")
     page = fetch(cursor, limit)
-    return Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor)
+    return json_body(Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor))
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")

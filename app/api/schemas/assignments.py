@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from app.api.schemas.common import RequestModel, enum_literal
 from app.domain import enums
-from app.services.assignments import AssignmentView, explanation_text
+from app.services.assignments import explanation_text
 
 if TYPE_CHECKING:
     AssignmentStatus = enums.AssignmentStatus
@@ -86,37 +86,16 @@ class AssignmentOut(BaseModel):
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
     @classmethod
-    def from_view(cls, v: AssignmentView) -> AssignmentOut:
-        a, demand, member = v.assignment, v.assignment.demand, v.assignment.member
-        explanation = a.explanation if isinstance(a.explanation, dict) else None
-        return cls(
-            id=a.id,
-            run_id=a.run_id,
-            demand_id=a.demand_id,
-            demand_title=demand.title,
-            area_id=a.area_id,
-            area_code=demand.area.code,
-            community_id=demand.community_id,
-            community_name=demand.community.name,
-            member_id=a.member_id,
-            member_name=member.name,
-            member_phone=member.phone if v.show_phone else None,
-            status=a.status,
-            score=a.score,
-            explanation=Explanation.lenient(explanation),
-            explanation_text=a.explanation_text or explanation_text(explanation),
-            decline_reason=a.decline_reason,
-            response_method=a.response_method,
-            outcome=a.outcome,
-            satisfaction=a.satisfaction,
-            completed_on=v.duty_record.date if v.duty_record else None,
-            duty_record_id=v.duty_record.id if v.duty_record else None,
-            accepted_at=a.accepted_at,
-            declined_at=a.declined_at,
-            completed_at=a.completed_at,
-            created_at=a.created_at,
-            updated_at=a.updated_at,
-            version=a.version,
+    def of(cls, document: dict[str, Any]) -> AssignmentOut:
+        """From an assignment document (``app.services.assignment_documents``): the optimizer's
+        explanation parsed leniently, its text written out when the row has none."""
+        explanation = document["explanation"] if isinstance(document["explanation"], dict) else None
+        return cls.model_validate(
+            {
+                **document,
+                "explanation": Explanation.lenient(explanation),
+                "explanation_text": document["explanation_text"] or explanation_text(explanation),
+            }
         )
 
 
