@@ -8,6 +8,7 @@ the bulk write is reported on its row.
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 import pytest
@@ -194,3 +195,47 @@ def test_a_member_stored_meanwhile_is_reported_on_its_row_and_nothing_is_kept(pg
     assert problem.status == 422 and problem.extra["bad_rows"] == [3]
     assert [(e["row"], e["field"], e["code"]) for e in problem.errors or []] == [(3, "row", "conflict")]
     assert count(pg_db, Member) == before + 1  # only the concurrent member; not row 2 either
+
+
+def test_insert_rows_stores_what_an_insert_through_sqlalchemy_stores(db, world):
+    """The bulk writer bypasses SQLAlchemy's per-row parameter handling (a driver executemany on
+    SQLite, COPY on PostgreSQL); the stored values must be the same, tricky types included."""
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import insert
+
+    from app.domain.enums import ActorKind, AuditAction
+    from app.models.base import table_of
+    from app.services.bulk_insert import insert_rows
+
+    beijing = timezone(timedelta(hours=8))
+    row = {
+        "district_id": world.district_id,
+        "actor_kind": ActorKind.CLI,
+        "actor_key_id": None,
+        "actor_role": "admin",
+        "actor_label": '导入 "委员" \\ 名册',
+        "acting_as": None,
+        "action": AuditAction.CREATED,
+        "entity": "members",
+        "entity_id": None,
+        "changes": {"name": [None, "阿依古丽·买买提"], "skills": [None, [{"code": "law", "level": 3}]], "x": None},
+        "request_id": "r-1",
+        "created_at": datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=beijing),
+    }
+    table = table_of(AuditEvent)
+    with db.session() as s:
+        s.execute(insert(table), [{**row, "request_id": "orm"}])
+        insert_rows(s, table, [{**row, "request_id": "bulk"}, {**row, "request_id": "bulk-default"}])
+        without_time = {k: v for k, v in row.items() if k != "created_at"}
+        insert_rows(s, table, [{**without_time, "request_id": "no-time"}])
+        s.commit()
+    with db.session() as s:
+        stored = {e.request_id: e for e in s.scalars(select(AuditEvent).where(AuditEvent.request_id.is_not(None)))}
+    shown = [c.name for c in table.c if c.name not in ("id", "request_id")]
+    expected = [getattr(stored["orm"], name) for name in shown]
+    assert [getattr(stored["bulk"], name) for name in shown] == expected
+    assert [getattr(stored["bulk-default"], name) for name in shown] == expected
+    assert stored["bulk"].created_at == datetime(2026, 12, 7, 1, 30, 15, 123456, tzinfo=UTC)
+    assert stored["no-time"].created_at is not None  # the column's default, as an INSERT fills it
+    assert stored["bulk"].id < stored["bulk-default"].id < stored["no-time"].id
