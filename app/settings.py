@@ -62,6 +62,14 @@ class Settings(BaseSettings):
     )
     metrics_host: str = Field(default="127.0.0.1", description="Bind address of the MATCHER_METRICS_PORT listener.")
     solver_workers: int = 2
+    solve_nice: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="Niceness added to the processes that solve (the API's solve children on SQLite, "
+        "`matcher worker`), so an API on the same host keeps its share of the CPU while a long solve "
+        "runs; the solver still keeps its time limit.",
+    )
     console_session_hours: float = Field(default=8.0, gt=0, description="Office console sign-in lifetime.")
     console_link_minutes: float = Field(default=30.0, gt=0, description="Lifetime of a one-time sign-in link.")
 

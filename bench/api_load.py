@@ -338,6 +338,7 @@ def run_one(db: str, args) -> dict[str, Any]:  # noqa: ANN001 - argparse namespa
             from bench.solve_load import add_city_instance
 
             city = add_city_instance(url, args.solve_members, args.solve_demands)
+            live.analyze(url)
             args.solve_admin_key = live.create_key(url, "admin")
         args.db_kind = db
         with live.serve(url, workers=args.workers) as server:

@@ -83,7 +83,22 @@ def load_demo_with_plan(url: str) -> dict:
     summary = load_demo(url, 7, next_monday(), reset_postgresql=True)
     run = optimize_demo_week(url, summary.district, summary.week, echo=False)["run"]
     published = publish_with_example_links(url, summary.district, int(run["id"]))["published"]
-    return {"district": summary.district, "week": summary.week, "published": published, "sent": drain_outbox(url)}
+    sent = drain_outbox(url)
+    analyze(url)
+    return {"district": summary.district, "week": summary.week, "published": published, "sent": sent}
+
+
+def analyze(url: str) -> None:
+    """PostgreSQL: gather planner statistics, as autovacuum does for a database in service. Right
+    after a bulk load the tables have none, and the planner, guessing one row per table, sorts every
+    current-plan assignment for each page of 100 (measured: 4.5 ms execution, 0.9 ms with them)."""
+    if url.startswith("postgresql"):
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+        engine.dispose()
 
 
 def drain_outbox(url: str) -> int:
@@ -217,6 +232,11 @@ def serve(url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> I
 
 
 def _error_lines(log: Path, keep: int = 3) -> dict:
-    """How many ERROR records the server logged, and the first few (a 500 has a reason)."""
-    lines = [line for line in log.read_text(errors="replace").splitlines() if '"level": "ERROR"' in line]
+    """How many ERROR records the server logged, and the first few (a 500 has a reason); uvicorn's
+    own plain-text errors (an exception outside the app's handlers) count too."""
+    lines = [
+        line
+        for line in log.read_text(errors="replace").splitlines()
+        if '"level": "ERROR"' in line or line.startswith(("Traceback", "ERROR:", "Exception in ASGI"))
+    ]
     return {"count": len(lines), "first": [line[:600] for line in lines[:keep]]}

@@ -7,6 +7,7 @@ With SQLite there is no worker: the API process runs them on a thread of its own
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
@@ -31,6 +32,8 @@ def worker(
             code=2,
         )
     configure_logging(settings.log_level)
+    if settings.solve_nice:
+        os.nice(settings.solve_nice)  # a worker beside the API on one host leaves the API its CPU share
     from app.services.notifications.dispatcher import start_notifier
     from app.services.webhooks import start_dispatcher
     from app.tasks import run_worker

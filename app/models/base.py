@@ -63,6 +63,9 @@ class EnumText(TypeDecorator[E], Generic[E]):
     def __init__(self, enum: type[E], length: int = 20) -> None:
         super().__init__(length)
         self.enum = enum
+        #: value -> member: a dict lookup per loaded value instead of ``enum(value)`` (a list of
+        #: 100 rows loads a few hundred of them).
+        self._members: dict[str, E] = {member.value: member for member in enum}
 
     @override
     def process_bind_param(self, value: Any, dialect: Any) -> str | None:
@@ -70,7 +73,10 @@ class EnumText(TypeDecorator[E], Generic[E]):
 
     @override
     def process_result_value(self, value: Any, dialect: Any) -> E | None:
-        return None if value is None else self.enum(value)
+        if value is None:
+            return None
+        member = self._members.get(value)
+        return member if member is not None else self.enum(value)  # unknown: enum() raises
 
 
 NAMING = {

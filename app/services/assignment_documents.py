@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus, Role
+from app.errors import not_found
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.identity import Caller
 
@@ -54,6 +56,7 @@ _DOCUMENT_ROWS: AssignmentRows = (
         Member.phone.label("member_phone"),
         DutyRecord.date.label("completed_on"),
         DutyRecord.id.label("duty_record_id"),
+        Assignment.district_id,
     )
     .join(Demand, Demand.id == Assignment.demand_id)
     .join(Community, Community.id == Demand.community_id)
@@ -64,6 +67,17 @@ _DOCUMENT_ROWS: AssignmentRows = (
         and_(DutyRecord.assignment_id == Assignment.id, Assignment.status == AssignmentStatus.COMPLETED),
     )
 )
+
+
+_ONE_ASSIGNMENT = _DOCUMENT_ROWS.where(Assignment.id == bindparam("assignment_id"))
+
+
+def assignment_document(session: Session, caller: Caller, *, assignment_id: int) -> dict[str, Any]:
+    """One assignment's document; 404 when the caller may not see it (never 403: no probing)."""
+    row = session.execute(_ONE_ASSIGNMENT, {"assignment_id": assignment_id}).first()
+    if row is None or row.district_id != caller.district_id or not caller.sees_area(row.area_id):
+        raise not_found("assignment", assignment_id)
+    return assignment_documents(caller, rows=[row])[0]
 
 
 def visible_assignment_rows(caller: Caller) -> AssignmentRows:
@@ -78,8 +92,9 @@ def visible_assignment_rows(caller: Caller) -> AssignmentRows:
 def assignment_documents(caller: Caller, *, rows: list[Any]) -> list[dict[str, Any]]:
     """Documents for rows of ``visible_assignment_rows``; phones only for callers who may read them."""
     documents = [row._asdict() for row in rows]
-    if not caller.can_read_phones:
-        for document in documents:
+    for document in documents:
+        del document["district_id"]
+        if not caller.can_read_phones:
             document["member_phone"] = None
     return documents
 

@@ -48,7 +48,12 @@ from app.errors import Problem, invalid, msg
 from app.models import Assignment, Demand, DutyRecord
 from app.models.base import utcnow
 from app.services.areas import area_by_code
-from app.services.assignment_documents import assignment_documents, document_of, visible_assignment_rows
+from app.services.assignment_documents import (
+    assignment_document,
+    assignment_documents,
+    document_of,
+    visible_assignment_rows,
+)
 from app.services.crud import check_if_match, get_scoped
 from app.services.identity import Caller
 from app.services.pagination import Page, SelectT, paginate, paginate_rows
@@ -180,17 +185,9 @@ def get_assignment(session: Session, caller: Caller, *, assignment_id: int) -> A
     )
 
 
-def read_assignment(session: Session, caller: Caller, *, assignment_id: int) -> Assignment:
-    """``get_assignment`` for a read-only response: loads only what AssignmentOut shows."""
-    return get_scoped(
-        session,
-        model=Assignment,
-        obj_id=assignment_id,
-        caller=caller,
-        what="assignment",
-        area_attr="area_id",
-        options=ASSIGNMENT_READ,
-    )
+def read_assignment(session: Session, caller: Caller, *, assignment_id: int) -> dict[str, Any]:
+    """``get_assignment`` for a read-only response: its document, read as one row."""
+    return assignment_document(session, caller, assignment_id=assignment_id)
 
 
 def _transition_problem(current: AssignmentStatus, target: AssignmentStatus) -> Problem:

@@ -200,7 +200,11 @@ def create_demand(session: Session, caller: Caller, *, payload: DemandCreate) ->
 
 
 def get_demand(session: Session, caller: Caller, *, demand_id: int) -> Demand:
-    return get_scoped(session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id")
+    """The demand object, loaded as its representation needs it (``DEMAND_READ``: excluded
+    members by id, not with their groups, areas and skills); anything else loads on touch."""
+    return get_scoped(
+        session, model=Demand, obj_id=demand_id, caller=caller, what="demand", area_attr="area_id", options=DEMAND_READ
+    )
 
 
 def read_demand(session: Session, caller: Caller, *, demand_id: int) -> dict[str, Any]:

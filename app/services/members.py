@@ -25,7 +25,8 @@ from app.services.audit import audited_insert
 from app.services.crud import apply_changes, check_if_match, get_scoped
 from app.services.groups import group_in_district
 from app.services.identity import Caller
-from app.services.pagination import Page, paginate
+from app.services.member_documents import member_document, member_documents, visible_member_rows
+from app.services.pagination import Page, SelectT, paginate, paginate_rows
 from app.services.read_options import MEMBER_READ
 from app.services.skills import normalize_token, resolve_skills, token_index
 
@@ -234,32 +235,55 @@ def update_member(
     return member
 
 
-def list_members(
-    session: Session,
-    caller: Caller,
-    *,
-    area: str | None,
-    group_id: int | None,
-    skill: str | None,
-    active: bool | None,
-    cursor: str | None,
-    limit: int,
-) -> Page[Member]:
-    stmt = select(Member).where(Member.district_id == caller.district_id).options(*MEMBER_READ)
-    if area is not None:
-        stmt = stmt.where(
-            Member.home_area_id == area_by_code(session, district_id=caller.district_id, code=area, field="area").id
-        )
-    if group_id is not None:
-        stmt = stmt.where(Member.group_id == group_id)
-    if skill is not None:
-        found = token_index(session, district_id=caller.district_id).get(normalize_token(skill))
+@dataclass(frozen=True)
+class MemberFilter:
+    """The list filters of ``GET /v1/members`` (each None = not filtered)."""
+
+    area: str | None = None
+    group_id: int | None = None
+    skill: str | None = None
+    active: bool | None = None
+
+
+def _filtered(session: Session, caller: Caller, stmt: SelectT, where: MemberFilter) -> SelectT:
+    """``stmt`` (over members) narrowed by ``where``; an unknown area or skill is a 422."""
+    if where.area is not None:
+        area_id = area_by_code(session, district_id=caller.district_id, code=where.area, field="area").id
+        stmt = stmt.where(Member.home_area_id == area_id)
+    if where.group_id is not None:
+        stmt = stmt.where(Member.group_id == where.group_id)
+    if where.skill is not None:
+        found = token_index(session, district_id=caller.district_id).get(normalize_token(where.skill))
         if found is None:
-            raise invalid("skill", msg("unknown_skill", skill=skill), "unknown_skill")
+            raise invalid("skill", msg("unknown_skill", skill=where.skill), "unknown_skill")
         stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == found.id)))
-    if active is not None:
-        stmt = stmt.where(Member.active.is_(active))
+    if where.active is not None:
+        stmt = stmt.where(Member.active.is_(where.active))
+    return stmt
+
+
+def list_members(
+    session: Session, caller: Caller, *, where: MemberFilter, cursor: str | None, limit: int
+) -> Page[Member]:
+    """A page of member objects (the spreadsheet export reads them); JSON lists use
+    ``list_member_documents``."""
+    stmt = select(Member).where(Member.district_id == caller.district_id).options(*MEMBER_READ)
+    stmt = _filtered(session, caller, stmt, where)
     return paginate(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
+
+
+def list_member_documents(
+    session: Session, caller: Caller, *, where: MemberFilter, cursor: str | None, limit: int
+) -> Page[dict[str, Any]]:
+    """A page of member documents (``MemberOut`` fields), read as rows (see member_documents)."""
+    stmt = _filtered(session, caller, visible_member_rows(caller), where)
+    page = paginate_rows(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
+    return Page(items=member_documents(session, caller, rows=page.items), next_cursor=page.next_cursor)
+
+
+def read_member(session: Session, caller: Caller, *, member_id: int) -> dict[str, Any]:
+    """``get_member`` for a read-only response: the member's document."""
+    return member_document(session, caller, member_id=member_id)
 
 
 def deactivate_member(session: Session, caller: Caller, *, member_id: int, if_match: str | None) -> Member:

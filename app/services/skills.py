@@ -66,6 +66,8 @@ def resolve_skills(session: Session, *, district_id: int, tokens: list[str], fie
     Returns the skills in the order first mentioned, without duplicates. Unknown or
     deactivated skills raise one 422 listing every offending token under ``field``.
     """
+    if not tokens:
+        return []  # most demands name no skills: no need to read the catalogue for them
     index = token_index(session, district_id=district_id)
     found: list[Skill] = []
     errors = []

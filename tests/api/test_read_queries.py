@@ -191,3 +191,38 @@ def test_assignment_documents_match_the_objects_they_are_read_from(db, world):
     assert by_admin[done]["duty_record_id"] == record_id and by_admin[done]["completed_on"] == "2026-12-07"
     assert by_admin[bare]["duty_record_id"] is None and by_admin[bare]["community_name"] == "清友园社区"
     assert by_admin[bare]["member_phone"] is not None and by_reader[bare]["member_phone"] is None
+
+
+def test_a_single_assignment_reads_as_its_list_entry_with_its_etag(client, world, db):
+    run = add_run(db, world)
+    a = add_explained_assignment(db, world, add_assigned_demand(db, world), "张伟", run_id=run)
+    listed = client.get("/v1/assignments?limit=100", headers=world.h("admin")).json()["items"]
+    single = client.get(f"/v1/assignments/{a}", headers=world.h("admin"))
+    assert single.status_code == 200 and [single.json()] == [x for x in listed if x["id"] == a]
+    assert single.headers["etag"] == f'"v{single.json()["version"]}"'
+    assert client.get(f"/v1/assignments/{a}", headers=world.h("liaison_cw")).status_code == 404  # JW's
+    assert client.get(f"/v1/assignments/{a}", headers=world.h("other_admin")).status_code == 404
+    assert client.get(f"/v1/assignments/{a}", headers=world.h("reader")).json()["member_phone"] is None
+
+
+def test_member_documents_match_the_response_model_built_from_the_object(client, world, db):
+    from app.api.schemas.members import MemberOut
+
+    with db.session() as s:  # one member with everything optional set, so every column is compared
+        m = s.get_one(Member, world.members["李娜"])
+        m.blackout_dates, m.weekly_slots = ["2026-12-08"], [{"weekday": 1, "start": "09:00", "end": "12:00"}]
+        m.email, m.max_distance_km = "lina@example.org", 4.5
+        s.commit()
+    for role, phones in (("admin", True), ("reader", False)):
+        listed = {d["id"]: d for d in client.get("/v1/members?limit=100", headers=world.h(role)).json()["items"]}
+        with db.session() as s:
+            expected = {
+                i: MemberOut.model_validate(s.get_one(Member, i)).for_caller(phones).model_dump(mode="json")
+                for i in world.members.values()
+            }
+        assert listed == expected
+        single = client.get(f"/v1/members/{world.members['李娜']}", headers=world.h(role))
+        assert single.json() == expected[world.members["李娜"]]
+        assert single.headers["etag"] == f'"v{single.json()["version"]}"'
+    assert listed[world.members["李娜"]]["email"] is None and expected[world.members["李娜"]]["skills"]
+    assert client.get(f"/v1/members/{world.members['李娜']}", headers=world.h("other_admin")).status_code == 404

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from app.models import OptimizationRun
 from app.services.runs.executor import InProcessExecutor
+from app.settings import get_settings
 from tests.factories import WEEK, add_demand, add_demands_bulk, add_members
 from tests.support import wait_db, wait_for
 
@@ -83,6 +84,8 @@ def test_a_killed_solve_process_is_noticed_at_once_requeued_then_failed_with_its
     r = client.post(RUNS, json={"week": WEEK, "time_limit_s": 120}, headers=world.h("admin"))
     run_id = r.json()["id"]
     first = _solve_process(db, run_id)
+    wanted = min(19, os.getpriority(os.PRIO_PROCESS, 0) + get_settings().solve_nice)
+    assert os.getpriority(os.PRIO_PROCESS, first) == wanted  # the API keeps its CPU share meanwhile
     os.kill(first, signal.SIGKILL)
     killed = time.monotonic()
     second = _solve_process(db, run_id, not_pid=first)  # requeued at once and started again

@@ -82,7 +82,9 @@ def list_assignments(
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
 def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _out(response, session, caller, service.read_assignment(session, caller, assignment_id=assignment_id))
+    document = service.read_assignment(session, caller, assignment_id=assignment_id)
+    with_etag(response, document["version"])
+    return AssignmentOut.of(document)
 
 
 @router.post(

@@ -71,23 +71,27 @@ def list_members(
     active: bool | None = None,
     format: FormatQ = None,
 ):
+    where = service.MemberFilter(area=area, group_id=group_id, skill=skill, active=active)
+
     def fetch(after: str | None, size: int):
-        return service.list_members(
-            session, caller, area=area, group_id=group_id, skill=skill, active=active, cursor=after, limit=size
-        )
+        return service.list_members(session, caller, where=where, cursor=after, limit=size)
 
     fmt = negotiate(request, format)
     if fmt != "json":
         table = exports.members_table(exports.all_rows(fetch), with_phones=caller.can_read_phones)
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "members")
-    page = fetch(cursor, limit)
-    return json_body(Page[MemberOut](items=[_out(m, caller) for m in page.items], next_cursor=page.next_cursor))
+    page = service.list_member_documents(session, caller, where=where, cursor=cursor, limit=limit)
+    return json_body(
+        Page[MemberOut](items=[MemberOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
+    )
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
 def get_member(member_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return _render(response, service.get_member(session, caller, member_id=member_id), caller)
+    document = service.read_member(session, caller, member_id=member_id)
+    with_etag(response, document["version"])
+    return MemberOut.model_validate(document)
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")

@@ -165,7 +165,10 @@ def solve_in_child(url: str, run_id: int, environ: dict[str, str], solver_worker
     from app.settings import get_settings
 
     get_settings.cache_clear()
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    if settings.solve_nice:
+        os.nice(settings.solve_nice)  # reads beside a city-size solve must not wait for it (issue 11)
+    configure_logging(settings.log_level)
     log.info("run %s: executing in process %s", run_id, os.getpid())
     execute_run(url, run_id, num_workers=solver_workers)
 
