@@ -14,10 +14,10 @@ not survive FastAPI's thread hops between dependency and handler); the CLI and t
 Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
 fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
 Bulk ``INSERT``/``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
-``audited_insert`` / ``audited_update`` / ``audited_delete``, which read the touched rows back
-(``RETURNING``) and write one audit row per row in the same transaction (for an insert the row
-as stored, for an update the new values of the changed columns, the old ones are not read; for
-a delete the row as it was). The application has
+``audited_insert`` / ``audited_update`` / ``audited_delete``, which write one audit row per row
+in the same transaction (for an insert the row as given, with the id it was stored under; for
+an update the new values of the changed columns, read back with ``RETURNING``, the old ones are
+not read; for a delete the row as it was). The application has
 no update or delete path for audit rows; a flush that tries one is refused.
 """
 
@@ -271,8 +271,8 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
 
 
 def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
-    """``INSERT`` many rows in a few multi-row statements outside the unit of work, audited like
-    a flush: one ``created`` row each, showing every column but the bookkeeping ones.
+    """``INSERT`` many rows at once outside the unit of work (``insert_rows``), audited like a
+    flush: one ``created`` row each, showing every column but the bookkeeping ones.
 
     For bulk writers (the importer's thousands of new members): a flush per object costs a
     unit-of-work pass, an INSERT and an audit INSERT each. Every row gives every column the

@@ -185,7 +185,7 @@ def prepare_member(session: Session, caller: Caller, *, payload: MemberCreate) -
 
 
 def insert_members(session: Session, caller: Caller, *, members: Sequence[NewMember]) -> list[int]:
-    """Store many prepared members in a few multi-row INSERTs, audited like ``create_member``'s
+    """Store many prepared members at once (``audited_insert``), audited like ``create_member``'s
     flush (the bulk importer's path: a flush per member was most of a 10,000-row import).
     Returns their ids in order. A taken external id is a 409, as in ``create_member``."""
     _require_admin(caller)

@@ -84,7 +84,11 @@ class MemberImporter:
         fields = set().union(*(row.present for row, _ in updates))
         stored = stored_members(session, [member_id for _, member_id in updates], fields)
         for row, member_id in updates:
-            self.changes[row.line] = self._changes(row, stored[member_id])
+            current = stored.get(member_id)
+            # A member gone since ``load`` (another transaction): ``update_member`` reports it on its row.
+            self.changes[row.line] = (
+                self._changes(row, current) if current else row.payload.model_dump(include=row.present)
+            )
         changed = [member_id for row, member_id in updates if self.changes[row.line]]
         self._loaded = load_by_ids(session, model=Member, ids=changed)
 
@@ -212,7 +216,7 @@ class MemberImporter:
         return RowResult(row.line, row.external_id, "updated", member_id)
 
     def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None:
-        """Flush the updates at once, then store the new members in a few multi-row INSERTs. A
+        """Flush the updates at once, then store the new members together (``insert_members``). A
         member changed since the file was checked is reported on the first updated row; a clash
         with a member stored meanwhile (a concurrent import) on the rows it hits."""
         try:
