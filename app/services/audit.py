@@ -93,6 +93,9 @@ VOLATILE_FIELDS = {
     "next_attempt_at",
 }
 SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
+#: From this many audit rows a flush writes them with ``insert_rows`` (an ordinary request's
+#: handful keep the plain INSERT).
+_BULK_ROWS = 200
 #: Column values that are JSON as they are (``_json_value`` leaves them alone).
 _JSON_PLAIN = frozenset({str, int, bool, type(None), list, dict})
 
@@ -202,7 +205,9 @@ def _actor_of(session: Session) -> Actor:
 @event.listens_for(Session, "after_flush")
 def _record(session: Session, _flush_context: Any) -> None:
     rows = _events(session, _actor_of(session))
-    if rows:
+    if len(rows) >= _BULK_ROWS:  # a flush of many objects (an import's updates): one COPY/executemany
+        insert_rows(session, table_of(AuditEvent), rows)
+    elif rows:
         session.connection().execute(insert(AuditEvent), rows)
 
 
