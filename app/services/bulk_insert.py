@@ -50,7 +50,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
             with cursor.copy(f"COPY {into} FROM STDIN") as copy:
                 for row in prepared:
                     copy.write_row(row)
-        else:
+        else:  # SQLite, the other database the service runs on (qmark parameters)
             cursor.executemany(f"INSERT INTO {into} VALUES ({', '.join('?' * len(names))})", prepared)
 
 
