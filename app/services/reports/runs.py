@@ -219,6 +219,8 @@ def _run_members(session: Session, caller: Caller, run: OptimizationRun) -> dict
 
 
 def run_report(session: Session, caller: Caller, *, run_id: int) -> RunReport:
+    """A run's report: cross-area flows, member loads, coverage and unmet demands per area; a
+    liaison sees its own area's part."""
     run = get_scoped(session, model=OptimizationRun, obj_id=run_id, caller=caller, what="optimization run")
     areas = list(session.scalars(select(Area).where(Area.district_id == caller.district_id).order_by(Area.id)))
     by_id = {a.id: a for a in areas}
@@ -245,22 +247,34 @@ def run_report(session: Session, caller: Caller, *, run_id: int) -> RunReport:
         if a.status != AssignmentStatus.DECLINED
     ]
     unmet = list(session.scalars(select(UnmetDemand).where(UnmetDemand.run_id == run.id).order_by(UnmetDemand.id)))
-    planned = ((run.stats or {}).get("plan") or {}).get("demand_ids") or []  # every demand the run considered
-    demand_ids = {int(d) for d in planned} | {a.demand_id for a in plan} | {u.demand_id for u in unmet}
-    demands = (
-        {
-            d.id: d
-            for d in session.scalars(
-                select(Demand).where(Demand.district_id == caller.district_id, Demand.id.in_(demand_ids))
-            )
-        }
-        if demand_ids
-        else {}
-    )
+    demands = _report_demands(session, caller, run, plan, unmet)
     members = _run_members(session, caller, run)
     for a in plan:  # members deactivated since still show with their load
         members.setdefault(a.member_id, a.member)
+    _add_flows_and_loads(report, plan, members, by_id, own)
+    _add_coverage_and_unmet(report, areas, demands, unmet, own)
+    used = {c for f in report.flows for c in (f.from_area, f.to_area)}
+    report.area_codes = [a.code for a in areas if a.code in used]
+    report.area_names = {a.code: a.name for a in areas}
+    return report
 
+
+def _report_demands(
+    session: Session, caller: Caller, run: OptimizationRun, plan: list[Assignment], unmet: list[UnmetDemand]
+) -> dict[int, Demand]:
+    """Every demand the run considered, planned or left unmet."""
+    planned = ((run.stats or {}).get("plan") or {}).get("demand_ids") or []
+    demand_ids = {int(d) for d in planned} | {a.demand_id for a in plan} | {u.demand_id for u in unmet}
+    if not demand_ids:
+        return {}
+    query = select(Demand).where(Demand.district_id == caller.district_id, Demand.id.in_(demand_ids))
+    return {d.id: d for d in session.scalars(query)}
+
+
+def _add_flows_and_loads(
+    report: RunReport, plan: list[Assignment], members: dict[int, Member], by_id: dict[int, Area], own: int | None
+) -> None:
+    """Home area -> demand area counts, and each member's number of activities in the plan."""
     flows: Counter = Counter()
     load: Counter = Counter()
     for a in plan:
@@ -277,6 +291,13 @@ def run_report(session: Session, caller: Caller, *, run_id: int) -> RunReport:
         ),
         key=lambda x: (-x.load, x.member_id),
     )
+
+
+def _add_coverage_and_unmet(
+    report: RunReport, areas: list[Area], demands: dict[int, Demand], unmet: list[UnmetDemand], own: int | None
+) -> None:
+    """Demands covered and unmet per area, and the unmet ones with their cause."""
+    by_id = {a.id: a for a in areas}
     unmet_ids = {u.demand_id for u in unmet}
     per_area: dict[int, list[int]] = defaultdict(list)
     for d in demands.values():
@@ -307,7 +328,3 @@ def run_report(session: Session, caller: Caller, *, run_id: int) -> RunReport:
         for u in unmet
         if u.demand_id in demands and (own is None or demands[u.demand_id].area_id == own)
     ]
-    used = {c for f in report.flows for c in (f.from_area, f.to_area)}
-    report.area_codes = [a.code for a in areas if a.code in used]
-    report.area_names = {a.code: a.name for a in areas}
-    return report

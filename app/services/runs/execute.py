@@ -327,16 +327,27 @@ def _localise(text: str, codes: tuple[str, ...] | frozenset[str], names: dict[st
     return text.replace("、".join(seq), "、".join(names.get(c, c) for c in seq), 1)
 
 
-def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome) -> str:
-    sol = outcome.solution
+_SOLVER_FIGURES = (
+    "method",
+    "build_s",
+    "solve_s",
+    "wall_s",
+    "candidate_pairs",
+    "coverage_value",
+    "coverage_bound",
+    "rest_value",
+    "rest_bound",
+    "top_k",
+)
+
+
+def _run_stats(built: BuiltProblem, outcome: _Outcome, *, cancelled: bool) -> dict[str, Any]:
+    """What the run shows of its solve: the plan's figures beside both baselines, the solver's
+    figures and options, counts, and which demands, members and kept pairs it planned."""
+    sol, problem = outcome.solution, built.problem
     assert sol is not None
-    problem = built.problem
-    # A solve that finished before it noticed the cancel has a complete plan: that is a success.
-    cancelled = sol.stats.status == SolverStatus.CANCELLED
-    status = RunStatus.CANCELLED if cancelled else RunStatus.SUCCEEDED
-    demands = {d.id: d for d in problem.demands}
-    proposals = [a for a in sol.assignments if not a.pinned]
-    stats = {
+    proposals = sum(1 for a in sol.assignments if not a.pinned)
+    return {
         "optimized": _metrics(sol),
         "fixed_pairing": _metrics(outcome.fixed),
         "greedy": _metrics(outcome.greedy),
@@ -347,26 +358,12 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
             "fixed_pairing": outcome.fixed.stats.objective if outcome.fixed else None,
             "greedy": outcome.greedy.stats.objective if outcome.greedy else None,
         },
-        "solver": {
-            k: getattr(sol.stats, k)
-            for k in (
-                "method",
-                "build_s",
-                "solve_s",
-                "wall_s",
-                "candidate_pairs",
-                "coverage_value",
-                "coverage_bound",
-                "rest_value",
-                "rest_bound",
-                "top_k",
-            )
-        },
+        "solver": {k: getattr(sol.stats, k) for k in _SOLVER_FIGURES},
         "counts": {
             "members": len(problem.members),
             "demands": len(problem.demands),
-            "proposals": len(proposals),
-            "pinned": len(sol.assignments) - len(proposals),
+            "proposals": proposals,
+            "pinned": len(sol.assignments) - proposals,
             "unmet": len(sol.unmet),
             "covered": sol.metrics.demands_covered,
             "candidate_pairs": sol.stats.candidate_pairs,
@@ -380,80 +377,100 @@ def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outco
         "cap_weeks": built.cap_weeks,
         "executor_pid": os.getpid(),  # the process that solved it (on SQLite: not the API's)
         "plan": {
-            "demand_ids": sorted(demands),
+            "demand_ids": sorted(d.id for d in problem.demands),
             "member_ids": sorted(m.id for m in problem.members),  # the run's own members, for its report
             "kept_pairs": sorted([list(p) for p in built.kept_pairs]),
         },
     }
+
+
+def _finish_run_row(
+    s: Session, run_id: int, attempt: int, sol: Solution, status: RunStatus, stats: dict[str, Any]
+) -> bool:
+    """Mark the run finished with its figures, if this attempt still owns it (taking the row
+    first: row lock / SQLite write lock). False: another attempt took it over."""
     now = utcnow()
-    with session_scope(url) as s:
-        # Take the row first (row lock / SQLite write lock), conditional on still owning it.
-        owned = audited_update(
-            s,
-            OptimizationRun,
-            *_owned(run_id, attempt),
-            values={
-                "status": status,
-                "solver_status": sol.stats.status,
-                "objective": json_safe(sol.stats.objective),
-                "best_bound": json_safe(sol.stats.best_bound),
-                "gap": json_safe(sol.stats.gap),
-                "stats": json_safe(stats),
-                "finished_at": now,
-                "heartbeat_at": now,
-                "progress": json_safe(
-                    {
-                        "objective": sol.stats.objective,
-                        "best_bound": sol.stats.best_bound,
-                        "final": True,
-                        "updated_at": now.isoformat(),
-                    }
-                ),
-                "version": OptimizationRun.version + 1,
-            },
+    progress = {"objective": sol.stats.objective, "best_bound": sol.stats.best_bound, "final": True}
+    owned = audited_update(
+        s,
+        OptimizationRun,
+        *_owned(run_id, attempt),
+        values={
+            "status": status,
+            "solver_status": sol.stats.status,
+            "objective": json_safe(sol.stats.objective),
+            "best_bound": json_safe(sol.stats.best_bound),
+            "gap": json_safe(sol.stats.gap),
+            "stats": json_safe(stats),
+            "finished_at": now,
+            "heartbeat_at": now,
+            "progress": json_safe({**progress, "updated_at": now.isoformat()}),
+            "version": OptimizationRun.version + 1,
+        },
+    )
+    return len(owned) == 1
+
+
+def _store_plan(s: Session, run_id: int, district_id: int, built: BuiltProblem, sol: Solution) -> None:
+    """The run's proposals and unmet demands, replacing what an earlier attempt may have written;
+    texts name skills as staff know them."""
+    audited_delete(s, Assignment, Assignment.run_id == run_id, Assignment.status == AssignmentStatus.PROPOSED)
+    audited_delete(s, UnmetDemand, UnmetDemand.run_id == run_id)
+    required = {d.id: d.required_skills for d in built.problem.demands}
+    for a in sol.assignments:
+        if a.pinned:
+            continue
+        e = a.explanation
+        s.add(
+            Assignment(
+                district_id=district_id,
+                run_id=run_id,
+                demand_id=a.demand_id,
+                member_id=a.member_id,
+                area_id=built.demand_area_ids[a.demand_id],
+                status=AssignmentStatus.PROPOSED,
+                score=round(sum(e.terms.values()), 4),
+                explanation=json_safe({k: v for k, v in dataclasses.asdict(e).items() if k != "text"}),
+                explanation_text=_localise(e.text, e.skill_overlap, built.skill_names, sort=False),
+            )
         )
-        if len(owned) != 1:
+    for u in sol.unmet:
+        s.add(
+            UnmetDemand(
+                district_id=district_id,
+                run_id=run_id,
+                demand_id=u.demand_id,
+                cause=u.cause.value,
+                assigned=u.assigned,
+                detail=json_safe(dict(u.detail)),
+                text=_localise(u.text, required[u.demand_id], built.skill_names, sort=True),
+            )
+        )
+
+
+def store_result(url: str, run_id: int, attempt: int, built: BuiltProblem, outcome: _Outcome) -> str:
+    """Store a solve's outcome in one transaction: the run row, its proposals and unmet demands.
+    Returns the run's status, or ``lost`` when another attempt owns the run by now."""
+    sol = outcome.solution
+    assert sol is not None
+    # A solve that finished before it noticed the cancel has a complete plan: that is a success.
+    cancelled = sol.stats.status == SolverStatus.CANCELLED
+    status = RunStatus.CANCELLED if cancelled else RunStatus.SUCCEEDED
+    stats = _run_stats(built, outcome, cancelled=cancelled)
+    with session_scope(url) as s:
+        if not _finish_run_row(s, run_id, attempt, sol, status, stats):
             s.rollback()
             return "lost"
         district_id = s.scalar(select(OptimizationRun.district_id).where(OptimizationRun.id == run_id))
-        # A retried attempt replaces what an earlier one may have written.
-        audited_delete(s, Assignment, Assignment.run_id == run_id, Assignment.status == AssignmentStatus.PROPOSED)
-        audited_delete(s, UnmetDemand, UnmetDemand.run_id == run_id)
-        for a in proposals:
-            e = a.explanation
-            text = _localise(e.text, e.skill_overlap, built.skill_names, sort=False)
-            explanation = json_safe({k: v for k, v in dataclasses.asdict(e).items() if k != "text"})
-            s.add(
-                Assignment(
-                    district_id=district_id,
-                    run_id=run_id,
-                    demand_id=a.demand_id,
-                    member_id=a.member_id,
-                    area_id=built.demand_area_ids[a.demand_id],
-                    status=AssignmentStatus.PROPOSED,
-                    score=round(sum(e.terms.values()), 4),
-                    explanation=explanation,
-                    explanation_text=text,
-                )
-            )
-        for u in sol.unmet:
-            s.add(
-                UnmetDemand(
-                    district_id=district_id,
-                    run_id=run_id,
-                    demand_id=u.demand_id,
-                    cause=u.cause.value,
-                    assigned=u.assigned,
-                    detail=json_safe(dict(u.detail)),
-                    text=_localise(u.text, demands[u.demand_id].required_skills, built.skill_names, sort=True),
-                )
-            )
+        assert district_id is not None  # the row was just updated
+        _store_plan(s, run_id, district_id, built, sol)
+    counts = stats["counts"]
     log.info(
         "run %s %s: %s proposals, %s unmet, objective %.2f (%s)",
         run_id,
         status,
-        len(proposals),
-        len(sol.unmet),
+        counts["proposals"],
+        counts["unmet"],
         sol.stats.objective,
         sol.stats.status,
     )

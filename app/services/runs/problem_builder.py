@@ -122,16 +122,55 @@ def run_solver_options(run: OptimizationRun) -> dict[str, Any]:
 
 def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 2) -> BuiltProblem:
     """Read everything the run needs in one session and return the solver's input."""
-    district_id = run.district_id
-    coords, code_of = area_coords(session, district_id=district_id)
+    coords, code_of = area_coords(session, district_id=run.district_id)
     ws_utc, we_utc = window_bounds_utc(run.window_start, run.window_end)
     weeks = cap_weeks(run.window_start, run.window_end)
+    demands = _run_demands(session, run, ws_utc, we_utc)
+    pairs = _existing_pairs(session, run, {d.id for d in demands}, ws_utc, we_utc)
+    members = _active_members(session, run.district_id)
+    activities = _activities_this_year(session, run.district_id, run.window_start.year)
+    served = _served_communities(session, run.district_id)
+    skill_names: dict[str, str] = {}
+    solver_members = [
+        _solver_member(m, code_of, weeks, pairs.busy.get(m.id, []), activities, served, skill_names) for m in members
+    ]
+    solver_demands = [_solver_demand(d, code_of, skill_names) for d in demands]
+    member_ids = {m.id for m in members}
 
+    def keep(found: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int]]:
+        """Pairs with a member no longer active cannot be planned around; drop them."""
+        return frozenset(p for p in found if p[1] in member_ids)
+
+    options = run_solver_options(run)
+    problem = Problem(
+        members=tuple(solver_members),
+        demands=tuple(solver_demands),
+        area_coords=coords,
+        pinned=keep(pairs.pinned),
+        forbidden=keep(pairs.forbidden),
+        previous=keep(pairs.previous) - keep(pairs.pinned),
+        weights=Weights(**(run.weights or {})),
+        time_limit_s=float(run.time_limit_s),
+        num_workers=max(1, num_workers),
+        deterministic=bool(options["deterministic"]),
+        random_seed=int(options["seed"]),
+    )
+    return BuiltProblem(
+        problem=problem,
+        demand_area_ids={d.id: d.area_id for d in demands},
+        kept_pairs=keep(pairs.kept),
+        cap_weeks=weeks,
+        skill_names=skill_names,
+    )
+
+
+def _run_demands(session: Session, run: OptimizationRun, ws_utc: datetime, we_utc: datetime) -> list[Demand]:
+    """The demands the run plans (see the module docstring: full vs repair, scope areas)."""
     statuses = (DemandStatus.OPEN,) if run.mode == RunMode.REPAIR else (DemandStatus.OPEN, DemandStatus.ASSIGNED)
-    dq = (
+    query = (
         select(Demand)
         .where(
-            Demand.district_id == district_id,
+            Demand.district_id == run.district_id,
             Demand.status.in_(statuses),
             Demand.starts_at >= ws_utc,
             Demand.starts_at < we_utc,
@@ -139,48 +178,62 @@ def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 
         .order_by(Demand.id)
     )
     if run.scope_area_ids:
-        dq = dq.where(Demand.area_id.in_(run.scope_area_ids))
-    demands = list(session.scalars(dq).unique())
-    demand_ids = {d.id for d in demands}
+        query = query.where(Demand.area_id.in_(run.scope_area_ids))
+    return list(session.scalars(query).unique())
 
-    # Every assignment whose demand overlaps the window (it may occupy a member's time).
+
+@dataclass
+class _ExistingPairs:
+    """What the live and declined assignments overlapping the window mean for the run."""
+
+    busy: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=lambda: defaultdict(list))
+    pinned: set[tuple[int, int]] = field(default_factory=set)
+    forbidden: set[tuple[int, int]] = field(default_factory=set)
+    previous: set[tuple[int, int]] = field(default_factory=set)
+    kept: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _existing_pairs(
+    session: Session, run: OptimizationRun, demand_ids: set[int], ws_utc: datetime, we_utc: datetime
+) -> _ExistingPairs:
+    """Every assignment whose demand overlaps the window (it may occupy a member's time), sorted
+    into busy time, pinned, forbidden (declined), previous and kept pairs."""
     rows = session.execute(
         select(Assignment.demand_id, Assignment.member_id, Assignment.status, Demand.starts_at, Demand.ends_at)
         .join(Demand, Demand.id == Assignment.demand_id)
         .where(
-            Assignment.district_id == district_id,
+            Assignment.district_id == run.district_id,
             Assignment.status.in_((*LIVE, AssignmentStatus.DECLINED)),
             Demand.starts_at < we_utc,
             Demand.ends_at > ws_utc,
         )
         .order_by(Assignment.id)
     ).all()
-    busy: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-    pinned: set[tuple[int, int]] = set()
-    forbidden: set[tuple[int, int]] = set()
-    previous: set[tuple[int, int]] = set()
-    kept: set[tuple[int, int]] = set()
+    out = _ExistingPairs()
     for d_id, m_id, status, starts, ends in rows:
         pair = (d_id, m_id)
         interval = (to_local_naive(starts), to_local_naive(ends))
         in_run = d_id in demand_ids
         if status == AssignmentStatus.DECLINED:
             if in_run:
-                forbidden.add(pair)
+                out.forbidden.add(pair)
             continue
         if status in (AssignmentStatus.ACCEPTED, AssignmentStatus.COMPLETED):
-            busy[m_id].append(interval)
+            out.busy[m_id].append(interval)
             if in_run:
-                pinned.add(pair)
+                out.pinned.add(pair)
         elif not in_run or run.mode == RunMode.REPAIR:  # a published row this run keeps
-            busy[m_id].append(interval)
+            out.busy[m_id].append(interval)
             if in_run:
-                pinned.add(pair)
-                kept.add(pair)
+                out.pinned.add(pair)
+                out.kept.add(pair)
         else:  # published row of a demand a full run re-plans
-            previous.add(pair)
+            out.previous.add(pair)
+    return out
 
-    members = list(
+
+def _active_members(session: Session, district_id: int) -> list[Member]:
+    return list(
         session.scalars(
             select(Member)
             .where(Member.district_id == district_id, Member.active.is_(True))
@@ -188,9 +241,11 @@ def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 
             .order_by(Member.id)
         )
     )
-    member_ids = {m.id for m in members}
-    year = run.window_start.year
-    activities = Counter(
+
+
+def _activities_this_year(session: Session, district_id: int, year: int) -> Counter[int]:
+    """Member id -> activity duty records in the calendar year (the duty term's input)."""
+    return Counter(
         dict(
             session.execute(
                 select(DutyRecord.member_id, func.count())
@@ -204,6 +259,10 @@ def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 
             ).all()
         )
     )
+
+
+def _served_communities(session: Session, district_id: int) -> dict[int, set[int]]:
+    """Member id -> communities of their completed assignments (the continuity term's input)."""
     served: dict[int, set[int]] = defaultdict(set)
     for m_id, community_id in session.execute(
         select(Assignment.member_id, Demand.community_id)
@@ -211,77 +270,54 @@ def build_problem(session: Session, *, run: OptimizationRun, num_workers: int = 
         .where(Assignment.district_id == district_id, Assignment.status == AssignmentStatus.COMPLETED)
     ):
         served[m_id].add(community_id)
+    return served
 
-    skill_names: dict[str, str] = {}
-    solver_members = []
-    for m in members:
-        skills = {}
-        for ms in m.skills:
-            skills[ms.skill.code] = max(0.05, min(1.0, (ms.level or 2) / 3))
-            skill_names[ms.skill.code] = ms.skill.name
-        paired = frozenset(
-            code_of[a.id] for a in (m.group.areas if m.group and m.group.active else []) if a.id in code_of
-        )
-        solver_members.append(
-            SolverMember(
-                id=m.id,
-                home_area=code_of[m.home_area_id],
-                paired_areas=paired,
-                skills=skills,
-                cap=max(0, m.weekly_cap) * weeks,
-                busy=tuple(sorted(busy.get(m.id, []))),
-                activities_this_year=int(activities.get(m.id, 0)),
-                blackout_dates=_blackouts(m.blackout_dates),
-                weekly_slots=_slots(m.weekly_slots),
-                accepts_cross_area=bool(m.accepts_cross_area),
-                max_distance_km=m.max_distance_km,
-                active=True,
-                served_communities=frozenset(served.get(m.id, ())),
-            )
-        )
 
-    solver_demands = []
-    for d in demands:
-        for s in d.required_skills:
-            skill_names.setdefault(s.code, s.name)
-        solver_demands.append(
-            SolverDemand(
-                id=d.id,
-                area=code_of[d.area_id],
-                community=d.community_id,
-                priority=d.priority,
-                required_skills=frozenset(s.code for s in d.required_skills),
-                min_members=d.min_members,
-                max_members=d.max_members,
-                start=to_local_naive(d.starts_at),
-                end=to_local_naive(d.ends_at),
-                excluded_members=frozenset(m.id for m in d.excluded_members),
-            )
-        )
-
-    def keep(pairs: Iterable[tuple[int, int]]) -> frozenset[tuple[int, int]]:
-        """Pairs with a member no longer active cannot be planned around; drop them."""
-        return frozenset(p for p in pairs if p[1] in member_ids)
-
-    weights = Weights(**(run.weights or {}))
-    options = run_solver_options(run)
-    problem = Problem(
-        members=tuple(solver_members),
-        demands=tuple(solver_demands),
-        area_coords=coords,
-        pinned=keep(pinned),
-        forbidden=keep(forbidden),
-        previous=keep(previous) - keep(pinned),
-        weights=weights,
-        time_limit_s=float(run.time_limit_s),
-        num_workers=max(1, num_workers),
-        deterministic=bool(options["deterministic"]),
-        random_seed=int(options["seed"]),
+def _solver_member(
+    m: Member,
+    code_of: dict[int, str],
+    weeks: int,
+    busy: list[tuple[datetime, datetime]],
+    activities: Counter[int],
+    served: dict[int, set[int]],
+    skill_names: dict[str, str],
+) -> SolverMember:
+    """One member as the solver sees it (records the names of its skills in ``skill_names``)."""
+    skills = {}
+    for ms in m.skills:
+        skills[ms.skill.code] = max(0.05, min(1.0, (ms.level or 2) / 3))
+        skill_names[ms.skill.code] = ms.skill.name
+    paired = frozenset(code_of[a.id] for a in (m.group.areas if m.group and m.group.active else []) if a.id in code_of)
+    return SolverMember(
+        id=m.id,
+        home_area=code_of[m.home_area_id],
+        paired_areas=paired,
+        skills=skills,
+        cap=max(0, m.weekly_cap) * weeks,
+        busy=tuple(sorted(busy)),
+        activities_this_year=int(activities.get(m.id, 0)),
+        blackout_dates=_blackouts(m.blackout_dates),
+        weekly_slots=_slots(m.weekly_slots),
+        accepts_cross_area=bool(m.accepts_cross_area),
+        max_distance_km=m.max_distance_km,
+        active=True,
+        served_communities=frozenset(served.get(m.id, ())),
     )
-    return BuiltProblem(
-        problem=problem,
-        demand_area_ids={d.id: d.area_id for d in demands},
-        kept_pairs=keep(kept),
-        cap_weeks=weeks,
-        skill_names=skill_names,
+
+
+def _solver_demand(d: Demand, code_of: dict[int, str], skill_names: dict[str, str]) -> SolverDemand:
+    """One demand as the solver sees it, in Beijing local time."""
+    for skill in d.required_skills:
+        skill_names.setdefault(skill.code, skill.name)
+    return SolverDemand(
+        id=d.id,
+        area=code_of[d.area_id],
+        community=d.community_id,
+        priority=d.priority,
+        required_skills=frozenset(skill.code for skill in d.required_skills),
+        min_members=d.min_members,
+        max_members=d.max_members,
+        start=to_local_naive(d.starts_at),
+        end=to_local_naive(d.ends_at),
+        excluded_members=frozenset(m.id for m in d.excluded_members),
     )

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -87,7 +86,8 @@ def tell_members(
 
 
 def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationRun, dict[str, int]]:
-    """Make the run's plan current (flushes; the caller commits once)."""
+    """Make the run's plan current (flushes; the caller commits once). Publishing again is a
+    no-op that answers the first publish's summary."""
     run = get_run(session, caller, run_id=run_id)
     if run.status == RunStatus.PUBLISHED:
         return run, dict((run.stats or {}).get("publish") or {})
@@ -95,6 +95,30 @@ def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationR
     session.refresh(run)
     if run.status == RunStatus.PUBLISHED:
         return run, dict((run.stats or {}).get("publish") or {})
+    _check_publishable(session, run)
+    plan = (run.stats or {}).get("plan") or {}
+    demand_ids = [int(d) for d in plan.get("demand_ids", [])]
+    kept = {(int(d), int(m)) for d, m in plan.get("kept_pairs", [])}
+    summary = {"published": 0, "superseded": 0, "skipped": 0, "demands_assigned": 0, "demands_open": 0}
+    demands: dict[int, Demand] = {}
+    if demand_ids:
+        demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
+    superseded = _supersede_earlier_plans(session, run, demand_ids, kept)
+    newly_published = _publish_proposals(session, run, demand_ids, demands, summary)
+    summary["superseded"] = len(superseded)
+    tell_members(session, run=run, published=newly_published, superseded=superseded)
+    _settle_demand_statuses(session, demand_ids, demands, summary)
+    run.status = RunStatus.PUBLISHED
+    run.published_at = utcnow()
+    published_from = RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
+    run.stats = {**(run.stats or {}), "publish": summary, "published_from": published_from}
+    session.flush()
+    return run, summary
+
+
+def _check_publishable(session: Session, run: OptimizationRun) -> None:
+    """409 unless the run may be published: it succeeded (or was cancelled with its best plan),
+    and no newer run over an overlapping window has been published since."""
     if not publishable(run):
         raise Problem(
             409,
@@ -122,31 +146,34 @@ def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationR
             newer_run_id=newer,
         )
 
-    plan = (run.stats or {}).get("plan") or {}
-    demand_ids = [int(d) for d in plan.get("demand_ids", [])]
-    kept = {(int(d), int(m)) for d, m in plan.get("kept_pairs", [])}
-    summary = {"published": 0, "superseded": 0, "skipped": 0, "demands_assigned": 0, "demands_open": 0}
 
-    demands: dict[int, Demand] = {}
+def _supersede_earlier_plans(
+    session: Session, run: OptimizationRun, demand_ids: list[int], kept: set[tuple[int, int]]
+) -> list[Assignment]:
+    """Earlier runs' published assignments of these demands end, except the pairs this run kept."""
     superseded: list[Assignment] = []
-    newly_published: list[Assignment] = []
-    if demand_ids:
-        demands = {d.id: d for d in session.scalars(select(Demand).where(Demand.id.in_(demand_ids))).unique()}
-        old = session.scalars(
-            select(Assignment).where(
-                Assignment.demand_id.in_(demand_ids),
-                Assignment.status == AssignmentStatus.PUBLISHED,
-                Assignment.run_id.is_distinct_from(run.id),
-            )
-        ).unique()
-        for a in old:
-            if (a.demand_id, a.member_id) in kept:
-                continue
+    if not demand_ids:
+        return superseded
+    old = session.scalars(
+        select(Assignment).where(
+            Assignment.demand_id.in_(demand_ids),
+            Assignment.status == AssignmentStatus.PUBLISHED,
+            Assignment.run_id.is_distinct_from(run.id),
+        )
+    ).unique()
+    for a in old:
+        if (a.demand_id, a.member_id) not in kept:
             a.status = AssignmentStatus.SUPERSEDED
             superseded.append(a)
-            summary["superseded"] += 1
-        session.flush()
+    session.flush()
+    return superseded
 
+
+def _publish_proposals(
+    session: Session, run: OptimizationRun, demand_ids: list[int], demands: dict[int, Demand], summary: dict[str, int]
+) -> list[Assignment]:
+    """The run's proposals become published, skipping demands no longer plannable and pairs that
+    are live (or declined) already."""
     taken = {
         (d, m): s
         for d, m, s in session.execute(
@@ -155,25 +182,29 @@ def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationR
             )
         )
     }
-    proposals = list(
-        session.scalars(
-            select(Assignment)
-            .where(Assignment.run_id == run.id, Assignment.status == AssignmentStatus.PROPOSED)
-            .order_by(Assignment.id)
-        ).unique()
-    )
-    for a in proposals:
+    proposals = session.scalars(
+        select(Assignment)
+        .where(Assignment.run_id == run.id, Assignment.status == AssignmentStatus.PROPOSED)
+        .order_by(Assignment.id)
+    ).unique()
+    published: list[Assignment] = []
+    for a in list(proposals):
         d = demands.get(a.demand_id) or session.get(Demand, a.demand_id)
         if d is None or d.status not in DEMAND_PLANNABLE or (a.demand_id, a.member_id) in taken:
             summary["skipped"] += 1
             continue
         a.status = AssignmentStatus.PUBLISHED
         taken[(a.demand_id, a.member_id)] = AssignmentStatus.PUBLISHED
-        newly_published.append(a)
-        summary["published"] += 1
+        published.append(a)
+    summary["published"] = len(published)
     session.flush()
-    tell_members(session, run=run, published=newly_published, superseded=superseded)
+    return published
 
+
+def _settle_demand_statuses(
+    session: Session, demand_ids: list[int], demands: dict[int, Demand], summary: dict[str, int]
+) -> None:
+    """A plannable demand is ``assigned`` once it has ``min_members`` live assignments, else ``open``."""
     live = Counter(
         dict(
             session.execute(
@@ -191,15 +222,3 @@ def publish_run(session: Session, caller, *, run_id: int) -> tuple[OptimizationR
         if d.status != target:
             d.status = target
         summary["demands_assigned" if target == DemandStatus.ASSIGNED else "demands_open"] += 1
-
-    now = utcnow()
-    run.status = RunStatus.PUBLISHED
-    run.published_at = now
-    stats: dict[str, Any] = dict(run.stats or {})
-    stats["publish"] = summary
-    stats["published_from"] = (
-        RunStatus.CANCELLED if run.solver_status == SolverStatus.CANCELLED else RunStatus.SUCCEEDED
-    )
-    run.stats = stats
-    session.flush()
-    return run, summary
