@@ -2,8 +2,10 @@
 
 Times ``app.services.imports.import_members`` (what `POST /v1/members:import` and `matcher import
 members` both call) on the demo district: a first import that creates every member, then the same
-file again (every row an update), then a file with bad rows that must be rejected whole with its
-per-row report (the member count is checked unchanged). CSV bytes are generated, never committed.
+file again (every row found unchanged), then a file that changes every member (every row an
+update), then a file whose rows change every member but 10 of which are bad: it must be
+rejected whole with its per-row report (the member count is checked unchanged). CSV bytes are
+generated, never committed.
 """
 
 from __future__ import annotations
@@ -90,10 +92,12 @@ def run_one(db: str, rows: int) -> dict[str, Any]:
         live.load_demo_with_plan(url)
         district_id, areas, groups, skills = _catalogue(url)
         good = members_csv(rows, areas, groups, skills, seed=1)
+        changed = members_csv(rows, areas, groups, skills, seed=3)
         bad = members_csv(rows, areas, groups, skills, seed=2, bad_every=1000)
         result = {"db": db, "rows": rows, "csv_bytes": len(good), "loadavg_before": live.machine_facts()["loadavg"]}
         result["create"] = _timed_import(url, district_id, good)
         result["update_same_file"] = _timed_import(url, district_id, good)
+        result["change_every_row"] = _timed_import(url, district_id, changed)
         result["rejected_file"] = _timed_import(url, district_id, bad)
         result["loadavg_after"] = live.machine_facts()["loadavg"]
     return result
@@ -116,7 +120,7 @@ def main(args) -> int:  # noqa: ANN001 - argparse namespace
             print(json.dumps(result, ensure_ascii=False), flush=True)
             continue
         print(f"== {db}: {args.rows} members, {result['csv_bytes']} bytes of CSV")
-        for phase in ("create", "update_same_file", "rejected_file"):
+        for phase in ("create", "update_same_file", "change_every_row", "rejected_file"):
             print(f"   {phase:18} {result[phase]}")
         print(f"   load {result['loadavg_before']} -> {result['loadavg_after']}", flush=True)
     return 0

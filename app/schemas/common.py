@@ -138,10 +138,25 @@ class RequestModel(BaseModel):
     def _strict_numbers(cls, value: Any, info: ValidationInfo) -> Any:
         """Numbers are JSON numbers: ``true`` is not 1 and ``"3"`` is not 3 (``2.0`` is the integer 2,
         as JSON Schema has it)."""
-        field = cls.model_fields.get(info.field_name or "")
-        if field is not None and not (info.context or {}).get(FORM_TEXT):
-            _check_number(value, _numeric_kind(field.annotation), info.field_name or "")
+        if value is None or (info.context or {}).get(FORM_TEXT):
+            return value
+        name = info.field_name or ""
+        _check_number(value, _field_kind(cls, name), name)
         return value
+
+
+_FIELD_KINDS: dict[tuple[type, str], str | None] = {}
+
+
+def _field_kind(model: type[BaseModel], name: str) -> str | None:
+    """``_numeric_kind`` of a model field, worked out once per (model, field): the validator runs
+    for every field of every row a bulk import validates, and unwrapping the annotation each time
+    was most of that validation's cost."""
+    key = (model, name)
+    if key not in _FIELD_KINDS:
+        field = model.model_fields.get(name)
+        _FIELD_KINDS[key] = None if field is None else _numeric_kind(field.annotation)
+    return _FIELD_KINDS[key]
 
 
 class UpdateModel(RequestModel):

@@ -13,10 +13,11 @@ not survive FastAPI's thread hops between dependency and handler); the CLI and t
 
 Not recorded: bookkeeping tables (the feed, deliveries, idempotency records, the trail itself),
 fields that change on every touch (``updated_at``, ``version``, heartbeats, progress, last use),
-Bulk ``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
-``audited_update`` / ``audited_delete``, which read the touched rows back (``RETURNING``) and
-write one audit row per row in the same transaction (for an update the new values of the
-changed columns, the old ones are not read; for a delete the row as it was). The application has
+Bulk ``INSERT``/``UPDATE``/``DELETE`` statements bypass the flush: services issue them through
+``audited_insert`` / ``audited_update`` / ``audited_delete``, which write one audit row per row
+in the same transaction (for an insert the row as given, with the id it was stored under; for
+an update the new values of the changed columns, read back with ``RETURNING``, the old ones are
+not read; for a delete the row as it was). The application has
 no update or delete path for audit rows; a flush that tries one is refused.
 """
 
@@ -29,14 +30,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, event, insert, select, update
+from sqlalchemy import ColumnElement, delete, event, func, insert, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.domain.enums import ActorKind, AuditAction, Role
 from app.errors import Problem, invalid, msg
 from app.models import AuditEvent, ChangeEvent, District, IdempotencyRecord, WebhookDelivery
-from app.models.base import utcnow
+from app.models.base import table_of, utcnow
+from app.services.bulk_insert import insert_rows
 from app.services.changes import _json_value
 from app.services.identity import Caller
 from app.services.pagination import Page, paginate
@@ -91,6 +93,11 @@ VOLATILE_FIELDS = {
     "next_attempt_at",
 }
 SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
+#: From this many audit rows a flush writes them with ``insert_rows`` (an ordinary request's
+#: handful keep the plain INSERT).
+_BULK_ROWS = 200
+#: Column values that are JSON as they are (``_json_value`` leaves them alone).
+_JSON_PLAIN = frozenset({str, int, bool, type(None), list, dict})
 
 
 def set_actor(session: Session, *, actor: Actor) -> None:
@@ -106,6 +113,11 @@ def acting(actor: Actor) -> Iterator[None]:
         yield
     finally:
         current_actor.reset(token)
+
+
+def _masked(field: str) -> bool:
+    """Whether ``mask`` may change a value of ``field`` (a phone, an e-mail address, a secret)."""
+    return field in SECRET_FIELDS or "phone" in field or "email" in field
 
 
 def mask(field: str, value: Any) -> Any:
@@ -193,7 +205,9 @@ def _actor_of(session: Session) -> Actor:
 @event.listens_for(Session, "after_flush")
 def _record(session: Session, _flush_context: Any) -> None:
     rows = _events(session, _actor_of(session))
-    if rows:
+    if len(rows) >= _BULK_ROWS:  # a flush of many objects (an import's updates): one COPY/executemany
+        insert_rows(session, table_of(AuditEvent), rows)
+    elif rows:
         session.connection().execute(insert(AuditEvent), rows)
 
 
@@ -223,22 +237,30 @@ def _row(
 
 
 def _record_statement(session: Session, table: Any, action: AuditAction, rows: list[Any]) -> None:
-    """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns)."""
+    """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns),
+    or mappings in that shape. A created row is recorded as a flush records it: every column,
+    its ``id`` among them."""
     if table.name in SKIPPED_TABLES or not rows:
         return
     actor = _actor_of(session)
     events = []
+    first = rows[0] if isinstance(rows[0], dict) else rows[0]._mapping
+    shown = [k for k in first if k not in VOLATILE_FIELDS and (k != "id" or action == AuditAction.CREATED)]
+    if action == AuditAction.UPDATED:
+        shown = [k for k in shown if k != "district_id"]
+    masked = {k for k in shown if _masked(k)}
     for row in rows:
-        values = dict(row._mapping)
-        entity_id = values.pop("id")
+        values = row if isinstance(row, dict) else row._mapping
+        entity_id = values.get("id")
         district_id = entity_id if table.name == "districts" else values.get("district_id")
-        if action == AuditAction.UPDATED:
-            values.pop("district_id", None)
-        changes = {
-            k: [None, mask(k, _json_value(v))] if action == AuditAction.UPDATED else [mask(k, _json_value(v)), None]
-            for k, v in values.items()
-            if k not in VOLATILE_FIELDS
-        }
+        changes: dict[str, list[Any]] = {}
+        for k in shown:
+            v = values[k]
+            if type(v) not in _JSON_PLAIN:
+                v = _json_value(v)
+            if k in masked:
+                v = mask(k, v)
+            changes[k] = [v, None] if action == AuditAction.DELETED else [None, v]
         if changes:
             events.append(
                 _row(
@@ -250,8 +272,50 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
                     changes=changes,
                 )
             )
-    if events:
-        session.execute(insert(AuditEvent), events)
+    insert_rows(session, table_of(AuditEvent), events)
+
+
+def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
+    """``INSERT`` many rows at once outside the unit of work (``insert_rows``), audited like a
+    flush: one ``created`` row each, showing every column but the bookkeeping ones.
+
+    For bulk writers (the importer's thousands of new members): a flush per object costs a
+    unit-of-work pass, an INSERT and an audit INSERT each. Every row gives every column the
+    audit shows (what a flush would show of an object with all its fields set); a table with
+    an ``id`` column draws it from the database. Returns the ids in the order of ``rows``
+    (``None`` for a table without ``id``).
+    """
+    if not rows:
+        return []
+    table = model.__table__
+    shown = [c.name for c in table.c if c.name not in VOLATILE_FIELDS and c.name != "id"]
+    missing = {name for name in shown if name not in rows[0]}
+    if missing:
+        raise ValueError(f"audited_insert into {table.name}: every row must give {sorted(missing)}")
+    ids: list[Any]
+    if "id" not in table.c:
+        insert_rows(session, table, rows)
+        ids = [None] * len(rows)
+    elif session.get_bind().dialect.name == "postgresql":
+        # Ids drawn from the table's sequence in one query, then one COPY (``insert_rows``):
+        # psycopg parsing the huge multi-row INSERT ... RETURNING statements was most of the time.
+        ids = sorted(
+            session.scalars(
+                select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+                    func.generate_series(1, len(rows))
+                )
+            )
+        )
+        rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
+        insert_rows(session, table, rows)
+    else:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        ids = list(session.execute(stmt, rows).scalars())
+        rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
+    if "id" in table.c:
+        shown.insert(0, "id")
+    _record_statement(session, table, AuditAction.CREATED, [{k: row[k] for k in shown} for row in rows])
+    return ids
 
 
 def audited_update(session: Session, model: Any, *where: ColumnElement[bool], values: dict[str, Any]) -> list[int]:

@@ -44,12 +44,13 @@ open. Services use the ORM session, so neither happens in this code base.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Delete, Table, Text, Update, cast, event, func, insert, select
+from sqlalchemy import Delete, String, Table, Text, Update, cast, event, func, insert, select, type_coerce
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -296,7 +297,7 @@ class FeedPage:
     identity-mapped instances nobody changes, a large share of the feed's time.
     """
 
-    items: list[Any]
+    items: Sequence[Any]
     next_cursor: str
 
 
@@ -323,24 +324,45 @@ def parse_cursor(after: str | None) -> int:
     return int(after)
 
 
+#: The columns of a ``raw_state`` page, in the order its rows unpack (``change_page_json``).
+RAW_FEED_FIELDS = ("id", "entity_type", "entity_id", "change_kind", "area_id", "state", "created_at")
+
+
+def _raw_feed_columns() -> tuple[Any, ...]:
+    """Core columns (no ORM row loading), kinds as the stored strings (no enum round trip),
+    ``state`` as its stored JSON text: what the API writes out, read as cheaply as it can be."""
+    table = table_of(ChangeEvent)
+    c = table.c
+    return (
+        c.id,
+        type_coerce(c.entity_type, String).label("entity_type"),
+        c.entity_id,
+        type_coerce(c.change_kind, String).label("change_kind"),
+        c.area_id,
+        cast(c.state, Text).label("state"),
+        c.created_at,
+    )
+
+
 def read_changes(
     session: Session, caller: Caller, *, after: str | None, limit: int = DEFAULT_LIMIT, raw_state: bool = False
 ) -> FeedPage:
     """Events after the cursor in commit order; liaisons see only their area's events.
 
-    With ``raw_state`` each row's ``state`` is the stored JSON text, not decoded: the API
-    writes it into the response as it is, instead of decoding and re-encoding every document.
+    With ``raw_state`` the rows hold the values as stored (``RAW_FEED_FIELDS``): ``state`` is
+    the stored JSON text, not decoded, and the kinds are plain strings; the API writes them into
+    the response as they are, instead of decoding and re-encoding every document.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise invalid("limit", msg("between", low=1, high=MAX_LIMIT))
     position = parse_cursor(after)
-    columns = (*_FEED_COLUMNS[:-2], cast(ChangeEvent.state, Text).label("state"), _FEED_COLUMNS[-1])
-    stmt = select(*(columns if raw_state else _FEED_COLUMNS)).where(
-        ChangeEvent.district_id == caller.district_id, ChangeEvent.id > position
+    c = table_of(ChangeEvent).c
+    stmt = select(*(_raw_feed_columns() if raw_state else _FEED_COLUMNS)).where(
+        c.district_id == caller.district_id, c.id > position
     )
     if caller.role == Role.LIAISON:
-        stmt = stmt.where(ChangeEvent.area_id == caller.area_id)
-    items = list(session.execute(stmt.order_by(ChangeEvent.id).limit(limit)))
+        stmt = stmt.where(c.area_id == caller.area_id)
+    items = session.execute(stmt.order_by(c.id).limit(limit)).all()
     return FeedPage(items=items, next_cursor=str(items[-1].id) if items else str(position))
 
 

@@ -248,6 +248,9 @@ class DemandImporter:
 
     # -- writing ------------------------------------------------------------------------------
 
+    def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None:
+        """Nothing left to write: every demand row is stored by ``apply``."""
+
     def apply(self, session: Session, caller: Caller, row: ParsedRow[DemandCreate]) -> RowResult:
         stored = self.existing.get(row.external_id or "")
         if stored is None:

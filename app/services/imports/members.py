@@ -18,10 +18,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.errors import Msg, msg
-from app.models import Member
+from app.errors import Msg, Problem, msg
+from app.models import Area, Member, MemberSkill, Skill
+from app.models.base import table_of
 from app.schemas.members import MemberCreate
 from app.services import members as member_service
 from app.services.identity import Caller
@@ -57,6 +60,10 @@ class MemberImporter:
         self.existing: dict[str, int] = {}
         self.seen: dict[str, int] = {}
         self._loaded: list = []  # stored rows this file updates, kept alive in the identity map
+        self.changes: dict[int, dict[str, Any]] = {}  # line -> what the row changes in its stored member
+        self.new: list[tuple[member_service.NewMember, int]] = []  # checked new members and their lines
+        self._created: list[RowResult] = []
+        self.updated: list[int] = []  # lines of the rows whose member changes
         #: line -> skill categories the row's skill columns replace (None: all of them)
         self.replaced_kinds: dict[int, set[str] | None] = {}
 
@@ -70,8 +77,32 @@ class MemberImporter:
         self.existing = {ext: mid for ext, mid in rows if ext is not None}
 
     def prefetch(self, session: Session, rows: list[ParsedRow[MemberCreate]]) -> None:
-        ids = [i for i in (self.existing.get(r.external_id or "") for r in rows) if i is not None]
-        self._loaded = load_by_ids(session, model=Member, ids=ids)
+        """Work out what each row changes from the stored members read as plain rows (an unchanged
+        row, the common case of a re-import, never builds an ORM object); load only the members
+        that do change, so ``update_member`` finds them in the identity map."""
+        updates = [(r, self.existing[r.external_id]) for r in rows if r.external_id in self.existing]
+        fields = set().union(*(row.present for row, _ in updates))
+        stored = stored_members(session, [member_id for _, member_id in updates], fields)
+        for row, member_id in updates:
+            current = stored.get(member_id)
+            # A member gone since ``load`` (another transaction): ``update_member`` reports it on its row.
+            self.changes[row.line] = (
+                self._changes(row, current) if current else row.payload.model_dump(include=row.present)
+            )
+        changed = [member_id for row, member_id in updates if self.changes[row.line]]
+        self._loaded = load_by_ids(session, model=Member, ids=changed)
+
+    def _changes(self, row: ParsedRow[MemberCreate], current: dict[str, Any]) -> dict[str, Any]:
+        """The fields of ``row`` that differ from the stored member ``current`` (see ``stored_members``)."""
+        wanted = row.payload.model_dump(include=row.present)
+        kinds = self.replaced_kinds.get(row.line)
+        if "skills" in wanted and kinds is not None:  # keep the stored skills of kinds the file lacks
+            wanted["skills"] += [
+                {"code": code, "level": level}
+                for code, level, category in current["skill_rows"]
+                if category not in kinds
+            ]
+        return {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
 
     # -- parsing ------------------------------------------------------------------------------
 
@@ -169,23 +200,51 @@ class MemberImporter:
     # -- writing ------------------------------------------------------------------------------
 
     def apply(self, session: Session, caller: Caller, row: ParsedRow[MemberCreate]) -> RowResult:
+        """Updates go through ``update_member`` row by row; new members are checked here and
+        stored together by ``finish``."""
         member_id = self.existing.get(row.external_id or "")
         if member_id is None:
-            member = member_service.create_member(session, caller, payload=row.payload)
-            return RowResult(row.line, row.external_id, "created", member.id)
-        member = member_service.get_member(session, caller, member_id=member_id)
-        wanted = row.payload.model_dump(include=row.present)
-        kinds = self.replaced_kinds.get(row.line)
-        if "skills" in wanted and kinds is not None:  # keep the stored skills of kinds the file lacks
-            wanted["skills"] += [
-                {"code": ms.skill.code, "level": ms.level} for ms in member.skills if ms.skill.category not in kinds
-            ]
-        current = snapshot(member)
-        changes = {k: v for k, v in wanted.items() if _comparable(k, v) != current.get(k)}
+            self.new.append((member_service.prepare_member(session, caller, payload=row.payload), row.line))
+            result = RowResult(row.line, row.external_id, "created")
+            self._created.append(result)
+            return result
+        changes = self.changes[row.line]
         if not changes:
-            return RowResult(row.line, row.external_id, "unchanged", member.id)
-        member_service.update_member(session, caller, member_id=member.id, changes=changes, if_match=None)
-        return RowResult(row.line, row.external_id, "updated", member.id)
+            return RowResult(row.line, row.external_id, "unchanged", member_id)
+        member_service.update_member(session, caller, member_id=member_id, changes=changes, if_match=None, flush=False)
+        self.updated.append(row.line)
+        return RowResult(row.line, row.external_id, "updated", member_id)
+
+    def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None:
+        """Flush the updates at once, then store the new members together (``insert_members``). A
+        member changed since the file was checked is reported on the first updated row; a clash
+        with a member stored meanwhile (a concurrent import) on the rows it hits."""
+        try:
+            session.flush()  # only updates are pending: new members are not in the session
+        except (IntegrityError, StaleDataError):
+            session.rollback()
+            errors.add(min(self.updated, default=1), "row", msg("import_row_conflict"), "conflict")
+            return
+        if not self.new:
+            return
+        try:
+            ids = member_service.insert_members(session, caller, members=[m for m, _ in self.new])
+        except (IntegrityError, Problem):
+            session.rollback()
+            self._report_clashes(session, caller, errors)
+            return
+        for result, member_id in zip(self._created, ids, strict=True):
+            result.id = member_id
+
+    def _report_clashes(self, session: Session, caller: Caller, errors: RowErrors) -> None:
+        line_of = {m.columns.get("external_id"): line for m, line in self.new}
+        taken = session.scalars(
+            select(Member.external_id).where(
+                Member.district_id == caller.district_id, Member.external_id.in_([k for k in line_of if k])
+            )
+        ).all()
+        for line in sorted(line_of[k] for k in taken) or [self.new[0][1]]:
+            errors.add(line, "row", msg("import_row_conflict"), "conflict")
 
 
 def _default(name: str):
@@ -193,25 +252,64 @@ def _default(name: str):
     return lambda: info.get_default(call_default_factory=True)
 
 
-def snapshot(member: Member) -> dict[str, Any]:
-    """A stored member in the comparable shape of ``_comparable`` (what a row would say)."""
-    return {
-        "external_id": member.external_id,
-        "name": member.name,
-        "sector": member.sector,
-        "group_id": member.group_id,
-        "home_area": member.home_area.code,
-        "work_area": member.work_area.code if member.work_area else None,
-        "phone": member.phone,
-        "email": member.email,
-        "weekly_cap": member.weekly_cap,
-        "accepts_cross_area": member.accepts_cross_area,
-        "max_distance_km": member.max_distance_km,
-        "skills": sorted((ms.skill.code, ms.level) for ms in member.skills),
-        "blackout_dates": sorted(str(d) for d in member.blackout_dates or []),
-        "weekly_slots": sorted((int(s["weekday"]), str(s["start"]), str(s["end"])) for s in member.weekly_slots or []),
-        "active": member.active,
-    }
+def stored_members(session: Session, ids: list[int], fields: set[str]) -> dict[int, dict[str, Any]]:
+    """Stored members by id in the comparable shape of ``_comparable`` (what a row would say), read
+    as plain Core rows in a few IN queries, and only the ``fields`` a file's columns can change
+    (a file without a 每周时段 column does not decode anyone's slots); ``skill_rows`` holds
+    (code, level, category) of each skill."""
+    m = table_of(Member).c
+    areas = table_of(Area)
+    home, work = areas.alias("home"), areas.alias("work")
+    plain = [m[name] for name in _PLAIN_STORED if name in fields]
+    columns: list[Any] = [m.id, *plain]
+    source: Any = table_of(Member)
+    if "home_area" in fields:
+        columns.append(home.c.code.label("home_area"))
+        source = source.join(home, home.c.id == m.home_area_id)
+    if "work_area" in fields:
+        columns.append(work.c.code.label("work_area"))
+        source = source.outerjoin(work, work.c.id == m.work_area_id)
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        for row in session.execute(select(*columns).select_from(source).where(m.id.in_(chunk))):
+            stored = row._asdict()
+            if "blackout_dates" in stored:
+                stored["blackout_dates"] = sorted(str(d) for d in stored["blackout_dates"] or [])
+            if "weekly_slots" in stored:
+                stored["weekly_slots"] = sorted(
+                    (int(s["weekday"]), str(s["start"]), str(s["end"])) for s in stored["weekly_slots"] or []
+                )
+            found[row.id] = {**stored, "skill_rows": []}
+        if "skills" in fields:
+            ms, skill = table_of(MemberSkill).c, table_of(Skill)
+            for member_id, code, level, category in session.execute(
+                select(ms.member_id, skill.c.code, ms.level, skill.c.category)
+                .join_from(table_of(MemberSkill), skill, skill.c.id == ms.skill_id)
+                .where(ms.member_id.in_(chunk))
+            ):
+                found[member_id]["skill_rows"].append((code, level, category))
+    for member in found.values():
+        member["skills"] = sorted((code, level) for code, level, _ in member["skill_rows"])
+    return found
+
+
+#: Row fields stored in a ``members`` column of the same name.
+_PLAIN_STORED = (
+    "external_id",
+    "name",
+    "sector",
+    "group_id",
+    "phone",
+    "email",
+    "weekly_cap",
+    "accepts_cross_area",
+    "max_distance_km",
+    "blackout_dates",
+    "weekly_slots",
+    "active",
+)
+_CHUNK = 500  # ids per IN (...) query
 
 
 def _comparable(field: str, value: Any) -> Any:
