@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.domain.enums import AssignmentStatus, Role
-from app.errors import not_found
+from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
+from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
 
 #: A select of the document columns (``visible_assignment_rows``).
@@ -74,19 +74,15 @@ _ONE_ASSIGNMENT = _DOCUMENT_ROWS.where(Assignment.id == bindparam("assignment_id
 
 def assignment_document(session: Session, caller: Caller, *, assignment_id: int) -> dict[str, Any]:
     """One assignment's document; 404 when the caller may not see it (never 403: no probing)."""
-    row = session.execute(_ONE_ASSIGNMENT, {"assignment_id": assignment_id}).first()
-    if row is None or row.district_id != caller.district_id or not caller.sees_area(row.area_id):
-        raise not_found("assignment", assignment_id)
+    found = session.execute(_ONE_ASSIGNMENT, {"assignment_id": assignment_id}).first()
+    row = scoped_row(found, caller=caller, what="assignment", obj_id=assignment_id, area_attr="area_id")
     return assignment_documents(caller, rows=[row])[0]
 
 
 def visible_assignment_rows(caller: Caller) -> AssignmentRows:
     """The document columns of the assignments ``caller`` may see (its district; a liaison's
     area). Filters and keyset pagination are added to it like to ``select(Assignment)``."""
-    stmt = _DOCUMENT_ROWS.where(Assignment.district_id == caller.district_id)
-    if caller.role == Role.LIAISON:
-        stmt = stmt.where(Assignment.area_id == caller.area_id)
-    return stmt
+    return in_scope(_DOCUMENT_ROWS, caller, district=Assignment.district_id, area=Assignment.area_id)
 
 
 def assignment_documents(caller: Caller, *, rows: list[Any]) -> list[dict[str, Any]]:

@@ -41,7 +41,6 @@ from app.domain.enums import (
     DemandStatus,
     DutyKind,
     ResponseMethod,
-    Role,
 )
 from app.domain.times import today_local
 from app.errors import Problem, invalid, msg
@@ -54,7 +53,7 @@ from app.services.assignment_documents import (
     document_of,
     visible_assignment_rows,
 )
-from app.services.crud import check_if_match, get_scoped
+from app.services.crud import check_if_match, get_scoped, in_scope
 from app.services.identity import Caller
 from app.services.pagination import Page, SelectT, paginate, paginate_rows
 from app.services.read_options import ASSIGNMENT_READ
@@ -162,10 +161,10 @@ def list_assignments(
     """A filtered, id-ordered keyset page of assignment objects (the spreadsheet export reads
     them; JSON lists use ``list_assignment_documents``). A liaison only ever sees its own area;
     asking for another area is simply empty."""
-    stmt = select(Assignment).where(Assignment.district_id == caller.district_id).options(*ASSIGNMENT_READ)
-    if caller.role == Role.LIAISON:
-        stmt = stmt.where(Assignment.area_id == caller.area_id)
-    stmt = _filtered(session, caller, stmt, where)
+    stmt = select(Assignment).options(*ASSIGNMENT_READ)
+    stmt = _filtered(
+        session, caller, in_scope(stmt, caller, district=Assignment.district_id, area=Assignment.area_id), where
+    )
     page = paginate(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
     return Page(items=_views(session, caller, page.items), next_cursor=page.next_cursor)
 

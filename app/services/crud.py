@@ -4,17 +4,29 @@ patch, soft deactivation. One place for these rules so resources cannot drift.""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.interfaces import ORMOption
 
+from app.domain.enums import Role
 from app.errors import Problem, invalid, msg, not_found
 from app.models.base import DistrictOwned
 from app.services.identity import Caller
+from app.services.pagination import SelectT
 
 M = TypeVar("M", bound=DistrictOwned)
+
+
+class _InDistrict(Protocol):
+    """An ORM object or a row that names its district."""
+
+    @property
+    def district_id(self) -> int: ...
+
+
+T = TypeVar("T", bound=_InDistrict)
 
 
 def etag_for(version: int) -> str:
@@ -55,12 +67,28 @@ def get_scoped(
     Objects the caller may not see are reported as missing, never as forbidden,
     so a key cannot probe for another district's or area's data.
     """
-    obj = session.get(model, obj_id, options=options)
-    if obj is None or obj.district_id != caller.district_id:
+    return scoped_row(
+        session.get(model, obj_id, options=options), caller=caller, what=what, obj_id=obj_id, area_attr=area_attr
+    )
+
+
+def scoped_row(found: T | None, *, caller: Caller, what: str, obj_id: int, area_attr: str | None = None) -> T:
+    """``get_scoped``'s rule for what a fetch by id found (an ORM object or a row carrying
+    ``district_id`` and ``area_attr``): 404 unless the caller may see it."""
+    if found is None or found.district_id != caller.district_id:
         raise not_found(what, obj_id)
-    if area_attr is not None and not caller.sees_area(getattr(obj, area_attr)):
+    if area_attr is not None and not caller.sees_area(getattr(found, area_attr)):
         raise not_found(what, obj_id)
-    return obj
+    return found
+
+
+def in_scope(stmt: SelectT, caller: Caller, *, district: Any, area: Any | None = None) -> SelectT:
+    """``stmt`` narrowed to what the caller may see: its district's rows and, for a liaison, its
+    own area's (``area``: the column, for area-scoped resources) -- the query form of ``scoped_row``."""
+    stmt = stmt.where(district == caller.district_id)
+    if area is not None and caller.role == Role.LIAISON:
+        stmt = stmt.where(area == caller.area_id)
+    return stmt
 
 
 def apply_changes(obj: Any, changes: dict[str, Any], if_match: str | None) -> None:

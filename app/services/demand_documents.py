@@ -20,11 +20,10 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from app.domain.enums import Role
 from app.domain.times import from_storage
-from app.errors import not_found
 from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
+from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
 
 #: A select of the document columns (``visible_demand_rows``), any number of them.
@@ -77,17 +76,13 @@ _EXCLUSIONS = (
 def visible_demand_rows(caller: Caller) -> DemandRows:
     """The document columns of the demands ``caller`` may see (its district; a liaison's area).
     Filters and keyset pagination are added to it like to ``select(Demand)``."""
-    stmt = _DOCUMENT_ROWS.where(Demand.district_id == caller.district_id)
-    if caller.role == Role.LIAISON:
-        stmt = stmt.where(Demand.area_id == caller.area_id)
-    return stmt
+    return in_scope(_DOCUMENT_ROWS, caller, district=Demand.district_id, area=Demand.area_id)
 
 
 def demand_document(session: Session, caller: Caller, *, demand_id: int) -> dict[str, Any]:
     """One demand's document; 404 when the caller may not see it (never 403: no probing)."""
-    row = session.execute(_ONE_DEMAND, {"demand_id": demand_id}).first()
-    if row is None or row.district_id != caller.district_id or not caller.sees_area(row.area_id):
-        raise not_found("demand", demand_id)
+    found = session.execute(_ONE_DEMAND, {"demand_id": demand_id}).first()
+    row = scoped_row(found, caller=caller, what="demand", obj_id=demand_id, area_attr="area_id")
     return demand_documents(session, rows=[row])[0]
 
 

@@ -26,7 +26,7 @@ from app.errors import Problem, field_error, invalid, msg
 from app.models import Community, Demand, Member
 from app.models.base import utcnow
 from app.services.areas import area_by_code
-from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.crud import apply_changes, check_if_match, get_scoped, in_scope
 from app.services.demand_documents import demand_document, demand_documents, visible_demand_rows
 from app.services.identity import Caller
 from app.services.pagination import Page, SelectT, paginate, paginate_rows
@@ -276,9 +276,7 @@ def list_demands(
 ) -> Page[Demand]:
     """A page of demand objects (the spreadsheet export reads them); JSON lists use
     ``list_demand_documents``."""
-    stmt = select(Demand).where(Demand.district_id == caller.district_id).options(*DEMAND_READ)
-    if caller.role == Role.LIAISON:
-        stmt = stmt.where(Demand.area_id == caller.area_id)
+    stmt = in_scope(select(Demand).options(*DEMAND_READ), caller, district=Demand.district_id, area=Demand.area_id)
     stmt = _filtered(session, caller, stmt, where)
     return paginate(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
 

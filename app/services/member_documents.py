@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, aliased
 
-from app.errors import not_found
 from app.models import Area, Group, Member, MemberSkill, Skill
+from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
 
 #: A select of the document columns (``visible_member_rows``).
@@ -69,14 +69,13 @@ _SKILLS = (
 def visible_member_rows(caller: Caller) -> MemberRows:
     """The document columns of the caller's district's members; filters and keyset pagination
     are added to it like to ``select(Member)``."""
-    return _DOCUMENT_ROWS.where(Member.district_id == caller.district_id)
+    return in_scope(_DOCUMENT_ROWS, caller, district=Member.district_id)
 
 
 def member_document(session: Session, caller: Caller, *, member_id: int) -> dict[str, Any]:
     """One member's document; 404 outside the caller's district (never 403: no probing)."""
-    row = session.execute(_ONE_MEMBER, {"member_id": member_id}).first()
-    if row is None or row.district_id != caller.district_id:
-        raise not_found("member", member_id)
+    found = session.execute(_ONE_MEMBER, {"member_id": member_id}).first()
+    row = scoped_row(found, caller=caller, what="member", obj_id=member_id)
     return member_documents(session, caller, rows=[row])[0]
 
 

@@ -22,7 +22,7 @@ from app.models import Member, MemberSkill
 from app.models.base import utcnow
 from app.services.areas import area_by_code
 from app.services.audit import audited_insert
-from app.services.crud import apply_changes, check_if_match, get_scoped
+from app.services.crud import apply_changes, check_if_match, get_scoped, in_scope
 from app.services.groups import group_in_district
 from app.services.identity import Caller
 from app.services.member_documents import member_document, member_documents, visible_member_rows
@@ -267,7 +267,7 @@ def list_members(
 ) -> Page[Member]:
     """A page of member objects (the spreadsheet export reads them); JSON lists use
     ``list_member_documents``."""
-    stmt = select(Member).where(Member.district_id == caller.district_id).options(*MEMBER_READ)
+    stmt = in_scope(select(Member).options(*MEMBER_READ), caller, district=Member.district_id)
     stmt = _filtered(session, caller, stmt, where)
     return paginate(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
 

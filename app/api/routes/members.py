@@ -15,6 +15,7 @@ from app.api.http import (
     idempotent_create,
     json_body,
     negotiate,
+    render,
     spreadsheet,
     with_etag,
 )
@@ -89,9 +90,7 @@ def list_members(
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
 def get_member(member_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    document = service.read_member(session, caller, member_id=member_id)
-    with_etag(response, document["version"])
-    return MemberOut.model_validate(document)
+    return render(response, service.read_member(session, caller, member_id=member_id), MemberOut)
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
