@@ -7,7 +7,6 @@ With SQLite there is no worker: the API process runs them on a thread of its own
 from __future__ import annotations
 
 import logging
-import os
 
 import typer
 
@@ -32,11 +31,12 @@ def worker(
             code=2,
         )
     configure_logging(settings.log_level)
-    if settings.solve_nice:
-        os.nice(settings.solve_nice)  # a worker beside the API on one host leaves the API its CPU share
     from app.services.notifications.dispatcher import start_notifier
+    from app.services.runs.executor import leave_the_api_its_cpu
     from app.services.webhooks import start_dispatcher
     from app.tasks import run_worker
+
+    leave_the_api_its_cpu(settings)
 
     logging.getLogger("app.runs").info("worker starting (wait=%s, concurrency=%s)", wait, concurrency)
     stop_dispatcher = start_dispatcher(settings.database_url)  # webhook delivery also runs here

@@ -156,6 +156,13 @@ def _solve_context() -> ForkServerContext:
     return context
 
 
+def leave_the_api_its_cpu(settings: Settings) -> None:
+    """A process that solves lowers its priority by ``MATCHER_SOLVE_NICE``, so reads of an API on
+    the same host do not wait behind a city-size solve (the solver keeps its wall-clock limit)."""
+    if settings.solve_nice:
+        os.nice(settings.solve_nice)
+
+
 def solve_in_child(url: str, run_id: int, environ: dict[str, str], solver_workers: int | None) -> None:
     """The child's whole life: the parent's settings, its own engine, one run executed."""
     os.environ.clear()
@@ -166,8 +173,7 @@ def solve_in_child(url: str, run_id: int, environ: dict[str, str], solver_worker
 
     get_settings.cache_clear()
     settings = get_settings()
-    if settings.solve_nice:
-        os.nice(settings.solve_nice)  # reads beside a city-size solve must not wait for it (issue 11)
+    leave_the_api_its_cpu(settings)
     configure_logging(settings.log_level)
     log.info("run %s: executing in process %s", run_id, os.getpid())
     execute_run(url, run_id, num_workers=solver_workers)
