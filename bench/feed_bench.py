@@ -62,27 +62,9 @@ def fill_log(url: str, events: int) -> int:
                 batch = []
         if batch:
             session.execute(insert(ChangeEvent), batch)
-    if url.startswith("postgresql"):
-        analyze_log(url)
+    live.analyze(url, table="change_events")  # as autovacuum does after a bulk of inserts
     with session_scope(url) as session:
         return int(session.scalar(select(func.count()).select_from(ChangeEvent)) or 0)
-
-
-def analyze_log(url: str) -> None:
-    """Refresh the planner's statistics of the change log, as autovacuum does after a bulk of
-    inserts (it analyzes once 10 % of a table's rows are new). Read straight after a 100,000-row
-    bulk fill, the statistics still describe the table before it: PostgreSQL then expects a few
-    hundred events after any cursor, picks a bitmap scan plus a sort of every later event over
-    the ordered index scan, and a page costs ~40 ms in the database instead of ~1 ms; that is a
-    state of a freshly bulk-loaded benchmark database, not of a log that grows by transactions."""
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("ANALYZE change_events"))
-    finally:
-        engine.dispose()
 
 
 def follow(base_url: str, key: str, limit: int) -> dict[str, Any]:

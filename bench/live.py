@@ -88,16 +88,21 @@ def load_demo_with_plan(url: str) -> dict:
     return {"district": summary.district, "week": summary.week, "published": published, "sent": sent}
 
 
-def analyze(url: str) -> None:
-    """PostgreSQL: gather planner statistics, as autovacuum does for a database in service. Right
-    after a bulk load the tables have none, and the planner, guessing one row per table, sorts every
-    current-plan assignment for each page of 100 (measured: 4.5 ms execution, 0.9 ms with them)."""
-    if url.startswith("postgresql"):
-        from sqlalchemy import create_engine, text
+def analyze(url: str, table: str | None = None) -> None:
+    """PostgreSQL: gather planner statistics (of ``table``, or all), as autovacuum does for a
+    database in service. Right after a bulk load the tables have none (or describe the table
+    before it), and the planner misjudges: guessing one row per table it sorted every current-plan
+    assignment for each page of 100 (4.5 ms execution, 0.9 ms with statistics); with a change log
+    analyzed before a 100,000-row fill it sorted every later event per feed page (~40 ms vs ~1 ms)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
 
-        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
         with engine.connect() as conn:
-            conn.execute(text("ANALYZE"))
+            conn.execute(text(f"ANALYZE {table}" if table else "ANALYZE"))
+    finally:
         engine.dispose()
 
 
