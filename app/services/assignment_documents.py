@@ -12,16 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, select
+from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-
-#: A select of the document columns (``visible_assignment_rows``).
-AssignmentRows = Select[*tuple[Any, ...]]
+from app.services.pagination import RowSelect
 
 _OWN_COLUMNS = (
     "id",
@@ -45,7 +43,7 @@ _OWN_COLUMNS = (
     "version",
 )
 
-_DOCUMENT_ROWS: AssignmentRows = (
+_DOCUMENT_ROWS: RowSelect = (
     select(
         *(getattr(Assignment, name) for name in _OWN_COLUMNS),
         Demand.title.label("demand_title"),
@@ -79,7 +77,7 @@ def assignment_document(session: Session, caller: Caller, *, assignment_id: int)
     return assignment_documents(caller, rows=[row])[0]
 
 
-def visible_assignment_rows(caller: Caller) -> AssignmentRows:
+def visible_assignment_rows(caller: Caller) -> RowSelect:
     """The document columns of the assignments ``caller`` may see (its district; a liaison's
     area). Filters and keyset pagination are added to it like to ``select(Assignment)``."""
     return in_scope(_DOCUMENT_ROWS, caller, district=Assignment.district_id, area=Assignment.area_id)

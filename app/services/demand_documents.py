@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.times import from_storage
@@ -25,9 +25,7 @@ from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-
-#: A select of the document columns (``visible_demand_rows``), any number of them.
-DemandRows = Select[*tuple[Any, ...]]
+from app.services.pagination import RowSelect
 
 _COLUMNS = (
     Demand.id,
@@ -53,7 +51,7 @@ _COLUMNS = (
 )
 
 
-_DOCUMENT_ROWS: DemandRows = (
+_DOCUMENT_ROWS: RowSelect = (
     select(*_COLUMNS, Demand.district_id)
     .join(Community, Community.id == Demand.community_id)
     .join(Area, Area.id == Demand.area_id)
@@ -73,7 +71,7 @@ _EXCLUSIONS = (
 )
 
 
-def visible_demand_rows(caller: Caller) -> DemandRows:
+def visible_demand_rows(caller: Caller) -> RowSelect:
     """The document columns of the demands ``caller`` may see (its district; a liaison's area).
     Filters and keyset pagination are added to it like to ``select(Demand)``."""
     return in_scope(_DOCUMENT_ROWS, caller, district=Demand.district_id, area=Demand.area_id)

@@ -13,19 +13,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Area, Group, Member, MemberSkill, Skill
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-
-#: A select of the document columns (``visible_member_rows``).
-MemberRows = Select[*tuple[Any, ...]]
+from app.services.pagination import RowSelect
 
 _HOME = aliased(Area, name="home")
 _WORK = aliased(Area, name="work")
-_DOCUMENT_ROWS: MemberRows = (
+_DOCUMENT_ROWS: RowSelect = (
     select(
         Member.id,
         Member.external_id,
@@ -66,7 +64,7 @@ _SKILLS = (
 )
 
 
-def visible_member_rows(caller: Caller) -> MemberRows:
+def visible_member_rows(caller: Caller) -> RowSelect:
     """The document columns of the caller's district's members; filters and keyset pagination
     are added to it like to ``select(Member)``."""
     return in_scope(_DOCUMENT_ROWS, caller, district=Member.district_id)

@@ -18,7 +18,9 @@ from app.errors import invalid, msg
 
 T = TypeVar("T")
 #: Any select a filter narrows and hands back as it came (entities or document rows).
-SelectT = TypeVar("SelectT", bound=Select[*tuple[Any, ...]])
+#: A select of any number of columns (the document rows of the read paths).
+RowSelect = Select[*tuple[Any, ...]]
+SelectT = TypeVar("SelectT", bound=RowSelect)
 
 
 def encode_cursor(last_id: int) -> str:
@@ -44,7 +46,7 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def _keyset(stmt: Select[*tuple[Any, ...]], id_column: Any, cursor: str | None, limit: int) -> Select[*tuple[Any, ...]]:
+def _keyset(stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> RowSelect:
     after = decode_cursor(cursor)
     if after is not None:
         stmt = stmt.where(id_column > after)
@@ -62,9 +64,7 @@ def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str
     return _page(list(session.scalars(_keyset(stmt, id_column, cursor, limit)).unique()), limit)
 
 
-def paginate_rows(
-    session: Session, *, stmt: Select[*tuple[Any, ...]], id_column: Any, cursor: str | None, limit: int
-) -> Page[Any]:
+def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
     """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
     of read-only lists, which never need ORM objects."""
     return _page(list(session.execute(_keyset(stmt, id_column, cursor, limit))), limit)
