@@ -74,6 +74,7 @@ from app.solver.eligibility import (
 from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
 from app.solver.flow import WorkClock
+from app.solver.improve import improve_rest
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import (
@@ -98,6 +99,7 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_SHORT_PER_DEMAND = 40  # ... and a demand the plan leaves short keeps its best this many
+SWAP_SECONDS_PER_DEMAND = 1e-4  # member swaps (improve.py): 0.2 s at 2k x 2k under load 4
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
@@ -165,6 +167,7 @@ class SolveState:
     model: MatchModel
     built_at: float
     bound_reserve: float  # seconds kept back for the pruning-bound pass
+    swap_reserve: float = 0.0  # seconds the flow stage leaves to the member swaps
     on_progress: Progress | None = None
     relaxation: Relaxation = field(init=False)
     stage_clock: StageClock = field(init=False)
@@ -251,6 +254,7 @@ def solve_within(problem: Problem, budget: Budget, *, on_progress: Progress | No
         reduced_pair_stage(state)
     else:
         weighted_stage(state)
+    swap_stage(state)
     no_worse_than_greedy(state)
     bound_every_pair_stage(state)
     bounds_over_all_pairs(state)
@@ -289,7 +293,7 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
     model = build(p, cand, write_rows=exact_may_run)
     state = SolveState(
-        problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress
+        problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress=on_progress
     )
     if not cand.complete:
         state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
@@ -375,6 +379,7 @@ def relax_with_flows(state: SolveState) -> None:
         state.relaxation = trivial_relaxation(p, cand, model, weight, starts)
         return
     weight = lexicographic_weight(model) if state.lexicographic else state.coverage_weight
+    state.swap_reserve = SWAP_SECONDS_PER_DEMAND * p.D if problem.method == "auto" else 0.0
     exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
     share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
     reduced_follows = not exact_follows and problem.method == "auto" and state.lexicographic
@@ -399,7 +404,8 @@ def relax_with_flows(state: SolveState) -> None:
         stop=stop,
         start_plans=starts,
         correct_for_pruning=state.pruned,
-        hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
+        # the plan comes first: the bound pass gets what is left (less the swaps' time)
+        hard_deadline=budget.deadline - state.swap_reserve,
     )
     state.steps.append("min-cost-flow")
 
@@ -409,7 +415,7 @@ def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], f
     counts flow work, with the time the candidates and the bound pass need estimated from the
     number of pairs instead of measured (so it does not depend on the machine's load)."""
     if not state.problem.deterministic:
-        usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+        usable = max(state.budget.deadline - state.built_at - state.bound_reserve - state.swap_reserve, 0.0)
         return time.perf_counter, state.built_at + share * usable
     return WorkClock(), share * _planned_usable(state)
 
@@ -571,6 +577,23 @@ def reduced_pair_stage(state: SolveState) -> None:
     if not state.is_cancelled() and state.rest < state.rest_bound:
         _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
     del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
+
+
+def swap_stage(state: SolveState) -> None:
+    """Member swaps that raise the rest with coverage held (improve.py), over every candidate
+    pair, up to the deadline (the flow stage leaves it swap_reserve; the bound pass goes on to
+    the promised time). A bounded number of sweeps, so deterministic solves repeat it."""
+    budget = state.budget
+    if state.problem.method != "auto" or state.is_cancelled() or budget.left() <= 0:
+        return
+    plan = state.work_index[state.plan]
+    better = improve_rest(state.prepared, state.candidates, state.model, plan, lambda: budget.past(budget.deadline))
+    if better is not plan:
+        state.work_candidates, state.work_model = state.candidates, state.model
+        state.work_index = np.arange(len(state.candidates))
+        before = state.rest
+        state.take(better)
+        state.steps.append(f"member swaps (+{(state.rest - before) / SCALE:.2f} rest)")
 
 
 def _covered(state: SolveState, cand: Candidates) -> np.ndarray:
