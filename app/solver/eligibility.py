@@ -571,8 +571,12 @@ def prune(cand: Candidates, top_k: int) -> np.ndarray:
     key = _coverage_key(cand.score, cand.home, cand.paired, cand.km)
     sel = _top_per_demand(cand.pd, key, k_cov)
     if top_k > k_cov:
+        # cand is sorted by demand, best rank first (ties by member): so is any subset of it,
+        # and the best of each demand are its first pairs (no second sort)
         rest = np.nonzero(~sel)[0]
-        sel[rest[_top_per_demand(cand.pd[rest], cand.rank[rest], top_k - k_cov)]] = True
+        pd_rest = cand.pd[rest]
+        pos = np.arange(len(rest)) - np.searchsorted(pd_rest, pd_rest, side="left")
+        sel[rest[pos < top_k - k_cov]] = True
     return np.nonzero(sel)[0]
 
 
