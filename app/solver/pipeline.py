@@ -99,6 +99,7 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_SHORT_PER_DEMAND = 40  # ... and a demand the plan leaves short keeps its best this many
+TEAMS_MARGIN_SHARE = 0.5  # team completion may use this share of the time between limit and promise
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
@@ -579,18 +580,21 @@ def swap_stage(state: SolveState) -> None:
     """Local moves over every candidate pair (improve.py): short teams completed by one
     ejection each (lexicographic, when coverage is not proven), then member swaps that raise
     the rest with coverage held. In the time the flow stage leaves (its FLOW_ONLY_SHARE): team
-    completion (coverage, the first objective) up to the deadline, the swaps (the rest) only
-    until the bound pass's reserve, which then goes on to the promised time. (A slot carved out of the flow stage's share was tried: at 2k the flow plan
-    then missed its next step, -177 rest points for +30 from the swaps.) Bounded sweeps, so
-    deterministic solves repeat it."""
+    completion (coverage, the first objective) up to the deadline plus TEAMS_MARGIN_SHARE of
+    the promise's margin; the swaps (the rest) only until the bound pass's reserve, which then
+    goes on to the promised time. (A slot carved out of the flow stage's share was tried: at
+    2k the flow plan then missed its next step, -177 rest points for +30 from the swaps.)
+    Bounded sweeps, so deterministic solves repeat it."""
     budget = state.budget
-    if state.problem.method != "auto" or state.is_cancelled() or budget.left() <= 0:
+    # coverage first: team completion may go past the deadline by half the promise's margin
+    teams_until = budget.deadline + TEAMS_MARGIN_SHARE * max(budget.promised - budget.deadline, 0.0)
+    if state.problem.method != "auto" or state.is_cancelled() or budget.past(teams_until):
         return
     p, cand, model = state.prepared, state.candidates, state.model
     before = state.work_index[state.plan]
     plan = before
-    if state.lexicographic and state.coverage < state.coverage_bound:  # coverage first: to the deadline
-        plan = complete_teams(p, cand, model, plan, lambda: budget.past(budget.deadline))
+    if state.lexicographic and state.coverage < state.coverage_bound:
+        plan = complete_teams(p, cand, model, plan, lambda: budget.past(teams_until))
     plan = improve_rest(p, cand, model, plan, lambda: state.is_cancelled() or state.exact_left() <= 0)
     if plan is before:
         return
