@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
+from app import solver
 from app.db import get_engine, session_scope
 from app.domain.enums import ACTIVE_RUN_STATUSES, AssignmentStatus, RunStatus
 from app.models import Assignment, OptimizationRun, UnmetDemand
@@ -36,7 +37,7 @@ from app.models.base import utcnow
 from app.services.audit import audited_delete, audited_update
 from app.services.runs.problem_builder import BuiltProblem, build_problem
 from app.settings import get_settings
-from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairing, greedy, solve
+from app.solver import InfeasiblePlanError, Solution, SolverStatus, fixed_pairing, greedy
 
 log = logging.getLogger("app.runs")
 
@@ -223,7 +224,7 @@ def _execute_claimed(url: str, run_id: int, attempt: int, workers: int, display:
 
     def work() -> None:
         try:
-            outcome.solution = solve(problem, on_progress=progress.update, cancel=cancel)
+            outcome.solution = solver.solve(problem, on_progress=progress.update, cancel=cancel)
             outcome.fixed = fixed_pairing(problem)
             outcome.greedy = greedy(problem)
         except BaseException as exc:  # noqa: BLE001 - handed back to the watcher
