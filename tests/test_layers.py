@@ -11,6 +11,8 @@ the layer below must not have).
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,12 @@ def test_the_checks_see_relative_and_local_imports(tmp_path):
     assert _violations(["app.solver"], ["app.api", "sqlalchemy"], root=tmp_path) == [
         "app/solver/sneaky.py imports app.api.schemas, app.api.schemas.X, sqlalchemy.orm"
     ]
+
+
+def test_the_api_and_the_cli_load_without_or_tools():
+    """The solver's OR-Tools stages load when a solve starts (``app.solver.solve`` is lazy), so
+    the API process, whose solves run in another process, and the CLI start without them."""
+    code = "import sys, app.api.main, app.cli; print(sorted(m for m in sys.modules if m.startswith('ortools')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
