@@ -309,7 +309,9 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
             continue
         before = server.figures()
         load_before = live.machine_facts()["loadavg"]
+        client_cpu_before = time.process_time()
         result = await run()
+        client_cpu_s = time.process_time() - client_cpu_before
         after = server.figures()
         result["server"] = {
             "cpu_s": round(after["cpu_s"] - before["cpu_s"], 2),
@@ -318,6 +320,8 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
             "rss_mb_after": after["rss_mb"],
             "processes": after["processes"],
         }
+        # The generator shares the machine: a client near one core would be what limits the figures.
+        result["client"] = {"cpu_s": round(client_cpu_s, 2), "cpu_util": round(client_cpu_s / result["elapsed_s"], 2)}
         result["loadavg_before"] = load_before
         result["loadavg_after"] = live.machine_facts()["loadavg"]
         out[name] = result
@@ -360,6 +364,7 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"-- {phase}: {r['requests']} requests in {r['elapsed_s']} s = {r['req_per_s']} req/s, "
             f"errors {r['errors']}{extra}; server cpu {s['cpu_s']} s ({s['cpu_util']} cores), "
+            f"client cpu {r['client']['cpu_util']} cores, "
             f"rss {s['rss_mb_before']} -> {s['rss_mb_after']} MB; load {r['loadavg_before']} -> {r['loadavg_after']}"
         )
         lines.append(f"   {'endpoint':34} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  status")
