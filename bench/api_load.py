@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httptools
 import httpx
 
 from bench import live
+from bench.api_client import LeanClient
 
 LIST_SHARE, SINGLE_SHARE = 0.60, 0.25  # the rest (15 %) are liaison writes
 OPEN_LOOP_MAX_IN_FLIGHT = 500
@@ -220,12 +222,18 @@ class Workload:
             response = await client.request(method, path, **kwargs)
             status: int | str = response.status_code
             self.learn(method, path, response)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             status = type(exc).__name__
         rec.add(label, (time.perf_counter() - t0) * 1000, status)
 
 
-def _client(base_url: str, connections: int) -> httpx.AsyncClient:
+#: The load generator's HTTP client: "lean" (bench.api_client, the default) or "httpx" (to compare).
+CLIENT_KIND = {"kind": "lean"}
+
+
+def _client(base_url: str, connections: int) -> LeanClient | httpx.AsyncClient:
+    if CLIENT_KIND["kind"] == "lean":
+        return LeanClient(base_url, connections)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits)
 
@@ -348,12 +356,17 @@ def run_one(db: str, args) -> dict[str, Any]:  # noqa: ANN001 - argparse namespa
         with live.serve(url, workers=args.workers) as server:
             result = asyncio.run(_phases(server, url, args))
         result["server_errors"] = server.extra.get("server_errors")
-    result.update({"db": db, "workers": args.workers, "demo_load_s": loaded_s, "city_instance": city})
+    result.update(
+        {"client": args.client, "db": db, "workers": args.workers, "demo_load_s": loaded_s, "city_instance": city}
+    )
     return result
 
 
 def render(result: dict[str, Any]) -> str:
-    lines = [f"== {result['db']} · matcher serve --workers {result['workers']} · data {result['data']}"]
+    lines = [
+        f"== {result['db']} · matcher serve --workers {result['workers']} · data {result['data']}"
+        f" · client {result['client']}"
+    ]
     for phase in ("sequential", "closed_loop", "open_loop"):
         if phase not in result:
             continue
@@ -393,11 +406,13 @@ def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser
     ap.add_argument("--solve-members", type=int, default=10_000, help="members added for the solve phase")
     ap.add_argument("--solve-demands", type=int, default=2_000, help="demands in the solve phase's week")
     ap.add_argument("--solve-rate", type=float, default=20.0, help="open-loop requests/s during the solve phase")
+    ap.add_argument("--client", choices=("lean", "httpx"), default="lean", help="the generator's HTTP client")
     ap.add_argument("--json", action="store_true", help="one JSON object per database")
 
 
 def main(args) -> int:  # noqa: ANN001 - argparse namespace
     args.phases = set(args.phases.split(","))
+    CLIENT_KIND["kind"] = args.client
     machine = live.machine_facts()
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     if not args.json:
