@@ -212,7 +212,7 @@ class Workload:
         elif method == "PATCH" and response.status_code == 200:
             self.own[int(path.rsplit("/", 1)[1])] = response.json()["version"]
 
-    async def send(self, client: httpx.AsyncClient, rec: Recorder, started: float | None = None) -> None:
+    async def send(self, client: Client, rec: Recorder, started: float | None = None) -> None:
         label, method, path, kwargs = self.choose()
         await self.send_one(client, rec, label, method, path, kwargs, started)
 
@@ -227,11 +227,12 @@ class Workload:
         rec.add(label, (time.perf_counter() - t0) * 1000, status)
 
 
+Client = LeanClient | httpx.AsyncClient
 #: The load generator's HTTP client: "lean" (bench.api_client, the default) or "httpx" (to compare).
 CLIENT_KIND = {"kind": "lean"}
 
 
-def _client(base_url: str, connections: int) -> LeanClient | httpx.AsyncClient:
+def _client(base_url: str, connections: int) -> Client:
     if CLIENT_KIND["kind"] == "lean":
         return LeanClient(base_url, connections)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
@@ -266,7 +267,7 @@ async def closed_loop(base_url: str, fixture: Fixture, clients: int, duration_s:
     rec = Recorder()
     stop_at = time.perf_counter() + duration_s
 
-    async def one_client(i: int, client: httpx.AsyncClient) -> None:
+    async def one_client(i: int, client: Client) -> None:
         wl = Workload(fixture, seed=100 + i)
         while time.perf_counter() < stop_at:
             await wl.send(client, rec)
