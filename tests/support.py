@@ -8,10 +8,13 @@ import traceback
 from dataclasses import dataclass
 from typing import Any
 
+from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from app.api.main import create_app
 from app.models import Assignment, OptimizationRun
 from app.services.runs.problem_builder import build_problem
+from app.settings import Settings, get_settings
 from app.solver import check
 from tests.factories import World, plan_of
 
@@ -140,3 +143,21 @@ def run_matcher(args: list[str], url: str, **env: str) -> CommandResult:
         exc = result.exception
         stderr += "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     return CommandResult(result.exit_code, result.stdout, stderr)
+
+
+_SHARED_APPS: dict[tuple[object, ...], FastAPI] = {}
+
+
+def app_for(settings: Settings) -> FastAPI:
+    """The app for a test's settings. For the settings the fixtures make (``get_settings()``,
+    from the environment) one app object per worker process and per middleware configuration
+    serves every test: it reads its settings when each client starts it, as requests always
+    do. Why: FastAPI builds its ~120 routes' models per app on the first request (50-450 ms),
+    which every test paid again. Settings made by hand (``model_copy``) get an app of their own.
+    """
+    if settings is not get_settings():
+        return create_app(settings)
+    key = (settings.max_inflight_requests, settings.max_body_bytes, settings.log_level)
+    if key not in _SHARED_APPS:
+        _SHARED_APPS[key] = create_app()
+    return _SHARED_APPS[key]

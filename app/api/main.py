@@ -95,17 +95,21 @@ CONSOLE_ROUTERS = (
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    """The application. Without ``settings`` each start of its lifespan reads the current
+    ``get_settings()`` (requests always do), so one app object can be served again under
+    other settings -- the test suite does that instead of building ~120 routes per test."""
+    configured = settings or get_settings()
+    configure_logging(configured.log_level)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
         """Background work owned by the API process: webhook delivery, in-process run recovery,
         and (with SQLite, or when configured) member notifications and automatic repair."""
-        stop_dispatcher = start_dispatcher(settings.database_url)
-        stop_recovery = start_run_recovery(settings)
-        stop_notifier = start_api_notifier(settings.database_url)
-        stop_scheduler = start_inprocess_scheduler(settings)
+        current = settings or get_settings()
+        stop_dispatcher = start_dispatcher(current.database_url)
+        stop_recovery = start_run_recovery(current)
+        stop_notifier = start_api_notifier(current.database_url)
+        stop_scheduler = start_inprocess_scheduler(current)
         try:
             yield
         finally:
@@ -132,6 +136,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     console_static.install(app)
     guard_routers_by_prefix(app)
-    app.add_middleware(InFlightLimit, limit=settings.max_inflight_requests)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(InFlightLimit, limit=configured.max_inflight_requests)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=configured.max_body_bytes)
     return app

@@ -215,12 +215,16 @@ class InFlightLimit:
         self.app = app
         self.limit = limit
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._slots is None:  # created inside the server's event loop
-            self._slots = asyncio.Semaphore(self.limit)
-        async with self._slots:
+        loop = asyncio.get_running_loop()
+        slots = self._slots
+        if slots is None or loop is not self._loop:  # one per loop: an app may be served again
+            slots = self._slots = asyncio.Semaphore(self.limit)
+            self._loop = loop
+        async with slots:
             await self.app(scope, receive, send)

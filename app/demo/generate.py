@@ -41,10 +41,20 @@ def build_demo(session: Session, seed: int, week_start: date) -> DemoSummary:
 
 
 def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
-    d = district_id
+    """The plan's rows, in the order their references need (flushed after each kind, for ids)."""
+    areas, communities, skills, groups = _write_reference_data(session, district_id, plan)
+    members = _write_members(session, district_id, plan, areas=areas, skills=skills, groups=groups)
+    _write_demands(session, district_id, plan, areas=areas, communities=communities, skills=skills, members=members)
+    _write_duty(session, district_id, plan, areas=areas, members=members)
+
+
+def _write_reference_data(
+    session: Session, district_id: int, plan: DemoPlan
+) -> tuple[dict[str, Area], dict[tuple[str, str], Community], dict[str, Skill], dict[str, Group]]:
+    """Areas, communities, skills and groups, by code (communities by area code and name)."""
     areas = {
         a.code: Area(
-            district_id=d,
+            district_id=district_id,
             code=a.code,
             name=a.name,
             kind=a.kind,
@@ -56,21 +66,37 @@ def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
         for a in plan.areas
     }
     session.add_all(areas.values())
-    communities = {(a, name): Community(district_id=d, area=areas[a], name=name) for a, name in plan.communities}
+    communities = {
+        (a, name): Community(district_id=district_id, area=areas[a], name=name) for a, name in plan.communities
+    }
     session.add_all(communities.values())
     skills = {
-        code: Skill(district_id=d, code=code, name=name, category=cat, synonyms=list(syn))
+        code: Skill(district_id=district_id, code=code, name=name, category=cat, synonyms=list(syn))
         for code, name, cat, syn in plan.skills
     }
     session.add_all(skills.values())
-    groups = {name: Group(district_id=d, name=name, areas=[areas[c] for c in codes]) for name, codes in plan.groups}
+    groups = {
+        name: Group(district_id=district_id, name=name, areas=[areas[c] for c in codes]) for name, codes in plan.groups
+    }
     session.add_all(groups.values())
     session.flush()
+    return areas, communities, skills, groups
 
-    members = {}
+
+def _write_members(
+    session: Session,
+    district_id: int,
+    plan: DemoPlan,
+    *,
+    areas: dict[str, Area],
+    skills: dict[str, Skill],
+    groups: dict[str, Group],
+) -> dict[str, Member]:
+    """The members with their skills, by external id."""
+    members: dict[str, Member] = {}
     for m in plan.members:
         members[m.external_id] = Member(
-            district_id=d,
+            district_id=district_id,
             external_id=m.external_id,
             name=m.name,
             sector=m.sector,
@@ -88,10 +114,24 @@ def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
     session.add_all(members.values())
     session.flush()
 
-    demands = {}
+    return members
+
+
+def _write_demands(
+    session: Session,
+    district_id: int,
+    plan: DemoPlan,
+    *,
+    areas: dict[str, Area],
+    communities: dict[tuple[str, str], Community],
+    skills: dict[str, Skill],
+    members: dict[str, Member],
+) -> None:
+    """The week's demands, open, with their required skills and excluded members."""
+    demands: dict[str, Demand] = {}
     for x in plan.demands:
         demands[x.external_id] = Demand(
-            district_id=d,
+            district_id=district_id,
             external_id=x.external_id,
             community_id=communities[(x.area, x.community)].id,
             area_id=areas[x.area].id,
@@ -111,9 +151,14 @@ def write_plan(session: Session, district_id: int, plan: DemoPlan) -> None:
     session.add_all(demands.values())
     session.flush()
 
+
+def _write_duty(
+    session: Session, district_id: int, plan: DemoPlan, *, areas: dict[str, Area], members: dict[str, Member]
+) -> None:
+    """The year's duty records so far."""
     session.add_all(
         DutyRecord(
-            district_id=d,
+            district_id=district_id,
             member_id=members[r.member].id,
             kind=r.kind,
             date=r.date,

@@ -310,13 +310,17 @@ def _window(
     return begin, begin + timedelta(minutes=minutes)
 
 
-def _scenario_demands(
-    rng: random.Random, week_start: date, members: list[MemberSpec], communities: dict[str, tuple[str, ...]]
-) -> list[DemandSpec]:
-    """Needs taken from the report, and needs that are hard on purpose (each for its own reason)."""
-    out: list[DemandSpec] = []
+class _DemandSheet:
+    """The scenario's needs as the office writes them down, each placed in the week by ``rng``."""
+
+    def __init__(self, rng: random.Random, week_start: date, communities: dict[str, tuple[str, ...]]) -> None:
+        self.rng = rng
+        self.week_start = week_start
+        self.communities = communities
+        self.demands: list[DemandSpec] = []
 
     def add(
+        self,
         area,
         community,
         title,
@@ -333,13 +337,13 @@ def _scenario_demands(
         excluded=(),
         scenario=None,
         description=None,
-    ):
-        begin, end = _window(rng, week_start, pattern, dur, day, start)
-        out.append(
+    ) -> None:
+        begin, end = _window(self.rng, self.week_start, pattern, dur, day, start)
+        self.demands.append(
             DemandSpec(
                 "",
                 area,
-                community or rng.choice(communities[area]),
+                community or self.rng.choice(self.communities[area]),
                 title,
                 description or f"{title}：社区居民提出的需求。",
                 channel,
@@ -354,8 +358,21 @@ def _scenario_demands(
             )
         )
 
-    # From the report.
-    add(
+
+def _scenario_demands(
+    rng: random.Random, week_start: date, members: list[MemberSpec], communities: dict[str, tuple[str, ...]]
+) -> list[DemandSpec]:
+    """Needs taken from the report, and needs that are hard on purpose (each for its own reason)."""
+    sheet = _DemandSheet(rng, week_start, communities)
+    _demands_from_the_report(sheet)
+    _demands_beyond_their_experts(sheet, members)
+    _demands_nobody_can_reach(sheet)
+    return sheet.demands
+
+
+def _demands_from_the_report(sheet: _DemandSheet) -> None:
+    """The five needs the source report tells as stories."""
+    sheet.add(
         "LGY",
         "清友园社区",
         "防范金融诈骗知识讲座",
@@ -368,7 +385,7 @@ def _scenario_demands(
         scenario="story",
         description="来广营地区居民希望请委员讲一堂内容详实的防金融诈骗知识讲座，可跨片参与。",
     )
-    add(
+    sheet.add(
         "AYC",
         "绿色家园社区",
         "大学生社区实践",
@@ -379,7 +396,7 @@ def _scenario_demands(
         scenario="story",
         description="议事会上社区提出希望引入大学生为社区工作添活力，共建教育实践基地。",
     )
-    add(
+    sheet.add(
         "DH",
         "东湖湾社区",
         "业主与物业纠纷法律援助",
@@ -394,7 +411,7 @@ def _scenario_demands(
         scenario="story",
         description="业主与物业对立，希望委员作为不涉及利益的中间方给双方做法律援助。",
     )
-    add(
+    sheet.add(
         "AZ",
         "安贞里社区",
         "安贞木偶文化活动日",
@@ -407,7 +424,7 @@ def _scenario_demands(
         scenario="story",
         description="社区文化队伍多但专业师资急缺，希望驻区剧院的艺术家和场地资源回馈街坊。",
     )
-    add(
+    sheet.add(
         "DT",
         "育慧里社区",
         "社区媒体平台建设",
@@ -416,10 +433,15 @@ def _scenario_demands(
         scenario="story",
         description="把社区资源统筹起来：建立微信平台、宣传栏和线下互动交流平台。",
     )
+
+
+def _demands_beyond_their_experts(sheet: _DemandSheet, members: list[MemberSpec]) -> None:
+    """Water-quality needs: more than its three experts can take, and one they must all recuse from."""
+    rng, communities = sheet.rng, sheet.communities
     # 饮用水水质: more needs than its three experts can take in a week.
     water = [m.external_id for m in members if "water_quality" in m.skills]
     for area in rng.sample(sorted(communities), 8):
-        add(
+        sheet.add(
             area,
             None,
             "饮用水水质检测与讲解",
@@ -431,7 +453,7 @@ def _scenario_demands(
             description="小区直饮水监管缺失，居民担心水质，希望委员检测并讲解。",
         )
     # ... and one where every expert is an interested party.
-    add(
+    sheet.add(
         rng.choice(sorted(communities)),
         None,
         "二次供水水质纠纷协调",
@@ -443,9 +465,14 @@ def _scenario_demands(
         scenario="only_conflicted_or_declined",
         description="居民与二次供水维护单位就水质发生纠纷；相关委员与维护单位有利益关联，需回避。",
     )
+
+
+def _demands_nobody_can_reach(sheet: _DemandSheet) -> None:
+    """Needs whose holders are busy, absent or too far away."""
+    rng, communities = sheet.rng, sheet.communities
     # 戏曲: the teachers are free on weekends only.
     opera_area = rng.choice(sorted(communities))
-    add(
+    sheet.add(
         opera_area,
         None,
         "戏曲进社区教学（京剧票友社）",
@@ -457,7 +484,7 @@ def _scenario_demands(
         scenario="holders_unavailable",
         description="京剧票友社希望工作日下午有老师指导。",
     )
-    add(
+    sheet.add(
         opera_area,
         None,
         "戏曲进社区周末示范演出",
@@ -472,7 +499,7 @@ def _scenario_demands(
     )
     # 手语: nobody holds it.
     for area in rng.sample(sorted(communities), 2):
-        add(
+        sheet.add(
             area,
             None,
             "听障居民手语服务",
@@ -484,7 +511,7 @@ def _scenario_demands(
         )
     # 木偶剧: far from 安贞, and its two holders will not travel that far.
     for area in ("SH", "HZH"):
-        add(
+        sheet.add(
             area,
             None,
             "木偶剧进社区演出",
@@ -497,7 +524,6 @@ def _scenario_demands(
             scenario="cross_area_blocked",
             description="社区希望引进木偶剧演出丰富儿童文化生活。",
         )
-    return out
 
 
 def _generic_demands(

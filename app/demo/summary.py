@@ -57,63 +57,60 @@ def iso_week(week_start: date) -> str:
 def summarize(
     session: Session, district_id: int, district_code: str, seed: int, week_start: date, admin_key: str
 ) -> DemoSummary:
-    def count(model, *where) -> int:
-        return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
-
+    """What the demo wrote: row counts, the week's demands by channel and priority, and how many
+    active members have no activity on record this year (the ones the duty bonus is for)."""
     mine = {
         m: m.district_id == district_id for m in (Area, Community, Group, Skill, Member, Demand, DutyRecord, ApiKey)
     }
-    week_end = week_start + timedelta(days=6)
-    counts = {
-        "areas": count(Area, mine[Area]),
-        "communities": count(Community, mine[Community]),
-        "groups": count(Group, mine[Group]),
-        "group_areas": count(group_areas, group_areas.c.group_id.in_(select(Group.id).where(mine[Group]))),
-        "skills": count(Skill, mine[Skill]),
-        "members": count(Member, mine[Member]),
-        "member_skills": count(MemberSkill, MemberSkill.member_id.in_(select(Member.id).where(mine[Member]))),
-        "demands": count(Demand, mine[Demand]),
-        "demand_skills": count(demand_skills, demand_skills.c.demand_id.in_(select(Demand.id).where(mine[Demand]))),
-        "demand_exclusions": count(
-            demand_exclusions, demand_exclusions.c.demand_id.in_(select(Demand.id).where(mine[Demand]))
-        ),
-        "duty_records": count(DutyRecord, mine[DutyRecord]),
-        "api_keys": count(ApiKey, mine[ApiKey]),
-    }
-    by_channel = dict(
-        session.execute(
-            select(Demand.channel, func.count())
-            .where(mine[Demand])
-            .group_by(Demand.channel)
-            .order_by(func.count().desc(), Demand.channel)
-        ).all()
-    )
-    by_priority = {
-        str(p): n
-        for p, n in session.execute(
-            select(Demand.priority, func.count())
-            .where(mine[Demand])
-            .group_by(Demand.priority)
-            .order_by(Demand.priority.desc())
-        ).all()
-    }
-    year_start = date(week_start.year, 1, 1)
-    with_activity = select(DutyRecord.member_id).where(
-        mine[DutyRecord],
-        DutyRecord.kind == DutyKind.ACTIVITY,
-        DutyRecord.date >= year_start,
-        DutyRecord.date <= date(week_start.year, 12, 31),
-    )
-    idle = count(Member, mine[Member], Member.active.is_(True), Member.id.not_in(with_activity))
     return DemoSummary(
         district=district_code,
         seed=seed,
         week=iso_week(week_start),
         week_start=week_start,
-        week_end=week_end,
-        counts=counts,
-        demands_by_channel=by_channel,
-        demands_by_priority=by_priority,
-        members_without_activity=idle,
+        week_end=week_start + timedelta(days=6),
+        counts=_row_counts(session, mine),
+        demands_by_channel=_demands_by(session, Demand.channel, mine[Demand], func.count().desc(), Demand.channel),
+        demands_by_priority={
+            str(p): n for p, n in _demands_by(session, Demand.priority, mine[Demand], Demand.priority.desc()).items()
+        },
+        members_without_activity=_members_without_activity(session, mine, year=week_start.year),
         admin_key=admin_key,
     )
+
+
+def _count(session: Session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _row_counts(session: Session, mine: dict) -> dict[str, int]:
+    """Rows per table, the district's only (link tables through their owners)."""
+    demand_ids = select(Demand.id).where(mine[Demand])
+    return {
+        "areas": _count(session, Area, mine[Area]),
+        "communities": _count(session, Community, mine[Community]),
+        "groups": _count(session, Group, mine[Group]),
+        "group_areas": _count(session, group_areas, group_areas.c.group_id.in_(select(Group.id).where(mine[Group]))),
+        "skills": _count(session, Skill, mine[Skill]),
+        "members": _count(session, Member, mine[Member]),
+        "member_skills": _count(session, MemberSkill, MemberSkill.member_id.in_(select(Member.id).where(mine[Member]))),
+        "demands": _count(session, Demand, mine[Demand]),
+        "demand_skills": _count(session, demand_skills, demand_skills.c.demand_id.in_(demand_ids)),
+        "demand_exclusions": _count(session, demand_exclusions, demand_exclusions.c.demand_id.in_(demand_ids)),
+        "duty_records": _count(session, DutyRecord, mine[DutyRecord]),
+        "api_keys": _count(session, ApiKey, mine[ApiKey]),
+    }
+
+
+def _demands_by(session: Session, column, where, *order_by) -> dict:
+    """Demand counts per value of ``column``, in ``order_by``'s order."""
+    return dict(session.execute(select(column, func.count()).where(where).group_by(column).order_by(*order_by)).all())
+
+
+def _members_without_activity(session: Session, mine: dict, *, year: int) -> int:
+    with_activity = select(DutyRecord.member_id).where(
+        mine[DutyRecord],
+        DutyRecord.kind == DutyKind.ACTIVITY,
+        DutyRecord.date >= date(year, 1, 1),
+        DutyRecord.date <= date(year, 12, 31),
+    )
+    return _count(session, Member, mine[Member], Member.active.is_(True), Member.id.not_in(with_activity))

@@ -11,7 +11,6 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.api.main import create_app
 from app.domain.enums import ActorKind, AuditAction, Role
 from app.models import AuditEvent, Demand, OptimizationRun, WebhookDelivery
 from app.services.audit import SKIPPED_TABLES, Actor, acting, audited_delete, audited_update, set_actor
@@ -19,6 +18,7 @@ from app.services.identity import Caller
 from app.services.runs.service import cancel_run
 from tests.factories import WEEK, WEEK_START, add_demand
 from tests.notifications.conftest import stored_plan
+from tests.support import app_for
 
 APP = Path(__file__).resolve().parents[2] / "app"
 # Bulk statements left outside the helpers: only bookkeeping columns or skipped tables change.
@@ -42,7 +42,7 @@ def _rows(db, entity: str, entity_id: int) -> list[AuditEvent]:
 
 
 def test_publishing_a_run_audits_every_assignment_it_changed(db, world, settings):
-    with TestClient(create_app(settings)) as http:
+    with TestClient(app_for(settings)) as http:
         plan = stored_plan(db, world, http)
     assert len(plan.assignments) == 2
     for assignment_id in plan.assignments.values():

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 import httpx
 import pytest
 
-from app.api.main import create_app
 from app.models import Area, Community, Skill
 from app.services.api_keys import create_api_key
 from app.services.districts import ensure_district
 from app.settings import get_settings
 from tests.live import serve_app
+from tests.support import app_for
 
 THREADS = 20
 DEMANDS_PER_THREAD = 2
@@ -54,7 +54,7 @@ def small_world(pg_db) -> dict:
 def server_url(pg_db, small_world, monkeypatch):
     monkeypatch.setenv("MATCHER_DATABASE_URL", pg_db.url)
     get_settings.cache_clear()
-    with serve_app(create_app(get_settings())) as url:
+    with serve_app(app_for(get_settings())) as url:
         yield url
     get_settings.cache_clear()
 

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from app.api.main import create_app
 from tests.factories import add_run
 from tests.live import serve_app
+from tests.support import app_for
 
 PACKAGE = "matcher_client"
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
@@ -65,7 +66,7 @@ def test_a_generated_client_works_against_a_live_server(generated, world, settin
     models = importlib.import_module(f"{PACKAGE}.models")
     run_id = add_run(db, world)
 
-    with serve_app(create_app(settings)) as url:
+    with serve_app(app_for(settings)) as url:
         client = generated.AuthenticatedClient(base_url=url, token=world.keys["admin"])
 
         # create with an Idempotency-Key; the replay returns the same demand

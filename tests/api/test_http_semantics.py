@@ -17,6 +17,7 @@ import pytest
 from app.api.main import create_app
 from tests.factories import add_assigned_demand, add_explained_assignment, add_run, demand_body
 from tests.live import serve_app
+from tests.support import app_for
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 
@@ -75,7 +76,7 @@ def test_if_match_uses_the_strong_comparison(client, world, db):
 def test_a_lost_race_on_one_etag_is_always_412(world, settings, db):
     """20 clients PATCH with the same ETag at once: one wins, every other one is 412."""
     threads = 20
-    with serve_app(create_app(settings)) as url, httpx.Client(base_url=url, headers=world.h("admin")) as c:
+    with serve_app(app_for(settings)) as url, httpx.Client(base_url=url, headers=world.h("admin")) as c:
         r = c.post("/v1/demands", json=demand_body(world))
         assert r.status_code == 201, r.text
         demand_id, etag = r.json()["id"], r.headers["ETag"]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from app.api.main import create_app
 from tests.live import serve_app
+from tests.support import app_for
 
 MAX_EXAMPLES = 3
 CONFIG = """
@@ -51,7 +51,7 @@ def _report(result: subprocess.CompletedProcess) -> str:
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(world, settings, db, tmp_path):
-    with serve_app(create_app(settings)) as url:
+    with serve_app(app_for(settings)) as url:
         phases = ("--phases", "examples,fuzzing", "--max-examples", str(MAX_EXAMPLES))
         result = _schemathesis(url, world.keys["admin"], tmp_path, CONFIG, *phases)
     assert result.returncode == 0, _report(result)
@@ -74,7 +74,7 @@ generate-duplicate-query-parameters = false
 def test_schemathesis_coverage_of_query_parameters(world, settings, db, tmp_path):
     """Request validation happens before any database work, so one database suffices; this phase
     found ``/v1/audit?until=0.5`` accepted as a Unix time."""
-    with serve_app(create_app(settings)) as url:
+    with serve_app(app_for(settings)) as url:
         options = ("--phases", "coverage", "--mode", "negative", "--include-method", "GET")
         result = _schemathesis(url, world.keys["admin"], tmp_path, COVERAGE_CONFIG, *options)
     assert result.returncode == 0, _report(result)

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.api.main import create_app
 from app.models import Demand
+from tests.support import app_for
 
 DAY = (datetime.now() + timedelta(days=10)).date().isoformat()
 
@@ -65,7 +65,7 @@ def test_a_request_commits_its_work_once_the_handler_returned(client, world):
 
 def test_a_failed_commit_is_answered_as_a_failure_and_stores_nothing(client, world, settings, failing_commit):
     # A server fault, not bad input: the app answers 500 problem+json (the test client must not re-raise it).
-    with TestClient(create_app(settings), raise_server_exceptions=False) as raw:
+    with TestClient(app_for(settings), raise_server_exceptions=False) as raw:
         r = raw.post("/v1/demands", json=_demand(world, DOOMED), headers=world.h("admin"))
     assert r.status_code == 500
     assert r.headers["content-type"].startswith("application/problem+json")

@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app import migrate
-from app.api.main import create_app
 from app.db import get_sessionmaker
 from app.errors import Problem
 from app.models import Area
@@ -16,6 +15,7 @@ from app.services.console_sessions import create_sign_in_link
 from app.services.districts import ensure_district
 from app.settings import get_settings
 from tests.cli.test_keys_cli import run
+from tests.support import app_for
 
 
 def test_console_link_signs_in_once(tmp_path, monkeypatch):
@@ -36,7 +36,7 @@ def test_console_link_signs_in_once(tmp_path, monkeypatch):
     monkeypatch.setenv("MATCHER_WEBHOOK_ENABLED", "false")
     monkeypatch.setenv("MATCHER_DATABASE_URL", url)
     get_settings.cache_clear()
-    with TestClient(create_app(get_settings())) as c:
+    with TestClient(app_for(get_settings())) as c:
         path = link.removeprefix("http://office:8000")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get(path).text).group(1)
         assert c.post(path, data={"csrf_token": csrf}, follow_redirects=False).status_code == 303

@@ -10,12 +10,12 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.main import create_app
 from app.models import Assignment, Demand, OptimizationRun
 from app.services.runs.service import parse_week
 from app.services.week_plan import utc_bounds
 from tests.console.support import WEEK
 from tests.factories import World
+from tests.support import app_for
 
 
 @dataclass
@@ -90,7 +90,7 @@ def cw(db, world) -> ConsoleWorld:
 
 @pytest.fixture
 def app(settings):
-    return create_app(settings)
+    return app_for(settings)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from matplotlib import image as mpimg
 from openpyxl import load_workbook
 
 from tests.live import chromium_options, require_chromium, serve_app, start_chromium
+from tests.support import app_for
 
 
 class Browser:
@@ -97,9 +98,8 @@ def assert_not_blank(png: Path) -> None:
 @pytest.fixture
 def browser(cw, settings, tmp_path):
     require_chromium("the console")
-    from app.api.main import create_app
 
-    with serve_app(create_app(settings), lifespan="off") as base:
+    with serve_app(app_for(settings), lifespan="off") as base:
         b = Browser(base, tmp_path)
         try:
             yield b

@@ -18,7 +18,6 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from app.api.main import create_app
 from app.models import Assignment, Member, MemberSkill
 from app.services.notifications.dispatcher import Dispatcher, DispatchResult
 from app.services.notifications.links import MintedLink, mint_member_link, mint_task_link
@@ -27,6 +26,7 @@ from app.services.runs.executor import InProcessExecutor
 from app.settings import NotifySettings, get_settings
 from tests.factories import WEEK, WEEK_START, World, add_demand
 from tests.live import free_port, serve_app
+from tests.support import app_for
 
 LINK_RE = re.compile(r"https?://[^\s/]+/t/[A-Za-z0-9_\-]+")
 
@@ -45,7 +45,7 @@ def _notify_env(monkeypatch):
 @pytest.fixture
 def server(settings) -> Iterator[str]:
     """The app on a real uvicorn server (its own dispatcher off unless a test turns it on)."""
-    with serve_app(create_app(settings)) as base:
+    with serve_app(app_for(settings)) as base:
         yield base
 
 

@@ -7,16 +7,16 @@ import re
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.api.main import create_app
 from app.domain.enums import ActorKind, AuditAction
 from app.models import AuditEvent
 from tests.notifications.conftest import stored_plan, task_link
+from tests.support import app_for
 
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
 
 
 def test_decline_through_a_task_link_is_recorded_as_the_member_link(db, world, settings):
-    with TestClient(create_app(settings)) as http:
+    with TestClient(app_for(settings)) as http:
         plan = stored_plan(db, world, http)
         assignment_id = plan.assignments["张伟"]
         link = task_link(db, assignment_id)
@@ -40,7 +40,7 @@ def test_decline_through_a_task_link_is_recorded_as_the_member_link(db, world, s
         assert event.actor_key_id is None and event.actor_role is None
         assert event.actor_label == f"member {world.members['张伟']} link {link.link.id}"
         assert event.request_id
-    with TestClient(create_app(settings)) as http:  # the office finds it by the kind of actor
+    with TestClient(app_for(settings)) as http:  # the office finds it by the kind of actor
         r = http.get("/v1/audit", params={"actor_kind": "member_link"}, headers=world.h("admin"))
         assert r.status_code == 200 and event.id in [e["id"] for e in r.json()["items"]], r.text
         assert {e["actor_kind"] for e in r.json()["items"]} == {"member_link"}

@@ -20,11 +20,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from app.api.main import create_app
 from app.models import Assignment, ChangeEvent, Notification, OptimizationRun
 from app.settings import get_settings
 from tests.live import serve_app
 from tests.notifications.conftest import LINK_RE, add_lawyer, publish_plan, set_emails
+from tests.support import app_for
 
 MATCHER = os.path.join(os.path.dirname(sys.executable), "matcher")
 PUBLIC = "http://members.example"  # what the messages link to; the test maps it onto the server
@@ -76,7 +76,7 @@ def test_decline_through_the_link_is_repaired_and_the_replacement_told(db, world
     get_settings.cache_clear()
     set_emails(db, world, {"张伟": "zhangwei@example.cn", "李娜": "lina@example.cn"})
     worker = None
-    with serve_app(create_app(get_settings())) as base:
+    with serve_app(app_for(get_settings())) as base:
         if db.kind == "postgresql":
             env = {**os.environ, "MATCHER_DATABASE_URL": db.url, "MATCHER_LOG_LEVEL": "WARNING"}
             env.pop("MATCHER_RUN_EXECUTOR", None)

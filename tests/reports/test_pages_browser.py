@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 from matplotlib import image as mpimg
 
-from app.api.main import create_app
 from tests.live import chromium_session, require_chromium, serve_app
+from tests.support import app_for
 
 
 @pytest.fixture
 def live_server(settings):
-    with serve_app(create_app(settings), lifespan="off") as url:
+    with serve_app(app_for(settings), lifespan="off") as url:
         yield url
 
 

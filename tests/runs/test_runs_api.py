@@ -14,7 +14,7 @@ from app.models.base import utcnow
 from app.services.runs.execute import fail_run, recover_stale_runs
 from app.services.runs.executor import InProcessExecutor
 from tests.factories import WEEK, WEEK_START, add_demand, add_demands_bulk, add_members, lost_run
-from tests.support import stored_plan_violations, wait_db, wait_for
+from tests.support import app_for, stored_plan_violations, wait_db, wait_for
 
 URL = "/v1/optimization-runs"
 
@@ -447,8 +447,6 @@ def test_unmet_rows_are_replaced_not_duplicated_on_retry(client, world, db):
 def test_app_start_recovers_runs_a_dead_process_left_behind(world, db, settings):
     from fastapi.testclient import TestClient
 
-    from app.api.main import create_app
-
     _small_week(db, world)
     stale = utcnow() - timedelta(minutes=5)
     nxt = WEEK_START + timedelta(days=7)
@@ -472,7 +470,7 @@ def test_app_start_recovers_runs_a_dead_process_left_behind(world, db, settings)
         )
         s.add_all([lost, orphan])
         s.commit()
-    with TestClient(create_app(settings)):
+    with TestClient(app_for(settings)):
         assert wait_db(db, lost.id) == "succeeded"
         assert wait_db(db, orphan.id) == "succeeded"
     with db.session() as s:
