@@ -34,6 +34,7 @@ from app import migrate
 from app.db import get_engine, get_sessionmaker
 from app.settings import Settings, get_settings
 from tests.factories import World, build_world
+from tests.pgserver import DatabaseCopies
 from tests.support import app_for
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -90,6 +91,14 @@ def pg_server():
 
 
 @pytest.fixture(scope="session")
+def pg_copies(pg_server) -> Iterator[DatabaseCopies]:
+    """This worker's supplier of fresh PostgreSQL databases (see ``DatabaseCopies``)."""
+    copies = DatabaseCopies(_admin(pg_server.url()), prefix=f"t{os.getpid()}")
+    yield copies
+    copies.close()
+
+
+@pytest.fixture(scope="session")
 def sqlite_world_template(sqlite_template) -> tuple[Path, World]:
     """The migrated template with ``build_world``'s data in it, built once per session."""
     path = sqlite_template.with_name("world.db")
@@ -102,16 +111,12 @@ def sqlite_world_template(sqlite_template) -> tuple[Path, World]:
 @pytest.fixture(scope="session")
 def pg_world_template(pg_server) -> tuple[str, World]:
     """Database ``matcher_world``: the migrated template with ``build_world``'s data in it."""
-    _create_database(pg_server, "matcher_world", template="matcher_template")
+    with _admin(pg_server.url()).connect() as conn:
+        conn.execute(text("CREATE DATABASE matcher_world TEMPLATE matcher_template"))
     url = pg_server.url("matcher_world")
     world = build_world(TestDatabase("postgresql", url))
     get_engine(url).dispose()  # a template must have no open connection
     return "matcher_world", world
-
-
-def _create_database(server, name: str, *, template: str) -> None:
-    with _admin(server.url()).connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE {template}'))
 
 
 def _fresh_database(kind: str, request) -> TestDatabase:
@@ -130,17 +135,16 @@ def _fresh_database(kind: str, request) -> TestDatabase:
         request.addfinalizer(lambda: shutil.rmtree(target.parent, ignore_errors=True))
         return TestDatabase("sqlite", f"sqlite:///{target}", copy.deepcopy(world))
     server = request.getfixturevalue("pg_server")
-    name = f"t{os.getpid()}_{n}"
     template_name = "matcher_template"
     if with_world:
         template_name, world = request.getfixturevalue("pg_world_template")
-    _create_database(server, name, template=template_name)
+    copies = request.getfixturevalue("pg_copies")
+    name = copies.take(template_name)
     url = server.url(name)
 
     def _drop() -> None:
         get_engine(url).dispose()
-        with _admin(server.url()).connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        copies.give_back(name)
 
     request.addfinalizer(_drop)
     return TestDatabase("postgresql", url, copy.deepcopy(world))

@@ -51,16 +51,20 @@ class _GreedyPlan:
     def fill_to_min(self, j: int, first: np.ndarray) -> None:
         """Demand j's best-ranked free members up to min_members, or nobody."""
         need = self.p.problem.demands[j].min_members - int(self.filled[j])
+        if need <= 0:
+            return
         picks: list[int] = []
         seen: set[int] = set()
-        for k in range(first[j], first[j + 1]):
+        lo, hi = int(first[j]), int(first[j + 1])
+        # members with capacity left, vectorised (free() checks it again with the overlaps)
+        for k in (lo + np.nonzero(self.left[self.cand.pm[lo:hi]] > 0)[0]).tolist():
             if len(picks) >= need:
                 break
             i = int(self.cand.pm[k])
             if i not in seen and self.free(i, j):
                 picks.append(k)
                 seen.add(i)
-        if need > 0 and len(picks) == need:
+        if len(picks) == need:
             for k in picks:
                 self.take(k)
 
@@ -71,7 +75,13 @@ class _GreedyPlan:
             return  # nobody is sent to a demand that stays below min_members
         room = d.max_members - int(self.filled[j])
         convex = self.p.problem.weights.balance_convex
-        for k in range(first[j], first[j + 1]):
+        lo, hi = int(first[j]), int(first[j + 1])
+        members = self.cand.pm[lo:hi]
+        # loads only grow while the loop takes pairs, so a pair that does not pay now never will
+        pays = (
+            ~self.in_plan[lo:hi] & (self.left[members] > 0) & (self.cand.value[lo:hi] - convex * self.load[members] > 0)
+        )
+        for k in (lo + np.nonzero(pays)[0]).tolist():
             if room <= 0:
                 break
             i = int(self.cand.pm[k])

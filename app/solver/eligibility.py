@@ -410,6 +410,7 @@ def block_masks(p: Prepared, js: np.ndarray) -> BlockMasks:
 
 # ----------------------------------------------------------------------------- candidates
 COVERAGE_SHARE = 0.75  # share of the top-K kept per demand by the coverage key
+COARSE_K = 24  # members per demand kept once generation turns coarse (time is short)
 _COVERAGE_WEIGHTS = Weights()  # fixed: the pruning key must not follow per-run weights
 
 
@@ -517,17 +518,23 @@ class Candidates:
 
 def _blocks(p: Prepared) -> list[np.ndarray]:
     """Demands grouped by their exact set of required skills: a block then touches only the
-    holders of that set, instead of every member."""
+    holders of that set, instead of every member.
+
+    Blocks come in the greedy's order (highest priority first, then the earliest start), so a
+    generation cut at the deadline leaves out the least valuable demands. Which pairs a
+    demand gets does not depend on the order."""
     if not p.D:
         return []
     _, inverse = np.unique(p.req_pad, axis=0, return_inverse=True)
     inverse = inverse.reshape(-1)
-    order = np.argsort(inverse, kind="stable")
+    priority = np.array([d.priority for d in p.problem.demands], dtype=np.int64)
+    order = np.lexsort((p.d_start, -priority, inverse))  # by skill set, best demands first
     cuts = np.flatnonzero(np.diff(inverse[order])) + 1
     chunk = int(max(1, min(512, 4_000_000 // max(p.M, 1))))
     out: list[np.ndarray] = []
     for grp in np.split(order, cuts):
         out.extend(grp[i : i + chunk] for i in range(0, len(grp), chunk))
+    out.sort(key=lambda js: (-int(priority[js[0]]), float(p.d_start[js[0]]), int(js[0])))
     return out
 
 
@@ -564,8 +571,12 @@ def prune(cand: Candidates, top_k: int) -> np.ndarray:
     key = _coverage_key(cand.score, cand.home, cand.paired, cand.km)
     sel = _top_per_demand(cand.pd, key, k_cov)
     if top_k > k_cov:
+        # cand is sorted by demand, best rank first (ties by member): so is any subset of it,
+        # and the best of each demand are its first pairs (no second sort)
         rest = np.nonzero(~sel)[0]
-        sel[rest[_top_per_demand(cand.pd[rest], cand.rank[rest], top_k - k_cov)]] = True
+        pd_rest = cand.pd[rest]
+        pos = np.arange(len(rest)) - np.searchsorted(pd_rest, pd_rest, side="left")
+        sel[rest[pos < top_k - k_cov]] = True
     return np.nonzero(sel)[0]
 
 
@@ -580,6 +591,7 @@ def candidates(
     home_or_paired_only: bool = False,
     collect: EligibleCollector | None = None,
     stop: Callable[[], bool] | None = None,
+    coarse_after: Callable[[], bool] | None = None,
 ) -> Candidates:
     """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
 
@@ -588,27 +600,43 @@ def candidates(
     the bound pass over left-out pairs. `stop` (the deadline, a cancel request) is read
     between blocks: demands of the blocks not reached get no pairs, their eligible count is
     set to the number of members (unknown, so bounds stay valid) and the result is marked
-    incomplete.
+    incomplete. Once `coarse_after` is true (read between blocks), the remaining blocks are
+    generated at a coarser level, cheaper: their best COARSE_K members per demand and no
+    collection (`collect.complete` turns false), so every demand still gets pairs for the
+    greedy plan and the flows when time is short.
     """
     top_k = budget_k(p, top_k, max_pairs)
     out: dict[str, list[np.ndarray]] = {k: [] for k in _PAIR_FIELDS}
     eligible = np.zeros(p.D, dtype=np.int64)
-    pruned, complete = False, True
+    pruned, complete, coarse = False, True, False
     for js in _blocks(p):
         if stop is not None and (not complete or stop()):
             eligible[js], complete = p.M, False
             continue
-        block = _block_pairs(p, js, top_k, home_or_paired_only, collect)
+        if not coarse and coarse_after is not None and coarse_after():
+            coarse = True
+            if collect is not None:
+                collect.complete = False
+        k = _coarse_k(p, js, top_k) if coarse else top_k
+        block = _block_pairs(p, js, k, home_or_paired_only, None if coarse else collect)
         if block is None:
             continue
         eligible[js], block_pruned, pairs = block
         pruned |= block_pruned
-        for k in _PAIR_FIELDS:
-            out[k].append(pairs[k])
+        for name in _PAIR_FIELDS:
+            out[name].append(pairs[name])
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
-    cand = _with_history(p, cat, eligible, top_k if pruned else None)
+    # pruned at the coarse level only: report its K, so no bound over these pairs is taken
+    # for a bound of the problem
+    cand = _with_history(p, cat, eligible, (top_k or COARSE_K) if pruned else None)
     cand.complete = complete
     return cand
+
+
+def _coarse_k(p: Prepared, js: np.ndarray, top_k: int | None) -> int:
+    """Members per demand kept at the coarse level (enough for a team and its substitutes)."""
+    need = 3 * int(max(p.problem.demands[j].max_members for j in js))
+    return min(top_k or COARSE_K, max(COARSE_K, need))
 
 
 def _block_pairs(
@@ -798,6 +826,7 @@ class EligibleCollector:
         self.lens: list[np.ndarray] = []
         self.pm: list[np.ndarray] = []
         self.coef: list[np.ndarray] = []
+        self.complete = True  # False: some blocks were generated without collecting their pairs
 
     def add(self, js: np.ndarray, rows: np.ndarray, ri: np.ndarray, ci: np.ndarray, value: np.ndarray) -> None:
         """The eligible pairs (ri, ci) of a block (row-major, as np.nonzero gives them)."""

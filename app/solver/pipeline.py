@@ -32,9 +32,12 @@ very tight:
 
 Time: the promise is wall time <= limit x 1.05 + 0.5 s, everything included. Every stage reads
 the one deadline in `Budget` (the time finish() needs is kept back, scaled by the machine's
-load per core, so a busy machine keeps back more). Candidate generation checks the deadline
-and the cancel request between blocks of demands and stops at CANDIDATE_SHARE of the time (the
-demands not reached get no pairs; bounds fall back to ones that hold without them). The flow
+load per core, so a busy machine keeps back more). Candidate generation checks the clock and
+the cancel request between blocks of demands (highest priority first); at CANDIDATE_SHARE of
+the time it turns coarse (the blocks left keep their best few members per demand, nothing is
+collected for the bound pass), and it stops only at the deadline or a cancel (the demands not
+reached get no pairs; bounds fall back to ones that hold without them). No plan returned is
+worse than the greedy baseline over the candidates (`no_worse_than_greedy`). The flow
 stage gets a share of what is left after the bound pass's reserve; no flow solve is started
 that would end past the deadline (each solve's time is measured; peak levels are solved from
 the highest down, so a cut leaves a valid bound), the exact stages stop at the deadline less
@@ -71,6 +74,7 @@ from app.solver.eligibility import (
 from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
 from app.solver.flow import WorkClock
+from app.solver.improve import complete_teams, improve_rest
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import (
@@ -95,6 +99,7 @@ FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set fol
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
 REDUCED_SHORT_PER_DEMAND = 40  # ... and a demand the plan leaves short keeps its best this many
+TEAMS_MARGIN_SHARE = 0.5  # team completion may use this share of the time between limit and promise
 REDUCED_MIN_SECONDS = 0.8  # building the reduced model (~0.4 s) plus a useful CP-SAT run
 # coverage weights (per priority point, in weight units) of the flows that bound the rest at
 # the coverage reached when candidates are pruned (rest <= flow_mu - mu x coverage gained)
@@ -118,6 +123,7 @@ class Budget:
     deadline: float
     promised: float  # start + the promised wall time (limit x 1.05 + 0.5 s)
     cancel: threading.Event | None = None
+    coarse_at: float | None = None  # candidate generation turns coarse here (None: CANDIDATE_SHARE)
 
     @classmethod
     def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
@@ -156,7 +162,7 @@ class SolveState:
     budget: Budget
     prepared: Prepared
     candidates: Candidates  # the model's pairs (pruned when over the pair budget)
-    greedy_plan: np.ndarray | None  # the greedy baseline's plan over a wider pair set, if pruned
+    greedy_plan: np.ndarray  # the greedy baseline's plan (indices into `candidates`)
     left_out: EligiblePairs | None  # eligible pairs pruning left out (None: not pruned, or unknown)
     model: MatchModel
     built_at: float
@@ -165,6 +171,7 @@ class SolveState:
     relaxation: Relaxation = field(init=False)
     stage_clock: StageClock = field(init=False)
     work_candidates: Candidates = field(init=False)
+    work_index: np.ndarray = field(init=False)  # work_candidates' positions in `candidates`
     work_model: MatchModel = field(init=False)
     plan: np.ndarray = field(init=False)
     coverage: int = 0
@@ -230,9 +237,14 @@ class SolveState:
 
 def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: threading.Event | None = None) -> Solution:
     """The best plan found within problem.time_limit_s, with bounds; always checked feasible."""
+    return solve_within(problem, Budget.starting_now(problem, cancel), on_progress=on_progress)
+
+
+def solve_within(problem: Problem, budget: Budget, *, on_progress: Progress | None = None) -> Solution:
+    """solve() on a given Budget (tests set its times to force a stage's cut)."""
     if problem.method not in METHODS:
         raise ValueError(f"unknown method {problem.method!r}")
-    state = generate_candidates(problem, Budget.starting_now(problem, cancel), on_progress)
+    state = generate_candidates(problem, budget, on_progress)
     relax_with_flows(state)
     fix_by_reduced_costs(state)
     if state.lexicographic:
@@ -241,6 +253,8 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
         reduced_pair_stage(state)
     else:
         weighted_stage(state)
+    swap_stage(state)
+    no_worse_than_greedy(state)
     bound_every_pair_stage(state)
     bounds_over_all_pairs(state)
     return finish(state)
@@ -250,16 +264,22 @@ def solve(problem: Problem, *, on_progress: Progress | None = None, cancel: thre
 def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress | None) -> SolveState:
     """Prepared arrays, candidate pairs (pruned to the pair budget) and the model over them.
 
-    Generation reads the deadline between blocks of demands and stops at CANDIDATE_SHARE of
-    the time (or a cancel request); the demands not reached then get no pairs, and the
-    bounds fall back to ones that hold without them.
+    Generation reads the clock between blocks of demands (in the greedy's priority order). At
+    CANDIDATE_SHARE of the time (or budget.coarse_at) it turns coarse: the blocks left get
+    their best few members per demand and no collection for the bound pass, so every demand
+    still has pairs and the plan is never worse than the greedy over them. Only the deadline or
+    a cancel request stops it; the demands not reached then get no pairs, and the bounds fall
+    back to ones that hold without them.
     """
     p = prepare(problem)
     # explanations, metrics and the checker run after the last stage: keep their time back
     finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
     budget.keep_back(finish_s)
-    cut_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
-    cand, greedy_plan, left_out = _candidates(p, problem, lambda: budget.past(cut_at))
+    default_coarse_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
+    coarse_at = default_coarse_at if budget.coarse_at is None else budget.coarse_at
+    cand, greedy_plan, left_out = _candidates(
+        p, problem, lambda: budget.past(budget.deadline), lambda: time.perf_counter() >= coarse_at
+    )
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
         # planned from the sizes (not measured), so deterministic solves plan the same work
@@ -272,10 +292,12 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     exact_may_run = len(cand) <= CPSAT_MAX_PAIRS or problem.method == "cp-sat"
     model = build(p, cand, write_rows=exact_may_run)
     state = SolveState(
-        problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress
+        problem, budget, p, cand, greedy_plan, left_out, model, time.perf_counter(), reserve, on_progress=on_progress
     )
     if not cand.complete:
         state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
+    elif cand.top_k is not None and left_out is None:
+        state.steps.append("candidates at a coarser level once time ran short")
     return state
 
 
@@ -291,10 +313,15 @@ def machine_slowness() -> float:
 
 
 def _candidates(
-    p: Prepared, problem: Problem, stop: Callable[[], bool]
-) -> tuple[Candidates, np.ndarray | None, EligiblePairs | None]:
-    """The model's candidate pairs, the greedy baseline's plan and the left-out pairs (the
-    last two when the candidates are pruned).
+    p: Prepared, problem: Problem, stop: Callable[[], bool], coarse_after: Callable[[], bool]
+) -> tuple[Candidates, np.ndarray, EligiblePairs | None]:
+    """The model's candidate pairs, the greedy baseline's plan over them and the left-out
+    pairs (when the candidates are pruned and every eligible pair was collected).
+
+    The greedy plan is the floor of every later stage: the flow stage starts from it, so no
+    plan returned is worse than the greedy baseline over the same pairs (`no_worse_than_greedy`
+    checks it). Generation turns coarse at `coarse_after` instead of stopping, so a short time
+    limit still gives every demand pairs; only `stop` (the deadline, a cancel) leaves demands out.
 
     When the pair budget forces pruning, the wider candidate set the greedy baseline uses is
     generated once (the cost is in the eligibility masks, not in the number of pairs kept),
@@ -305,12 +332,14 @@ def _candidates(
     """
     k = budget_k(p, problem.top_k, problem.max_pairs)
     if k is None:
-        return candidates(p, stop=stop), None, None
+        cand = candidates(p, stop=stop, coarse_after=coarse_after)
+        return cand, greedy_pairs(p, cand), None
     collect = EligibleCollector(p, SCALE)
-    wide = candidates(p, max_pairs=max(BASELINE_MAX_PAIRS, problem.max_pairs or 0), collect=collect, stop=stop)
-    if wide.top_k is not None and wide.top_k <= k:
-        return wide, None, _left_out(collect, wide, p)
+    wide_pairs = max(BASELINE_MAX_PAIRS, problem.max_pairs or 0)
+    wide = candidates(p, max_pairs=wide_pairs, collect=collect, stop=stop, coarse_after=coarse_after)
     greedy_plan = greedy_pairs(p, wide)
+    if wide.top_k is not None and wide.top_k <= k:
+        return wide, greedy_plan, _left_out(collect, wide, p)
     keep = np.zeros(len(wide), dtype=bool)
     keep[prune(wide, k)] = True
     order = np.lexsort((-wide.value, wide.pm))
@@ -318,7 +347,7 @@ def _candidates(
     rank_in_member = np.arange(len(order)) - np.searchsorted(members_sorted, members_sorted, side="left")
     keep[order[rank_in_member < MEMBER_KEEP]] = True
     if keep.all():
-        return wide, None, _left_out(collect, wide, p)
+        return wide, greedy_plan, _left_out(collect, wide, p)
     keep[greedy_plan] = True
     kept = np.nonzero(keep)[0]
     cand = replace(wide.subset(kept), top_k=k)
@@ -326,8 +355,9 @@ def _candidates(
 
 
 def _left_out(collect: EligibleCollector, cand: Candidates, p: Prepared) -> EligiblePairs | None:
-    """The eligible pairs `cand` lacks; None when generation stopped early (not all known)."""
-    return collect.pairs().without(cand, p.M) if cand.complete else None
+    """The eligible pairs `cand` lacks; None when generation stopped early or turned coarse
+    (not all known)."""
+    return collect.pairs().without(cand, p.M) if cand.complete and collect.complete else None
 
 
 def _reindex(n: int, kept: np.ndarray) -> np.ndarray:
@@ -341,7 +371,7 @@ def _reindex(n: int, kept: np.ndarray) -> np.ndarray:
 def relax_with_flows(state: SolveState) -> None:
     """The flow stage (relax.py), or a trivial relaxation for method "cp-sat"."""
     p, cand, model, problem = state.prepared, state.candidates, state.model, state.problem
-    starts = () if state.greedy_plan is None else (state.greedy_plan,)
+    starts = (state.greedy_plan,)
     state.stage_clock = StageClock(state.exact_left, problem.time_limit_s if problem.deterministic else None)
     if problem.method == "cp-sat":  # plain CP-SAT from the greedy plan: no flow, no fixing
         weight = 0 if state.lexicographic else state.coverage_weight
@@ -401,12 +431,13 @@ def fix_by_reduced_costs(state: SolveState) -> None:
     kept = np.nonzero(r.keep)[0]
     # past the deadline (a busy machine) no exact stage runs: the rebuild would only cost time
     if len(kept) < len(cand) and state.budget.left() >= REDUCED_MIN_SECONDS:
-        state.work_candidates = cand.subset(kept)
+        state.work_candidates, state.work_index = cand.subset(kept), kept
         state.work_model = build(state.prepared, state.work_candidates)
         state.take(_reindex(len(cand), kept)[r.plan])
         state.steps.append(f"reduced-cost fixing {len(cand)}->{len(kept)} pairs")
     else:
         state.work_candidates, state.work_model = cand, state.model
+        state.work_index = np.arange(len(cand))
         state.take(r.plan)
     state.coverage_bound = r.coverage_bound
     state.combined_bound = r.combined_bound
@@ -532,7 +563,7 @@ def reduced_pair_stage(state: SolveState) -> None:
         keep |= ~_covered(state, cand)[cand.pd] & (rank < REDUCED_SHORT_PER_DEMAND)
     keep[state.plan] = True
     kept = np.nonzero(keep)[0]
-    state.work_candidates = cand.subset(kept)
+    state.work_candidates, state.work_index = cand.subset(kept), state.work_index[kept]
     state.work_model = build(p, state.work_candidates)
     state.take(_reindex(len(cand), kept)[state.plan])
     extra = f", best {REDUCED_SHORT_PER_DEMAND} of demands left short" if short else ""
@@ -543,6 +574,35 @@ def reduced_pair_stage(state: SolveState) -> None:
     if not state.is_cancelled() and state.rest < state.rest_bound:
         _run_stage(state, _rest_objective(state, state.coverage), state.rest, state.rest_bound, 1.0, lp=False)
     del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
+
+
+def swap_stage(state: SolveState) -> None:
+    """Local moves over every candidate pair (improve.py): short teams completed by one
+    ejection each (lexicographic, when coverage is not proven), then member swaps that raise
+    the rest with coverage held. In the time the flow stage leaves (its FLOW_ONLY_SHARE): team
+    completion (coverage, the first objective) up to the deadline plus TEAMS_MARGIN_SHARE of
+    the promise's margin; the swaps (the rest) only until the bound pass's reserve, which then
+    goes on to the promised time. (A slot carved out of the flow stage's share was tried: at
+    2k the flow plan then missed its next step, -177 rest points for +30 from the swaps.)
+    Bounded sweeps, so deterministic solves repeat it."""
+    budget = state.budget
+    # coverage first: team completion may go past the deadline by half the promise's margin
+    teams_until = budget.deadline + TEAMS_MARGIN_SHARE * max(budget.promised - budget.deadline, 0.0)
+    if state.problem.method != "auto" or state.is_cancelled() or budget.past(teams_until):
+        return
+    p, cand, model = state.prepared, state.candidates, state.model
+    before = state.work_index[state.plan]
+    plan = before
+    if state.lexicographic and state.coverage < state.coverage_bound:
+        plan = complete_teams(p, cand, model, plan, lambda: budget.past(teams_until))
+    plan = improve_rest(p, cand, model, plan, lambda: state.is_cancelled() or state.exact_left() <= 0)
+    if plan is before:
+        return
+    coverage, rest = state.coverage, state.rest
+    state.work_candidates, state.work_model = cand, model
+    state.work_index = np.arange(len(cand))
+    state.take(plan)
+    state.steps.append(f"local moves (coverage +{state.coverage - coverage}, rest +{(state.rest - rest) / SCALE:.2f})")
 
 
 def _covered(state: SolveState, cand: Candidates) -> np.ndarray:
@@ -579,6 +639,31 @@ def _always(_plan: np.ndarray) -> bool:
 def _weighted_units(state: SolveState, value: float, bound: float) -> tuple[float, float]:
     base = state.coverage_weight * state.model.cov_const
     return (value + base) / SCALE, (bound + base) / SCALE
+
+
+# ----------------------------------------------------------------------------- greedy floor
+def no_worse_than_greedy(state: SolveState) -> None:
+    """The rule every plan obeys: never worse, in the run's objective (lexicographic: coverage,
+    then the rest; weighted: the sum), than the greedy baseline over the same pairs. The flow
+    stage starts from the greedy plan, so this only acts when a stage lost it (a bug), but it
+    keeps the rule a fact of the pipeline rather than a property of its stages."""
+    model, greedy = state.model, state.greedy_plan
+    plan = state.work_index[state.plan]
+    coverage, rest = coverage_of(model, plan), rest_of(model, plan)
+    g_coverage, g_rest = coverage_of(model, greedy), rest_of(model, greedy)
+    if state.lexicographic:
+        worse = (coverage, rest) < (g_coverage, g_rest)
+    else:
+        cw = state.coverage_weight
+        worse = cw * coverage + rest < cw * g_coverage + g_rest
+    if worse:
+        log.warning(
+            "solver: the plan (%s, %s) was worse than the greedy one (%s, %s)", coverage, rest, g_coverage, g_rest
+        )
+        state.work_candidates, state.work_model = state.candidates, model
+        state.work_index = np.arange(len(state.candidates))
+        state.take(greedy)
+        state.steps.append("greedy plan (the stages found nothing better)")
 
 
 # ----------------------------------------------------------------------------- bound, finish
