@@ -27,9 +27,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import httptools
 import httpx
 
 from bench import live
+from bench.api_client import LeanClient
 
 LIST_SHARE, SINGLE_SHARE = 0.60, 0.25  # the rest (15 %) are liaison writes
 OPEN_LOOP_MAX_IN_FLIGHT = 500
@@ -210,7 +212,7 @@ class Workload:
         elif method == "PATCH" and response.status_code == 200:
             self.own[int(path.rsplit("/", 1)[1])] = response.json()["version"]
 
-    async def send(self, client: httpx.AsyncClient, rec: Recorder, started: float | None = None) -> None:
+    async def send(self, client: Client, rec: Recorder, started: float | None = None) -> None:
         label, method, path, kwargs = self.choose()
         await self.send_one(client, rec, label, method, path, kwargs, started)
 
@@ -220,12 +222,19 @@ class Workload:
             response = await client.request(method, path, **kwargs)
             status: int | str = response.status_code
             self.learn(method, path, response)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             status = type(exc).__name__
         rec.add(label, (time.perf_counter() - t0) * 1000, status)
 
 
-def _client(base_url: str, connections: int) -> httpx.AsyncClient:
+Client = LeanClient | httpx.AsyncClient
+#: The load generator's HTTP client: "lean" (bench.api_client, the default) or "httpx" (to compare).
+CLIENT_KIND = {"kind": "lean"}
+
+
+def _client(base_url: str, connections: int) -> Client:
+    if CLIENT_KIND["kind"] == "lean":
+        return LeanClient(base_url, connections)
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits)
 
@@ -258,7 +267,7 @@ async def closed_loop(base_url: str, fixture: Fixture, clients: int, duration_s:
     rec = Recorder()
     stop_at = time.perf_counter() + duration_s
 
-    async def one_client(i: int, client: httpx.AsyncClient) -> None:
+    async def one_client(i: int, client: Client) -> None:
         wl = Workload(fixture, seed=100 + i)
         while time.perf_counter() < stop_at:
             await wl.send(client, rec)
@@ -309,7 +318,9 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
             continue
         before = server.figures()
         load_before = live.machine_facts()["loadavg"]
+        client_cpu_before = time.process_time()
         result = await run()
+        client_cpu_s = time.process_time() - client_cpu_before
         after = server.figures()
         result["server"] = {
             "cpu_s": round(after["cpu_s"] - before["cpu_s"], 2),
@@ -318,6 +329,8 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
             "rss_mb_after": after["rss_mb"],
             "processes": after["processes"],
         }
+        # The generator shares the machine: a client near one core would be what limits the figures.
+        result["client"] = {"cpu_s": round(client_cpu_s, 2), "cpu_util": round(client_cpu_s / result["elapsed_s"], 2)}
         result["loadavg_before"] = load_before
         result["loadavg_after"] = live.machine_facts()["loadavg"]
         out[name] = result
@@ -344,12 +357,17 @@ def run_one(db: str, args) -> dict[str, Any]:  # noqa: ANN001 - argparse namespa
         with live.serve(url, workers=args.workers) as server:
             result = asyncio.run(_phases(server, url, args))
         result["server_errors"] = server.extra.get("server_errors")
-    result.update({"db": db, "workers": args.workers, "demo_load_s": loaded_s, "city_instance": city})
+    result.update(
+        {"client": args.client, "db": db, "workers": args.workers, "demo_load_s": loaded_s, "city_instance": city}
+    )
     return result
 
 
 def render(result: dict[str, Any]) -> str:
-    lines = [f"== {result['db']} · matcher serve --workers {result['workers']} · data {result['data']}"]
+    lines = [
+        f"== {result['db']} · matcher serve --workers {result['workers']} · data {result['data']}"
+        f" · client {result['client']}"
+    ]
     for phase in ("sequential", "closed_loop", "open_loop"):
         if phase not in result:
             continue
@@ -360,6 +378,7 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"-- {phase}: {r['requests']} requests in {r['elapsed_s']} s = {r['req_per_s']} req/s, "
             f"errors {r['errors']}{extra}; server cpu {s['cpu_s']} s ({s['cpu_util']} cores), "
+            f"client cpu {r['client']['cpu_util']} cores, "
             f"rss {s['rss_mb_before']} -> {s['rss_mb_after']} MB; load {r['loadavg_before']} -> {r['loadavg_after']}"
         )
         lines.append(f"   {'endpoint':34} {'n':>6} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8}  status")
@@ -388,11 +407,13 @@ def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser
     ap.add_argument("--solve-members", type=int, default=10_000, help="members added for the solve phase")
     ap.add_argument("--solve-demands", type=int, default=2_000, help="demands in the solve phase's week")
     ap.add_argument("--solve-rate", type=float, default=20.0, help="open-loop requests/s during the solve phase")
+    ap.add_argument("--client", choices=("lean", "httpx"), default="lean", help="the generator's HTTP client")
     ap.add_argument("--json", action="store_true", help="one JSON object per database")
 
 
 def main(args) -> int:  # noqa: ANN001 - argparse namespace
     args.phases = set(args.phases.split(","))
+    CLIENT_KIND["kind"] = args.client
     machine = live.machine_facts()
     dbs = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     if not args.json:

@@ -238,10 +238,13 @@ def serve(url: str, *, workers: int = 1, env: dict[str, str] | None = None) -> I
 
 def _error_lines(log: Path, keep: int = 3) -> dict:
     """How many ERROR records the server logged, and the first few (a 500 has a reason); uvicorn's
-    own plain-text errors (an exception outside the app's handlers) count too."""
+    own plain-text errors (an exception outside the app's handlers) count too, and so does a
+    worker the supervisor found dead or hung and replaced (its open connections were cut)."""
     lines = [
         line
         for line in log.read_text(errors="replace").splitlines()
-        if '"level": "ERROR"' in line or line.startswith(("Traceback", "ERROR:", "Exception in ASGI"))
+        if '"level": "ERROR"' in line
+        or line.startswith(("Traceback", "ERROR:", "Exception in ASGI"))
+        or ("Child process [" in line and line.rstrip().endswith("died"))
     ]
     return {"count": len(lines), "first": [line[:600] for line in lines[:keep]]}

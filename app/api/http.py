@@ -64,6 +64,15 @@ def json_body(model: BaseModel, status_code: int = 200) -> Response:
     return Response(model.__pydantic_serializer__.to_json(model, by_alias=True), status_code, media_type=JSON)
 
 
+def versioned_body(model: BaseModel, version: int) -> Response:
+    """``json_body`` of one versioned object, with its ETag. For a read: returning the model
+    instead costs a threadpool hop to validate it again against ``response_model`` (sync
+    handlers), and a returned ``Response`` carries its own headers, so the ETag is set here."""
+    response = json_body(model)
+    with_etag(response, version)
+    return response
+
+
 def dump(model: BaseModel) -> Any:
     return jsonable_encoder(model)
 

@@ -18,6 +18,7 @@ from app.api.http import reject_unknown_query
 from app.api.middleware import InFlightLimit, RequestContextMiddleware
 from app.api.openapi import install_openapi, operation_id
 from app.api.problems import install_problem_handlers
+from app.api.route_prefixes import guard_routers_by_prefix
 from app.api.routes import (
     api_keys,
     areas,
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in CONSOLE_ROUTERS:
         app.include_router(module.router)
     console_static.install(app)
+    guard_routers_by_prefix(app)
     app.add_middleware(InFlightLimit, limit=configured.max_inflight_requests)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=configured.max_body_bytes)
     return app

@@ -115,6 +115,16 @@ def test_if_none_match_with_the_current_tag_is_304_without_a_body(client, world,
     assert r.status_code == 200 and r.json()["weekly_cap"] == 4
 
 
+def test_a_demand_read_carries_its_etag_and_answers_304(client, world, db):
+    """The single reads answer with a ready response (no second validation hop): the ETag still
+    comes with it, and If-None-Match still gives 304."""
+    demand_id, etag = new_demand(client, world)
+    r = client.get(f"/v1/demands/{demand_id}", headers=world.h("admin"))
+    assert r.status_code == 200 and r.headers["ETag"] == etag and r.json()["id"] == demand_id
+    r = client.get(f"/v1/demands/{demand_id}", headers={**world.h("admin"), "If-None-Match": etag})
+    assert r.status_code == 304 and r.content == b""
+
+
 def test_405_lists_every_method_of_the_path(client, world, db):
     r = client.options("/v1/areas", headers=world.h("admin"))
     assert r.status_code == 405 and r.headers["content-type"].startswith("application/problem+json")

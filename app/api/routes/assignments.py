@@ -7,7 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from app.api.deps import AdminDep, CallerDep, SessionDep, WriterDep
-from app.api.http import SPREADSHEET_CONTENT, FormatQ, IfMatchOptional, json_body, negotiate, spreadsheet, with_etag
+from app.api.http import (
+    SPREADSHEET_CONTENT,
+    FormatQ,
+    IfMatchOptional,
+    json_body,
+    negotiate,
+    spreadsheet,
+    versioned_body,
+    with_etag,
+)
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
@@ -81,10 +90,9 @@ def list_assignments(
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")
-def get_assignment(assignment_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
+def get_assignment(assignment_id: DbId, caller: CallerDep, session: SessionDep):
     document = service.read_assignment(session, caller, assignment_id=assignment_id)
-    with_etag(response, document["version"])
-    return AssignmentOut.of(document)
+    return versioned_body(AssignmentOut.of(document), document["version"])
 
 
 @router.post(

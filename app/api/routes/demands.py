@@ -22,6 +22,7 @@ from app.api.http import (
     negotiate,
     render,
     spreadsheet,
+    versioned_body,
 )
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
@@ -94,8 +95,9 @@ def list_demands(
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")
-def get_demand(demand_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.read_demand(session, caller, demand_id=demand_id), DemandOut)
+def get_demand(demand_id: DbId, caller: CallerDep, session: SessionDep):
+    document = service.read_demand(session, caller, demand_id=demand_id)
+    return versioned_body(DemandOut.model_validate(document), document["version"])
 
 
 @router.patch("/{demand_id}", response_model=DemandOut, summary="Update a demand (honours If-Match)")
