@@ -16,9 +16,10 @@ from sqlalchemy.orm import Session
 from app.errors import invalid, msg
 from app.i18n.format import LOCAL_TZ
 from app.models import Area, Community, Demand, Skill, demand_skills
-from app.services.areas import area_by_code
+from app.services.crud import in_scope
+from app.services.demands import DemandFilter, filtered_demands
 from app.services.identity import Caller
-from app.services.skills import normalize_token, token_index
+from app.services.skills import skill_for_filter
 
 SORTS: dict[str, Any] = {
     "starts_at": Demand.starts_at,
@@ -59,6 +60,19 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), LOCAL_TZ)
 
 
+def _shared_filter(filters: DemandFilters) -> DemandFilter:
+    """The filters the table shares with ``GET /v1/demands`` (a blank form field filters
+    nothing; the dates are whole Beijing days, ``date_to`` inclusive)."""
+    return DemandFilter(
+        area=filters.area or None,
+        community_id=filters.community_id or None,
+        status=filters.status or None,
+        priority=filters.priority or None,
+        starts_after=_local_midnight(filters.date_from) if filters.date_from else None,
+        starts_before=_local_midnight(filters.date_to + timedelta(days=1)) if filters.date_to else None,
+    )
+
+
 def search_demands(
     session: Session,
     caller: Caller,
@@ -71,31 +85,14 @@ def search_demands(
 ) -> DemandPage:
     if sort not in SORTS:
         raise invalid("sort", msg("one_of", values=", ".join(SORTS)))
-    stmt = select(Demand).where(Demand.district_id == caller.district_id)
-    if caller.role == "liaison":
-        stmt = stmt.where(Demand.area_id == caller.area_id)
+    stmt = in_scope(select(Demand), caller, district=Demand.district_id, area=Demand.area_id)
+    stmt = filtered_demands(session, caller, stmt, _shared_filter(filters))
     f = filters
-    if f.area:
-        stmt = stmt.where(
-            Demand.area_id == area_by_code(session, district_id=caller.district_id, code=f.area, field="area").id
-        )
-    if f.community_id:
-        stmt = stmt.where(Demand.community_id == f.community_id)
-    if f.status:
-        stmt = stmt.where(Demand.status == f.status)
     if f.channel:
         stmt = stmt.where(Demand.channel == f.channel)
-    if f.priority:
-        stmt = stmt.where(Demand.priority == f.priority)
     if f.skill:
-        skill = token_index(session, district_id=caller.district_id).get(normalize_token(f.skill))
-        if skill is None:
-            raise invalid("skill", msg("unknown_skill", skill=f.skill), "unknown_skill")
+        skill = skill_for_filter(session, district_id=caller.district_id, token=f.skill)
         stmt = stmt.where(Demand.id.in_(select(demand_skills.c.demand_id).where(demand_skills.c.skill_id == skill.id)))
-    if f.date_from:
-        stmt = stmt.where(Demand.starts_at >= _local_midnight(f.date_from))
-    if f.date_to:
-        stmt = stmt.where(Demand.starts_at < _local_midnight(f.date_to + timedelta(days=1)))
     if f.q:
         like = f"%{f.q.strip()}%"
         stmt = stmt.where(or_(Demand.title.ilike(like), Demand.description.ilike(like)))
@@ -116,11 +113,13 @@ class FormChoices:
 
 def form_choices(session: Session, caller: Caller) -> FormChoices:
     """Areas, active communities and active skills a caller may pick (a liaison: its area only)."""
-    areas = select(Area).where(Area.district_id == caller.district_id, Area.active.is_(True))
-    communities = select(Community).where(Community.district_id == caller.district_id, Community.active.is_(True))
-    if caller.role == "liaison":
-        areas = areas.where(Area.id == caller.area_id)
-        communities = communities.where(Community.area_id == caller.area_id)
+    areas = in_scope(select(Area).where(Area.active.is_(True)), caller, district=Area.district_id, area=Area.id)
+    communities = in_scope(
+        select(Community).where(Community.active.is_(True)),
+        caller,
+        district=Community.district_id,
+        area=Community.area_id,
+    )
     skills = select(Skill).where(Skill.district_id == caller.district_id, Skill.active.is_(True))
     return FormChoices(
         areas=list(session.scalars(areas.order_by(Area.id))),

@@ -253,8 +253,9 @@ class DemandFilter:
     starts_before: datetime | None = None
 
 
-def _filtered(session: Session, caller: Caller, stmt: SelectT, where: DemandFilter) -> SelectT:
-    """``stmt`` (over demands) narrowed by ``where``; an unknown area code is a 422 on ``area``."""
+def filtered_demands(session: Session, caller: Caller, stmt: SelectT, where: DemandFilter) -> SelectT:
+    """``stmt`` (over demands) narrowed by ``where``; an unknown area code is a 422 on ``area``.
+    The API's lists and the console's demand table (``demand_search``) filter through it."""
     if where.area is not None:
         area_id = area_by_code(session, district_id=caller.district_id, code=where.area, field="area").id
         stmt = stmt.where(Demand.area_id == area_id)
@@ -277,7 +278,7 @@ def list_demands(
     """A page of demand objects (the spreadsheet export reads them); JSON lists use
     ``list_demand_documents``."""
     stmt = in_scope(select(Demand).options(*DEMAND_READ), caller, district=Demand.district_id, area=Demand.area_id)
-    stmt = _filtered(session, caller, stmt, where)
+    stmt = filtered_demands(session, caller, stmt, where)
     return paginate(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
 
 
@@ -285,6 +286,6 @@ def list_demand_documents(
     session: Session, caller: Caller, *, where: DemandFilter, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     """A page of demand documents (``DemandOut`` fields), read as rows (see demand_documents)."""
-    stmt = _filtered(session, caller, visible_demand_rows(caller), where)
+    stmt = filtered_demands(session, caller, visible_demand_rows(caller), where)
     page = paginate_rows(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
     return Page(items=demand_documents(session, rows=page.items), next_cursor=page.next_cursor)

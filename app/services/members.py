@@ -28,7 +28,7 @@ from app.services.identity import Caller
 from app.services.member_documents import member_document, member_documents, visible_member_rows
 from app.services.pagination import Page, SelectT, paginate, paginate_rows
 from app.services.read_options import MEMBER_READ
-from app.services.skills import normalize_token, resolve_skills, token_index
+from app.services.skills import normalize_token, resolve_skills, skill_for_filter, token_index
 
 if TYPE_CHECKING:
     from app.schemas.members import MemberCreate
@@ -253,9 +253,7 @@ def _filtered(session: Session, caller: Caller, stmt: SelectT, where: MemberFilt
     if where.group_id is not None:
         stmt = stmt.where(Member.group_id == where.group_id)
     if where.skill is not None:
-        found = token_index(session, district_id=caller.district_id).get(normalize_token(where.skill))
-        if found is None:
-            raise invalid("skill", msg("unknown_skill", skill=where.skill), "unknown_skill")
+        found = skill_for_filter(session, district_id=caller.district_id, token=where.skill)
         stmt = stmt.where(Member.id.in_(select(MemberSkill.member_id).where(MemberSkill.skill_id == found.id)))
     if where.active is not None:
         stmt = stmt.where(Member.active.is_(where.active))

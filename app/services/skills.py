@@ -60,6 +60,16 @@ def _token_index(session: Session, district_id: int) -> dict[str, Skill]:
     return index
 
 
+def skill_for_filter(session: Session, *, district_id: int, token: str) -> Skill:
+    """The skill a list filter names (code, name or synonym, as the catalogue matches them); an
+    unknown one is a 422 on ``skill``. One rule for the API's member list and the console's
+    demand table."""
+    found = token_index(session, district_id=district_id).get(normalize_token(token))
+    if found is None:
+        raise invalid("skill", msg("unknown_skill", skill=token), "unknown_skill")
+    return found
+
+
 def resolve_skills(session: Session, *, district_id: int, tokens: list[str], field: str) -> list[Skill]:
     """Resolve codes, names or synonyms (case-insensitive, trimmed) to canonical skills.
 
