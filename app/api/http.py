@@ -103,8 +103,8 @@ def idempotent_create(
 
 
 def render(response: Response, obj: Any, out_schema: type[BaseModel]) -> BaseModel:
-    """Render one object (an ORM object or a document dict) with its ETag header."""
-    with_etag(response, obj["version"] if isinstance(obj, dict) else obj.version)
+    """Render one object with its ETag header."""
+    with_etag(response, obj.version)
     return out_schema.model_validate(obj)
 
 

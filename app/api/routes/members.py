@@ -15,8 +15,8 @@ from app.api.http import (
     idempotent_create,
     json_body,
     negotiate,
-    render,
     spreadsheet,
+    versioned_body,
     with_etag,
 )
 from app.api.pagination import CursorQ, LimitQ
@@ -89,8 +89,9 @@ def list_members(
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (phone for admins only)")
-def get_member(member_id: DbId, response: Response, caller: CallerDep, session: SessionDep):
-    return render(response, service.read_member(session, caller, member_id=member_id), MemberOut)
+def get_member(member_id: DbId, caller: CallerDep, session: SessionDep):
+    document = service.read_member(session, caller, member_id=member_id)
+    return versioned_body(MemberOut.model_validate(document), document["version"])
 
 
 @router.patch("/{member_id}", response_model=MemberOut, summary="Update a member (admin; honours If-Match)")
