@@ -50,9 +50,7 @@ class _Loads:
             self.add[m] -= self.model.peak_weight * (base + k + 1 - self.peak)
 
     def free_for(self, m: int, d: int) -> bool:
-        s, e = self.p.d_start[d], self.p.d_end[d]
-        ds, de = self.p.d_start, self.p.d_end
-        return all(not (s < de[o] and ds[o] < e) for o in self.busy.get(m, ()))
+        return not self.in_the_way(m, d)
 
     def seat(self, m: int, d: int, sign: int) -> None:
         """m takes (sign 1) or leaves (sign -1) a seat on demand d."""
@@ -72,13 +70,9 @@ class _Loads:
         return [o for o in self.busy.get(m, ()) if s < de[o] and ds[o] < e]
 
     def move(self, m_out: int, m_in: int, d: int) -> None:
-        self.busy[m_out].remove(d)
-        self.busy.setdefault(m_in, []).append(d)
-        self.load[m_out] -= 1
-        self.load[m_in] += 1
-        self.peak = max(self.peak, int(self.p.base_load[m_in] + self.load[m_in]))
-        self._tier_values(m_out)
-        self._tier_values(m_in)
+        """m_in takes m_out's seat on demand d."""
+        self.seat(m_out, d, -1)
+        self.seat(m_in, d, 1)
 
 
 def improve_rest(
