@@ -109,14 +109,13 @@ def sqlite_world_template(sqlite_template) -> tuple[Path, World]:
 
 
 @pytest.fixture(scope="session")
-def pg_world_template(pg_server) -> tuple[str, World]:
-    """Database ``matcher_world``: the migrated template with ``build_world``'s data in it."""
-    with _admin(pg_server.url()).connect() as conn:
-        conn.execute(text("CREATE DATABASE matcher_world TEMPLATE matcher_template"))
-    url = pg_server.url("matcher_world")
+def pg_world_template(pg_server, pg_copies) -> tuple[str, World]:
+    """A copy of the migrated template with ``build_world``'s data in it, itself a template."""
+    name = pg_copies.take("matcher_template")
+    url = pg_server.url(name)
     world = build_world(TestDatabase("postgresql", url))
     get_engine(url).dispose()  # a template must have no open connection
-    return "matcher_world", world
+    return name, world
 
 
 def _fresh_database(kind: str, request) -> TestDatabase:
