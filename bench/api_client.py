@@ -48,6 +48,8 @@ class _Answer:
         self.headers: dict[str, str] = {}
         self.body: list[bytes] = []
         self.complete = False
+        self.keep_alive = False
+        self.parser: httptools.HttpResponseParser | None = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
@@ -56,6 +58,11 @@ class _Answer:
         self.body.append(body)
 
     def on_message_complete(self) -> None:
+        # Asked here, not after feed_data returns: once the message is complete llhttp resets its
+        # state and should_keep_alive() answers False, so every connection was closed after one
+        # request (the server paid a TCP accept and a protocol set-up per request).
+        assert self.parser is not None
+        self.keep_alive = self.parser.should_keep_alive()
         self.complete = True
 
 
@@ -68,14 +75,14 @@ class _Connection:
         """Send one request, read its answer; also whether the connection may be reused."""
         self.writer.write(request)
         answer = _Answer()
-        parser = httptools.HttpResponseParser(answer)
+        parser = answer.parser = httptools.HttpResponseParser(answer)
         while not answer.complete:
             data = await self.reader.read(65536)
             if not data:
                 raise ServerClosed("connection closed before the answer was complete")
             parser.feed_data(data)
         response = Response(parser.get_status_code(), answer.headers, b"".join(answer.body))
-        return response, parser.should_keep_alive()
+        return response, answer.keep_alive
 
     def close(self) -> None:
         self.writer.close()
