@@ -79,4 +79,6 @@ def as_stored(stmt: RowSelect) -> RowSelect:
     plain strings). For read paths whose response model validates the values anyway: for a page
     of 100 assignments the per-value processing cost more than running the query. Filters and
     joins stay on the typed columns (binds are processed as before)."""
-    return stmt.with_only_columns(*(type_coerce(column, NullType()).label(column.key) for column in stmt.selected_columns))
+    return stmt.with_only_columns(
+        *(type_coerce(column, NullType()).label(column.key) for column in stmt.selected_columns)
+    )
