@@ -71,7 +71,7 @@ _DOCUMENT_ROWS: RowSelect = as_stored(
     )
 )
 #: The document's keys: every selected name but the trailing ``district_id`` (``zip`` stops there).
-_KEYS = tuple(column.key for column in _DOCUMENT_ROWS.selected_columns)[:-1]
+_KEYS: tuple[str, ...] = tuple(str(column.key) for column in _DOCUMENT_ROWS.selected_columns)[:-1]
 
 
 _ONE_ASSIGNMENT = _DOCUMENT_ROWS.where(Assignment.id == bindparam("assignment_id"))

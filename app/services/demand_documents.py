@@ -60,7 +60,7 @@ _DOCUMENT_ROWS: RowSelect = as_stored(
     .join(Community, Community.id == Demand.community_id)
     .join(Area, Area.id == Demand.area_id)
 )
-_KEYS = tuple(column.key for column in _DOCUMENT_ROWS.selected_columns)[:-1]
+_KEYS: tuple[str, ...] = tuple(str(column.key) for column in _DOCUMENT_ROWS.selected_columns)[:-1]
 # Built once (building a statement costs more than running these small queries).
 _ONE_DEMAND = _DOCUMENT_ROWS.where(Demand.id == bindparam("demand_id"))
 _SKILLS = (
