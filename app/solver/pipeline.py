@@ -113,6 +113,9 @@ BOUND_SECONDS_PER_PAIR = 4e-6
 FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
+# candidate generation per cell scored (eligibility.candidates' work measure), idle target
+# machine: 2k 1.6 M cells (289 blocks) 1.06 s and city 42 M cells 10.9 s, both at load 3
+DETERMINISTIC_SECONDS_PER_CELL = 2.2e-7
 
 
 @dataclass
@@ -124,6 +127,7 @@ class Budget:
     promised: float  # start + the promised wall time (limit x 1.05 + 0.5 s)
     cancel: threading.Event | None = None
     coarse_at: float | None = None  # candidate generation turns coarse here (None: CANDIDATE_SHARE)
+    coarse_cells: int | None = None  # ... deterministic solves: after this much work (cells scored)
 
     @classmethod
     def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
@@ -275,10 +279,8 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     # explanations, metrics and the checker run after the last stage: keep their time back
     finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
     budget.keep_back(finish_s)
-    default_coarse_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
-    coarse_at = default_coarse_at if budget.coarse_at is None else budget.coarse_at
     cand, greedy_plan, left_out = _candidates(
-        p, problem, lambda: budget.past(budget.deadline), lambda: time.perf_counter() >= coarse_at
+        p, problem, lambda: budget.past(budget.deadline), _coarse_switch(problem, budget)
     )
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
@@ -297,8 +299,25 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     if not cand.complete:
         state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
     elif cand.top_k is not None and left_out is None:
-        state.steps.append("candidates at a coarser level once time ran short")
+        level = f" (top-{cand.coarse_k})" if cand.coarse_k is not None else ""
+        state.steps.append(f"candidates at a coarser level{level} once time ran short")
     return state
+
+
+def _coarse_switch(problem: Problem, budget: Budget) -> Callable[[int], bool]:
+    """When candidate generation turns coarse, given the work done (cells scored). Wall-clock
+    solves: at CANDIDATE_SHARE of the time to the deadline (or budget.coarse_at). Deterministic
+    ones: when the work done, at DETERMINISTIC_SECONDS_PER_CELL (an idle machine), reaches
+    CANDIDATE_SHARE of the limit (or budget.coarse_cells), so the switch and with it the plan do not depend on the
+    clock; the deadline stays the hard stop."""
+    if problem.deterministic and budget.coarse_at is None:
+        planned = budget.coarse_cells
+        if planned is None:
+            planned = int(CANDIDATE_SHARE * problem.time_limit_s / DETERMINISTIC_SECONDS_PER_CELL)
+        return lambda cells: cells >= planned
+    at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
+    at = at if budget.coarse_at is None else budget.coarse_at
+    return lambda _cells: time.perf_counter() >= at
 
 
 def machine_slowness() -> float:
@@ -313,7 +332,7 @@ def machine_slowness() -> float:
 
 
 def _candidates(
-    p: Prepared, problem: Problem, stop: Callable[[], bool], coarse_after: Callable[[], bool]
+    p: Prepared, problem: Problem, stop: Callable[[], bool], coarse_after: Callable[[int], bool]
 ) -> tuple[Candidates, np.ndarray, EligiblePairs | None]:
     """The model's candidate pairs, the greedy baseline's plan over them and the left-out
     pairs (when the candidates are pruned and every eligible pair was collected).
@@ -725,7 +744,10 @@ def finish(state: SolveState) -> Solution:
     steps = state.steps or ["greedy"]
     method = ("lexicographic: " if state.lexicographic else "weighted: ") + " + ".join(steps)
     if state.pruned:
-        method += f" (top-{state.candidates.top_k} members per demand)"
+        method += f" (top-{state.candidates.top_k} members per demand"
+        if state.candidates.coarse_k is not None:
+            method += f", top-{state.candidates.coarse_k} once generation turned coarse"
+        method += ")"
     stats = SolveStats(
         status=status,
         objective=float(objective),
