@@ -73,13 +73,15 @@ from app.solver.eligibility import (
 )
 from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
-from app.solver.flow import WorkClock
+from app.solver.flow import FlowNetwork, WorkClock
 from app.solver.improve import complete_teams, improve_rest
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import (
+    COLUMN_ROUNDS,
     Relaxation,
     bound_every_pair,
+    coverage_bound_without_flows,
     lexicographic_weight,
     relax,
     rest_bound_at,
@@ -110,6 +112,9 @@ SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # city ~2 s per column-generation round, which is mostly the passes over the left-out pairs)
 BOUND_SECONDS_PER_LEFT_OUT = 2e-7
 BOUND_SECONDS_PER_PAIR = 4e-6
+# slack passes (potentials + a pass over the left-out pairs, 0.23 s at 2k, load 1.9) the measured
+# reserve is sized for, with a column-generation solve (0.24 s) between two of them
+BOUND_SLACK_PASSES = 2
 FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
@@ -422,8 +427,44 @@ def relax_with_flows(state: SolveState) -> None:
         start_plans=starts,
         correct_for_pruning=state.pruned,
         hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
+        fixing_wanted=lambda: problem.deterministic or state.exact_left() >= REDUCED_MIN_SECONDS,
+        replan=None
+        if problem.deterministic or state.bound_reserve <= 0
+        else lambda *nets: _replan(state, share, *nets),
     )
     state.steps.append("min-cost-flow")
+
+
+def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
+    """After the flow stage's first plans (wall-clock solves): the bound pass's reserve from
+    the solve times measured so far, and the stage's deadline again with that reserve."""
+    state.bound_reserve = measured_bound_reserve(state, cov_net, net, plan)
+    usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+    if share == FLOW_BEFORE_REDUCED_SHARE and (1 - share) * usable < 2 * REDUCED_MIN_SECONDS:
+        share = FLOW_ONLY_SHARE  # the reduced CP-SAT stage would get too little: the flows keep it
+    return state.built_at + share * usable
+
+
+def measured_bound_reserve(state: SolveState, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
+    """The bound pass's reserve from this run's own measured flow costs, not the sizes: per
+    BOUND_SLACK_PASSES slack passes (potentials, timed in the flow stage, plus a pass over the
+    left-out pairs) with a column-generation solve between two of them, the coverage bound's rounds
+    too when coverage may be short. The pass may run to the promised time, so only what the
+    margin after the deadline does not hold is kept back (less the share team completion may
+    take of it): the rest of the time goes to the plan (local moves). The size-planned reserve
+    was about twice what the pass used at load 5."""
+    left_out = state.left_out
+    if left_out is None:
+        return 0.0
+    pass_s = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) * machine_slowness()
+    slack_s = (net.last_potentials_s or net.last_solve_s) + pass_s
+    need = BOUND_SLACK_PASSES * slack_s + (BOUND_SLACK_PASSES - 1) * net.last_solve_s
+    margin = max(state.budget.promised - state.budget.deadline, 0.0)
+    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
+    if state.lexicographic and coverable > coverage_of(state.model, plan):
+        need += COLUMN_ROUNDS * (2 * cov_net.last_solve_s + pass_s)
+        margin *= 1 - TEAMS_MARGIN_SHARE
+    return max(need - margin, 0.0)
 
 
 def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], float]:

@@ -123,18 +123,28 @@ def relax(
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
     hard_deadline: float = math.inf,
+    fixing_wanted: Stop = lambda: True,
+    replan: Callable[[FlowNetwork, FlowNetwork, np.ndarray], float] | None = None,
 ) -> Relaxation:
     """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
     With `correct_for_pruning` the bounds over every eligible pair are the ones that need no
     flow until bound_every_pair (a later stage) tightens them.
 
     `hard_deadline` is the wall time (time.perf_counter) no flow solve may end after: a solve
-    is not started when one as long as the last would overrun (solve times are measured)."""
+    is not started when one as long as the last would overrun (solve times are measured).
+    On the wall clock `deadline` is kept the same way: the optional steps (arc-fixing rounds,
+    pricing) read a clock that runs one measured solve ahead (`_one_solve_ahead`).
+    `fixing_wanted()` false: no exact stage will use reduced-cost fixing, so its potentials
+    (a Bellman-Ford pass, 0.2 s at 2k) are not computed. `replan(coverage network, weighted
+    network, best plan)`, after the first plans, gives the stage's deadline anew from the solve
+    times measured so far."""
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
     net = FlowNetwork(p, cand, model.pair_coef, {m: v for m, (_, v) in model.tiers.items()}, weight, model.peak_weight)
     if isinstance(clock, WorkClock):
         net.work = clock
+    else:
+        clock = _one_solve_ahead(clock, (cov_net, net))
     stop = _ahead(stop, (cov_net, net), hard_deadline)
     if stop():  # not even time for the first flow: the greedy plan, bounds without flows
         out = trivial_relaxation(p, cand, model, weight, start_plans)
@@ -148,9 +158,11 @@ def relax(
     for plan in start_plans:
         inc.offer(plan)
     levels = _levels_and_first_plans(p, cand, net, model, inc, deadline, clock, stop)
+    if replan is not None:
+        deadline = replan(cov_net, net, inc.plan)
     now = clock()
     levels = _price_overlaps(
-        p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
+        p, cand, net, model, levels, inc, now + PRICING_SHARE * max(deadline - now, 0.0), deadline, clock, stop
     )
     combined = max((b for b, _ in levels), default=math.inf)
     out = Relaxation(
@@ -158,8 +170,13 @@ def relax(
         coverage_bound=float(coverage_bound),
         combined_bound=float(combined),
         coverage_weight=weight,
-        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline
-        keep=np.ones(len(cand), dtype=bool) if stop() else _pairs_that_may_improve(net, levels, inc),
+        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline, and
+        # when no exact stage will have the time to use it
+        keep=(
+            _pairs_that_may_improve(net, levels, inc)
+            if fixing_wanted() and not stop()
+            else np.ones(len(cand), dtype=bool)
+        ),
         coverage_bound_all=float(coverage_bound),
         combined_bound_all=float(combined),
     )
@@ -171,15 +188,23 @@ def relax(
 
 
 AHEAD_FACTOR = 2.0  # a solve may take this many times the last one (weighted after coverage: 1.9x)
+BOUND_AHEAD_FACTOR = 1.25  # ... in the bound pass, whose networks were all solved before
 
 
-def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
-    """`stop`, or also true when a flow solve AHEAD_FACTOR times as long as the last one of
+def _one_solve_ahead(clock: Clock, nets: tuple[FlowNetwork, ...]) -> Clock:
+    """The wall clock plus the last measured solve of `nets`: the time a solve started now
+    would end. The flow stage's optional steps read it before each solve, so none that would
+    end past the stage's deadline is started (they used to run 0.4-0.6 s past it at 2k)."""
+    return lambda: clock() + max(n.last_solve_s for n in nets)
+
+
+def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float, factor: float = AHEAD_FACTOR) -> Stop:
+    """`stop`, or also true when a flow solve `factor` times as long as the last one of
     `nets` would end past `deadline` (a wall time): so a re-solve that would overrun is never
     started."""
 
     def ahead() -> bool:
-        nxt = AHEAD_FACTOR * max(n.last_solve_s for n in nets)
+        nxt = factor * max(n.last_solve_s for n in nets)
         return stop() or time.perf_counter() + nxt > deadline
 
     return ahead
@@ -202,7 +227,8 @@ def bound_every_pair(
     if out.pass_inputs is None or left_out is None:
         return
     seats, cov, net, levels = out.pass_inputs
-    stop = _ahead(stop, (cov[0], net), deadline)
+    # every network of the pass was solved once already: the next solve is as long, give or take
+    stop = _ahead(stop, (cov[0], net), deadline, BOUND_AHEAD_FACTOR)
     if stop() or not correct_bounds_for_pruning(
         p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights
     ):
