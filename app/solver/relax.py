@@ -592,6 +592,8 @@ def coverage_bound_by_columns(
     is a subset of the eligible pairs, the slack covers the rest), so the least is kept."""
     best = math.inf
     for _ in range(COLUMN_ROUNDS):
+        if stop():  # read before each solve (it was read only after: a round could overrun)
+            break
         net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0, full_tiers=True)
         flow = net.solve()
         if not flow.ok or stop():
