@@ -189,6 +189,7 @@ def relax(
 
 AHEAD_FACTOR = 2.0  # a solve may take this many times the last one (weighted after coverage: 1.9x)
 BOUND_AHEAD_FACTOR = 1.25  # ... in the bound pass, whose networks were all solved before
+REST_FLOW_AHEAD_FACTOR = 2.5  # ... and before the rest-alone flow (solve, potentials, slack pass)
 
 
 def _one_solve_ahead(clock: Clock, nets: tuple[FlowNetwork, ...]) -> Clock:
@@ -227,10 +228,12 @@ def bound_every_pair(
     if out.pass_inputs is None or left_out is None:
         return
     seats, cov, net, levels = out.pass_inputs
-    # every network of the pass was solved once already: the next solve is as long, give or take
+    # every network of the pass was solved once already: the next solve is as long, give or take;
+    # the rest-alone flow is a solve, its potentials and a pass over the left-out pairs
+    rest_stop = _ahead(stop, (cov[0], net), deadline, REST_FLOW_AHEAD_FACTOR)
     stop = _ahead(stop, (cov[0], net), deadline, BOUND_AHEAD_FACTOR)
     if stop() or not correct_bounds_for_pruning(
-        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights
+        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights, rest_stop
     ):
         out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
         out.combined_bound_all = math.inf
@@ -343,6 +346,7 @@ def correct_bounds_for_pruning(
     left_out: EligiblePairs,
     stop: Stop,
     rest_weights: tuple[int, ...] = (0,),
+    rest_stop: Stop | None = None,
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned, most important
     first: coverage (no pass when the plan staffs every demand that could be staffed; else
@@ -350,7 +354,8 @@ def correct_bounds_for_pruning(
     then column generation), the weighted bound (column generation
     on the highest peak level, LevelColumns), and unless that bound already holds the rest
     within REST_FLOW_SKIP_GAP, the unrestricted flows with the small coverage weights
-    `rest_weights` (0: the rest alone, used by `rest_bound_at`).
+    `rest_weights` (0: the rest alone, used by `rest_bound_at`), each only when `rest_stop`
+    (default `stop`) says there is time for it.
     False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
     out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
@@ -370,7 +375,7 @@ def correct_bounds_for_pruning(
         return True
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in rest_weights:
-        if stop():
+        if (rest_stop or stop)():
             break
         rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
         flow = rest_net.solve(peak=None)
