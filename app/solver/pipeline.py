@@ -446,13 +446,13 @@ def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetw
 
 
 def measured_bound_reserve(state: SolveState, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
-    """The bound pass's reserve from this run's own measured flow costs, not the sizes: per
-    BOUND_SLACK_PASSES slack passes (potentials, timed in the flow stage, plus a pass over the
-    left-out pairs) with a column-generation solve between two of them, the coverage bound's rounds
-    too when coverage may be short. The pass may run to the promised time, so only what the
-    margin after the deadline does not hold is kept back (less the share team completion may
-    take of it): the rest of the time goes to the plan (local moves). The size-planned reserve
-    was about twice what the pass used at load 5."""
+    """The bound pass's reserve from this run's own measured flow costs, not from the sizes
+    (that one was about twice what the pass used at load 5): BOUND_SLACK_PASSES slack passes
+    (potentials, as timed in the flow stage, plus a pass over the left-out pairs) with a
+    column-generation solve between two of them, and the coverage bound's COLUMN_ROUNDS when
+    `plan` may be short of coverage. The pass may run to the promised time, so only what the
+    margin after the deadline does not hold is kept back (less the share of it team
+    completion may take); the rest of the time goes to the plan."""
     left_out = state.left_out
     if left_out is None:
         return 0.0
@@ -462,7 +462,8 @@ def measured_bound_reserve(state: SolveState, cov_net: FlowNetwork, net: FlowNet
     margin = max(state.budget.promised - state.budget.deadline, 0.0)
     coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
     if state.lexicographic and coverable > coverage_of(state.model, plan):
-        need += COLUMN_ROUNDS * (2 * cov_net.last_solve_s + pass_s)
+        # the coverage network's potentials are cheap (0.01 s at 2k): a solve and a pass a round
+        need += COLUMN_ROUNDS * (cov_net.last_solve_s + pass_s)
         margin *= 1 - TEAMS_MARGIN_SHARE
     return max(need - margin, 0.0)
 
