@@ -411,6 +411,7 @@ def block_masks(p: Prepared, js: np.ndarray) -> BlockMasks:
 # ----------------------------------------------------------------------------- candidates
 COVERAGE_SHARE = 0.75  # share of the top-K kept per demand by the coverage key
 COARSE_K = 24  # members per demand kept once generation turns coarse (time is short)
+BLOCK_CELLS = 10_000  # a block's fixed cost (masks, sorts), counted as this many cells of work
 _COVERAGE_WEIGHTS = Weights()  # fixed: the pruning key must not follow per-run weights
 
 
@@ -471,6 +472,7 @@ class Candidates:
     eligible: np.ndarray  # (D,) eligible members per demand before pruning
     top_k: int | None  # K used for pruning, None when nothing was pruned
     complete: bool = True  # False: generation was stopped, some demands got no pairs
+    coarse_k: int | None = None  # members per demand of the blocks generated after the coarse switch
 
     def __len__(self) -> int:
         return len(self.pd)
@@ -495,6 +497,7 @@ class Candidates:
             eligible=self.eligible,
             top_k=self.top_k,
             complete=self.complete,
+            coarse_k=self.coarse_k,
         )
 
     def subset(self, idx: np.ndarray) -> Candidates:
@@ -513,6 +516,7 @@ class Candidates:
             eligible=self.eligible,
             top_k=self.top_k,
             complete=self.complete,
+            coarse_k=self.coarse_k,
         )
 
 
@@ -591,7 +595,7 @@ def candidates(
     home_or_paired_only: bool = False,
     collect: EligibleCollector | None = None,
     stop: Callable[[], bool] | None = None,
-    coarse_after: Callable[[], bool] | None = None,
+    coarse_after: Callable[[int], bool] | None = None,
 ) -> Candidates:
     """All eligible pairs, or the best K per demand when the pair budget would be exceeded.
 
@@ -600,36 +604,41 @@ def candidates(
     the bound pass over left-out pairs. `stop` (the deadline, a cancel request) is read
     between blocks: demands of the blocks not reached get no pairs, their eligible count is
     set to the number of members (unknown, so bounds stay valid) and the result is marked
-    incomplete. Once `coarse_after` is true (read between blocks), the remaining blocks are
-    generated at a coarser level, cheaper: their best COARSE_K members per demand and no
-    collection (`collect.complete` turns false), so every demand still gets pairs for the
-    greedy plan and the flows when time is short.
+    incomplete. Once `coarse_after(cells)` is true (read between blocks; `cells` is the work
+    done so far, member x demand cells scored plus BLOCK_CELLS per block, a measure that does
+    not depend on the clock),
+    the remaining blocks are generated at a coarser level, cheaper: their best COARSE_K
+    members per demand and no collection (`collect.complete` turns false), so every demand
+    still gets pairs for the greedy plan and the flows when time is short.
     """
     top_k = budget_k(p, top_k, max_pairs)
     out: dict[str, list[np.ndarray]] = {k: [] for k in _PAIR_FIELDS}
     eligible = np.zeros(p.D, dtype=np.int64)
-    pruned, complete, coarse = False, True, False
+    pruned, complete, coarse_k, cells = False, True, None, 0
     for js in _blocks(p):
         if stop is not None and (not complete or stop()):
             eligible[js], complete = p.M, False
             continue
-        if not coarse and coarse_after is not None and coarse_after():
-            coarse = True
+        if coarse_k is None and coarse_after is not None and coarse_after(cells):
+            coarse_k = 0
             if collect is not None:
                 collect.complete = False
-        k = _coarse_k(p, js, top_k) if coarse else top_k
-        block = _block_pairs(p, js, k, home_or_paired_only, None if coarse else collect)
+        k = top_k if coarse_k is None else _coarse_k(p, js, top_k)
+        block = _block_pairs(p, js, k, home_or_paired_only, collect if coarse_k is None else None)
         if block is None:
             continue
-        eligible[js], block_pruned, pairs = block
+        eligible[js], block_pruned, pairs, rows = block
+        cells += rows * len(js) + BLOCK_CELLS
         pruned |= block_pruned
+        if coarse_k is not None and block_pruned:
+            coarse_k = max(coarse_k, k or 0)
         for name in _PAIR_FIELDS:
             out[name].append(pairs[name])
     cat = {k: (np.concatenate(v) if v else np.zeros(0)) for k, v in out.items()}
     # pruned at the coarse level only: report its K, so no bound over these pairs is taken
     # for a bound of the problem
-    cand = _with_history(p, cat, eligible, (top_k or COARSE_K) if pruned else None)
-    cand.complete = complete
+    cand = _with_history(p, cat, eligible, (top_k or coarse_k or COARSE_K) if pruned else None)
+    cand.complete, cand.coarse_k = complete, coarse_k or None
     return cand
 
 
@@ -641,8 +650,9 @@ def _coarse_k(p: Prepared, js: np.ndarray, top_k: int | None) -> int:
 
 def _block_pairs(
     p: Prepared, js: np.ndarray, top_k: int | None, home_or_paired_only: bool, collect: EligibleCollector | None
-) -> tuple[np.ndarray, bool, dict[str, np.ndarray]] | None:
-    """The eligible pairs of one block of demands (eligible counts, pruned?, pair arrays)."""
+) -> tuple[np.ndarray, bool, dict[str, np.ndarray], int] | None:
+    """The eligible pairs of one block of demands (eligible counts, pruned?, pair arrays,
+    member rows scored)."""
     w = p.problem.weights
     bm = block_masks(p, js)
     rows = bm.rows
@@ -678,7 +688,7 @@ def _block_pairs(
         "value": value[ri, ci],
         "rank": value[ri, ci] + duty[ri],
     }
-    return eligible, pruned, pairs
+    return eligible, pruned, pairs, len(rows)
 
 
 def _pair_values(w: Weights, score: np.ndarray, home: np.ndarray, paired: np.ndarray, km: np.ndarray) -> np.ndarray:

@@ -83,6 +83,7 @@ class FlowNetwork:
         self.full_tiers = full_tiers
         self.work: WorkClock | None = None  # set by a deterministic solve: counts arcs solved
         self.last_solve_s = 0.0  # wall time of the last solve: what the next one may take
+        self.last_potentials_s = 0.0  # ... and of the last potentials (Bellman-Ford) pass
         members = np.unique(cand.pm)
         n_mem = len(members)
         m_node = np.full(p.M, -1, dtype=np.int64)
@@ -199,7 +200,9 @@ class FlowNetwork:
         """(node potentials of the optimal flow r, potential per member index); members
         without a node get pi_source - their best tier value, so none of their tiers has a
         negative reduced cost."""
+        started = time.perf_counter()
         pi = self._potentials(r)
+        self.last_potentials_s = time.perf_counter() - started
         tmax, _ = self._tier_table(weighted)
         pot = pi[self.source] - tmax
         present = np.unique(self.cand.pm)
@@ -294,7 +297,9 @@ class FlowNetwork:
         A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
+        started = time.perf_counter()
         dist = self._potentials(r)
+        self.last_potentials_s = time.perf_counter() - started
         first = len(self.tier_cost)
         sl = slice(first, first + len(self.pair_cost))
         t, h, c, f = tails[sl], heads[sl], costs[sl].astype(np.float64), flows[sl]

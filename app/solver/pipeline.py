@@ -73,13 +73,15 @@ from app.solver.eligibility import (
 )
 from app.solver.exact import ExactSettings, Objective, Progress, StageClock, StageOutcome, optimise
 from app.solver.explain import assemble
-from app.solver.flow import WorkClock
+from app.solver.flow import FlowNetwork, WorkClock
 from app.solver.improve import complete_teams, improve_rest
 from app.solver.metrics import relative_gap
 from app.solver.model import INT_MAX, SCALE, MatchModel, build, coverage_of, rest_of
 from app.solver.relax import (
+    COLUMN_ROUNDS,
     Relaxation,
     bound_every_pair,
+    coverage_bound_without_flows,
     lexicographic_weight,
     relax,
     rest_bound_at,
@@ -94,7 +96,7 @@ LP_MAX_PAIRS = 40_000  # GLOP takes ~1 s per 30k pairs on the target machine
 CPSAT_MAX_PAIRS = 60_000  # beyond this CP-SAT (2 workers) did not improve flow plans in tests
 MEMBER_KEEP = 2  # with pruning, each member keeps at least its best this many pairs
 FLOW_SHARE = 0.35  # share of the time the flow stage may use when LP / CP-SAT follow
-FLOW_ONLY_SHARE = 0.8  # ... and when it is the last stage
+FLOW_ONLY_SHARE = 0.9  # ... and when it is the last stage (the swaps after it converge in 0.2 s at 2k)
 FLOW_BEFORE_REDUCED_SHARE = 0.5  # ... and when CP-SAT on a reduced pair set follows
 REDUCED_PAIRS = 24_000  # pairs of the reduced model CP-SAT gets when the model is over the limits
 REDUCED_MIN_PER_DEMAND = 4
@@ -110,9 +112,15 @@ SLOWNESS_MAX = 3.0  # at most this much slower than idle is planned for
 # city ~2 s per column-generation round, which is mostly the passes over the left-out pairs)
 BOUND_SECONDS_PER_LEFT_OUT = 2e-7
 BOUND_SECONDS_PER_PAIR = 4e-6
+# slack passes (potentials + a pass over the left-out pairs, 0.23 s at 2k, load 1.9) the measured
+# reserve is sized for, with a column-generation solve (0.24 s) between two of them
+BOUND_SLACK_PASSES = 2
 FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured at 2k x 2k under load 4)
 DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
 DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
+# candidate generation per cell scored (eligibility.candidates' work measure), idle target
+# machine: 2k 1.6 M cells (289 blocks) 1.06 s and city 42 M cells 10.9 s, both at load 3
+DETERMINISTIC_SECONDS_PER_CELL = 2.2e-7
 
 
 @dataclass
@@ -124,6 +132,7 @@ class Budget:
     promised: float  # start + the promised wall time (limit x 1.05 + 0.5 s)
     cancel: threading.Event | None = None
     coarse_at: float | None = None  # candidate generation turns coarse here (None: CANDIDATE_SHARE)
+    coarse_cells: int | None = None  # ... deterministic solves: after this much work (cells scored)
 
     @classmethod
     def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
@@ -275,10 +284,8 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     # explanations, metrics and the checker run after the last stage: keep their time back
     finish_s = FINISH_SECONDS_PER_ITEM * (p.M + p.D)
     budget.keep_back(finish_s)
-    default_coarse_at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
-    coarse_at = default_coarse_at if budget.coarse_at is None else budget.coarse_at
     cand, greedy_plan, left_out = _candidates(
-        p, problem, lambda: budget.past(budget.deadline), lambda: time.perf_counter() >= coarse_at
+        p, problem, lambda: budget.past(budget.deadline), _coarse_switch(problem, budget)
     )
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
@@ -297,8 +304,25 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     if not cand.complete:
         state.steps.append("candidate generation stopped at the deadline (demands not reached get no pairs)")
     elif cand.top_k is not None and left_out is None:
-        state.steps.append("candidates at a coarser level once time ran short")
+        level = f" (top-{cand.coarse_k})" if cand.coarse_k is not None else ""
+        state.steps.append(f"candidates at a coarser level{level} once time ran short")
     return state
+
+
+def _coarse_switch(problem: Problem, budget: Budget) -> Callable[[int], bool]:
+    """When candidate generation turns coarse, given the work done (cells scored). Wall-clock
+    solves: at CANDIDATE_SHARE of the time to the deadline (or budget.coarse_at). Deterministic
+    ones: when the work done, at DETERMINISTIC_SECONDS_PER_CELL (an idle machine), reaches
+    CANDIDATE_SHARE of the limit (or budget.coarse_cells), so the switch and with it the plan do not depend on the
+    clock; the deadline stays the hard stop."""
+    if problem.deterministic and budget.coarse_at is None:
+        planned = budget.coarse_cells
+        if planned is None:
+            planned = int(CANDIDATE_SHARE * problem.time_limit_s / DETERMINISTIC_SECONDS_PER_CELL)
+        return lambda cells: cells >= planned
+    at = budget.start + CANDIDATE_SHARE * (budget.deadline - budget.start)
+    at = at if budget.coarse_at is None else budget.coarse_at
+    return lambda _cells: time.perf_counter() >= at
 
 
 def machine_slowness() -> float:
@@ -313,7 +337,7 @@ def machine_slowness() -> float:
 
 
 def _candidates(
-    p: Prepared, problem: Problem, stop: Callable[[], bool], coarse_after: Callable[[], bool]
+    p: Prepared, problem: Problem, stop: Callable[[], bool], coarse_after: Callable[[int], bool]
 ) -> tuple[Candidates, np.ndarray, EligiblePairs | None]:
     """The model's candidate pairs, the greedy baseline's plan over them and the left-out
     pairs (when the candidates are pruned and every eligible pair was collected).
@@ -403,8 +427,45 @@ def relax_with_flows(state: SolveState) -> None:
         start_plans=starts,
         correct_for_pruning=state.pruned,
         hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
+        fixing_wanted=lambda: problem.deterministic or state.exact_left() >= REDUCED_MIN_SECONDS,
+        replan=None
+        if problem.deterministic or state.bound_reserve <= 0
+        else lambda *nets: _replan(state, share, *nets),
     )
     state.steps.append("min-cost-flow")
+
+
+def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
+    """After the flow stage's first plans (wall-clock solves): the bound pass's reserve from
+    the solve times measured so far, and the stage's deadline again with that reserve."""
+    state.bound_reserve = measured_bound_reserve(state, cov_net, net, plan)
+    usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
+    if share == FLOW_BEFORE_REDUCED_SHARE and (1 - share) * usable < 2 * REDUCED_MIN_SECONDS:
+        share = FLOW_ONLY_SHARE  # the reduced CP-SAT stage would get too little: the flows keep it
+    return state.built_at + share * usable
+
+
+def measured_bound_reserve(state: SolveState, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
+    """The bound pass's reserve from this run's own measured flow costs, not from the sizes
+    (that one was about twice what the pass used at load 5): BOUND_SLACK_PASSES slack passes
+    (potentials, as timed in the flow stage, plus a pass over the left-out pairs) with a
+    column-generation solve between two of them, and the coverage bound's COLUMN_ROUNDS when
+    `plan` may be short of coverage. The pass may run to the promised time, so only what the
+    margin after the deadline does not hold is kept back (less the share of it team
+    completion may take); the rest of the time goes to the plan."""
+    left_out = state.left_out
+    if left_out is None:
+        return 0.0
+    pass_s = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) * machine_slowness()
+    slack_s = (net.last_potentials_s or net.last_solve_s) + pass_s
+    need = BOUND_SLACK_PASSES * slack_s + (BOUND_SLACK_PASSES - 1) * net.last_solve_s
+    margin = max(state.budget.promised - state.budget.deadline, 0.0)
+    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
+    if state.lexicographic and coverable > coverage_of(state.model, plan):
+        # the coverage network's potentials are cheap (0.01 s at 2k): a solve and a pass a round
+        need += COLUMN_ROUNDS * (cov_net.last_solve_s + pass_s)
+        margin *= 1 - TEAMS_MARGIN_SHARE
+    return max(need - margin, 0.0)
 
 
 def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], float]:
@@ -553,6 +614,8 @@ def reduced_pair_stage(state: SolveState) -> None:
         return
     if state.stage_clock.left() < REDUCED_MIN_SECONDS:  # not even time to build it
         return
+    if state.coverage >= state.coverage_bound and state.stage_clock.left() < 2 * REDUCED_MIN_SECONDS:
+        return  # only the rest to gain, and too little time for CP-SAT to find any (2k: 1 s for +0)
     per_demand = max(REDUCED_MIN_PER_DEMAND, REDUCED_PAIRS // max(p.D, 1))
     first = np.searchsorted(cand.pd, cand.pd, side="left")  # cand is grouped by demand, best first
     rank = np.arange(len(cand)) - first
@@ -725,7 +788,10 @@ def finish(state: SolveState) -> Solution:
     steps = state.steps or ["greedy"]
     method = ("lexicographic: " if state.lexicographic else "weighted: ") + " + ".join(steps)
     if state.pruned:
-        method += f" (top-{state.candidates.top_k} members per demand)"
+        method += f" (top-{state.candidates.top_k} members per demand"
+        if state.candidates.coarse_k is not None:
+            method += f", top-{state.candidates.coarse_k} once generation turned coarse"
+        method += ")"
     stats = SolveStats(
         status=status,
         objective=float(objective),

@@ -123,18 +123,28 @@ def relax(
     start_plans: tuple[np.ndarray, ...] = (),
     correct_for_pruning: bool = False,
     hard_deadline: float = math.inf,
+    fixing_wanted: Stop = lambda: True,
+    replan: Callable[[FlowNetwork, FlowNetwork, np.ndarray], float] | None = None,
 ) -> Relaxation:
     """The whole flow stage (see the module docstring); plans and bounds by `deadline`.
     With `correct_for_pruning` the bounds over every eligible pair are the ones that need no
     flow until bound_every_pair (a later stage) tightens them.
 
     `hard_deadline` is the wall time (time.perf_counter) no flow solve may end after: a solve
-    is not started when one as long as the last would overrun (solve times are measured)."""
+    is not started when one as long as the last would overrun (solve times are measured).
+    On the wall clock `deadline` is kept the same way: the optional steps (arc-fixing rounds,
+    pricing) read a clock that runs one measured solve ahead (`_one_solve_ahead`).
+    `fixing_wanted()` false: no exact stage will use reduced-cost fixing, so its potentials
+    (a Bellman-Ford pass, 0.2 s at 2k) are not computed. `replan(coverage network, weighted
+    network, best plan)`, after the first plans, gives the stage's deadline anew from the solve
+    times measured so far."""
     seats = int(np.lcm.reduce([max(n, 1) for n in model.y_need.values()] or [1]))
     cov_net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0)
     net = FlowNetwork(p, cand, model.pair_coef, {m: v for m, (_, v) in model.tiers.items()}, weight, model.peak_weight)
     if isinstance(clock, WorkClock):
         net.work = clock
+    else:
+        clock = _one_solve_ahead(clock, (cov_net, net))
     stop = _ahead(stop, (cov_net, net), hard_deadline)
     if stop():  # not even time for the first flow: the greedy plan, bounds without flows
         out = trivial_relaxation(p, cand, model, weight, start_plans)
@@ -148,9 +158,11 @@ def relax(
     for plan in start_plans:
         inc.offer(plan)
     levels = _levels_and_first_plans(p, cand, net, model, inc, deadline, clock, stop)
+    if replan is not None:
+        deadline = replan(cov_net, net, inc.plan)
     now = clock()
     levels = _price_overlaps(
-        p, cand, net, model, levels, inc, max(now + PRICING_SHARE * (deadline - now), now + 0.2), deadline, clock, stop
+        p, cand, net, model, levels, inc, now + PRICING_SHARE * max(deadline - now, 0.0), deadline, clock, stop
     )
     combined = max((b for b, _ in levels), default=math.inf)
     out = Relaxation(
@@ -158,8 +170,13 @@ def relax(
         coverage_bound=float(coverage_bound),
         combined_bound=float(combined),
         coverage_weight=weight,
-        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline
-        keep=np.ones(len(cand), dtype=bool) if stop() else _pairs_that_may_improve(net, levels, inc),
+        # reduced-cost fixing needs potentials (Bellman-Ford): skipped past the deadline, and
+        # when no exact stage will have the time to use it
+        keep=(
+            _pairs_that_may_improve(net, levels, inc)
+            if fixing_wanted() and not stop()
+            else np.ones(len(cand), dtype=bool)
+        ),
         coverage_bound_all=float(coverage_bound),
         combined_bound_all=float(combined),
     )
@@ -171,15 +188,24 @@ def relax(
 
 
 AHEAD_FACTOR = 2.0  # a solve may take this many times the last one (weighted after coverage: 1.9x)
+BOUND_AHEAD_FACTOR = 1.25  # ... in the bound pass, whose networks were all solved before
+REST_FLOW_AHEAD_FACTOR = 2.5  # ... and before the rest-alone flow (solve, potentials, slack pass)
 
 
-def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float) -> Stop:
-    """`stop`, or also true when a flow solve AHEAD_FACTOR times as long as the last one of
+def _one_solve_ahead(clock: Clock, nets: tuple[FlowNetwork, ...]) -> Clock:
+    """The wall clock plus the last measured solve of `nets`: the time a solve started now
+    would end. The flow stage's optional steps read it before each solve, so none that would
+    end past the stage's deadline is started (they used to run 0.4-0.6 s past it at 2k)."""
+    return lambda: clock() + max(n.last_solve_s for n in nets)
+
+
+def _ahead(stop: Stop, nets: tuple[FlowNetwork, ...], deadline: float, factor: float = AHEAD_FACTOR) -> Stop:
+    """`stop`, or also true when a flow solve `factor` times as long as the last one of
     `nets` would end past `deadline` (a wall time): so a re-solve that would overrun is never
     started."""
 
     def ahead() -> bool:
-        nxt = AHEAD_FACTOR * max(n.last_solve_s for n in nets)
+        nxt = factor * max(n.last_solve_s for n in nets)
         return stop() or time.perf_counter() + nxt > deadline
 
     return ahead
@@ -202,9 +228,12 @@ def bound_every_pair(
     if out.pass_inputs is None or left_out is None:
         return
     seats, cov, net, levels = out.pass_inputs
-    stop = _ahead(stop, (cov[0], net), deadline)
+    # every network of the pass was solved once already: the next solve is as long, give or take;
+    # the rest-alone flow is a solve, its potentials and a pass over the left-out pairs
+    rest_stop = _ahead(stop, (cov[0], net), deadline, REST_FLOW_AHEAD_FACTOR)
+    stop = _ahead(stop, (cov[0], net), deadline, BOUND_AHEAD_FACTOR)
     if stop() or not correct_bounds_for_pruning(
-        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights
+        p, cand, model, out, seats, cov, net, levels, left_out, stop, rest_weights, rest_stop
     ):
         out.coverage_bound_all = coverage_bound_without_flows(p, cand, model)
         out.combined_bound_all = math.inf
@@ -317,6 +346,7 @@ def correct_bounds_for_pruning(
     left_out: EligiblePairs,
     stop: Stop,
     rest_weights: tuple[int, ...] = (0,),
+    rest_stop: Stop | None = None,
 ) -> bool:
     """Bounds valid for every eligible pair when the candidates were pruned, most important
     first: coverage (no pass when the plan staffs every demand that could be staffed; else
@@ -324,7 +354,8 @@ def correct_bounds_for_pruning(
     then column generation), the weighted bound (column generation
     on the highest peak level, LevelColumns), and unless that bound already holds the rest
     within REST_FLOW_SKIP_GAP, the unrestricted flows with the small coverage weights
-    `rest_weights` (0: the rest alone, used by `rest_bound_at`).
+    `rest_weights` (0: the rest alone, used by `rest_bound_at`), each only when `rest_stop`
+    (default `stop`) says there is time for it.
     False when `stop` cut the pass before the coverage bound; later cuts keep valid bounds."""
     cov_net, cov_flow = cov
     out.combined_bound_all = math.inf  # until the pass below gets there: the pruned one does not hold
@@ -344,7 +375,7 @@ def correct_bounds_for_pruning(
         return True
     tier_values = {m: v for m, (_, v) in model.tiers.items()}
     for mu in rest_weights:
-        if stop():
+        if (rest_stop or stop)():
             break
         rest_net = FlowNetwork(p, cand, model.pair_coef, tier_values, mu, model.peak_weight)
         flow = rest_net.solve(peak=None)
@@ -566,6 +597,8 @@ def coverage_bound_by_columns(
     is a subset of the eligible pairs, the slack covers the rest), so the least is kept."""
     best = math.inf
     for _ in range(COLUMN_ROUNDS):
+        if stop():  # read before each solve (it was read only after: a round could overrun)
+            break
         net = FlowNetwork(p, cand, np.zeros(len(cand), dtype=np.int64), {}, seats, 0, full_tiers=True)
         flow = net.solve()
         if not flow.ok or stop():
