@@ -5,12 +5,7 @@ demand's community and area, its member, and the activity record of a completed 
 ORM a list of 100 built about 500 identity-mapped objects and took about 25 ms; one joined column
 query gives the same facts as plain dicts. Write paths keep the ORM objects and turn them into the
 same document with ``document_of`` (one shape, two sources: ``tests/api/test_read_queries.py``
-compares them, down to the bytes of the answer).
-
-The rows are read as stored (``as_stored``): the values go to ``AssignmentOut``, which validates
-them anyway (SQLite's timestamp text is parsed there, tagged UTC by its validator; the
-explanation's JSON text is parsed by ``AssignmentOut.prepared``). SQLAlchemy's per-value result
-processing cost more than the query itself for a page of 100.
+compares them).
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect, as_stored
+from app.services.pagination import RowSelect
 
 _OWN_COLUMNS = (
     "id",
@@ -48,7 +43,7 @@ _OWN_COLUMNS = (
     "version",
 )
 
-_DOCUMENT_ROWS: RowSelect = as_stored(
+_DOCUMENT_ROWS: RowSelect = (
     select(
         *(getattr(Assignment, name) for name in _OWN_COLUMNS),
         Demand.title.label("demand_title"),
@@ -59,7 +54,7 @@ _DOCUMENT_ROWS: RowSelect = as_stored(
         Member.phone.label("member_phone"),
         DutyRecord.date.label("completed_on"),
         DutyRecord.id.label("duty_record_id"),
-        Assignment.district_id,  # last: only the scope check reads it (not in the document)
+        Assignment.district_id,
     )
     .join(Demand, Demand.id == Assignment.demand_id)
     .join(Community, Community.id == Demand.community_id)
@@ -70,8 +65,6 @@ _DOCUMENT_ROWS: RowSelect = as_stored(
         and_(DutyRecord.assignment_id == Assignment.id, Assignment.status == AssignmentStatus.COMPLETED),
     )
 )
-#: The document's keys: every selected name but the trailing ``district_id`` (``zip`` stops there).
-_KEYS: tuple[str, ...] = tuple(str(column.key) for column in _DOCUMENT_ROWS.selected_columns)[:-1]
 
 
 _ONE_ASSIGNMENT = _DOCUMENT_ROWS.where(Assignment.id == bindparam("assignment_id"))
@@ -92,9 +85,10 @@ def visible_assignment_rows(caller: Caller) -> RowSelect:
 
 def assignment_documents(caller: Caller, *, rows: list[Any]) -> list[dict[str, Any]]:
     """Documents for rows of ``visible_assignment_rows``; phones only for callers who may read them."""
-    documents = [dict(zip(_KEYS, row, strict=False)) for row in rows]
-    if not caller.can_read_phones:
-        for document in documents:
+    documents = [row._asdict() for row in rows]
+    for document in documents:
+        del document["district_id"]
+        if not caller.can_read_phones:
             document["member_phone"] = None
     return documents
 

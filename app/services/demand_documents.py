@@ -7,18 +7,14 @@ of 100 about 20 ms, most of it object bookkeeping the response never uses. Here 
 column query reads the page and two more read the skills and exclusions of exactly its demands,
 giving plain dicts that ``DemandOut`` takes as they are. Write paths keep the ORM objects.
 
-The document is the same whichever way it is read (``tests/api/test_read_queries.py``
-compares it with ``DemandOut`` built from the ORM object, down to the bytes of the answer). The
-rows are read as stored (``as_stored``: SQLAlchemy's per-value result processing cost more than
-the query for a page of 100); ``demand_documents`` turns the four timestamps into what the
-typed columns give (aware UTC, the window in Beijing time) and ``DemandOut`` validates the rest.
+The document is the same whichever way it is read (``tests/services/test_demand_documents.py``
+compares it with ``DemandOut`` built from the ORM object).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -29,7 +25,7 @@ from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect, as_stored
+from app.services.pagination import RowSelect
 
 _COLUMNS = (
     Demand.id,
@@ -55,12 +51,11 @@ _COLUMNS = (
 )
 
 
-_DOCUMENT_ROWS: RowSelect = as_stored(
-    select(*_COLUMNS, Demand.district_id)  # district_id last: the scope check's, not the document's
+_DOCUMENT_ROWS: RowSelect = (
+    select(*_COLUMNS, Demand.district_id)
     .join(Community, Community.id == Demand.community_id)
     .join(Area, Area.id == Demand.area_id)
 )
-_KEYS: tuple[str, ...] = tuple(str(column.key) for column in _DOCUMENT_ROWS.selected_columns)[:-1]
 # Built once (building a statement costs more than running these small queries).
 _ONE_DEMAND = _DOCUMENT_ROWS.where(Demand.id == bindparam("demand_id"))
 _SKILLS = (
@@ -96,28 +91,17 @@ def demand_documents(session: Session, *, rows: Sequence[Any]) -> list[dict[str,
     skills: dict[int, list[dict[str, str]]] = defaultdict(list)
     excluded: dict[int, list[int]] = defaultdict(list)
     if ids:
-        connection = session.connection()  # Core: plain rows need no ORM result bookkeeping
-        for demand_id, code, name in connection.execute(_SKILLS, {"ids": ids}).all():
+        for demand_id, code, name in session.execute(_SKILLS, {"ids": ids}):
             skills[demand_id].append({"code": code, "name": name})
-        for demand_id, member_id in connection.execute(_EXCLUSIONS, {"ids": ids}).all():
+        for demand_id, member_id in session.execute(_EXCLUSIONS, {"ids": ids}):
             excluded[demand_id].append(member_id)
     documents = []
     for row in rows:
-        document = dict(zip(_KEYS, row, strict=False))
-        document["starts_at"] = from_storage(_stored_time(row.starts_at))
-        document["ends_at"] = from_storage(_stored_time(row.ends_at))
-        document["created_at"] = _stored_time(row.created_at)
-        document["updated_at"] = _stored_time(row.updated_at)
+        document = row._asdict()
+        document.pop("district_id")
+        document["starts_at"] = from_storage(row.starts_at)
+        document["ends_at"] = from_storage(row.ends_at)
         document["required_skills"] = skills.get(row.id, [])
         document["excluded_member_ids"] = excluded.get(row.id, [])
         documents.append(document)
     return documents
-
-
-def _stored_time(value: str | datetime) -> datetime:
-    """A timestamp column's value as ``UTCDateTime`` gives it: SQLite's text (UTC without offset)
-    parsed as UTC, an aware value (PostgreSQL) as it is. The offset is parsed, not set:
-    ``datetime.replace`` costs ten times as much as the parse."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value + "+00:00")
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

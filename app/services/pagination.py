@@ -11,9 +11,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, type_coerce
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from app.errors import invalid, msg
 
@@ -67,18 +66,5 @@ def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str
 
 def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
     """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
-    of read-only lists, which never need ORM objects. Run on the session's connection (Core):
-    rows of columns need none of the ORM's result bookkeeping (about a third of the query's
-    time for a page of 100)."""
-    return _page(list(session.connection().execute(_keyset(stmt, id_column, cursor, limit)).all()), limit)
-
-
-def as_stored(stmt: RowSelect) -> RowSelect:
-    """``stmt`` selecting the same columns under the same names, each value as the driver hands
-    it back: no SQLAlchemy result processing (SQLite: timestamps and JSON as text, enums as
-    plain strings). For read paths whose response model validates the values anyway: for a page
-    of 100 assignments the per-value processing cost more than running the query. Filters and
-    joins stay on the typed columns (binds are processed as before)."""
-    return stmt.with_only_columns(
-        *(type_coerce(column, NullType()).label(column.key) for column in stmt.selected_columns)
-    )
+    of read-only lists, which never need ORM objects."""
+    return _page(list(session.execute(_keyset(stmt, id_column, cursor, limit))), limit)

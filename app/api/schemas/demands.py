@@ -6,13 +6,12 @@ always carry the +08:00 offset.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.api.schemas.common import DbId, Page, Stamped, UpdateModel
+from app.api.schemas.common import DbId, Stamped, UpdateModel
 from app.domain.times import from_storage
 from app.schemas.demands import CHANNEL_DOC, TIME_DOC, Channel, DemandCreate, DemandStatus, _Localized
 
@@ -103,11 +102,3 @@ class DemandOut(Stamped):
             "updated_at": d.updated_at,
             "version": d.version,
         }
-
-    @classmethod
-    def page(cls, documents: Sequence[dict[str, Any]], next_cursor: str | None) -> Page[DemandOut]:
-        """A page of demand documents validated in one call rather than one model per row."""
-        return _PAGE.model_validate({"items": documents, "next_cursor": next_cursor})
-
-
-_PAGE = Page[DemandOut]
