@@ -150,10 +150,11 @@ class FlowNetwork:
             (tails, heads, caps, costs, all_flows),
         )
 
-    @staticmethod
-    def _potentials(r: FlowResult) -> np.ndarray:
-        """Node potentials of an optimal flow: shortest distances in its residual graph."""
+    def _potentials(self, r: FlowResult) -> np.ndarray:
+        """Node potentials of an optimal flow: shortest distances in its residual graph (timed:
+        `last_potentials_s` is what the bound pass's reserve is sized from)."""
         assert r.arcs is not None, "a solved flow keeps its arcs"
+        started = time.perf_counter()
         tails, heads, caps, costs, flows = r.arcs
         fwd = flows < caps
         bwd = flows > 0
@@ -168,6 +169,7 @@ class FlowNetwork:
             if np.array_equal(new, dist):
                 break
             dist = new
+        self.last_potentials_s = time.perf_counter() - started
         return dist
 
     def _tier_table(self, weighted: bool) -> tuple[np.ndarray, list]:
@@ -200,9 +202,7 @@ class FlowNetwork:
         """(node potentials of the optimal flow r, potential per member index); members
         without a node get pi_source - their best tier value, so none of their tiers has a
         negative reduced cost."""
-        started = time.perf_counter()
         pi = self._potentials(r)
-        self.last_potentials_s = time.perf_counter() - started
         tmax, _ = self._tier_table(weighted)
         pot = pi[self.source] - tmax
         present = np.unique(self.cand.pm)
@@ -297,9 +297,7 @@ class FlowNetwork:
         A pair whose reduced cost exceeds (bound - incumbent) is in no better plan."""
         assert r.arcs is not None, "a solved flow keeps its arcs"
         tails, heads, caps, costs, flows = r.arcs
-        started = time.perf_counter()
         dist = self._potentials(r)
-        self.last_potentials_s = time.perf_counter() - started
         first = len(self.tier_cost)
         sl = slice(first, first + len(self.pair_cost))
         t, h, c, f = tails[sl], heads[sl], costs[sl].astype(np.float64), flows[sl]
