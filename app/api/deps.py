@@ -6,10 +6,16 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api.unit_of_work import (
+    KNOWN_CALLERS,
+    PendingKey,
+    RequestUnit,
+    current_slot,
+    take_sqlite_write_lock,
+)
 from app.db import get_sessionmaker, is_sqlite
 from app.domain.enums import Role
 from app.errors import Problem, msg
@@ -31,25 +37,33 @@ SettingsDep = Annotated[Settings, Depends(app_settings)]
 async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[Session]:
     """The request's unit of work (the transaction rule of ``app.services``).
 
-    Services only flush; this dependency commits once the handler has returned and rolls
+    Services only flush; the request commits once the handler has returned and rolls
     everything back when it raised, so an action and its side effects (feed events, duty
-    records, demand status) land together or not at all. It is function-scoped: the commit
-    runs before the response is sent, so a commit that fails (a constraint, a lost race) is
-    answered as that problem, never as a success that was not stored.
+    records, demand status) land together or not at all. The commit runs before the response
+    is sent, so a commit that fails (a constraint, a lost race) is answered as that problem,
+    never as a success that was not stored.
 
-    Why async: making a session does no I/O (it connects on first use), so only the database
-    work goes to the thread pool -- the SQLite write lock for writers, and the commit (or
-    rollback) and close in one hop at the end. A sync generator would cost two hops more on
-    every request, each a thread hand-off that dominates a 2 ms read.
+    Why async: making a session does no I/O (it connects on first use). On the API routers
+    (``UnitOfWorkRoute``) the SQLite write lock, the key check, the handler and the commit run
+    in the handler's one hop of the thread pool, and this only closes the session. Elsewhere
+    (the console, async handlers) the lock is taken here and the commit (or rollback) and close
+    run in one hop at the end.
     """
     session = get_sessionmaker(settings.database_url)()
-    if is_sqlite(settings.database_url) and _checks_a_version(request):
-        await run_in_threadpool(_take_sqlite_write_lock, session)
+    writes = is_sqlite(settings.database_url) and _checks_a_version(request)
+    slot = current_slot()
+    if slot is not None:
+        slot.unit = RequestUnit(session, settings.database_url, writes=writes)
+    elif writes:
+        await run_in_threadpool(take_sqlite_write_lock, session)
     try:
         yield session
     except BaseException:
         await run_in_threadpool(_discard, session)
         raise
+    if slot is not None and slot.unit is not None and slot.unit.committed and not session.in_transaction():
+        session.close()  # committed in the handler's hop; nothing read since: no I/O left
+        return
     await run_in_threadpool(_commit, session)
 
 
@@ -79,16 +93,6 @@ def _checks_a_version(request: Request) -> bool:
     return request.method not in ("GET", "HEAD", "OPTIONS")
 
 
-def _take_sqlite_write_lock(session: Session) -> None:
-    """SQLite (WAL) refuses a write from a transaction whose snapshot is older than the last
-    commit ("database is locked", at once, whatever the busy timeout): two PATCHes racing on one
-    ETag would give the loser a 503 instead of 412, and any write request would fail while a run
-    stores its result in the background. Taking the write lock before reading (a write statement
-    that changes nothing) makes such a request wait (busy timeout) and then read fresh data: the
-    loser of an If-Match race fails with 412, as on PostgreSQL."""
-    session.execute(text("UPDATE districts SET id = id WHERE 1 = 0"))
-
-
 ACT_AS_HEADER = "X-Act-As-District"
 """A platform key names the district it acts as (audited); every other key is refused with it."""
 
@@ -100,7 +104,19 @@ def raw_api_key(request: Request) -> str | None:
     return request.headers.get("x-api-key") or None
 
 
-def get_caller(request: Request, session: SessionDep) -> Caller:
+def authenticate_request(request: Request, session: Session) -> Caller:
+    """The caller of the request's key, read from the database, named as the session's actor."""
+    raw = _required_key(request)
+    caller = authenticate(session, raw=raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
+    request.state.caller = caller
+    request_id = getattr(request.state, "request_id", None)
+    set_actor(session, actor=Actor.for_caller(caller, request_id=request_id))
+    if caller.acting_as:
+        record_act_as(session, caller, path=request.url.path, request_id=request_id)
+    return caller
+
+
+def _required_key(request: Request) -> str:
     raw = raw_api_key(request)
     if not raw:
         raise Problem(
@@ -109,13 +125,32 @@ def get_caller(request: Request, session: SessionDep) -> Caller:
             msg("missing_api_key"),
             headers={"WWW-Authenticate": "Bearer"},
         )
-    caller = authenticate(session, raw=raw, act_as=request.headers.get(ACT_AS_HEADER) or None)
-    request.state.caller = caller
-    request_id = getattr(request.state, "request_id", None)
-    set_actor(session, actor=Actor.for_caller(caller, request_id=request_id))
-    if caller.acting_as:
-        record_act_as(session, caller, path=request.url.path, request_id=request_id)
+    return raw
+
+
+async def get_caller(request: Request, session: SessionDep, settings: SettingsDep) -> Caller:
+    """The request's caller. Async: on the API routers a key seen working in this process is
+    answered from memory and checked against the database in the handler's hop
+    (``app.api.unit_of_work``); any other key is read here, in a hop of its own, and remembered
+    when it works. Platform keys acting as a district are always read here (they are rare)."""
+    raw = _required_key(request)
+    slot = current_slot()
+    unit = slot.unit if slot is not None else None
+    if unit is None or request.headers.get(ACT_AS_HEADER):
+        return await run_in_threadpool(authenticate_request, request, session)
+    known = KNOWN_CALLERS.get(settings.database_url, raw)
+    if known is not None:
+        unit.pending = PendingKey(raw, known, getattr(request.state, "request_id", None))
+        request.state.caller = known
+        return known
+    caller = await run_in_threadpool(_first_use, unit, request)
+    KNOWN_CALLERS.remember(settings.database_url, raw, caller)
     return caller
+
+
+def _first_use(unit: RequestUnit, request: Request) -> Caller:
+    unit.begin()
+    return authenticate_request(request, unit.session)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]

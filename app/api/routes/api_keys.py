@@ -10,9 +10,10 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.api_keys import ApiKeyCreate, ApiKeyIssued, ApiKeyOut, ApiKeyRotate, ApiKeyRotated
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import api_keys as service
 
-router = APIRouter(prefix="/v1/api-keys", tags=["api-keys"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/api-keys", tags=["api-keys"], responses=PROBLEM_RESPONSES)
 
 
 def _issued(issued: service.IssuedKey) -> ApiKeyIssued:

@@ -9,9 +9,10 @@ from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.areas import AreaCreate, AreaKind, AreaOut, AreaUpdate
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import areas as service
 
-router = APIRouter(prefix="/v1/areas", tags=["areas"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/areas", tags=["areas"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", status_code=201, response_model=AreaOut, summary="Create an area (admin)")

@@ -20,10 +20,13 @@ from app.api.http import (
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.assignments import AssignmentOut, AssignmentStatus, CompleteIn, DeclineIn
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import assignments as service
 from app.services import exports
 
-router = APIRouter(prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/assignments", tags=["assignments"], responses=PROBLEM_RESPONSES
+)
 
 _LIST_DOC = """Assignments in the caller's district (a liaison key sees only its own area).
 

@@ -10,10 +10,11 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.audit import AuditEventOut
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, ServiceDateTime
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.domain.enums import ActorKind
 from app.services import audit as service
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/audit", tags=["audit"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("", response_model=Page[AuditEventOut], summary="The audit trail (admin), oldest first")

@@ -10,9 +10,10 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.http import JSON
 from app.api.schemas.changes import ChangePage, change_page_json
 from app.api.schemas.common import PROBLEM_RESPONSES, SafeStr
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import changes as service
 
-router = APIRouter(prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/changes", tags=["changes"], responses=PROBLEM_RESPONSES)
 
 
 @router.get("", response_model=ChangePage, summary="Changes after a cursor, in commit order")

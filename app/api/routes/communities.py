@@ -11,9 +11,12 @@ from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.communities import CommunityCreate, CommunityOut, CommunityUpdate
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import communities as service
 
-router = APIRouter(prefix="/v1/communities", tags=["communities"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/communities", tags=["communities"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.post("", status_code=201, response_model=CommunityOut, summary="Create a community (admin)")

@@ -27,10 +27,11 @@ from app.api.http import (
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr, ServiceDateTime
 from app.api.schemas.demands import DemandCreate, DemandOut, DemandStatus, DemandUpdate
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import demands as service
 from app.services import exports
 
-router = APIRouter(prefix="/v1/demands", tags=["demands"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/demands", tags=["demands"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", status_code=201, response_model=DemandOut, summary="Create a demand (admin, or liaison of its area)")

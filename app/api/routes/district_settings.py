@@ -9,10 +9,13 @@ from fastapi import APIRouter, Response
 from app.api.deps import CallerDep, SessionDep
 from app.api.http import IfMatch, with_etag
 from app.api.schemas.common import PROBLEM_RESPONSES
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.schemas.district_settings import DistrictSettings, DistrictSettingsPatch
 from app.services import district_settings as service
 
-router = APIRouter(prefix="/v1/district-settings", tags=["districts"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/district-settings", tags=["districts"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("", response_model=DistrictSettings, summary="Read the district's settings")

@@ -9,9 +9,10 @@ from app.api.http import IfMatch, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, Page
 from app.api.schemas.districts import DistrictCreate, DistrictCreated, DistrictOut, DistrictUpdate
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import districts as service
 
-router = APIRouter(prefix="/v1/districts", tags=["districts"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/districts", tags=["districts"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", status_code=201, response_model=DistrictCreated, summary="Create a district (platform)")

@@ -20,6 +20,7 @@ from app.api.schemas.duty import (
     DutySummary,
     DutySummaryMember,
 )
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import duty as service
 
 
@@ -38,7 +39,9 @@ class _IdConvertor(Convertor[str]):
 
 register_url_convertor("id", _IdConvertor())
 
-router = APIRouter(prefix="/v1/duty-records", tags=["duty-records"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/duty-records", tags=["duty-records"], responses=PROBLEM_RESPONSES
+)
 
 YearQ = Annotated[int | None, Query(ge=2000, le=2100, description="Calendar year of the record date.")]
 

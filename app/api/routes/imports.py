@@ -13,9 +13,10 @@ from fastapi import APIRouter, File, Query, UploadFile
 
 from app.api.deps import AdminDep, SessionDep, WriterDep
 from app.api.schemas.imports import IMPORT_RESPONSES, ImportResult
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import imports as service
 
-router = APIRouter(prefix="/v1", tags=["imports"], responses=IMPORT_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1", tags=["imports"], responses=IMPORT_RESPONSES)
 
 FileField = Annotated[
     UploadFile,

@@ -22,12 +22,13 @@ from app.api.http import (
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.members import MemberCreate, MemberOut, MemberUpdate
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.models import Member
 from app.services import exports
 from app.services import members as service
 from app.services.identity import Caller
 
-router = APIRouter(prefix="/v1/members", tags=["members"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/members", tags=["members"], responses=PROBLEM_RESPONSES)
 
 
 def _out(member: Member, caller: Caller) -> MemberOut:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from app.api.deps import SettingsDep, get_caller
+from app.api.deps import SettingsDep, authenticate_request
 from app.db import session_scope
 from app.domain.enums import Role
 from app.errors import Problem, msg
@@ -21,7 +21,7 @@ def metrics(request: Request, settings: SettingsDep) -> Response:
     if mode != "public":
         # The key check needs a session only in this mode (public scrapes touch no database row).
         with session_scope(settings.database_url) as session:
-            caller = get_caller(request, session)
+            caller = authenticate_request(request, session)
         if caller.role not in (Role.ADMIN, Role.PLATFORM):
             raise Problem(403, "forbidden_role", msg("metrics_role"))
     return Response(render(settings.database_url), media_type=CONTENT_TYPE_LATEST)

@@ -8,10 +8,13 @@ from app.api.deps import AdminDep, SessionDep
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
 from app.api.schemas.notifications import NotificationOut
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.domain.enums import NotificationChannel, NotificationStatus
 from app.services.notifications import outbox as service
 
-router = APIRouter(prefix="/v1/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/notifications", tags=["notifications"], responses=PROBLEM_RESPONSES
+)
 
 
 @router.get("", response_model=Page[NotificationOut], summary="List notifications (admin)")

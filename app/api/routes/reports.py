@@ -19,10 +19,12 @@ from app.api.deps import CallerDep, SessionDep
 from app.api.http import CSV, XLSX, FormatQ, negotiate
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, OpenAPIResponses, ServiceDate
 from app.api.schemas.reports import DutyReportOut, NeedsReportOut, RunReportOut, SkillGapReportOut
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import reports as service
 from app.services.reports.table import Table, to_csv, to_xlsx
 
 router = APIRouter(
+    route_class=UnitOfWorkRoute,
     prefix="/v1/reports",
     tags=["reports"],
     responses={**PROBLEM_RESPONSES, 406: {"description": "Accept names no format this report is produced in"}},

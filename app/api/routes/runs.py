@@ -11,13 +11,16 @@ from app.api.http import IdempotencyDep, stored_response, with_etag
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page, SafeStr
 from app.api.schemas.runs import PublishOut, RunCreate, RunOut, RunStatus, UnmetOut
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services.idempotency import run_idempotent
 from app.services.runs import service
 from app.services.runs.executor import get_executor
 from app.services.runs.publish import publish_run
 
 log = logging.getLogger("app.runs")
-router = APIRouter(prefix="/v1/optimization-runs", tags=["optimization runs"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    route_class=UnitOfWorkRoute, prefix="/v1/optimization-runs", tags=["optimization runs"], responses=PROBLEM_RESPONSES
+)
 
 
 def _out(session, run) -> RunOut:

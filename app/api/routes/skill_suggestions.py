@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import CallerDep, SessionDep
 from app.api.schemas.common import PROBLEM_RESPONSES, RequestModel
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services.skill_suggest import suggest_skills
 
-router = APIRouter(prefix="/v1", tags=["skills"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1", tags=["skills"], responses=PROBLEM_RESPONSES)
 
 
 class SuggestIn(RequestModel):

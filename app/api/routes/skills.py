@@ -11,9 +11,10 @@ from app.api.http import IdempotencyDep, IfMatch, idempotent_create, render
 from app.api.pagination import CursorQ, LimitQ
 from app.api.schemas.common import PROBLEM_RESPONSES, DbId, Page
 from app.api.schemas.skills import SkillCategory, SkillCreate, SkillOut, SkillUpdate
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import skills as service
 
-router = APIRouter(prefix="/v1/skills", tags=["skills"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/skills", tags=["skills"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", status_code=201, response_model=SkillOut, summary="Create a skill (admin)")

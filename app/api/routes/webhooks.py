@@ -18,9 +18,10 @@ from app.api.schemas.webhooks import (
     WebhookOut,
     WebhookUpdate,
 )
+from app.api.unit_of_work import UnitOfWorkRoute
 from app.services import webhooks as service
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], responses=PROBLEM_RESPONSES)
+router = APIRouter(route_class=UnitOfWorkRoute, prefix="/v1/webhooks", tags=["webhooks"], responses=PROBLEM_RESPONSES)
 
 
 @router.post("", status_code=201, response_model=WebhookCreated, summary="Register a webhook (admin)")
