@@ -8,8 +8,9 @@ The transaction rule (one rule, everywhere):
 
 * A unit of work is owned by whoever opened the session, never by a service. Services
   ``flush()`` (to get ids, trip constraints and bump versions) and never ``commit()``.
-* An HTTP request is one unit of work: ``app.api.deps.get_session`` commits once the handler
-  has returned and rolls back when it raised; handlers do not commit either.
+* An HTTP request is one unit of work: it commits once the handler has returned (on the API
+  routers in the handler's own thread hop, ``app.api.unit_of_work``; elsewhere in
+  ``app.api.deps.get_session``) and rolls back when it raised; handlers do not commit either.
 * The CLI, the run executors, dispatchers and recovery open their own unit of work with
   ``app.db.session_scope`` (commit at the end of the block, roll back on error), one block per
   step whose result must survive the next step failing (e.g. a heartbeat, one delivery).

@@ -90,3 +90,21 @@ def test_a_read_with_a_known_key_does_its_database_work_in_one_hop(client, world
     assert [kind for kind, _ in seen].count("execute") >= 2  # the key, then the demand
     assert seen[-1][0] == "commit"
     assert len({id(mark) for _, mark in seen}) == 1, seen
+
+
+def test_every_api_route_that_names_its_caller_is_served_in_one_unit():
+    """A router added without ``route_class=UnitOfWorkRoute`` would still work, three hops a request."""
+    from fastapi.routing import APIRoute
+
+    from app.api.deps import get_caller
+    from app.api.main import ROUTERS
+    from app.api.unit_of_work import UnitOfWorkRoute
+
+    def names_caller(dependant) -> bool:
+        return any(d.call is get_caller or names_caller(d) for d in dependant.dependencies)
+
+    routes = [r for module in ROUTERS for r in module.router.routes if isinstance(r, APIRoute)]
+    with_caller = [r for r in routes if names_caller(r.dependant)]
+    assert len(with_caller) > 60
+    assert [r.path for r in with_caller if not isinstance(r, UnitOfWorkRoute)] == []
+    assert all(r.one_hop for r in with_caller)  # type: ignore[attr-defined] # a UnitOfWorkRoute
