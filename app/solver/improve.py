@@ -192,23 +192,65 @@ def complete_teams(
 ) -> np.ndarray:
     """More coverage: a demand left short (teams the flow filled piecemeal) takes members that
     are free, or busy on one overlapping demand whose seat a free member then takes (one
-    ejection each); a demand that cannot reach min_members that way is left as it was. The
-    result is kept only when its coverage is higher (the rest may fall: coverage comes first)."""
+    ejection each); a demand that cannot reach min_members that way is left as it was. Then
+    the exchanges (`_exchange_for_short`). The result is kept only when its coverage is higher
+    (the rest may fall: coverage comes first)."""
     chosen = np.zeros(len(cand), dtype=bool)
     chosen[plan] = True
     seats = _Seats(cand, chosen, _Loads(p, cand, model, plan, track_values=False))
-    filled = np.bincount(cand.pd[plan], minlength=p.D) + p.pinned_count
     demands = p.problem.demands
-    short = [j for j in range(p.D) if filled[j] < demands[j].min_members <= p.d_room[j] + p.pinned_count[j]]
-    for j in sorted(short, key=lambda j: (-demands[j].priority, j)):
+    for j in sorted(_short_demands(seats, p), key=lambda j: (-demands[j].priority, j)):
         if stop():
             break
-        need = demands[j].min_members - int(filled[j])
+        need = demands[j].min_members - int(seats.filled[j])
         mark = len(seats.log)
         if _fill(seats, j, need) < need:
             seats.undo(mark)
+    _exchange_for_short(seats, p, stop)
     after = np.nonzero(chosen)[0]
     return after if coverage_of(model, after) > coverage_of(model, plan) else plan
+
+
+def _short_demands(seats: _Seats, p: Prepared) -> list[int]:
+    """Demands below min_members that could reach it (room for the seats they lack)."""
+    room = p.d_room + p.pinned_count
+    return [j for j in range(p.D) if seats.filled[j] < seats.mins[j] <= room[j]]
+
+
+def _exchange_for_short(seats: _Seats, p: Prepared, stop: Callable[[], bool]) -> None:
+    """A short demand of higher priority takes over a covered one of lower priority: that
+    demand's seats are emptied and the short one is filled as in complete_teams (its members
+    freed that way, or others by one ejection). When nearly every member is at capacity (the
+    teams family at 2k: 1982 of 2000 after team completion) coverage can only move, and moving
+    it to the higher priority gains the difference (+6 at 2k in 0.45 s). Highest priority, then
+    fewest seats first; each covered demand holding its candidates is tried, lowest priority
+    first, until one works."""
+    priority = np.array([d.priority for d in p.problem.demands], dtype=np.int64)
+    short = _short_demands(seats, p)
+    for j in sorted(short, key=lambda j: (-priority[j], int(seats.mins[j]), j)):
+        if stop():
+            return
+        for o in _lower_covered_holders(seats, priority, j):
+            mark = len(seats.log)
+            lo, hi = int(seats.first[o]), int(seats.first[o + 1])
+            for k in lo + np.nonzero(seats.chosen[lo:hi])[0]:
+                seats.flip(int(k), -1)
+            need = int(seats.mins[j] - seats.filled[j])
+            if _fill(seats, j, need) >= need:
+                break
+            seats.undo(mark)
+
+
+def _lower_covered_holders(seats: _Seats, priority: np.ndarray, j: int) -> list[int]:
+    """Covered demands of lower priority than j on which j's candidates sit, lowest priority
+    (then most of j's candidates) first."""
+    cand, busy = seats.cand, seats.loads.busy
+    held: dict[int, int] = {}
+    for m in cand.pm[int(seats.first[j]) : int(seats.first[j + 1])]:
+        for o in busy.get(int(m), ()):
+            if priority[o] < priority[j] and seats.filled[o] >= seats.mins[o]:
+                held[o] = held.get(o, 0) + 1
+    return sorted(held, key=lambda o: (int(priority[o]), -held[o], o))
 
 
 def _fill(seats: _Seats, j: int, need: int) -> int:

@@ -4,6 +4,7 @@ instances each finds something the plan before it missed."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 from app.solver import check
@@ -15,6 +16,7 @@ from app.solver.pipeline import greedy_pairs
 from app.solver.types import SolverStatus, SolveStats
 from bench.generate import generate, generate_family
 
+from .conftest import demand, member, problem
 from .test_properties import problems
 
 
@@ -83,4 +85,22 @@ def test_team_completion_staffs_teams_the_greedy_left_short():
     plan = greedy_pairs(p, cand)
     after = complete_teams(p, cand, model, plan, lambda: False)
     assert coverage_of(model, after) > coverage_of(model, plan)
+    assert check(prob, _as_solution(p, cand, after)) == []
+
+
+def test_team_completion_moves_a_team_to_a_demand_of_higher_priority():
+    # both members are at capacity on the low-priority team and nobody else can take a seat:
+    # no ejection helps, only emptying the low-priority team for the high-priority one
+    members = [member(1, cap=1), member(2, cap=1)]
+    low = demand(10, day=0, min_members=2, max_members=2, priority=1)
+    high = demand(20, day=1, min_members=2, max_members=2, priority=4)
+    prob = problem(members, [low, high])
+    p = prepare(prob)
+    cand = candidates(p)
+    model = build(p, cand, write_rows=False)
+    on_low = np.nonzero(cand.pd == 0)[0]
+    assert coverage_of(model, on_low) == 1
+    after = complete_teams(p, cand, model, on_low, lambda: False)
+    assert coverage_of(model, after) == 4
+    assert {int(cand.pd[k]) for k in after} == {1}
     assert check(prob, _as_solution(p, cand, after)) == []
