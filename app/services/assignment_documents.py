@@ -19,7 +19,7 @@ from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect
+from app.services.pagination import RowSelect, as_stored, row_dicts
 
 _OWN_COLUMNS = (
     "id",
@@ -43,9 +43,10 @@ _OWN_COLUMNS = (
     "version",
 )
 
+
 _DOCUMENT_ROWS: RowSelect = (
     select(
-        *(getattr(Assignment, name) for name in _OWN_COLUMNS),
+        *(as_stored(getattr(Assignment, name)) for name in _OWN_COLUMNS),
         Demand.title.label("demand_title"),
         Area.code.label("area_code"),
         Demand.community_id,
@@ -85,7 +86,7 @@ def visible_assignment_rows(caller: Caller) -> RowSelect:
 
 def assignment_documents(caller: Caller, *, rows: list[Any]) -> list[dict[str, Any]]:
     """Documents for rows of ``visible_assignment_rows``; phones only for callers who may read them."""
-    documents = [row._asdict() for row in rows]
+    documents = row_dicts(rows)
     for document in documents:
         del document["district_id"]
         if not caller.can_read_phones:

@@ -5,18 +5,22 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from app.api.schemas.common import RequestModel, enum_literal
+from app.api.schemas.common import Page, RequestModel, enum_literal, enum_values
 from app.domain import enums
 from app.services.assignments import explanation_text
 
 if TYPE_CHECKING:
     AssignmentStatus = enums.AssignmentStatus
     ResponseMethod = enums.ResponseMethod
+    _StatusValue = enums.AssignmentStatus
+    _MethodValue = enums.ResponseMethod
 else:
     AssignmentStatus = enum_literal(enums.AssignmentStatus)
     ResponseMethod = enum_literal(enums.ResponseMethod)
+    _StatusValue = enum_values(enums.AssignmentStatus)
+    _MethodValue = enum_values(enums.ResponseMethod)
 
 
 class Explanation(BaseModel):
@@ -58,14 +62,14 @@ class AssignmentOut(BaseModel):
     member_id: int
     member_name: str
     member_phone: str | None = Field(None, description="Only shown to admin keys.")
-    status: AssignmentStatus
+    status: _StatusValue
     score: float | None
     explanation: Explanation | dict[str, Any] | None
     explanation_text: str | None = Field(
         description='Plain Chinese, e.g. "持有 法律咨询; 跨片 3.2 km; 本年度首次活动".'
     )
     decline_reason: str | None
-    response_method: ResponseMethod | None = Field(
+    response_method: _MethodValue | None = Field(
         description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复"
     )
     outcome: str | None
@@ -97,6 +101,29 @@ class AssignmentOut(BaseModel):
                 "explanation_text": document["explanation_text"] or explanation_text(explanation),
             }
         )
+
+    @classmethod
+    def page(cls, documents: list[dict[str, Any]], next_cursor: str | None) -> Page[AssignmentOut]:
+        """A page of documents, as ``of`` makes each, validated in one call instead of one per
+        row (with a page's explanations in one call too): the same models, a fraction of the
+        per-call overhead. ``documents`` are the caller's to give away (they are updated)."""
+        explanations = [d["explanation"] if isinstance(d["explanation"], dict) else None for d in documents]
+        for document, explanation, parsed in zip(documents, explanations, _lenient_all(explanations), strict=True):
+            document["explanation"] = parsed
+            document["explanation_text"] = document["explanation_text"] or explanation_text(explanation)
+        return _PAGE.validate_python({"items": documents, "next_cursor": next_cursor})
+
+
+_PAGE = TypeAdapter(Page[AssignmentOut])
+_EXPLANATIONS = TypeAdapter(list[Explanation | None])
+
+
+def _lenient_all(explanations: list[dict[str, Any] | None]) -> list[Explanation | dict[str, Any] | None]:
+    """``Explanation.lenient`` of each, in one validation when all of them fit (the usual case)."""
+    try:
+        return list(_EXPLANATIONS.validate_python(explanations))
+    except ValidationError:
+        return [Explanation.lenient(e) for e in explanations]
 
 
 class DeclineIn(RequestModel):
