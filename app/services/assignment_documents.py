@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Text, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus
@@ -44,9 +44,17 @@ _OWN_COLUMNS = (
 )
 
 
+def _document_column(name: str) -> Any:
+    """The explanation as its stored JSON text (``AssignmentOut.page`` parses a page's in one
+    call; psycopg would decode each with ``json.loads``), every other column ``as_stored``."""
+    if name == "explanation":
+        return cast(Assignment.explanation, Text).label(name)
+    return as_stored(getattr(Assignment, name))
+
+
 _DOCUMENT_ROWS: RowSelect = (
     select(
-        *(as_stored(getattr(Assignment, name)) for name in _OWN_COLUMNS),
+        *(_document_column(name) for name in _OWN_COLUMNS),
         Demand.title.label("demand_title"),
         Area.code.label("area_code"),
         Demand.community_id,

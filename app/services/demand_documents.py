@@ -41,12 +41,12 @@ _COLUMNS = (
     Demand.priority,
     Demand.min_members,
     Demand.max_members,
-    Demand.starts_at,
-    Demand.ends_at,
+    as_stored(Demand.starts_at),
+    as_stored(Demand.ends_at),
     as_stored(Demand.status),
     Demand.created_by,
-    Demand.created_at,
-    Demand.updated_at,
+    as_stored(Demand.created_at),
+    as_stored(Demand.updated_at),
     Demand.version,
 )
 

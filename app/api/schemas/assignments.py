@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -91,26 +92,21 @@ class AssignmentOut(BaseModel):
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> AssignmentOut:
-        """From an assignment document (``app.services.assignment_documents``): the optimizer's
-        explanation parsed leniently, its text written out when the row has none."""
-        explanation = document["explanation"] if isinstance(document["explanation"], dict) else None
-        return cls.model_validate(
-            {
-                **document,
-                "explanation": Explanation.lenient(explanation),
-                "explanation_text": document["explanation_text"] or explanation_text(explanation),
-            }
-        )
+        """From an assignment document (``app.services.assignment_documents``, or
+        ``document_of`` after a write): the optimizer's explanation (stored JSON text or the
+        decoded dict) parsed leniently, its text written out when the row has none."""
+        return cls.page([dict(document)], None).items[0]
 
     @classmethod
     def page(cls, documents: list[dict[str, Any]], next_cursor: str | None) -> Page[AssignmentOut]:
-        """A page of documents, as ``of`` makes each, validated in one call instead of one per
-        row (with a page's explanations in one call too): the same models, a fraction of the
-        per-call overhead. ``documents`` are the caller's to give away (they are updated)."""
-        explanations = [d["explanation"] if isinstance(d["explanation"], dict) else None for d in documents]
-        for document, explanation, parsed in zip(documents, explanations, _lenient_all(explanations), strict=True):
+        """A page of documents, each as ``of`` makes it, validated in one call instead of one per
+        row, with the page's explanations parsed and validated in one call too: the same models,
+        a fraction of the per-call overhead. ``documents`` are updated (the caller's to give)."""
+        stored = [d["explanation"] for d in documents]
+        for document, raw, parsed in zip(documents, stored, _lenient_all(stored), strict=True):
             document["explanation"] = parsed
-            document["explanation_text"] = document["explanation_text"] or explanation_text(explanation)
+            if not document["explanation_text"]:
+                document["explanation_text"] = explanation_text(_as_dict(raw))
         return _PAGE.validate_python({"items": documents, "next_cursor": next_cursor})
 
 
@@ -118,12 +114,22 @@ _PAGE = TypeAdapter(Page[AssignmentOut])
 _EXPLANATIONS = TypeAdapter(list[Explanation | None])
 
 
-def _lenient_all(explanations: list[dict[str, Any] | None]) -> list[Explanation | dict[str, Any] | None]:
-    """``Explanation.lenient`` of each, in one validation when all of them fit (the usual case)."""
-    try:
-        return list(_EXPLANATIONS.validate_python(explanations))
-    except ValidationError:
-        return [Explanation.lenient(e) for e in explanations]
+def _as_dict(stored: Any) -> dict[str, Any] | None:
+    """A stored explanation (JSON text, or already decoded) as the dict it holds, else None."""
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return value if isinstance(value, dict) else None
+
+
+def _lenient_all(stored: list[Any]) -> list[Explanation | dict[str, Any] | None]:
+    """``Explanation.lenient`` of each stored explanation. When all are JSON text (the list
+    reads) and all fit (the usual case), one parse-and-validate of the whole page in
+    pydantic-core, instead of a ``json.loads`` and a validation per row; otherwise row by row."""
+    if all(s is None or isinstance(s, str) for s in stored):
+        try:
+            return list(_EXPLANATIONS.validate_json("[" + ",".join(s or "null" for s in stored) + "]"))
+        except ValidationError:
+            pass
+    return [Explanation.lenient(_as_dict(s)) for s in stored]
 
 
 class DeclineIn(RequestModel):
