@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Text, and_, bindparam, cast, select
 from sqlalchemy.orm import Session
 
 from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect
+from app.services.pagination import RowSelect, as_stored, row_dicts
 
 _OWN_COLUMNS = (
     "id",
@@ -43,9 +43,18 @@ _OWN_COLUMNS = (
     "version",
 )
 
+
+def _document_column(name: str) -> Any:
+    """The explanation as its stored JSON text (``AssignmentOut.page`` parses a page's in one
+    call; psycopg would decode each with ``json.loads``), every other column ``as_stored``."""
+    if name == "explanation":
+        return cast(Assignment.explanation, Text).label(name)
+    return as_stored(getattr(Assignment, name))
+
+
 _DOCUMENT_ROWS: RowSelect = (
     select(
-        *(getattr(Assignment, name) for name in _OWN_COLUMNS),
+        *(_document_column(name) for name in _OWN_COLUMNS),
         Demand.title.label("demand_title"),
         Area.code.label("area_code"),
         Demand.community_id,
@@ -85,7 +94,7 @@ def visible_assignment_rows(caller: Caller) -> RowSelect:
 
 def assignment_documents(caller: Caller, *, rows: list[Any]) -> list[dict[str, Any]]:
     """Documents for rows of ``visible_assignment_rows``; phones only for callers who may read them."""
-    documents = [row._asdict() for row in rows]
+    documents = row_dicts(rows)
     for document in documents:
         del document["district_id"]
         if not caller.can_read_phones:

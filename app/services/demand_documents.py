@@ -25,7 +25,7 @@ from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect
+from app.services.pagination import RowSelect, as_stored, for_page_ids, row_dicts
 
 _COLUMNS = (
     Demand.id,
@@ -37,16 +37,16 @@ _COLUMNS = (
     Area.name.label("area_name"),
     Demand.title,
     Demand.description,
-    Demand.channel,
+    as_stored(Demand.channel),
     Demand.priority,
     Demand.min_members,
     Demand.max_members,
-    Demand.starts_at,
-    Demand.ends_at,
-    Demand.status,
+    as_stored(Demand.starts_at),
+    as_stored(Demand.ends_at),
+    as_stored(Demand.status),
     Demand.created_by,
-    Demand.created_at,
-    Demand.updated_at,
+    as_stored(Demand.created_at),
+    as_stored(Demand.updated_at),
     Demand.version,
 )
 
@@ -58,16 +58,20 @@ _DOCUMENT_ROWS: RowSelect = (
 )
 # Built once (building a statement costs more than running these small queries).
 _ONE_DEMAND = _DOCUMENT_ROWS.where(Demand.id == bindparam("demand_id"))
-_SKILLS = (
-    select(demand_skills.c.demand_id, Skill.code, Skill.name)
-    .join(Skill, Skill.id == demand_skills.c.skill_id)
-    .where(demand_skills.c.demand_id.in_(bindparam("ids", expanding=True)))
-    .order_by(demand_skills.c.demand_id, Skill.id)
+_SKILLS = for_page_ids(
+    lambda of_page: (
+        select(demand_skills.c.demand_id, Skill.code, Skill.name)
+        .join(Skill, Skill.id == demand_skills.c.skill_id)
+        .where(of_page(demand_skills.c.demand_id))
+        .order_by(demand_skills.c.demand_id, Skill.id)
+    )
 )
-_EXCLUSIONS = (
-    select(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
-    .where(demand_exclusions.c.demand_id.in_(bindparam("ids", expanding=True)))
-    .order_by(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
+_EXCLUSIONS = for_page_ids(
+    lambda of_page: (
+        select(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
+        .where(of_page(demand_exclusions.c.demand_id))
+        .order_by(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
+    )
 )
 
 
@@ -91,17 +95,16 @@ def demand_documents(session: Session, *, rows: Sequence[Any]) -> list[dict[str,
     skills: dict[int, list[dict[str, str]]] = defaultdict(list)
     excluded: dict[int, list[int]] = defaultdict(list)
     if ids:
-        for demand_id, code, name in session.execute(_SKILLS, {"ids": ids}):
+        for demand_id, code, name in session.execute(_SKILLS.statement(session), {"ids": ids}):
             skills[demand_id].append({"code": code, "name": name})
-        for demand_id, member_id in session.execute(_EXCLUSIONS, {"ids": ids}):
+        for demand_id, member_id in session.execute(_EXCLUSIONS.statement(session), {"ids": ids}):
             excluded[demand_id].append(member_id)
     documents = []
-    for row in rows:
-        document = row._asdict()
+    for document in row_dicts(rows):
         document.pop("district_id")
-        document["starts_at"] = from_storage(row.starts_at)
-        document["ends_at"] = from_storage(row.ends_at)
-        document["required_skills"] = skills.get(row.id, [])
-        document["excluded_member_ids"] = excluded.get(row.id, [])
+        document["starts_at"] = from_storage(document["starts_at"])
+        document["ends_at"] = from_storage(document["ends_at"])
+        document["required_skills"] = skills.get(document["id"], [])
+        document["excluded_member_ids"] = excluded.get(document["id"], [])
         documents.append(document)
     return documents

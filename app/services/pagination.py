@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select
-from sqlalchemy.orm import Session
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, String, any_, bindparam, type_coerce
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.types import UserDefinedType
 
 from app.errors import invalid, msg
+from app.models.base import EnumText, UTCDateTime
 
 T = TypeVar("T")
 #: Any select a filter narrows and hands back as it came (entities or document rows).
@@ -68,3 +73,80 @@ def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: 
     """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
     of read-only lists, which never need ORM objects."""
     return _page(list(session.execute(_keyset(stmt, id_column, cursor, limit))), limit)
+
+
+IdsMatch = Callable[[ColumnElement[int]], ColumnElement[bool]]
+
+
+@dataclass(frozen=True)
+class ForPageIds:
+    """A statement over the rows that belong to one page's ids (bind parameter ``ids``, a list),
+    in the form each database runs best; ``for_page_ids`` builds both once.
+
+    Why: an expanding ``IN (...)`` is a new statement text per page size, with one parameter per
+    id. PostgreSQL then plans it anew on every execution (a prepared statement with 100
+    parameters never gets a generic plan) and psycopg re-parses the long text each time: about
+    1.5 ms per such query for a page of 100. ``= ANY(:ids)`` with one array parameter is one
+    short text that PostgreSQL plans once. SQLite has no arrays and plans the IN list cheaply.
+    """
+
+    expanding: RowSelect
+    array: RowSelect
+
+    def statement(self, session: Session) -> RowSelect:
+        return self.array if session.get_bind().dialect.name == "postgresql" else self.expanding
+
+
+def for_page_ids(build: Callable[[IdsMatch], RowSelect]) -> ForPageIds:
+    """``build(match)`` returns the statement with ``match(column)`` as its "column is one of
+    the page's ids" condition."""
+    return ForPageIds(
+        expanding=build(lambda column: column.in_(bindparam("ids", expanding=True))),
+        array=build(lambda column: column == any_(bindparam("ids", type_=ARRAY(Integer)))),
+    )
+
+
+def _utc_from_text(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+class _StoredUTC(UserDefinedType[datetime]):
+    """Reads a ``UTCDateTime`` column to the same aware UTC value in one step: SQLite's stored
+    text parsed by ``datetime.fromisoformat``; PostgreSQL's driver value as it comes (psycopg
+    already returns aware datetimes). ``UTCDateTime`` goes through three Python layers per value
+    (the decorator, SQLAlchemy's text parser, the UTC tag), a few hundred values per page."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:  # never rendered: only used with type_coerce
+        return "TIMESTAMP WITH TIME ZONE"
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:  # noqa: ARG002 - SQLAlchemy passes both
+        return _utc_from_text if dialect.name == "sqlite" else None
+
+
+_STORED_UTC = _StoredUTC()
+
+
+def as_stored(column: InstrumentedAttribute[Any]) -> Any:
+    """``column`` for a document row, read in the fewest steps to what the response shows: an
+    enum column as its stored string (not the member), a timestamp as aware UTC (``_StoredUTC``).
+
+    Why the string: a read-only document never needs the member, and the response serializes a
+    plain ``str`` on pydantic-core's fast path (a member, a ``str`` subclass, costs about 2 us
+    more per value, several per row).
+    """
+    if isinstance(column.type, EnumText):
+        return type_coerce(column, String).label(column.key)
+    if isinstance(column.type, UTCDateTime):
+        return type_coerce(column, _STORED_UTC).label(column.key)
+    return column
+
+
+def row_dicts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    """Document rows as dicts by column name: ``dict(zip(...))`` with the names read once is
+    about four times faster than ``Row._asdict`` per row (0.15 vs 0.6 ms for a page of 100)."""
+    if not rows:
+        return []
+    names = rows[0]._fields
+    return [dict(zip(names, row, strict=True)) for row in rows]

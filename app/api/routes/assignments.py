@@ -89,7 +89,7 @@ def list_assignments(
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "assignments")
     page = service.list_assignment_documents(session, caller, where=where, cursor=cursor, limit=limit)
-    return json_body(Page[AssignmentOut](items=[AssignmentOut.of(d) for d in page.items], next_cursor=page.next_cursor))
+    return json_body(AssignmentOut.page(page.items, page.next_cursor))
 
 
 @router.get("/{assignment_id}", response_model=AssignmentOut, summary="Read an assignment (ETag)")

@@ -90,9 +90,7 @@ def list_demands(
         body = exports.to_csv_bytes(table) if fmt == "csv" else exports.to_xlsx_bytes(table)
         return spreadsheet(fmt, body, "demands")
     page = service.list_demand_documents(session, caller, where=where, cursor=cursor, limit=limit)
-    return json_body(
-        Page[DemandOut](items=[DemandOut.model_validate(d) for d in page.items], next_cursor=page.next_cursor)
-    )
+    return json_body(DemandOut.page(page.items, page.next_cursor))
 
 
 @router.get("/{demand_id}", response_model=DemandOut, summary="Read a demand")

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
-from app.api.schemas.common import RequestModel, enum_literal
+from app.api.schemas.common import Page, RequestModel, enum_literal, enum_values
 from app.domain import enums
 from app.services.assignments import explanation_text
 
 if TYPE_CHECKING:
     AssignmentStatus = enums.AssignmentStatus
     ResponseMethod = enums.ResponseMethod
+    _StatusValue = enums.AssignmentStatus
+    _MethodValue = enums.ResponseMethod
 else:
     AssignmentStatus = enum_literal(enums.AssignmentStatus)
     ResponseMethod = enum_literal(enums.ResponseMethod)
+    _StatusValue = enum_values(enums.AssignmentStatus)
+    _MethodValue = enum_values(enums.ResponseMethod)
 
 
 class Explanation(BaseModel):
@@ -58,14 +63,14 @@ class AssignmentOut(BaseModel):
     member_id: int
     member_name: str
     member_phone: str | None = Field(None, description="Only shown to admin keys.")
-    status: AssignmentStatus
+    status: _StatusValue
     score: float | None
     explanation: Explanation | dict[str, Any] | None
     explanation_text: str | None = Field(
         description='Plain Chinese, e.g. "持有 法律咨询; 跨片 3.2 km; 本年度首次活动".'
     )
     decline_reason: str | None
-    response_method: ResponseMethod | None = Field(
+    response_method: _MethodValue | None = Field(
         description="home_visit 上门回复 | on_site 就地解释 | arranged_talk 约谈沟通 | via_unit 委托答复"
     )
     outcome: str | None
@@ -87,16 +92,44 @@ class AssignmentOut(BaseModel):
 
     @classmethod
     def of(cls, document: dict[str, Any]) -> AssignmentOut:
-        """From an assignment document (``app.services.assignment_documents``): the optimizer's
-        explanation parsed leniently, its text written out when the row has none."""
-        explanation = document["explanation"] if isinstance(document["explanation"], dict) else None
-        return cls.model_validate(
-            {
-                **document,
-                "explanation": Explanation.lenient(explanation),
-                "explanation_text": document["explanation_text"] or explanation_text(explanation),
-            }
-        )
+        """From an assignment document (``app.services.assignment_documents``, or
+        ``document_of`` after a write): the optimizer's explanation (stored JSON text or the
+        decoded dict) parsed leniently, its text written out when the row has none."""
+        return cls.page([dict(document)], None).items[0]
+
+    @classmethod
+    def page(cls, documents: list[dict[str, Any]], next_cursor: str | None) -> Page[AssignmentOut]:
+        """A page of documents, each as ``of`` makes it, validated in one call instead of one per
+        row, with the page's explanations parsed and validated in one call too: the same models,
+        a fraction of the per-call overhead. ``documents`` are updated (the caller's to give)."""
+        stored = [d["explanation"] for d in documents]
+        for document, raw, parsed in zip(documents, stored, _lenient_all(stored), strict=True):
+            document["explanation"] = parsed
+            if not document["explanation_text"]:
+                document["explanation_text"] = explanation_text(_as_dict(raw))
+        return _PAGE.validate_python({"items": documents, "next_cursor": next_cursor})
+
+
+_PAGE = TypeAdapter(Page[AssignmentOut])
+_EXPLANATIONS = TypeAdapter(list[Explanation | None])
+
+
+def _as_dict(stored: Any) -> dict[str, Any] | None:
+    """A stored explanation (JSON text, or already decoded) as the dict it holds, else None."""
+    value = json.loads(stored) if isinstance(stored, str) else stored
+    return value if isinstance(value, dict) else None
+
+
+def _lenient_all(stored: list[Any]) -> list[Explanation | dict[str, Any] | None]:
+    """``Explanation.lenient`` of each stored explanation. When all are JSON text (the list
+    reads) and all fit (the usual case), one parse-and-validate of the whole page in
+    pydantic-core, instead of a ``json.loads`` and a validation per row; otherwise row by row."""
+    if all(s is None or isinstance(s, str) for s in stored):
+        try:
+            return list(_EXPLANATIONS.validate_json("[" + ",".join(s or "null" for s in stored) + "]"))
+        except ValidationError:
+            pass
+    return [Explanation.lenient(_as_dict(s)) for s in stored]
 
 
 class DeclineIn(RequestModel):

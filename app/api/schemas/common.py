@@ -22,6 +22,7 @@ from app.schemas.common import (
     UpdateModel,
     check_service_year,
     enum_literal,
+    enum_values,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "YEAR_MIN",
     "check_service_year",
     "enum_literal",
+    "enum_values",
     "PROBLEM_RESPONSES",
     "Page",
     "Problem",
