@@ -16,6 +16,7 @@ from app.db import get_engine
 from app.models import ApiKey
 from app.models.base import utcnow
 from app.services.api_keys import hash_key
+from tests.factories import demand_body
 
 
 def _revoke_elsewhere(db, raw: str) -> None:
@@ -50,17 +51,7 @@ def test_a_revoked_known_key_is_401_before_what_else_is_wrong(client, world, db)
 
 
 def test_a_read_with_a_known_key_does_its_database_work_in_one_hop(client, world, db):
-    demand = client.post(
-        "/v1/demands",
-        json={
-            "community_id": world.communities["清友园社区"],
-            "title": "一次往返",
-            "channel": "needs_collection",
-            "starts_at": "2030-01-07T14:00:00",
-            "ends_at": "2030-01-07T16:00:00",
-        },
-        headers=world.h("admin"),
-    ).json()
+    demand = client.post("/v1/demands", json=demand_body(world), headers=world.h("admin")).json()
     assert client.get(f"/v1/demands/{demand['id']}", headers=world.h("reader")).status_code == 200
     # Each hop of the thread pool runs in a fresh copy of the request's context: a mark set in
     # one hop is not seen by the next, so the marks seen by the statements count the hops.
