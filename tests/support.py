@@ -157,7 +157,13 @@ def app_for(settings: Settings) -> FastAPI:
     """
     if settings is not get_settings():
         return create_app(settings)
-    key = (settings.max_inflight_requests, settings.max_body_bytes, settings.log_level)
+    key = (
+        settings.max_inflight_requests,
+        settings.inflight_width,
+        settings.inflight_patience_ms,
+        settings.max_body_bytes,
+        settings.log_level,
+    )
     if key not in _SHARED_APPS:
         _SHARED_APPS[key] = create_app()
     return _SHARED_APPS[key]

@@ -136,6 +136,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     console_static.install(app)
     guard_routers_by_prefix(app)
-    app.add_middleware(InFlightLimit, limit=configured.max_inflight_requests)
+    app.add_middleware(
+        InFlightLimit,
+        limit=configured.max_inflight_requests,
+        width=configured.inflight_width,
+        patience_s=configured.inflight_patience_ms / 1000,
+    )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=configured.max_body_bytes)
     return app
