@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         InFlightLimit,
         limit=configured.max_inflight_requests,
-        width=configured.inflight_width,
+        width=configured.admission_width,
         patience_s=configured.inflight_patience_ms / 1000,
     )
     app.add_middleware(RequestContextMiddleware, max_body_bytes=configured.max_body_bytes)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 
 from app.api.middleware import AdmissionLane, InFlightLimit
+from app.settings import Settings
 
 
 class _SlowApp:
@@ -106,3 +107,11 @@ def test_a_waiter_that_goes_away_holds_no_place():
         return inside, lane.inside
 
     assert asyncio.run(scenario()) == (1, 0)
+
+
+def test_the_admission_width_follows_the_database_unless_set():
+    sqlite = Settings(database_url="sqlite:///x.db")
+    postgres = Settings(database_url="postgresql+psycopg://u@h/db")
+    assert (sqlite.admission_width, postgres.admission_width) == (1, 2)
+    assert Settings(database_url="sqlite:///x.db", inflight_width=3).admission_width == 3
+    assert Settings(database_url="sqlite:///x.db", inflight_width=8, max_inflight_requests=4).admission_width == 4
