@@ -19,7 +19,7 @@ from app.domain.enums import AssignmentStatus
 from app.models import Area, Assignment, Community, Demand, DutyRecord, Member
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect, as_stored, row_dicts
+from app.services.pagination import RowSelect, as_stored, read_rows, row_dicts
 
 _OWN_COLUMNS = (
     "id",
@@ -81,7 +81,7 @@ _ONE_ASSIGNMENT = _DOCUMENT_ROWS.where(Assignment.id == bindparam("assignment_id
 
 def assignment_document(session: Session, caller: Caller, *, assignment_id: int) -> dict[str, Any]:
     """One assignment's document; 404 when the caller may not see it (never 403: no probing)."""
-    found = session.execute(_ONE_ASSIGNMENT, {"assignment_id": assignment_id}).first()
+    found = read_rows(session, _ONE_ASSIGNMENT, {"assignment_id": assignment_id}).first()
     row = scoped_row(found, caller=caller, what="assignment", obj_id=assignment_id, area_attr="area_id")
     return assignment_documents(caller, rows=[row])[0]
 

@@ -25,7 +25,7 @@ from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect, as_stored, for_page_ids, row_dicts
+from app.services.pagination import RowSelect, as_stored, for_page_ids, read_rows, row_dicts
 
 _COLUMNS = (
     Demand.id,
@@ -83,7 +83,7 @@ def visible_demand_rows(caller: Caller) -> RowSelect:
 
 def demand_document(session: Session, caller: Caller, *, demand_id: int) -> dict[str, Any]:
     """One demand's document; 404 when the caller may not see it (never 403: no probing)."""
-    found = session.execute(_ONE_DEMAND, {"demand_id": demand_id}).first()
+    found = read_rows(session, _ONE_DEMAND, {"demand_id": demand_id}).first()
     row = scoped_row(found, caller=caller, what="demand", obj_id=demand_id, area_attr="area_id")
     return demand_documents(session, rows=[row])[0]
 
@@ -95,9 +95,9 @@ def demand_documents(session: Session, *, rows: Sequence[Any]) -> list[dict[str,
     skills: dict[int, list[dict[str, str]]] = defaultdict(list)
     excluded: dict[int, list[int]] = defaultdict(list)
     if ids:
-        for demand_id, code, name in session.execute(_SKILLS.statement(session), {"ids": ids}):
+        for demand_id, code, name in read_rows(session, _SKILLS.statement(session), {"ids": ids}):
             skills[demand_id].append({"code": code, "name": name})
-        for demand_id, member_id in session.execute(_EXCLUSIONS.statement(session), {"ids": ids}):
+        for demand_id, member_id in read_rows(session, _EXCLUSIONS.statement(session), {"ids": ids}):
             excluded[demand_id].append(member_id)
     documents = []
     for document in row_dicts(rows):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 from app.models import Area, Group, Member, MemberSkill, Skill
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect
+from app.services.pagination import RowSelect, read_rows
 
 _HOME = aliased(Area, name="home")
 _WORK = aliased(Area, name="work")
@@ -72,7 +72,7 @@ def visible_member_rows(caller: Caller) -> RowSelect:
 
 def member_document(session: Session, caller: Caller, *, member_id: int) -> dict[str, Any]:
     """One member's document; 404 outside the caller's district (never 403: no probing)."""
-    found = session.execute(_ONE_MEMBER, {"member_id": member_id}).first()
+    found = read_rows(session, _ONE_MEMBER, {"member_id": member_id}).first()
     row = scoped_row(found, caller=caller, what="member", obj_id=member_id)
     return member_documents(session, caller, rows=[row])[0]
 
@@ -82,8 +82,8 @@ def member_documents(session: Session, caller: Caller, *, rows: Sequence[Any]) -
     only for callers who may read them."""
     skills: dict[int, list[dict[str, Any]]] = defaultdict(list)
     if rows:
-        for member_id, skill_id, code, name, category, level in session.execute(
-            _SKILLS, {"ids": [row.id for row in rows]}
+        for member_id, skill_id, code, name, category, level in read_rows(
+            session, _SKILLS, {"ids": [row.id for row in rows]}
         ):
             skills[member_id].append(
                 {"skill_id": skill_id, "code": code, "name": name, "category": category, "level": level}

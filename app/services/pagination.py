@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ARRAY, ColumnElement, Integer, Row, Select, String, any_, bindparam, type_coerce
-from sqlalchemy.engine import Dialect
+from sqlalchemy import ARRAY, ColumnElement, Integer, Select, String, any_, bindparam, type_coerce
+from sqlalchemy.engine import Dialect, Result
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from sqlalchemy.types import UserDefinedType
 
@@ -69,7 +69,7 @@ def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str
     return _page(list(session.scalars(_keyset(stmt, id_column, cursor, limit)).unique()), limit)
 
 
-def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None = None) -> Sequence[Row[Any]]:
+def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None = None) -> Result[*tuple[Any, ...]]:
     """The rows of a column select, executed on the session's connection (SQLAlchemy Core), for
     the read paths that never need ORM objects: the same rows and values as ``Session.execute``
     gives, without the ORM's execution layer, which processes every row again (about a quarter of
@@ -77,7 +77,7 @@ def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None =
     before a query, so a read inside a write still sees them."""
     if session.new or session.dirty or session.deleted:
         session.flush()
-    return session.connection().execute(stmt, params).all()
+    return session.connection().execute(stmt, params)
 
 
 def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
