@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+import pytest
 from sqlalchemy import event
 
 from app.api.schemas.changes import ChangeOut, ChangePage
@@ -226,3 +227,22 @@ def test_member_documents_match_the_response_model_built_from_the_object(client,
         assert single.headers["etag"] == f'"v{single.json()["version"]}"'
     assert listed[world.members["李娜"]]["email"] is None and expected[world.members["李娜"]]["skills"]
     assert client.get(f"/v1/members/{world.members['李娜']}", headers=world.h("other_admin")).status_code == 404
+
+
+def test_a_stored_explanation_is_parsed_once_and_shared_read_only():
+    from pydantic import ValidationError
+
+    from app.api.schemas.assignments import _parsed_explanation
+
+    text = '{"skill_score": 0.5, "home_area": true, "terms": {"quality": 5.0}, "custom_term": 1}'
+    first, again = _parsed_explanation(text), _parsed_explanation(text)
+    assert first is again and first is not None
+    assert first.skill_score == 0.5 and first.model_extra == {"custom_term": 1}
+    with pytest.raises(ValidationError):
+        first.skill_score = 0.9  # shared between responses, so never changed in place
+    misses = _parsed_explanation.cache_info().misses
+    with pytest.raises(ValidationError):
+        _parsed_explanation('{"skill_score": "高"}')
+    with pytest.raises(ValidationError):
+        _parsed_explanation('{"skill_score": "高"}')  # a shape that does not fit is not kept
+    assert _parsed_explanation.cache_info().misses == misses + 2
