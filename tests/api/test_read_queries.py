@@ -246,3 +246,18 @@ def test_a_stored_explanation_is_parsed_once_and_shared_read_only():
     with pytest.raises(ValidationError):
         _parsed_explanation('{"skill_score": "高"}')  # a shape that does not fit is not kept
     assert _parsed_explanation.cache_info().misses == misses + 2
+
+
+@pytest.mark.parametrize(
+    ("stored", "utc"),
+    [
+        ("2026-11-30 08:15:42.123456", "2026-11-30T08:15:42.123456+00:00"),
+        ("2026-11-30 08:15:42", "2026-11-30T08:15:42+00:00"),
+        ("2026-11-30T16:15:42+08:00", "2026-11-30T08:15:42+00:00"),  # text with its own offset
+    ],
+)
+def test_stored_utc_text_reads_as_aware_utc(stored, utc):
+    from app.services.pagination import _utc_from_text
+
+    value = _utc_from_text(stored)
+    assert value is not None and value.isoformat() == utc and value.utcoffset() is not None
