@@ -23,6 +23,9 @@ process CPU per operation (every thread of this process), and on PostgreSQL the 
 operation (the CPU time of its client backends, from /proc), with the load average beside each line.
 Loopback only; every case is bounded by ``--duration`` seconds.
 
+``--checkout`` measures the pool instead: checkout + ``SELECT 1`` + commit through the service's
+engine against one that pings on every checkout (``pool_pre_ping``), interleaved by round.
+
 The async drivers are in the optional ``bench`` extra (``make bench-deps`` or
 ``.venv/bin/pip install -e '.[bench]'``); without them this says so and exits 2.
 """
@@ -220,6 +223,79 @@ def _render(row: dict[str, Any]) -> str:
     )
 
 
+def checkout_ab(url: str, *, ops: int, rounds: int) -> list[dict[str, Any]]:
+    """Checkout + ``SELECT 1`` + commit + check-in, one at a time, through the service's engine
+    (``app.db.get_engine``: a ping only for a connection idle over 5 s or with data waiting)
+    and through one like it that pings on every checkout (``pool_pre_ping``, what it had
+    before), interleaved round by round so both meet the same load."""
+    from sqlalchemy import create_engine, text
+
+    from app.db import _pool_size, get_engine
+
+    engines = {
+        "pre_ping": create_engine(url, pool_pre_ping=True, **_pool_size(max_overflow=20)),
+        "app": get_engine(url),
+    }
+    select_one = text("SELECT 1")
+
+    def loop(engine: Any, n: int) -> None:
+        for _ in range(n):
+            with engine.connect() as conn:
+                conn.execute(select_one)
+                conn.commit()
+
+    rows = []
+    try:
+        for engine in engines.values():
+            loop(engine, min(300, ops))
+        for n in range(rounds):
+            for name, engine in engines.items():
+                pg0 = live.postgres_cpu_seconds(url, clients_only=True)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                loop(engine, ops)
+                wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+                pg1 = live.postgres_cpu_seconds(url, clients_only=True)
+                row = {
+                    "checkout": name,
+                    "round": n,
+                    "ops": ops,
+                    "wall_us_per_op": round(1e6 * wall / ops, 1),
+                    "cpu_us_per_op": round(1e6 * cpu / ops, 1),
+                    "loadavg": [round(x, 2) for x in os.getloadavg()],
+                }
+                if pg0 is not None and pg1 is not None:
+                    row["pg_cpu_us_per_op"] = round(1e6 * (pg1 - pg0) / ops, 1)
+                rows.append(row)
+    finally:
+        for engine in engines.values():
+            engine.dispose()
+    return rows
+
+
+def _checkout_main(args) -> int:  # noqa: ANN001 - argparse namespace
+    print(f"machine: {live.machine_facts()}", flush=True)
+    with live.database("postgresql") as url:
+        rows = checkout_ab(url, ops=args.checkout_ops, rounds=max(args.rounds, 1))
+    for row in rows:
+        print(
+            json.dumps(row)
+            if args.json
+            else f"round {row['round']} {row['checkout']:8}: wall {row['wall_us_per_op']:.0f} us/op, "
+            f"cpu {row['cpu_us_per_op']:.0f} us/op, postgres cpu {row.get('pg_cpu_us_per_op', 0):.0f} us/op, "
+            f"load {row['loadavg'][0]:.2f}"
+        )
+    if not args.json:
+        for name in ("pre_ping", "app"):
+            walls = sorted(r["wall_us_per_op"] for r in rows if r["checkout"] == name)
+            cpus = sorted(r["cpu_us_per_op"] for r in rows if r["checkout"] == name)
+            pgs = sorted(r.get("pg_cpu_us_per_op", 0) for r in rows if r["checkout"] == name)
+            print(
+                f"{name:8}: wall median {walls[len(walls) // 2]:.0f} us/op ({walls[0]:.0f}-{walls[-1]:.0f}), "
+                f"cpu median {cpus[len(cpus) // 2]:.0f} us/op, postgres cpu median {pgs[len(pgs) // 2]:.0f} us/op"
+            )
+    return 0
+
+
 def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser
     ap.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
     ap.add_argument("--queries", default="one,page", help="one (row by primary key), page (100 rows)")
@@ -233,10 +309,18 @@ def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser
         default="commit",
         help="end each operation's transaction as the API does (commit) or leave it to the pool's rollback",
     )
+    ap.add_argument(
+        "--checkout",
+        action="store_true",
+        help="instead: PostgreSQL checkout + SELECT 1 + commit, the service's engine against pool_pre_ping",
+    )
+    ap.add_argument("--checkout-ops", type=int, default=2000, help="--checkout: operations per round")
     ap.add_argument("--json", action="store_true", help="one JSON object per case")
 
 
 def main(args) -> int:  # noqa: ANN001 - argparse namespace
+    if args.checkout:  # sync psycopg only: no async driver needed
+        return _checkout_main(args)
     missing = missing_async_drivers()
     if missing:
         print(f"python -m bench drivers needs the async drivers of the 'bench' extra; missing: {', '.join(missing)}")
