@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # server or browser per file, are built once). PYTEST_PARALLEL= runs the suite in one process.
 PYTEST_PARALLEL ?= -n auto --dist loadfile
 
-.PHONY: install demo lint test bench serve
+.PHONY: install demo lint test bench bench-deps serve
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint
 
 bench: install
 	$(BIN)/python -m bench
+
+# The async drivers `python -m bench drivers` compares against (the optional `bench` extra).
+bench-deps: install
+	$(BIN)/pip install -q -e '.[test,bench]'
 
 serve: install
 	$(BIN)/matcher serve

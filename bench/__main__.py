@@ -1,6 +1,7 @@
 """Benchmarks: `python -m bench [--sizes district,2k,city] [--json]` (the solver).
 
-`python -m bench api|import|feed ...` are the service benchmarks (bench/services.py).
+`python -m bench api|import|feed|explain|drivers ...` are the service benchmarks (bench/services.py);
+`drivers` (bench/driver_compare.py) needs the optional `bench` extra (`make bench-deps`).
 
 Every (size, method) runs in its own subprocess so its peak memory is measured cleanly:
 peak_mb is the child's peak resident set size from resource.getrusage(RUSAGE_SELF).ru_maxrss,
@@ -410,6 +411,6 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     from bench.services import SERVICE_BENCHES, run_service_bench
 
-    if sys.argv[1:2] and sys.argv[1] in SERVICE_BENCHES:  # `python -m bench api|import|feed ...`
+    if sys.argv[1:2] and sys.argv[1] in SERVICE_BENCHES:  # `python -m bench api|import|feed|explain|drivers ...`
         raise SystemExit(run_service_bench(sys.argv[1:]))
     raise SystemExit(main())

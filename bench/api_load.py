@@ -13,7 +13,9 @@ The mix (issue 11): 60 % integrator list reads of 100 rows (/v1/assignments, /v1
 
 Loopback only; bounded in time and count. Figures per endpoint: n, p50/p95/p99/max (ms),
 status counts; totals: requests/s, errors (status >= 500 or transport failures); server CPU
-seconds and RSS (the whole `matcher serve` process tree); machine facts with load average.
+seconds and RSS (the whole `matcher serve` process tree); on PostgreSQL the database server's
+CPU seconds too (postmaster and children, from /proc, ``postgres`` in --json); machine facts with
+load average.
 """
 
 from __future__ import annotations
@@ -333,11 +335,13 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
         if name not in args.phases:
             continue
         before = server.figures()
+        pg_before = live.postgres_cpu_seconds(url)
         load_before = live.machine_facts()["loadavg"]
         client_cpu_before = time.process_time()
         result = await run()
         client_cpu_s = time.process_time() - client_cpu_before
         after = server.figures()
+        pg_after = live.postgres_cpu_seconds(url)
         result["server"] = {
             "cpu_s": round(after["cpu_s"] - before["cpu_s"], 2),
             "cpu_util": round((after["cpu_s"] - before["cpu_s"]) / result["elapsed_s"], 2),
@@ -345,6 +349,14 @@ async def _phases(server: live.Server, url: str, args) -> dict[str, Any]:  # noq
             "rss_mb_after": after["rss_mb"],
             "processes": after["processes"],
         }
+        if pg_before is not None and pg_after is not None:
+            # The PostgreSQL server's CPU (postmaster and its children) in the same phase.
+            pg_cpu_s = pg_after - pg_before
+            result["postgres"] = {
+                "cpu_s": round(pg_cpu_s, 2),
+                "cpu_util": round(pg_cpu_s / result["elapsed_s"], 2),
+                "cpu_ms_per_request": round(1000 * pg_cpu_s / max(result["requests"], 1), 3),
+            }
         # The generator shares the machine: a client near one core would be what limits the figures.
         result["client"] = {"cpu_s": round(client_cpu_s, 2), "cpu_util": round(client_cpu_s / result["elapsed_s"], 2)}
         result["loadavg_before"] = load_before
@@ -394,6 +406,7 @@ def render(result: dict[str, Any]) -> str:
         lines.append(
             f"-- {phase}: {r['requests']} requests in {r['elapsed_s']} s = {r['req_per_s']} req/s, "
             f"errors {r['errors']}{extra}; server cpu {s['cpu_s']} s ({s['cpu_util']} cores), "
+            f"{_postgres_cpu(r)}"
             f"client cpu {r['client']['cpu_util']} cores, "
             f"rss {s['rss_mb_before']} -> {s['rss_mb_after']} MB; load {r['loadavg_before']} -> {r['loadavg_after']}"
         )
@@ -410,6 +423,13 @@ def render(result: dict[str, Any]) -> str:
     lines.append(f"-- server log: {errors.get('count', 0)} ERROR records")
     lines.extend(f"   {line}" for line in errors.get("first", []))
     return "\n".join(lines)
+
+
+def _postgres_cpu(phase: dict[str, Any]) -> str:
+    pg = phase.get("postgres")
+    if pg is None:
+        return ""
+    return f"postgres cpu {pg['cpu_s']} s ({pg['cpu_util']} cores, {pg['cpu_ms_per_request']} ms/request), "
 
 
 def add_arguments(ap) -> None:  # noqa: ANN001 - argparse parser

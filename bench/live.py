@@ -62,10 +62,49 @@ def database(kind: str) -> Iterator[str]:
 
     server = PostgresServer()
     server.start()
+    _PG_DATA[server.url()] = server.data
     try:
         yield server.url()
     finally:
+        _PG_DATA.pop(server.url(), None)
         server.stop()
+
+
+#: The data directory of the throwaway PostgreSQL server behind each URL ``database`` handed out.
+_PG_DATA: dict[str, Path] = {}
+
+
+def postgres_cpu_seconds(url: str, *, clients_only: bool = False) -> float | None:
+    """CPU seconds the PostgreSQL server behind ``url`` (one ``database`` started) has used so
+    far, or None for another database. Take it before and after a phase: the difference is the
+    server's share of the work, which the client process's own CPU figures do not show.
+    ``clients_only``: only the backends serving client connections now (no background workers,
+    no ended backends)."""
+    data = _PG_DATA.get(url)
+    return None if data is None else postmaster_cpu_seconds(data, clients_only=clients_only)
+
+
+def postmaster_cpu_seconds(data_dir: Path, *, clients_only: bool = False) -> float:
+    """utime + stime of the postmaster and its children now (backends, background workers) plus
+    those of children that ended (the postmaster reaped them: its cutime + cstime); with
+    ``clients_only`` just the live client backends (process title ``postgres: user db host(port) ...``)."""
+    pid = int((data_dir / "postmaster.pid").read_text().split()[0])
+    if clients_only:
+        return cpu_seconds([child for child in process_tree(pid) if _is_client_backend(child)])
+    reaped = 0
+    with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+        reaped = int(fields[13]) + int(fields[14])  # cutime, cstime
+    return cpu_seconds(process_tree(pid)) + reaped / _TICKS
+
+
+def _is_client_backend(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            title = f.read().decode(errors="replace")
+    except OSError:
+        return False
+    return title.startswith("postgres: ") and "(" in title
 
 
 def next_monday() -> date:

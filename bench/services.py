@@ -1,16 +1,22 @@
-"""The service benchmarks: `python -m bench api|import|feed|explain [options]` (see each module's docstring)."""
+"""The service benchmarks: `python -m bench api|import|feed|explain|drivers [options]` (see each module's docstring)."""
 
 from __future__ import annotations
 
 import argparse
 
-SERVICE_BENCHES = ("api", "import", "feed", "explain")
+SERVICE_BENCHES = ("api", "import", "feed", "explain", "drivers")
 
 
 def run_service_bench(argv: list[str]) -> int:
-    from bench import api_load, explain, feed_bench, import_bench
+    from bench import api_load, driver_compare, explain, feed_bench, import_bench
 
-    modules = {"api": api_load, "import": import_bench, "feed": feed_bench, "explain": explain}
+    modules = {
+        "api": api_load,
+        "import": import_bench,
+        "feed": feed_bench,
+        "explain": explain,
+        "drivers": driver_compare,
+    }
     ap = argparse.ArgumentParser(prog="python -m bench")
     sub = ap.add_subparsers(dest="bench", required=True)
     for name, module in modules.items():

@@ -68,9 +68,8 @@ def _admin(server_url: str) -> Engine:
     return create_engine(server_url, isolation_level="AUTOCOMMIT")
 
 
-@pytest.fixture(scope="session")
-def pg_server():
-    from tests.pgserver import PostgresServer, find_pg_bin
+def _require_pg_binaries() -> None:
+    from tests.pgserver import find_pg_bin
 
     if find_pg_bin() is None:
         message = "PostgreSQL binaries (initdb/pg_ctl) not found: PostgreSQL tests cannot run"
@@ -79,6 +78,13 @@ def pg_server():
         print(f"\n!!! {message}; skipping the PostgreSQL half of the suite !!!\n", file=sys.stderr)  # noqa: T201 - half the suite skipped must be loud
         warnings.warn(message, stacklevel=2)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    from tests.pgserver import PostgresServer
+
+    _require_pg_binaries()
     server = PostgresServer()
     server.start()
     with _admin(server.url()).connect() as conn:
@@ -87,6 +93,19 @@ def pg_server():
     get_engine(server.url("matcher_template")).dispose()
     yield server
     _admin(server.url()).dispose()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def restartable_pg():
+    """A PostgreSQL server of the module's own (never the session's), for tests that restart it."""
+    from tests.pgserver import PostgresServer
+
+    _require_pg_binaries()
+    server = PostgresServer()
+    server.start()
+    yield server
+    get_engine(server.url()).dispose()
     server.stop()
 
 
