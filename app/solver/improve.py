@@ -20,6 +20,7 @@ moves with a positive gain are checked one by one, best first.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 
@@ -216,17 +217,22 @@ def _trade_options(seats: _Seats) -> tuple[np.ndarray, ...]:
     demand_first = np.searchsorted(cand.pd[seated], np.arange(len(seats.first)))
     member_seats, demand_seats = np.diff(member_first), np.diff(demand_first)
     open_pairs = np.nonzero(~chosen & (member_seats[cand.pm] > 0) & (demand_seats[cand.pd] > 0))[0]
-    best = np.full(seats.loads.p.M, -np.inf)
-    np.maximum.at(best, cand.pm, coef)
+    # m1's best pair bounds what (d2, m1) can be worth, so most rows end before the lookup: per
+    # seat, and before the join with d1's seats per demand (the most any of its seats may gain)
+    best = seats.best_of_member
+    seat_hope = best[cand.pm[seated]] - coef[seated]
+    demand_hope = np.full(len(demand_seats), -np.inf)
+    np.maximum.at(demand_hope, cand.pd[seated], seat_hope)
     found: list[tuple[np.ndarray, ...]] = []
     for block in np.array_split(open_pairs, max(1, len(open_pairs) // TRADE_BLOCK)):
         in2 = block  # (d1, m2)
         out2 = by_member[_ranges(member_first[cand.pm[in2]], member_seats[cand.pm[in2]])]
         in2 = np.repeat(in2, member_seats[cand.pm[in2]])
+        hopeful = coef[in2] - coef[out2] + demand_hope[cand.pd[in2]] > 0
+        in2, out2 = in2[hopeful], out2[hopeful]
         out1 = seated[_ranges(demand_first[cand.pd[in2]], demand_seats[cand.pd[in2]])]
         out2 = np.repeat(out2, demand_seats[cand.pd[in2]])
         in2 = np.repeat(in2, demand_seats[cand.pd[in2]])
-        # m1's best pair bounds what (d2, m1) can be worth: most rows end here, before the lookup
         hopeful = coef[in2] - coef[out1] - coef[out2] + best[cand.pm[out1]] > 0
         out1, out2, in2 = out1[hopeful], out2[hopeful], in2[hopeful]
         in1 = seats.pairs_of(cand.pd[out2], cand.pm[out1])
@@ -250,8 +256,7 @@ def _relocate(seats: _Seats, stop: Callable[[], bool]) -> int:
     cand, chosen, p = seats.cand, seats.chosen, seats.loads.p
     fits = (seats.filled + 1 >= seats.mins) & (seats.filled + 1 <= seats.most)  # per demand
     may_leave = (seats.filled - 1 >= seats.mins) | (seats.filled - 1 == p.pinned_count)
-    by_member = np.argsort(cand.pm, kind="stable")
-    member_first = np.searchsorted(cand.pm[by_member], np.arange(p.M + 1))
+    by_member, member_first = seats.pairs_by_member
     seated = np.nonzero(chosen & may_leave[cand.pd])[0]
     counts = np.diff(member_first)[cand.pm[seated]]
     take = by_member[_ranges(member_first[cand.pm[seated]], counts)]
@@ -303,6 +308,19 @@ class _Seats:
     def pair(self, d: int, m: int) -> int:
         lo, hi = int(self.first[d]), int(self.first[d + 1])
         return lo + int(np.nonzero(self.cand.pm[lo:hi] == m)[0][0])
+
+    @cached_property
+    def pairs_by_member(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates ordered by member, and where each member's pairs start in that order."""
+        by_member = np.argsort(self.cand.pm, kind="stable")
+        return by_member, np.searchsorted(self.cand.pm[by_member], np.arange(self.loads.p.M + 1))
+
+    @cached_property
+    def best_of_member(self) -> np.ndarray:
+        """(M,) the best pair value of each member (-inf: no pair)."""
+        best = np.full(self.loads.p.M, -np.inf)
+        np.maximum.at(best, self.cand.pm, self.coef)
+        return best
 
     def pairs_of(self, d: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Candidate indices of the pairs (d, m), -1 where (d, m) is no candidate."""
