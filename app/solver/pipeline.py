@@ -446,8 +446,12 @@ def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetw
     the solve times measured so far, and the stage's deadline again with that reserve."""
     state.bound_reserve = measured_bound_reserve(state, cov_net, net, plan)
     usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
-    if share == FLOW_BEFORE_REDUCED_SHARE and (1 - share) * usable < 2 * REDUCED_MIN_SECONDS:
-        share = FLOW_ONLY_SHARE  # the reduced CP-SAT stage would get too little: the flows keep it
+    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
+    only_rest = coverage_of(state.model, plan) >= coverable
+    if share == FLOW_BEFORE_REDUCED_SHARE and (only_rest or (1 - share) * usable < 2 * REDUCED_MIN_SECONDS):
+        # the reduced CP-SAT stage would get too little, or only the rest to work on (city: +0
+        # in 5.7-7 s after the local moves): the flows keep its time
+        share = FLOW_ONLY_SHARE
     return state.built_at + share * usable
 
 
