@@ -88,12 +88,14 @@ def _nan_to_none(x):
     return None if isinstance(x, float) and (math.isnan(x) or math.isinf(x)) else x
 
 
-def _worker(size: str, method: str, seed: int, mismatch: float) -> dict:
+def _worker(size: str, method: str, seed: int, mismatch: float, deterministic: bool = False) -> dict:
     from app.solver import check, fixed_pairing, greedy, solve
     from bench.generate import generate
 
     members, demands, limit, _ = SIZES[size]
     problem = generate(members, demands, seed=seed, time_limit_s=limit, num_workers=2, mismatch=mismatch)
+    if deterministic:
+        problem = replace(problem, deterministic=True)
     fn = {"optimizer": solve, "greedy": greedy, "fixed_pairing": fixed_pairing}[method]
     sol = fn(problem)
     violations = check(problem, sol)
@@ -258,7 +260,7 @@ def _reference(args) -> int:
     return 0
 
 
-def _run_child(size: str, method: str, seed: int, mismatch: float) -> dict:
+def _run_child(size: str, method: str, seed: int, mismatch: float, deterministic: bool = False) -> dict:
     cmd = [
         sys.executable,
         "-m",
@@ -269,7 +271,7 @@ def _run_child(size: str, method: str, seed: int, mismatch: float) -> dict:
         str(seed),
         "--mismatch",
         str(mismatch),
-    ]
+    ] + (["--deterministic"] if deterministic else [])
     out = subprocess.run(
         cmd, capture_output=True, text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     )
@@ -349,7 +351,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--family-sizes", default="district,2k")
     ap.add_argument("--no-long", action="store_true", help="--families: skip the longer best-known run")
     ap.add_argument("--family-limit", type=float, help="--families: time limit instead of the size's default")
-    ap.add_argument("--deterministic", action="store_true", help="solve with deterministic=True (as runs do)")
+    ap.add_argument(
+        "--deterministic", action="store_true", help="solve with deterministic=True (as runs do), sizes and families"
+    )
     ap.add_argument("--family-worker", help=argparse.SUPPRESS)
     ap.add_argument("--reference", action="store_true", help="district size against the HiGHS reference MILP")
     args = ap.parse_args(argv)
@@ -363,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         return _reference(args)
     if args.worker:
         size, method = args.worker.split(":")
-        print(json.dumps(_worker(size, method, args.seed, args.mismatch)))
+        print(json.dumps(_worker(size, method, args.seed, args.mismatch, args.deterministic)))
         return 0
 
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
@@ -376,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print("machine: " + ", ".join(f"{k}={v}" for k, v in machine.items()))
         print("peak_mb: child-process peak RSS (resource.getrusage ru_maxrss), instance generation included")
-        print(f"instances: bench.generate seed={args.seed} mismatch={args.mismatch}\n")
+        solved = ", deterministic=True" if args.deterministic else ""
+        print(f"instances: bench.generate seed={args.seed} mismatch={args.mismatch}{solved}\n")
         head = (
             f"{'size':8} {'runner':13} {'status':9} {'build_s':>7} {'solve_s':>7} "
             f"{'wall_s':>7} {'objective':>13} {'bound':>13} {'gap':>9} {'gap_obj':>9} "
@@ -389,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         for method in [m.strip() for m in args.methods.split(",") if m.strip()]:
             load1 = _load1()
-            row = _run_child(size, method, args.seed, args.mismatch)
+            row = _run_child(size, method, args.seed, args.mismatch, args.deterministic)
             row["load1"] = load1
             rows.append(row)
             if args.json:

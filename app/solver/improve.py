@@ -1,24 +1,34 @@
-"""Local improvement of the rest of the objective with coverage held: member swaps.
+"""Local improvement of the rest of the objective with coverage held: cheap moves.
 
 After the flow stage the plan's coverage is usually proven and what is left is the rest (pair
-values, load tiers, the peak load). Repair and the greedy extension leave seats filled by a
-member whose seat another free member would fill better (more value, a cheaper load tier, the
-annual-duty bonus). One move: member m leaves demand d and member m2 (a candidate of d, not on
-it, free at d's time, with capacity left) takes the seat. Seats per demand do not change, so
-coverage does not; a move is taken only when it raises the rest. Sweeps run demand by demand
-(highest value gain first within a demand) until a sweep finds nothing or the time is up.
+values, load tiers, the peak load). Repair and the greedy extension leave seats a member holds
+that another member would hold better (more value, a cheaper load tier, the annual-duty
+bonus). Three moves, in rounds over one plan state (`improve_rest`):
+- seat swaps: member m leaves demand d and a candidate m2 of d (not on it, free at d's time,
+  with capacity left) takes the seat; seats per demand do not change, so coverage does not;
+- member trades (`trade_members`): m1 on d1 and m2 on d2 swap seats when each is a candidate
+  of the other's demand and free at its time; loads do not change, so neither do the load
+  tiers or the peak, and the gain is the four pair values;
+- relocations (`relocate_members`): a member moves from its seat to another demand, or a
+  member with capacity left takes a seat, when every demand touched keeps min_members (or
+  goes empty) and the priority-weighted coverage does not fall.
+A move is taken only when it raises the rest. Trades and relocations are found for the whole
+plan at once with numpy (joins over the seats), so they cost little at 10k x 10k; only the
+moves with a positive gain are checked one by one, best first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 
 from app.solver.eligibility import Candidates, Prepared
 from app.solver.model import MatchModel, coverage_of, rest_of
 
-MAX_SWEEPS = 4
+MAX_SWEEPS = 4  # rounds of the rest moves
+TRADE_BLOCK = 200_000  # open pairs joined at once when looking for trades
 
 
 class _Loads:
@@ -69,61 +79,211 @@ class _Loads:
         ds, de = self.p.d_start, self.p.d_end
         return [o for o in self.busy.get(m, ()) if s < de[o] and ds[o] < e]
 
-    def move(self, m_out: int, m_in: int, d: int) -> None:
-        """m_in takes m_out's seat on demand d."""
-        self.seat(m_out, d, -1)
-        self.seat(m_in, d, 1)
+
+RestMove = Callable[["_Seats", Callable[[], bool]], int]
 
 
 def improve_rest(
-    p: Prepared, cand: Candidates, model: MatchModel, plan: np.ndarray, stop: Callable[[], bool]
+    p: Prepared,
+    cand: Candidates,
+    model: MatchModel,
+    plan: np.ndarray,
+    stop: Callable[[], bool],
+    moves: tuple[RestMove, ...] | None = None,
 ) -> np.ndarray:
-    """A plan with the same coverage and a rest at least as high (member swaps, see above)."""
-    if not len(plan):
+    """A plan with coverage no lower and the rest higher, else `plan`: rounds of the rest moves
+    (relocations, member trades, seat swaps; see above) on one plan state until a round moves
+    nothing or MAX_SWEEPS rounds ran (a count of work, so deterministic solves repeat it), or
+    stop() (the caller's deadline)."""
+    if not len(cand):
         return plan
     chosen = np.zeros(len(cand), dtype=bool)
     chosen[plan] = True
-    loads = _Loads(p, cand, model, plan)
-    coef = model.pair_coef.astype(float)
-    first = np.searchsorted(cand.pd, np.arange(p.D + 1))
-    demands = np.unique(cand.pd[plan])
+    seats = _Seats(cand, chosen, _Loads(p, cand, model, plan))
     for _ in range(MAX_SWEEPS):
         moved = 0
-        for d in map(int, demands):
+        for move in moves or (_relocate, _trade_seats, _swap_seats):  # most rest a second first
             if stop():
-                return _checked(model, plan, np.nonzero(chosen)[0])
-            moved += _improve_demand(loads, coef, chosen, int(first[d]), int(first[d + 1]), d)
-        if not moved:
+                break
+            moved += move(seats, stop)
+        if not moved or stop():
             break
     return _checked(model, plan, np.nonzero(chosen)[0])
 
 
-def _improve_demand(loads: _Loads, coef: np.ndarray, chosen: np.ndarray, lo: int, hi: int, d: int) -> int:
-    """Swaps on demand d's seats (pairs lo..hi of the candidates); returns how many."""
-    pm = loads.cand.pm
+def trade_members(
+    p: Prepared, cand: Candidates, model: MatchModel, plan: np.ndarray, stop: Callable[[], bool]
+) -> np.ndarray:
+    """improve_rest with member trades only (two members swap their seats)."""
+    return improve_rest(p, cand, model, plan, stop, moves=(_trade_seats,))
+
+
+def relocate_members(
+    p: Prepared, cand: Candidates, model: MatchModel, plan: np.ndarray, stop: Callable[[], bool]
+) -> np.ndarray:
+    """improve_rest with relocations only (a member moves to another demand or takes a seat)."""
+    return improve_rest(p, cand, model, plan, stop, moves=(_relocate,))
+
+
+def _swap_seats(seats: _Seats, stop: Callable[[], bool]) -> int:
+    """Seat swaps, best first: a seat of demand d goes to another candidate of d (free at its
+    time, capacity left) when that raises the rest (pair values, load tiers, peak). Every seat
+    is joined with its demand's open pairs at once; returns how many were made."""
+    cand, chosen = seats.cand, seats.chosen
+    seated = np.nonzero(chosen)[0]
+    lo = seats.first[cand.pd[seated]]
+    counts = seats.first[cand.pd[seated] + 1] - lo
+    take = _ranges(lo, counts)
+    leave = np.repeat(seated, counts)
+    ok = ~chosen[take]
+    leave, take = leave[ok], take[ok]
+    gain = _seat_gain(seats, leave, take)
+    return _move_seats(seats, leave, take, gain, stop)
+
+
+def _seat_gain(seats: _Seats, leave: np.ndarray, take: np.ndarray) -> np.ndarray:
+    """The rest gained when pair `take` is added and seat `leave` (-1: none) released: the
+    pair values, and the load tiers of the members whose load changes (the next tier of the
+    one taking, peak included; the last tier of the one leaving)."""
+    pm, coef, loads = seats.cand.pm, seats.coef, seats.loads
+    m_in, m_out = pm[take], pm[np.maximum(leave, 0)]
+    gain = coef[take] - np.where(leave >= 0, coef[np.maximum(leave, 0)], 0.0)
+    other = (leave < 0) | (m_out != m_in)
+    tiers = loads.add[m_in] - np.where(leave >= 0, loads.drop[m_out], 0.0)
+    return gain + np.where(other, tiers, 0.0)
+
+
+def _move_seats(seats: _Seats, leave: np.ndarray, take: np.ndarray, gain: np.ndarray, stop: Callable[[], bool]) -> int:
+    """Makes the moves (seat `leave`, -1 for none, released; pair `take` added) with a
+    positive gain, best first, each checked again on the plan as it is then: both pairs as
+    they were, the gain still positive, coverage not lower and every demand touched at or over
+    min_members or empty (`_Seats.coverage_change`), the member free at the demand's time.
+    Returns how many were made."""
+    pm, pd, chosen, loads = seats.cand.pm, seats.cand.pd, seats.chosen, seats.loads
+    order = np.argsort(-gain, kind="stable")
+    order = order[gain[order] > 0]
     moved = 0
-    for k in [k for k in range(lo, hi) if chosen[k]]:
-        m = int(pm[k])
-        others = np.arange(lo, hi)[~chosen[lo:hi]]
-        if not len(others):
+    for k_out, k_in in zip(leave[order].tolist(), take[order].tolist(), strict=True):
+        if stop():
             break
-        gain = coef[others] + loads.add[pm[others]] - (coef[k] + loads.drop[m])
-        for i in np.argsort(-gain, kind="stable"):
-            if gain[i] <= 0:
-                break
-            k2 = int(others[i])
-            m2 = int(pm[k2])
-            if m2 != m and loads.free_for(m2, d):
-                chosen[k], chosen[k2] = False, True
-                loads.move(m, m2, d)
-                moved += 1
-                break
+        if chosen[k_in] or (k_out >= 0 and not chosen[k_out]):
+            continue
+        m, d_in, d_out = int(pm[k_in]), int(pd[k_in]), int(pd[k_out]) if k_out >= 0 else -1
+        change = seats.coverage_change(d_out, d_in)
+        if change is None or change < 0 or _seat_gain(seats, np.array([k_out]), np.array([k_in]))[0] <= 0:
+            continue
+        same_member = k_out >= 0 and int(pm[k_out]) == m
+        if set(loads.in_the_way(m, d_in)) - ({d_out} if same_member else set()):
+            continue
+        if k_out >= 0:
+            seats.flip(k_out, -1)
+        seats.flip(k_in, 1)
+        moved += 1
     return moved
 
 
+def _trade_seats(seats: _Seats, stop: Callable[[], bool]) -> int:
+    """Member trades, best first: m1 (on d1) takes m2's seat on d2 and m2 takes m1's, when
+    (d2, m1) and (d1, m2) are candidates not in the plan and each member is free at the other
+    demand's time. Loads stay, so the gain is the four pair values, known for every trade at
+    once (`_trade_options`); returns how many trades were made."""
+    out1, out2, in1, in2, gain = _trade_options(seats)
+    pm, pd, chosen, loads = seats.cand.pm, seats.cand.pd, seats.chosen, seats.loads
+    moved = 0
+    for i in np.argsort(-gain, kind="stable"):
+        if stop():
+            break
+        k1, k2, a, b = int(out1[i]), int(out2[i]), int(in1[i]), int(in2[i])
+        if not (chosen[k1] and chosen[k2]) or chosen[a] or chosen[b]:
+            continue
+        m1, d1, m2, d2 = int(pm[k1]), int(pd[k1]), int(pm[k2]), int(pd[k2])
+        if set(loads.in_the_way(m1, d2)) - {d1} or set(loads.in_the_way(m2, d1)) - {d2}:
+            continue
+        for k, sign in ((k1, -1), (k2, -1), (a, 1), (b, 1)):
+            seats.flip(k, sign)
+        moved += 1
+    return moved
+
+
+def _trade_options(seats: _Seats) -> tuple[np.ndarray, ...]:
+    """Every trade with a positive gain: seats (d1, m1), (d2, m2) and the pairs (d2, m1),
+    (d1, m2) they become, with the gain. A join over the open pairs (d1, m2) of seated
+    members: each with m2's seats (d2) and with d1's seats (m1); at 10k x 10k a few million
+    rows, so it runs in blocks of open pairs."""
+    cand, chosen, coef = seats.cand, seats.chosen, seats.coef
+    seated = np.nonzero(chosen)[0]  # grouped by demand, as the candidates are
+    by_member = seated[np.argsort(cand.pm[seated], kind="stable")]
+    member_first = np.searchsorted(cand.pm[by_member], np.arange(seats.loads.p.M + 1))
+    demand_first = np.searchsorted(cand.pd[seated], np.arange(len(seats.first)))
+    member_seats, demand_seats = np.diff(member_first), np.diff(demand_first)
+    open_pairs = np.nonzero(~chosen & (member_seats[cand.pm] > 0) & (demand_seats[cand.pd] > 0))[0]
+    # m1's best pair bounds what (d2, m1) can be worth, so most rows end before the lookup: per
+    # seat, and before the join with d1's seats per demand (the most any of its seats may gain)
+    best = seats.best_of_member
+    seat_hope = best[cand.pm[seated]] - coef[seated]
+    demand_hope = np.full(len(demand_seats), -np.inf)
+    np.maximum.at(demand_hope, cand.pd[seated], seat_hope)
+    found: list[tuple[np.ndarray, ...]] = []
+    for block in np.array_split(open_pairs, max(1, len(open_pairs) // TRADE_BLOCK)):
+        in2 = block  # (d1, m2)
+        out2 = by_member[_ranges(member_first[cand.pm[in2]], member_seats[cand.pm[in2]])]
+        in2 = np.repeat(in2, member_seats[cand.pm[in2]])
+        hopeful = coef[in2] - coef[out2] + demand_hope[cand.pd[in2]] > 0
+        in2, out2 = in2[hopeful], out2[hopeful]
+        out1 = seated[_ranges(demand_first[cand.pd[in2]], demand_seats[cand.pd[in2]])]
+        out2 = np.repeat(out2, demand_seats[cand.pd[in2]])
+        in2 = np.repeat(in2, demand_seats[cand.pd[in2]])
+        hopeful = coef[in2] - coef[out1] - coef[out2] + best[cand.pm[out1]] > 0
+        out1, out2, in2 = out1[hopeful], out2[hopeful], in2[hopeful]
+        in1 = seats.pairs_of(cand.pd[out2], cand.pm[out1])
+        ok = in1 >= 0
+        ok[ok] = ~chosen[in1[ok]]
+        gain = np.where(ok, coef[in1] + coef[in2] - coef[out1] - coef[out2], 0.0)
+        keep = gain > 0
+        found.append((out1[keep], out2[keep], in1[keep], in2[keep], gain[keep]))
+    if not found:
+        return tuple(np.zeros(0, dtype=np.int64) for _ in range(4)) + (np.zeros(0),)
+    return tuple(np.concatenate(column) for column in zip(*found, strict=True))
+
+
+def _relocate(seats: _Seats, stop: Callable[[], bool]) -> int:
+    """Relocations, best first: a member leaves its seat for an open pair of its own on
+    another demand (its load stays: the gain is the two pair values), or a member with
+    capacity left takes an open pair (the pair value and its next load tier, peak included),
+    when the rest rises and coverage does not fall. Moves join each seat with its member's
+    open pairs; the demand taken must have room and reach min_members with one more, the one
+    left keep min_members or go empty (checked again when each is made, `_move_seats`)."""
+    cand, chosen, p = seats.cand, seats.chosen, seats.loads.p
+    fits = (seats.filled + 1 >= seats.mins) & (seats.filled + 1 <= seats.most)  # per demand
+    may_leave = (seats.filled - 1 >= seats.mins) | (seats.filled - 1 == p.pinned_count)
+    by_member, member_first = seats.pairs_by_member
+    seated = np.nonzero(chosen & may_leave[cand.pd])[0]
+    counts = np.diff(member_first)[cand.pm[seated]]
+    take = by_member[_ranges(member_first[cand.pm[seated]], counts)]
+    leave = np.repeat(seated, counts)
+    new_seat = np.nonzero(~chosen & fits[cand.pd])[0]
+    leave = np.concatenate([leave, np.full(len(new_seat), -1, dtype=np.int64)])
+    take = np.concatenate([take, new_seat])
+    ok = ~chosen[take] & fits[cand.pd[take]]
+    leave, take = leave[ok], take[ok]
+    return _move_seats(seats, leave, take, _seat_gain(seats, leave, take), stop)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(start, start + count) for each (start, count)."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    ends = np.cumsum(counts)
+    return np.repeat(starts - (ends - counts), counts) + np.arange(total)
+
+
 def _checked(model: MatchModel, before: np.ndarray, after: np.ndarray) -> np.ndarray:
-    """The swapped plan only when it keeps coverage and raises the rest (exact values)."""
-    if coverage_of(model, after) == coverage_of(model, before) and rest_of(model, after) > rest_of(model, before):
+    """The moved plan only when, in exact values, coverage is no lower, the rest no lower, and
+    one of them higher."""
+    cov_before, cov_after = coverage_of(model, before), coverage_of(model, after)
+    rest_before, rest_after = rest_of(model, before), rest_of(model, after)
+    if cov_after >= cov_before and rest_after >= rest_before and (cov_after, rest_after) > (cov_before, rest_before):
         return after
     return before
 
@@ -137,13 +297,60 @@ class _Seats:
         self.first = np.searchsorted(cand.pd, np.arange(p.D + 1))
         self.filled = np.bincount(cand.pd[chosen], minlength=p.D) + p.pinned_count
         self.mins = np.array([d.min_members for d in p.problem.demands], dtype=np.int64)
+        self.most = p.d_room + p.pinned_count  # max_members
+        self.coef = loads.model.pair_coef.astype(float)
         self.log: list[tuple[int, int]] = []  # (candidate index, +1 taken / -1 released)
         # demands no free member can join: moves only use up capacity, so this holds until undo
         self.no_sub: set[int] = set()
+        self._keys: np.ndarray | None = None  # sorted d x M + m of the candidates (pairs_of)
+        self._key_order = np.zeros(0, dtype=np.int64)
 
     def pair(self, d: int, m: int) -> int:
         lo, hi = int(self.first[d]), int(self.first[d + 1])
         return lo + int(np.nonzero(self.cand.pm[lo:hi] == m)[0][0])
+
+    @cached_property
+    def pairs_by_member(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates ordered by member, and where each member's pairs start in that order."""
+        by_member = np.argsort(self.cand.pm, kind="stable")
+        return by_member, np.searchsorted(self.cand.pm[by_member], np.arange(self.loads.p.M + 1))
+
+    @cached_property
+    def best_of_member(self) -> np.ndarray:
+        """(M,) the best pair value of each member (-inf: no pair)."""
+        best = np.full(self.loads.p.M, -np.inf)
+        np.maximum.at(best, self.cand.pm, self.coef)
+        return best
+
+    def pairs_of(self, d: np.ndarray, m: np.ndarray) -> np.ndarray:
+        """Candidate indices of the pairs (d, m), -1 where (d, m) is no candidate."""
+        n_members = self.loads.p.M
+        if self._keys is None:
+            keys = self.cand.pd * n_members + self.cand.pm
+            self._key_order = np.argsort(keys, kind="stable")
+            self._keys = keys[self._key_order]
+        if not len(self._keys):
+            return np.full(len(d), -1, dtype=np.int64)
+        wanted = d * n_members + m
+        at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
+        return np.where(self._keys[at] == wanted, self._key_order[at], -1)
+
+    def coverage_change(self, d_out: int, d_in: int) -> int | None:
+        """Coverage gained when a seat of d_out (-1: none) moves to d_in; None when a demand
+        would be left with members but below min_members (nobody goes to a demand that stays
+        short) or d_in would be over max_members."""
+        if d_out == d_in:
+            return 0  # a seat changes hands
+        prio = self.loads.model.prio
+        change = 0
+        if d_out >= 0 and self.filled[d_out] - 1 < self.mins[d_out]:
+            if self.filled[d_out] - 1 > self.loads.p.pinned_count[d_out]:
+                return None
+            change -= int(prio[d_out])  # staffed before (the plan is valid), not after
+        after = self.filled[d_in] + 1
+        if not self.mins[d_in] <= after <= self.most[d_in]:
+            return None
+        return change + (int(prio[d_in]) if after - 1 < self.mins[d_in] else 0)
 
     def flip(self, k: int, sign: int) -> None:
         self.chosen[k] = sign > 0

@@ -194,6 +194,7 @@ class SolveState:
     combined_bound: float = math.inf  # weighted mode: on coverage_weight x coverage gained + rest
     steps: list[str] = field(default_factory=list)
     cancelled: bool = False
+    moved_plan: np.ndarray | None = None  # the plan the local moves last left (swap_stage)
 
     @property
     def lexicographic(self) -> bool:
@@ -262,6 +263,8 @@ def solve_within(problem: Problem, budget: Budget, *, on_progress: Progress | No
     if state.lexicographic:
         coverage_stage(state)
         rest_stage(state)
+        if _over_pair_limits(state) and state.coverage >= state.coverage_bound:
+            swap_stage(state)  # only the rest to gain: the cheap moves first, CP-SAT after them
         reduced_pair_stage(state)
     else:
         weighted_stage(state)
@@ -443,8 +446,12 @@ def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetw
     the solve times measured so far, and the stage's deadline again with that reserve."""
     state.bound_reserve = measured_bound_reserve(state, cov_net, net, plan)
     usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
-    if share == FLOW_BEFORE_REDUCED_SHARE and (1 - share) * usable < 2 * REDUCED_MIN_SECONDS:
-        share = FLOW_ONLY_SHARE  # the reduced CP-SAT stage would get too little: the flows keep it
+    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
+    only_rest = coverage_of(state.model, plan) >= coverable
+    if share == FLOW_BEFORE_REDUCED_SHARE and (only_rest or (1 - share) * usable < 2 * REDUCED_MIN_SECONDS):
+        # the reduced CP-SAT stage would get too little, or only the rest to work on (city: +0
+        # in 5.7-7 s after the local moves): the flows keep its time
+        share = FLOW_ONLY_SHARE
     return state.built_at + share * usable
 
 
@@ -613,7 +620,7 @@ def reduced_pair_stage(state: SolveState) -> None:
     model hold for it only, so they are not used: the reported bounds stay the flow bounds.
     """
     cand, p = state.work_candidates, state.prepared
-    if state.problem.method != "auto" or len(cand) <= CPSAT_MAX_PAIRS or state.is_cancelled():
+    if not _over_pair_limits(state) or state.is_cancelled():
         return
     if state.stage_clock.left() < REDUCED_MIN_SECONDS:  # not even time to build it
         return
@@ -642,32 +649,49 @@ def reduced_pair_stage(state: SolveState) -> None:
     del state.steps[before:]  # "lp" / "cp-sat" of the reduced model are told by the step above
 
 
+def _over_pair_limits(state: SolveState) -> bool:
+    """The reduced-pair CP-SAT stage's case: method auto with more pairs than CP-SAT takes."""
+    return state.problem.method == "auto" and len(state.work_candidates) > CPSAT_MAX_PAIRS
+
+
 def swap_stage(state: SolveState) -> None:
     """Local moves over every candidate pair (improve.py): short teams completed by one
     ejection each (lexicographic, when coverage is not proven), then member swaps that raise
-    the rest with coverage held. In the time the flow stage leaves (its FLOW_ONLY_SHARE): team
-    completion (coverage, the first objective) up to the deadline plus TEAMS_MARGIN_SHARE of
-    the promise's margin; the swaps (the rest) only until the bound pass's reserve, which then
-    goes on to the promised time. (A slot carved out of the flow stage's share was tried: at
-    2k the flow plan then missed its next step, -177 rest points for +30 from the swaps.)
-    Bounded sweeps, so deterministic solves repeat it."""
+    the rest (seat swaps, member trades, relocations) with coverage held. In the time the flow
+    stage leaves (its FLOW_ONLY_SHARE): team completion (coverage, the first objective) up to
+    the deadline plus TEAMS_MARGIN_SHARE of the promise's margin; the rest moves only until the
+    bound pass's reserve, which then goes on to the promised time. (A slot carved out of the
+    flow stage's share was tried: at 2k the flow plan then missed its next step, -177 rest
+    points for +30 from the swaps.) Deterministic solves bound the rest moves by work (their
+    rounds) and stop them only at the hard deadline, so the clock does not decide the plan.
+    With coverage proven over the pair limits this runs before the reduced CP-SAT stage too."""
     budget = state.budget
     # coverage first: team completion may go past the deadline by half the promise's margin
     teams_until = budget.deadline + TEAMS_MARGIN_SHARE * max(budget.promised - budget.deadline, 0.0)
     if state.problem.method != "auto" or state.is_cancelled() or budget.past(teams_until):
         return
+    short = state.lexicographic and state.coverage < state.coverage_bound
+
+    def rest_stop() -> bool:
+        left = budget.left() if state.problem.deterministic else state.exact_left()
+        return state.is_cancelled() or left <= 0
+
+    if state.moved_plan is state.plan or (not short and rest_stop()):
+        return  # the moves already left this plan (no stage changed it since), or no time
     p, cand, model = state.prepared, state.candidates, state.model
     before = state.work_index[state.plan]
     plan = before
-    if state.lexicographic and state.coverage < state.coverage_bound:
+    if short:
         plan = complete_teams(p, cand, model, plan, lambda: budget.past(teams_until))
-    plan = improve_rest(p, cand, model, plan, lambda: state.is_cancelled() or state.exact_left() <= 0)
+    plan = improve_rest(p, cand, model, plan, rest_stop)
+    state.moved_plan = state.plan
     if plan is before:
         return
     coverage, rest = state.coverage, state.rest
     state.work_candidates, state.work_model = cand, model
     state.work_index = np.arange(len(cand))
     state.take(plan)
+    state.moved_plan = state.plan
     state.steps.append(f"local moves (coverage +{state.coverage - coverage}, rest +{(state.rest - rest) / SCALE:.2f})")
 
 
