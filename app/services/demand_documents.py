@@ -4,7 +4,7 @@ Why: a demand's representation spans four tables (the demand, its community and 
 skills and its conflict-of-interest list). Loading it through the ORM builds an identity-mapped
 object per row plus two select-in loads per page, which made a single read about 3 ms and a list
 of 100 about 20 ms, most of it object bookkeeping the response never uses. Here one joined
-column query reads the page and two more read the skills and exclusions of exactly its demands,
+column query reads the page and one more the skills and exclusions of exactly its demands,
 giving plain dicts that ``DemandOut`` takes as they are. Write paths keep the ORM objects.
 
 The document is the same whichever way it is read (``tests/services/test_demand_documents.py``
@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Integer, bindparam, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain.times import from_storage
@@ -25,7 +25,7 @@ from app.models import Area, Community, Demand, Skill
 from app.models.demand import demand_exclusions, demand_skills
 from app.services.crud import in_scope, scoped_row
 from app.services.identity import Caller
-from app.services.pagination import RowSelect, as_stored, for_page_ids, read_rows, row_dicts
+from app.services.pagination import IdsMatch, RowSelect, as_stored, for_page_ids, read_rows, row_dicts
 
 _COLUMNS = (
     Demand.id,
@@ -58,21 +58,35 @@ _DOCUMENT_ROWS: RowSelect = (
 )
 # Built once (building a statement costs more than running these small queries).
 _ONE_DEMAND = _DOCUMENT_ROWS.where(Demand.id == bindparam("demand_id"))
-_SKILLS = for_page_ids(
-    lambda of_page: (
-        select(demand_skills.c.demand_id, Skill.code, Skill.name)
+#: A page's skills (kind 0, in catalogue order) and excluded members (kind 1, ascending) in one
+#: query: one round trip fewer per demand read on PostgreSQL.
+_SKILL, _EXCLUSION = 0, 1
+
+
+def _skills_and_exclusions(of_page: IdsMatch) -> RowSelect:
+    skills = (
+        select(
+            demand_skills.c.demand_id,
+            literal_column(str(_SKILL), Integer).label("kind"),
+            Skill.id.label("sort_key"),
+            Skill.code,
+            Skill.name,
+        )
         .join(Skill, Skill.id == demand_skills.c.skill_id)
         .where(of_page(demand_skills.c.demand_id))
-        .order_by(demand_skills.c.demand_id, Skill.id)
     )
-)
-_EXCLUSIONS = for_page_ids(
-    lambda of_page: (
-        select(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
-        .where(of_page(demand_exclusions.c.demand_id))
-        .order_by(demand_exclusions.c.demand_id, demand_exclusions.c.member_id)
-    )
-)
+    exclusions = select(
+        demand_exclusions.c.demand_id,
+        literal_column(str(_EXCLUSION), Integer),
+        demand_exclusions.c.member_id,
+        null(),
+        null(),
+    ).where(of_page(demand_exclusions.c.demand_id))
+    both = union_all(skills, exclusions)
+    return select(both.subquery()).order_by(literal_column("kind"), literal_column("sort_key"))
+
+
+_SKILLS_AND_EXCLUSIONS = for_page_ids(_skills_and_exclusions)
 
 
 def visible_demand_rows(caller: Caller) -> RowSelect:
@@ -95,10 +109,13 @@ def demand_documents(session: Session, *, rows: Sequence[Any]) -> list[dict[str,
     skills: dict[int, list[dict[str, str]]] = defaultdict(list)
     excluded: dict[int, list[int]] = defaultdict(list)
     if ids:
-        for demand_id, code, name in read_rows(session, _SKILLS.statement(session), {"ids": ids}):
-            skills[demand_id].append({"code": code, "name": name})
-        for demand_id, member_id in read_rows(session, _EXCLUSIONS.statement(session), {"ids": ids}):
-            excluded[demand_id].append(member_id)
+        for demand_id, kind, key, code, name in read_rows(
+            session, _SKILLS_AND_EXCLUSIONS.statement(session), {"ids": ids}
+        ):
+            if kind == _SKILL:
+                skills[demand_id].append({"code": code, "name": name})
+            else:
+                excluded[demand_id].append(key)
     documents = []
     for document in row_dicts(rows):
         document.pop("district_id")
