@@ -50,6 +50,18 @@ def percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[k]
 
 
+def _latency_figures(sorted_ms: list[float], statuses: dict[str, int]) -> dict[str, Any]:
+    """One row of the table: n, p50/p95/p99/max of sorted latencies (ms), status counts."""
+    return {
+        "n": len(sorted_ms),
+        "p50": round(percentile(sorted_ms, 0.50), 2),
+        "p95": round(percentile(sorted_ms, 0.95), 2),
+        "p99": round(percentile(sorted_ms, 0.99), 2),
+        "max": round(sorted_ms[-1], 2),
+        "status": statuses,
+    }
+
+
 @dataclass
 class Recorder:
     """Latencies (ms) and status counts per endpoint label."""
@@ -69,26 +81,13 @@ class Recorder:
             statuses = dict(self.statuses[label])
             total += len(values)
             errors += sum(n for s, n in statuses.items() if not s.isdigit() or int(s) >= 500)
-            endpoints[label] = {
-                "n": len(values),
-                "p50": round(percentile(values, 0.50), 2),
-                "p95": round(percentile(values, 0.95), 2),
-                "p99": round(percentile(values, 0.99), 2),
-                "max": round(values[-1], 2),
-                "status": statuses,
-            }
+            endpoints[label] = _latency_figures(values, statuses)
         reads = sorted(ms for label, values in self.latencies.items() if label.startswith("GET ") for ms in values)
         if reads:  # pooled: one endpoint's p99 over a few dozen samples is nearly its maximum
-            endpoints[ALL_READS] = {
-                "n": len(reads),
-                "p50": round(percentile(reads, 0.50), 2),
-                "p95": round(percentile(reads, 0.95), 2),
-                "p99": round(percentile(reads, 0.99), 2),
-                "max": round(reads[-1], 2),
-                "status": dict(
-                    sum((self.statuses[label] for label in self.latencies if label.startswith("GET ")), Counter())
-                ),
-            }
+            read_statuses = sum(
+                (self.statuses[label] for label in self.latencies if label.startswith("GET ")), Counter()
+            )
+            endpoints[ALL_READS] = _latency_figures(reads, dict(read_statuses))
         return {
             "requests": total,
             "errors": errors,

@@ -161,18 +161,23 @@ async def _run_case(
         await dispose()
         if executor is not None:
             executor.shutdown()
-    row: dict[str, Any] = {
-        **case.__dict__,
-        "end": end,
+    row: dict[str, Any] = {**case.__dict__, "end": end, **_per_op(ops, wall, cpu, pg_before, pg_after)}
+    if "pg_cpu_us_per_op" in row:
+        row["total_cpu_us_per_op"] = round(row["cpu_us_per_op"] + row["pg_cpu_us_per_op"], 1)
+    return row
+
+
+def _per_op(ops: int, wall: float, cpu: float, pg_before: float | None, pg_after: float | None) -> dict[str, Any]:
+    """One measured stretch as figures per operation (PostgreSQL's CPU when both readings exist)."""
+    figures: dict[str, Any] = {
         "ops": ops,
         "wall_us_per_op": round(1e6 * wall / ops, 1),
         "cpu_us_per_op": round(1e6 * cpu / ops, 1),
         "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
     if pg_before is not None and pg_after is not None:
-        row["pg_cpu_us_per_op"] = round(1e6 * (pg_after - pg_before) / ops, 1)
-        row["total_cpu_us_per_op"] = round(row["cpu_us_per_op"] + row["pg_cpu_us_per_op"], 1)
-    return row
+        figures["pg_cpu_us_per_op"] = round(1e6 * (pg_after - pg_before) / ops, 1)
+    return figures
 
 
 def _psycopg_url(url: str) -> str:
@@ -255,17 +260,7 @@ def checkout_ab(url: str, *, ops: int, rounds: int) -> list[dict[str, Any]]:
                 loop(engine, ops)
                 wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
                 pg1 = live.postgres_cpu_seconds(url, clients_only=True)
-                row = {
-                    "checkout": name,
-                    "round": n,
-                    "ops": ops,
-                    "wall_us_per_op": round(1e6 * wall / ops, 1),
-                    "cpu_us_per_op": round(1e6 * cpu / ops, 1),
-                    "loadavg": [round(x, 2) for x in os.getloadavg()],
-                }
-                if pg0 is not None and pg1 is not None:
-                    row["pg_cpu_us_per_op"] = round(1e6 * (pg1 - pg0) / ops, 1)
-                rows.append(row)
+                rows.append({"checkout": name, "round": n, **_per_op(ops, wall, cpu, pg0, pg1)})
     finally:
         for engine in engines.values():
             engine.dispose()
