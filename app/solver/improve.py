@@ -302,8 +302,6 @@ class _Seats:
         self.log: list[tuple[int, int]] = []  # (candidate index, +1 taken / -1 released)
         # demands no free member can join: moves only use up capacity, so this holds until undo
         self.no_sub: set[int] = set()
-        self._keys: np.ndarray | None = None  # sorted d x M + m of the candidates (pairs_of)
-        self._key_order = np.zeros(0, dtype=np.int64)
 
     def pair(self, d: int, m: int) -> int:
         lo, hi = int(self.first[d]), int(self.first[d + 1])
@@ -322,18 +320,21 @@ class _Seats:
         np.maximum.at(best, self.cand.pm, self.coef)
         return best
 
+    @cached_property
+    def sorted_pair_keys(self) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' keys d x M + m, sorted, and the candidate index of each (pairs_of)."""
+        keys = self.cand.pd * self.loads.p.M + self.cand.pm
+        order = np.argsort(keys, kind="stable")
+        return keys[order], order
+
     def pairs_of(self, d: np.ndarray, m: np.ndarray) -> np.ndarray:
         """Candidate indices of the pairs (d, m), -1 where (d, m) is no candidate."""
-        n_members = self.loads.p.M
-        if self._keys is None:
-            keys = self.cand.pd * n_members + self.cand.pm
-            self._key_order = np.argsort(keys, kind="stable")
-            self._keys = keys[self._key_order]
-        if not len(self._keys):
+        keys, order = self.sorted_pair_keys
+        if not len(keys):
             return np.full(len(d), -1, dtype=np.int64)
-        wanted = d * n_members + m
-        at = np.minimum(np.searchsorted(self._keys, wanted), len(self._keys) - 1)
-        return np.where(self._keys[at] == wanted, self._key_order[at], -1)
+        wanted = d * self.loads.p.M + m
+        at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+        return np.where(keys[at] == wanted, order[at], -1)
 
     def coverage_change(self, d_out: int, d_in: int) -> int | None:
         """Coverage gained when a seat of d_out (-1: none) moves to d_in; None when a demand
