@@ -473,6 +473,7 @@ class Candidates:
     top_k: int | None  # K used for pruning, None when nothing was pruned
     complete: bool = True  # False: generation was stopped, some demands got no pairs
     coarse_k: int | None = None  # members per demand of the blocks generated after the coarse switch
+    cells: int = 0  # the work generation did (cells scored, see generate): deterministic plans read it
 
     def __len__(self) -> int:
         return len(self.pd)
@@ -498,6 +499,7 @@ class Candidates:
             top_k=self.top_k,
             complete=self.complete,
             coarse_k=self.coarse_k,
+            cells=self.cells,
         )
 
     def subset(self, idx: np.ndarray) -> Candidates:
@@ -517,6 +519,7 @@ class Candidates:
             top_k=self.top_k,
             complete=self.complete,
             coarse_k=self.coarse_k,
+            cells=self.cells,
         )
 
 
@@ -638,7 +641,7 @@ def candidates(
     # pruned at the coarse level only: report its K, so no bound over these pairs is taken
     # for a bound of the problem
     cand = _with_history(p, cat, eligible, (top_k or coarse_k or COARSE_K) if pruned else None)
-    cand.complete, cand.coarse_k = complete, coarse_k or None
+    cand.complete, cand.coarse_k, cand.cells = complete, coarse_k or None, cells
     return cand
 
 

@@ -29,20 +29,27 @@ from app.solver.eligibility import Candidates, Prepared
 
 
 class WorkClock:
-    """A clock that advances with the work done (arcs of the flows solved), not with time.
+    """A clock that advances with the work done (the flows solved), not with time.
 
     Deterministic solves give their flow stage deadlines on this clock, so the number of
     arc-fixing rounds and pricing iterations depends on the input only, never on the load of
-    the machine. SECONDS_PER_ARC is measured on the target machine (1-4 us per arc per solve; the upper end, so load rarely outruns it).
+    the machine. A solve is charged by its size: per arc a fixed part plus a part per node,
+    since OR-Tools' cost-scaling solve per arc grows with the nodes. Measured on the target
+    machine, idle (s per arc per solve): 0.42e-6 at 694 nodes (district), 0.65e-6 at 3,929
+    (2k), 1.23e-6 at 9,845 (5k), 2.73e-6 at 19,664 (city); the constants are that fit plus a
+    quarter for the stage's work between solves (measured at 2k). One SECONDS_PER_ARC (4e-6)
+    for every size was 1.5x the city's cost but 6x the 2k's, which left deterministic 2k
+    solves almost no flow work.
     """
 
-    SECONDS_PER_ARC = 4e-6
+    SECONDS_PER_ARC = 1.6e-7
+    SECONDS_PER_ARC_NODE = 1.6e-10
 
     def __init__(self) -> None:
         self.spent = 0.0
 
-    def spend(self, arcs: int) -> None:
-        self.spent += arcs * self.SECONDS_PER_ARC
+    def spend(self, arcs: int, nodes: int) -> None:
+        self.spent += arcs * (self.SECONDS_PER_ARC + self.SECONDS_PER_ARC_NODE * nodes)
 
     def __call__(self) -> float:
         return self.spent
@@ -126,7 +133,7 @@ class FlowNetwork:
         pair_cost = self.pair_cost if penalty is None else self.pair_cost + penalty
         costs = np.concatenate([self.tier_cost, pair_cost, self.seat_cost, [0]])
         if self.work is not None:
-            self.work.spend(len(tails))
+            self.work.spend(len(tails), self.sink + 1)
         started = time.perf_counter()
         smcf = min_cost_flow.SimpleMinCostFlow()
         smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)

@@ -119,11 +119,14 @@ FINISH_SECONDS_PER_ITEM = 6e-5  # finish() per member + demand (0.27 s measured 
 # ... plus this much: at 2k finish() took 0.19-0.37 s at load 1.4 (a process preempted on the shared
 # machine), so the bound pass, which runs to the promised time, left too little after it
 FINISH_SECONDS_FIXED = 0.12
-DETERMINISTIC_PLAN_SHARE = 0.6  # deterministic solves plan their work for this share of the limit
-DETERMINISTIC_SECONDS_PER_PAIR = 15e-6  # candidates + model build per pair (target machine)
+# deterministic solves plan their work, at the idle machine's costs below and on the flows'
+# WorkClock, for this share of the limit: the rest is the margin for load before the promise
+DETERMINISTIC_PLAN_SHARE = 0.9
 # candidate generation per cell scored (eligibility.candidates' work measure), idle target
 # machine: 2k 1.6 M cells (289 blocks) 1.06 s and city 42 M cells 10.9 s, both at load 3
 DETERMINISTIC_SECONDS_PER_CELL = 2.2e-7
+# ... plus per pair (pruning, the greedy plan, the model): the stage measured 1.44 s at 2k idle
+DETERMINISTIC_SECONDS_PER_PAIR = 6e-6
 
 
 @dataclass
@@ -411,8 +414,7 @@ def relax_with_flows(state: SolveState) -> None:
     exact_follows = len(cand) <= CPSAT_MAX_PAIRS and problem.method == "auto"
     share = FLOW_SHARE if exact_follows else FLOW_ONLY_SHARE
     reduced_follows = not exact_follows and problem.method == "auto" and state.lexicographic
-    left = state.budget.deadline - time.perf_counter() - state.bound_reserve
-    if reduced_follows and (1 - FLOW_BEFORE_REDUCED_SHARE) * left >= 2 * REDUCED_MIN_SECONDS:
+    if reduced_follows and (1 - FLOW_BEFORE_REDUCED_SHARE) * _usable(state) >= 2 * REDUCED_MIN_SECONDS:
         share = FLOW_BEFORE_REDUCED_SHARE  # else the flow keeps the time: CP-SAT would get too little
     clock, deadline = _flow_clock(state, share)
     budget = state.budget
@@ -434,11 +436,43 @@ def relax_with_flows(state: SolveState) -> None:
         correct_for_pruning=state.pruned,
         hard_deadline=budget.deadline,  # the plan comes first: the bound pass gets what is left
         fixing_wanted=lambda: problem.deterministic or state.exact_left() >= REDUCED_MIN_SECONDS,
-        replan=None
-        if problem.deterministic or state.bound_reserve <= 0
-        else lambda *nets: _replan(state, share, *nets),
+        replan=_replanner(state, share),
     )
     state.steps.append("min-cost-flow")
+
+
+def _usable(state: SolveState) -> float:
+    """Time the stages after candidate generation may use, less the bound pass's reserve:
+    measured on the wall clock, or planned (from the sizes) for deterministic solves, so that
+    which stages run does not depend on how fast the candidates were built."""
+    if state.problem.deterministic:
+        return _planned_usable(state)
+    return max(state.budget.deadline - time.perf_counter() - state.bound_reserve, 0.0)
+
+
+def _replanner(state: SolveState, share: float) -> Callable[[FlowNetwork, FlowNetwork, np.ndarray], float] | None:
+    """What the flow stage calls after its first plans to set its deadline anew, if anything."""
+    if state.problem.deterministic:
+        return lambda _cov_net, _net, plan: _replan_planned(state, share, plan)
+    if state.bound_reserve <= 0:
+        return None
+    return lambda *nets: _replan(state, share, *nets)
+
+
+def _replan_planned(state: SolveState, share: float, plan: np.ndarray) -> float:
+    """Deterministic solves, after the flow stage's first plans: when they reach the coverage
+    bound, the reduced CP-SAT stage would work on the rest alone, which the flows do better
+    (as in `_replan`), so the flows keep its planned work too. Decided from the plan and the
+    sizes only, never the clock."""
+    if share == FLOW_BEFORE_REDUCED_SHARE and _reaches_coverage_bound(state, plan):
+        share = FLOW_ONLY_SHARE
+        state.stage_clock = StageClock(state.exact_left, (1 - share) * _planned_usable(state))
+    return share * _planned_usable(state)
+
+
+def _reaches_coverage_bound(state: SolveState, plan: np.ndarray) -> bool:
+    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
+    return coverage_of(state.model, plan) >= coverable
 
 
 def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetwork, plan: np.ndarray) -> float:
@@ -446,8 +480,7 @@ def _replan(state: SolveState, share: float, cov_net: FlowNetwork, net: FlowNetw
     the solve times measured so far, and the stage's deadline again with that reserve."""
     state.bound_reserve = measured_bound_reserve(state, cov_net, net, plan)
     usable = max(state.budget.deadline - state.built_at - state.bound_reserve, 0.0)
-    coverable = coverage_bound_without_flows(state.prepared, state.candidates, state.model)
-    only_rest = coverage_of(state.model, plan) >= coverable
+    only_rest = _reaches_coverage_bound(state, plan)
     if share == FLOW_BEFORE_REDUCED_SHARE and (only_rest or (1 - share) * usable < 2 * REDUCED_MIN_SECONDS):
         # the reduced CP-SAT stage would get too little, or only the rest to work on (city: +0
         # in 5.7-7 s after the local moves): the flows keep its time
@@ -490,8 +523,9 @@ def _flow_clock(state: SolveState, share: float) -> tuple[Callable[[], float], f
 
 def _planned_usable(state: SolveState) -> float:
     """Deterministic solves: their share of the time limit less the planned candidate and
-    bound-pass time."""
-    build = DETERMINISTIC_SECONDS_PER_PAIR * len(state.candidates)
+    bound-pass time (from the work generation did and the pairs it kept, not the clock)."""
+    cand = state.candidates
+    build = DETERMINISTIC_SECONDS_PER_CELL * cand.cells + DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
     return max(DETERMINISTIC_PLAN_SHARE * state.problem.time_limit_s - build - state.bound_reserve, 0.0)
 
 

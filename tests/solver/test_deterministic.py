@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from app.solver import check, solve
 from app.solver.eligibility import candidates, prepare
 from app.solver.pipeline import (
@@ -64,3 +66,74 @@ def test_the_planned_generation_work_follows_the_limit():
     switch = _coarse_switch(prob, Budget.starting_now(prob, None))
     planned = CANDIDATE_SHARE * prob.time_limit_s / DETERMINISTIC_SECONDS_PER_CELL
     assert not switch(int(planned) - 1) and switch(int(planned) + 1)
+
+
+def _deterministic_state(prob):
+    from app.solver.pipeline import generate_candidates
+
+    return generate_candidates(prob, Budget.starting_now(prob, None), None)
+
+
+def test_the_work_clock_charges_a_solve_by_its_arcs_and_its_nodes():
+    # per arc, a solve on a network with five times the nodes (city against 2k) costs more:
+    # one cost per arc made the 2k solves look six times dearer than they are
+    from app.solver.flow import WorkClock
+
+    small, large = WorkClock(), WorkClock()
+    small.spend(100_000, 4_000)
+    large.spend(100_000, 20_000)
+    assert 0 < small() < large()
+    assert large() / small() > 2
+
+
+def test_the_planned_time_reads_the_generation_work_not_the_clock():
+    import time
+
+    from app.solver.pipeline import _planned_usable, _usable
+
+    prob = replace(generate(300, 200, seed=2), time_limit_s=2.0, deterministic=True)
+    state = _deterministic_state(prob)
+    assert state.candidates.cells > 0
+    before = _usable(state)
+    time.sleep(0.05)
+    assert _usable(state) == before == _planned_usable(state)
+    added = int(0.1 / DETERMINISTIC_SECONDS_PER_CELL)  # 0.1 s more planned generation ...
+    state.candidates.cells += added
+    assert before - _planned_usable(state) == pytest.approx(added * DETERMINISTIC_SECONDS_PER_CELL)  # ... less after
+    wall = replace(prob, deterministic=False)
+    wall_state = _deterministic_state(wall)
+    first = _usable(wall_state)
+    time.sleep(0.05)
+    assert _usable(wall_state) < first  # the wall-clock solve measures what is left
+
+
+def test_a_deterministic_flow_stage_keeps_the_reduced_stages_work_once_coverage_is_reached():
+    # decided from the plan alone: a plan at the coverage bound gives the flows FLOW_ONLY_SHARE
+    # of the planned time; an empty plan leaves the reduced CP-SAT stage its part
+    import numpy as np
+
+    from app.solver.pipeline import (
+        FLOW_BEFORE_REDUCED_SHARE,
+        FLOW_ONLY_SHARE,
+        _planned_usable,
+        _reaches_coverage_bound,
+        _replan_planned,
+    )
+
+    prob = replace(generate(120, 90, seed=4), time_limit_s=6.0, deterministic=True)
+    state = _deterministic_state(prob)
+    best = solve(prob)
+    index = {
+        (d.id, m.id): i
+        for i, (d, m) in enumerate(
+            (prob.demands[j], prob.members[k]) for j, k in zip(state.candidates.pd, state.candidates.pm, strict=True)
+        )
+    }
+    plan = np.array(sorted(index[(a.demand_id, a.member_id)] for a in best.assignments), dtype=np.int64)
+    assert _reaches_coverage_bound(state, plan)
+    usable = _planned_usable(state)
+    assert usable > 0
+    short = np.zeros(0, dtype=np.int64)
+    assert _replan_planned(state, FLOW_BEFORE_REDUCED_SHARE, short) == FLOW_BEFORE_REDUCED_SHARE * usable
+    assert _replan_planned(state, FLOW_BEFORE_REDUCED_SHARE, plan) == FLOW_ONLY_SHARE * usable
+    assert state.stage_clock.planned == (1 - FLOW_ONLY_SHARE) * usable
