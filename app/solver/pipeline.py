@@ -44,7 +44,9 @@ the highest down, so a cut leaves a valid bound), the exact stages stop at the d
 the reserve, and the bound pass stops at the promised time (bounds then fall back, never a
 late answer). Deterministic solves (Problem.deterministic) plan their work instead: a work
 clock for the flow stage, CP-SAT deterministic time and a planned budget for the exact
-stages, all for 60 % of the limit, with the promised wall time as the hard stop.
+stages, all for DETERMINISTIC_PLAN_SHARE of the limit at the idle machine's costs. Their hard
+stop is DETERMINISTIC_HARD_STOP times the promised wall time, so load up to that does not cut
+the planned work and change the plan; the bound pass still stops at the promise.
 """
 
 from __future__ import annotations
@@ -122,11 +124,22 @@ FINISH_SECONDS_FIXED = 0.12
 # deterministic solves plan their work, at the idle machine's costs below and on the flows'
 # WorkClock, for this share of the limit: the rest is the margin for load before the promise
 DETERMINISTIC_PLAN_SHARE = 0.9
-# candidate generation per cell scored (eligibility.candidates' work measure), idle target
-# machine: 2k 1.6 M cells (289 blocks) 1.06 s and city 42 M cells 10.9 s, both at load 3
+# ... and are cut by the clock only at this many times the promised wall time: on a machine
+# slower or busier than that the plan may differ (idle, they end at 0.7-0.9 of the promise)
+DETERMINISTIC_HARD_STOP = 1.5
+# candidate generation per cell scored (eligibility.candidates' work measure), target machine:
+# 2k 1.6 M cells (289 blocks) 1.06 s and city 42 M cells 10.9 s, both at load 3 (the coarse
+# switch's measure: generation must not turn coarse early on a busy machine)
 DETERMINISTIC_SECONDS_PER_CELL = 2.2e-7
-# ... plus per pair (pruning, the greedy plan, the model): the stage measured 1.44 s at 2k idle
-DETERMINISTIC_SECONDS_PER_PAIR = 6e-6
+# the planned build, idle: per cell scored plus per pair kept (pruning, the greedy plan, the
+# model); a fit of the stage's 1.0-1.44 s at 2k (1.6 M cells, 180,734 pairs) and 6.5 s at city
+# (42 M cells, 208,072 pairs)
+PLANNED_BUILD_SECONDS_PER_CELL = 1.2e-7
+PLANNED_BUILD_SECONDS_PER_PAIR = 6e-6
+# the bound pass per left-out pair as deterministic solves plan it: at city (21 M left out) it
+# took 8.7-11 s at load 1.8-3.5, twice what BOUND_SECONDS_PER_LEFT_OUT plans (wall-clock solves
+# measure their own after the first flows, see measured_bound_reserve)
+PLANNED_BOUND_SECONDS_PER_LEFT_OUT = 4e-7
 
 
 @dataclass
@@ -136,6 +149,7 @@ class Budget:
     start: float
     deadline: float
     promised: float  # start + the promised wall time (limit x 1.05 + 0.5 s)
+    at_limit: float  # start + the time limit (the deadline of wall-clock solves)
     cancel: threading.Event | None = None
     coarse_at: float | None = None  # candidate generation turns coarse here (None: CANDIDATE_SHARE)
     coarse_cells: int | None = None  # ... deterministic solves: after this much work (cells scored)
@@ -143,16 +157,19 @@ class Budget:
     @classmethod
     def starting_now(cls, problem: Problem, cancel: threading.Event | None) -> Budget:
         """Wall-clock solves stop at the limit; deterministic ones plan their work for a share
-        of it (DETERMINISTIC_PLAN_SHARE) and keep the promised wall time as the hard stop, so a
-        slower or busier machine than the one the plan assumes still repeats the same plan."""
+        of it (DETERMINISTIC_PLAN_SHARE) and stop at DETERMINISTIC_HARD_STOP x the promised
+        wall time, so a slower or busier machine than the one the plan assumes still repeats
+        the same plan (the suite's 2 workers on 2 cores cut a 3 s district solve at the promise)."""
         now, limit = time.perf_counter(), problem.time_limit_s
         promised = limit * 1.05 + 0.5
-        return cls(now, now + (promised if problem.deterministic else limit), now + promised, cancel)
+        deadline = DETERMINISTIC_HARD_STOP * promised if problem.deterministic else limit
+        return cls(now, now + deadline, now + promised, now + limit, cancel)
 
     def keep_back(self, seconds: float) -> None:
-        """Time a later step needs (finish()) comes off both deadlines."""
+        """Time a later step needs (finish()) comes off every deadline."""
         self.deadline -= seconds
         self.promised -= seconds
+        self.at_limit -= seconds
 
     def left(self) -> float:
         return max(self.deadline - time.perf_counter(), 0.0)
@@ -299,7 +316,8 @@ def generate_candidates(problem: Problem, budget: Budget, on_progress: Progress 
     reserve = 0.0
     if cand.top_k is not None and left_out is not None:
         # planned from the sizes (not measured), so deterministic solves plan the same work
-        reserve = BOUND_SECONDS_PER_LEFT_OUT * len(left_out) + BOUND_SECONDS_PER_PAIR * len(cand)
+        per_left_out = PLANNED_BOUND_SECONDS_PER_LEFT_OUT if problem.deterministic else BOUND_SECONDS_PER_LEFT_OUT
+        reserve = per_left_out * len(left_out) + BOUND_SECONDS_PER_PAIR * len(cand)
     if not problem.deterministic:
         # a busy machine: the steps that cannot be cut (finish, the bound pass) take longer too
         slowness = machine_slowness()
@@ -525,7 +543,7 @@ def _planned_usable(state: SolveState) -> float:
     """Deterministic solves: their share of the time limit less the planned candidate and
     bound-pass time (from the work generation did and the pairs it kept, not the clock)."""
     cand = state.candidates
-    build = DETERMINISTIC_SECONDS_PER_CELL * cand.cells + DETERMINISTIC_SECONDS_PER_PAIR * len(cand)
+    build = PLANNED_BUILD_SECONDS_PER_CELL * cand.cells + PLANNED_BUILD_SECONDS_PER_PAIR * len(cand)
     return max(DETERMINISTIC_PLAN_SHARE * state.problem.time_limit_s - build - state.bound_reserve, 0.0)
 
 
@@ -700,9 +718,11 @@ def swap_stage(state: SolveState) -> None:
     rounds) and stop them only at the hard deadline, so the clock does not decide the plan.
     With coverage proven over the pair limits this runs before the reduced CP-SAT stage too."""
     budget = state.budget
-    # coverage first: team completion may go past the deadline by half the promise's margin
-    teams_until = budget.deadline + TEAMS_MARGIN_SHARE * max(budget.promised - budget.deadline, 0.0)
-    if state.problem.method != "auto" or state.is_cancelled() or budget.past(teams_until):
+    # coverage first: team completion may go past the time limit by half the promise's margin
+    # (deterministic solves too, the rest of the margin being the bound pass's), and the stage
+    # is skipped only at the hard stop (deterministic: the rest moves are bounded by rounds)
+    teams_until = budget.at_limit + TEAMS_MARGIN_SHARE * max(budget.promised - budget.at_limit, 0.0)
+    if state.problem.method != "auto" or state.is_cancelled() or budget.past(max(teams_until, budget.deadline)):
         return
     short = state.lexicographic and state.coverage < state.coverage_bound
 

@@ -12,6 +12,7 @@ from app.solver.eligibility import candidates, prepare
 from app.solver.pipeline import (
     CANDIDATE_SHARE,
     DETERMINISTIC_SECONDS_PER_CELL,
+    PLANNED_BUILD_SECONDS_PER_CELL,
     Budget,
     _coarse_switch,
     solve_within,
@@ -97,9 +98,9 @@ def test_the_planned_time_reads_the_generation_work_not_the_clock():
     before = _usable(state)
     time.sleep(0.05)
     assert _usable(state) == before == _planned_usable(state)
-    added = int(0.1 / DETERMINISTIC_SECONDS_PER_CELL)  # 0.1 s more planned generation ...
+    added = int(0.1 / PLANNED_BUILD_SECONDS_PER_CELL)  # 0.1 s more planned generation ...
     state.candidates.cells += added
-    assert before - _planned_usable(state) == pytest.approx(added * DETERMINISTIC_SECONDS_PER_CELL)  # ... less after
+    assert before - _planned_usable(state) == pytest.approx(added * PLANNED_BUILD_SECONDS_PER_CELL)  # ... less after
     wall = replace(prob, deterministic=False)
     wall_state = _deterministic_state(wall)
     first = _usable(wall_state)
