@@ -138,3 +138,20 @@ def test_a_deterministic_flow_stage_keeps_the_reduced_stages_work_once_coverage_
     assert _replan_planned(state, FLOW_BEFORE_REDUCED_SHARE, short) == FLOW_BEFORE_REDUCED_SHARE * usable
     assert _replan_planned(state, FLOW_BEFORE_REDUCED_SHARE, plan) == FLOW_ONLY_SHARE * usable
     assert state.stage_clock.planned == (1 - FLOW_ONLY_SHARE) * usable
+
+
+def test_a_deterministic_budget_is_cut_by_the_clock_only_past_the_promise():
+    # the planned work keeps its plan on a machine up to DETERMINISTIC_HARD_STOP x slower; the
+    # time limit (team completion's measure) and the promise (the bound pass's) stay where they are
+    from app.solver.pipeline import DETERMINISTIC_HARD_STOP
+
+    prob = replace(generate(60, 40, seed=1), time_limit_s=4.0, deterministic=True)
+    budget = Budget.starting_now(prob, None)
+    promised = 4.0 * 1.05 + 0.5
+    assert budget.promised - budget.start == pytest.approx(promised)
+    assert budget.deadline - budget.start == pytest.approx(DETERMINISTIC_HARD_STOP * promised)
+    assert budget.at_limit - budget.start == pytest.approx(4.0)
+    wall = Budget.starting_now(replace(prob, deterministic=False), None)
+    assert wall.deadline - wall.start == pytest.approx(4.0) == wall.at_limit - wall.start
+    budget.keep_back(0.5)
+    assert budget.at_limit - budget.start == pytest.approx(3.5)
