@@ -58,10 +58,10 @@ def _keyset(stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> 
     return stmt.order_by(id_column).limit(limit + 1)
 
 
-def _page(rows: list[Any], limit: int) -> Page[Any]:
+def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
     more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    items = list(rows[:limit])
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more and items else None)
 
 
 def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
@@ -74,7 +74,10 @@ def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None =
     the read paths that never need ORM objects: the same rows and values as ``Session.execute``
     gives, without the ORM's execution layer, which processes every row again (about a quarter of
     a list request's CPU for a page of 100). Pending changes are flushed first, as the ORM would
-    before a query, so a read inside a write still sees them."""
+    before a query, so a read inside a write still sees them.
+
+    Take many rows with ``.all()``, not by iterating: that fetches them from psycopg in one
+    ``fetchall`` instead of one ``fetchone`` per row (a page of 100 demands: 0.56 vs 0.63 ms)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(stmt, params)
@@ -83,7 +86,7 @@ def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None =
 def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
     """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
     of read-only lists, which never need ORM objects."""
-    return _page(list(read_rows(session, _keyset(stmt, id_column, cursor, limit))), limit)
+    return _page(read_rows(session, _keyset(stmt, id_column, cursor, limit)).all(), limit)
 
 
 IdsMatch = Callable[[ColumnElement[int]], ColumnElement[bool]]
