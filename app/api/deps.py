@@ -47,14 +47,18 @@ async def get_session(request: Request, settings: SettingsDep) -> AsyncIterator[
     (``UnitOfWorkRoute``) the SQLite write lock, the key check, the handler and the commit run
     in the handler's one hop of the thread pool, and this only closes the session. Elsewhere
     (the console, async handlers) the lock is taken here and the commit (or rollback) and close
-    run in one hop at the end.
+    run in one hop at the end. There a read-only request (GET, HEAD) on PostgreSQL sends no
+    BEGIN and no COMMIT: it reads in autocommit until its first write (``app.db.read_in_autocommit``).
     """
     session = get_sessionmaker(settings.database_url)()
-    writes = is_sqlite(settings.database_url) and _checks_a_version(request)
+    sqlite = is_sqlite(settings.database_url)
+    writes = _checks_a_version(request)
     slot = current_slot()
     if slot is not None:
-        slot.unit = RequestUnit(session, settings.database_url, writes=writes)
-    elif writes:
+        slot.unit = RequestUnit(
+            session, settings.database_url, writes=sqlite and writes, autocommit=not sqlite and not writes
+        )
+    elif writes and sqlite:
         await run_in_threadpool(take_sqlite_write_lock, session)
     try:
         yield session

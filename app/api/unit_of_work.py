@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.db import autocommit_reads_like_a_transaction, read_in_autocommit
 from app.errors import Problem, msg
 from app.services.api_keys import authenticate, hash_key
 from app.services.audit import Actor, set_actor
@@ -76,18 +77,27 @@ class PendingKey:
 class RequestUnit:
     """The request's session and what its one hop still owes before the handler runs."""
 
-    def __init__(self, session: Session, database_url: str, *, writes: bool) -> None:
+    def __init__(self, session: Session, database_url: str, *, writes: bool, autocommit: bool = False) -> None:
         self.session = session
         self.database_url = database_url
         self.needs_write_lock = writes
+        self.autocommit = autocommit
         self.pending: PendingKey | None = None
         self.committed = False
 
     def begin(self) -> None:
-        """Before the transaction's first read: a SQLite writer takes the write lock."""
+        """Before the transaction's first read: a SQLite writer takes the write lock; a read-only
+        request on PostgreSQL runs in driver autocommit until its first write
+        (``app.db.read_in_autocommit``), so its reads cost no BEGIN and no COMMIT."""
         if self.needs_write_lock:
             self.needs_write_lock = False
             take_sqlite_write_lock(self.session)
+        elif self.autocommit:
+            self.autocommit = False
+            session = self.session
+            # not when something was read already (an act-as caller): the request keeps its transaction
+            if not session.in_transaction() and autocommit_reads_like_a_transaction(session.get_bind().dialect):
+                read_in_autocommit(session)
 
     def check_caller(self) -> None:
         """The key of a caller answered from memory, read again from the database: 401 unless it

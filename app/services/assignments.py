@@ -55,7 +55,7 @@ from app.services.assignment_documents import (
 )
 from app.services.crud import check_if_match, get_scoped, in_scope
 from app.services.identity import Caller
-from app.services.pagination import Page, SelectT, paginate, paginate_rows
+from app.services.pagination import Page, SelectT, UnfilteredPages, paginate, paginate_rows
 from app.services.read_options import ASSIGNMENT_READ
 
 # Assignments that still count towards a demand's members (the current plan).
@@ -173,9 +173,19 @@ def list_assignment_documents(
     session: Session, caller: Caller, *, where: AssignmentFilter, cursor: str | None = None, limit: int = 50
 ) -> Page[dict[str, Any]]:
     """The same page as ``list_assignments``, as documents read from rows (assignment_documents)."""
-    stmt = _filtered(session, caller, visible_assignment_rows(caller), where)
-    page = paginate_rows(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
+    if where == _NO_FILTER:
+        page = _UNFILTERED.page(session, caller, cursor=cursor, limit=limit)
+    else:
+        stmt = _filtered(session, caller, visible_assignment_rows(caller), where)
+        page = paginate_rows(session, stmt=stmt, id_column=Assignment.id, cursor=cursor, limit=limit)
     return Page(items=assignment_documents(caller, rows=page.items), next_cursor=page.next_cursor)
+
+
+_NO_FILTER = AssignmentFilter()
+#: The current plan of the caller's scope (no filter reads the database).
+_UNFILTERED = UnfilteredPages(
+    lambda session, caller: _filtered(session, caller, visible_assignment_rows(caller), _NO_FILTER), Assignment.id
+)
 
 
 def get_assignment(session: Session, caller: Caller, *, assignment_id: int) -> Assignment:

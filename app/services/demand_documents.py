@@ -111,7 +111,7 @@ def demand_documents(session: Session, *, rows: Sequence[Any]) -> list[dict[str,
     if ids:
         for demand_id, kind, key, code, name in read_rows(
             session, _SKILLS_AND_EXCLUSIONS.statement(session), {"ids": ids}
-        ):
+        ).all():
             if kind == _SKILL:
                 skills[demand_id].append({"code": code, "name": name})
             else:

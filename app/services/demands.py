@@ -29,7 +29,7 @@ from app.services.areas import area_by_code
 from app.services.crud import apply_changes, check_if_match, get_scoped, in_scope
 from app.services.demand_documents import demand_document, demand_documents, visible_demand_rows
 from app.services.identity import Caller
-from app.services.pagination import Page, SelectT, paginate, paginate_rows
+from app.services.pagination import Page, SelectT, UnfilteredPages, paginate, paginate_rows
 from app.services.read_options import DEMAND_READ
 from app.services.skills import resolve_skills
 from app.settings import get_settings
@@ -286,6 +286,13 @@ def list_demand_documents(
     session: Session, caller: Caller, *, where: DemandFilter, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     """A page of demand documents (``DemandOut`` fields), read as rows (see demand_documents)."""
-    stmt = filtered_demands(session, caller, visible_demand_rows(caller), where)
-    page = paginate_rows(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
+    if where == _NO_FILTER:
+        page = _UNFILTERED.page(session, caller, cursor=cursor, limit=limit)
+    else:
+        stmt = filtered_demands(session, caller, visible_demand_rows(caller), where)
+        page = paginate_rows(session, stmt=stmt, id_column=Demand.id, cursor=cursor, limit=limit)
     return Page(items=demand_documents(session, rows=page.items), next_cursor=page.next_cursor)
+
+
+_NO_FILTER = DemandFilter()
+_UNFILTERED = UnfilteredPages(lambda _session, caller: visible_demand_rows(caller), Demand.id)

@@ -84,7 +84,7 @@ def member_documents(session: Session, caller: Caller, *, rows: Sequence[Any]) -
     if rows:
         for member_id, skill_id, code, name, category, level in read_rows(
             session, _SKILLS, {"ids": [row.id for row in rows]}
-        ):
+        ).all():
             skills[member_id].append(
                 {"skill_id": skill_id, "code": code, "name": name, "category": category, "level": level}
             )

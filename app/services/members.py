@@ -26,7 +26,7 @@ from app.services.crud import apply_changes, check_if_match, get_scoped, in_scop
 from app.services.groups import group_in_district
 from app.services.identity import Caller
 from app.services.member_documents import member_document, member_documents, visible_member_rows
-from app.services.pagination import Page, SelectT, paginate, paginate_rows
+from app.services.pagination import Page, SelectT, UnfilteredPages, paginate, paginate_rows
 from app.services.read_options import MEMBER_READ
 from app.services.skills import normalize_token, resolve_skills, skill_for_filter, token_index
 
@@ -274,9 +274,16 @@ def list_member_documents(
     session: Session, caller: Caller, *, where: MemberFilter, cursor: str | None, limit: int
 ) -> Page[dict[str, Any]]:
     """A page of member documents (``MemberOut`` fields), read as rows (see member_documents)."""
-    stmt = _filtered(session, caller, visible_member_rows(caller), where)
-    page = paginate_rows(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
+    if where == _NO_FILTER:
+        page = _UNFILTERED.page(session, caller, cursor=cursor, limit=limit)
+    else:
+        stmt = _filtered(session, caller, visible_member_rows(caller), where)
+        page = paginate_rows(session, stmt=stmt, id_column=Member.id, cursor=cursor, limit=limit)
     return Page(items=member_documents(session, caller, rows=page.items), next_cursor=page.next_cursor)
+
+
+_NO_FILTER = MemberFilter()
+_UNFILTERED = UnfilteredPages(lambda _session, caller: visible_member_rows(caller), Member.id)
 
 
 def read_member(session: Session, caller: Caller, *, member_id: int) -> dict[str, Any]:

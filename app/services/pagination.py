@@ -58,10 +58,10 @@ def _keyset(stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> 
     return stmt.order_by(id_column).limit(limit + 1)
 
 
-def _page(rows: list[Any], limit: int) -> Page[Any]:
+def _page(rows: Sequence[Any], limit: int) -> Page[Any]:
     more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor(rows[-1].id) if more and rows else None)
+    items = list(rows[:limit])
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more and items else None)
 
 
 def paginate(session: Session, *, stmt: Select[Any], id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
@@ -74,7 +74,10 @@ def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None =
     the read paths that never need ORM objects: the same rows and values as ``Session.execute``
     gives, without the ORM's execution layer, which processes every row again (about a quarter of
     a list request's CPU for a page of 100). Pending changes are flushed first, as the ORM would
-    before a query, so a read inside a write still sees them."""
+    before a query, so a read inside a write still sees them.
+
+    Take many rows with ``.all()``, not by iterating: that fetches them from psycopg in one
+    ``fetchall`` instead of one ``fetchone`` per row (a page of 100 demands: 0.56 vs 0.63 ms)."""
     if session.new or session.dirty or session.deleted:
         session.flush()
     return session.connection().execute(stmt, params)
@@ -83,7 +86,44 @@ def read_rows(session: Session, stmt: RowSelect, params: dict[str, Any] | None =
 def paginate_rows(session: Session, *, stmt: RowSelect, id_column: Any, cursor: str | None, limit: int) -> Page[Any]:
     """A page of plain rows (``stmt`` selects columns, one of them named ``id``): the fast path
     of read-only lists, which never need ORM objects."""
-    return _page(list(read_rows(session, _keyset(stmt, id_column, cursor, limit))), limit)
+    return _page(read_rows(session, _keyset(stmt, id_column, cursor, limit)).all(), limit)
+
+
+#: The last id of the previous page, in the pre-built statements of ``UnfilteredPages``.
+_AFTER = "after"
+
+
+class UnfilteredPages:
+    """The keyset statements of a list without filters, built once per caller, page size and
+    first-page-or-not, with the cursor's id as a bind parameter.
+
+    Why: integrators poll the unfiltered lists. Building such a statement and generating its
+    SQLAlchemy cache key took about 80 us per request (of a demands list's ~4.4 ms of CPU); a
+    statement built once keeps its cache key. Filtered lists are built per request as before (a
+    filter's values, e.g. times, vary without bound, and an area code is read from the database).
+    ``unfiltered(session, caller)`` must not read the database. Bounded: past ``limit`` entries
+    it starts again."""
+
+    def __init__(self, unfiltered: Callable[[Session, Any], RowSelect], id_column: Any, *, limit: int = 512) -> None:
+        self._unfiltered = unfiltered
+        self._id_column = id_column
+        self._limit = limit
+        self._statements: dict[tuple[Any, bool, int], RowSelect] = {}
+
+    def page(self, session: Session, caller: Any, *, cursor: str | None, limit: int) -> Page[Any]:
+        """The page ``paginate_rows`` gives for the unfiltered statement: the same rows."""
+        after = decode_cursor(cursor)
+        key = (caller, after is not None, limit)
+        stmt = self._statements.get(key)
+        if stmt is None:
+            stmt = self._unfiltered(session, caller)
+            if after is not None:
+                stmt = stmt.where(self._id_column > bindparam(_AFTER))
+            stmt = stmt.order_by(self._id_column).limit(limit + 1)
+            if len(self._statements) >= self._limit:
+                self._statements.clear()
+            self._statements[key] = stmt
+        return _page(read_rows(session, stmt, None if after is None else {_AFTER: after}).all(), limit)
 
 
 IdsMatch = Callable[[ColumnElement[int]], ColumnElement[bool]]

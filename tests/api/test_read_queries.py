@@ -262,3 +262,40 @@ def test_stored_utc_text_reads_as_aware_utc(stored, utc):
 
     value = _utc_from_text(stored)
     assert value is not None and value.isoformat() == utc and value.utcoffset() is not None
+
+
+def _walk(fetch, limit: int) -> list[list[int]]:
+    """Every page of a list, as the ids of each page, by following its cursors."""
+    pages, cursor = [], None
+    while True:
+        page = fetch(cursor, limit)
+        pages.append([item["id"] if isinstance(item, dict) else item.id for item in page.items])
+        cursor = page.next_cursor
+        if cursor is None:
+            return pages
+
+
+def test_unfiltered_lists_built_once_per_caller_page_as_the_object_path(db, world):
+    # The pre-built statements (``UnfilteredPages``) are kept per caller: after an admin's walk, a
+    # liaison's and another district's walks still see only their own scope, page by page.
+    from app.services import assignments, demands, members
+
+    for community in ("清友园社区", "建外社区", "清友园社区"):
+        add_assigned_demand(db, world, community=community)
+    callers = [
+        Caller(api_key_id=0, name="t", role="admin", district_id=world.district_id),
+        Caller(api_key_id=0, name="t", role="liaison", district_id=world.district_id, area_id=world.areas["JW"]),
+        Caller(api_key_id=0, name="t", role="admin", district_id=world.other_district_id),
+    ]
+    lists = [
+        (demands.list_demand_documents, demands.list_demands, demands.DemandFilter()),
+        (members.list_member_documents, members.list_members, members.MemberFilter()),
+        (assignments.list_assignment_documents, assignments.list_assignments, assignments.AssignmentFilter()),
+    ]
+    with db.session() as s:
+        for documents, objects, where in lists:
+            for caller in callers:
+                for limit in (1, 2, 50):
+                    fast = _walk(lambda c, n: documents(s, caller, where=where, cursor=c, limit=n), limit)  # noqa: B023
+                    slow = _walk(lambda c, n: objects(s, caller, where=where, cursor=c, limit=n), limit)  # noqa: B023
+                    assert fast == slow, (documents.__name__, caller.role, caller.district_id, limit)
