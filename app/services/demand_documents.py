@@ -7,8 +7,9 @@ of 100 about 20 ms, most of it object bookkeeping the response never uses. Here 
 column query reads the page and one more the skills and exclusions of exactly its demands,
 giving plain dicts that ``DemandOut`` takes as they are. Write paths keep the ORM objects.
 
-The document is the same whichever way it is read (``tests/services/test_demand_documents.py``
-compares it with ``DemandOut`` built from the ORM object).
+The document is the same whichever way it is read (``tests/api/test_read_queries.py``,
+``test_demand_documents_match_the_response_model_built_from_the_object`` compares it with
+``DemandOut`` built from the ORM object).
 """
 
 from __future__ import annotations
