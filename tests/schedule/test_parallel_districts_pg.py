@@ -58,7 +58,7 @@ def test_two_districts_solve_at_the_same_time_on_two_workers(db, world, client, 
     monkeypatch.setenv("MATCHER_RUN_EXECUTOR", "procrastinate")
     get_settings.cache_clear()
     add_members(db, world, 80)  # 朝阳: a hard packing instance that uses its whole time limit
-    add_demands_bulk(db, world, 120, days=2, seats=(2, 3))
+    add_demands_bulk(db, world, 160, days=2, seats=(2, 3))
     _small_week_in_the_other_district(db, world)
     long = client.post(
         "/v1/optimization-runs", json={"week": WEEK, "time_limit_s": LONG_SOLVE_S}, headers=world.h("admin")
