@@ -304,7 +304,10 @@ def as_one_flush(session: Session) -> Iterator[None]:
     For a bulk writer standing in for a flush: its statements can keep the flush's order (the
     parent rows' UPDATE first, which takes their locks before any child row is written) while
     its trail reads, row for row and in the same order, as the flush's would. Nothing is
-    written if the block raises (the caller rolls back)."""
+    written if the block raises (the caller rolls back). Inside another, the outer one writes."""
+    if _BATCH_KEY in session.info:
+        yield
+        return
     batch: list[tuple[tuple[int, str, int], dict[str, Any]]] = []
     session.info[_BATCH_KEY] = batch
     try:
