@@ -229,8 +229,9 @@ def update_member(
 ) -> Member:
     """PATCH semantics: only the given fields change; a ``skills`` list replaces the old one.
 
-    ``flush=False`` leaves the change in the session for one flush of many (the bulk importer);
-    a refused change still raises here, before anything is touched."""
+    ``flush=False`` leaves the change in the session for one flush of many (the importer no
+    longer does that: ``prepare_member_update`` + ``update_members`` write what such a flush
+    would); a refused change still raises here, before anything is touched."""
     _require_admin(caller)
     member = get_member(session, caller, member_id=member_id)
     check_if_match(if_match, member.version)
