@@ -17,23 +17,28 @@ Bulk ``INSERT``/``UPDATE``/``DELETE`` statements bypass the flush: services issu
 ``audited_insert`` / ``audited_update`` / ``audited_delete``, which write one audit row per row
 in the same transaction (for an insert the row as given, with the id it was stored under; for
 an update the new values of the changed columns, read back with ``RETURNING``, the old ones are
-not read; for a delete the row as it was). The application has
+not read; for a delete the row as it was). A bulk writer that stands in for a flush whose
+stored rows it has read (the importer's member updates) uses ``audited_update_rows`` (before and
+after, as a flush records them) and ``delete_orphans`` inside ``as_one_flush``, so its trail is
+the one the flush would have written, in the same order. The application has
 no update or delete path for audit rows; a flush that tries one is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, event, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, event, func, insert, select, tuple_, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app.db import rowcount
 from app.domain.enums import ActorKind, AuditAction, Role
 from app.errors import Problem, invalid, msg
 from app.models import AuditEvent, ChangeEvent, District, IdempotencyRecord, WebhookDelivery
@@ -98,6 +103,10 @@ SECRET_FIELDS = {"key_hash", "secret", "token_hash"}
 _BULK_ROWS = 200
 #: Column values that are JSON as they are (``_json_value`` leaves them alone).
 _JSON_PLAIN = frozenset({str, int, bool, type(None), list, dict})
+#: ``_events``' order of a flush's audit rows: created, then updated, then deleted objects.
+_ACTION_RANK = {AuditAction.CREATED: 0, AuditAction.UPDATED: 1, AuditAction.DELETED: 2}
+_BATCH_KEY = "matcher_audit_batch"
+_KEY_CHUNK = 500  # primary keys per IN (...) of ``delete_orphans``
 
 
 def set_actor(session: Session, *, actor: Actor) -> None:
@@ -236,10 +245,11 @@ def _row(
     }
 
 
-def _record_statement(session: Session, table: Any, action: AuditAction, rows: list[Any]) -> None:
+def _record_statement(session: Session, model: Any, action: AuditAction, rows: list[Any]) -> None:
     """Audit rows for the rows a bulk statement returned (``id``, ``district_id``, then columns),
     or mappings in that shape. A created row is recorded as a flush records it: every column,
     its ``id`` among them."""
+    table = model.__table__
     if table.name in SKIPPED_TABLES or not rows:
         return
     actor = _actor_of(session)
@@ -272,7 +282,40 @@ def _record_statement(session: Session, table: Any, action: AuditAction, rows: l
                     changes=changes,
                 )
             )
-    insert_rows(session, table_of(AuditEvent), events)
+    _write(session, model, events)
+
+
+def _write(session: Session, model: Any, events: list[dict[str, Any]]) -> None:
+    """Insert a bulk helper's audit rows now, or inside ``as_one_flush`` hand them to its batch."""
+    batch = session.info.get(_BATCH_KEY)
+    if batch is None:
+        insert_rows(session, table_of(AuditEvent), events)
+        return
+    name = model.__name__
+    batch.extend(((_ACTION_RANK[e["action"]], name, e["entity_id"] or 0), e) for e in events)
+
+
+@contextlib.contextmanager
+def as_one_flush(session: Session) -> Iterator[None]:
+    """The bulk helpers' audit rows inside are written once at the end, ordered as one flush of
+    the same changes orders them (``_events``: created, updated, deleted; then by model name and
+    id, ties in statement order), not statement by statement.
+
+    For a bulk writer standing in for a flush: its statements can keep the flush's order (the
+    parent rows' UPDATE first, which takes their locks before any child row is written) while
+    its trail reads, row for row and in the same order, as the flush's would. Nothing is
+    written if the block raises (the caller rolls back). Inside another, the outer one writes."""
+    if _BATCH_KEY in session.info:
+        yield
+        return
+    batch: list[tuple[tuple[int, str, int], dict[str, Any]]] = []
+    session.info[_BATCH_KEY] = batch
+    try:
+        yield
+    finally:
+        session.info.pop(_BATCH_KEY, None)
+    batch.sort(key=itemgetter(0))  # stable: equal keys keep the order they were recorded in
+    insert_rows(session, table_of(AuditEvent), [event for _, event in batch])
 
 
 def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[Any]:
@@ -314,7 +357,7 @@ def audited_insert(session: Session, model: Any, rows: list[dict[str, Any]]) -> 
         rows = [{**row, "id": ident} for row, ident in zip(rows, ids, strict=True)]
     if "id" in table.c:
         shown.insert(0, "id")
-    _record_statement(session, table, AuditAction.CREATED, [{k: row[k] for k in shown} for row in rows])
+    _record_statement(session, model, AuditAction.CREATED, [{k: row[k] for k in shown} for row in rows])
     return ids
 
 
@@ -328,7 +371,7 @@ def audited_update(session: Session, model: Any, *where: ColumnElement[bool], va
     back = [table.c.id, *([table.c.district_id] if "district_id" in table.c else []), *(table.c[k] for k in values)]
     stmt = update(model).where(*where).values(**values).returning(*back)
     rows = list(session.execute(stmt, execution_options={"synchronize_session": False}))
-    _record_statement(session, table, AuditAction.UPDATED, rows)
+    _record_statement(session, model, AuditAction.UPDATED, rows)
     return [row[0] for row in rows]
 
 
@@ -337,8 +380,95 @@ def audited_delete(session: Session, model: Any, *where: ColumnElement[bool]) ->
     table = model.__table__
     stmt = delete(model).where(*where).returning(*table.c)
     rows = list(session.execute(stmt, execution_options={"synchronize_session": False}))
-    _record_statement(session, table, AuditAction.DELETED, rows)
+    _record_statement(session, model, AuditAction.DELETED, rows)
     return [row.id for row in rows]
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """One row's UPDATE by primary key, as a flush of its changed object writes it: the columns
+    that differ as (stored, new), bookkeeping columns set alongside (``updated_at``: written, not
+    audited) and, for a versioned row, the version read, which the UPDATE checks and bumps by one."""
+
+    key: tuple[Any, ...]  # the primary key's values, in the table's key order
+    changes: dict[str, tuple[Any, Any]]
+    district_id: int | None = None
+    version: int | None = None
+    touched: dict[str, Any] = field(default_factory=dict)
+
+
+def audited_update_rows(session: Session, model: Any, updates: Sequence[RowUpdate]) -> int:
+    """UPDATE many rows by primary key (one executemany per set of columns written), audited as
+    a flush audits the same changes: one ``updated`` row each with every changed column's
+    [before, after], masked, in the model's attribute order; none for a row whose changes are all
+    bookkeeping. ``audited_update`` cannot say "before" (it does not read it); a writer that has
+    read the stored rows can.
+
+    Returns how many rows matched; fewer than given means a versioned row changed (or went)
+    since its version was read, where the flush raises ``StaleDataError``."""
+    table = model.__table__
+    key_columns = list(table.primary_key.columns)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in updates:
+        params = {f"key_{c.name}": value for c, value in zip(key_columns, row.key, strict=True)}
+        params.update({name: new for name, (_, new) in row.changes.items()}, **row.touched)
+        if row.version is not None:
+            params.update(key_version=row.version, version=row.version + 1)
+        groups.setdefault(tuple(sorted(params)), []).append(params)
+    matched = 0
+    for names, rows in groups.items():
+        where = [c == bindparam(f"key_{c.name}") for c in key_columns]
+        if "key_version" in names:
+            where.append(table.c.version == bindparam("key_version"))
+        matched += rowcount(session.execute(update(table).where(*where), rows))
+    _record_updates(session, model, updates)
+    return matched
+
+
+def _record_updates(session: Session, model: Any, updates: Sequence[RowUpdate]) -> None:
+    """``_fields`` for rows whose before and after the caller knows: the same audit rows."""
+    table = model.__table__
+    if table.name in SKIPPED_TABLES:
+        return
+    actor = _actor_of(session)
+    order = [a.key for a in sa_inspect(model).column_attrs if a.key not in VOLATILE_FIELDS]
+    has_id = "id" in table.c
+    events = []
+    for row in updates:
+        changes = {
+            key: [mask(key, _json_value(before)), mask(key, _json_value(after))]
+            for key in order
+            if key in row.changes and (before := row.changes[key][0]) != (after := row.changes[key][1])
+        }
+        if changes:
+            entity_id = row.key[0] if has_id else None
+            events.append(
+                _row(
+                    actor,
+                    district_id=row.district_id,
+                    action=AuditAction.UPDATED,
+                    entity=table.name,
+                    entity_id=entity_id,
+                    changes=changes,
+                )
+            )
+    _write(session, model, events)
+
+
+def delete_orphans(session: Session, model: Any, keys: Sequence[tuple[Any, ...]]) -> int:
+    """DELETE rows by primary key that a flush would delete as orphans (children taken out of a
+    ``delete-orphan`` collection), recorded as that flush records them: not at all.
+
+    ``_events`` reads ``session.deleted``, which an orphan never joins (the flush finds it while
+    it runs), so a skill dropped from a member leaves no audit row on the ORM path
+    (``update_member``) either; a bulk writer standing in for that path matches it. Auditing
+    orphans is one change to make for both paths, not for one. Returns how many rows went."""
+    key = tuple_(*model.__table__.primary_key.columns)
+    deleted = 0
+    for start in range(0, len(keys), _KEY_CHUNK):
+        stmt = delete(model.__table__).where(key.in_(list(keys[start : start + _KEY_CHUNK])))
+        deleted += rowcount(session.execute(stmt))
+    return deleted
 
 
 def record_act_as(session: Session, caller: Caller, *, path: str, request_id: str | None) -> None:

@@ -152,7 +152,7 @@ def test_more_rows_than_one_insert_statement_holds_get_their_own_ids(client, wor
     again = upload(client, "members", data, world.h("admin")).json()  # the same file: every row unchanged
     assert (again["created"], again["updated"], again["unchanged"]) == (0, 0, 1_201)
 
-    # Every row changed (one flush for all): each member once more, its version bumped, audited.
+    # Every row changed (written together): each member once more, its version bumped, audited.
     changed = data.replace("法律咨询".encode(), "法律咨询:3".encode())
     r = upload(client, "members", changed, world.h("admin"))
     assert r.status_code == 200, r.text

@@ -11,8 +11,8 @@ Flow, for one uploaded file:
    file order, inside one transaction (the stored objects they update are
    loaded up front in a few queries); a service refusing a row adds to the
    report, it does not stop it. An importer may check rows in ``apply`` and
-   store them together in ``finish`` (new members: one bulk INSERT or COPY,
-   updates: one flush, instead of a flush per row);
+   store them together in ``finish`` instead of a flush per row (members: new
+   ones in one bulk INSERT or COPY, changed ones in a few executemany statements);
 5. any bad row: roll back and raise one 422 listing them all; ``dry_run``: roll
    back and return the report; otherwise commit.
 

@@ -29,7 +29,7 @@ from app.schemas.members import MemberCreate
 from app.services import members as member_service
 from app.services.identity import Caller
 from app.services.imports.columns import MEMBER_COLUMNS, SKILL_COLUMNS
-from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row, load_by_ids
+from app.services.imports.core import ParsedRow, RowCells, RowErrors, RowResult, finish_row
 from app.services.imports.refs import References
 from app.services.imports.values import (
     CellError,
@@ -59,9 +59,10 @@ class MemberImporter:
         self.refs: References | None = None
         self.existing: dict[str, int] = {}
         self.seen: dict[str, int] = {}
-        self._loaded: list = []  # stored rows this file updates, kept alive in the identity map
+        self.stored: dict[int, member_service.StoredMember] = {}  # the members this file changes, as stored
         self.changes: dict[int, dict[str, Any]] = {}  # line -> what the row changes in its stored member
         self.new: list[tuple[member_service.NewMember, int]] = []  # checked new members and their lines
+        self.updates: list[member_service.MemberUpdate] = []  # checked changes, written by ``finish``
         self._created: list[RowResult] = []
         self.updated: list[int] = []  # lines of the rows whose member changes
         #: line -> skill categories the row's skill columns replace (None: all of them)
@@ -78,19 +79,19 @@ class MemberImporter:
 
     def prefetch(self, session: Session, rows: list[ParsedRow[MemberCreate]]) -> None:
         """Work out what each row changes from the stored members read as plain rows (an unchanged
-        row, the common case of a re-import, never builds an ORM object); load only the members
-        that do change, so ``update_member`` finds them in the identity map."""
+        row, the common case of a re-import, costs no more); read the whole stored rows of only the
+        members that do change, which ``prepare_member_update`` checks and diffs against."""
         updates = [(r, self.existing[r.external_id]) for r in rows if r.external_id in self.existing]
         fields = set().union(*(row.present for row, _ in updates))
         stored = stored_members(session, [member_id for _, member_id in updates], fields)
         for row, member_id in updates:
             current = stored.get(member_id)
-            # A member gone since ``load`` (another transaction): ``update_member`` reports it on its row.
+            # A member gone since ``load`` (another transaction): ``prepare_member_update`` reports it on its row.
             self.changes[row.line] = (
                 self._changes(row, current) if current else row.payload.model_dump(include=row.present)
             )
         changed = [member_id for row, member_id in updates if self.changes[row.line]]
-        self._loaded = load_by_ids(session, model=Member, ids=changed)
+        self.stored = member_service.stored_member_rows(session, changed)
 
     def _changes(self, row: ParsedRow[MemberCreate], current: dict[str, Any]) -> dict[str, Any]:
         """The fields of ``row`` that differ from the stored member ``current`` (see ``stored_members``)."""
@@ -200,8 +201,8 @@ class MemberImporter:
     # -- writing ------------------------------------------------------------------------------
 
     def apply(self, session: Session, caller: Caller, row: ParsedRow[MemberCreate]) -> RowResult:
-        """Updates go through ``update_member`` row by row; new members are checked here and
-        stored together by ``finish``."""
+        """Rows are checked here (``prepare_member`` / ``prepare_member_update``: every check of
+        ``create_member`` / ``update_member``) and written together by ``finish``."""
         member_id = self.existing.get(row.external_id or "")
         if member_id is None:
             self.new.append((member_service.prepare_member(session, caller, payload=row.payload), row.line))
@@ -211,16 +212,20 @@ class MemberImporter:
         changes = self.changes[row.line]
         if not changes:
             return RowResult(row.line, row.external_id, "unchanged", member_id)
-        member_service.update_member(session, caller, member_id=member_id, changes=changes, if_match=None, flush=False)
+        stored = self.stored.get(member_id)
+        self.updates.append(
+            member_service.prepare_member_update(session, caller, member_id=member_id, stored=stored, changes=changes)
+        )
         self.updated.append(row.line)
         return RowResult(row.line, row.external_id, "updated", member_id)
 
     def finish(self, session: Session, caller: Caller, errors: RowErrors) -> None:
-        """Flush the updates at once, then store the new members together (``insert_members``). A
-        member changed since the file was checked is reported on the first updated row; a clash
-        with a member stored meanwhile (a concurrent import) on the rows it hits."""
+        """Write the updates together (``update_members``: what one flush of ``update_member``'s
+        changes wrote), then store the new members together (``insert_members``). A member changed
+        since the file was checked is reported on the first updated row, as that flush's failure
+        was; a clash with a member stored meanwhile (a concurrent import) on the rows it hits."""
         try:
-            session.flush()  # only updates are pending: new members are not in the session
+            member_service.update_members(session, caller, updates=self.updates)
         except (IntegrityError, StaleDataError):
             session.rollback()
             errors.add(min(self.updated, default=1), "row", msg("import_row_conflict"), "conflict")
