@@ -161,8 +161,13 @@ def _fields(obj: Any, action: AuditAction) -> dict[str, list[Any]]:
         else:
             value = state.dict.get(key)
             before, after = (None, value) if action == AuditAction.CREATED else (value, None)
-        changes[key] = [mask(key, _json_value(before)), mask(key, _json_value(after))]
+        changes[key] = _change(key, before, after)
     return changes
+
+
+def _change(key: str, before: Any, after: Any) -> list[Any]:
+    """One column's [before, after] in an audit row: JSON values, secrets masked."""
+    return [mask(key, _json_value(before)), mask(key, _json_value(after))]
 
 
 def _district_of(obj: Any) -> int | None:
@@ -436,7 +441,7 @@ def _record_updates(session: Session, model: Any, updates: Sequence[RowUpdate]) 
     events = []
     for row in updates:
         changes = {
-            key: [mask(key, _json_value(before)), mask(key, _json_value(after))]
+            key: _change(key, before, after)
             for key in order
             if key in row.changes and (before := row.changes[key][0]) != (after := row.changes[key][1])
         }

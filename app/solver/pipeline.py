@@ -711,7 +711,7 @@ def swap_stage(state: SolveState) -> None:
     ejection each (lexicographic, when coverage is not proven), then member swaps that raise
     the rest (seat swaps, member trades, relocations) with coverage held. In the time the flow
     stage leaves (its FLOW_ONLY_SHARE): team completion (coverage, the first objective) up to
-    the deadline plus TEAMS_MARGIN_SHARE of the promise's margin; the rest moves only until the
+    the time limit plus TEAMS_MARGIN_SHARE of the promise's margin; the rest moves only until the
     bound pass's reserve, which then goes on to the promised time. (A slot carved out of the
     flow stage's share was tried: at 2k the flow plan then missed its next step, -177 rest
     points for +30 from the swaps.) Deterministic solves bound the rest moves by work (their
